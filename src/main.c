@@ -1,4 +1,43 @@
-int main(void)
+/* zhanye — one binary, subcommands. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct command COMMANDS[] = {
+    {"init", cmd_init, "create a data directory: config, database, keys [--demo]"},
+    {"serve", cmd_serve, "run the platform until SIGTERM"},
+    {"keygen", cmd_keygen, "write a new SM2 server key: --data DIR --kid K"},
+    {"call", cmd_call, "a command-line tablet: activate, log in, call transactions"},
+};
+
+static int usage(FILE *f)
 {
-    return 0;
+    fprintf(f, "usage: zhanye COMMAND [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(f, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
+        return usage(stdout);
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("zhanye %s\n", ZHANYE_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (strcmp(argv[1], COMMANDS[i].name) == 0)
+            return COMMANDS[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "zhanye: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
 }

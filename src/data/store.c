@@ -1,0 +1,507 @@
+/* store.c — the backend-independent half of the store: backend selection,
+ * the connection pool, thin dispatch to the backend, and migrations. */
+#include "data/store.h"
+
+#include "data/migrations.h"
+#include "data/store_backend.h"
+#include "foundation/clock.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upper bound that catches garbage in a config, far above any sane pool. */
+#define STORE_POOL_MAX 1024
+#define MIGRATION_NAME_MAX 100
+
+struct store {
+    const struct store_backend *be;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct store_conn **conns; /* every connection, for close */
+    int n;
+    struct store_conn *free_list;
+    int nfree;
+};
+
+static const struct store_backend *const backends[] = {
+    &store_backend_sqlite,
+};
+
+static _Thread_local char thread_err[512];
+
+static void vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    static const char ellipsis[] = "...";
+    int n = vsnprintf(buf, size, fmt, ap);
+    if (n < 0) {
+        snprintf(buf, size, "(unformattable message)");
+        return;
+    }
+    if ((size_t)n >= size && size > sizeof ellipsis)
+        memcpy(buf + size - sizeof ellipsis, ellipsis, sizeof ellipsis);
+}
+
+void store_be_format(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(buf, size, fmt, ap);
+    va_end(ap);
+}
+
+void store_be_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(thread_err, sizeof thread_err, fmt, ap);
+    va_end(ap);
+}
+
+const char *store_rc_name(int rc)
+{
+    switch (rc) {
+    case STORE_OK:
+        return "STORE_OK";
+    case STORE_ROW:
+        return "STORE_ROW";
+    case STORE_DONE:
+        return "STORE_DONE";
+    case STORE_ERR:
+        return "STORE_ERR";
+    case STORE_BUSY:
+        return "STORE_BUSY";
+    case STORE_CONSTRAINT:
+        return "STORE_CONSTRAINT";
+    case STORE_NOMEM:
+        return "STORE_NOMEM";
+    default:
+        return "STORE_UNKNOWN";
+    }
+}
+
+/* ---- opening and the pool ---------------------------------------------- */
+
+static const struct store_backend *find_backend(const char *name)
+{
+    /* An unset backend means the embedded default. */
+    if (!name || !*name)
+        name = "sqlite";
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if (strcmp(backends[i]->name, name) == 0)
+            return backends[i];
+    return NULL;
+}
+
+static int check_config(const struct store_config *cfg)
+{
+    if (!cfg) {
+        store_be_error("store_open: no configuration");
+        return STORE_ERR;
+    }
+    if (cfg->pool_size < 1 || cfg->pool_size > STORE_POOL_MAX) {
+        store_be_error("store_open: pool_size %d is outside 1..%d", cfg->pool_size, STORE_POOL_MAX);
+        return STORE_ERR;
+    }
+    if (cfg->busy_timeout_ms < 0) {
+        store_be_error("store_open: busy_timeout_ms %d is negative", cfg->busy_timeout_ms);
+        return STORE_ERR;
+    }
+    return STORE_OK;
+}
+
+static void close_conns(struct store *st)
+{
+    for (int i = 0; i < st->n; i++)
+        st->be->close(st->conns[i]);
+    st->n = 0;
+}
+
+static int open_conns(struct store *st, const struct store_config *cfg)
+{
+    for (int i = 0; i < cfg->pool_size; i++) {
+        struct store_conn *c = NULL;
+        int rc = st->be->open(cfg, &c);
+        if (rc != STORE_OK)
+            return rc;
+        c->be = st->be;
+        c->owner = st;
+        c->next_free = st->free_list;
+        st->free_list = c;
+        st->conns[st->n++] = c;
+        st->nfree++;
+    }
+    return STORE_OK;
+}
+
+int store_open(const struct store_config *cfg, struct store **out)
+{
+    int rc = STORE_ERR;
+    struct store *st = NULL;
+    const struct store_backend *be = NULL;
+    bool sync_ready = false;
+
+    thread_err[0] = '\0';
+    if (!out) {
+        store_be_error("store_open: no output pointer");
+        return STORE_ERR;
+    }
+    *out = NULL;
+    rc = check_config(cfg);
+    if (rc != STORE_OK)
+        goto out;
+    be = find_backend(cfg->backend);
+    if (!be) {
+        store_be_error("store_open: unknown backend \"%s\" (available: sqlite)", cfg->backend);
+        rc = STORE_ERR;
+        goto out;
+    }
+    rc = STORE_NOMEM;
+    st = calloc(1, sizeof *st);
+    if (!st)
+        goto out;
+    st->be = be;
+    st->conns = calloc((size_t)cfg->pool_size, sizeof *st->conns);
+    if (!st->conns)
+        goto out;
+    if (pthread_mutex_init(&st->mu, NULL) != 0)
+        goto out;
+    if (pthread_cond_init(&st->cv, NULL) != 0) {
+        pthread_mutex_destroy(&st->mu);
+        goto out;
+    }
+    sync_ready = true;
+    rc = open_conns(st, cfg);
+out:
+    if (rc == STORE_NOMEM && !thread_err[0])
+        store_be_error("store_open: out of memory");
+    if (rc == STORE_OK) {
+        *out = st;
+    } else if (st) {
+        close_conns(st);
+        if (sync_ready) {
+            pthread_cond_destroy(&st->cv);
+            pthread_mutex_destroy(&st->mu);
+        }
+        free(st->conns);
+        free(st);
+    }
+    return rc;
+}
+
+/* Waits for every connection to come back first: closing one that a thread
+ * still uses would pull the database out from under it. */
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->mu);
+    while (st->nfree < st->n)
+        pthread_cond_wait(&st->cv, &st->mu);
+    pthread_mutex_unlock(&st->mu);
+    close_conns(st);
+    pthread_cond_destroy(&st->cv);
+    pthread_mutex_destroy(&st->mu);
+    free(st->conns);
+    free(st);
+}
+
+int store_acquire(struct store *st, struct store_conn **out)
+{
+    if (!st || !out)
+        return STORE_ERR;
+    pthread_mutex_lock(&st->mu);
+    while (!st->free_list)
+        pthread_cond_wait(&st->cv, &st->mu);
+    struct store_conn *c = st->free_list;
+    st->free_list = c->next_free;
+    st->nfree--;
+    pthread_mutex_unlock(&st->mu);
+    c->next_free = NULL;
+    *out = c;
+    return STORE_OK;
+}
+
+void store_release(struct store_conn *c)
+{
+    if (!c)
+        return;
+    struct store *st = c->owner;
+    c->be->reset(c);
+    pthread_mutex_lock(&st->mu);
+    c->next_free = st->free_list;
+    st->free_list = c;
+    st->nfree++;
+    /* Broadcast: store_close waits for "all free", acquirers for "one free". */
+    pthread_cond_broadcast(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+int store_ping(struct store *st)
+{
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    int rc = store_acquire(st, &c);
+    if (rc != STORE_OK)
+        return rc;
+    rc = store_prepare(c, "SELECT 1", &s);
+    if (rc != STORE_OK)
+        goto out;
+    rc = store_step(s);
+    if (rc == STORE_ROW)
+        rc = store_col_int64(s, 0) == 1 ? STORE_OK : STORE_ERR;
+    else if (rc == STORE_DONE)
+        rc = STORE_ERR;
+out:
+    store_finish(s);
+    store_release(c);
+    return rc;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+int store_begin(struct store_conn *c)
+{
+    return c ? c->be->begin(c) : STORE_ERR;
+}
+
+int store_commit(struct store_conn *c)
+{
+    return c ? c->be->commit(c) : STORE_ERR;
+}
+
+int store_rollback(struct store_conn *c)
+{
+    return c ? c->be->rollback(c) : STORE_ERR;
+}
+
+int store_exec(struct store_conn *c, const char *sql)
+{
+    return c && sql ? c->be->exec(c, sql) : STORE_ERR;
+}
+
+int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out)
+{
+    if (!out)
+        return STORE_ERR;
+    *out = NULL;
+    return c && sql ? c->be->prepare(c, sql, out) : STORE_ERR;
+}
+
+int store_bind_text(struct store_stmt *s, int idx, const char *v)
+{
+    return s ? s->conn->be->bind_text(s, idx, v) : STORE_ERR;
+}
+
+int store_bind_int64(struct store_stmt *s, int idx, int64_t v)
+{
+    return s ? s->conn->be->bind_int64(s, idx, v) : STORE_ERR;
+}
+
+int store_bind_blob(struct store_stmt *s, int idx, const void *v, size_t n)
+{
+    if (!s || (!v && n > 0))
+        return STORE_ERR;
+    return s->conn->be->bind_blob(s, idx, v, n);
+}
+
+int store_bind_null(struct store_stmt *s, int idx)
+{
+    return s ? s->conn->be->bind_null(s, idx) : STORE_ERR;
+}
+
+int store_step(struct store_stmt *s)
+{
+    return s ? s->conn->be->step(s) : STORE_ERR;
+}
+
+const char *store_col_text(struct store_stmt *s, int col)
+{
+    return s ? s->conn->be->col_text(s, col) : NULL;
+}
+
+int64_t store_col_int64(struct store_stmt *s, int col)
+{
+    return s ? s->conn->be->col_int64(s, col) : 0;
+}
+
+const void *store_col_blob(struct store_stmt *s, int col, size_t *len)
+{
+    size_t dummy;
+    if (!len)
+        len = &dummy;
+    *len = 0;
+    return s ? s->conn->be->col_blob(s, col, len) : NULL;
+}
+
+bool store_col_is_null(struct store_stmt *s, int col)
+{
+    return s ? s->conn->be->col_is_null(s, col) : true;
+}
+
+void store_finish(struct store_stmt *s)
+{
+    if (s)
+        s->conn->be->finish(s);
+}
+
+int64_t store_last_insert_id(struct store_conn *c)
+{
+    return c ? c->be->last_insert_id(c) : 0;
+}
+
+int64_t store_changes(struct store_conn *c)
+{
+    return c ? c->be->changes(c) : 0;
+}
+
+const char *store_errmsg(struct store_conn *c)
+{
+    return c ? c->be->errmsg(c) : thread_err;
+}
+
+/* ---- migrations -------------------------------------------------------- */
+
+static const char create_migrations_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                            "version INTEGER PRIMARY KEY, "
+                                            "name VARCHAR(100) NOT NULL, "
+                                            "applied_at BIGINT NOT NULL)";
+
+/* A list that is not strictly ascending would make "applied up to N"
+ * meaningless, so refuse it before touching the database. */
+static int check_migration_list(const struct migration *m, size_t n)
+{
+    int prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].version <= prev || !m[i].name || !m[i].sql ||
+            strlen(m[i].name) > MIGRATION_NAME_MAX) {
+            store_be_error("migration list entry %zu (version %d) is malformed or out of order", i,
+                           m[i].version);
+            return STORE_ERR;
+        }
+        prev = m[i].version;
+    }
+    return STORE_OK;
+}
+
+static int is_applied(struct store_conn *c, int version, bool *applied)
+{
+    struct store_stmt *s = NULL;
+    int rc = store_prepare(c, "SELECT 1 FROM schema_migrations WHERE version = ?", &s);
+    if (rc != STORE_OK)
+        goto out;
+    rc = store_bind_int64(s, 1, version);
+    if (rc != STORE_OK)
+        goto out;
+    rc = store_step(s);
+    if (rc == STORE_ROW || rc == STORE_DONE) {
+        *applied = rc == STORE_ROW;
+        rc = STORE_OK;
+    }
+out:
+    store_finish(s);
+    return rc;
+}
+
+static int record_migration(struct store_conn *c, const struct migration *m)
+{
+    struct store_stmt *s = NULL;
+    int rc = store_prepare(
+        c, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", &s);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 1, m->version);
+    if (rc == STORE_OK)
+        rc = store_bind_text(s, 2, m->name);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 3, clock_wall_ms());
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    if (rc == STORE_DONE)
+        rc = STORE_OK;
+    store_finish(s);
+    return rc;
+}
+
+/* Applies m in its own write transaction. The check before BEGIN keeps an
+ * up-to-date database free of write locks; the check after BEGIN is the one
+ * that counts when two processes migrate at once (the second waits on the
+ * write lock, then finds the row the first committed). */
+static int apply_one(struct store_conn *c, const struct migration *m)
+{
+    bool applied = false;
+    int rc = is_applied(c, m->version, &applied);
+    if (rc != STORE_OK || applied)
+        goto out;
+    rc = store_begin(c);
+    if (rc != STORE_OK)
+        goto out;
+    rc = is_applied(c, m->version, &applied);
+    if (rc == STORE_OK && !applied)
+        rc = store_exec(c, m->sql);
+    if (rc == STORE_OK && !applied)
+        rc = record_migration(c, m);
+    if (rc == STORE_OK)
+        rc = store_commit(c);
+out:
+    if (rc != STORE_OK) {
+        store_be_error("migration %d (%s): %s: %s", m->version, m->name, store_rc_name(rc),
+                       store_errmsg(c));
+        store_rollback(c);
+    }
+    return rc;
+}
+
+int store_migrate(struct store *st)
+{
+    size_t n = 0;
+    const struct migration *list = migrations_list(&n);
+    struct store_conn *c = NULL;
+    thread_err[0] = '\0';
+    int rc = check_migration_list(list, n);
+    if (rc != STORE_OK)
+        return rc;
+    rc = store_acquire(st, &c);
+    if (rc != STORE_OK)
+        return rc;
+    rc = store_exec(c, create_migrations_sql);
+    if (rc != STORE_OK) {
+        store_be_error("creating schema_migrations: %s", store_errmsg(c));
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == STORE_OK; i++)
+        rc = apply_one(c, &list[i]);
+out:
+    store_release(c);
+    return rc;
+}
+
+int store_schema_version(struct store *st)
+{
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    bool exists = false;
+    int rc = store_acquire(st, &c);
+    if (rc != STORE_OK)
+        return rc;
+    rc = c->be->table_exists(c, "schema_migrations", &exists);
+    if (rc != STORE_OK || !exists)
+        goto out;
+    rc = store_prepare(c, "SELECT MAX(version) FROM schema_migrations", &s);
+    if (rc != STORE_OK)
+        goto out;
+    rc = store_step(s);
+    if (rc == STORE_ROW) {
+        int64_t v = store_col_int64(s, 0); /* MAX of no rows is NULL, read as 0 */
+        rc = v >= 0 && v <= INT32_MAX ? (int)v : STORE_ERR;
+    } else if (rc == STORE_DONE) {
+        rc = STORE_ERR;
+    }
+out:
+    if (rc < 0)
+        store_be_error("store_schema_version: %s", store_errmsg(c));
+    store_finish(s);
+    store_release(c);
+    return rc;
+}

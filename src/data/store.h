@@ -29,10 +29,10 @@ enum store_rc {
 };
 
 struct store_config {
-    const char *backend;  /* "sqlite" */
-    const char *path;     /* sqlite: database file */
-    int pool_size;        /* connections kept open (>= 1) */
-    int busy_timeout_ms;  /* sqlite busy timeout */
+    const char *backend; /* "sqlite" (also when NULL or ""); others fail with STORE_ERR */
+    const char *path;    /* sqlite: database file */
+    int pool_size;       /* connections kept open (>= 1) */
+    int busy_timeout_ms; /* sqlite busy timeout */
 };
 
 struct store;
@@ -44,7 +44,8 @@ void store_close(struct store *st);
 /* A cheap round trip (SELECT 1) for readiness checks. */
 int store_ping(struct store *st);
 
-/* Takes a connection, waiting if all are in use. */
+/* Takes a connection, waiting if all are in use. store_release() rolls back
+ * a transaction left open. store_close() waits until all are released. */
 int store_acquire(struct store *st, struct store_conn **out);
 void store_release(struct store_conn *c);
 
@@ -60,7 +61,7 @@ int store_bind_text(struct store_stmt *s, int idx, const char *v); /* idx from 1
 int store_bind_int64(struct store_stmt *s, int idx, int64_t v);
 int store_bind_blob(struct store_stmt *s, int idx, const void *v, size_t n);
 int store_bind_null(struct store_stmt *s, int idx);
-int store_step(struct store_stmt *s);           /* STORE_ROW, STORE_DONE or an error */
+int store_step(struct store_stmt *s);                      /* STORE_ROW, STORE_DONE or an error */
 const char *store_col_text(struct store_stmt *s, int col); /* col from 0; NULL for SQL NULL */
 int64_t store_col_int64(struct store_stmt *s, int col);
 const void *store_col_blob(struct store_stmt *s, int col, size_t *len);
@@ -70,6 +71,9 @@ void store_finish(struct store_stmt *s);
 
 int64_t store_last_insert_id(struct store_conn *c);
 int64_t store_changes(struct store_conn *c);
+/* Message of the connection's last failure. store_errmsg(NULL) gives the
+ * calling thread's last failure that had no connection to carry it
+ * (store_open, store_migrate, store_schema_version, seq_*). */
 const char *store_errmsg(struct store_conn *c);
 /* Name of a status code, for logs. */
 const char *store_rc_name(int rc);

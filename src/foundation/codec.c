@@ -83,7 +83,8 @@ long b64_decode(const char *text, size_t len, uint8_t *out, size_t cap)
             if (v[k] < 0)
                 return -1;
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         if (last && pad == 2) {
             if (w & 0xffff) /* non-canonical trailing bits */
                 return -1;

@@ -1,0 +1,413 @@
+#include "foundation/config.h"
+
+#include "foundation/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cfg_type { T_INT, T_I64, T_SIZE, T_STR, T_PATH, T_LEVEL, T_HOSTPORT, T_KIDS, T_BACKEND };
+
+struct cfg_key {
+    const char *section; /* fixed section, or the area of a named one */
+    const char *key;
+    enum cfg_type type;
+    const char *def;
+    long long min, max;
+    size_t off; /* into struct config; unused for named sections */
+    size_t cap; /* string capacity */
+};
+
+#define F(field) offsetof(struct config, field)
+#define S(field) sizeof(((struct config *)0)->field)
+
+static const struct cfg_key KEYS[] = {
+    {"server", "listen", T_HOSTPORT, "127.0.0.1:8080", 0, 0, F(server.listen), S(server.listen)},
+    {"server", "threads", T_INT, "0", 0, 1024, F(server.threads), 0},
+    {"server", "body_limit", T_SIZE, "8M", 1024, 1LL << 30, F(server.body_limit), 0},
+    {"server", "request_timeout_s", T_INT, "30", 1, 3600, F(server.request_timeout_s), 0},
+    {"server", "connection_limit", T_INT, "4096", 1, 1000000, F(server.connection_limit), 0},
+    {"server", "node_id", T_INT, "1", 0, 99, F(server.node_id), 0},
+    {"server", "drain_timeout_s", T_INT, "10", 0, 600, F(server.drain_timeout_s), 0},
+    {"log", "path", T_PATH, "zhanye.log", 0, 0, F(log.path), S(log.path)},
+    {"log", "level", T_LEVEL, "info", 0, 0, F(log.level), 0},
+    {"log", "ring_lines", T_I64, "65536", 16, 1 << 24, F(log.ring_lines), 0},
+    {"store", "backend", T_BACKEND, "sqlite", 0, 0, F(store.backend), S(store.backend)},
+    {"store", "path", T_PATH, "zhanye.db", 0, 0, F(store.path), S(store.path)},
+    {"store", "pool_size", T_INT, "8", 1, 256, F(store.pool_size), 0},
+    {"store", "busy_timeout_ms", T_INT, "5000", 0, 600000, F(store.busy_timeout_ms), 0},
+    {"channel", "keys", T_KIDS, "k1", 0, 0, F(channel.keys), S(channel.keys)},
+    {"channel", "key_dir", T_PATH, "keys", 0, 0, F(channel.key_dir), S(channel.key_dir)},
+    {"channel", "window_ms", T_I64, "300000", 1000, 86400000, F(channel.window_ms), 0},
+    /* [flow.TX] and [flow.default]: access-gateway rules. */
+    {"flow", "rate", T_INT, "1000", 1, 10000000, 0, 0},
+    {"flow", "burst", T_INT, "100", 1, 10000000, 0, 0},
+    {"flow", "max_concurrent", T_INT, "64", 1, 100000, 0, 0},
+    {"flow", "queue", T_INT, "256", 0, 1000000, 0, 0},
+    {"flow", "max_wait_ms", T_INT, "200", 0, 600000, 0, 0},
+};
+#define NKEYS (sizeof KEYS / sizeof KEYS[0])
+
+/* Areas whose sections carry a name: [flow.LOGIN]. */
+static const char *const NAMED_AREAS[] = {"flow"};
+
+struct load_ctx {
+    struct config *cfg;
+    char msg[256];
+    bool failed;
+};
+
+static void fail(struct load_ctx *lc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(struct load_ctx *lc, const char *fmt, ...)
+{
+    if (lc->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(lc->msg, sizeof lc->msg, fmt, ap);
+    va_end(ap);
+    lc->failed = true;
+}
+
+static bool is_named_area(const char *area)
+{
+    for (size_t i = 0; i < sizeof NAMED_AREAS / sizeof NAMED_AREAS[0]; i++)
+        if (strcmp(area, NAMED_AREAS[i]) == 0)
+            return true;
+    return false;
+}
+
+static const struct cfg_key *find_key(const char *section, const char *key)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(KEYS[i].section, section) == 0 && strcmp(KEYS[i].key, key) == 0)
+            return &KEYS[i];
+    return NULL;
+}
+
+static bool section_known(const char *section)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(KEYS[i].section, section) == 0)
+            return true;
+    return false;
+}
+
+static int parse_int(const char *v, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+/* "8M", "512K", "1G" or plain bytes. */
+static int parse_size(const char *v, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || n < 0)
+        return -1;
+    long long mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1024, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1024 * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024LL * 1024 * 1024, end++;
+    if (*end || n > max / mult || n * mult < min)
+        return -1;
+    *out = n * mult;
+    return 0;
+}
+
+static bool valid_hostport(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v || strlen(v) >= 64)
+        return false;
+    long long port;
+    return parse_int(colon + 1, 1, 65535, &port) == 0;
+}
+
+static bool valid_kid(const char *s, size_t n)
+{
+    if (n < 1 || n > 32)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+            return false;
+    return true;
+}
+
+static bool valid_kids(const char *v)
+{
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n == 0)
+            break;
+        if (!valid_kid(p, n))
+            return false;
+        p += n;
+    }
+    return strspn(v, ", ") != strlen(v);
+}
+
+/* Validates value for key; for fixed sections also stores it into cfg. */
+static int apply(struct config *cfg, const struct cfg_key *k, const char *v, bool store_it,
+                 const char **why)
+{
+    long long n = 0;
+    char *base = (char *)cfg;
+    switch (k->type) {
+    case T_INT:
+    case T_I64:
+    case T_SIZE:
+        if ((k->type == T_SIZE ? parse_size : parse_int)(v, k->min, k->max, &n)) {
+            *why = "is not a number in range";
+            return -1;
+        }
+        if (store_it && k->type == T_INT)
+            *(int *)(base + k->off) = (int)n;
+        else if (store_it)
+            *(int64_t *)(base + k->off) = n;
+        return 0;
+    case T_LEVEL:
+        n = log_level_parse(v);
+        if (n < 0) {
+            *why = "must be debug, info, warn or error";
+            return -1;
+        }
+        if (store_it)
+            *(int *)(base + k->off) = (int)n;
+        return 0;
+    case T_HOSTPORT:
+        if (!valid_hostport(v)) {
+            *why = "must be HOST:PORT";
+            return -1;
+        }
+        break;
+    case T_KIDS:
+        if (!valid_kids(v)) {
+            *why = "must be a comma-separated list of key ids [A-Za-z0-9._-]{1,32}";
+            return -1;
+        }
+        break;
+    case T_BACKEND:
+        if (strcmp(v, "sqlite") != 0) {
+            *why = "must be sqlite";
+            return -1;
+        }
+        break;
+    case T_STR:
+    case T_PATH:
+        if (!*v) {
+            *why = "must not be empty";
+            return -1;
+        }
+        break;
+    }
+    if (!store_it)
+        return 0;
+    char *dst = base + k->off;
+    int w;
+    if (k->type == T_PATH && v[0] != '/')
+        w = snprintf(dst, k->cap, "%s/%s", cfg->data_dir, v);
+    else
+        w = snprintf(dst, k->cap, "%s", v);
+    if (w < 0 || (size_t)w >= k->cap) {
+        *why = "is too long";
+        return -1;
+    }
+    return 0;
+}
+
+static struct config_named *named_section(struct config *cfg, const char *area, const char *name,
+                                          bool create)
+{
+    for (int i = 0; i < cfg->nnamed; i++)
+        if (strcmp(cfg->named[i].area, area) == 0 && strcmp(cfg->named[i].name, name) == 0)
+            return &cfg->named[i];
+    if (!create || cfg->nnamed == CONFIG_MAX_NAMED)
+        return NULL;
+    struct config_named *s = &cfg->named[cfg->nnamed++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->area, sizeof s->area, "%s", area);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    return s;
+}
+
+static bool valid_section_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n >= sizeof(((struct config_named *)0)->name))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-')
+            return false;
+    return true;
+}
+
+static int set_named(struct load_ctx *lc, const char *area, const char *name, const char *key,
+                     const char *value)
+{
+    const struct cfg_key *k = find_key(area, key);
+    const char *why = NULL;
+    if (!k) {
+        fail(lc, "unknown key '%s' in [%s.%s]", key, area, name);
+        return 0;
+    }
+    if (apply(lc->cfg, k, value, false, &why)) {
+        fail(lc, "bad value '%s' for key '%s' in [%s.%s]: %s", value, key, area, name, why);
+        return 0;
+    }
+    struct config_named *s = named_section(lc->cfg, area, name, true);
+    if (!s) {
+        fail(lc, "too many [%s.*] sections", area);
+        return 0;
+    }
+    for (int i = 0; i < CONFIG_NAMED_KEYS; i++) {
+        if (s->keys[i] == NULL || strcmp(s->keys[i], k->key) == 0) {
+            char *dup = strdup(value);
+            if (!dup) {
+                fail(lc, "out of memory");
+                return 0;
+            }
+            free(s->vals[i]);
+            s->keys[i] = k->key;
+            s->vals[i] = dup;
+            return 1;
+        }
+    }
+    fail(lc, "too many keys in [%s.%s]", area, name);
+    return 0;
+}
+
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+    struct load_ctx *lc = user;
+    if (lc->failed)
+        return 0;
+    char area[64];
+    const char *dot = strchr(section, '.');
+    size_t alen = dot ? (size_t)(dot - section) : strlen(section);
+    if (alen >= sizeof area) {
+        fail(lc, "unknown section [%s]", section);
+        return 0;
+    }
+    memcpy(area, section, alen);
+    area[alen] = '\0';
+    if (dot) {
+        if (!is_named_area(area) || !valid_section_name(dot + 1)) {
+            fail(lc, "unknown section [%s]", section);
+            return 0;
+        }
+        return set_named(lc, area, dot + 1, key, value);
+    }
+    if (!section_known(section) || is_named_area(section)) {
+        fail(lc, "unknown section [%s]", section[0] ? section : "(none)");
+        return 0;
+    }
+    const struct cfg_key *k = find_key(section, key);
+    const char *why = NULL;
+    if (!k) {
+        fail(lc, "unknown key '%s' in [%s]", key, section);
+        return 0;
+    }
+    if (apply(lc->cfg, k, value, true, &why)) {
+        fail(lc, "bad value '%s' for key '%s' in [%s]: %s", value, key, section, why);
+        return 0;
+    }
+    return 1;
+}
+
+void config_defaults(struct config *cfg, const char *data_dir)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", data_dir);
+    for (size_t i = 0; i < NKEYS; i++) {
+        const char *why;
+        if (!is_named_area(KEYS[i].section))
+            (void)apply(cfg, &KEYS[i], KEYS[i].def, true, &why);
+    }
+}
+
+int config_load(struct config *cfg, const char *data_dir, const char *file, char *err,
+                size_t errcap)
+{
+    config_defaults(cfg, data_dir);
+    snprintf(cfg->file, sizeof cfg->file, "%s", file);
+    struct load_ctx lc = {.cfg = cfg};
+    int line = ini_parse(file, on_entry, &lc);
+    if (line == 0 && !lc.failed)
+        return 0;
+    if (line < 0)
+        snprintf(err, errcap, "%s: cannot read: %s", file,
+                 line == -1 ? strerror(errno) : "no memory");
+    else if (lc.failed)
+        snprintf(err, errcap, "%s:%d: %s", file, line, lc.msg);
+    else
+        snprintf(err, errcap, "%s:%d: syntax error (expected [section] or key = value)", file,
+                 line);
+    config_free(cfg);
+    return -1;
+}
+
+void config_free(struct config *cfg)
+{
+    for (int i = 0; i < cfg->nnamed; i++)
+        for (int j = 0; j < CONFIG_NAMED_KEYS; j++) {
+            free(cfg->named[i].vals[j]);
+            cfg->named[i].vals[j] = NULL;
+        }
+    cfg->nnamed = 0;
+}
+
+const char *config_named_get(const struct config *cfg, const char *area, const char *name,
+                             const char *key)
+{
+    const struct config_named *s = named_section((struct config *)cfg, area, name, false);
+    if (!s)
+        return NULL;
+    for (int j = 0; j < CONFIG_NAMED_KEYS && s->keys[j]; j++)
+        if (strcmp(s->keys[j], key) == 0)
+            return s->vals[j];
+    const struct cfg_key *k = find_key(area, key);
+    return k ? k->def : NULL;
+}
+
+int config_write_default(const char *path)
+{
+    FILE *f = fopen(path, "wx");
+    if (!f)
+        return -1;
+    fputs("; zhanye.conf — every key with its default; see docs/configuration.md.\n"
+          "; Relative paths are relative to the data directory.\n",
+          f);
+    const char *last = "";
+    for (size_t i = 0; i < NKEYS; i++) {
+        const char *sec = KEYS[i].section;
+        if (strcmp(sec, last) != 0) {
+            if (is_named_area(sec))
+                fprintf(f, "\n; [%s.NAME] sections (e.g. [flow.LOGIN], [flow.default]):\n", sec);
+            else
+                fprintf(f, "\n[%s]\n", sec);
+            last = sec;
+        }
+        fprintf(f, "; %s = %s\n", KEYS[i].key, KEYS[i].def);
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}

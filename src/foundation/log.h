@@ -8,7 +8,11 @@
  * mask_text() so customer data cannot reach the file unmasked.
  *
  * Line format: {"ts":"2026-11-26T02:18:59.123Z","level":"info","event":"...",
- *               "msg":"...", ...extra fields}\n */
+ *               "msg":"..."}\n
+ * ts is UTC. A line is at most 4096 bytes: a longer msg (or an event name
+ * over 128 bytes) is cut on a character boundary and ends in "…[truncated]".
+ * Invalid UTF-8 in event or msg is replaced by U+FFFD, so every line is
+ * valid JSON. */
 #ifndef ZHANYE_LOG_H
 #define ZHANYE_LOG_H
 
@@ -18,12 +22,15 @@
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 struct log_config {
-    const char *path;       /* file to append to; NULL or "-" means stderr */
-    size_t ring_lines;      /* capacity of the ring in lines (e.g. 65536) */
-    enum log_level level;   /* lines below this level are discarded (not counted as drops) */
+    const char *path;     /* file to append to; NULL or "-" means stderr */
+    size_t ring_lines;    /* capacity of the ring in lines (e.g. 65536); 0 means 65536.
+                           * The ring holds up to 256 bytes a line on average
+                           * (at least 64 KiB, at most 64 MiB). */
+    enum log_level level; /* lines below this level are discarded (not counted as drops) */
 };
 
-/* Starts the writer thread. 0 on success, -1 (errno set) if the file cannot be opened. */
+/* Starts the writer thread. 0 on success, -1 (errno set) if the file cannot be
+ * opened (EINVAL: bad config; EBUSY: already open or still closing). */
 int log_open(const struct log_config *cfg);
 /* Drains every accepted line, fsyncs, stops the writer. Safe to call twice. */
 void log_close(void);
@@ -31,8 +38,10 @@ void log_close(void);
 int log_level_parse(const char *s);
 
 /* Queues one line. event is a short dotted name ("http.request"); fmt is a
- * printf format for "msg". Returns 0 if accepted, -1 if dropped. Before
- * log_open() and after log_close(), lines go synchronously to stderr. */
+ * printf format for "msg". Returns 0 if accepted, -1 if dropped. A line
+ * below the level filter returns 0 and is not counted anywhere. Before
+ * log_open() and after log_close(), lines go synchronously to stderr (level
+ * filter: the last configured one, info before any log_open()). */
 int log_write(enum log_level lvl, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

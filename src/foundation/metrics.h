@@ -5,7 +5,15 @@
  * set) and updated lock-free with atomics on the hot path. A metric is a
  * family name plus a fixed label string, e.g.
  *   metrics_counter("zhanye_http_requests_total", "route=\"/healthz\",status=\"200\"")
- * returns a handle that stays valid until metrics_shutdown(). */
+ * returns a handle that stays valid until metrics_shutdown().
+ *
+ * The label string is pasted verbatim between braces: callers quote and
+ * escape label values themselves. Misuse is a programming error and aborts
+ * with a message: an invalid family name, a family asked for with two types,
+ * one series as both plain and callback gauge, descending histogram bounds.
+ * Updating a series of the wrong kind (metric_set on a counter) is ignored
+ * (and asserts in debug builds). metrics_render() lists families sorted by
+ * name and series sorted by label string. */
 #ifndef ZHANYE_METRICS_H
 #define ZHANYE_METRICS_H
 
@@ -22,17 +30,21 @@ void metrics_describe(const char *family, const char *type, const char *help);
  * (aborts on out-of-memory: metrics are not optional state). */
 struct metric *metrics_counter(const char *family, const char *labels);
 struct metric *metrics_gauge(const char *family, const char *labels);
-/* Histogram with the given upper bounds (seconds, ascending); +Inf is implicit. */
+/* Histogram with the given upper bounds (seconds, ascending); +Inf is implicit.
+ * An existing series keeps the bounds it was created with. NaN observations
+ * are ignored. */
 struct metric *metrics_histogram(const char *family, const char *labels, const double *bounds,
                                  size_t nbounds);
 
-void metric_add(struct metric *m, uint64_t n); /* counter */
-void metric_set(struct metric *m, int64_t v);  /* gauge */
-void metric_inc(struct metric *m);             /* gauge or counter +1 */
-void metric_dec(struct metric *m);             /* gauge -1 */
+void metric_add(struct metric *m, uint64_t n);         /* counter */
+void metric_set(struct metric *m, int64_t v);          /* gauge */
+void metric_inc(struct metric *m);                     /* gauge or counter +1 */
+void metric_dec(struct metric *m);                     /* gauge -1 */
 void metric_observe(struct metric *m, double seconds); /* histogram */
 
-/* Callback gauges: value computed at render time (e.g. log drops). */
+/* Callback gauges: value computed at render time (e.g. log drops). fn runs
+ * under the registry lock and must not call metrics functions. Registering
+ * the same series again replaces fn. */
 void metrics_gauge_fn(const char *family, const char *labels, int64_t (*fn)(void));
 
 /* Renders all families; returns a malloc'd NUL-terminated string (caller frees), NULL on OOM. */

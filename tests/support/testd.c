@@ -1,1 +1,308 @@
-/* placeholder */
+#include "testd.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *zhanye_bin(void)
+{
+    const char *b = getenv("ZHANYE_BIN");
+    return b ? b : "build/zhanye";
+}
+
+const char *src_path(const char *rel, char *out, size_t cap)
+{
+    const char *root = getenv("ZHANYE_SRC");
+    snprintf(out, cap, "%s/%s", root ? root : ".", rel);
+    return out;
+}
+
+/* Reads all of fd into a malloc'd string. */
+static char *slurp_fd(int fd)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    ssize_t n;
+    while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)n;
+        if (cap - len < 2) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+int run_zhanye(char **out, char **err, const char *arg, ...)
+{
+    const char *argv[64] = {zhanye_bin()};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    int po[2], pe[2];
+    if (pipe(po) || pipe(pe))
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+    posix_spawn_file_actions_addclose(&fa, po[0]);
+    posix_spawn_file_actions_addclose(&fa, pe[0]);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(po[1]);
+    close(pe[1]);
+    if (rc != 0) {
+        close(po[0]);
+        close(pe[0]);
+        return -1;
+    }
+    /* stderr is small; read stdout first, then stderr. */
+    char *o = slurp_fd(po[0]);
+    char *e = slurp_fd(pe[0]);
+    close(po[0]);
+    close(pe[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (out)
+        *out = o;
+    else
+        free(o);
+    if (err)
+        *err = e;
+    else
+        free(e);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int rm_rf(const char *dir)
+{
+    const char *argv[] = {"rm", "-rf", dir, NULL};
+    pid_t pid;
+    if (posix_spawnp(&pid, "rm", NULL, NULL, (char *const *)argv, environ) != 0)
+        return -1;
+    int st;
+    waitpid(pid, &st, 0);
+    return 0;
+}
+
+int testd_init(struct testd *d, const char *extra_conf)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->dir, sizeof d->dir, "/tmp/zhanye-test-XXXXXX");
+    if (!mkdtemp(d->dir))
+        return -1;
+    char *err = NULL;
+    int rc = run_zhanye(NULL, &err, "init", "--data", d->dir, "--demo", "--demo-password",
+                        "Demo@1234", NULL);
+    if (rc != 0) {
+        fprintf(stderr, "testd: zhanye init failed (%d): %s\n", rc, err ? err : "");
+        free(err);
+        return -1;
+    }
+    free(err);
+    if (extra_conf) {
+        char conf[PATH_MAX + 16];
+        snprintf(conf, sizeof conf, "%s/zhanye.conf", d->dir);
+        FILE *f = fopen(conf, "a");
+        if (!f)
+            return -1;
+        fprintf(f, "\n%s\n", extra_conf);
+        fclose(f);
+    }
+    return 0;
+}
+
+/* Waits for "zhanye: listening on http://HOST:PORT" on the child's stdout. */
+static int read_port(int fd, int *port)
+{
+    char buf[512];
+    size_t len = 0;
+    while (len < sizeof buf - 1) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 20000) <= 0)
+            return -1;
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n <= 0)
+            return -1;
+        len += (size_t)n;
+        buf[len] = '\0';
+        char *nl = strchr(buf, '\n');
+        const char *at = strstr(buf, "listening on http://");
+        if (nl && at) {
+            const char *colon = strrchr(at + 20, ':');
+            *port = colon ? atoi(colon + 1) : 0;
+            return *port > 0 ? 0 : -1;
+        }
+    }
+    return -1;
+}
+
+int testd_start(struct testd *d)
+{
+    int po[2];
+    if (pipe(po))
+        return -1;
+    const char *argv[] = {zhanye_bin(), "serve", "--data", d->dir, "--listen", "127.0.0.1:0", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+    posix_spawn_file_actions_addclose(&fa, po[0]);
+    int rc = posix_spawn(&d->pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(po[1]);
+    if (rc != 0) {
+        close(po[0]);
+        d->pid = 0;
+        return -1;
+    }
+    rc = read_port(po[0], &d->port);
+    close(po[0]); /* the server writes nothing else to stdout */
+    if (rc != 0) {
+        testd_stop(d);
+        return -1;
+    }
+    snprintf(d->base, sizeof d->base, "http://127.0.0.1:%d", d->port);
+    return 0;
+}
+
+int testd_stop(struct testd *d)
+{
+    if (d->pid <= 0)
+        return -1;
+    kill(d->pid, SIGTERM);
+    int status;
+    while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    d->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void testd_cleanup(struct testd *d)
+{
+    if (d->pid > 0)
+        testd_stop(d);
+    if (d->dir[0])
+        rm_rf(d->dir);
+    d->dir[0] = '\0';
+}
+
+struct buf {
+    char *p;
+    size_t len;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+    struct buf *b = user;
+    size_t n = size * nmemb;
+    char *np = realloc(b->p, b->len + n + 1);
+    if (!np)
+        return 0;
+    memcpy(np + b->len, data, n);
+    b->len += n;
+    np[b->len] = '\0';
+    b->p = np;
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
+{
+    struct http_result *r = user;
+    size_t n = size * nmemb;
+    if (n > 13 && strncasecmp(data, "Retry-After:", 12) == 0) {
+        const char *v = data + 12;
+        while (*v == ' ')
+            v++;
+        size_t vl = strcspn(v, "\r\n");
+        if (vl < sizeof r->retry_after) {
+            memcpy(r->retry_after, v, vl);
+            r->retry_after[vl] = '\0';
+        }
+    }
+    return n;
+}
+
+int http_do(const char *method, const char *url, const char *body, size_t len,
+            struct http_result *out)
+{
+    return http_do_hdr(method, url, NULL, body, len, out);
+}
+
+int http_do_hdr(const char *method, const char *url, const char *header, const char *body,
+                size_t len, struct http_result *out)
+{
+    memset(out, 0, sizeof *out);
+    CURL *c = curl_easy_init();
+    if (!c)
+        return -1;
+    struct buf b = {0};
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    if (header)
+        h = curl_slist_append(h, header);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    CURLcode cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &out->seconds);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    out->body = b.p;
+    out->len = b.len;
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+void http_result_free(struct http_result *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+json_t *http_get_json(const struct testd *d, const char *path, long *status)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", d->base, path);
+    struct http_result r;
+    json_t *j = NULL;
+    if (http_do("GET", url, NULL, 0, &r) == 0 && r.body)
+        j = json_loads(r.body, 0, NULL);
+    if (status)
+        *status = r.status;
+    http_result_free(&r);
+    return j;
+}

@@ -1,0 +1,20 @@
+/* zyc_http — the client's transport: one POST or GET over libcurl.
+ *
+ * Kept apart from zyc.h so the sealing code has no network dependency. A
+ * zyc_http handle keeps its connection alive between calls (one handle per
+ * thread). */
+#ifndef ZHANYE_ZYC_HTTP_H
+#define ZHANYE_ZYC_HTTP_H
+
+#include <stddef.h>
+
+struct zyc_http;
+
+struct zyc_http *zyc_http_new(void);
+void zyc_http_free(struct zyc_http *h);
+/* body NULL means GET. *resp is malloc'd and NUL-terminated. 0 when an
+ * HTTP answer arrived (any status), -1 on a transport failure. */
+int zyc_http_do(struct zyc_http *h, const char *url, const char *body, size_t len, long *status,
+                char **resp, size_t *resp_len);
+
+#endif

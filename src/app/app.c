@@ -1,0 +1,110 @@
+#include "app/app.h"
+
+#include "foundation/clock.h"
+#include "foundation/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int app_config_path(const char *data_dir, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/zhanye.conf", data_dir);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int app_load_config(struct app *a, const char *data_dir, char *err, size_t errcap)
+{
+    char path[PATH_MAX];
+    memset(a, 0, sizeof *a);
+    if (app_config_path(data_dir, path, sizeof path)) {
+        snprintf(err, errcap, "data directory path too long");
+        return APP_ERR_CONFIG;
+    }
+    if (access(path, R_OK) != 0) {
+        snprintf(err, errcap, "%s: missing; run `zhanye init --data %s` first", path, data_dir);
+        return APP_ERR_CONFIG;
+    }
+    return config_load(&a->cfg, data_dir, path, err, errcap) ? APP_ERR_CONFIG : APP_OK;
+}
+
+static int open_store(struct app *a, char *err, size_t errcap)
+{
+    struct stat st;
+    if (stat(a->cfg.store.path, &st) != 0) {
+        snprintf(err, errcap, "%s: no database; run `zhanye init --data %s` first",
+                 a->cfg.store.path, a->cfg.data_dir);
+        return APP_ERR_RUNTIME;
+    }
+    struct store_config sc = {
+        .backend = a->cfg.store.backend,
+        .path = a->cfg.store.path,
+        .pool_size = a->cfg.store.pool_size,
+        .busy_timeout_ms = a->cfg.store.busy_timeout_ms,
+    };
+    int rc = store_open(&sc, &a->store);
+    if (rc == STORE_OK)
+        rc = store_migrate(a->store);
+    if (rc != STORE_OK) {
+        snprintf(err, errcap, "%s: cannot open database: %s", a->cfg.store.path,
+                 store_errmsg(NULL));
+        return APP_ERR_RUNTIME;
+    }
+    if (seq_open(a->store, a->cfg.server.node_id, 1000, &a->seq) != 0) {
+        snprintf(err, errcap, "cannot start the serial-number generator: %s", store_errmsg(NULL));
+        return APP_ERR_RUNTIME;
+    }
+    return APP_OK;
+}
+
+static int open_channel(struct app *a, char *err, size_t errcap)
+{
+    if (keyring_load(&a->keys, a->cfg.channel.keys, a->cfg.channel.key_dir, err, errcap) != 0)
+        return APP_ERR_RUNTIME;
+    /* Twice the window: an envelope still inside the window is always remembered. */
+    if (nonce_mem_open(2 * a->cfg.channel.window_ms, &a->nonces) != NONCE_OK) {
+        snprintf(err, errcap, "cannot start the nonce store");
+        return APP_ERR_RUNTIME;
+    }
+    return APP_OK;
+}
+
+int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
+{
+    int rc = app_load_config(a, data_dir, err, errcap);
+    if (rc != APP_OK)
+        return rc;
+    struct log_config lc = {
+        .path = a->cfg.log.path,
+        .ring_lines = (size_t)a->cfg.log.ring_lines,
+        .level = (enum log_level)a->cfg.log.level,
+    };
+    if (log_open(&lc) != 0) {
+        snprintf(err, errcap, "%s: cannot open log file", a->cfg.log.path);
+        config_free(&a->cfg);
+        return APP_ERR_RUNTIME;
+    }
+    a->started_ms = clock_wall_ms();
+    rc = open_store(a, err, errcap);
+    if (rc == APP_OK)
+        rc = open_channel(a, err, errcap);
+    if (rc != APP_OK)
+        app_close(a);
+    return rc;
+}
+
+void app_close(struct app *a)
+{
+    nonce_close(a->nonces);
+    a->nonces = NULL;
+    keyring_free(&a->keys);
+    if (a->seq)
+        seq_close(a->seq);
+    if (a->store)
+        store_close(a->store);
+    a->seq = NULL;
+    a->store = NULL;
+    log_close();
+    config_free(&a->cfg);
+}

@@ -1,0 +1,74 @@
+/* tx — the transaction registry: every ZY1 transaction declared once.
+ *
+ * A struct tx_def names the TX code, its handler, whether it needs a
+ * logged-in session (spec step 13), whether it writes, and its input
+ * schema: the members `data` may have, their types and limits. The
+ * pipeline (http/h_tx.c) validates `data` against the schema before the
+ * handler runs, so a handler sees only well-formed input; unknown members
+ * are refused. Handlers run inside one database transaction together with
+ * their audit records and the stored idempotent answer. */
+#ifndef ZHANYE_TX_H
+#define ZHANYE_TX_H
+
+#include "data/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct app;
+
+enum tx_ftype { TXF_STRING, TXF_INT, TXF_BOOL, TXF_OBJECT, TXF_ARRAY };
+
+struct tx_field {
+    const char *name;
+    enum tx_ftype type;
+    bool required;
+    size_t max; /* strings: bytes; arrays: items; ints: 0 = any */
+};
+
+/* What a handler gets and gives back. */
+struct tx_ctx {
+    struct app *app;
+    struct store_conn *conn; /* inside the request's transaction */
+    const char *tx;
+    const char *dev; /* 32 hex */
+    const char *tlr; /* DEVICE_ACTIVATE: the envelope's tlr */
+    const char *client_ip;
+    int64_t bank_id;    /* of the device's teller; 0 before activation */
+    int64_t teller_id;  /* of the session (or the ticket for DEVICE_ACTIVATE) */
+    const char *sid;    /* the session token, when one was presented */
+    const void *ticket; /* DEVICE_ACTIVATE: the activation ticket (identity/device.h) */
+    json_t *in;         /* payload.data, validated against the schema */
+    /* outputs */
+    const char *code; /* "OK" unless the handler sets an error code */
+    char message[256];
+    json_t *out; /* the answer's data object; created empty for the handler */
+};
+
+enum tx_result {
+    TX_COMMIT = 0,   /* commit the transaction (also for business errors in ctx->code) */
+    TX_ROLLBACK = 1, /* internal failure: roll back, answer "internal" */
+};
+
+typedef enum tx_result (*tx_fn)(struct tx_ctx *c);
+
+struct tx_def {
+    const char *code;
+    tx_fn fn;
+    bool needs_session;
+    const struct tx_field *fields;
+    size_t nfields;
+};
+
+/* Every registered TX (app/tx_table.c), and lookup by code. */
+const struct tx_def *tx_find(const char *code);
+const struct tx_def *const *tx_all(size_t *n);
+
+/* Checks data against def's schema; -1 with err naming the member otherwise. */
+int tx_validate(const struct tx_def *def, json_t *data, char *err, size_t errcap);
+/* Sets an error code and message on the context (printf-style). */
+void tx_fail(struct tx_ctx *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,16 @@
+/* cli — the subcommands of the `zhanye` binary.
+ *
+ * Exit codes, relied on by scripts and tests: 0 success, 1 runtime failure,
+ * 2 usage or configuration error. Each command prints errors as one line on
+ * stderr starting with "zhanye <command>: ". */
+#ifndef ZHANYE_CLI_H
+#define ZHANYE_CLI_H
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+
+#endif

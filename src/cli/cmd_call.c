@@ -1,0 +1,264 @@
+/* zhanye call — a command-line tablet: activates, logs in and calls
+ * transactions over ZY1, keeping its device state in a file.
+ *
+ *   zhanye call --state FILE --server URL --activate CODE --teller T
+ *   zhanye call --state FILE LOGIN --data '{"teller":"demo01","password":"..."}'
+ *   zhanye call --state FILE TX [--data JSON] [--cseq C]
+ *
+ * The session token lives beside the state in FILE.sid (mode 0600). The
+ * answer's plaintext is printed on stdout; the exit status is 0 when its
+ * code is OK, 1 otherwise, 2 for usage errors. */
+#include "channel/zy1.h"
+#include "cli/cli.h"
+#include "foundation/clock.h"
+#include "zyc.h"
+#include "zyc_http.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct call_opts {
+    const char *state, *server, *activate, *teller, *tx, *data, *cseq;
+};
+
+static int sid_path(const char *state, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s.sid", state);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static int sid_load(const char *state, char *sid, size_t cap)
+{
+    char path[4096];
+    sid[0] = '\0';
+    if (sid_path(state, path, sizeof path))
+        return -1;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(sid, (int)cap, f))
+        sid[0] = '\0';
+    sid[strcspn(sid, "\n")] = '\0';
+    fclose(f);
+    return 0;
+}
+
+static int sid_save(const char *state, const char *sid)
+{
+    char path[4096];
+    if (sid_path(state, path, sizeof path))
+        return -1;
+    if (!sid) {
+        unlink(path);
+        return 0;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(sid);
+    int rc = write(fd, sid, n) == (ssize_t)n ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+/* The first live key of the server, to pin at activation. */
+static int fetch_pubkey(struct zyc_http *h, const char *server, char *kid, size_t kcap, char *pub,
+                        size_t pcap)
+{
+    char url[ZYC_URL_MAX + 32], *resp = NULL;
+    size_t len;
+    long status = 0;
+    int rc = -1;
+    snprintf(url, sizeof url, "%s/api/v1/pubkey", server);
+    if (zyc_http_do(h, url, NULL, 0, &status, &resp, &len) != 0 || status != 200) {
+        fprintf(stderr, "zhanye call: cannot fetch %s (HTTP %ld)\n", url, status);
+        goto out;
+    }
+    json_t *j = json_loads(resp, 0, NULL);
+    json_t *k = json_array_get(json_object_get(j, "keys"), 0);
+    const char *kv = json_string_value(json_object_get(k, "kid"));
+    const char *pv = json_string_value(json_object_get(k, "pub"));
+    if (kv && pv && strlen(kv) < kcap && strlen(pv) < pcap) {
+        strcpy(kid, kv);
+        strcpy(pub, pv);
+        rc = 0;
+    }
+    json_decref(j);
+out:
+    free(resp);
+    return rc;
+}
+
+static char *build_payload(const struct call_opts *o, const char *sid)
+{
+    json_error_t jerr;
+    json_t *data = o->data ? json_loads(o->data, 0, &jerr) : json_object();
+    if (!json_is_object(data)) {
+        fprintf(stderr, "zhanye call: --data must be a JSON object\n");
+        json_decref(data);
+        return NULL;
+    }
+    json_t *p = json_pack("{s:o}", "data", data);
+    if (sid && *sid)
+        json_object_set_new(p, "sid", json_string(sid));
+    if (o->cseq)
+        json_object_set_new(p, "cseq", json_string(o->cseq));
+    char *text = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    return text;
+}
+
+/* Seals, posts and opens one call; prints the plaintext. Returns the exit status. */
+static int round_trip(struct zyc_http *h, zyc_state *st, const struct call_opts *o, const char *tx,
+                      const char *payload, json_t **answer)
+{
+    zy1_call call = {0};
+    char *body = NULL, *resp = NULL, *pt = NULL, url[ZYC_URL_MAX + 64];
+    size_t blen, rlen, ptlen;
+    long status = 0;
+    int rc = EXIT_FAIL;
+    if (zyc_seal(st, tx, o->activate, payload, strlen(payload), clock_wall_ms(), &call, &body,
+                 &blen) != ZY1_OK) {
+        fprintf(stderr, "zhanye call: cannot seal the request\n");
+        goto out;
+    }
+    snprintf(url, sizeof url, "%s/api/v1/tx/%s", st->url, tx);
+    if (zyc_http_do(h, url, body, blen, &status, &resp, &rlen) != 0) {
+        fprintf(stderr, "zhanye call: %s: no answer\n", url);
+        goto out;
+    }
+    if (status != 200) {
+        printf("%s\n", resp);
+        fprintf(stderr, "zhanye call: HTTP %ld\n", status);
+        goto out;
+    }
+    if (zyc_open(&call, resp, rlen, &pt, &ptlen, NULL) != ZY1_OK) {
+        fprintf(stderr, "zhanye call: the answer failed verification\n");
+        goto out;
+    }
+    printf("%s\n", pt);
+    *answer = json_loads(pt, 0, NULL);
+    const char *code = json_string_value(json_object_get(*answer, "code"));
+    rc = code && strcmp(code, "OK") == 0 ? EXIT_OK : EXIT_FAIL;
+out:
+    zy1_call_wipe(&call);
+    free(body);
+    free(resp);
+    if (pt) {
+        memset(pt, 0, ptlen);
+        free(pt);
+    }
+    return rc;
+}
+
+static int do_activate(struct zyc_http *h, const struct call_opts *o)
+{
+    char kid[64], pub[128];
+    zyc_state st;
+    json_t *ans = NULL;
+    int rc = EXIT_FAIL;
+    if (fetch_pubkey(h, o->server, kid, sizeof kid, pub, sizeof pub) != 0)
+        return EXIT_FAIL;
+    if (zyc_state_init(&st, o->server, kid, pub, o->teller) != ZYC_OK) {
+        fprintf(stderr, "zhanye call: bad server, key or teller\n");
+        return EXIT_USAGE;
+    }
+    const char *payload =
+        "{\"data\":{\"device\":{\"model\":\"zhanye-cli\",\"os\":\"linux\",\"app\":\"" ZHANYE_VERSION
+        "\"}}}";
+    rc = round_trip(h, &st, o, ZY1_ACTIVATE_TX, payload, &ans);
+    const char *ds =
+        json_string_value(json_object_get(json_object_get(ans, "data"), "device_secret"));
+    if (rc == EXIT_OK && (!ds || zyc_state_set_device_secret(&st, ds) != ZYC_OK ||
+                          zyc_state_save(&st, o->state) != ZYC_OK)) {
+        fprintf(stderr, "zhanye call: cannot keep the device secret in %s\n", o->state);
+        rc = EXIT_FAIL;
+    }
+    json_decref(ans);
+    zyc_state_wipe(&st);
+    return rc;
+}
+
+static int do_call(struct zyc_http *h, const struct call_opts *o)
+{
+    zyc_state st;
+    char sid[ZY1_SID_MAX + 1];
+    json_t *ans = NULL;
+    if (zyc_state_load(o->state, &st) != ZYC_OK) {
+        fprintf(stderr, "zhanye call: %s: no usable device state (activate first)\n", o->state);
+        return EXIT_USAGE;
+    }
+    if (o->server)
+        snprintf(st.url, sizeof st.url, "%s", o->server);
+    sid_load(o->state, sid, sizeof sid);
+    bool login = strcmp(o->tx, "LOGIN") == 0;
+    char *payload = build_payload(o, login ? NULL : sid);
+    int rc = payload ? round_trip(h, &st, o, o->tx, payload, &ans) : EXIT_USAGE;
+    const char *nsid = json_string_value(json_object_get(json_object_get(ans, "data"), "sid"));
+    if (rc == EXIT_OK && login && nsid)
+        sid_save(o->state, nsid);
+    if (rc == EXIT_OK && strcmp(o->tx, "LOGOUT") == 0)
+        sid_save(o->state, NULL);
+    json_decref(ans);
+    free(payload);
+    zyc_state_wipe(&st);
+    return rc;
+}
+
+int cmd_call(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"state", required_argument, NULL, 's'},
+        {"server", required_argument, NULL, 'u'},
+        {"activate", required_argument, NULL, 'a'},
+        {"teller", required_argument, NULL, 't'},
+        {"data", required_argument, NULL, 'd'},
+        {"cseq", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    struct call_opts o = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            o.state = optarg;
+            break;
+        case 'u':
+            o.server = optarg;
+            break;
+        case 'a':
+            o.activate = optarg;
+            break;
+        case 't':
+            o.teller = optarg;
+            break;
+        case 'd':
+            o.data = optarg;
+            break;
+        case 'c':
+            o.cseq = optarg;
+            break;
+        default:
+            goto usage;
+        }
+    }
+    if (optind < argc)
+        o.tx = argv[optind++];
+    if (!o.state || optind != argc || (o.activate ? !o.teller || !o.server || o.tx : !o.tx))
+        goto usage;
+    struct zyc_http *h = zyc_http_new();
+    if (!h)
+        return EXIT_FAIL;
+    int rc = o.activate ? do_activate(h, &o) : do_call(h, &o);
+    zyc_http_free(h);
+    return rc;
+usage:
+    fprintf(stderr, "usage: zhanye call --state FILE --server URL --activate CODE --teller T\n"
+                    "       zhanye call --state FILE [--server URL] TX [--data JSON] [--cseq C]\n");
+    return EXIT_USAGE;
+}

@@ -1,0 +1,134 @@
+/* zhanye init --data DIR [--demo] [--demo-password P]
+ *
+ * Creates the data directory with a documented zhanye.conf, the database
+ * (all migrations applied) and, with --demo, the demo organisation. It
+ * never overwrites an existing database: re-running init is refused. */
+#include "app/app.h"
+#include "channel/keyring.h"
+#include "cli/cli.h"
+#include "foundation/log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[PATH_MAX];
+    int n = snprintf(tmp, sizeof tmp, "%s", dir);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int create_database(struct app *a)
+{
+    struct store_config sc = {
+        .backend = a->cfg.store.backend,
+        .path = a->cfg.store.path,
+        .pool_size = 1,
+        .busy_timeout_ms = a->cfg.store.busy_timeout_ms,
+    };
+    int rc = store_open(&sc, &a->store);
+    if (rc == STORE_OK)
+        rc = store_migrate(a->store);
+    if (rc != STORE_OK)
+        fprintf(stderr, "zhanye init: %s: %s\n", a->cfg.store.path, store_errmsg(NULL));
+    return rc == STORE_OK ? 0 : -1;
+}
+
+/* A first server key for every configured kid that has no key file yet. */
+static int create_keys(struct app *a)
+{
+    char kids[sizeof a->cfg.channel.keys], err[512], path[PATH_MAX];
+    snprintf(kids, sizeof kids, "%s", a->cfg.channel.keys);
+    for (char *save = NULL, *kid = strtok_r(kids, ", ", &save); kid;
+         kid = strtok_r(NULL, ", ", &save)) {
+        if (keyring_path(a->cfg.channel.key_dir, kid, path, sizeof path) == 0 &&
+            access(path, F_OK) == 0)
+            continue;
+        if (keyring_generate(a->cfg.channel.key_dir, kid, err, sizeof err) != 0) {
+            fprintf(stderr, "zhanye init: %s\n", err);
+            return -1;
+        }
+        printf("zhanye: created server key %s (%s)\n", kid, path);
+    }
+    return 0;
+}
+
+int cmd_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"demo", no_argument, NULL, 'D'},
+        {"demo-password", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *demo_password = "Zhanye@2026";
+    bool demo = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'D':
+            demo = true;
+            break;
+        case 'p':
+            demo_password = optarg;
+            break;
+        default:
+            goto usage;
+        }
+    }
+    if (!data || optind != argc)
+        goto usage;
+
+    char conf[PATH_MAX], err[512];
+    if (mkdir_p(data) != 0 || app_config_path(data, conf, sizeof conf) != 0) {
+        fprintf(stderr, "zhanye init: cannot create %s: %s\n", data, strerror(errno));
+        return EXIT_FAIL;
+    }
+    if (access(conf, F_OK) != 0 && config_write_default(conf) != 0) {
+        fprintf(stderr, "zhanye init: cannot write %s: %s\n", conf, strerror(errno));
+        return EXIT_FAIL;
+    }
+    struct app a;
+    if (app_load_config(&a, data, err, sizeof err) != APP_OK) {
+        fprintf(stderr, "zhanye init: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int rc = EXIT_FAIL;
+    if (access(a.cfg.store.path, F_OK) == 0) {
+        fprintf(stderr, "zhanye init: %s already exists; refusing to overwrite it\n",
+                a.cfg.store.path);
+        goto out;
+    }
+    if (create_keys(&a) != 0 || create_database(&a) != 0)
+        goto out;
+    printf("zhanye: initialised %s (database %s)\n", data, a.cfg.store.path);
+    if (demo)
+        printf("zhanye: demo password %s\n", demo_password);
+    rc = EXIT_OK;
+out:
+    if (a.store)
+        store_close(a.store);
+    config_free(&a.cfg);
+    return rc;
+usage:
+    fprintf(stderr, "usage: zhanye init --data DIR [--demo] [--demo-password P]\n");
+    return EXIT_USAGE;
+}

@@ -1,0 +1,70 @@
+/* store_backend — the private seam between store.c and one database backend.
+ *
+ * Not for callers of the store: they use data/store.h only. A backend
+ * (store_sqlite.c now, store_mariadb.c later) fills one `struct
+ * store_backend` and embeds `struct store_conn` / `struct store_stmt` as the
+ * FIRST member of its own connection and statement structs, so store.c can
+ * dispatch through c->be without knowing the backend's layout.
+ *
+ * store.c checks arguments for NULL before dispatching, so backend
+ * functions may assume non-NULL connection, statement and SQL pointers.
+ * Every backend function reports failure as an enum store_rc and leaves a
+ * message for its errmsg(). */
+#ifndef ZHANYE_STORE_BACKEND_H
+#define ZHANYE_STORE_BACKEND_H
+
+#include "data/store.h"
+
+struct store_backend;
+
+struct store_conn {
+    const struct store_backend *be;
+    struct store *owner;          /* the pool this connection returns to */
+    struct store_conn *next_free; /* pool free list; owned by store.c */
+};
+
+struct store_stmt {
+    struct store_conn *conn;
+};
+
+struct store_backend {
+    const char *name; /* the value of store_config.backend that selects it */
+    /* Opens one connection; on failure describes it with store_be_error(). */
+    int (*open)(const struct store_config *cfg, struct store_conn **out);
+    void (*close)(struct store_conn *c);
+    /* Makes a returned connection clean for its next user: rolls back a
+     * transaction the previous user left open. */
+    void (*reset)(struct store_conn *c);
+    int (*begin)(struct store_conn *c);
+    int (*commit)(struct store_conn *c);
+    int (*rollback)(struct store_conn *c);
+    int (*exec)(struct store_conn *c, const char *sql);
+    int (*prepare)(struct store_conn *c, const char *sql, struct store_stmt **out);
+    int (*bind_text)(struct store_stmt *s, int idx, const char *v);
+    int (*bind_int64)(struct store_stmt *s, int idx, int64_t v);
+    int (*bind_blob)(struct store_stmt *s, int idx, const void *v, size_t n);
+    int (*bind_null)(struct store_stmt *s, int idx);
+    int (*step)(struct store_stmt *s);
+    const char *(*col_text)(struct store_stmt *s, int col);
+    int64_t (*col_int64)(struct store_stmt *s, int col);
+    const void *(*col_blob)(struct store_stmt *s, int col, size_t *len);
+    bool (*col_is_null)(struct store_stmt *s, int col);
+    void (*finish)(struct store_stmt *s);
+    int64_t (*last_insert_id)(struct store_conn *c);
+    int64_t (*changes)(struct store_conn *c);
+    const char *(*errmsg)(struct store_conn *c);
+    /* Sets *exists; the catalogue query differs per backend. */
+    int (*table_exists)(struct store_conn *c, const char *table, bool *exists);
+};
+
+extern const struct store_backend store_backend_sqlite;
+
+/* Records a message for failures that have no connection to carry it
+ * (store_open, store_migrate); read back with store_errmsg(NULL).
+ * Per thread. Long messages end in "..." rather than being cut silently. */
+void store_be_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* snprintf into buf that marks truncation with a trailing "...". */
+void store_be_format(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

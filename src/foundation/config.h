@@ -1,0 +1,73 @@
+/* config — the one INI file, zhanye.conf.
+ *
+ * Sections are `[area]` or `[area.NAME]` (e.g. `[flow.LOGIN]`); every key is
+ * declared in config.c with its type, default and bounds, and documented in
+ * docs/configuration.md. Loading is all-or-nothing: the first unknown
+ * section or key, or bad value, fails the load with one message of the form
+ * "FILE:LINE: <what is wrong with which key>", and the caller exits 2.
+ * Relative paths in the file are resolved against the data directory. */
+#ifndef ZHANYE_CONFIG_H
+#define ZHANYE_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_NAMED 256
+#define CONFIG_NAMED_KEYS 16
+
+/* A `[area.NAME]` section: values kept as validated strings, looked up by key. */
+struct config_named {
+    char area[16];
+    char name[40];
+    int line;
+    const char *keys[CONFIG_NAMED_KEYS]; /* static key names, NULL = unused */
+    char *vals[CONFIG_NAMED_KEYS];
+};
+
+struct config {
+    char file[PATH_MAX];
+    char data_dir[PATH_MAX];
+    struct {
+        char listen[64];
+        int threads; /* 0 = one per core */
+        int64_t body_limit;
+        int request_timeout_s;
+        int connection_limit;
+        int node_id;
+        int drain_timeout_s;
+    } server;
+    struct {
+        char path[PATH_MAX];
+        int level;
+        int64_t ring_lines;
+    } log;
+    struct {
+        char backend[16];
+        char path[PATH_MAX];
+        int pool_size;
+        int busy_timeout_ms;
+    } store;
+    struct {
+        char keys[256]; /* comma-separated live kids */
+        char key_dir[PATH_MAX];
+        int64_t window_ms;
+    } channel;
+    int nnamed;
+    struct config_named named[CONFIG_MAX_NAMED];
+};
+
+/* Fills cfg with every default, paths resolved against data_dir. */
+void config_defaults(struct config *cfg, const char *data_dir);
+/* Loads file over the defaults. 0 on success; on failure -1 and err holds the one-line message. */
+int config_load(struct config *cfg, const char *data_dir, const char *file, char *err,
+                size_t errcap);
+void config_free(struct config *cfg);
+
+/* Value of key in [area.name], or the key's default if unset, or NULL if no such section. */
+const char *config_named_get(const struct config *cfg, const char *area, const char *name,
+                             const char *key);
+/* Writes the documented default file (every key commented with its default). 0 or -1. */
+int config_write_default(const char *path);
+
+#endif

@@ -1,0 +1,250 @@
+/* The foundation over real HTTP: a real `zhanye serve` in a temp directory. */
+#include "testd.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static int setup(void **state)
+{
+    static struct testd d;
+    if (testd_init(&d, NULL) || testd_start(&d))
+        return -1;
+    *state = &d;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    testd_cleanup(*state);
+    return 0;
+}
+
+static void healthz_and_readyz(void **state)
+{
+    struct testd *d = *state;
+    long st;
+    json_t *j = http_get_json(d, "/healthz", &st);
+    assert_int_equal(st, 200);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    json_decref(j);
+    j = http_get_json(d, "/readyz", &st);
+    assert_int_equal(st, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ready");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "checks"), "database")), "ok");
+    json_decref(j);
+}
+
+static void unknown_route_is_json_404(void **state)
+{
+    struct testd *d = *state;
+    long st;
+    json_t *j = http_get_json(d, "/no/such/thing", &st);
+    assert_int_equal(st, 404);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
+                        "not_found");
+    json_decref(j);
+}
+
+static void metrics_count_requests(void **state)
+{
+    struct testd *d = *state;
+    char url[128];
+    snprintf(url, sizeof url, "%s/healthz", d->base);
+    for (int i = 0; i < 3; i++) {
+        struct http_result r;
+        assert_int_equal(http_do("GET", url, NULL, 0, &r), 0);
+        http_result_free(&r);
+    }
+    snprintf(url, sizeof url, "%s/metrics", d->base);
+    struct http_result r;
+    assert_int_equal(http_do("GET", url, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    const char *line =
+        strstr(r.body, "zhanye_http_requests_total{route=\"/healthz\",status=\"200\"} ");
+    assert_non_null(line);
+    assert_true(atoi(strchr(line, '}') + 2) >= 3);
+    assert_non_null(
+        strstr(r.body, "zhanye_http_request_duration_seconds_bucket{route=\"/healthz\""));
+    assert_non_null(strstr(r.body, "zhanye_http_in_flight "));
+    assert_non_null(strstr(r.body, "zhanye_log_dropped_lines "));
+    http_result_free(&r);
+}
+
+static void oversized_body_is_413(void **state)
+{
+    struct testd *d = *state;
+    size_t n = 9u << 20; /* default limit is 8 MiB */
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, 'a', n);
+    char url[128];
+    snprintf(url, sizeof url, "%s/api/v1/tx/LOGIN", d->base);
+    struct http_result r;
+    http_do("POST", url, big, n, &r); /* the server may close before all is sent */
+    free(big);
+    assert_int_equal(r.status, 413);
+    assert_non_null(r.body);
+    assert_non_null(strstr(r.body, "\"too_large\""));
+    http_result_free(&r);
+}
+
+static void init_refuses_to_overwrite(void **state)
+{
+    struct testd *d = *state;
+    char *err = NULL;
+    int rc = run_zhanye(NULL, &err, "init", "--data", d->dir, NULL);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "refusing to overwrite"));
+    free(err);
+}
+
+static void check_config_ok(void **state)
+{
+    struct testd *d = *state;
+    char *out = NULL;
+    assert_int_equal(run_zhanye(&out, NULL, "serve", "--data", d->dir, "--check-config", NULL), 0);
+    free(out);
+}
+
+/* A bad file: exit 2, one line naming file, line and key. */
+static void expect_bad_config(const char *extra, const char *want1, const char *want2)
+{
+    struct testd t;
+    assert_int_equal(testd_init(&t, extra), 0);
+    char *err = NULL;
+    assert_int_equal(run_zhanye(NULL, &err, "serve", "--data", t.dir, NULL), 2);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "zhanye.conf:"));
+    assert_non_null(strstr(err, want1));
+    assert_non_null(strstr(err, want2));
+    assert_non_null(strchr(err, '\n'));
+    assert_string_equal(strchr(err, '\n') + 1, ""); /* exactly one line */
+    free(err);
+    assert_int_equal(run_zhanye(NULL, &err, "serve", "--data", t.dir, "--check-config", NULL), 2);
+    free(err);
+    testd_cleanup(&t);
+}
+
+static void bad_config_exits_2(void **state)
+{
+    (void)state;
+    expect_bad_config("[server]\nlistne = 127.0.0.1:1", "unknown key 'listne'", "[server]");
+    expect_bad_config("[server]\nbody_limit = lots", "'body_limit'", "[server]");
+    expect_bad_config("[log]\nlevel = loud", "'level'", "[log]");
+    expect_bad_config("[nosuch]\na = 1", "unknown section [nosuch]", ":");
+    expect_bad_config("[flow.LOGIN]\nrate = -5", "'rate'", "[flow.LOGIN]");
+    expect_bad_config("[flow.LOGIN]\nspeed = 5", "unknown key 'speed'", "[flow.LOGIN]");
+}
+
+struct load {
+    const char *base;
+    int thread;
+    int ok;
+    char (*ids)[32];
+    int nids;
+};
+
+static void *hammer(void *arg)
+{
+    struct load *l = arg;
+    char url[128], hdr[64];
+    snprintf(url, sizeof url, "%s/healthz", l->base);
+    for (int i = 0; i < l->nids; i++) {
+        struct http_result r;
+        snprintf(hdr, sizeof hdr, "X-Request-Id: t%d-%d", l->thread, i);
+        if (http_do_hdr("GET", url, hdr, NULL, 0, &r) == 0 && r.status == 200)
+            snprintf(l->ids[l->ok++], 32, "id=t%d-%d", l->thread, i);
+        http_result_free(&r);
+    }
+    return NULL;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n + 1);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    if (p)
+        p[n] = '\0';
+    fclose(f);
+    return p;
+}
+
+/* SIGTERM while 4 clients hammer the server: every answered request's
+ * access line is in the log file after the server exits 0. */
+static void sigterm_under_load_loses_no_line(void **state)
+{
+    (void)state;
+    struct testd t;
+    assert_int_equal(testd_init(&t, NULL), 0);
+    assert_int_equal(testd_start(&t), 0);
+    enum { NT = 4, N = 400 };
+    pthread_t th[NT];
+    struct load l[NT];
+    for (int i = 0; i < NT; i++) {
+        l[i] = (struct load){.base = t.base, .thread = i, .ids = calloc(N, 32), .nids = N};
+        pthread_create(&th[i], NULL, hammer, &l[i]);
+    }
+    usleep(300 * 1000);
+    assert_int_equal(testd_stop(&t), 0);
+    int answered = 0;
+    for (int i = 0; i < NT; i++) {
+        pthread_join(th[i], NULL);
+        answered += l[i].ok;
+    }
+    assert_true(answered > 0);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/zhanye.log", t.dir);
+    char *log = read_file(path);
+    assert_non_null(log);
+    int missing = 0;
+    for (int i = 0; i < NT; i++) {
+        for (int k = 0; k < l[i].ok; k++) {
+            char needle[40];
+            snprintf(needle, sizeof needle, "%s\"", l[i].ids[k]);
+            if (!strstr(log, needle))
+                missing++;
+        }
+        free(l[i].ids);
+    }
+    assert_int_equal(missing, 0);
+    assert_non_null(strstr(log, "\"server.stop\""));
+    free(log);
+    testd_cleanup(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(healthz_and_readyz),        cmocka_unit_test(unknown_route_is_json_404),
+        cmocka_unit_test(metrics_count_requests),    cmocka_unit_test(oversized_body_is_413),
+        cmocka_unit_test(init_refuses_to_overwrite), cmocka_unit_test(check_config_ok),
+    };
+    const struct CMUnitTest solo[] = {
+        cmocka_unit_test(bad_config_exits_2),
+        cmocka_unit_test(sigterm_under_load_loses_no_line),
+    };
+    int failed = cmocka_run_group_tests_name("server", tests, setup, teardown);
+    failed += cmocka_run_group_tests_name("server_lifecycle", solo, NULL, NULL);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,56 @@
+/* testd — test support: a real `zhanye` daemon in a temp data directory,
+ * real HTTP through libcurl, and running the CLI as a child process.
+ *
+ * Nothing here imitates a platform component: tests start the binary named
+ * by $ZHANYE_BIN and talk to it over loopback like any client would. */
+#ifndef ZHANYE_TESTD_H
+#define ZHANYE_TESTD_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct testd {
+    char dir[PATH_MAX]; /* the data directory */
+    char base[64];      /* "http://127.0.0.1:PORT" */
+    int port;
+    pid_t pid;
+};
+
+/* mkdtemp + `zhanye init --data DIR --demo --demo-password Demo@1234`, then
+ * appends extra_conf (may be NULL) to DIR/zhanye.conf. 0 on success. */
+int testd_init(struct testd *d, const char *extra_conf);
+/* Starts `zhanye serve` on 127.0.0.1 with a free port; waits until it listens. */
+int testd_start(struct testd *d);
+/* SIGTERM and wait; returns the exit status (or -1 if it died of a signal). */
+int testd_stop(struct testd *d);
+/* Stops it if running and removes the data directory. */
+void testd_cleanup(struct testd *d);
+
+/* Runs $ZHANYE_BIN with the NULL-terminated args; captures stdout/stderr
+ * (malloc'd, caller frees; either may be NULL). Returns the exit status. */
+int run_zhanye(char **out, char **err, const char *arg, ...) __attribute__((sentinel));
+
+struct http_result {
+    long status;
+    char *body;
+    size_t len;
+    char retry_after[32];
+    double seconds;
+};
+
+/* One HTTP request on a fresh connection. body may be NULL. 0 if a response came. */
+int http_do(const char *method, const char *url, const char *body, size_t len,
+            struct http_result *out);
+/* The same with one extra request header line ("Name: value"). */
+int http_do_hdr(const char *method, const char *url, const char *header, const char *body,
+                size_t len, struct http_result *out);
+void http_result_free(struct http_result *r);
+/* GET base+path and parse the body as JSON; NULL on failure. *status gets the status. */
+json_t *http_get_json(const struct testd *d, const char *path, long *status);
+
+/* Path of a file in the source tree ($ZHANYE_SRC/rel) into out. */
+const char *src_path(const char *rel, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,344 @@
+/* sm: SM3, HMAC-SM3, SM4-CBC, SM2 keys and the three ciphertext encodings,
+ * against the vectors of spec/secure-channel-vectors.json. */
+#include "channel_test.h"
+
+#include "channel/sm.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static sm2_key *vector_key(void)
+{
+    uint8_t der[256];
+    sm2_key *k = NULL;
+    size_t n = vb64("sm2.private_key_sec1_der_b64", der, sizeof der);
+    assert_int_equal(sm2_key_load_der(der, n, &k), SM_OK);
+    return k;
+}
+
+static void test_sm3_abc(void **state)
+{
+    uint8_t want[SM3_LEN], got[SM3_LEN];
+    sm_part p = {"abc", 3};
+    vhex("sm3.abc", want, sizeof want);
+    assert_int_equal(sm_init(), SM_OK);
+    assert_int_equal(sm3_digest(&p, 1, got), SM_OK);
+    assert_memory_equal(got, want, SM3_LEN);
+    /* The same message split in parts gives the same digest. */
+    sm_part split[3] = {{"a", 1}, {"", 0}, {"bc", 2}};
+    assert_int_equal(sm3_digest(split, 3, got), SM_OK);
+    assert_memory_equal(got, want, SM3_LEN);
+}
+
+static void test_hmac_sm3(void **state)
+{
+    uint8_t key[3], want[SM3_LEN], got[SM3_LEN];
+    const char *msg = vstr("hmac_sm3.msg");
+    vhex("hmac_sm3.key", key, sizeof key);
+    vhex("hmac_sm3.mac", want, sizeof want);
+    sm_part p = {msg, strlen(msg)};
+    assert_int_equal(sm_hmac(key, sizeof key, &p, 1, got), SM_OK);
+    assert_memory_equal(got, want, SM3_LEN);
+    sm_part split[2] = {{msg, 10}, {msg + 10, strlen(msg) - 10}};
+    assert_int_equal(sm_hmac(key, sizeof key, split, 2, got), SM_OK);
+    assert_memory_equal(got, want, SM3_LEN);
+    /* Long keys are hashed first (RFC 2104); only check it works and differs. */
+    uint8_t longkey[100] = {1};
+    assert_int_equal(sm_hmac(longkey, sizeof longkey, &p, 1, got), SM_OK);
+    assert_memory_not_equal(got, want, SM3_LEN);
+}
+
+static void test_sm4_round_trip(void **state)
+{
+    uint8_t key[16] = {1, 2, 3}, iv[16] = {9}, ct[64], pt[64];
+    size_t ctn = 0, ptn = 0;
+    for (size_t n = 0; n <= 33; n++) {
+        uint8_t msg[33];
+        memset(msg, (int)n, sizeof msg);
+        assert_int_equal(sm4_cbc_encrypt(key, iv, msg, n, ct, sizeof ct, &ctn), SM_OK);
+        assert_int_equal(ctn, sm4_cbc_padded_len(n));
+        assert_int_equal(sm4_cbc_decrypt(key, iv, ct, ctn, pt, sizeof pt, &ptn), SM_OK);
+        assert_int_equal(ptn, n);
+        assert_memory_equal(pt, msg, n);
+    }
+    /* A short output buffer is refused, not truncated. */
+    assert_int_equal(sm4_cbc_encrypt(key, iv, pt, 16, ct, 31, &ctn), SM_BAD);
+    assert_int_equal(sm4_cbc_decrypt(key, iv, ct, 32, pt, 31, &ptn), SM_BAD);
+    assert_int_equal(sm4_cbc_decrypt(key, iv, ct, 0, pt, sizeof pt, &ptn), SM_BAD);
+    assert_int_equal(sm4_cbc_decrypt(key, iv, ct, 17, pt, sizeof pt, &ptn), SM_BAD);
+}
+
+static void test_sm4_bad_padding(void **state)
+{
+    uint8_t key[16] = {7}, iv[16] = {0}, ct[48], pt[48];
+    const uint8_t msg[20] = {0};
+    size_t ctn = 0, ptn = 0;
+    assert_int_equal(sm4_cbc_encrypt(key, iv, msg, sizeof msg, ct, sizeof ct, &ctn), SM_OK);
+    assert_int_equal(ctn, 32);
+    /* The last plaintext byte is the pad length 12; xor it to 0 through CBC. */
+    ct[ctn - SM4_BLOCK - 1] ^= 12;
+    assert_int_equal(sm4_cbc_decrypt(key, iv, ct, ctn, pt, sizeof pt, &ptn), SM_BAD);
+    /* Pad 12 claimed but a byte of the padding wrong. */
+    ct[ctn - SM4_BLOCK - 1] ^= 12;
+    ct[ctn - SM4_BLOCK - 2] ^= 1;
+    assert_int_equal(sm4_cbc_decrypt(key, iv, ct, ctn, pt, sizeof pt, &ptn), SM_BAD);
+}
+
+static void test_sm2_vector_key(void **state)
+{
+    uint8_t want[SM2_PUB_LEN], pub[SM2_PUB_LEN];
+    sm2_key *k = vector_key();
+    vhex("sm2.public_key_04xy", want, sizeof want);
+    assert_int_equal(sm2_key_export_pub(k, pub), SM_OK);
+    assert_memory_equal(pub, want, sizeof pub);
+    uint8_t b64pub[SM2_PUB_LEN];
+    assert_int_equal(vb64("sm2.public_key_b64", b64pub, sizeof b64pub), SM2_PUB_LEN);
+    assert_memory_equal(b64pub, want, sizeof want);
+    sm2_key_free(k);
+}
+
+static void test_sm2_decrypt_three_forms(void **state)
+{
+    static const char *const forms[] = {"sm2.ek_c1c3c2_b64", "sm2.ek_no04_b64", "sm2.ek_der_b64"};
+    static const sm2_ct_form kinds[] = {SM2_CT_RAW65, SM2_CT_RAW64, SM2_CT_DER};
+    uint8_t S[32], out[64];
+    sm2_key *k = vector_key();
+    vhex("sm2.S", S, sizeof S);
+    for (int i = 0; i < 3; i++) {
+        uint8_t ek[256];
+        size_t n = vb64(forms[i], ek, sizeof ek), outn = 0;
+        assert_int_equal(sm2_ct_classify(ek, n, 32), kinds[i]);
+        assert_int_equal(sm2_decrypt(k, ek, n, 32, out, sizeof out, &outn), SM_OK);
+        assert_int_equal(outn, 32);
+        assert_memory_equal(out, S, 32);
+    }
+    sm2_key_free(k);
+}
+
+static void test_sm2_encoding_conversions(void **state)
+{
+    uint8_t raw[256], no04[256], der[256], out[256];
+    size_t rn = vb64("sm2.ek_c1c3c2_b64", raw, sizeof raw);
+    size_t nn = vb64("sm2.ek_no04_b64", no04, sizeof no04);
+    size_t dn = vb64("sm2.ek_der_b64", der, sizeof der), on = 0;
+    assert_int_equal(rn, 129);
+    assert_int_equal(nn, 128);
+    assert_int_equal(sm2_ct_to_der(raw, rn, 32, out, sizeof out, &on), SM_OK);
+    assert_int_equal(on, dn);
+    assert_memory_equal(out, der, dn);
+    assert_int_equal(sm2_ct_to_der(no04, nn, 32, out, sizeof out, &on), SM_OK);
+    assert_memory_equal(out, der, dn);
+    assert_int_equal(sm2_ct_to_raw(der, dn, 32, out, sizeof out, &on), SM_OK);
+    assert_int_equal(on, rn);
+    assert_memory_equal(out, raw, rn);
+    assert_int_equal(sm2_ct_to_raw(no04, nn, 0, out, sizeof out, &on), SM_BAD);
+    assert_int_equal(sm2_ct_to_raw(raw, rn, 0, out, sizeof out, &on), SM_OK);
+    assert_int_equal(sm2_ct_to_raw(raw, rn, 32, out, rn - 1, &on), SM_BAD);
+}
+
+/* x with leading zero bytes and y with the top bit set exercise the minimal
+ * INTEGER encoding both ways. */
+static void test_sm2_der_integers(void **state)
+{
+    uint8_t raw[129] = {0x04}, der[256], back[256];
+    size_t dn = 0, bn = 0;
+    memset(raw + 1, 0, 3);
+    memset(raw + 4, 0x11, 29);
+    memset(raw + 33, 0xf0, 32);
+    memset(raw + 65, 0x22, 64);
+    assert_int_equal(sm2_ct_to_der(raw, sizeof raw, 32, der, sizeof der, &dn), SM_OK);
+    /* x: 29 bytes; y: 00 + 32 bytes. */
+    assert_int_equal(der[3], 0x02);
+    assert_int_equal(der[4], 29);
+    assert_int_equal(der[5 + 29], 0x02);
+    assert_int_equal(der[6 + 29], 33);
+    assert_int_equal(der[7 + 29], 0x00);
+    assert_int_equal(sm2_ct_classify(der, dn, 32), SM2_CT_DER);
+    assert_int_equal(sm2_ct_to_raw(der, dn, 32, back, sizeof back, &bn), SM_OK);
+    assert_int_equal(bn, sizeof raw);
+    assert_memory_equal(back, raw, sizeof raw);
+    /* An all-zero coordinate is INTEGER 0: 02 01 00 (and the SEQUENCE
+     * shrinks below 128 bytes, to a one-byte length). */
+    memset(raw + 1, 0, 32);
+    assert_int_equal(sm2_ct_to_der(raw, sizeof raw, 32, der, sizeof der, &dn), SM_OK);
+    assert_int_equal(der[1], dn - 2);
+    assert_int_equal(der[2], 0x02);
+    assert_int_equal(der[3], 1);
+    assert_int_equal(der[4], 0);
+    assert_int_equal(sm2_ct_to_raw(der, dn, 32, back, sizeof back, &bn), SM_OK);
+    assert_memory_equal(back, raw, sizeof raw);
+}
+
+static void test_sm2_der_strict(void **state)
+{
+    uint8_t der[256], bad[260];
+    size_t dn = vb64("sm2.ek_der_b64", der, sizeof der);
+    assert_int_equal(sm2_ct_classify(der, dn, 32), SM2_CT_DER);
+    assert_int_equal(sm2_ct_classify(der, dn, 0), SM2_CT_DER);
+    assert_int_equal(sm2_ct_classify(der, dn, 31), SM2_CT_INVALID);
+    /* Trailing byte. */
+    memcpy(bad, der, dn);
+    bad[dn] = 0;
+    assert_int_equal(sm2_ct_classify(bad, dn + 1, 32), SM2_CT_INVALID);
+    /* Truncations; 128 bytes are raw without the 04 whatever they hold. */
+    for (size_t n = 0; n < dn; n++)
+        assert_int_equal(sm2_ct_classify(der, n, 32), n == 128 ? SM2_CT_RAW64 : SM2_CT_INVALID);
+    /* The vector's x is 32 bytes without a sign byte (55...): a needless
+     * leading zero makes it non-DER. Layout: 30 81 88 02 20 <x>. */
+    assert_int_equal(der[0], 0x30);
+    assert_int_equal(der[1], 0x81);
+    assert_int_equal(der[3], 0x02);
+    assert_int_equal(der[4], 0x20);
+    bad[0] = 0x30, bad[1] = 0x81, bad[2] = (uint8_t)(der[2] + 1), bad[3] = 0x02, bad[4] = 0x21;
+    bad[5] = 0x00;
+    memcpy(bad + 6, der + 5, dn - 5);
+    assert_int_equal(sm2_ct_classify(bad, dn + 1, 32), SM2_CT_INVALID);
+    /* Negative x (sign bit set without the 00). */
+    memcpy(bad, der, dn);
+    bad[5] |= 0x80;
+    assert_int_equal(sm2_ct_classify(bad, dn, 32), SM2_CT_INVALID);
+    /* Non-minimal length form 82 00 88 for the SEQUENCE. */
+    bad[0] = 0x30, bad[1] = 0x82, bad[2] = 0x00;
+    memcpy(bad + 3, der + 2, dn - 2);
+    assert_int_equal(sm2_ct_classify(bad, dn + 1, 32), SM2_CT_INVALID);
+    /* Indefinite length (BER) is not DER either. */
+    memcpy(bad, der, dn);
+    bad[1] = 0x80;
+    assert_int_equal(sm2_ct_classify(bad, dn, 32), SM2_CT_INVALID);
+}
+
+static void test_sm2_encrypt_decrypt(void **state)
+{
+    uint8_t pub[SM2_PUB_LEN], msg[32], ct[200], out[64];
+    size_t cn = 0, on = 0;
+    sm2_key *k = vector_key(), *p = NULL, *other = NULL;
+    vhex("sm2.public_key_04xy", pub, sizeof pub);
+    assert_int_equal(sm2_key_from_pub(pub, &p), SM_OK);
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(0xa0 + i);
+    assert_int_equal(sm2_encrypt(p, msg, sizeof msg, ct, sizeof ct, &cn), SM_OK);
+    assert_int_equal(cn, 129);
+    assert_int_equal(ct[0], 0x04);
+    assert_int_equal(sm2_decrypt(k, ct, cn, 32, out, sizeof out, &on), SM_OK);
+    assert_memory_equal(out, msg, 32);
+    /* Without the 04 as well. */
+    assert_int_equal(sm2_decrypt(k, ct + 1, cn - 1, 32, out, sizeof out, &on), SM_OK);
+    assert_memory_equal(out, msg, 32);
+    /* Any flipped bit makes decryption fail (C1 off the curve or C3). */
+    for (size_t i = 1; i < cn; i += 7) {
+        ct[i] ^= 0x10;
+        assert_int_equal(sm2_decrypt(k, ct, cn, 32, out, sizeof out, &on), SM_BAD);
+        ct[i] ^= 0x10;
+    }
+    /* The wrong private key fails; so does a public key or a short buffer. */
+    assert_int_equal(sm2_key_generate(&other), SM_OK);
+    assert_int_equal(sm2_decrypt(other, ct, cn, 32, out, sizeof out, &on), SM_BAD);
+    assert_int_not_equal(sm2_decrypt(p, ct, cn, 32, out, sizeof out, &on), SM_OK);
+    assert_int_equal(sm2_decrypt(k, ct, cn, 32, out, 31, &on), SM_BAD);
+    assert_int_equal(sm2_encrypt(p, msg, sizeof msg, ct, 128, &cn), SM_BAD);
+    sm2_key_free(other);
+    sm2_key_free(p);
+    sm2_key_free(k);
+}
+
+static void test_sm2_bad_public_keys(void **state)
+{
+    uint8_t pub[SM2_PUB_LEN];
+    sm2_key *p = NULL;
+    vhex("sm2.public_key_04xy", pub, sizeof pub);
+    pub[64] ^= 1; /* off the curve */
+    assert_int_equal(sm2_key_from_pub(pub, &p), SM_BAD);
+    assert_null(p);
+    pub[64] ^= 1;
+    pub[0] = 0x02;
+    assert_int_equal(sm2_key_from_pub(pub, &p), SM_BAD);
+    memset(pub, 0, sizeof pub);
+    pub[0] = 0x04;
+    assert_int_equal(sm2_key_from_pub(pub, &p), SM_BAD);
+}
+
+static void test_sm2_bad_private_der(void **state)
+{
+    uint8_t der[256];
+    sm2_key *k = NULL;
+    size_t n = vb64("sm2.private_key_sec1_der_b64", der, sizeof der);
+    assert_int_equal(sm2_key_load_der(der, n - 1, &k), SM_BAD);
+    der[n] = 0;
+    assert_int_equal(sm2_key_load_der(der, n + 1, &k), SM_BAD);
+    assert_int_equal(sm2_key_load_der(der, 0, &k), SM_BAD);
+    assert_null(k);
+}
+
+static void test_sm2_generate_write_load(void **state)
+{
+    char dir[] = "/tmp/zy-sm-XXXXXX", path[64];
+    uint8_t pub1[SM2_PUB_LEN], pub2[SM2_PUB_LEN];
+    sm2_key *k = NULL, *l = NULL;
+    struct stat sb;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/server.pem", dir);
+    assert_int_equal(sm2_key_generate(&k), SM_OK);
+    assert_int_equal(sm2_key_write_pem(k, path), SM_OK);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* Never overwrites an existing key. */
+    assert_int_equal(sm2_key_write_pem(k, path), SM_BAD);
+    assert_int_equal(sm2_key_load_pem(path, &l), SM_OK);
+    assert_int_equal(sm2_key_export_pub(k, pub1), SM_OK);
+    assert_int_equal(sm2_key_export_pub(l, pub2), SM_OK);
+    assert_memory_equal(pub1, pub2, sizeof pub1);
+    /* The loaded key decrypts what the generated key's public half sealed. */
+    uint8_t msg[32] = {42}, ct[200], out[32];
+    size_t cn = 0, on = 0;
+    assert_int_equal(sm2_encrypt(k, msg, sizeof msg, ct, sizeof ct, &cn), SM_OK);
+    assert_int_equal(sm2_decrypt(l, ct, cn, 32, out, sizeof out, &on), SM_OK);
+    assert_memory_equal(out, msg, 32);
+    sm2_key_free(l);
+    l = NULL;
+    assert_int_not_equal(sm2_key_load_pem("/nonexistent/key.pem", &l), SM_OK);
+    unlink(path);
+    rmdir(dir);
+    sm2_key_free(k);
+}
+
+/* An EC key on another curve must not be taken for an SM2 key. */
+static void test_sm2_rejects_p256(void **state)
+{
+    /* SEC1 DER of a throwaway P-256 key. */
+    static const char b64[] =
+        "MHcCAQEEIGAwhx0KzCXnQ2/wITRnH6ZDS6E0SXZBoRTHR6ubRlUQoAoGCCqGSM49AwEHoUQDQgAE+riUnEBdDNQI"
+        "sK2JY+ZP17FcLvT4Xyq/SWCogK79APHy5ZBNpgDTrZ+FgSTD6sdjpwshMpHXqbGrT05PVTzMKg==";
+    uint8_t der[256];
+    sm2_key *k = NULL;
+    long n = b64_decode(b64, strlen(b64), der, sizeof der);
+    assert_true(n > 0);
+    assert_int_equal(sm2_key_load_der(der, (size_t)n, &k), SM_BAD);
+    assert_null(k);
+}
+
+static int teardown(void **state)
+{
+    ct_vectors_free();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sm3_abc),
+        cmocka_unit_test(test_hmac_sm3),
+        cmocka_unit_test(test_sm4_round_trip),
+        cmocka_unit_test(test_sm4_bad_padding),
+        cmocka_unit_test(test_sm2_vector_key),
+        cmocka_unit_test(test_sm2_decrypt_three_forms),
+        cmocka_unit_test(test_sm2_encoding_conversions),
+        cmocka_unit_test(test_sm2_der_integers),
+        cmocka_unit_test(test_sm2_der_strict),
+        cmocka_unit_test(test_sm2_encrypt_decrypt),
+        cmocka_unit_test(test_sm2_bad_public_keys),
+        cmocka_unit_test(test_sm2_bad_private_der),
+        cmocka_unit_test(test_sm2_generate_write_load),
+        cmocka_unit_test(test_sm2_rejects_p256),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown);
+}

@@ -1,0 +1,121 @@
+/* config: defaults, overrides, named sections, and one precise error per bad file. */
+#include "foundation/config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char dir[64];
+static char file[128];
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/zhanye-cfg-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(file, sizeof file, "%s/zhanye.conf", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    unlink(file);
+    rmdir(dir);
+    return 0;
+}
+
+static int load_text(struct config *cfg, const char *text, char *err, size_t cap)
+{
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return config_load(cfg, dir, file, err, cap);
+}
+
+static void defaults_and_overrides(void **state)
+{
+    static struct config cfg;
+    char err[256];
+    assert_int_equal(load_text(&cfg,
+                               "[server]\nlisten = 0.0.0.0:9000 ; inline comment\n"
+                               "body_limit = 512K\n[log]\nlevel = debug\n",
+                               err, sizeof err),
+                     0);
+    assert_string_equal(cfg.server.listen, "0.0.0.0:9000");
+    assert_int_equal(cfg.server.body_limit, 512 * 1024);
+    assert_int_equal(cfg.server.request_timeout_s, 30);
+    assert_int_equal(cfg.log.level, 0);
+    assert_int_equal(cfg.channel.window_ms, 300000);
+    char want[256];
+    snprintf(want, sizeof want, "%s/zhanye.db", dir);
+    assert_string_equal(cfg.store.path, want);
+    config_free(&cfg);
+}
+
+static void named_sections(void **state)
+{
+    static struct config cfg;
+    char err[256];
+    assert_int_equal(load_text(&cfg,
+                               "[flow.LOGIN]\nrate = 200\nburst = 20\n[flow.default]\nqueue = 5\n",
+                               err, sizeof err),
+                     0);
+    assert_string_equal(config_named_get(&cfg, "flow", "LOGIN", "rate"), "200");
+    assert_string_equal(config_named_get(&cfg, "flow", "LOGIN", "max_wait_ms"), "200");
+    assert_string_equal(config_named_get(&cfg, "flow", "default", "queue"), "5");
+    assert_null(config_named_get(&cfg, "flow", "CUSTOMER_QUERY", "rate"));
+    config_free(&cfg);
+}
+
+static void errors_name_file_line_key(void **state)
+{
+    static struct config cfg;
+    char err[256], want[200];
+    assert_int_equal(load_text(&cfg, "[server]\nthreads = 2\nlisten = nowhere\n", err, sizeof err),
+                     -1);
+    snprintf(want, sizeof want, "%s:3: bad value 'nowhere' for key 'listen' in [server]", file);
+    assert_memory_equal(err, want, strlen(want));
+    assert_int_equal(load_text(&cfg, "\n[store]\nbackend = oracle\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, ":3: bad value 'oracle' for key 'backend'"));
+    assert_int_equal(load_text(&cfg, "[channel]\nkeys = k1,bad key!\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "'keys'"));
+    assert_int_equal(load_text(&cfg, "[server\nlisten=1\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, ":1: "));
+    assert_int_equal(load_text(&cfg, "listen = 1:2\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown section"));
+    assert_int_equal(load_text(&cfg, "[flow.bad name]\nrate=1\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown section [flow.bad name]"));
+    assert_int_equal(load_text(&cfg, "[server]\nthreads = 99999\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2: bad value '99999' for key 'threads'"));
+}
+
+static void default_file_loads(void **state)
+{
+    static struct config cfg;
+    char err[256];
+    unlink(file);
+    assert_int_equal(config_write_default(file), 0);
+    assert_int_equal(config_write_default(file), -1); /* never overwrites */
+    assert_int_equal(config_load(&cfg, dir, file, err, sizeof err), 0);
+    assert_string_equal(cfg.server.listen, "127.0.0.1:8080");
+    config_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_and_overrides),
+        cmocka_unit_test(named_sections),
+        cmocka_unit_test(errors_name_file_line_key),
+        cmocka_unit_test(default_file_loads),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
