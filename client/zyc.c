@@ -114,10 +114,11 @@ static zyc_status state_format(const zyc_state *st, char *buf, size_t cap, size_
         b64_encode(st->ds, sizeof st->ds, ds_b64, sizeof ds_b64);
         snprintf(ds, sizeof ds, ",\n  \"ds\": \"%s\"", ds_b64);
     }
-    int n = snprintf(buf, cap,
-                     "{\n  \"format\": \"" FORMAT_TAG "\",\n  \"url\": \"%s\",\n  \"kid\": \"%s\",\n"
-                     "  \"pub\": \"%s\",\n  \"dev\": \"%s\"%s%s\n}\n",
-                     st->url, st->kid, st->pub_b64, st->dev, tlr, ds);
+    int n =
+        snprintf(buf, cap,
+                 "{\n  \"format\": \"" FORMAT_TAG "\",\n  \"url\": \"%s\",\n  \"kid\": \"%s\",\n"
+                 "  \"pub\": \"%s\",\n  \"dev\": \"%s\"%s%s\n}\n",
+                 st->url, st->kid, st->pub_b64, st->dev, tlr, ds);
     secmem_wipe(ds, sizeof ds);
     secmem_wipe(ds_b64, sizeof ds_b64);
     if (n < 0 || (size_t)n >= cap)
@@ -221,8 +222,7 @@ static bool take_string(cursor *c, const char **s, size_t *n)
 }
 
 enum { F_FORMAT, F_URL, F_KID, F_PUB, F_DEV, F_TLR, F_DS, F_COUNT };
-static const char *const FIELD_NAMES[F_COUNT] = {"format", "url", "kid", "pub",
-                                                 "dev",    "tlr", "ds"};
+static const char *const FIELD_NAMES[F_COUNT] = {"format", "url", "kid", "pub", "dev", "tlr", "ds"};
 
 typedef struct {
     const char *p[F_COUNT];
@@ -362,8 +362,10 @@ zy1_status zyc_seal(const zyc_state *st, const char *tx, const char *activation_
     bool activation = strcmp(tx, ZY1_ACTIVATE_TX) == 0;
     if (activation && st->tlr[0])
         rc = zy1_activation_factor(st->tlr, activation_code, F);
-    else if (!activation && st->has_ds)
-        memcpy(F, st->ds, sizeof F), rc = ZY1_OK;
+    else if (!activation && st->has_ds) {
+        memcpy(F, st->ds, sizeof F);
+        rc = ZY1_OK;
+    }
     if (rc != ZY1_OK || (rc = server_key(st, &key)) != ZY1_OK)
         goto out;
     zy1_request_params rp = {.tx = tx,

@@ -24,22 +24,22 @@
 
 typedef enum {
     ZYC_OK = 0,
-    ZYC_IO,         /* the file could not be read or written (errno is kept) */
-    ZYC_BAD_FILE,   /* the file is not a valid device state */
-    ZYC_INSECURE,   /* the file is not a regular file private to its owner */
+    ZYC_IO,       /* the file could not be read or written (errno is kept) */
+    ZYC_BAD_FILE, /* the file is not a valid device state */
+    ZYC_INSECURE, /* the file is not a regular file private to its owner */
     ZYC_BAD_ARG,
     ZYC_NOMEM,
     ZYC_INTERNAL,
 } zyc_status;
 
 typedef struct {
-    char url[ZYC_URL_MAX + 1];       /* printable ASCII, no '"' or '\' */
+    char url[ZYC_URL_MAX + 1]; /* printable ASCII, no '"' or '\' */
     char kid[ZY1_ID_MAX + 1];
     char pub_b64[ZYC_PUB_B64_LEN + 1];
     char dev[ZY1_DEV_LEN + 1];
-    char tlr[ZY1_ID_MAX + 1];        /* "" until known */
+    char tlr[ZY1_ID_MAX + 1]; /* "" until known */
     uint8_t ds[ZYC_DS_LEN];
-    bool has_ds;                     /* false until DEVICE_ACTIVATE succeeded */
+    bool has_ds; /* false until DEVICE_ACTIVATE succeeded */
 } zyc_state;
 
 /* 32 lowercase hex characters from the CSPRNG. */

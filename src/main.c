@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct command {
     const char *name;
@@ -27,6 +28,8 @@ static int usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* Keys, the database and the log hold secrets and customer data. */
+    umask(077);
     if (argc < 2)
         return usage(stderr);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)

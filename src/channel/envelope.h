@@ -37,9 +37,9 @@ typedef enum {
 #define ZY1_IV_LEN 16
 #define ZY1_MAC_LEN 32
 #define ZY1_S_LEN 32
-#define ZY1_EK_MAX 200   /* decoded ek bytes; DER of a 32-byte S is at most 141 */
-#define ZY1_ID_MAX 32    /* kid and tlr */
-#define ZY1_DEV_LEN 32   /* hex characters */
+#define ZY1_EK_MAX 200 /* decoded ek bytes; DER of a 32-byte S is at most 141 */
+#define ZY1_ID_MAX 32  /* kid and tlr */
+#define ZY1_DEV_LEN 32 /* hex characters */
 #define ZY1_TX_MAX 32
 #define ZY1_TS_TEXT_MAX 21 /* decimal int64 and the NUL */
 
@@ -52,7 +52,7 @@ typedef struct {
 struct json_t;
 
 typedef struct {
-    struct json_t *root; /* owns every text below */
+    struct json_t *root;    /* owns every text below */
     zy1_text kid, dev, tlr; /* tlr.p is NULL when absent */
     zy1_text nonce_b64, ek_b64, iv_b64, ct_b64, mac_b64;
     int64_t ts;

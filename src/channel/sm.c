@@ -414,19 +414,18 @@ static sm_status key_adopt(EVP_PKEY *pkey, sm2_key **out)
     return key_wrap(pkey, out);
 }
 
-static sm_status key_decode(const char *format, const uint8_t *data, size_t n, sm2_key **out)
+static sm_status key_decode_der(const uint8_t *data, size_t n, sm2_key **out)
 {
     EVP_PKEY *pkey = NULL;
-    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, format, NULL, NULL,
-                                                           EVP_PKEY_KEYPAIR, NULL, NULL);
+    OSSL_DECODER_CTX *dctx =
+        OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
     const unsigned char *p = data;
     size_t left = n;
     sm_status st = SM_NOMEM;
     if (!dctx)
         goto out;
     st = SM_BAD;
-    /* A PEM file may carry a parameters block too; DER must be one key exactly. */
-    if (OSSL_DECODER_from_data(dctx, &p, &left) != 1 || (left != 0 && !strcmp(format, "DER"))) {
+    if (OSSL_DECODER_from_data(dctx, &p, &left) != 1 || left != 0) {
         EVP_PKEY_free(pkey);
         pkey = NULL;
         goto out;
@@ -441,7 +440,7 @@ sm_status sm2_key_load_der(const uint8_t *der, size_t n, sm2_key **out)
 {
     if (!der || n == 0)
         return SM_BAD;
-    return key_decode("DER", der, n, out);
+    return key_decode_der(der, n, out);
 }
 
 /* Reads a whole small file; the buffer is wiped by the caller. */
@@ -473,13 +472,28 @@ out:
     return st;
 }
 
+/* Server keys are stored unencrypted (mode 0600); never prompt on a tty. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    return -1;
+}
+
 sm_status sm2_key_load_pem(const char *path, sm2_key **out)
 {
     uint8_t buf[8192];
     size_t n = 0;
+    BIO *mem = NULL;
     sm_status st = read_file(path, buf, sizeof buf, &n);
-    if (st == SM_OK)
-        st = key_decode("PEM", buf, n, out);
+    if (st != SM_OK)
+        goto out;
+    st = SM_NOMEM;
+    if (!(mem = BIO_new_mem_buf(buf, (int)n)))
+        goto out;
+    /* Unlike a bare decoder, this skips blocks that are not a private key,
+     * such as the parameters `openssl ecparam -genkey` writes first. */
+    st = key_adopt(PEM_read_bio_PrivateKey(mem, NULL, no_passphrase, NULL), out);
+out:
+    BIO_free(mem);
     secmem_wipe(buf, sizeof buf);
     return st;
 }

@@ -19,8 +19,8 @@
 #define SM3_LEN 32
 #define SM4_KEY_LEN 16
 #define SM4_BLOCK 16
-#define SM2_PUB_LEN 65     /* 04 || x || y */
-#define SM2_C1C3_LEN 97    /* raw ciphertext overhead: C1 (65) + C3 (32) */
+#define SM2_PUB_LEN 65          /* 04 || x || y */
+#define SM2_C1C3_LEN 97         /* raw ciphertext overhead: C1 (65) + C3 (32) */
 #define SM2_DER_MAX_OVERHEAD 16 /* SEQUENCE and the four TLV headers, worst case */
 
 typedef enum {
@@ -58,7 +58,8 @@ sm_status sm4_cbc_decrypt(const uint8_t key[SM4_KEY_LEN], const uint8_t iv[SM4_B
 /* SM2 key: a private key pair, or a public key only. Opaque. */
 typedef struct sm2_key sm2_key;
 
-/* PEM private key (PKCS#8 or SEC1) on the SM2 curve. */
+/* Unencrypted PEM private key (PKCS#8 or SEC1, a parameters block before it
+ * is skipped) on the SM2 curve; a key on another curve is SM_BAD. */
 sm_status sm2_key_load_pem(const char *path, sm2_key **out);
 /* DER private key (SEC1 ECPrivateKey or PKCS#8) on the SM2 curve. */
 sm_status sm2_key_load_der(const uint8_t *der, size_t n, sm2_key **out);
@@ -71,12 +72,14 @@ sm_status sm2_key_from_pub(const uint8_t pub[SM2_PUB_LEN], sm2_key **out);
 sm_status sm2_key_export_pub(const sm2_key *k, uint8_t pub[SM2_PUB_LEN]);
 void sm2_key_free(sm2_key *k);
 
-/* Encodings of an SM2 ciphertext accepted on the wire. */
+/* Encodings of an SM2 ciphertext accepted on the wire. The DER one is GM/T
+ * 0009 SM2Cipher ::= SEQUENCE { x INTEGER, y INTEGER, C3 OCTET STRING,
+ * C2 OCTET STRING }, which is also what OpenSSL reads and writes. */
 typedef enum {
     SM2_CT_INVALID = 0,
     SM2_CT_RAW65, /* 04 || x || y || C3 || C2 */
     SM2_CT_RAW64, /* x || y || C3 || C2 (C1 without the 04) */
-    SM2_CT_DER,   /* SM2Cipher ::= SEQUENCE { x INTEGER, y INTEGER, C3 OCTET STRING, C2 OCTET STRING } */
+    SM2_CT_DER,   /* SM2Cipher */
 } sm2_ct_form;
 
 /* Which encoding ct[0..n) is. c2_len is the plaintext length the caller

@@ -76,7 +76,7 @@ static size_t mac_parts(const char *label, const zy1_text *f, size_t nf, sm_part
 static size_t request_parts(const char *tx, const zy1_envelope *env, sm_part *parts)
 {
     const zy1_text f[REQ_FIELDS] = {
-        text_of(tx),   env->kid,    env->dev,    env->tlr,   text_of(env->ts_text),
+        text_of(tx),    env->kid,    env->dev,    env->tlr,    text_of(env->ts_text),
         env->nonce_b64, env->ek_b64, env->iv_b64, env->ct_b64,
     };
     return mac_parts("ZY1", f, REQ_FIELDS, parts);
@@ -138,7 +138,8 @@ void zy1_keys_wipe(zy1_keys *k)
 zy1_status zy1_derive(const uint8_t S[ZY1_S_LEN], const uint8_t F[ZY1_F_LEN], zy1_keys *k)
 {
     uint8_t t[SM3_LEN];
-    sm_part req_enc = {L_REQ_ENC, sizeof L_REQ_ENC - 1}, rsp_enc = {L_RSP_ENC, sizeof L_RSP_ENC - 1};
+    sm_part req_enc = {L_REQ_ENC, sizeof L_REQ_ENC - 1},
+            rsp_enc = {L_RSP_ENC, sizeof L_RSP_ENC - 1};
     sm_part req_mac[2] = {{L_REQ_MAC, sizeof L_REQ_MAC - 1}, {S, ZY1_S_LEN}};
     sm_part rsp_mac[2] = {{L_RSP_MAC, sizeof L_RSP_MAC - 1}, {S, ZY1_S_LEN}};
     zy1_status st = ZY1_BAD_ARG;
@@ -214,6 +215,7 @@ zy1_status zy1_verify_mac(const char *tx, const zy1_envelope *env, const zy1_key
     zy1_status st = from_sm(sm_hmac(k->kmac, sizeof k->kmac, parts, n, mac), ZY1_INTERNAL);
     if (st == ZY1_OK && !secmem_equal(mac, env->mac, ZY1_MAC_LEN))
         st = ZY1_BAD_MAC;
+    secmem_wipe(mac, sizeof mac); /* the valid MAC of a forged message is a forgery */
     return st;
 }
 
@@ -221,14 +223,22 @@ zy1_status zy1_authenticate(const sm2_key *key, const char *tx, const zy1_envelo
                             const uint8_t F[ZY1_F_LEN], zy1_keys *k)
 {
     uint8_t S[ZY1_S_LEN];
-    zy1_status st = ZY1_BAD_ARG;
+    zy1_status st = ZY1_BAD_ARG, unwrapped;
     if (!env || !env->root || !F || !k)
         goto out;
-    st = zy1_unwrap(key, env->ek, env->ek_len, S);
-    if (st == ZY1_OK)
-        st = zy1_derive(S, F, k);
+    /* After a failed unwrap (S wiped to zeros) the keys are still derived and
+     * the MAC still computed, so that timing does not tell the two failures
+     * apart either; the unwrap status wins. */
+    unwrapped = zy1_unwrap(key, env->ek, env->ek_len, S);
+    if (unwrapped != ZY1_OK && unwrapped != ZY1_BAD_MAC) {
+        st = unwrapped;
+        goto out;
+    }
+    st = zy1_derive(S, F, k);
     if (st == ZY1_OK)
         st = zy1_verify_mac(tx, env, k);
+    if (st == ZY1_OK && unwrapped != ZY1_OK)
+        st = ZY1_BAD_MAC;
 out:
     secmem_wipe(S, sizeof S);
     if (st != ZY1_OK && k)
@@ -405,8 +415,9 @@ zy1_status zy1_seal_response(const zy1_keys *k, const char *tx, const char *nonc
     if ((st = from_sm(sm_hmac(k->rmac, sizeof k->rmac, parts, np, mac), ZY1_INTERNAL)) != ZY1_OK)
         goto out;
     b64_small(mac, sizeof mac, mac_b64, sizeof mac_b64);
-    st = print_alloc(body, body_len, "{\"v\":1,\"ts\":%s,\"iv\":\"%s\",\"ct\":\"%s\",\"mac\":\"%s\"}",
-                     ts_text, iv_b64, ct_b64, mac_b64);
+    st = print_alloc(body, body_len,
+                     "{\"v\":1,\"ts\":%s,\"iv\":\"%s\",\"ct\":\"%s\",\"mac\":\"%s\"}", ts_text,
+                     iv_b64, ct_b64, mac_b64);
 out:
     free(ct_b64);
     return st;
@@ -454,7 +465,8 @@ static zy1_status seal_secrets(const sm2_key *pub, const zy1_fixed *fx, sealing 
         (st = fill(sl->iv, f->iv, ZY1_IV_LEN)) != ZY1_OK)
         return st;
     if (f->ek) {
-        if (f->ek_len > ZY1_EK_MAX || sm2_ct_classify(f->ek, f->ek_len, ZY1_S_LEN) == SM2_CT_INVALID)
+        if (f->ek_len > ZY1_EK_MAX ||
+            sm2_ct_classify(f->ek, f->ek_len, ZY1_S_LEN) == SM2_CT_INVALID)
             return ZY1_BAD_ARG;
         memcpy(sl->ek, f->ek, f->ek_len);
         sl->ek_len = f->ek_len;
@@ -467,9 +479,9 @@ static zy1_status seal_secrets(const sm2_key *pub, const zy1_fixed *fx, sealing 
 static zy1_status seal_mac(const zy1_request_params *rp, sealing *sl)
 {
     const zy1_text f[REQ_FIELDS] = {
-        text_of(rp->tx),         text_of(rp->kid),    text_of(rp->dev),
-        text_of(rp->tlr),        text_of(sl->ts_text), text_of(sl->nonce_b64),
-        text_of(sl->ek_b64),     text_of(sl->iv_b64), {sl->ct_b64, sl->ct_b64_len},
+        text_of(rp->tx),     text_of(rp->kid),     text_of(rp->dev),
+        text_of(rp->tlr),    text_of(sl->ts_text), text_of(sl->nonce_b64),
+        text_of(sl->ek_b64), text_of(sl->iv_b64),  {sl->ct_b64, sl->ct_b64_len},
     };
     sm_part parts[MAX_PARTS];
     uint8_t mac[ZY1_MAC_LEN];
@@ -534,11 +546,12 @@ static zy1_status response_verify(const zy1_call *call, const zy1_response *rsp)
 {
     sm_part parts[MAX_PARTS];
     uint8_t mac[ZY1_MAC_LEN];
-    size_t n = response_parts(call->tx, call->nonce_b64, rsp->ts_text, rsp->iv_b64, rsp->ct_b64,
-                              parts);
+    size_t n =
+        response_parts(call->tx, call->nonce_b64, rsp->ts_text, rsp->iv_b64, rsp->ct_b64, parts);
     zy1_status st = from_sm(sm_hmac(call->keys.rmac, SM3_LEN, parts, n, mac), ZY1_INTERNAL);
     if (st == ZY1_OK && !secmem_equal(mac, rsp->mac, ZY1_MAC_LEN))
         st = ZY1_BAD_MAC;
+    secmem_wipe(mac, sizeof mac);
     return st;
 }
 
@@ -549,6 +562,8 @@ zy1_status zy1_open_response(const zy1_call *call, const char *body, size_t len,
     uint8_t *pt = NULL;
     size_t n = 0;
     zy1_status st = ZY1_BAD_ARG;
+    if (plaintext)
+        *plaintext = NULL;
     if (!call || !zy1_tx_valid(call->tx) || !plaintext || !pt_len)
         goto out;
     if ((st = zy1_response_parse(body, len, &rsp)) != ZY1_OK ||

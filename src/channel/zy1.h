@@ -50,15 +50,17 @@ zy1_status zy1_activation_factor(const char *tlr, const char *code, uint8_t F[ZY
 
 /* Step 9: S from ek in any of its three encodings; anything but exactly 32
  * bytes of S is ZY1_BAD_MAC. S is wiped on failure. */
-zy1_status zy1_unwrap(const sm2_key *key, const uint8_t *ek, size_t ek_len,
-                      uint8_t S[ZY1_S_LEN]);
+zy1_status zy1_unwrap(const sm2_key *key, const uint8_t *ek, size_t ek_len, uint8_t S[ZY1_S_LEN]);
 zy1_status zy1_derive(const uint8_t S[ZY1_S_LEN], const uint8_t F[ZY1_F_LEN], zy1_keys *k);
 
-/* The MAC input M of a request, for logs of test failures and for tests. */
+/* The MAC input M of a request as one text, for diagnostics and tests; the
+ * verification itself streams M into the HMAC without building it. */
 zy1_status zy1_mac_input(const char *tx, const zy1_envelope *env, char **out, size_t *len);
 /* Step 10: HMAC(Kmac, M) compared in constant time with env->mac. */
 zy1_status zy1_verify_mac(const char *tx, const zy1_envelope *env, const zy1_keys *k);
-/* Steps 9 and 10 in one call; k is filled only on ZY1_OK (wiped otherwise). */
+/* Steps 9 and 10 in one call; k is filled only on ZY1_OK (wiped otherwise).
+ * A failed unwrap still derives and MACs (with S = 0) before it answers
+ * ZY1_BAD_MAC, so neither the status nor the timing tells the two apart. */
 zy1_status zy1_authenticate(const sm2_key *key, const char *tx, const zy1_envelope *env,
                             const uint8_t F[ZY1_F_LEN], zy1_keys *k);
 
@@ -89,9 +91,9 @@ typedef struct {
     const char *tx;
     const char *kid;
     const char *dev;
-    const char *tlr;    /* DEVICE_ACTIVATE only; NULL otherwise */
-    const uint8_t *F;   /* 32 bytes: DS, or the activation factor */
-    int64_t ts;         /* client clock, ms since the epoch */
+    const char *tlr;  /* DEVICE_ACTIVATE only; NULL otherwise */
+    const uint8_t *F; /* 32 bytes: DS, or the activation factor */
+    int64_t ts;       /* client clock, ms since the epoch */
 } zy1_request_params;
 
 /* Values a test fixes instead of drawing them; NULL members are random. With
@@ -118,8 +120,10 @@ zy1_status zy1_seal_request_fixed(const sm2_key *pub, const zy1_request_params *
                                   const char *payload, size_t n, const zy1_fixed *fx,
                                   zy1_call *call, char **body, size_t *body_len);
 
-/* Verifies the response MAC, then decrypts. ts (may be NULL) gets the
- * server's clock from the response. */
+/* Verifies the response MAC, then decrypts: ZY1_BAD_ENVELOPE for a body that
+ * is not a sealed response (e.g. a plain {"error":...}), ZY1_BAD_MAC, then
+ * ZY1_BAD_PAYLOAD. *plaintext is NULL unless ZY1_OK. ts (may be NULL) gets
+ * the server's clock from the response. */
 zy1_status zy1_open_response(const zy1_call *call, const char *body, size_t len, char **plaintext,
                              size_t *pt_len, int64_t *ts);
 

@@ -192,8 +192,7 @@ static void test_non_canonical_base64(void **state)
     assert_int_equal(req_with("nonce", json_string("ABEiM0RVZneImaq7zN3u_w==")), ZY1_BAD_ENVELOPE);
     assert_int_equal(req_with("nonce", json_string("ABEiM0RVZneImaq7zN3u/w==\n")),
                      ZY1_BAD_ENVELOPE);
-    assert_int_equal(req_with("nonce", json_string("ABEiM0RVZne Imaq7zN3u/w==")),
-                     ZY1_BAD_ENVELOPE);
+    assert_int_equal(req_with("nonce", json_string("ABEiM0RVZne Imaq7zN3u/w==")), ZY1_BAD_ENVELOPE);
     assert_int_equal(req_with("nonce", json_string("ABEiM0RVZneImaq7zN3u/w=A")), ZY1_BAD_ENVELOPE);
     assert_int_equal(req_with("iv", json_string("8ODQwLCgkIBwYFBAMCAQAB==")), ZY1_BAD_ENVELOPE);
     assert_int_equal(req_with("mac", json_string("h6lnmPo+/XHb755U6ajoHd9ZUvUPW+zut4qUBqlDr7J=")),
@@ -203,18 +202,8 @@ static void test_non_canonical_base64(void **state)
 static void test_malformed_json(void **state)
 {
     static const char *const bodies[] = {
-        "",
-        "{",
-        "}",
-        "[]",
-        "null",
-        "1",
-        "\"x\"",
-        "{}",
-        "{\"v\":1}",
-        "{\"v\":1,}",
-        "{'v':1}",
-        "\xef\xbb\xbf{}",
+        "",      "{",  "}",         "[]",         "null",    "1",
+        "\"x\"", "{}", "{\"v\":1}", "{\"v\":1,}", "{'v':1}", "\xef\xbb\xbf{}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
         assert_int_equal(parse_text(bodies[i]), ZY1_BAD_ENVELOPE);
@@ -383,20 +372,13 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vector_request),
-        cmocka_unit_test(test_vector_activation),
-        cmocka_unit_test(test_ek_forms),
-        cmocka_unit_test(test_missing_and_extra_members),
-        cmocka_unit_test(test_version_and_ts),
-        cmocka_unit_test(test_identifiers),
-        cmocka_unit_test(test_binary_lengths),
-        cmocka_unit_test(test_non_canonical_base64),
-        cmocka_unit_test(test_malformed_json),
-        cmocka_unit_test(test_duplicate_member),
-        cmocka_unit_test(test_escaped_text),
-        cmocka_unit_test(test_byte_flips_never_crash),
-        cmocka_unit_test(test_response_parse),
-        cmocka_unit_test(test_validators),
+        cmocka_unit_test(test_vector_request), cmocka_unit_test(test_vector_activation),
+        cmocka_unit_test(test_ek_forms),       cmocka_unit_test(test_missing_and_extra_members),
+        cmocka_unit_test(test_version_and_ts), cmocka_unit_test(test_identifiers),
+        cmocka_unit_test(test_binary_lengths), cmocka_unit_test(test_non_canonical_base64),
+        cmocka_unit_test(test_malformed_json), cmocka_unit_test(test_duplicate_member),
+        cmocka_unit_test(test_escaped_text),   cmocka_unit_test(test_byte_flips_never_crash),
+        cmocka_unit_test(test_response_parse), cmocka_unit_test(test_validators),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -4,6 +4,7 @@
 
 #include "channel/sm.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -301,6 +302,37 @@ static void test_sm2_generate_write_load(void **state)
     sm2_key_free(k);
 }
 
+/* The vector key as SEC1 PEM, after the parameters block that
+ * `openssl ecparam -genkey` writes first, under both labels in use. */
+static void test_sm2_load_sec1_pem(void **state)
+{
+    static const char *const labels[] = {"EC PRIVATE KEY", "SM2 PRIVATE KEY"};
+    const char *b64 = vstr("sm2.private_key_sec1_der_b64");
+    char dir[] = "/tmp/zy-pem-XXXXXX", path[64];
+    uint8_t want[SM2_PUB_LEN], pub[SM2_PUB_LEN];
+    vhex("sm2.public_key_04xy", want, sizeof want);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/k.pem", dir);
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f,
+                "-----BEGIN SM2 PARAMETERS-----\nBggqgRzPVQGCLQ==\n-----END SM2 PARAMETERS-----\n");
+        fprintf(f, "-----BEGIN %s-----\n", labels[i]);
+        for (size_t o = 0; o < strlen(b64); o += 64)
+            fprintf(f, "%.64s\n", b64 + o);
+        fprintf(f, "-----END %s-----\n", labels[i]);
+        fclose(f);
+        sm2_key *k = NULL;
+        assert_int_equal(sm2_key_load_pem(path, &k), SM_OK);
+        assert_int_equal(sm2_key_export_pub(k, pub), SM_OK);
+        assert_memory_equal(pub, want, sizeof pub);
+        sm2_key_free(k);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 /* An EC key on another curve must not be taken for an SM2 key. */
 static void test_sm2_rejects_p256(void **state)
 {
@@ -314,6 +346,53 @@ static void test_sm2_rejects_p256(void **state)
     assert_true(n > 0);
     assert_int_equal(sm2_key_load_der(der, (size_t)n, &k), SM_BAD);
     assert_null(k);
+}
+
+/* The fetched algorithms and an sm2_key are shared by request threads. */
+typedef struct {
+    const sm2_key *key;
+    const uint8_t *ek;
+    size_t ek_len;
+    const uint8_t *S, *mac;
+    int failures;
+} thread_job;
+
+static void *thread_work(void *arg)
+{
+    thread_job *j = arg;
+    uint8_t key[3] = {'k', 'e', 'y'}, out[64];
+    const char *msg = "The quick brown fox jumps over the lazy dog";
+    sm_part p = {msg, strlen(msg)};
+    for (int i = 0; i < 300; i++) {
+        size_t n = 0;
+        if (sm_hmac(key, sizeof key, &p, 1, out) != SM_OK || memcmp(out, j->mac, 32) != 0)
+            j->failures++;
+        if (i % 30 == 0 &&
+            (sm2_decrypt(j->key, j->ek, j->ek_len, 32, out, sizeof out, &n) != SM_OK ||
+             memcmp(out, j->S, 32) != 0))
+            j->failures++;
+    }
+    return NULL;
+}
+
+static void test_threads_share_algorithms_and_key(void **state)
+{
+    uint8_t ek[256], S[32], mac[32];
+    sm2_key *k = vector_key();
+    size_t n = vb64("sm2.ek_der_b64", ek, sizeof ek);
+    vhex("sm2.S", S, sizeof S);
+    vhex("hmac_sm3.mac", mac, sizeof mac);
+    pthread_t th[4];
+    thread_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){.key = k, .ek = ek, .ek_len = n, .S = S, .mac = mac};
+        assert_int_equal(pthread_create(&th[i], NULL, thread_work, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    sm2_key_free(k);
 }
 
 static int teardown(void **state)
@@ -338,7 +417,9 @@ int main(void)
         cmocka_unit_test(test_sm2_bad_public_keys),
         cmocka_unit_test(test_sm2_bad_private_der),
         cmocka_unit_test(test_sm2_generate_write_load),
+        cmocka_unit_test(test_sm2_load_sec1_pem),
         cmocka_unit_test(test_sm2_rejects_p256),
+        cmocka_unit_test(test_threads_share_algorithms_and_key),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -129,8 +129,7 @@ static void test_request_vector(void **state)
     assert_string_equal(p.sid.p, "s-0001");
     assert_string_equal(p.cseq.p, "c-0001");
     assert_string_equal(json_string_value(json_object_get(p.data, "customer")), "张三");
-    assert_string_equal(json_string_value(json_object_get(p.data, "id_no")),
-                        "330102199001011234");
+    assert_string_equal(json_string_value(json_object_get(p.data, "id_no")), "330102199001011234");
     zy1_payload_free(&p);
 
     /* The plaintext is the vector payload byte for byte. */
@@ -259,8 +258,8 @@ static void test_seal_response_vector(void **state)
     const char *pt = vstr("response.plaintext");
     vector_keys(&k);
     vb64("response.body.iv", iv, 16);
-    assert_int_equal(zy1_seal_response(&k, TX_Q, vstr("response.request_nonce"), 1764000000456,
-                                       pt, strlen(pt), iv, &body, &bl),
+    assert_int_equal(zy1_seal_response(&k, TX_Q, vstr("response.request_nonce"), 1764000000456, pt,
+                                       strlen(pt), iv, &body, &bl),
                      ZY1_OK);
     assert_string_equal(body, want);
     assert_int_equal(bl, strlen(want));
@@ -583,8 +582,9 @@ static void test_response_tampering(void **state)
     vector_keys(&call.keys);
     snprintf(call.nonce_b64, sizeof call.nonce_b64, "%s", vstr("response.request_nonce"));
     for (size_t m = 0; m < 3; m++) {
-        const char *val = vstr(m == 0 ? "response.body.iv" : m == 1 ? "response.body.ct"
-                                                                    : "response.body.mac");
+        const char *val = vstr(m == 0   ? "response.body.iv"
+                               : m == 1 ? "response.body.ct"
+                                        : "response.body.mac");
         for (size_t i = 0; i < strlen(val); i += 3) {
             json_t *b = json_deep_copy(vget("response.body"));
             char *mut = strdup(val);
@@ -608,8 +608,7 @@ static void test_response_tampering(void **state)
     free(text);
     json_decref(b);
     const char *err = "{\"error\":{\"code\":\"bad_mac\",\"message\":\"\"}}";
-    assert_int_equal(zy1_open_response(&call, err, strlen(err), &pt, &ptn, NULL),
-                     ZY1_BAD_ENVELOPE);
+    assert_int_equal(zy1_open_response(&call, err, strlen(err), &pt, &ptn, NULL), ZY1_BAD_ENVELOPE);
 }
 
 /* A response whose MAC is right but whose padding is not: bad_payload. */

@@ -60,8 +60,8 @@ static void test_state_round_trip(void **state)
     assert_int_equal(zyc_state_load(path, &back), ZYC_OK);
     assert_memory_equal(&back, &st, sizeof st);
     /* With a device secret, overwriting the earlier file. */
-    assert_int_equal(zyc_state_set_device_secret(&st, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
-                     ZYC_OK);
+    assert_int_equal(
+        zyc_state_set_device_secret(&st, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), ZYC_OK);
     assert_true(st.has_ds);
     assert_int_equal(st.ds[31], 31);
     assert_int_equal(zyc_state_save(&st, path), ZYC_OK);
@@ -213,7 +213,8 @@ static void test_activate_then_call(void **state)
     assert_int_equal(zyc_open(&call, rbody, rl, &pt, &ptn, NULL), ZY1_OK);
     assert_string_equal(pt, answer);
     json_t *j = json_loads(pt, 0, NULL);
-    const char *ds = json_string_value(json_object_get(json_object_get(j, "data"), "device_secret"));
+    const char *ds =
+        json_string_value(json_object_get(json_object_get(j, "data"), "device_secret"));
     assert_int_equal(zyc_state_set_device_secret(&st, ds), ZYC_OK);
     json_decref(j);
     free(pt), free(rbody), free(body);
@@ -231,8 +232,7 @@ static void test_activate_then_call(void **state)
     assert_int_equal(zyc_seal(&st, "LOGIN", NULL, login, strlen(login), 6, &call, &body, &bl),
                      ZY1_OK);
     assert_null(strstr(body, "\"tlr\""));
-    assert_int_equal(server_handle("LOGIN", body, st.ds, "{\"code\":\"OK\"}", &rbody, &rl),
-                     ZY1_OK);
+    assert_int_equal(server_handle("LOGIN", body, st.ds, "{\"code\":\"OK\"}", &rbody, &rl), ZY1_OK);
     assert_int_equal(zyc_open(&call, rbody, rl, &pt, &ptn, NULL), ZY1_OK);
     assert_string_equal(pt, "{\"code\":\"OK\"}");
     free(pt), free(rbody), free(body);
