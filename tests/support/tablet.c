@@ -9,8 +9,8 @@
 int tablet_issue_code(const struct testd *d, const char *teller, char *code, size_t cap)
 {
     char *out = NULL, *err = NULL;
-    int rc = run_zhanye(&out, &err, "activation", "issue", "--data", d->dir, "--teller", teller,
-                        NULL);
+    int rc =
+        run_zhanye(&out, &err, "activation", "issue", "--data", d->dir, "--teller", teller, NULL);
     if (rc != 0 || !out) {
         fprintf(stderr, "tablet: activation issue failed (%d): %s\n", rc, err ? err : "");
         free(out);
@@ -57,8 +57,8 @@ int tablet_new(struct tablet *t, const struct testd *d, const char *teller)
 int tablet_seal(struct tablet *t, const char *tx, const char *code, const char *payload,
                 zy1_call *call, char **body, size_t *len)
 {
-    return zyc_seal(&t->st, tx, code, payload, strlen(payload), clock_wall_ms(), call, body,
-                    len) == ZY1_OK
+    return zyc_seal(&t->st, tx, code, payload, strlen(payload), clock_wall_ms(), call, body, len) ==
+                   ZY1_OK
                ? 0
                : -1;
 }
@@ -138,9 +138,9 @@ int tablet_activate(struct tablet *t, const struct testd *d, const char *teller)
     long status;
     if (tablet_new(t, d, teller) != 0 || tablet_issue_code(d, teller, code, sizeof code) != 0)
         return -1;
-    json_t *ans = call_raw(t, ZY1_ACTIVATE_TX, code,
-                           "{\"data\":{\"device\":{\"model\":\"T\",\"os\":\"linux\",\"app\":\"1\"}}}",
-                           &status, NULL);
+    json_t *ans = call_raw(
+        t, ZY1_ACTIVATE_TX, code,
+        "{\"data\":{\"device\":{\"model\":\"T\",\"os\":\"linux\",\"app\":\"1\"}}}", &status, NULL);
     const char *ds =
         json_string_value(json_object_get(json_object_get(ans, "data"), "device_secret"));
     int rc = ds && strcmp(answer_code(ans), "OK") == 0 &&
