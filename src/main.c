@@ -16,6 +16,12 @@ static const struct command COMMANDS[] = {
     {"serve", cmd_serve, "run the platform until SIGTERM"},
     {"keygen", cmd_keygen, "write a new SM2 server key: --data DIR --kid K"},
     {"call", cmd_call, "a command-line tablet: activate, log in, call transactions"},
+    {"bank", cmd_bank, "banks: add (--province for the root), list"},
+    {"branch", cmd_branch, "branches of a bank: add, list"},
+    {"teller", cmd_teller, "tellers: add, reset-password, disable, enable"},
+    {"activation", cmd_activation, "issue a one-time device activation code for a teller"},
+    {"device", cmd_device, "tablets: list, revoke, unbind"},
+    {"audit", cmd_audit, "verify the audit hash chain"},
 };
 
 static int usage(FILE *f)

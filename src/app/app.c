@@ -2,6 +2,7 @@
 
 #include "foundation/clock.h"
 #include "foundation/log.h"
+#include "identity/identity.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,13 @@ static int open_channel(struct app *a, char *err, size_t errcap)
 {
     if (keyring_load(&a->keys, a->cfg.channel.keys, a->cfg.channel.key_dir, err, errcap) != 0)
         return APP_ERR_RUNTIME;
+    char path[PATH_MAX];
+    if (kek_path(a->cfg.channel.key_dir, path, sizeof path) != 0 ||
+        kek_load(path, &a->kek) != ID_OK) {
+        snprintf(err, errcap, "%s: missing or unsafe key-encryption key (mode 0600, 64 hex digits)",
+                 path);
+        return APP_ERR_RUNTIME;
+    }
     /* Twice the window: an envelope still inside the window is always remembered. */
     if (nonce_mem_open(2 * a->cfg.channel.window_ms, &a->nonces) != NONCE_OK) {
         snprintf(err, errcap, "cannot start the nonce store");
@@ -99,6 +107,7 @@ void app_close(struct app *a)
     nonce_close(a->nonces);
     a->nonces = NULL;
     keyring_free(&a->keys);
+    kek_wipe(&a->kek);
     if (a->seq)
         seq_close(a->seq);
     if (a->store)

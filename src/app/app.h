@@ -12,6 +12,7 @@
 #include "data/seq.h"
 #include "data/store.h"
 #include "foundation/config.h"
+#include "identity/kek.h"
 
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct app {
     struct seq *seq;
     struct keyring keys;
     struct nonce_store *nonces;
+    struct kek kek; /* encrypts device secrets and activation codes at rest */
     int64_t started_ms;
 };
 

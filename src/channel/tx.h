@@ -35,8 +35,10 @@ struct tx_ctx {
     const char *dev; /* 32 hex */
     const char *tlr; /* DEVICE_ACTIVATE: the envelope's tlr */
     const char *client_ip;
-    int64_t bank_id;    /* of the device's teller; 0 before activation */
-    int64_t teller_id;  /* of the session (or the ticket for DEVICE_ACTIVATE) */
+    int64_t bank_id; /* of the device's teller (the ticket's for DEVICE_ACTIVATE) */
+    int64_t teller_id;
+    int64_t branch_id;  /* of the session's teller; 0 without a session */
+    int role;           /* of the session's teller (data/tenant.h); 0 without one */
     const char *sid;    /* the session token, when one was presented */
     const void *ticket; /* DEVICE_ACTIVATE: the activation ticket (identity/device.h) */
     json_t *in;         /* payload.data, validated against the schema */
@@ -57,6 +59,10 @@ struct tx_def {
     const char *code;
     tx_fn fn;
     bool needs_session;
+    /* The handler opens its own transactions: it records failed attempts
+     * (passwords) that must persist whatever happens next. Its idempotent
+     * answer is then stored right after it, in a transaction of its own. */
+    bool own_transaction;
     const struct tx_field *fields;
     size_t nfields;
 };

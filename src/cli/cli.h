@@ -13,4 +13,12 @@ int cmd_serve(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 
+/* Identity administration, one file each (helpers in cli_admin.h). */
+int cmd_bank(int argc, char **argv);
+int cmd_branch(int argc, char **argv);
+int cmd_teller(int argc, char **argv);
+int cmd_activation(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
 #endif

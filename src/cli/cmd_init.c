@@ -7,6 +7,8 @@
 #include "channel/keyring.h"
 #include "cli/cli.h"
 #include "foundation/log.h"
+#include "identity/demo.h"
+#include "identity/kek.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -68,6 +70,33 @@ static int create_keys(struct app *a)
     return 0;
 }
 
+/* ---- identity (owned by the identity layer) ---------------------------- */
+
+/* The KEK that seals device secrets and activation codes (kept if it
+ * exists) and, with --demo, the demo organisation (identity/demo.h). */
+static int create_identity(struct app *a, bool demo, const char *demo_password)
+{
+    char path[PATH_MAX];
+    struct kek k;
+    int rc = kek_create(a->cfg.channel.key_dir);
+    if (rc != ID_OK && rc != ID_EXISTS) {
+        fprintf(stderr, "zhanye init: cannot create the key-encryption key in %s: %s\n",
+                a->cfg.channel.key_dir, strerror(errno));
+        return -1;
+    }
+    if (kek_path(a->cfg.channel.key_dir, path, sizeof path) != 0 || kek_load(path, &k) != ID_OK) {
+        fprintf(stderr, "zhanye init: cannot read the key-encryption key %s\n", path);
+        return -1;
+    }
+    if (rc == ID_OK)
+        printf("zhanye: created key-encryption key %s\n", path);
+    rc = demo ? demo_seed(a->store, &k, demo_password) : ID_OK;
+    kek_wipe(&k);
+    if (rc != ID_OK)
+        fprintf(stderr, "zhanye init: demo organisation: %s\n", id_rc_name(rc));
+    return rc == ID_OK ? 0 : -1;
+}
+
 int cmd_init(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -117,7 +146,8 @@ int cmd_init(int argc, char **argv)
                 a.cfg.store.path);
         goto out;
     }
-    if (create_keys(&a) != 0 || create_database(&a) != 0)
+    if (create_keys(&a) != 0 || create_database(&a) != 0 ||
+        create_identity(&a, demo, demo_password) != 0)
         goto out;
     printf("zhanye: initialised %s (database %s)\n", data, a.cfg.store.path);
     if (demo)

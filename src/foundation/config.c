@@ -11,7 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cfg_type { T_INT, T_I64, T_SIZE, T_STR, T_PATH, T_LEVEL, T_HOSTPORT, T_KIDS, T_BACKEND };
+enum cfg_type {
+    T_INT,
+    T_I64,
+    T_SIZE,
+    T_STR,
+    T_PATH,
+    T_LEVEL,
+    T_HOSTPORT,
+    T_KIDS,
+    T_BACKEND,
+    T_BOOL,
+    T_URLS
+};
 
 struct cfg_key {
     const char *section; /* fixed section, or the area of a named one */
@@ -44,17 +56,40 @@ static const struct cfg_key KEYS[] = {
     {"channel", "keys", T_KIDS, "k1", 0, 0, F(channel.keys), S(channel.keys)},
     {"channel", "key_dir", T_PATH, "keys", 0, 0, F(channel.key_dir), S(channel.key_dir)},
     {"channel", "window_ms", T_I64, "300000", 1000, 86400000, F(channel.window_ms), 0},
+    {"identity", "idle_timeout_s", T_INT, "1800", 60, 86400, F(identity.idle_timeout_s), 0},
+    {"identity", "absolute_timeout_s", T_INT, "43200", 300, 604800, F(identity.absolute_timeout_s),
+     0},
+    {"identity", "max_devices", T_INT, "1", 1, 16, F(identity.max_devices), 0},
+    {"identity", "max_failures", T_INT, "5", 1, 100, F(identity.max_failures), 0},
+    {"identity", "lock_minutes", T_INT, "15", 0, 10080, F(identity.lock_minutes), 0},
     /* [flow.TX] and [flow.default]: access-gateway rules. */
     {"flow", "rate", T_INT, "1000", 1, 10000000, 0, 0},
     {"flow", "burst", T_INT, "100", 1, 10000000, 0, 0},
     {"flow", "max_concurrent", T_INT, "64", 1, 100000, 0, 0},
     {"flow", "queue", T_INT, "256", 0, 1000000, 0, 0},
     {"flow", "max_wait_ms", T_INT, "200", 0, 600000, 0, 0},
+    /* [egress.SYSTEM]: one connector per downstream system (docs/egress.md). */
+    {"egress", "address", T_URLS, "", 0, 0, 0, 0},
+    {"egress", "connect_timeout_ms", T_INT, "1000", 1, 60000, 0, 0},
+    {"egress", "call_timeout_ms", T_INT, "3000", 1, 600000, 0, 0},
+    {"egress", "max_concurrent", T_INT, "16", 1, 10000, 0, 0},
+    {"egress", "queue", T_INT, "64", 0, 100000, 0, 0},
+    {"egress", "max_wait_ms", T_INT, "500", 0, 600000, 0, 0},
+    {"egress", "breaker_window", T_INT, "20", 1, 1000, 0, 0},
+    {"egress", "breaker_min_calls", T_INT, "10", 1, 1000, 0, 0},
+    {"egress", "breaker_failure_rate", T_INT, "50", 1, 100, 0, 0},
+    {"egress", "breaker_slow_ms", T_INT, "2000", 1, 600000, 0, 0},
+    {"egress", "breaker_slow_rate", T_INT, "100", 1, 100, 0, 0},
+    {"egress", "breaker_open_ms", T_INT, "10000", 1, 3600000, 0, 0},
+    {"egress", "breaker_half_open_calls", T_INT, "3", 1, 100, 0, 0},
+    {"egress", "retries", T_INT, "1", 0, 10, 0, 0},
+    {"egress", "retry_budget_pct", T_INT, "20", 0, 100, 0, 0},
+    {"egress", "required", T_BOOL, "false", 0, 0, 0, 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
-/* Areas whose sections carry a name: [flow.LOGIN]. */
-static const char *const NAMED_AREAS[] = {"flow"};
+/* Areas whose sections carry a name: [flow.LOGIN], [egress.core]. */
+static const char *const NAMED_AREAS[] = {"flow", "egress"};
 
 struct load_ctx {
     struct config *cfg;
@@ -166,6 +201,55 @@ static bool valid_kids(const char *v)
     return strspn(v, ", ") != strlen(v);
 }
 
+static bool valid_bool(const char *v)
+{
+    return strcmp(v, "true") == 0 || strcmp(v, "false") == 0;
+}
+
+/* One egress address: tcp://HOST:PORT, or http(s)://HOST:PORT with an optional /path. */
+static bool valid_url(const char *s, size_t n)
+{
+    size_t skip = n >= 6 && strncmp(s, "tcp://", 6) == 0     ? 6
+                  : n >= 7 && strncmp(s, "http://", 7) == 0  ? 7
+                  : n >= 8 && strncmp(s, "https://", 8) == 0 ? 8
+                                                             : 0;
+    if (skip == 0)
+        return false;
+    size_t hp = strcspn(s + skip, "/");
+    if (hp > n - skip)
+        hp = n - skip;
+    if (skip == 6 && hp != n - skip)
+        return false; /* a socket address has no path */
+    char host[64];
+    if (hp >= sizeof host)
+        return false;
+    memcpy(host, s + skip, hp);
+    host[hp] = '\0';
+    return valid_hostport(host);
+}
+
+/* Comma-separated egress addresses, all of one scheme. */
+static bool valid_urls(const char *v)
+{
+    const char *p = v;
+    size_t first_scheme = 0;
+    int count = 0;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n == 0)
+            break;
+        size_t scheme = strcspn(p, ":");
+        if (!valid_url(p, n) || (count > 0 && scheme != first_scheme))
+            return false;
+        first_scheme = scheme;
+        count++;
+        p += n;
+    }
+    return count > 0 && count <= 8;
+}
+
 /* Validates value for key; for fixed sections also stores it into cfg. */
 static int apply(struct config *cfg, const struct cfg_key *k, const char *v, bool store_it,
                  const char **why)
@@ -209,6 +293,19 @@ static int apply(struct config *cfg, const struct cfg_key *k, const char *v, boo
     case T_BACKEND:
         if (strcmp(v, "sqlite") != 0) {
             *why = "must be sqlite";
+            return -1;
+        }
+        break;
+    case T_BOOL:
+        if (!valid_bool(v)) {
+            *why = "must be true or false";
+            return -1;
+        }
+        break;
+    case T_URLS:
+        if (!valid_urls(v)) {
+            *why = "must be 1 to 8 comma-separated tcp://HOST:PORT or http(s)://HOST:PORT[/path] "
+                   "addresses of one scheme";
             return -1;
         }
         break;
@@ -402,7 +499,7 @@ int config_write_default(const char *path)
         const char *sec = KEYS[i].section;
         if (strcmp(sec, last) != 0) {
             if (is_named_area(sec))
-                fprintf(f, "\n; [%s.NAME] sections (e.g. [flow.LOGIN], [flow.default]):\n", sec);
+                fprintf(f, "\n; [%s.NAME] sections (see docs/configuration.md):\n", sec);
             else
                 fprintf(f, "\n[%s]\n", sec);
             last = sec;

@@ -53,6 +53,13 @@ struct config {
         char key_dir[PATH_MAX];
         int64_t window_ms;
     } channel;
+    struct {
+        int idle_timeout_s;
+        int absolute_timeout_s;
+        int max_devices;
+        int max_failures;
+        int lock_minutes;
+    } identity;
     int nnamed;
     struct config_named named[CONFIG_MAX_NAMED];
 };

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# sims.sh — the simulators of the bank's other systems, for `make run`.
+#
+#   sims.sh start BUILD DATA [WATCH_PID]   start all six (stopping old ones first)
+#   sims.sh stop DATA                      stop them
+#   sims.sh status DATA                    show each one's admin stats
+#
+# Ports (loopback; SIM_PORT_BASE moves them, default 19100):
+#   core 19100  idcheck 19101  face 19102  card 19103  social 19104  loan 19105
+#   admin port = service port + 100 (core admin 19200, ...)
+# State, logs and pid files live in DATA/sims/. On start, DATA/zhanye.conf
+# gets one [egress.NAME] section per simulator unless it already has
+# [egress.*] sections. With WATCH_PID the simulators exit when that process
+# does (run.sh passes its own pid, which `exec zhanye serve` keeps).
+set -euo pipefail
+MODES=(core idcheck face card social loan)
+base=${SIM_PORT_BASE:-19100}
+
+port_of() { # MODE -> service port
+  local i
+  for i in "${!MODES[@]}"; do
+    [ "${MODES[$i]}" = "$1" ] && { echo $((base + i)); return; }
+  done
+}
+
+stop_all() {
+  local dir=$1/sims m pid
+  for m in "${MODES[@]}"; do
+    [ -f "$dir/$m.pid" ] || continue
+    pid=$(cat "$dir/$m.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$dir/$m.pid"
+  done
+}
+
+write_conf() {
+  local conf=$1/zhanye.conf m scheme
+  [ -f "$conf" ] || return 0
+  if grep -q '^\[egress\.' "$conf"; then
+    return 0
+  fi
+  {
+    echo
+    echo "; the simulators started by scripts/sims.sh (make run); see docs/egress.md"
+    for m in "${MODES[@]}"; do
+      scheme=http
+      if [ "$m" = core ]; then scheme=tcp; fi
+      echo "[egress.$m]"
+      echo "address = $scheme://127.0.0.1:$(port_of "$m")"
+      if [ "$m" = core ]; then echo "required = true"; fi
+    done
+  } >>"$conf"
+}
+
+start_all() {
+  local build=$1 data=$2 watch=${3:-} bin=$1/sims/zhanye-sim dir=$2/sims m p
+  [ -x "$bin" ] || { echo "sims.sh: $bin not built" >&2; exit 1; }
+  mkdir -p "$dir"
+  stop_all "$data"
+  for m in "${MODES[@]}"; do
+    p=$(port_of "$m")
+    "$bin" "$m" --listen "127.0.0.1:$p" --admin "127.0.0.1:$((p + 100))" --data "$dir" \
+      ${watch:+--watch-pid "$watch"} >"$dir/$m.log" 2>&1 &
+    echo $! >"$dir/$m.pid"
+  done
+  for m in "${MODES[@]}"; do
+    for _ in $(seq 100); do
+      grep -q 'listening on' "$dir/$m.log" && break
+      kill -0 "$(cat "$dir/$m.pid")" 2>/dev/null || break
+      sleep 0.1
+    done
+    if ! grep -q 'listening on' "$dir/$m.log"; then
+      echo "sims.sh: $m did not start:" >&2
+      cat "$dir/$m.log" >&2
+      stop_all "$data"
+      exit 1
+    fi
+  done
+  write_conf "$data"
+  echo "  simulators: core tcp://127.0.0.1:$base, idcheck/face/card/social/loan http ports" \
+    "$((base + 1))-$((base + 5)); fault injection on port + 100 (POST /admin/fault)"
+}
+
+status_all() {
+  local m
+  for m in "${MODES[@]}"; do
+    printf '%-8s ' "$m"
+    curl -s "http://127.0.0.1:$(( $(port_of "$m") + 100 ))/admin/stats" || printf 'down'
+    echo
+  done
+}
+
+case "${1:-}" in
+start) [ $# -ge 3 ] || { echo "usage: sims.sh start BUILD DATA [WATCH_PID]" >&2; exit 2; }
+  start_all "$2" "$3" "${4:-}" ;;
+stop) [ $# -ge 2 ] || { echo "usage: sims.sh stop DATA" >&2; exit 2; }
+  stop_all "$2" ;;
+status) status_all ;;
+*) echo "usage: sims.sh start BUILD DATA [WATCH_PID] | stop DATA | status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,85 @@
+/* sim — shared parts of zhanye-sim, the simulators of the bank's other
+ * systems (core banking over fixed-length TCP; ID check, face compare,
+ * credit card, social-security card and loans over HTTP/JSON).
+ *
+ * Each simulator runs as its own process with two ports: the service port
+ * (what the platform's egress gateway calls) and an admin HTTP port for
+ * fault injection and statistics:
+ *   POST /admin/fault    {"latency_ms":N,"error_rate":0..1,"refuse":bool,
+ *                         "stall":bool,"malformed":"KIND"} replaces the
+ *                        whole fault state ({} clears every fault)
+ *   GET  /admin/stats    connections now and peak, requests in flight now
+ *                        and peak, requests, injected errors, restarts
+ *   POST /admin/stats/reset   zeroes the counters (peaks restart from now)
+ *   POST /admin/restart  {"down_ms":N}: the service port goes away (every
+ *                        connection dropped, new ones refused) for N ms
+ *                        (default 500), then comes back; state persists
+ *
+ * "connections" counts connections being served: from accept until the
+ * reply is handed to the kernel (TCP), or from accept to close (HTTP,
+ * where the platform keeps connections alive). Peaks are what tests
+ * compare with the gateway's max_concurrent. */
+#ifndef ZHANYE_SIM_H
+#define ZHANYE_SIM_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sim_fault {
+    int latency_ms;
+    double error_rate;
+    bool refuse;
+    bool stall;
+    char malformed[16]; /* "" = none; kinds depend on the protocol */
+};
+
+struct sim_counter {
+    _Atomic int64_t now, peak;
+};
+
+struct sim;
+
+struct sim_service {
+    int (*start)(struct sim *s); /* binds s->port (0 = pick one, then fixed) */
+    void (*stop)(struct sim *s); /* drops every connection; returns when all are gone */
+};
+
+struct sim {
+    const char *mode;
+    char host[64];
+    int port;
+    char data_dir[PATH_MAX];
+    char zpk_hex[33]; /* core: PIN-block key, SM4, hex */
+    const struct sim_service *svc;
+    void *state; /* the service's own */
+    bool running;
+
+    pthread_mutex_t mu; /* fault */
+    struct sim_fault fault;
+    pthread_mutex_t ctl; /* start/stop/restart, serialised */
+
+    struct sim_counter conns, in_flight;
+    _Atomic int64_t requests, errors_injected, malformed_sent, stalls, restarts;
+    _Atomic bool stopping; /* the service is stopping: stalls and sleeps end */
+    _Atomic uint32_t rng;
+};
+
+void sim_fault_get(struct sim *s, struct sim_fault *out);
+/* True when this request should fail (draws against error_rate). */
+bool sim_draw_error(struct sim *s, const struct sim_fault *f);
+void sim_count_up(struct sim_counter *c);
+void sim_count_down(struct sim_counter *c);
+/* Sleeps ms, waking early when the service stops. */
+void sim_sleep_ms(struct sim *s, int ms);
+/* True while the stall fault holds and the service runs. */
+bool sim_stalled(struct sim *s);
+/* A listening TCP socket on host:*port (port 0 picks one and writes it back). -1 on failure. */
+int sim_listen(const char *host, int *port);
+
+extern const struct sim_service SIM_CORE;
+extern const struct sim_service SIM_HTTP;
+
+#endif

@@ -1,0 +1,368 @@
+/* The HTTP/JSON simulators: networked ID check, face compare, credit card,
+ * social-security card and loans (one per process, by mode). Replies are
+ * {"code":"0000","message":...,...}; a code other than 0000 is a business
+ * refusal, HTTP 503 with code 9999 the system's own failure, HTTP 400 a
+ * request it cannot read. libmicrohttpd runs a thread per connection, so
+ * injected latency and stalls hold only their own connection.
+ *
+ * Demo identities (the same as the core simulator's customers):
+ *   110101199003077578 张三, 310104198807163222 欧阳娜娜, 440106197512254411 李四
+ * Face: an image whose bytes are "FACE:" + the ID number scores 90..99,
+ * any other image 10..49 (deterministic).
+ *
+ * Malformed-reply faults ("malformed"): json (not JSON), shape (a JSON
+ * array), field (code 0000 but the result fields missing), type (result
+ * fields of the wrong JSON type). */
+#include "sim.h"
+
+#include "foundation/codec.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_APPS 4096
+
+struct app_rec {
+    char no[24];
+    char status[16];
+};
+
+struct hstate {
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;
+    struct app_rec apps[MAX_APPS];
+    int napps;
+    unsigned seq;
+};
+
+struct body {
+    char *p;
+    size_t len;
+    bool too_big;
+};
+
+static const struct {
+    const char *id_no, *name;
+} DEMO[] = {
+    {"110101199003077578", "张三"},
+    {"310104198807163222", "欧阳娜娜"},
+    {"440106197512254411", "李四"},
+};
+
+static json_t *ok_reply(void)
+{
+    return json_pack("{s:s,s:s}", "code", "0000", "message", "成功");
+}
+
+static json_t *code_reply(const char *code, const char *msg)
+{
+    return json_pack("{s:s,s:s}", "code", code, "message", msg);
+}
+
+static const char *str(json_t *in, const char *k)
+{
+    return json_string_value(json_object_get(in, k));
+}
+
+static uint32_t fnv(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+/* ---- the systems ---- */
+
+static json_t *idcheck(json_t *in, unsigned *status)
+{
+    const char *id = str(in, "idNo"), *name = str(in, "name");
+    if (!id || !name) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    const char *result = "not_found";
+    for (size_t i = 0; i < sizeof DEMO / sizeof DEMO[0]; i++)
+        if (strcmp(DEMO[i].id_no, id) == 0)
+            result = strcmp(DEMO[i].name, name) == 0 ? "match" : "mismatch";
+    json_t *r = ok_reply();
+    json_object_set_new(r, "result", json_string(result));
+    return r;
+}
+
+static json_t *face(json_t *in, unsigned *status)
+{
+    const char *id = str(in, "idNo"), *img = str(in, "image");
+    if (!id || !img) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    size_t n = strlen(img);
+    uint8_t *raw = malloc(b64_decoded_max(n) + 1);
+    long got = raw ? b64_decode(img, n, raw, b64_decoded_max(n) + 1) : -1;
+    json_t *r;
+    if (got <= 0) {
+        r = code_reply("4001", "图像无效");
+    } else {
+        char want[64];
+        snprintf(want, sizeof want, "FACE:%s", id);
+        bool same = (size_t)got == strlen(want) && memcmp(raw, want, (size_t)got) == 0;
+        uint32_t h = fnv(raw, (size_t)got);
+        double score = same ? 90 + (h % 1000) / 100.0 : 10 + (h % 4000) / 100.0;
+        r = ok_reply();
+        json_object_set_new(r, "score", json_real(score));
+    }
+    free(raw);
+    return r;
+}
+
+static json_t *new_app(struct hstate *h, const char *prefix, const char *status, const char *key)
+{
+    char no[24];
+    pthread_mutex_lock(&h->mu);
+    snprintf(no, sizeof no, "%s%014u", prefix, ++h->seq);
+    if (h->napps < MAX_APPS) {
+        snprintf(h->apps[h->napps].no, sizeof h->apps[0].no, "%s", no);
+        snprintf(h->apps[h->napps].status, sizeof h->apps[0].status, "%s", status);
+        h->napps++;
+    }
+    pthread_mutex_unlock(&h->mu);
+    json_t *r = ok_reply();
+    json_object_set_new(r, key, json_string(no));
+    return r;
+}
+
+static json_t *card(struct hstate *h, const char *url, json_t *in, unsigned *status)
+{
+    if (strcmp(url, "/card/status") == 0) {
+        const char *no = str(in, "applicationNo");
+        json_t *r = code_reply("2004", "申请不存在");
+        pthread_mutex_lock(&h->mu);
+        for (int i = 0; no && i < h->napps; i++)
+            if (strcmp(h->apps[i].no, no) == 0) {
+                json_decref(r);
+                r = ok_reply();
+                json_object_set_new(r, "status", json_string(h->apps[i].status));
+            }
+        pthread_mutex_unlock(&h->mu);
+        return r;
+    }
+    if (!str(in, "idNo") || !str(in, "name") || !str(in, "product")) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    if (strcmp(str(in, "product"), "GOLD") != 0 && strcmp(str(in, "product"), "PLAT") != 0)
+        return code_reply("2001", "产品不存在");
+    json_t *r = new_app(h, "CC", "approved", "applicationNo");
+    json_object_set_new(r, "status", json_string("approved"));
+    return r;
+}
+
+static json_t *social(struct hstate *h, json_t *in, unsigned *status)
+{
+    if (!str(in, "idNo") || !str(in, "name")) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    json_t *r = new_app(h, "SC", "issued", "socialCardNo");
+    json_object_set_new(r, "bankLinked", json_true());
+    return r;
+}
+
+static json_t *loan(struct hstate *h, json_t *in, unsigned *status)
+{
+    const char *amount = str(in, "amount");
+    json_t *term = json_object_get(in, "termMonths");
+    if (!str(in, "idNo") || !amount || !json_is_integer(term)) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    double a = atof(amount);
+    if (a <= 0 || json_integer_value(term) < 1 || json_integer_value(term) > 360)
+        return code_reply("3002", "金额或期限不合规");
+    const char *st = a > 500000 ? "rejected" : "approved";
+    json_t *r = new_app(h, "LN", st, "loanNo");
+    json_object_set_new(r, "status", json_string(st));
+    json_object_set_new(r, "rate", json_string("4.35"));
+    return r;
+}
+
+static json_t *dispatch(struct sim *s, const char *url, json_t *in, unsigned *status)
+{
+    struct hstate *h = s->state;
+    const char *m = s->mode;
+    if (strcmp(m, "idcheck") == 0 && strcmp(url, "/idcheck/verify") == 0)
+        return idcheck(in, status);
+    if (strcmp(m, "face") == 0 && strcmp(url, "/face/compare") == 0)
+        return face(in, status);
+    if (strcmp(m, "card") == 0 &&
+        (strcmp(url, "/card/apply") == 0 || strcmp(url, "/card/status") == 0))
+        return card(h, url, in, status);
+    if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/apply") == 0)
+        return social(h, in, status);
+    if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/apply") == 0)
+        return loan(h, in, status);
+    *status = 404;
+    return code_reply("4040", "接口不存在");
+}
+
+/* ---- faults ---- */
+
+static char *malformed_body(const char *kind)
+{
+    if (strcmp(kind, "json") == 0)
+        return strdup("{\"code\":\"0000\",\"mess");
+    if (strcmp(kind, "shape") == 0)
+        return strdup("[\"0000\"]");
+    if (strcmp(kind, "field") == 0)
+        return strdup("{\"code\":\"0000\",\"message\":\"成功\"}");
+    return strdup("{\"code\":\"0000\",\"message\":\"成功\",\"result\":1,\"score\":\"high\","
+                  "\"applicationNo\":1,\"status\":1,\"socialCardNo\":1,\"bankLinked\":\"yes\","
+                  "\"loanNo\":1,\"rate\":4.35}");
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, char *text)
+{
+    if (!text)
+        return MHD_NO;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    enum MHD_Result rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* The reply to one complete request, fault injection first. */
+static char *answer(struct sim *s, const char *url, struct body *b, unsigned *status)
+{
+    struct sim_fault f;
+    sim_fault_get(s, &f);
+    if (f.stall) {
+        atomic_fetch_add(&s->stalls, 1);
+        while (sim_stalled(s))
+            sim_sleep_ms(s, 10);
+        if (atomic_load(&s->stopping))
+            return NULL;
+    }
+    sim_sleep_ms(s, f.latency_ms);
+    if (f.malformed[0]) {
+        atomic_fetch_add(&s->malformed_sent, 1);
+        return malformed_body(f.malformed);
+    }
+    if (sim_draw_error(s, &f)) {
+        atomic_fetch_add(&s->errors_injected, 1);
+        *status = 503;
+        return strdup("{\"code\":\"9999\",\"message\":\"系统繁忙\"}");
+    }
+    json_t *in = b->too_big ? NULL : json_loadb(b->p ? b->p : "", b->len, 0, NULL);
+    json_t *out = json_is_object(in) ? dispatch(s, url, in, status) : NULL;
+    if (!out) {
+        *status = 400;
+        out = code_reply("4000", "请求不是JSON对象");
+    }
+    char *text = json_dumps(out, JSON_COMPACT);
+    json_decref(in);
+    json_decref(out);
+    return text;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_size, void **con_cls)
+{
+    struct sim *s = cls;
+    struct body *b = *con_cls;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        *con_cls = b;
+        return b ? MHD_YES : MHD_NO;
+    }
+    if (*data_size) {
+        char *p = b->len + *data_size <= (1u << 20) ? realloc(b->p, b->len + *data_size + 1) : NULL;
+        if (p) {
+            memcpy(p + b->len, data, *data_size);
+            b->p = p;
+            b->len += *data_size;
+            p[b->len] = '\0';
+        } else {
+            b->too_big = true;
+        }
+        *data_size = 0;
+        return MHD_YES;
+    }
+    atomic_fetch_add(&s->requests, 1);
+    sim_count_up(&s->in_flight);
+    unsigned status = 200;
+    char *text = strcmp(method, "POST") == 0
+                     ? answer(s, url, b, &status)
+                     : strdup("{\"code\":\"4050\",\"message\":\"POST only\"}");
+    if (strcmp(method, "POST") != 0)
+        status = 405;
+    sim_count_down(&s->in_flight);
+    return text ? send_text(c, status, text) : MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct body *b = *con_cls;
+    if (b) {
+        free(b->p);
+        free(b);
+    }
+    *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct sim *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        sim_count_up(&s->conns);
+    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        sim_count_down(&s->conns);
+}
+
+static int http_start(struct sim *s)
+{
+    struct hstate *h = s->state;
+    if (!h) {
+        h = calloc(1, sizeof *h);
+        if (!h)
+            return -1;
+        pthread_mutex_init(&h->mu, NULL);
+        s->state = h;
+    }
+    int fd = sim_listen(s->host, &s->port);
+    if (fd < 0)
+        return -1;
+    h->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0,
+                            NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    if (!h->d) {
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+static void http_stop(struct sim *s)
+{
+    struct hstate *h = s->state;
+    MHD_stop_daemon(h->d); /* closes the listening socket and every connection */
+    h->d = NULL;
+}
+
+const struct sim_service SIM_HTTP = {http_start, http_stop};

@@ -1,0 +1,848 @@
+#include "access/flow.h"
+
+#include "access/flow_rules.h"
+#include "access/gcra.h"
+#include "foundation/config.h"
+#include "foundation/metrics.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Ticket life: IDLE -> QUEUED -> RUNNING -> DONE, with REFUSED reachable
+ * from IDLE and QUEUED. Changed only under the rule's lock. */
+enum { TS_IDLE = 0, TS_QUEUED, TS_RUNNING, TS_DONE, TS_REFUSED };
+
+/* Name -> rule, open addressing. Entries are added (under admin_mu) but never
+ * moved or removed, so admission looks a TX up with no lock at all. Twice
+ * FLOW_MAX_RULES keeps probes short. */
+#define TABLE_SLOTS 1024
+#define TABLE_MASK (TABLE_SLOTS - 1)
+
+/* Hooks decided under a rule's lock are fired after it is released, at most
+ * this many per round. */
+#define BATCH 32
+
+/* Rounds of catching up a queue inside flow_admit before deciding the new
+ * arrival: bounded, as other threads may keep the queue busy. */
+#define CATCH_UP_ROUNDS 4
+
+static const double WAIT_BUCKETS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                      0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                      1,      2.5,     5,      10,    30,     60};
+
+static const char *const REASON_NAMES[FLOW_NREASONS] = {
+    [FLOW_R_NONE] = "none",
+    [FLOW_R_RATE] = "rate",
+    [FLOW_R_CONCURRENCY] = "concurrency",
+    [FLOW_R_QUEUE_FULL] = "queue_full",
+    [FLOW_R_TIMEOUT] = "timeout",
+    [FLOW_R_OVERLOADED] = "overloaded",
+    [FLOW_R_SHUTDOWN] = "shutdown",
+    [FLOW_R_CANCELLED] = "cancelled",
+};
+
+struct flow_rule {
+    pthread_mutex_t mu;
+    struct flow *flow;
+    char name[FLOW_NAME_MAX];
+    uint64_t hash;
+    bool priority;
+    _Atomic bool active; /* false: retired by a reload, new arrivals go to default */
+    bool mark;           /* reload bookkeeping, under admin_mu */
+    /* Parameters and state, under mu. */
+    int64_t max_concurrent, queue_cap, max_wait_ms;
+    uint64_t max_wait_ns;
+    struct gcra g;
+    uint64_t now; /* latest time seen: the rule's own monotonic clock */
+    int64_t in_flight, qlen;
+    struct flow_ticket *head, *tail;
+    bool unordered; /* some deadline behind the head is earlier (max_wait shrank) */
+    uint64_t offered, admitted, refused[FLOW_NREASONS];
+    _Atomic int64_t waiting; /* = qlen, readable without mu */
+    struct metric *m_offered, *m_admitted, *m_refused[FLOW_NREASONS];
+    struct metric *m_queued, *m_in_flight, *m_wait;
+};
+
+struct flow {
+    _Atomic(struct flow_rule *) table[TABLE_SLOTS];
+    struct flow_rule *rules[FLOW_MAX_RULES]; /* [0, nrules) are set */
+    _Atomic int nrules;
+    struct flow_rule *deflt;
+    struct flow_hooks hooks;
+    pthread_mutex_t admin_mu; /* serialises reload, shutdown and free */
+    _Atomic bool shut;
+    /* Business class only. */
+    _Atomic int64_t conns, run, queued;
+    _Atomic int64_t cap_conns, cap_run, cap_queued;
+    _Atomic int64_t waiting; /* every class: flow_tick's quick exit */
+    _Atomic bool blocked;    /* a head holds token and slot but no global slot */
+    _Atomic unsigned rr;     /* where the next sweep starts: fairness across rules */
+    struct metric *m_conns, *m_run, *m_queued;
+};
+
+struct batch {
+    int n;
+    struct flow_ticket *t[BATCH];
+};
+
+/* --- small helpers --------------------------------------------------------- */
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    return h;
+}
+
+static uint64_t rule_clock(struct flow_rule *r, uint64_t now)
+{
+    if (now > r->now)
+        r->now = now;
+    return r->now;
+}
+
+static enum flow_verdict verdict_of(enum flow_reason why)
+{
+    switch (why) {
+    case FLOW_R_OVERLOADED:
+    case FLOW_R_SHUTDOWN:
+        return FLOW_OVERLOADED;
+    case FLOW_R_CANCELLED:
+        return FLOW_CANCELLED;
+    default:
+        return FLOW_BUSY;
+    }
+}
+
+/* Takes one unit of a global cap if below it. */
+static bool cap_take(_Atomic int64_t *n, _Atomic int64_t *cap)
+{
+    int64_t c = atomic_load_explicit(cap, memory_order_relaxed);
+    int64_t v = atomic_load_explicit(n, memory_order_relaxed);
+    do {
+        if (v >= c)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(n, &v, v + 1, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+static bool run_take(struct flow *f)
+{
+    if (!cap_take(&f->run, &f->cap_run))
+        return false;
+    metric_inc(f->m_run);
+    return true;
+}
+
+static void run_give(struct flow *f)
+{
+    atomic_fetch_sub_explicit(&f->run, 1, memory_order_acq_rel);
+    metric_dec(f->m_run);
+}
+
+/* Seconds until the rule could take one more request: the token schedule
+ * behind everyone queued; 1 when a slot or a global cap is what is short. */
+static int retry_after(const struct flow_rule *r, enum flow_reason why, uint64_t now)
+{
+    if (why == FLOW_R_OVERLOADED || why == FLOW_R_SHUTDOWN || why == FLOW_R_CANCELLED)
+        return 1;
+    uint64_t at = gcra_ready_at(&r->g, now, (uint64_t)r->qlen);
+    uint64_t wait = at > now ? at - now : 0;
+    uint64_t s = wait / GCRA_NS_PER_S + (wait % GCRA_NS_PER_S != 0);
+    if (s < 1)
+        return 1;
+    return s > FLOW_RETRY_MAX_S ? FLOW_RETRY_MAX_S : (int)s;
+}
+
+/* --- ticket transitions, all under r->mu ------------------------------------ */
+
+static void start(struct flow_rule *r, struct flow_ticket *t, uint64_t now)
+{
+    gcra_take(&r->g, now);
+    r->in_flight++;
+    r->admitted++;
+    metric_inc(r->m_admitted);
+    metric_inc(r->m_in_flight);
+    t->state_ = TS_RUNNING;
+    t->verdict = FLOW_ADMITTED;
+    t->reason = FLOW_R_NONE;
+}
+
+static enum flow_verdict refuse(struct flow_rule *r, struct flow_ticket *t, enum flow_reason why,
+                                uint64_t now)
+{
+    r->refused[why]++;
+    metric_inc(r->m_refused[why]);
+    t->state_ = TS_REFUSED;
+    t->reason = why;
+    t->verdict = verdict_of(why);
+    t->retry_after_s = retry_after(r, why, now);
+    return t->verdict;
+}
+
+static void enqueue(struct flow *f, struct flow_rule *r, struct flow_ticket *t, uint64_t now)
+{
+    t->enq_ns_ = now;
+    t->deadline_ns_ = now + r->max_wait_ns;
+    t->next_ = NULL;
+    t->prev_ = r->tail;
+    if (r->tail) {
+        if (r->tail->deadline_ns_ > t->deadline_ns_)
+            r->unordered = true;
+        r->tail->next_ = t;
+    } else {
+        r->head = t;
+    }
+    r->tail = t;
+    r->qlen++;
+    atomic_store_explicit(&r->waiting, r->qlen, memory_order_relaxed);
+    atomic_fetch_add_explicit(&f->waiting, 1, memory_order_relaxed);
+    metric_inc(r->m_queued);
+    t->state_ = TS_QUEUED;
+    t->verdict = FLOW_QUEUED;
+    /* Under the lock: the caller's suspend must precede any resume. */
+    if (f->hooks.on_queued)
+        f->hooks.on_queued(t, t->cookie);
+}
+
+static void unqueue(struct flow *f, struct flow_rule *r, struct flow_ticket *t, uint64_t now)
+{
+    if (t->prev_)
+        t->prev_->next_ = t->next_;
+    else
+        r->head = t->next_;
+    if (t->next_)
+        t->next_->prev_ = t->prev_;
+    else
+        r->tail = t->prev_;
+    t->prev_ = t->next_ = NULL;
+    r->qlen--;
+    if (!r->head)
+        r->unordered = false;
+    atomic_store_explicit(&r->waiting, r->qlen, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&f->waiting, 1, memory_order_relaxed);
+    metric_dec(r->m_queued);
+    metric_observe(r->m_wait, (double)(now - t->enq_ns_) / (double)GCRA_NS_PER_S);
+    if (!r->priority) {
+        atomic_fetch_sub_explicit(&f->queued, 1, memory_order_acq_rel);
+        metric_dec(f->m_queued);
+    }
+}
+
+/* --- the queue --------------------------------------------------------------- */
+
+/* Whether the head may start now; takes its global slot if so. */
+static bool head_can_start(struct flow *f, struct flow_rule *r, uint64_t now)
+{
+    if (r->in_flight >= r->max_concurrent || !gcra_conforms(&r->g, now))
+        return false;
+    if (r->priority || run_take(f))
+        return true;
+    atomic_store(&f->blocked, true);
+    return false;
+}
+
+static void push(struct batch *b, struct flow_ticket *t)
+{
+    b->t[b->n++] = t;
+}
+
+/* After a reload shortened max_wait, deadlines behind the head may fall due
+ * first: they are refused where they stand. */
+static bool expire_behind(struct flow *f, struct flow_rule *r, uint64_t now, struct batch *b)
+{
+    for (struct flow_ticket *t = r->head, *next; t; t = next) {
+        next = t->next_;
+        if (t->deadline_ns_ > now)
+            continue;
+        if (b->n == BATCH)
+            return true;
+        unqueue(f, r, t, now);
+        refuse(r, t, FLOW_R_TIMEOUT, now);
+        push(b, t);
+    }
+    return false;
+}
+
+/* Brings r's queue up to date at now: starts heads while they can start
+ * (never past their deadline), refuses the due. Decided tickets go to b.
+ * True if b filled up with work left. Under r->mu. */
+static bool dispatch(struct flow *f, struct flow_rule *r, uint64_t now, struct batch *b)
+{
+    while (r->head) {
+        if (b->n == BATCH)
+            return true;
+        struct flow_ticket *t = r->head;
+        if (now <= t->deadline_ns_ && head_can_start(f, r, now)) {
+            unqueue(f, r, t, now);
+            start(r, t, now);
+        } else if (now >= t->deadline_ns_) {
+            unqueue(f, r, t, now);
+            refuse(r, t, FLOW_R_TIMEOUT, now);
+        } else {
+            break;
+        }
+        push(b, t);
+    }
+    return r->unordered ? expire_behind(f, r, now, b) : false;
+}
+
+static void fire(const struct flow *f, const struct batch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        struct flow_ticket *t = b->t[i];
+        flow_hook h = t->verdict == FLOW_ADMITTED ? f->hooks.on_ready : f->hooks.on_refused;
+        if (h)
+            h(t, t->cookie); /* t may be gone after this */
+    }
+}
+
+/* When r's queue next needs attention without any flow_done(): the earliest
+ * deadline, or the head's token time if only the token is missing. */
+static uint64_t next_due(const struct flow_rule *r)
+{
+    if (!r->head)
+        return UINT64_MAX;
+    uint64_t due = r->head->deadline_ns_;
+    for (const struct flow_ticket *t = r->unordered ? r->head : NULL; t; t = t->next_)
+        if (t->deadline_ns_ < due)
+            due = t->deadline_ns_;
+    if (r->in_flight < r->max_concurrent) {
+        uint64_t at = gcra_ready_at(&r->g, r->now, 0);
+        if (at > r->now && at < due)
+            due = at;
+    }
+    return due;
+}
+
+/* Dispatches r (locked on entry, unlocked on return), firing hooks between
+ * rounds. *due, if given, gets the rule's next due time. */
+static void settle_unlock(struct flow *f, struct flow_rule *r, uint64_t now, uint64_t *due)
+{
+    for (;;) {
+        struct batch b;
+        b.n = 0;
+        bool more = dispatch(f, r, now, &b);
+        if (!more && due)
+            *due = next_due(r);
+        pthread_mutex_unlock(&r->mu);
+        fire(f, &b);
+        if (!more)
+            return;
+        pthread_mutex_lock(&r->mu);
+        now = rule_clock(r, now);
+    }
+}
+
+/* Every rule with waiters, starting at a rotating index. Returns the
+ * earliest due time. */
+static uint64_t sweep(struct flow *f, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    int n = atomic_load_explicit(&f->nrules, memory_order_acquire);
+    unsigned first = atomic_fetch_add_explicit(&f->rr, 1, memory_order_relaxed);
+    for (int k = 0; k < n; k++) {
+        struct flow_rule *r = f->rules[(first + (unsigned)k) % (unsigned)n];
+        if (atomic_load_explicit(&r->waiting, memory_order_relaxed) == 0)
+            continue;
+        uint64_t due = UINT64_MAX;
+        pthread_mutex_lock(&r->mu);
+        settle_unlock(f, r, rule_clock(r, now), &due);
+        if (due < next)
+            next = due;
+    }
+    return next;
+}
+
+/* --- admission --------------------------------------------------------------- */
+
+static struct flow_rule *find_rule(struct flow *f, const char *tx)
+{
+    if (strnlen(tx, FLOW_NAME_MAX) >= FLOW_NAME_MAX)
+        return NULL; /* longer than any configured name */
+    uint64_t h = name_hash(tx);
+    for (size_t i = (size_t)h & TABLE_MASK, n = 0; n < TABLE_SLOTS; i = (i + 1) & TABLE_MASK, n++) {
+        struct flow_rule *r = atomic_load_explicit(&f->table[i], memory_order_acquire);
+        if (!r)
+            return NULL;
+        if (r->hash == h && strcmp(r->name, tx) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static struct flow_rule *lookup(struct flow *f, const char *tx)
+{
+    struct flow_rule *r = tx && *tx ? find_rule(f, tx) : NULL;
+    return r && atomic_load_explicit(&r->active, memory_order_relaxed) ? r : f->deflt;
+}
+
+/* Why a request that cannot start now may not wait either; NONE if it may. */
+static enum flow_reason no_wait_reason(const struct flow_rule *r, bool token, uint64_t now)
+{
+    if (r->qlen > 0 && r->qlen >= r->queue_cap)
+        return FLOW_R_QUEUE_FULL;
+    if (r->queue_cap == 0 || r->max_wait_ns == 0)
+        return token ? FLOW_R_CONCURRENCY : FLOW_R_RATE;
+    /* Even if everyone ahead starts on time, its token comes too late. */
+    if (gcra_ready_at(&r->g, now, (uint64_t)r->qlen) > now + r->max_wait_ns)
+        return FLOW_R_RATE;
+    return FLOW_R_NONE;
+}
+
+/* The new arrival, with the queue already brought up to date. Under r->mu. */
+static enum flow_verdict decide(struct flow *f, struct flow_rule *r, struct flow_ticket *t,
+                                uint64_t now)
+{
+    r->offered++;
+    metric_inc(r->m_offered);
+    if (atomic_load_explicit(&f->shut, memory_order_relaxed))
+        return refuse(r, t, FLOW_R_SHUTDOWN, now);
+    bool business = !r->priority;
+    if (business && atomic_load_explicit(&f->conns, memory_order_relaxed) >
+                        atomic_load_explicit(&f->cap_conns, memory_order_relaxed))
+        return refuse(r, t, FLOW_R_OVERLOADED, now);
+    bool token = gcra_conforms(&r->g, now);
+    if (!r->head && token && r->in_flight < r->max_concurrent) {
+        if (business && !run_take(f))
+            return refuse(r, t, FLOW_R_OVERLOADED, now);
+        start(r, t, now);
+        return FLOW_ADMITTED;
+    }
+    enum flow_reason why = no_wait_reason(r, token, now);
+    if (why != FLOW_R_NONE)
+        return refuse(r, t, why, now);
+    if (business && !cap_take(&f->queued, &f->cap_queued))
+        return refuse(r, t, FLOW_R_OVERLOADED, now);
+    if (business)
+        metric_inc(f->m_queued);
+    enqueue(f, r, t, now);
+    return FLOW_QUEUED;
+}
+
+/* Dispatches a non-empty queue before a new arrival is decided, so that it
+ * lines up behind what is really still waiting. Locked on entry and exit. */
+static uint64_t catch_up(struct flow *f, struct flow_rule *r, uint64_t now)
+{
+    for (int round = 0; round < CATCH_UP_ROUNDS && r->head; round++) {
+        struct batch b;
+        b.n = 0;
+        dispatch(f, r, now, &b);
+        if (b.n == 0)
+            break;
+        pthread_mutex_unlock(&r->mu);
+        fire(f, &b);
+        pthread_mutex_lock(&r->mu);
+        now = rule_clock(r, now);
+    }
+    return now;
+}
+
+enum flow_verdict flow_admit(struct flow *f, const char *tx, uint64_t now_ns, struct flow_ticket *t)
+{
+    struct flow_rule *r = lookup(f, tx);
+    t->rule_ = r;
+    t->prev_ = t->next_ = NULL;
+    t->reason = FLOW_R_NONE;
+    t->retry_after_s = 0;
+    pthread_mutex_lock(&r->mu);
+    uint64_t now = rule_clock(r, now_ns);
+    if (r->head)
+        now = catch_up(f, r, now);
+    enum flow_verdict v = decide(f, r, t, now);
+    pthread_mutex_unlock(&r->mu);
+    return v;
+}
+
+int flow_done(struct flow_ticket *t, uint64_t now_ns)
+{
+    struct flow_rule *r = t->rule_;
+    if (!r)
+        return -1;
+    struct flow *f = r->flow;
+    pthread_mutex_lock(&r->mu);
+    if (t->state_ != TS_RUNNING) {
+        pthread_mutex_unlock(&r->mu);
+        return -1;
+    }
+    uint64_t now = rule_clock(r, now_ns);
+    t->state_ = TS_DONE;
+    r->in_flight--;
+    metric_dec(r->m_in_flight);
+    if (!r->priority)
+        run_give(f);
+    if (r->head)
+        settle_unlock(f, r, now, NULL);
+    else
+        pthread_mutex_unlock(&r->mu);
+    /* The freed global slot may be what another rule's head waits for. */
+    if (!r->priority && atomic_load_explicit(&f->blocked, memory_order_relaxed) &&
+        atomic_exchange(&f->blocked, false))
+        sweep(f, now_ns);
+    return 0;
+}
+
+int flow_cancel(struct flow_ticket *t, uint64_t now_ns)
+{
+    struct flow_rule *r = t->rule_;
+    if (!r)
+        return -1;
+    pthread_mutex_lock(&r->mu);
+    if (t->state_ != TS_QUEUED) {
+        pthread_mutex_unlock(&r->mu);
+        return -1;
+    }
+    uint64_t now = rule_clock(r, now_ns);
+    unqueue(r->flow, r, t, now);
+    refuse(r, t, FLOW_R_CANCELLED, now);
+    settle_unlock(r->flow, r, now, NULL);
+    return 0;
+}
+
+uint64_t flow_tick(struct flow *f, uint64_t now_ns)
+{
+    if (atomic_load_explicit(&f->waiting, memory_order_relaxed) == 0)
+        return UINT64_MAX;
+    atomic_store(&f->blocked, false);
+    return sweep(f, now_ns);
+}
+
+void flow_conn_open(struct flow *f)
+{
+    atomic_fetch_add_explicit(&f->conns, 1, memory_order_relaxed);
+    metric_inc(f->m_conns);
+}
+
+void flow_conn_close(struct flow *f)
+{
+    atomic_fetch_sub_explicit(&f->conns, 1, memory_order_relaxed);
+    metric_dec(f->m_conns);
+}
+
+/* --- shutdown ------------------------------------------------------------------ */
+
+/* Refuses every waiter of r (locked on entry, unlocked on return). */
+static void drain_unlock(struct flow *f, struct flow_rule *r, uint64_t now)
+{
+    for (;;) {
+        struct batch b;
+        b.n = 0;
+        now = rule_clock(r, now);
+        while (r->head && b.n < BATCH) {
+            struct flow_ticket *t = r->head;
+            unqueue(f, r, t, now);
+            refuse(r, t, FLOW_R_SHUTDOWN, now);
+            push(&b, t);
+        }
+        bool more = r->head != NULL;
+        pthread_mutex_unlock(&r->mu);
+        fire(f, &b);
+        if (!more)
+            return;
+        pthread_mutex_lock(&r->mu);
+    }
+}
+
+void flow_shutdown(struct flow *f, uint64_t now_ns)
+{
+    pthread_mutex_lock(&f->admin_mu);
+    /* Set before taking each rule's lock: an arrival decided after that pass
+     * sees the flag, one decided before it is drained by the pass. */
+    atomic_store(&f->shut, true);
+    int n = atomic_load(&f->nrules);
+    for (int i = 0; i < n; i++) {
+        pthread_mutex_lock(&f->rules[i]->mu);
+        drain_unlock(f, f->rules[i], now_ns);
+    }
+    pthread_mutex_unlock(&f->admin_mu);
+}
+
+/* --- rules: creation and reload --------------------------------------------------- */
+
+static void rule_metrics(struct flow_rule *r)
+{
+    char labels[160];
+    snprintf(labels, sizeof labels, "tx=\"%s\"", r->name);
+    r->m_offered = metrics_counter("zhanye_flow_offered_total", labels);
+    r->m_admitted = metrics_counter("zhanye_flow_admitted_total", labels);
+    r->m_queued = metrics_gauge("zhanye_flow_queued", labels);
+    r->m_in_flight = metrics_gauge("zhanye_flow_in_flight", labels);
+    r->m_wait = metrics_histogram("zhanye_flow_queue_wait_seconds", labels, WAIT_BUCKETS,
+                                  sizeof WAIT_BUCKETS / sizeof WAIT_BUCKETS[0]);
+    for (int i = FLOW_R_NONE + 1; i < FLOW_NREASONS; i++) {
+        snprintf(labels, sizeof labels, "tx=\"%s\",reason=\"%s\"", r->name, REASON_NAMES[i]);
+        r->m_refused[i] = metrics_counter("zhanye_flow_refused_total", labels);
+    }
+}
+
+/* Parameters from s; the bucket keeps its debt. Under r->mu. */
+static void rule_apply(struct flow_rule *r, const struct flow_spec *s, uint64_t now)
+{
+    /* Cannot fail: flow_specs_load() checked rate and burst against gcra's maxima. */
+    (void)gcra_retune(&r->g, (uint64_t)s->rate, (uint64_t)s->burst, now);
+    r->max_concurrent = s->max_concurrent;
+    r->queue_cap = s->queue;
+    r->max_wait_ms = s->max_wait_ms;
+    r->max_wait_ns = (uint64_t)s->max_wait_ms * UINT64_C(1000000);
+}
+
+static struct flow_rule *rule_new(struct flow *f, const struct flow_spec *s)
+{
+    struct flow_rule *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    if (pthread_mutex_init(&r->mu, NULL) != 0 ||
+        gcra_init(&r->g, (uint64_t)s->rate, (uint64_t)s->burst) != 0) {
+        free(r);
+        return NULL;
+    }
+    r->flow = f;
+    snprintf(r->name, sizeof r->name, "%s", s->name);
+    r->hash = name_hash(r->name);
+    r->priority = s->priority;
+    atomic_init(&r->active, true);
+    atomic_init(&r->waiting, 0);
+    rule_apply(r, s, 0);
+    rule_metrics(r);
+    return r;
+}
+
+static void rule_free(struct flow_rule *r)
+{
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+/* Publishes r: table entry last, so a reader that finds it sees it whole. */
+static void rule_publish(struct flow *f, struct flow_rule *r, bool in_table)
+{
+    int n = atomic_load(&f->nrules);
+    f->rules[n] = r;
+    atomic_store_explicit(&f->nrules, n + 1, memory_order_release);
+    if (!in_table)
+        return;
+    size_t i = (size_t)r->hash & TABLE_MASK;
+    while (atomic_load_explicit(&f->table[i], memory_order_relaxed))
+        i = (i + 1) & TABLE_MASK; /* terminates: at most FLOW_MAX_RULES of TABLE_SLOTS used */
+    atomic_store_explicit(&f->table[i], r, memory_order_release);
+}
+
+static void rule_update(struct flow_rule *r, const struct flow_spec *s, uint64_t now)
+{
+    pthread_mutex_lock(&r->mu);
+    rule_apply(r, s, rule_clock(r, now));
+    pthread_mutex_unlock(&r->mu);
+    r->mark = true;
+    atomic_store(&r->active, true);
+}
+
+/* Creates the rules sp needs that f lacks, all or none. Returns how many,
+ * or -1 with err set. */
+static int create_missing(struct flow *f, const struct flow_specs *sp, struct flow_rule **fresh,
+                          char *err, size_t errcap)
+{
+    int nfresh = 0, have = atomic_load(&f->nrules);
+    for (int i = -1; i < sp->n; i++) {
+        const struct flow_spec *s = i < 0 ? &sp->def : &sp->tx[i];
+        if (i < 0 ? f->deflt != NULL : find_rule(f, s->name) != NULL)
+            continue;
+        if (have + nfresh == FLOW_MAX_RULES) {
+            snprintf(err, errcap,
+                     "flow: more than %d distinct [flow.*] rules since start; restart to reload",
+                     FLOW_MAX_RULES);
+            goto fail;
+        }
+        if (!(fresh[nfresh] = rule_new(f, s))) {
+            snprintf(err, errcap, "flow: out of memory");
+            goto fail;
+        }
+        nfresh++;
+    }
+    return nfresh;
+fail:
+    while (nfresh > 0)
+        rule_free(fresh[--nfresh]);
+    return -1;
+}
+
+static void set_caps(struct flow *f, const struct flow_caps *c)
+{
+    atomic_store(&f->cap_conns, c->max_connections);
+    atomic_store(&f->cap_run, c->max_in_flight);
+    atomic_store(&f->cap_queued, c->max_queued);
+}
+
+/* Makes f's rules and caps those of cfg. Under admin_mu. */
+static int apply_config(struct flow *f, const struct config *cfg, const struct flow_caps *caps,
+                        uint64_t now, char *err, size_t errcap)
+{
+    struct flow_specs *sp = malloc(sizeof *sp);
+    struct flow_rule **fresh = malloc(sizeof *fresh * FLOW_MAX_RULES);
+    int nfresh = -1;
+    if (!sp || !fresh)
+        snprintf(err, errcap, "flow: out of memory");
+    else if (flow_specs_load(cfg, sp, err, errcap) == 0)
+        nfresh = create_missing(f, sp, fresh, err, errcap);
+    if (nfresh < 0) {
+        free(sp);
+        free(fresh);
+        return -1;
+    }
+    /* From here on nothing can fail. */
+    int n = atomic_load(&f->nrules);
+    for (int i = 0; i < n; i++)
+        f->rules[i]->mark = false;
+    for (int i = 0; i < nfresh; i++) {
+        bool is_default = strcmp(fresh[i]->name, FLOW_DEFAULT_NAME) == 0 && !f->deflt;
+        fresh[i]->mark = true;
+        rule_publish(f, fresh[i], !is_default);
+        if (is_default)
+            f->deflt = fresh[i];
+    }
+    rule_update(f->deflt, &sp->def, now);
+    for (int i = 0; i < sp->n; i++)
+        rule_update(find_rule(f, sp->tx[i].name), &sp->tx[i], now);
+    n = atomic_load(&f->nrules);
+    for (int i = 0; i < n; i++)
+        if (!f->rules[i]->mark) /* retired: finishes its own requests */
+            atomic_store(&f->rules[i]->active, false);
+    struct flow_caps resolved;
+    flow_caps_resolve(cfg, caps, &resolved);
+    set_caps(f, &resolved);
+    free(sp);
+    free(fresh);
+    sweep(f, now); /* larger limits may start waiters at once */
+    return 0;
+}
+
+static void describe_metrics(void)
+{
+    metrics_describe("zhanye_flow_offered_total", "counter", "Requests offered to flow control");
+    metrics_describe("zhanye_flow_admitted_total", "counter", "Requests admitted to run");
+    metrics_describe("zhanye_flow_refused_total", "counter", "Requests refused, by reason");
+    metrics_describe("zhanye_flow_queued", "gauge", "Requests waiting in the queue");
+    metrics_describe("zhanye_flow_in_flight", "gauge", "Admitted requests not yet done");
+    metrics_describe("zhanye_flow_queue_wait_seconds", "histogram",
+                     "Time spent queued, by every request that left the queue");
+    metrics_describe("zhanye_flow_global_connections", "gauge", "Open connections");
+    metrics_describe("zhanye_flow_global_in_flight", "gauge", "Business requests running");
+    metrics_describe("zhanye_flow_global_queued", "gauge", "Business requests queued");
+}
+
+int flow_from_config(const struct config *cfg, const struct flow_caps *caps,
+                     const struct flow_hooks *hooks, struct flow **out, char *err, size_t errcap)
+{
+    struct flow *f = calloc(1, sizeof *f);
+    if (!f || pthread_mutex_init(&f->admin_mu, NULL) != 0) {
+        free(f);
+        snprintf(err, errcap, "flow: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < TABLE_SLOTS; i++)
+        atomic_init(&f->table[i], NULL);
+    if (hooks)
+        f->hooks = *hooks;
+    describe_metrics();
+    f->m_conns = metrics_gauge("zhanye_flow_global_connections", NULL);
+    f->m_run = metrics_gauge("zhanye_flow_global_in_flight", NULL);
+    f->m_queued = metrics_gauge("zhanye_flow_global_queued", NULL);
+    pthread_mutex_lock(&f->admin_mu);
+    int rc = apply_config(f, cfg, caps, 0, err, errcap);
+    pthread_mutex_unlock(&f->admin_mu);
+    if (rc) {
+        pthread_mutex_destroy(&f->admin_mu);
+        free(f);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+int flow_reload(struct flow *f, const struct config *cfg, const struct flow_caps *caps,
+                uint64_t now_ns, char *err, size_t errcap)
+{
+    pthread_mutex_lock(&f->admin_mu);
+    int rc = apply_config(f, cfg, caps, now_ns, err, errcap);
+    pthread_mutex_unlock(&f->admin_mu);
+    return rc;
+}
+
+void flow_free(struct flow *f, uint64_t now_ns)
+{
+    if (!f)
+        return;
+    flow_shutdown(f, now_ns);
+    int n = atomic_load(&f->nrules);
+    for (int i = 0; i < n; i++)
+        rule_free(f->rules[i]);
+    pthread_mutex_destroy(&f->admin_mu);
+    free(f);
+}
+
+/* --- introspection --------------------------------------------------------------- */
+
+int flow_stats(struct flow *f, const char *tx, struct flow_stats *out)
+{
+    if (!f)
+        return -1;
+    struct flow_rule *r = lookup(f, tx);
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&r->mu);
+    snprintf(out->rule, sizeof out->rule, "%s", r->name);
+    out->priority = r->priority;
+    out->rate = (int64_t)r->g.rate;
+    out->burst = (int64_t)r->g.burst;
+    out->max_concurrent = r->max_concurrent;
+    out->queue = r->queue_cap;
+    out->max_wait_ms = r->max_wait_ms;
+    out->offered = r->offered;
+    out->admitted = r->admitted;
+    for (int i = 0; i < FLOW_NREASONS; i++) {
+        out->refused[i] = r->refused[i];
+        out->refused_total += r->refused[i];
+    }
+    out->in_flight = r->in_flight;
+    out->queued = r->qlen;
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+void flow_global_stats(struct flow *f, struct flow_global_stats *out)
+{
+    out->connections = atomic_load(&f->conns);
+    out->in_flight = atomic_load(&f->run);
+    out->queued = atomic_load(&f->queued);
+    out->caps.max_connections = atomic_load(&f->cap_conns);
+    out->caps.max_in_flight = atomic_load(&f->cap_run);
+    out->caps.max_queued = atomic_load(&f->cap_queued);
+    out->nrules = atomic_load(&f->nrules);
+}
+
+int flow_reason_status(enum flow_reason r)
+{
+    switch (verdict_of(r)) {
+    case FLOW_BUSY:
+        return r == FLOW_R_NONE ? 0 : 429;
+    case FLOW_OVERLOADED:
+        return 503;
+    default:
+        return 0;
+    }
+}
+
+const char *flow_reason_code(enum flow_reason r)
+{
+    int status = flow_reason_status(r);
+    return status == 429 ? "busy" : status == 503 ? "overloaded" : "";
+}
+
+const char *flow_reason_name(enum flow_reason r)
+{
+    return (unsigned)r < FLOW_NREASONS ? REASON_NAMES[r] : "unknown";
+}

@@ -1,0 +1,186 @@
+#include "access/flow_rules.h"
+
+#include "access/gcra.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const PRIORITY_TX[] = {"LOGIN", "LOGOUT"};
+#define NPRIORITY (sizeof PRIORITY_TX / sizeof PRIORITY_TX[0])
+
+/* The built-in rule: config.c's declared defaults for [flow.*] keys. */
+static const struct flow_spec BUILTIN = {
+    .name = FLOW_DEFAULT_NAME,
+    .rate = 1000,
+    .burst = 100,
+    .max_concurrent = 64,
+    .queue = 256,
+    .max_wait_ms = 200,
+};
+
+/* Connections kept back from business traffic, out of server.connection_limit:
+ * max(16, limit / 8), but never more than half. */
+#define RESERVE_MIN 16
+#define RESERVE_DIV 8
+
+static const char NAME_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+enum key_id { K_RATE, K_BURST, K_MAX_CONCURRENT, K_QUEUE, K_MAX_WAIT_MS, NKEYS };
+
+static const struct {
+    const char *name;
+    int64_t min, max;
+} KEYS[NKEYS] = {
+    [K_RATE] = {"rate", 1, (int64_t)GCRA_MAX_RATE},
+    [K_BURST] = {"burst", 1, (int64_t)GCRA_MAX_BURST},
+    [K_MAX_CONCURRENT] = {"max_concurrent", 1, INT32_MAX},
+    [K_QUEUE] = {"queue", 0, INT32_MAX},
+    [K_MAX_WAIT_MS] = {"max_wait_ms", 0, 86400000},
+};
+
+bool flow_is_priority(const char *tx)
+{
+    for (size_t i = 0; i < NPRIORITY; i++)
+        if (strcmp(tx, PRIORITY_TX[i]) == 0)
+            return true;
+    return false;
+}
+
+static int64_t *field(struct flow_spec *s, enum key_id k)
+{
+    switch (k) {
+    case K_RATE:
+        return &s->rate;
+    case K_BURST:
+        return &s->burst;
+    case K_MAX_CONCURRENT:
+        return &s->max_concurrent;
+    case K_QUEUE:
+        return &s->queue;
+    default:
+        return &s->max_wait_ms;
+    }
+}
+
+static int set_key(struct flow_spec *s, const char *section, enum key_id k, const char *v,
+                   char *err, size_t errcap)
+{
+    char *end;
+    errno = 0;
+    long long n = v ? strtoll(v, &end, 10) : 0;
+    if (!v || errno || end == v || *end || n < KEYS[k].min || n > KEYS[k].max) {
+        snprintf(err, errcap, "[flow.%s] %s = '%s': not a whole number in [%lld, %lld]", section,
+                 KEYS[k].name, v ? v : "(none)", (long long)KEYS[k].min, (long long)KEYS[k].max);
+        return -1;
+    }
+    *field(s, k) = n;
+    return 0;
+}
+
+static int key_index(const char *key)
+{
+    for (int k = 0; k < NKEYS; k++)
+        if (strcmp(key, KEYS[k].name) == 0)
+            return k;
+    return -1;
+}
+
+/* [flow.default] overrides the built-in values key by key. */
+static int load_default(const struct config *cfg, struct flow_spec *def, char *err, size_t errcap)
+{
+    *def = BUILTIN;
+    if (!config_named_get(cfg, "flow", FLOW_DEFAULT_NAME, KEYS[0].name))
+        return 0; /* no such section */
+    for (int k = 0; k < NKEYS; k++)
+        if (set_key(def, FLOW_DEFAULT_NAME, (enum key_id)k,
+                    config_named_get(cfg, "flow", FLOW_DEFAULT_NAME, KEYS[k].name), err, errcap))
+            return -1;
+    return 0;
+}
+
+/* A [flow.TX] section: default's values, then the keys the section sets.
+ * Only the keys written in the file count, so they are read from the
+ * section itself (config_named_get would answer config.c's default). */
+static int load_tx(const struct config_named *sec, const struct flow_spec *def,
+                   struct flow_spec *out, char *err, size_t errcap)
+{
+    *out = *def;
+    int w = snprintf(out->name, sizeof out->name, "%s", sec->name);
+    if (w < 0 || (size_t)w >= sizeof out->name) {
+        snprintf(err, errcap, "[flow.%.40s]: name too long", sec->name);
+        return -1;
+    }
+    /* The name goes into metric labels: config.c allows [A-Za-z0-9_-] only,
+     * and so does a hand-built config. */
+    if (!*out->name || strspn(out->name, NAME_CHARS) != strlen(out->name)) {
+        snprintf(err, errcap, "[flow.%s]: name must be [A-Za-z0-9_-]+", out->name);
+        return -1;
+    }
+    out->priority = flow_is_priority(out->name);
+    for (int j = 0; j < CONFIG_NAMED_KEYS && sec->keys[j]; j++) {
+        int k = key_index(sec->keys[j]);
+        if (k < 0) {
+            snprintf(err, errcap, "[flow.%s]: unknown key '%s'", sec->name, sec->keys[j]);
+            return -1;
+        }
+        if (set_key(out, sec->name, (enum key_id)k, sec->vals[j], err, errcap))
+            return -1;
+    }
+    return 0;
+}
+
+static bool has_spec(const struct flow_specs *sp, const char *name)
+{
+    for (int i = 0; i < sp->n; i++)
+        if (strcmp(sp->tx[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+int flow_specs_load(const struct config *cfg, struct flow_specs *out, char *err, size_t errcap)
+{
+    memset(out, 0, sizeof *out);
+    if (load_default(cfg, &out->def, err, errcap))
+        return -1;
+    for (int i = 0; i < cfg->nnamed; i++) {
+        const struct config_named *sec = &cfg->named[i];
+        if (strcmp(sec->area, "flow") != 0 || strcmp(sec->name, FLOW_DEFAULT_NAME) == 0 ||
+            has_spec(out, sec->name))
+            continue;
+        if (out->n == FLOW_MAX_SPECS) {
+            snprintf(err, errcap, "too many [flow.*] sections (max %d)", FLOW_MAX_SPECS);
+            return -1;
+        }
+        if (load_tx(sec, &out->def, &out->tx[out->n], err, errcap))
+            return -1;
+        out->n++;
+    }
+    /* The priority class always has rules of its own. */
+    for (size_t i = 0; i < NPRIORITY; i++) {
+        if (has_spec(out, PRIORITY_TX[i]))
+            continue;
+        if (out->n == FLOW_MAX_SPECS) {
+            snprintf(err, errcap, "too many [flow.*] sections (max %d)", FLOW_MAX_SPECS);
+            return -1;
+        }
+        struct flow_spec *s = &out->tx[out->n++];
+        *s = out->def;
+        snprintf(s->name, sizeof s->name, "%s", PRIORITY_TX[i]);
+        s->priority = true;
+    }
+    return 0;
+}
+
+void flow_caps_resolve(const struct config *cfg, const struct flow_caps *in, struct flow_caps *out)
+{
+    int64_t limit = cfg->server.connection_limit > 0 ? cfg->server.connection_limit : 1;
+    int64_t reserve = limit / RESERVE_DIV > RESERVE_MIN ? limit / RESERVE_DIV : RESERVE_MIN;
+    if (reserve > limit / 2)
+        reserve = limit / 2;
+    int64_t conns = limit - reserve > 0 ? limit - reserve : 1;
+    out->max_connections = in && in->max_connections > 0 ? in->max_connections : conns;
+    out->max_in_flight = in && in->max_in_flight > 0 ? in->max_in_flight : out->max_connections;
+    out->max_queued = in && in->max_queued > 0 ? in->max_queued : out->max_connections;
+}

@@ -1,0 +1,45 @@
+/* flow_rules — internal to access/flow: reads the [flow.*] sections of a
+ * struct config into plain rule specifications, and resolves the global caps.
+ *
+ * A [flow.TX] key left unset takes [flow.default]'s value, and a key unset
+ * there takes the built-in default, which equals config.c's declared default
+ * (a unit test pins the two together). LOGIN and LOGOUT always get a spec, the
+ * priority class. Values were validated by config_load(); they are parsed and
+ * range-checked again here so that a hand-built config cannot slip through. */
+#ifndef ZHANYE_ACCESS_FLOW_RULES_H
+#define ZHANYE_ACCESS_FLOW_RULES_H
+
+#include "access/flow.h"
+#include "foundation/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FLOW_NAME_MAX 40 /* = sizeof(struct config_named.name) */
+#define FLOW_DEFAULT_NAME "default"
+#define FLOW_MAX_SPECS (CONFIG_MAX_NAMED + 2)
+
+struct flow_spec {
+    char name[FLOW_NAME_MAX];
+    bool priority;
+    int64_t rate, burst, max_concurrent, queue, max_wait_ms;
+};
+
+struct flow_specs {
+    struct flow_spec def; /* the shared default rule */
+    int n;
+    struct flow_spec tx[FLOW_MAX_SPECS];
+};
+
+/* True for the TX codes of the priority class (LOGIN, LOGOUT). */
+bool flow_is_priority(const char *tx);
+
+/* Fills out from cfg. 0, or -1 with err set. */
+int flow_specs_load(const struct config *cfg, struct flow_specs *out, char *err, size_t errcap);
+
+/* The caps in force: each field of in (may be NULL) that is > 0, else the
+ * value derived from cfg (see struct flow_caps). */
+void flow_caps_resolve(const struct config *cfg, const struct flow_caps *in, struct flow_caps *out);
+
+#endif

@@ -1,0 +1,23 @@
+/* The transaction registry: every ZY1 transaction of the platform, once. */
+#include "channel/tx.h"
+#include "identity/tx_identity.h"
+
+#include <string.h>
+
+static const struct tx_def *const ALL[] = {
+    &TX_DEVICE_ACTIVATE, &TX_LOGIN, &TX_LOGOUT, &TX_PASSWORD_CHANGE, &TX_SESSION_INFO,
+};
+
+const struct tx_def *const *tx_all(size_t *n)
+{
+    *n = sizeof ALL / sizeof ALL[0];
+    return ALL;
+}
+
+const struct tx_def *tx_find(const char *code)
+{
+    for (size_t i = 0; code && i < sizeof ALL / sizeof ALL[0]; i++)
+        if (strcmp(ALL[i]->code, code) == 0)
+            return ALL[i];
+    return NULL;
+}

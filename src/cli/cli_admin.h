@@ -1,0 +1,37 @@
+/* cli_admin — what the identity administration commands (bank, branch,
+ * teller, activation, device, audit) share: the data directory's database
+ * and KEK, the audit actor, one transaction per command. */
+#ifndef ZHANYE_CLI_ADMIN_H
+#define ZHANYE_CLI_ADMIN_H
+
+#include "app/app.h"
+#include "cli/cli.h"
+#include "identity/kek.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The data directory an administration command works on: config, store,
+ * one connection, and the KEK if asked for. */
+struct cli_admin {
+    const char *cmd; /* for messages: "zhanye <cmd>: ..." */
+    struct app app;
+    struct store_conn *conn;
+    struct kek kek;
+    bool have_kek;
+    bool config_loaded;
+};
+
+/* Returns an exit code; on failure the message is printed. Close in any case. */
+int cli_admin_open(const char *cmd, const char *data, bool need_kek, struct cli_admin *d);
+void cli_admin_close(struct cli_admin *d);
+/* "cli:<os user>", the audit actor of these commands. */
+const char *cli_admin_actor(char *buf, size_t cap);
+/* store_begin, with the message printed on failure. */
+int cli_admin_begin(struct cli_admin *d);
+/* Commits if rc is ID_OK, else rolls back and prints "what: <status>". Exit code. */
+int cli_admin_end(struct cli_admin *d, int rc, const char *what);
+/* One line from stdin without its newline; -1 (message printed) if none or too long. */
+int cli_admin_read_password(const char *cmd, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,176 @@
+/* zhanye teller add --data DIR --bank B [--branch BR] --code T --name N --role R [--password P]
+ * zhanye teller reset-password --data DIR --code T [--password P]
+ * zhanye teller disable|enable --data DIR --code T
+ *
+ * Without --password the password is read as one line from stdin, which
+ * keeps it out of the process list and shell history. Roles:
+ * client_manager, branch_manager (both need --branch), bank_admin,
+ * province_admin (--bank is then the province's code). */
+#include "cli/cli_admin.h"
+#include "foundation/secmem.h"
+#include "identity/org.h"
+#include "identity/teller.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+struct args {
+    const char *sub, *data, *bank, *branch, *code, *name, *role;
+    char *password; /* argv memory: wiped once used */
+};
+
+static int add(struct cli_admin *d, const struct args *a, const char *password)
+{
+    char actor[64];
+    struct bank b;
+    struct branch br = {0};
+    struct teller_new t = {0, 0, a->code, a->name, role_parse(a->role), password};
+    if (cli_admin_begin(d) != STORE_OK)
+        return EXIT_FAIL;
+    int rc = org_find_bank(d->conn, a->bank, &b);
+    if (rc == ID_OK && a->branch)
+        rc = org_find_branch(d->conn, b.id, a->branch, &br);
+    t.bank_id = b.id;
+    t.branch_id = br.id;
+    if (rc == ID_OK)
+        rc = teller_add(d->conn, cli_admin_actor(actor, sizeof actor), &t, NULL);
+    if (rc == ID_BAD_INPUT)
+        fprintf(stderr,
+                "zhanye teller: check the code ([A-Za-z0-9_-]{1,32}), the role, the "
+                "password (%d..%d bytes) and --branch for managers\n",
+                TELLER_PW_MIN, TELLER_PW_MAX);
+    else if (rc == ID_CONFLICT)
+        fprintf(stderr,
+                "zhanye teller: the branch is not %s's, or the role does not fit the "
+                "bank (province_admin only in the province)\n",
+                a->bank);
+    int exit_code = cli_admin_end(d, rc, a->code);
+    if (exit_code == EXIT_OK)
+        printf("zhanye: added teller %s (%s) to %s%s%s\n", a->code, a->role, a->bank,
+               a->branch ? "/" : "", a->branch ? a->branch : "");
+    return exit_code;
+}
+
+static int reset(struct cli_admin *d, const struct args *a, const char *password)
+{
+    char actor[64];
+    if (cli_admin_begin(d) != STORE_OK)
+        return EXIT_FAIL;
+    int rc =
+        teller_reset_password(d->conn, cli_admin_actor(actor, sizeof actor), a->code, password);
+    if (rc == ID_BAD_INPUT)
+        fprintf(stderr, "zhanye teller: the password must be %d..%d bytes\n", TELLER_PW_MIN,
+                TELLER_PW_MAX);
+    int exit_code = cli_admin_end(d, rc, a->code);
+    if (exit_code == EXIT_OK)
+        printf("zhanye: password of %s reset; any lock cleared\n", a->code);
+    return exit_code;
+}
+
+static int set_active(struct cli_admin *d, const struct args *a, bool active)
+{
+    char actor[64];
+    if (cli_admin_begin(d) != STORE_OK)
+        return EXIT_FAIL;
+    int rc = teller_set_active(d->conn, cli_admin_actor(actor, sizeof actor), a->code, active);
+    int exit_code = cli_admin_end(d, rc, a->code);
+    if (exit_code == EXIT_OK)
+        printf("zhanye: teller %s %s\n", a->code, active ? "enabled" : "disabled");
+    return exit_code;
+}
+
+/* Runs the subcommand with the password from --password or stdin. */
+static int run(struct cli_admin *d, struct args *a)
+{
+    char pw[TELLER_PW_MAX + 2];
+    bool needs_pw = strcmp(a->sub, "add") == 0 || strcmp(a->sub, "reset-password") == 0;
+    int rc = EXIT_FAIL;
+    pw[0] = '\0';
+    if (needs_pw && a->password) {
+        if (snprintf(pw, sizeof pw, "%s", a->password) >= (int)sizeof pw) {
+            fprintf(stderr, "zhanye teller: password longer than %d bytes\n", TELLER_PW_MAX);
+            goto out;
+        }
+    } else if (needs_pw && cli_admin_read_password("teller", pw, sizeof pw) != 0) {
+        goto out;
+    }
+    if (strcmp(a->sub, "add") == 0)
+        rc = add(d, a, pw);
+    else if (strcmp(a->sub, "reset-password") == 0)
+        rc = reset(d, a, pw);
+    else
+        rc = set_active(d, a, strcmp(a->sub, "enable") == 0);
+out:
+    secmem_wipe(pw, sizeof pw);
+    return rc;
+}
+
+static bool args_ok(const struct args *a, int extra)
+{
+    if (!a->data || !a->code || extra)
+        return false;
+    if (strcmp(a->sub, "add") == 0)
+        return a->bank && a->name && a->role;
+    bool other = strcmp(a->sub, "reset-password") == 0 || strcmp(a->sub, "enable") == 0 ||
+                 strcmp(a->sub, "disable") == 0;
+    bool pw_ok = !a->password || strcmp(a->sub, "reset-password") == 0;
+    return other && pw_ok && !a->bank && !a->branch && !a->name && !a->role;
+}
+
+int cmd_teller(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},     {"bank", required_argument, NULL, 'b'},
+        {"branch", required_argument, NULL, 'r'},   {"code", required_argument, NULL, 'c'},
+        {"name", required_argument, NULL, 'n'},     {"role", required_argument, NULL, 'o'},
+        {"password", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
+    };
+    struct args a = {.sub = argc > 1 ? argv[1] : ""};
+    int ch, rc = EXIT_USAGE;
+    while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd':
+            a.data = optarg;
+            break;
+        case 'b':
+            a.bank = optarg;
+            break;
+        case 'r':
+            a.branch = optarg;
+            break;
+        case 'c':
+            a.code = optarg;
+            break;
+        case 'n':
+            a.name = optarg;
+            break;
+        case 'o':
+            a.role = optarg;
+            break;
+        case 'p':
+            a.password = optarg;
+            break;
+        default:
+            goto usage;
+        }
+    }
+    if (!args_ok(&a, optind != argc - 1))
+        goto usage;
+    struct cli_admin d;
+    rc = cli_admin_open("teller", a.data, false, &d);
+    if (rc == EXIT_OK)
+        rc = run(&d, &a);
+    cli_admin_close(&d);
+    goto out;
+usage:
+    fprintf(stderr, "usage: zhanye teller add --data DIR --bank B [--branch BR] --code T --name N "
+                    "--role R [--password P]\n"
+                    "       zhanye teller reset-password --data DIR --code T [--password P]\n"
+                    "       zhanye teller disable|enable --data DIR --code T\n"
+                    "roles: client_manager, branch_manager, bank_admin, province_admin\n");
+out:
+    if (a.password)
+        secmem_wipe(a.password, strlen(a.password));
+    return rc;
+}

@@ -1,0 +1,460 @@
+/* tenant.c — bank-scoped statements: a token check of the SQL text, then the
+ * scope's bank id bound by us, never by the caller.
+ *
+ * The check is lexical on purpose: a full SQL parser would be a large attack
+ * surface of its own, and the shapes business code needs (scoped WHERE,
+ * one-row INSERT) are recognisable from tokens. What it cannot see (a join
+ * to another bank's rows) is left to review, as the header says. */
+#include "data/tenant.h"
+
+#include "foundation/log.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TENANT_ERR_MAX 256
+
+struct tenant_conn {
+    struct store_conn *c;
+    struct scope scope;
+    bool refused; /* the last failure was ours: err holds it */
+    char err[TENANT_ERR_MAX];
+};
+
+struct tenant_stmt {
+    struct tenant_conn *tc;
+    struct store_stmt *s;
+    int scope_idx; /* the bank placeholder (0: none, province reads) */
+};
+
+static const char *const role_names[] = {NULL, "client_manager", "branch_manager", "bank_admin",
+                                         "province_admin"};
+
+const char *role_name(int role)
+{
+    if (role <= ROLE_NONE || role > ROLE_PROVINCE_ADMIN)
+        return NULL;
+    return role_names[role];
+}
+
+int role_parse(const char *s)
+{
+    for (int r = ROLE_CLIENT_MANAGER; s && r <= ROLE_PROVINCE_ADMIN; r++)
+        if (strcmp(s, role_names[r]) == 0)
+            return r;
+    return ROLE_NONE;
+}
+
+/* Records a refusal: our message for tenant_errmsg(), and the log, since a
+ * refused statement is a programming error someone must see. */
+static int refuse(struct tenant_conn *tc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int refuse(struct tenant_conn *tc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tc->err, sizeof tc->err, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tc->err)
+        memcpy(tc->err + sizeof tc->err - 4, "...", 4);
+    tc->refused = true;
+    log_error("tenant.refused", "%s", tc->err);
+    return STORE_ERR;
+}
+
+int tenant_open(struct store_conn *c, const struct scope *scope, struct tenant_conn **out)
+{
+    if (!out)
+        return STORE_ERR;
+    *out = NULL;
+    if (!c || !scope || scope->bank_id <= 0 || scope->branch_id < 0 || scope->teller_id < 0 ||
+        !role_name(scope->role)) {
+        log_error("tenant.refused", "tenant_open: malformed scope");
+        return STORE_ERR;
+    }
+    struct tenant_conn *tc = calloc(1, sizeof *tc);
+    if (!tc)
+        return STORE_NOMEM;
+    tc->c = c;
+    tc->scope = *scope;
+    *out = tc;
+    return STORE_OK;
+}
+
+void tenant_close(struct tenant_conn *tc)
+{
+    free(tc);
+}
+
+const struct scope *tenant_scope(const struct tenant_conn *tc)
+{
+    return tc ? &tc->scope : NULL;
+}
+
+/* ---- the lexer ---------------------------------------------------------- */
+
+enum tok_kind { T_END, T_WORD, T_PARAM, T_LPAREN, T_RPAREN, T_COMMA, T_EQ, T_DOT, T_OTHER, T_BAD };
+
+struct tok {
+    enum tok_kind kind;
+    const char *p;
+    size_t n;
+};
+
+struct lexer {
+    const char *p;
+    int depth;       /* parentheses open before the current token */
+    int params;      /* placeholders seen so far */
+    const char *why; /* set with T_BAD */
+};
+
+static bool word_char(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '_';
+}
+
+static bool is_word(const struct tok *t, const char *w)
+{
+    return t->kind == T_WORD && strlen(w) == t->n && strncasecmp(t->p, w, t->n) == 0;
+}
+
+static enum tok_kind bad(struct lexer *lx, const char *why)
+{
+    lx->why = why;
+    return T_BAD;
+}
+
+/* A single-quoted literal with '' as the escaped quote. */
+static enum tok_kind lex_string(struct lexer *lx)
+{
+    for (lx->p++; *lx->p; lx->p++) {
+        if (*lx->p != '\'')
+            continue;
+        if (lx->p[1] != '\'') {
+            lx->p++;
+            return T_OTHER;
+        }
+        lx->p++;
+    }
+    return bad(lx, "unterminated string literal");
+}
+
+static enum tok_kind lex_punct(struct lexer *lx)
+{
+    char ch = *lx->p++;
+    switch (ch) {
+    case '(':
+        lx->depth++;
+        return T_LPAREN;
+    case ')':
+        return --lx->depth < 0 ? bad(lx, "unbalanced parentheses") : T_RPAREN;
+    case ',':
+        return T_COMMA;
+    case '=':
+        return T_EQ;
+    case '.':
+        return T_DOT;
+    case ';':
+        return bad(lx, "one statement only, no ';'");
+    case '"':
+    case '`':
+    case '[':
+        return bad(lx, "quoted identifiers are not allowed");
+    case '?':
+        if (isdigit((unsigned char)*lx->p))
+            return bad(lx, "numbered parameters (?N) are not allowed");
+        lx->params++;
+        return T_PARAM;
+    case ':':
+    case '@':
+    case '$':
+        if (word_char(*lx->p))
+            return bad(lx, "named parameters are not allowed");
+        return T_OTHER;
+    default:
+        return T_OTHER;
+    }
+}
+
+static enum tok_kind lex_next(struct lexer *lx, struct tok *t)
+{
+    while (isspace((unsigned char)*lx->p))
+        lx->p++;
+    t->p = lx->p;
+    char ch = *lx->p;
+    if (ch == '\0')
+        t->kind = T_END;
+    else if ((ch == '-' && lx->p[1] == '-') || (ch == '/' && lx->p[1] == '*'))
+        t->kind = bad(lx, "comments are not allowed");
+    else if (ch == '\'')
+        t->kind = lex_string(lx);
+    else if (word_char(ch)) {
+        while (word_char(*lx->p))
+            lx->p++;
+        t->kind = isdigit((unsigned char)ch) ? T_OTHER : T_WORD;
+    } else
+        t->kind = lex_punct(lx);
+    t->n = (size_t)(lx->p - t->p);
+    if (t->kind == T_WORD &&
+        (is_word(t, "union") || is_word(t, "intersect") || is_word(t, "except")))
+        t->kind = bad(lx, "UNION, INTERSECT and EXCEPT are not allowed");
+    return t->kind;
+}
+
+/* ---- the rule ----------------------------------------------------------- */
+
+/* Reads `[alias.]bank_id` and leaves the token after it in *t. */
+static bool read_bank_column(struct lexer *lx, struct tok *t)
+{
+    if (lex_next(lx, t) != T_WORD)
+        return false;
+    struct tok first = *t;
+    if (lex_next(lx, t) == T_DOT) {
+        if (lex_next(lx, t) != T_WORD)
+            return false;
+        first = *t;
+        lex_next(lx, t);
+    }
+    return is_word(&first, "bank_id");
+}
+
+/* After the top-level WHERE: `[alias.]bank_id = ?`. */
+static bool scoped_where(struct lexer *lx, int *scope_idx)
+{
+    struct tok t;
+    if (!read_bank_column(lx, &t) || t.kind != T_EQ || lex_next(lx, &t) != T_PARAM)
+        return false;
+    *scope_idx = lx->params;
+    return true;
+}
+
+/* SELECT, UPDATE, DELETE: the first word is already read. */
+static const char *check_where(struct lexer *lx, bool is_update, int *scope_idx)
+{
+    struct tok t, prev = {T_END, NULL, 0};
+    bool in_set = false, after_where = false;
+    while (lex_next(lx, &t) != T_END) {
+        if (t.kind == T_BAD)
+            return lx->why;
+        bool top = lx->depth == 0 && t.kind != T_RPAREN;
+        if (top && is_update && is_word(&t, "set"))
+            in_set = true;
+        if (top && in_set && t.kind == T_EQ && is_word(&prev, "bank_id"))
+            return "an UPDATE may not SET bank_id";
+        if (top && after_where && is_word(&t, "or"))
+            return "top-level OR after WHERE bank_id = ? is not allowed; write AND (a OR b)";
+        if (top && !after_where && is_word(&t, "where")) {
+            if (!scoped_where(lx, scope_idx))
+                return "the top-level WHERE must start with bank_id = ?";
+            after_where = true;
+            in_set = false;
+        }
+        prev = t;
+    }
+    return after_where ? NULL : "no top-level WHERE bank_id = ?";
+}
+
+/* Skips to the parenthesis that closes the one just opened. */
+static bool skip_group(struct lexer *lx)
+{
+    struct tok t;
+    while (lx->depth > 0)
+        if (lex_next(lx, &t) == T_END || t.kind == T_BAD)
+            return false;
+    return true;
+}
+
+/* INSERT INTO t (bank_id, …) VALUES (?, …) and nothing after. */
+static const char *check_insert(struct lexer *lx, int *scope_idx)
+{
+    static const char shape[] = "INSERT must read INSERT INTO t (bank_id, ...) VALUES (?, ...)";
+    struct tok t;
+    if (lex_next(lx, &t) != T_WORD || !is_word(&t, "into") || lex_next(lx, &t) != T_WORD)
+        return lx->why ? lx->why : shape;
+    if (lex_next(lx, &t) == T_DOT && (lex_next(lx, &t) != T_WORD || lex_next(lx, &t) == T_BAD))
+        return lx->why ? lx->why : shape;
+    if (t.kind != T_LPAREN || lex_next(lx, &t) != T_WORD || !is_word(&t, "bank_id"))
+        return lx->why ? lx->why : shape;
+    if (!skip_group(lx) || lex_next(lx, &t) != T_WORD || !is_word(&t, "values"))
+        return lx->why ? lx->why : shape;
+    if (lex_next(lx, &t) != T_LPAREN || lex_next(lx, &t) != T_PARAM)
+        return lx->why ? lx->why : shape;
+    *scope_idx = lx->params;
+    if (!skip_group(lx))
+        return lx->why ? lx->why : shape;
+    if (lex_next(lx, &t) != T_END)
+        return lx->why ? lx->why : "INSERT takes exactly one VALUES row and nothing after it";
+    return NULL;
+}
+
+/* NULL if sql obeys the rule; *scope_idx gets the bank placeholder. */
+static const char *check_sql(const char *sql, int *scope_idx)
+{
+    struct lexer lx = {.p = sql};
+    struct tok t;
+    if (lex_next(&lx, &t) == T_BAD)
+        return lx.why;
+    if (is_word(&t, "select") || is_word(&t, "delete"))
+        return check_where(&lx, false, scope_idx);
+    if (is_word(&t, "update"))
+        return check_where(&lx, true, scope_idx);
+    if (is_word(&t, "insert"))
+        return check_insert(&lx, scope_idx);
+    return "only SELECT, INSERT, UPDATE and DELETE are allowed";
+}
+
+/* SELECT and nothing the lexer refuses. */
+static const char *check_province_sql(const char *sql)
+{
+    struct lexer lx = {.p = sql};
+    struct tok t;
+    if (lex_next(&lx, &t) != T_WORD || !is_word(&t, "select"))
+        return lx.why ? lx.why : "province reads are SELECT only";
+    while (lex_next(&lx, &t) != T_END)
+        if (t.kind == T_BAD)
+            return lx.why;
+    return NULL;
+}
+
+/* ---- statements --------------------------------------------------------- */
+
+static int wrap(struct tenant_conn *tc, const char *sql, int scope_idx, struct tenant_stmt **out)
+{
+    struct tenant_stmt *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return STORE_NOMEM;
+    int rc = store_prepare(tc->c, sql, &ts->s);
+    if (rc == STORE_OK && scope_idx > 0)
+        rc = store_bind_int64(ts->s, scope_idx, tc->scope.bank_id);
+    if (rc != STORE_OK) {
+        if (ts->s)
+            store_finish(ts->s);
+        free(ts);
+        return rc;
+    }
+    ts->tc = tc;
+    ts->scope_idx = scope_idx;
+    *out = ts;
+    return STORE_OK;
+}
+
+int tenant_prepare(struct tenant_conn *tc, const char *sql, struct tenant_stmt **out)
+{
+    if (!tc || !sql || !out)
+        return STORE_ERR;
+    *out = NULL;
+    tc->refused = false;
+    int scope_idx = 0;
+    const char *why = check_sql(sql, &scope_idx);
+    if (why)
+        return refuse(tc, "tenant_prepare: %s: %s", why, sql);
+    return wrap(tc, sql, scope_idx, out);
+}
+
+int tenant_prepare_province(struct tenant_conn *tc, const char *sql, struct tenant_stmt **out)
+{
+    if (!tc || !sql || !out)
+        return STORE_ERR;
+    *out = NULL;
+    tc->refused = false;
+    if (tc->scope.role != ROLE_PROVINCE_ADMIN)
+        return refuse(tc, "tenant_prepare_province: role %s may not read across banks",
+                      role_name(tc->scope.role));
+    const char *why = check_province_sql(sql);
+    if (why)
+        return refuse(tc, "tenant_prepare_province: %s: %s", why, sql);
+    return wrap(tc, sql, 0, out);
+}
+
+/* The bank placeholder is ours: rebinding it would leave the scope. */
+static int bindable(struct tenant_stmt *s, int idx)
+{
+    if (!s)
+        return STORE_ERR;
+    s->tc->refused = false;
+    if (s->scope_idx > 0 && idx == s->scope_idx)
+        return refuse(s->tc, "parameter %d is the scope's bank_id; tenant_prepare binds it", idx);
+    return STORE_OK;
+}
+
+int tenant_bind_text(struct tenant_stmt *s, int idx, const char *v)
+{
+    int rc = bindable(s, idx);
+    return rc == STORE_OK ? store_bind_text(s->s, idx, v) : rc;
+}
+
+int tenant_bind_int64(struct tenant_stmt *s, int idx, int64_t v)
+{
+    int rc = bindable(s, idx);
+    return rc == STORE_OK ? store_bind_int64(s->s, idx, v) : rc;
+}
+
+int tenant_bind_blob(struct tenant_stmt *s, int idx, const void *v, size_t n)
+{
+    int rc = bindable(s, idx);
+    return rc == STORE_OK ? store_bind_blob(s->s, idx, v, n) : rc;
+}
+
+int tenant_bind_null(struct tenant_stmt *s, int idx)
+{
+    int rc = bindable(s, idx);
+    return rc == STORE_OK ? store_bind_null(s->s, idx) : rc;
+}
+
+int tenant_step(struct tenant_stmt *s)
+{
+    if (!s)
+        return STORE_ERR;
+    s->tc->refused = false;
+    return store_step(s->s);
+}
+
+const char *tenant_col_text(struct tenant_stmt *s, int col)
+{
+    return s ? store_col_text(s->s, col) : NULL;
+}
+
+int64_t tenant_col_int64(struct tenant_stmt *s, int col)
+{
+    return s ? store_col_int64(s->s, col) : 0;
+}
+
+const void *tenant_col_blob(struct tenant_stmt *s, int col, size_t *len)
+{
+    return s ? store_col_blob(s->s, col, len) : NULL;
+}
+
+bool tenant_col_is_null(struct tenant_stmt *s, int col)
+{
+    return s ? store_col_is_null(s->s, col) : true;
+}
+
+void tenant_finish(struct tenant_stmt *s)
+{
+    if (!s)
+        return;
+    store_finish(s->s);
+    free(s);
+}
+
+int64_t tenant_last_insert_id(struct tenant_conn *tc)
+{
+    return tc ? store_last_insert_id(tc->c) : 0;
+}
+
+int64_t tenant_changes(struct tenant_conn *tc)
+{
+    return tc ? store_changes(tc->c) : 0;
+}
+
+const char *tenant_errmsg(struct tenant_conn *tc)
+{
+    if (!tc)
+        return "tenant: no connection";
+    return tc->refused ? tc->err : store_errmsg(tc->c);
+}

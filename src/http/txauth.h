@@ -1,0 +1,41 @@
+/* txauth — the pipeline's identity steps: who is speaking (spec step 7,
+ * which yields the binding factor F) and whether their session is live
+ * (step 13). Glue between the ZY1 pipeline and the identity layer. */
+#ifndef ZHANYE_TXAUTH_H
+#define ZHANYE_TXAUTH_H
+
+#include "channel/zy1.h"
+#include "data/store.h"
+#include "identity/device.h"
+#include "identity/session.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct app;
+
+struct txauth {
+    bool is_activation;
+    uint8_t F[ZY1_F_LEN];
+    int64_t bank_id;
+    int64_t teller_id;
+    struct ticket ticket;                /* DEVICE_ACTIVATE */
+    struct device device;                /* every other TX */
+    struct session session;              /* when the TX needs one */
+    char reason[SESSION_REASON_MAX + 1]; /* why a session was refused */
+};
+
+/* Step 7. NULL when the device (or the activation ticket) is good, else the
+ * error code with *status set (403 device_unknown / device_blocked). */
+const char *txauth_resolve(struct app *a, struct store_conn *c, const char *tx, const char *dev,
+                           const zy1_envelope *env, struct txauth *au, int *status);
+/* After a failed MAC: a wrong activation code counts against the ticket. */
+void txauth_failed(struct app *a, struct store_conn *c, const struct txauth *au, const char *dev);
+/* Step 13. NULL when payload's sid is a live session of the device's
+ * teller, else "session_invalid" or "session_expired" with au->reason
+ * saying why (e.g. "signed_in_elsewhere"). */
+const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payload *p,
+                           struct txauth *au);
+void txauth_wipe(struct txauth *au);
+
+#endif

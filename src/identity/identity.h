@@ -1,0 +1,66 @@
+/* identity — status codes shared by every module of the identity layer.
+ *
+ * Functions of org, teller, kek, device, session, audit and demo return an
+ * int that is ID_OK (0), a positive enum id_rc outcome the caller acts on
+ * (wrong password, locked, expired, ...), or a negative enum store_rc
+ * (STORE_ERR, STORE_BUSY, STORE_CONSTRAINT, STORE_NOMEM) passed through from
+ * the store, details in store_errmsg(conn). ID_ERR is STORE_ERR's value and
+ * also covers a failure of the crypto library, the RNG or the file system.
+ *
+ * Transactions. Every write function runs inside the transaction the caller
+ * opened on the same connection (store_begin … store_commit), and writes its
+ * audit records there, so one request commits its rows, its audit trail and
+ * its idempotent answer together. The exceptions record a failed
+ * authentication attempt, which must persist whatever the request does next:
+ * teller_verify_password, teller_change_password and activation_fail run
+ * their own transaction and must be called OUTSIDE one (they fail with
+ * STORE_ERR otherwise, never silently). */
+#ifndef ZHANYE_IDENTITY_H
+#define ZHANYE_IDENTITY_H
+
+#include "data/store.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+enum id_rc {
+    ID_ERR = -1, /* == STORE_ERR */
+    ID_OK = 0,
+    ID_NOT_FOUND = 1,    /* no such bank, branch, teller, ticket, device, session */
+    ID_BAD_PASSWORD = 2, /* password wrong (the failure was counted) */
+    ID_LOCKED = 3,       /* teller or ticket locked after too many failures */
+    ID_DISABLED = 4,     /* teller disabled, device revoked or unbound */
+    ID_EXPIRED = 5,      /* ticket or session past its lifetime */
+    ID_INVALID = 6,      /* session ended or unknown (see the reason) */
+    ID_EXISTS = 7,       /* the code is taken */
+    ID_CONFLICT = 8,     /* device active for another teller; branch of another bank */
+    ID_BAD_INPUT = 9,    /* an argument is malformed (code syntax, length, role) */
+    ID_CORRUPT = 10,     /* stored data failed its integrity check (tampered or wrong KEK) */
+};
+
+/* Name of a status for logs and CLI messages ("not_found", "STORE_BUSY"...). */
+static inline const char *id_rc_name(int rc)
+{
+    static const char *const names[] = {"ok",       "not_found", "bad_password", "locked",
+                                        "disabled", "expired",   "invalid",      "exists",
+                                        "conflict", "bad_input", "corrupt"};
+    if (rc < 0)
+        return store_rc_name(rc);
+    return (size_t)rc < sizeof names / sizeof names[0] ? names[rc] : "unknown";
+}
+
+/* Copies the NUL-terminated src into dst[cap]; false (dst empty) if src is
+ * NULL or does not fit: a value is never cut silently. */
+static inline bool id_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap) : cap;
+    if (n >= cap) {
+        if (cap)
+            dst[0] = '\0';
+        return false;
+    }
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+#endif

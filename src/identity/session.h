@@ -1,0 +1,61 @@
+/* session — login sessions, kept in the database so every node sees them.
+ *
+ * A session token is 32 random bytes as 64 lowercase hex characters. The
+ * table keeps only hex(SM3(token)) as its key, never the token: a copy of
+ * the database does not let anyone ride a live session.
+ *
+ * Single sign-on: session_create ends every other unended session of the
+ * teller with reason "signed_in_elsewhere". A session expires when idle for
+ * idle_s (activity is written at most every min(15 s, idle/10), so it may
+ * end up to that much early) or absolute_s after creation, whatever the
+ * activity; session_check then ends it ("idle_timeout",
+ * "absolute_timeout") and answers ID_EXPIRED. End reasons a client may see:
+ * signed_in_elsewhere, logged_out, device_revoked, device_unbound,
+ * device_reactivated, teller_disabled, unknown (no such session, or a token
+ * presented from another device).
+ *
+ * session_create and session_end write in the caller's transaction (with
+ * their audit record); session_check and session_end_device work inside or
+ * outside one. */
+#ifndef ZHANYE_SESSION_H
+#define ZHANYE_SESSION_H
+
+#include "data/store.h"
+#include "identity/identity.h"
+#include "identity/teller.h"
+
+#include <stdint.h>
+
+#define SESSION_TOKEN_LEN 64
+#define SESSION_REASON_MAX 32
+#define SESSION_MAX_S (7 * 24 * 3600) /* bound on idle_s and absolute_s */
+
+struct session {
+    int64_t bank_id;
+    int64_t branch_id; /* the teller's; 0: none */
+    int64_t teller_id;
+    int role; /* enum role: with the ids above, the request's struct scope */
+    int64_t created_at;
+    int64_t last_seen;
+    int64_t idle_ms;
+    int64_t expires_at; /* absolute end */
+    char teller_code[TELLER_CODE_MAX + 1];
+    char dev[33];
+    char end_reason[SESSION_REASON_MAX + 1]; /* why, for ID_INVALID and ID_EXPIRED */
+};
+
+/* A new session of teller t on dev, which must be active and bound to t:
+ * ID_NOT_FOUND (no such device), ID_DISABLED (revoked, unbound, or the teller
+ * is disabled), ID_CONFLICT (bound to another teller), ID_BAD_INPUT. */
+int session_create(struct store_conn *c, const struct teller *t, const char *dev, int idle_s,
+                   int absolute_s, char sid_out[SESSION_TOKEN_LEN + 1]);
+/* ID_OK (out filled, activity recorded), ID_INVALID or ID_EXPIRED (out->
+ * end_reason says why; the other fields are zero). */
+int session_check(struct store_conn *c, const char *sid, const char *dev, struct session *out);
+/* Ends the session (e.g. reason "logged_out"): ID_OK, or ID_NOT_FOUND if
+ * it is unknown or already ended. reason: [a-z_]{1,32}. */
+int session_end(struct store_conn *c, const char *sid, const char *reason);
+/* Ends every unended session of dev; *ended (may be NULL) gets how many. */
+int session_end_device(struct store_conn *c, const char *dev, const char *reason, int64_t *ended);
+
+#endif

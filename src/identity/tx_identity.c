@@ -1,0 +1,185 @@
+/* The identity transactions of ZY1: DEVICE_ACTIVATE, LOGIN, LOGOUT,
+ * PASSWORD_CHANGE and SESSION_INFO (see docs/api.md). */
+#include "app/app.h"
+#include "channel/tx.h"
+#include "data/tenant.h"
+#include "foundation/codec.h"
+#include "foundation/log.h"
+#include "foundation/secmem.h"
+#include "identity/audit.h"
+#include "identity/device.h"
+#include "identity/identity.h"
+#include "identity/session.h"
+#include "identity/teller.h"
+#include "identity/tx_identity.h"
+
+#include <string.h>
+
+static const char *str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+static enum tx_result tx_activate(struct tx_ctx *c)
+{
+    const struct ticket *t = c->ticket;
+    json_t *d = json_object_get(c->in, "device");
+    uint8_t ds[DS_LEN];
+    char ds_b64[64];
+    int rc = device_activate(c->conn, &c->app->kek, t, c->dev, str(d, "model"), str(d, "os"),
+                             str(d, "app"), c->client_ip, c->app->cfg.identity.max_devices, ds);
+    enum tx_result res = TX_COMMIT;
+    switch (rc) {
+    case ID_OK:
+        b64_encode(ds, sizeof ds, ds_b64, sizeof ds_b64);
+        json_object_set_new(c->out, "device_secret", json_string(ds_b64));
+        json_object_set_new(c->out, "teller", json_string(t->teller_code));
+        json_object_set_new(c->out, "bank", json_string(t->bank_code));
+        log_info("identity.activate", "device %s bound to teller %s", c->dev, t->teller_code);
+        break;
+    case ID_CONFLICT:
+        tx_fail(c, "device_conflict", "该设备已绑定其他柜员，请先解绑");
+        break;
+    case ID_DISABLED:
+        tx_fail(c, "teller_disabled", "柜员已停用");
+        break;
+    case ID_EXPIRED:
+    case ID_NOT_FOUND:
+        tx_fail(c, "activation_invalid", "激活码已失效，请重新申请");
+        break;
+    case ID_BAD_INPUT:
+        tx_fail(c, "bad_request", "设备信息不合规");
+        break;
+    default:
+        res = TX_ROLLBACK;
+    }
+    secmem_wipe(ds, sizeof ds);
+    secmem_wipe(ds_b64, sizeof ds_b64);
+    return res;
+}
+
+static json_t *teller_json(const struct teller *t)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "code", t->code, "name", t->name, "role",
+                     role_name(t->role), "bank", t->bank_code, "branch", t->branch_code);
+}
+
+/* Password checks run in their own transaction so a failure is counted even
+ * though the request then fails; the session is created in another. */
+static enum tx_result tx_login(struct tx_ctx *c)
+{
+    const char *code = str(c->in, "teller");
+    struct teller t;
+    struct teller bound;
+    /* The device must be bound to this teller; checked first so a wrong
+     * pairing costs the teller no attempt. */
+    if (teller_find_id(c->conn, c->teller_id, &bound) != ID_OK || strcmp(bound.code, code) != 0) {
+        tx_fail(c, "device_not_bound", "本设备未绑定该柜员");
+        return TX_COMMIT;
+    }
+    struct lockout policy = {
+        .max_failures = c->app->cfg.identity.max_failures,
+        .lock_ms = (int64_t)c->app->cfg.identity.lock_minutes * 60000,
+    };
+    int rc = teller_verify_password(c->conn, code, str(c->in, "password"), &policy, &t);
+    if (rc == ID_BAD_PASSWORD || rc == ID_NOT_FOUND || rc == ID_BAD_INPUT) {
+        tx_fail(c, "bad_password", "柜员号或密码错误");
+        return TX_COMMIT;
+    }
+    if (rc == ID_LOCKED) {
+        tx_fail(c, "teller_locked", "密码错误次数过多，柜员已锁定，请稍后再试或联系管理员");
+        return TX_COMMIT;
+    }
+    if (rc == ID_DISABLED) {
+        tx_fail(c, "teller_disabled", "柜员已停用");
+        return TX_COMMIT;
+    }
+    if (rc != ID_OK)
+        return TX_ROLLBACK;
+    char sid[SESSION_TOKEN_LEN + 1];
+    const struct config *cfg = &c->app->cfg;
+    if (store_begin(c->conn) != STORE_OK)
+        return TX_ROLLBACK;
+    rc = session_create(c->conn, &t, c->dev, cfg->identity.idle_timeout_s,
+                        cfg->identity.absolute_timeout_s, sid);
+    if (rc != ID_OK || store_commit(c->conn) != STORE_OK) {
+        store_rollback(c->conn);
+        secmem_wipe(sid, sizeof sid);
+        if (rc == ID_DISABLED || rc == ID_CONFLICT || rc == ID_NOT_FOUND) {
+            tx_fail(c, "device_blocked", "设备已停用");
+            return TX_COMMIT;
+        }
+        return TX_ROLLBACK;
+    }
+    json_object_set_new(c->out, "sid", json_string(sid));
+    json_object_set_new(c->out, "idle_timeout_s", json_integer(cfg->identity.idle_timeout_s));
+    json_object_set_new(c->out, "teller", teller_json(&t));
+    secmem_wipe(sid, sizeof sid);
+    return TX_COMMIT;
+}
+
+static enum tx_result tx_logout(struct tx_ctx *c)
+{
+    int rc = session_end(c->conn, c->sid, "logged_out");
+    return rc == ID_OK || rc == ID_NOT_FOUND ? TX_COMMIT : TX_ROLLBACK;
+}
+
+static enum tx_result tx_password_change(struct tx_ctx *c)
+{
+    struct teller t;
+    if (teller_find_id(c->conn, c->teller_id, &t) != ID_OK)
+        return TX_ROLLBACK;
+    struct lockout policy = {
+        .max_failures = c->app->cfg.identity.max_failures,
+        .lock_ms = (int64_t)c->app->cfg.identity.lock_minutes * 60000,
+    };
+    int rc = teller_change_password(c->conn, t.code, str(c->in, "old_password"),
+                                    str(c->in, "new_password"), &policy);
+    switch (rc) {
+    case ID_OK:
+        return TX_COMMIT;
+    case ID_BAD_PASSWORD:
+        tx_fail(c, "bad_password", "原密码错误");
+        return TX_COMMIT;
+    case ID_LOCKED:
+        tx_fail(c, "teller_locked", "密码错误次数过多，柜员已锁定");
+        return TX_COMMIT;
+    case ID_BAD_INPUT:
+        tx_fail(c, "weak_password", "新密码须为%d到%d位，且不能与原密码相同", TELLER_PW_MIN,
+                TELLER_PW_MAX);
+        return TX_COMMIT;
+    default:
+        return TX_ROLLBACK;
+    }
+}
+
+static enum tx_result tx_session_info(struct tx_ctx *c)
+{
+    struct teller t;
+    if (teller_find_id(c->conn, c->teller_id, &t) != ID_OK)
+        return TX_ROLLBACK;
+    json_object_set_new(c->out, "teller", teller_json(&t));
+    json_object_set_new(c->out, "dev", json_string(c->dev));
+    return TX_COMMIT;
+}
+
+static const struct tx_field F_ACTIVATE[] = {
+    {"device", TXF_OBJECT, true, 0},
+};
+static const struct tx_field F_LOGIN[] = {
+    {"teller", TXF_STRING, true, 32},
+    {"password", TXF_STRING, true, 128},
+};
+static const struct tx_field F_PASSWORD[] = {
+    {"old_password", TXF_STRING, true, 128},
+    {"new_password", TXF_STRING, true, 128},
+};
+
+const struct tx_def TX_DEVICE_ACTIVATE = {
+    "DEVICE_ACTIVATE", tx_activate, false, false, F_ACTIVATE, 1};
+const struct tx_def TX_LOGIN = {"LOGIN", tx_login, false, true, F_LOGIN, 2};
+const struct tx_def TX_LOGOUT = {"LOGOUT", tx_logout, true, false, NULL, 0};
+const struct tx_def TX_PASSWORD_CHANGE = {
+    "PASSWORD_CHANGE", tx_password_change, true, true, F_PASSWORD, 2};
+const struct tx_def TX_SESSION_INFO = {"SESSION_INFO", tx_session_info, true, false, NULL, 0};

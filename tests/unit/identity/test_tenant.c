@@ -1,0 +1,238 @@
+/* Unit tests for data/tenant: unscoped SQL is refused, and a bank-A scope
+ * never reaches bank-B rows. */
+#include "data/tenant.h"
+
+#include "idtest.h"
+
+static void make_notes(struct fx *f)
+{
+    assert_int_equal(store_exec(f->c, "CREATE TABLE notes (id INTEGER PRIMARY KEY, "
+                                      "bank_id BIGINT NOT NULL, body TEXT NOT NULL)"),
+                     STORE_OK);
+}
+
+static struct tenant_conn *open_scope(struct fx *f, const char *bank, int role)
+{
+    struct tenant_conn *tc = NULL;
+    struct scope sc = {bank_id(f, bank), 0, 1, role};
+    assert_int_equal(tenant_open(f->c, &sc, &tc), STORE_OK);
+    return tc;
+}
+
+static void test_roles(void **state)
+{
+    (void)state;
+    assert_string_equal(role_name(ROLE_CLIENT_MANAGER), "client_manager");
+    assert_string_equal(role_name(ROLE_PROVINCE_ADMIN), "province_admin");
+    assert_null(role_name(ROLE_NONE));
+    assert_null(role_name(99));
+    assert_int_equal(role_parse("bank_admin"), ROLE_BANK_ADMIN);
+    assert_int_equal(role_parse("branch_manager"), ROLE_BRANCH_MANAGER);
+    assert_int_equal(role_parse("root"), ROLE_NONE);
+    assert_int_equal(role_parse(NULL), ROLE_NONE);
+}
+
+static void test_refuses_unscoped(void **state)
+{
+    struct fx *f = *state;
+    make_notes(f);
+    static const char *const bad[] = {
+        "SELECT * FROM tellers",
+        "SELECT * FROM tellers WHERE code = ?",
+        "SELECT * FROM tellers WHERE code = ? AND bank_id = ?",
+        "SELECT * FROM tellers WHERE bank_id = ? OR 1 = 1",
+        "SELECT * FROM tellers WHERE bank_id = ? AND code = 'x' OR 1 = 1",
+        "SELECT code FROM tellers WHERE bank_id = ? UNION SELECT code FROM tellers",
+        "SELECT * FROM tellers WHERE bank_id <= ?",
+        "SELECT * FROM tellers WHERE bank_id == ?",
+        "SELECT * FROM tellers WHERE xbank_id = ?",
+        "SELECT * FROM tellers WHERE bank_id = 2",
+        "SELECT * FROM tellers WHERE (bank_id = ?)",
+        "SELECT (SELECT 1 FROM banks WHERE bank_id = ?) FROM tellers",
+        "SELECT * FROM tellers WHERE bank_id = ?; DELETE FROM tellers",
+        "SELECT * FROM tellers WHERE bank_id = ? -- trailing",
+        "SELECT * FROM tellers WHERE bank_id = ? /* x */",
+        "SELECT * FROM tellers WHERE bank_id = ?1",
+        "SELECT * FROM tellers WHERE bank_id = :bank",
+        "SELECT * FROM tellers WHERE \"bank_id\" = ?",
+        "SELECT * FROM tellers WHERE bank_id = ? AND name = 'unterminated",
+        "WITH x AS (SELECT 1) SELECT * FROM notes WHERE bank_id = ?",
+        "DELETE FROM notes",
+        "DELETE FROM notes WHERE id = ?",
+        "UPDATE notes SET body = 'x'",
+        "UPDATE notes SET bank_id = ? WHERE bank_id = ?",
+        "UPDATE notes SET n.bank_id = 3 WHERE bank_id = ?",
+        "INSERT INTO notes (body, bank_id) VALUES (?, ?)",
+        "INSERT INTO notes (bank_id, body) VALUES (?, ?), (?, ?)",
+        "INSERT INTO notes (bank_id, body) VALUES (3, ?)",
+        "INSERT INTO notes (bank_id, body) SELECT bank_id, body FROM notes",
+        "INSERT INTO notes VALUES (?, ?, ?)",
+        "DROP TABLE notes",
+        "PRAGMA foreign_keys = OFF",
+        "",
+    };
+    struct tenant_conn *tc = open_scope(f, "B01", ROLE_BANK_ADMIN);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct tenant_stmt *s = (struct tenant_stmt *)&s;
+        if (tenant_prepare(tc, bad[i], &s) != STORE_ERR)
+            fail_msg("accepted: %s", bad[i]);
+        assert_null(s);
+        assert_true(strlen(tenant_errmsg(tc)) > 10);
+    }
+    assert_int_equal(tenant_prepare(tc, NULL, NULL), STORE_ERR);
+    tenant_close(tc);
+}
+
+static void test_accepts_scoped(void **state)
+{
+    struct fx *f = *state;
+    make_notes(f);
+    static const char *const good[] = {
+        "select   code\n FROM tellers\tWHERE  bank_id=?  AND role = ? ORDER BY code",
+        "SELECT t.code FROM tellers t WHERE t.bank_id = ? AND (t.role = ? OR t.role = ?)",
+        "SELECT code FROM tellers WHERE bank_id = ? AND name <> 'a ? or b; -- '' c'",
+        "SELECT COUNT(*) FROM notes WHERE bank_id = ? GROUP BY body LIMIT ?",
+        "DELETE FROM notes WHERE bank_id = ? AND id = ?",
+        "UPDATE notes SET body = ? WHERE bank_id = ? AND id = ?",
+        "INSERT INTO notes (bank_id, body) VALUES (?, ?)",
+        "INSERT INTO main.notes(bank_id,body)VALUES(?,upper(?))",
+    };
+    struct tenant_conn *tc = open_scope(f, "B01", ROLE_BANK_ADMIN);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        struct tenant_stmt *s = NULL;
+        if (tenant_prepare(tc, good[i], &s) != STORE_OK)
+            fail_msg("refused: %s: %s", good[i], tenant_errmsg(tc));
+        tenant_finish(s);
+    }
+    tenant_close(tc);
+}
+
+static int64_t insert_note(struct tenant_conn *tc, const char *body)
+{
+    struct tenant_stmt *s = NULL;
+    assert_int_equal(tenant_prepare(tc, "INSERT INTO notes (bank_id, body) VALUES (?, ?)", &s),
+                     STORE_OK);
+    assert_int_equal(tenant_bind_text(s, 2, body), STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_DONE);
+    tenant_finish(s);
+    return tenant_last_insert_id(tc);
+}
+
+/* Every note body the scope sees, concatenated in id order. */
+static void scoped_bodies(struct tenant_conn *tc, char *out, size_t cap)
+{
+    struct tenant_stmt *s = NULL;
+    out[0] = '\0';
+    assert_int_equal(tenant_prepare(tc, "SELECT body FROM notes WHERE bank_id = ? ORDER BY id", &s),
+                     STORE_OK);
+    int rc;
+    while ((rc = tenant_step(s)) == STORE_ROW) {
+        strncat(out, tenant_col_text(s, 0), cap - strlen(out) - 1);
+        strncat(out, ";", cap - strlen(out) - 1);
+    }
+    assert_int_equal(rc, STORE_DONE);
+    tenant_finish(s);
+}
+
+static void test_isolation(void **state)
+{
+    struct fx *f = *state;
+    char seen[256];
+    make_notes(f);
+    struct tenant_conn *a = open_scope(f, "B01", ROLE_CLIENT_MANAGER);
+    struct tenant_conn *b = open_scope(f, "B02", ROLE_CLIENT_MANAGER);
+    insert_note(a, "a1");
+    int64_t b1 = insert_note(b, "b1");
+    insert_note(a, "a2");
+
+    scoped_bodies(a, seen, sizeof seen);
+    assert_string_equal(seen, "a1;a2;");
+    scoped_bodies(b, seen, sizeof seen);
+    assert_string_equal(seen, "b1;");
+
+    /* Bank A cannot touch B's row even by its id. */
+    struct tenant_stmt *s = NULL;
+    assert_int_equal(
+        tenant_prepare(a, "UPDATE notes SET body = ? WHERE bank_id = ? AND id = ?", &s), STORE_OK);
+    assert_int_equal(tenant_bind_text(s, 1, "hacked"), STORE_OK);
+    assert_int_equal(tenant_bind_int64(s, 2, bank_id(f, "B02")), STORE_ERR); /* the scope's */
+    assert_int_equal(tenant_bind_int64(s, 3, b1), STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_DONE);
+    assert_int_equal(tenant_changes(a), 0);
+    tenant_finish(s);
+    assert_int_equal(tenant_prepare(a, "DELETE FROM notes WHERE bank_id = ? AND id = ?", &s),
+                     STORE_OK);
+    assert_int_equal(tenant_bind_int64(s, 1, bank_id(f, "B02")), STORE_ERR); /* no rebinding */
+    assert_int_equal(tenant_bind_int64(s, 2, b1), STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_DONE);
+    assert_int_equal(tenant_changes(a), 0);
+    tenant_finish(s);
+    scoped_bodies(b, seen, sizeof seen);
+    assert_string_equal(seen, "b1;");
+
+    /* Real tables: B01's scope lists only B01's tellers. */
+    assert_int_equal(
+        tenant_prepare(a, "SELECT code FROM tellers WHERE bank_id = ? ORDER BY code", &s),
+        STORE_OK);
+    seen[0] = '\0';
+    while (tenant_step(s) == STORE_ROW) {
+        strcat(seen, tenant_col_text(s, 0));
+        strcat(seen, ";");
+    }
+    tenant_finish(s);
+    assert_string_equal(seen, "admin01;demo01;demo02;");
+    tenant_close(a);
+    tenant_close(b);
+}
+
+static void test_province(void **state)
+{
+    struct fx *f = *state;
+    struct tenant_stmt *s = NULL;
+    const char *all = "SELECT COUNT(*) FROM tellers";
+    struct tenant_conn *cm = open_scope(f, "B01", ROLE_BANK_ADMIN);
+    assert_int_equal(tenant_prepare_province(cm, all, &s), STORE_ERR);
+    assert_non_null(strstr(tenant_errmsg(cm), "bank_admin"));
+    tenant_close(cm);
+
+    struct tenant_conn *p = open_scope(f, "P00", ROLE_PROVINCE_ADMIN);
+    assert_int_equal(tenant_prepare_province(p, all, &s), STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_ROW);
+    assert_int_equal(tenant_col_int64(s, 0), 7);
+    tenant_finish(s);
+    assert_int_equal(tenant_prepare_province(p, "DELETE FROM tellers", &s), STORE_ERR);
+    assert_int_equal(tenant_prepare_province(p, "SELECT 1; DELETE FROM tellers", &s), STORE_ERR);
+    /* Its own scope is the province row: no bank's tellers but its own. */
+    assert_int_equal(tenant_prepare(p, "SELECT COUNT(*) FROM tellers WHERE bank_id = ?", &s),
+                     STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_ROW);
+    assert_int_equal(tenant_col_int64(s, 0), 1);
+    tenant_finish(s);
+    tenant_close(p);
+}
+
+static void test_bad_scope(void **state)
+{
+    struct fx *f = *state;
+    struct tenant_conn *tc = NULL;
+    struct scope no_bank = {0, 0, 1, ROLE_CLIENT_MANAGER};
+    struct scope no_role = {1, 0, 1, ROLE_NONE};
+    assert_int_equal(tenant_open(f->c, &no_bank, &tc), STORE_ERR);
+    assert_null(tc);
+    assert_int_equal(tenant_open(f->c, &no_role, &tc), STORE_ERR);
+    assert_int_equal(tenant_open(NULL, &no_bank, &tc), STORE_ERR);
+    assert_null(tenant_scope(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test_setup_teardown(test_refuses_unscoped, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_accepts_scoped, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_isolation, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_province, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_scope, fx_setup_empty, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
