@@ -28,7 +28,7 @@ $(TESTBUILD)/build.ninja:
 	meson setup $(TESTBUILD) --buildtype=debug -Db_sanitize=address,undefined \
 	  -Db_lundef=false -Dwerror=true
 
-test: deps $(TESTBUILD)/build.ninja
+test: build $(TESTBUILD)/build.ninja
 	@scripts/test.sh $(TESTBUILD)
 
 bench: build

@@ -338,12 +338,14 @@ static struct config_named *named_section(struct config *cfg, const char *area, 
     for (int i = 0; i < cfg->nnamed; i++)
         if (strcmp(cfg->named[i].area, area) == 0 && strcmp(cfg->named[i].name, name) == 0)
             return &cfg->named[i];
-    if (!create || cfg->nnamed == CONFIG_MAX_NAMED)
+    size_t an = strlen(area), nn = strlen(name);
+    if (!create || cfg->nnamed == CONFIG_MAX_NAMED || an >= sizeof cfg->named[0].area ||
+        nn >= sizeof cfg->named[0].name)
         return NULL;
     struct config_named *s = &cfg->named[cfg->nnamed++];
     memset(s, 0, sizeof *s);
-    snprintf(s->area, sizeof s->area, "%s", area);
-    snprintf(s->name, sizeof s->name, "%s", name);
+    memcpy(s->area, area, an + 1);
+    memcpy(s->name, name, nn + 1);
     return s;
 }
 

@@ -201,6 +201,8 @@ static size_t escape_capped(const char *in, size_t n, bool cut, char *out, size_
         if (used + more == n)
             return w + w2;
     }
+    if (w > cap - MARK_LEN) /* cannot happen; tells the optimiser the bound */
+        w = cap - MARK_LEN;
     memcpy(out + w, MARK, MARK_LEN);
     return w + MARK_LEN;
 }
