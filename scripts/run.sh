@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh BUILD DATA LISTEN — creates the data directory with demo data if it
-# has no database, then runs the platform in the foreground.
+# has no database, starts the simulators of the bank's other systems, then
+# runs the platform in the foreground (Ctrl-C stops everything).
 set -euo pipefail
 build=$1 data=$2 listen=$3
 bin="$build/zhanye"
@@ -8,12 +9,21 @@ pw=${ZHANYE_DEMO_PASSWORD:-Zhanye@2026}
 if [ ! -f "$data/zhanye.db" ]; then
   "$bin" init --data "$data" --demo --demo-password "$pw"
 fi
+# The egress mappings and routes ship in the source tree's conf/.
+[ -e "$data/conf" ] || ln -s "$(cd "$(dirname "$0")/.." && pwd)/conf" "$data/conf"
+scripts/sims.sh start "$build" "$data" $$
 cat <<EOT
 
   zhanye is starting on http://$listen
-    health:   http://$listen/healthz
+    health:   http://$listen/healthz    ready: http://$listen/readyz
     metrics:  http://$listen/metrics
-  demo logins (password $pw): client managers demo01..demo04, bank admin admin01
+  demo logins (password $pw):
+    client managers demo01 demo02 (bank B01), demo03 demo04 (bank B02)
+    bank admins admin01 (B01), admin02 (B02); province admin prov01
+  a command-line tablet:
+    $bin activation issue --data $data --teller demo01
+    $bin call --state /tmp/tablet.json --server http://$listen --activate CODE --teller demo01
+    $bin call --state /tmp/tablet.json LOGIN --data '{"teller":"demo01","password":"$pw"}'
   stop with Ctrl-C
 
 EOT

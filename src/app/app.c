@@ -78,6 +78,17 @@ static int open_channel(struct app *a, char *err, size_t errcap)
     return APP_OK;
 }
 
+/* Connectors to the bank's other systems; without a conf_dir there are no
+ * routes, and every business step that needs one fails with a clear error. */
+static int open_egress(struct app *a, char *err, size_t errcap)
+{
+    struct stat st;
+    const char *dir = stat(a->cfg.server.conf_dir, &st) == 0 ? a->cfg.server.conf_dir : NULL;
+    if (!dir)
+        log_warn("app.egress", "%s: missing; no egress routes", a->cfg.server.conf_dir);
+    return egress_open(&a->cfg, dir, &a->egress, err, errcap) == 0 ? APP_OK : APP_ERR_CONFIG;
+}
+
 int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
 {
     int rc = app_load_config(a, data_dir, err, errcap);
@@ -97,6 +108,8 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
     rc = open_store(a, err, errcap);
     if (rc == APP_OK)
         rc = open_channel(a, err, errcap);
+    if (rc == APP_OK)
+        rc = open_egress(a, err, errcap);
     if (rc != APP_OK)
         app_close(a);
     return rc;
@@ -104,6 +117,8 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
 
 void app_close(struct app *a)
 {
+    egress_close(a->egress);
+    a->egress = NULL;
     nonce_close(a->nonces);
     a->nonces = NULL;
     keyring_free(&a->keys);

@@ -11,6 +11,7 @@
 #include "channel/nonce.h"
 #include "data/seq.h"
 #include "data/store.h"
+#include "egress/egress.h"
 #include "foundation/config.h"
 #include "identity/kek.h"
 
@@ -25,6 +26,7 @@ struct app {
     struct keyring keys;
     struct nonce_store *nonces;
     struct kek kek; /* encrypts device secrets and activation codes at rest */
+    struct egress *egress;
     int64_t started_ms;
 };
 

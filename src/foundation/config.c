@@ -46,6 +46,7 @@ static const struct cfg_key KEYS[] = {
     {"server", "connection_limit", T_INT, "4096", 1, 1000000, F(server.connection_limit), 0},
     {"server", "node_id", T_INT, "1", 0, 99, F(server.node_id), 0},
     {"server", "drain_timeout_s", T_INT, "10", 0, 600, F(server.drain_timeout_s), 0},
+    {"server", "conf_dir", T_PATH, "conf", 0, 0, F(server.conf_dir), S(server.conf_dir)},
     {"log", "path", T_PATH, "zhanye.log", 0, 0, F(log.path), S(log.path)},
     {"log", "level", T_LEVEL, "info", 0, 0, F(log.level), 0},
     {"log", "ring_lines", T_I64, "65536", 16, 1 << 24, F(log.ring_lines), 0},

@@ -36,6 +36,7 @@ struct config {
         int connection_limit;
         int node_id;
         int drain_timeout_s;
+        char conf_dir[PATH_MAX]; /* egress mappings and routes */
     } server;
     struct {
         char path[PATH_MAX];

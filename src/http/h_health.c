@@ -17,7 +17,10 @@ void h_readyz(struct http_request *req, struct http_response *resp)
 {
     struct app *a = req->app;
     int db_ok = store_ping(a->store) == STORE_OK;
-    json_t *checks = json_pack("{s:s}", "database", db_ok ? "ok" : "down");
-    http_json(resp, db_ok ? 200 : 503,
-              json_pack("{s:s,s:o}", "status", db_ok ? "ready" : "not_ready", "checks", checks));
+    int eg_ok = egress_ready(a->egress);
+    json_t *checks = json_pack("{s:s,s:s}", "database", db_ok ? "ok" : "down", "backends",
+                               eg_ok ? "ok" : "down");
+    bool ok = db_ok && eg_ok;
+    http_json(resp, ok ? 200 : 503,
+              json_pack("{s:s,s:o}", "status", ok ? "ready" : "not_ready", "checks", checks));
 }
