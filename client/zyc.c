@@ -1,4 +1,5 @@
 #include "zyc.h"
+#include "foundation/text.h"
 
 #include "foundation/codec.h"
 #include "foundation/secmem.h"
@@ -125,20 +126,6 @@ static zyc_status state_format(const zyc_state *st, char *buf, size_t cap, size_
         return ZYC_INTERNAL;
     *len = (size_t)n;
     return ZYC_OK;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 static bool state_valid(const zyc_state *st)

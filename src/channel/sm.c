@@ -1,4 +1,5 @@
 #include "channel/sm.h"
+#include "foundation/text.h"
 
 #include "foundation/secmem.h"
 
@@ -512,20 +513,6 @@ sm_status sm2_key_generate(sm2_key **out)
 out:
     EVP_PKEY_CTX_free(ctx);
     return st == SM_OK ? st : ossl_fail(st);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 sm_status sm2_key_write_pem(const sm2_key *k, const char *path)

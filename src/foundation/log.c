@@ -1,4 +1,5 @@
 #include "foundation/log.h"
+#include "foundation/text.h"
 
 #include "foundation/clock.h"
 #include "foundation/mask.h"
@@ -89,36 +90,6 @@ uint64_t log_drops(void)
 
 /* --- formatting ---------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s, 0 if malformed (overlong,
- * surrogate, past U+10FFFF, truncated). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, cp = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* Escaped form of the character at s into unit (at most 6 bytes); sets *used
  * to the input bytes it covers. Malformed bytes become U+FFFD one by one so
  * the line stays valid JSON whatever the caller passed. */
@@ -156,7 +127,7 @@ static size_t escape_unit(const unsigned char *s, size_t n, size_t *used, char *
         unit[5] = HEX[c & 15];
         return 6;
     }
-    size_t len = utf8_len(s, n);
+    size_t len = utf8_seq_len(s, n);
     if (len == 0) {
         memcpy(unit, "\xEF\xBF\xBD", 3);
         return 3;
@@ -216,7 +187,7 @@ static size_t trim_cut(char *s, size_t n)
     while (p > 0 && n - p < 3 && ((unsigned char)s[p - 1] & 0xC0) == 0x80)
         p--;
     if (p > 0 && (unsigned char)s[p - 1] >= 0xC0 &&
-        utf8_len((unsigned char *)s + p - 1, n - p + 1) == 0)
+        utf8_seq_len((unsigned char *)s + p - 1, n - p + 1) == 0)
         n = p - 1;
     while (n > 0 && s[n - 1] != '\0' && strchr("0123456789Xx -", s[n - 1]))
         n--;
@@ -284,7 +255,7 @@ format_line(enum log_level lvl, const char *event, const char *fmt, va_list ap, 
 /* --- output -------------------------------------------------------------- */
 
 /* Writes all of iov, retrying short writes; -1 with errno on failure. */
-static int write_all(int fd, struct iovec *iov, int cnt)
+static int writev_all(int fd, struct iovec *iov, int cnt)
 {
     while (cnt > 0) {
         ssize_t w = writev(fd, iov, cnt);
@@ -308,7 +279,7 @@ static int write_all(int fd, struct iovec *iov, int cnt)
 static int write_stderr(const char *line, size_t len)
 {
     struct iovec iov = {.iov_base = (void *)line, .iov_len = len};
-    return write_all(STDERR_FILENO, &iov, 1);
+    return writev_all(STDERR_FILENO, &iov, 1);
 }
 
 /* Writes ring bytes [from, to) in one writev: at most two pieces on wrap. */
@@ -319,7 +290,7 @@ static int write_span(uint64_t from, uint64_t to)
     size_t first = len < L.ring.cap - pos ? len : L.ring.cap - pos;
     struct iovec iov[2] = {{.iov_base = L.ring.buf + pos, .iov_len = first},
                            {.iov_base = L.ring.buf, .iov_len = len - first}};
-    return write_all(L.fd, iov, len > first ? 2 : 1);
+    return writev_all(L.fd, iov, len > first ? 2 : 1);
 }
 
 static void report_write_error(int err)

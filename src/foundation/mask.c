@@ -1,4 +1,5 @@
 #include "foundation/mask.h"
+#include "foundation/text.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -95,44 +96,13 @@ long mask_phone(const char *in, char *out, size_t cap)
     return (long)n;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes available), 0 if
- * malformed: overlong forms, surrogates and code points past U+10FFFF are
- * rejected so a name can never smuggle bytes past the mask. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, cp = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* Counts characters; 0 if the text is not valid UTF-8 or holds control chars. */
 static size_t name_chars(const char *in, size_t n, size_t *first_len)
 {
     const unsigned char *s = (const unsigned char *)in;
     size_t chars = 0;
     for (size_t i = 0; i < n;) {
-        size_t l = utf8_len(s + i, n - i);
+        size_t l = utf8_seq_len(s + i, n - i);
         if (l == 0 || (l == 1 && (s[i] < 0x20 || s[i] == 0x7F)))
             return 0;
         if (chars == 0)
