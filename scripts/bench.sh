@@ -1,7 +1,93 @@
 #!/usr/bin/env bash
 # bench.sh BUILD — prints benchmark figures, one "name value" per line.
+#
+# Micro: bench_flow (flow_admit_ns: one uncontended admit + done pair) and
+# bench_crypto (sm2_decrypt_us, open_seal_us). End to end: a fresh data
+# directory, `zhanye serve` from BUILD with flow limits far above the load,
+# and zhanye-load in the closed loop: it makes its own devices, seals its
+# whole pool ahead, then fires it for BENCH_SECONDS over BENCH_CONNECTIONS
+# keep-alive connections. server_cpu_us_per_tx is the server process's CPU
+# time (/proc/PID/stat) over the timed run divided by the transactions that
+# answered OK; sm2_decrypt_us is measured right after, in the same run, and
+# ratio_to_sm2_ceiling = sm2_decrypt_us / server_cpu_us_per_tx (1.0 would be
+# a server doing nothing but SM2 decryption).
+#
+# Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_POOL (30000,
+# the run also ends when it is used up), BENCH_MIX (zhanye-load --mix;
+# default SESSION_INFO:90,SESSION_INFO+cseq:10), BENCH_DEVICES (16).
 set -euo pipefail
 build=${1:-build}
-for b in "$build"/bench/bench_*; do
-  [ -x "$b" ] && "$b"
+seconds=${BENCH_SECONDS:-10}
+connections=${BENCH_CONNECTIONS:-32}
+pool=${BENCH_POOL:-30000}
+mix=${BENCH_MIX:-SESSION_INFO:90,SESSION_INFO+cseq:10}
+devices=${BENCH_DEVICES:-16}
+
+value() { # value NAME FILE
+  awk -v k="$1" '$1 == k { print $2 }' "$2"
+}
+
+dir=$(mktemp -d /tmp/zhanye-bench-XXXXXX)
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+"$build/bench/bench_flow" >"$dir/flow.out"
+
+"$build/zhanye" init --data "$dir" --demo --demo-password 'Demo@1234' >/dev/null
+cat >>"$dir/zhanye.conf" <<'EOF'
+
+; bench: flow control on the path, its limits far above what two cores carry
+[flow.default]
+rate = 10000000
+burst = 1000000
+max_concurrent = 100000
+queue = 0
+max_wait_ms = 0
+EOF
+"$build/zhanye" serve --data "$dir" --listen 127.0.0.1:0 >"$dir/serve.out" 2>"$dir/serve.err" &
+pid=$!
+port=
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$dir/serve.out")
+  [ -n "$port" ] && break
+  sleep 0.1
 done
+if [ -z "$port" ]; then
+  echo "bench.sh: zhanye serve did not start:" >&2
+  cat "$dir/serve.err" >&2
+  exit 1
+fi
+
+"$build/bench/zhanye-load" --url "http://127.0.0.1:$port" --data "$dir" \
+  --zhanye "$build/zhanye" --server-pid "$pid" --closed --duration "$seconds" \
+  --connections "$connections" --pool "$pool" --devices "$devices" --mix "$mix" \
+  >"$dir/load.out" 2>"$dir/load.err" || {
+  cat "$dir/load.err" >&2
+  exit 1
+}
+kill -TERM "$pid"
+wait "$pid" || true
+pid=
+
+"$build/bench/bench_crypto" >"$dir/crypto.out"
+
+sm2=$(value sm2_decrypt_us "$dir/crypto.out")
+cpu=$(value server_cpu_us_per_tx "$dir/load.out")
+for k in e2e_tx_per_s p50_ms p90_ms p99_ms max_ms server_cpu_us_per_tx; do
+  echo "$k $(value "$k" "$dir/load.out")"
+done
+echo "sm2_decrypt_us $sm2"
+echo "open_seal_us $(value open_seal_us "$dir/crypto.out")"
+awk -v s="$sm2" -v c="$cpu" 'BEGIN { printf "ratio_to_sm2_ceiling %.3f\n", s / c }'
+echo "flow_admit_ns $(value flow_admit_ns "$dir/flow.out")"
+for k in duration_s connections requests ok load_cpu_pct; do
+  echo "e2e_$k $(value "$k" "$dir/load.out")"
+done
+sed -n 's/^status_/e2e_status_/p' "$dir/load.out" # anything but 200, if any

@@ -1,10 +1,12 @@
 #include "app/app.h"
 
+#include "access/flow.h"
 #include "foundation/clock.h"
 #include "foundation/log.h"
 #include "identity/identity.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,6 +119,8 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
 
 void app_close(struct app *a)
 {
+    flow_free(a->flow, clock_mono_ns());
+    a->flow = NULL;
     egress_close(a->egress);
     a->egress = NULL;
     nonce_close(a->nonces);
@@ -131,4 +135,54 @@ void app_close(struct app *a)
     a->store = NULL;
     log_close();
     config_free(&a->cfg);
+}
+
+/* The [server] caps; 0 stays 0, which flow derives from connection_limit. */
+static struct flow_caps caps_of(const struct config *cfg)
+{
+    struct flow_caps c = {
+        .max_connections = cfg->server.max_connections,
+        .max_in_flight = cfg->server.max_in_flight,
+        .max_queued = cfg->server.max_queued,
+    };
+    return c;
+}
+
+int app_flow_open(struct app *a, const struct flow_hooks *hooks, char *err, size_t errcap)
+{
+    struct flow_caps caps = caps_of(&a->cfg);
+    if (flow_from_config(&a->cfg, &caps, hooks, &a->flow, err, errcap) != 0)
+        return APP_ERR_CONFIG;
+    struct flow_global_stats g;
+    flow_global_stats(a->flow, &g);
+    log_info("flow.start", "%d rules; business caps: %lld connections, %lld in flight, %lld queued",
+             g.nrules, (long long)g.caps.max_connections, (long long)g.caps.max_in_flight,
+             (long long)g.caps.max_queued);
+    return APP_OK;
+}
+
+int app_flow_reload(struct app *a, char *err, size_t errcap)
+{
+    int rc = -1;
+    /* Loaded aside: a->cfg stays what the running process was started with. */
+    struct config *cfg = malloc(sizeof *cfg);
+    if (!a->flow)
+        snprintf(err, errcap, "flow control is not running");
+    else if (!cfg)
+        snprintf(err, errcap, "out of memory");
+    else if (config_load(cfg, a->cfg.data_dir, a->cfg.file, err, errcap) == 0) {
+        struct flow_caps caps = caps_of(cfg);
+        rc = flow_reload(a->flow, cfg, &caps, clock_mono_ns(), err, errcap);
+        config_free(cfg);
+    }
+    free(cfg);
+    if (rc == 0) {
+        struct flow_global_stats g;
+        flow_global_stats(a->flow, &g);
+        log_info("flow.reload", "rules reloaded from %s (%d rules over the process's life)",
+                 a->cfg.file, g.nrules);
+    } else {
+        log_warn("flow.reload", "kept the old rules: %s", err);
+    }
+    return rc;
 }

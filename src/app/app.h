@@ -3,7 +3,11 @@
  * app_open() loads zhanye.conf from the data directory, starts the
  * async log, opens the store (applying migrations) and the serial-number
  * generator; app_close() undoes it in reverse order. Handlers reach
- * everything through the struct app they are given. */
+ * everything through the struct app they are given.
+ *
+ * Flow control (access gateway) is opened separately by the server, which
+ * knows the hooks, with app_flow_open(); app_flow_reload() re-reads the
+ * config file's [flow.*] rules and [server] caps under traffic. */
 #ifndef ZHANYE_APP_H
 #define ZHANYE_APP_H
 
@@ -15,7 +19,11 @@
 #include "foundation/config.h"
 #include "identity/kek.h"
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct flow;
+struct flow_hooks;
 
 enum app_rc { APP_OK = 0, APP_ERR_CONFIG = 2, APP_ERR_RUNTIME = 1 };
 
@@ -27,6 +35,7 @@ struct app {
     struct nonce_store *nonces;
     struct kek kek; /* encrypts device secrets and activation codes at rest */
     struct egress *egress;
+    struct flow *flow; /* NULL until app_flow_open() */
     int64_t started_ms;
 };
 
@@ -37,5 +46,14 @@ int app_load_config(struct app *a, const char *data_dir, char *err, size_t errca
 /* Loads config and opens log, store and seq. Returns an enum app_rc; err says why. */
 int app_open(struct app *a, const char *data_dir, char *err, size_t errcap);
 void app_close(struct app *a);
+
+/* Creates a->flow from the loaded config's [flow.*] rules and [server] caps.
+ * APP_OK, or APP_ERR_CONFIG with err set. */
+int app_flow_open(struct app *a, const struct flow_hooks *hooks, char *err, size_t errcap);
+/* Re-reads the config file and swaps in its flow rules and caps; nothing
+ * queued or running is dropped. On any error (unreadable or invalid file,
+ * bad rules) the old rules stay. Logs the outcome. Safe from any thread, under
+ * traffic (SIGHUP, management API). 0, or -1 with a one-line err. */
+int app_flow_reload(struct app *a, char *err, size_t errcap);
 
 #endif

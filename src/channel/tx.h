@@ -27,10 +27,20 @@ struct tx_field {
     size_t max; /* strings: bytes; arrays: items; ints: 0 = any */
 };
 
-/* What a handler gets and gives back. */
+struct tenant_conn;
+
+/* What a handler gets and gives back.
+ *
+ * Business transactions (src/business/) read and write ONLY through
+ * `tenant`: the session's bank scope bound into every statement
+ * (data/tenant.h). `conn` is the platform-level door for the identity
+ * layer's own transactions (devices, sessions, passwords) and must not
+ * appear in business code; tests/unit/identity/test_tenant.c scans
+ * src/business/ for it. */
 struct tx_ctx {
     struct app *app;
-    struct store_conn *conn; /* inside the request's transaction */
+    struct store_conn *conn;    /* inside the request's transaction; identity layer only */
+    struct tenant_conn *tenant; /* the same connection, bank-scoped; NULL without a session */
     const char *tx;
     const char *dev; /* 32 hex */
     const char *tlr; /* DEVICE_ACTIVATE: the envelope's tlr */

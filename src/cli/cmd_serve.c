@@ -1,9 +1,10 @@
 /* zhanye serve --data DIR [--listen HOST:PORT] [--check-config]
  *
- * Serves until SIGTERM or SIGINT, then stops accepting, drains in-flight
- * requests, flushes the log and closes the database. Signals are taken
- * synchronously with sigwait() in the main thread, so no handler runs on a
- * request thread. */
+ * Serves until SIGTERM or SIGINT, then refuses what waits in flow control's
+ * queues, stops accepting, drains in-flight requests, flushes the log and
+ * closes the database. SIGHUP reloads the flow-control rules from zhanye.conf
+ * (a bad file keeps the old ones). Signals are taken synchronously with
+ * sigwait() in the main thread, so no handler runs on a request thread. */
 #include "app/app.h"
 #include "cli/cli.h"
 #include "foundation/log.h"
@@ -35,6 +36,11 @@ static int serve(struct app *a, const char *listen)
     metrics_describe("zhanye_log_dropped_lines", "gauge", "log lines dropped on a full ring");
     metrics_gauge_fn("zhanye_log_dropped_lines", NULL, log_drops_gauge);
 
+    char err[512];
+    if (app_flow_open(a, http_server_flow_hooks(), err, sizeof err) != APP_OK) {
+        fprintf(stderr, "zhanye serve: %s\n", err);
+        return EXIT_USAGE;
+    }
     size_t nroutes;
     const struct http_route *routes = routes_table(&nroutes);
     struct http_server_config hc = {
@@ -43,6 +49,8 @@ static int serve(struct app *a, const char *listen)
         .body_limit = a->cfg.server.body_limit,
         .request_timeout_s = a->cfg.server.request_timeout_s,
         .connection_limit = a->cfg.server.connection_limit,
+        .flow = a->flow,
+        .flow_route = "/api/v1/tx",
     };
     struct http_server *srv;
     if (http_server_start(&hc, routes, nroutes, a, &srv) != 0) {
@@ -61,7 +69,8 @@ static int serve(struct app *a, const char *listen)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_info("server.reload", "SIGHUP received");
+            log_info("server.reload", "SIGHUP received: reloading flow-control rules");
+            (void)app_flow_reload(a, err, sizeof err); /* logs the outcome */
             continue;
         }
         log_info("server.stop", "signal %d: draining %lld in-flight requests", sig,

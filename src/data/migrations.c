@@ -124,6 +124,23 @@ static const struct migration migrations[] = {
      "created_at BIGINT NOT NULL, "
      "PRIMARY KEY (dev, tx, cseq));"
      "CREATE INDEX tx_replies_created ON tx_replies (created_at)"},
+    /* Web-console sessions of administrators (identity/admin_session.h),
+     * apart from the tablets' `sessions`: no device, and they end on their
+     * own. sid is hex(SM3(token)), never the token itself. */
+    {4, "admin_sessions",
+     "CREATE TABLE admin_sessions ("
+     "sid CHAR(64) NOT NULL PRIMARY KEY, "
+     "bank_id BIGINT NOT NULL REFERENCES banks (id), "
+     "teller_id BIGINT NOT NULL REFERENCES tellers (id), "
+     "client_addr VARCHAR(64) NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "last_seen BIGINT NOT NULL, "
+     "idle_ms BIGINT NOT NULL, "
+     "expires_at BIGINT NOT NULL, "
+     "ended_at BIGINT, "
+     "end_reason VARCHAR(32));"
+     "CREATE INDEX admin_sessions_teller ON admin_sessions (teller_id, ended_at);"
+     "CREATE INDEX admin_sessions_bank ON admin_sessions (bank_id)"},
 };
 
 const struct migration *migrations_list(size_t *count)

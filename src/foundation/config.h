@@ -36,6 +36,9 @@ struct config {
         int connection_limit;
         int node_id;
         int drain_timeout_s;
+        int max_connections; /* flow's global caps (business TXs); 0 = derived */
+        int max_in_flight;
+        int max_queued;
         char conf_dir[PATH_MAX]; /* egress mappings and routes */
     } server;
     struct {

@@ -9,6 +9,7 @@
 #include "channel/idem.h"
 #include "channel/tx.h"
 #include "channel/zy1.h"
+#include "data/tenant.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/log.h"
@@ -200,6 +201,16 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
     return true;
 }
 
+/* The session's bank scope over the request's connection: the only door
+ * business handlers get to the database. */
+static bool open_scope(struct txreq *r, struct tenant_conn **out)
+{
+    const struct session *s = &r->auth.session;
+    struct scope sc = {s->bank_id, s->branch_id, s->teller_id, s->role};
+    *out = NULL;
+    return !r->def->needs_session || tenant_open(r->conn, &sc, out) == STORE_OK;
+}
+
 static void text_of(const zy1_text *t, char *out, size_t cap)
 {
     size_t n = t->p && t->n < cap ? t->n : 0;
@@ -225,9 +236,12 @@ static char *execute(struct txreq *r)
         count(r->tx, "replayed_cseq");
         return reply;
     }
+    struct tenant_conn *tenant = NULL;
+    bool scoped = open_scope(r, &tenant);
     struct tx_ctx c = {
         .app = r->app,
         .conn = r->conn,
+        .tenant = tenant,
         .tx = r->tx,
         .dev = r->dev,
         .tlr = tlr,
@@ -242,8 +256,9 @@ static char *execute(struct txreq *r)
         .code = "OK",
         .out = json_object(),
     };
-    if (c.out && r->def->fn(&c) == TX_COMMIT)
+    if (c.out && scoped && r->def->fn(&c) == TX_COMMIT)
         reply = reply_text(c.code, c.message, c.out, r->srvseq);
+    tenant_close(tenant);
     json_decref(c.out);
     secmem_wipe(sid, sizeof sid);
     /* A handler with its own transactions has committed; its answer is stored in one more. */

@@ -12,6 +12,27 @@ void h_pubkey(struct http_request *req, struct http_response *resp);
 void h_time(struct http_request *req, struct http_response *resp);
 void h_tx(struct http_request *req, struct http_response *resp);
 
+/* The management API of the web console (admin.h, docs/api.md). */
+void h_admin_login(struct http_request *req, struct http_response *resp);
+void h_admin_logout(struct http_request *req, struct http_response *resp);
+void h_admin_me(struct http_request *req, struct http_response *resp);
+void h_admin_banks(struct http_request *req, struct http_response *resp);
+void h_admin_bank_add(struct http_request *req, struct http_response *resp);
+void h_admin_branches(struct http_request *req, struct http_response *resp);
+void h_admin_branch_add(struct http_request *req, struct http_response *resp);
+void h_admin_tellers(struct http_request *req, struct http_response *resp);
+void h_admin_teller_add(struct http_request *req, struct http_response *resp);
+void h_admin_teller_disable(struct http_request *req, struct http_response *resp);
+void h_admin_teller_enable(struct http_request *req, struct http_response *resp);
+void h_admin_teller_reset(struct http_request *req, struct http_response *resp);
+void h_admin_devices(struct http_request *req, struct http_response *resp);
+void h_admin_device_revoke(struct http_request *req, struct http_response *resp);
+void h_admin_device_unbind(struct http_request *req, struct http_response *resp);
+void h_admin_ticket_issue(struct http_request *req, struct http_response *resp);
+void h_admin_audit_verify(struct http_request *req, struct http_response *resp);
+void h_admin_audit_records(struct http_request *req, struct http_response *resp);
+void h_admin_flow_reload(struct http_request *req, struct http_response *resp);
+
 /* The platform's routes, in match order. */
 const struct http_route *routes_table(size_t *n);
 

@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include "access/flow.h"
 #include "foundation/clock.h"
 #include "foundation/log.h"
 #include "foundation/metrics.h"
@@ -7,12 +8,35 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Suspending in the first handler call relies on 0.9.75's behaviour: on
+ * resume, the first call is made again (upload_size 0) before the body. */
+#if defined(MHD_VERSION) && MHD_VERSION < 0x00097500
+#error "libmicrohttpd 0.9.75 or later is required"
+#endif
+
+/* How long flow's timer thread sleeps when nothing is queued; a request that
+ * queues wakes it at once. */
+#define TIMER_IDLE_NS UINT64_C(1000000000)
+
+/* flow's timer thread: ticks while requests wait, sleeps while none do. */
+struct flow_timer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+    bool started;
+    bool stop;   /* under mu */
+    bool idle;   /* under mu: waiting with nothing queued */
+    bool kicked; /* under mu: a request queued since the last tick */
+};
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -23,10 +47,26 @@ struct http_server {
     int port;
     _Atomic int64_t in_flight;
     struct metric *m_in_flight;
+    struct flow *flow;
+    const char *flow_route;
+    struct flow_timer timer;
+};
+
+/* Where a flow-controlled request stands. Changed only on the thread that
+ * runs the connection; flow's hooks touch ticket (through flow) and
+ * decided_ns, nothing else. */
+enum gate {
+    G_NONE = 0, /* not flow-controlled */
+    G_RUNNING,  /* admitted; flow_done() still owed */
+    G_QUEUED,   /* suspended until a hook resumes it */
+    G_REFUSED,  /* answer 429/503 once the body is in */
+    G_DONE,     /* flow_done() called */
 };
 
 /* Per-request state, kept across libmicrohttpd's repeated handler calls. */
 struct req {
+    struct http_server *s;
+    struct MHD_Connection *conn;
     const struct http_route *route;
     const char *arg; /* points into the URL, valid for the request's life */
     char *body;
@@ -34,6 +74,10 @@ struct req {
     bool too_large;
     int status;
     uint64_t t0_ns;
+    enum gate gate;
+    uint64_t wait_ns;    /* time spent queued */
+    uint64_t decided_ns; /* set by the hook that ended the wait */
+    struct flow_ticket ticket;
     char method[8];
     char request_id[48]; /* the client's X-Request-Id, for tracing a call through the logs */
 };
@@ -96,6 +140,16 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, cap);
 }
 
+/* X-Queue-Wait-Ms on every answer of the flow-controlled route. */
+static void add_wait_header(const struct req *r, struct http_response *resp)
+{
+    if (r->gate == G_NONE)
+        return;
+    char v[32];
+    snprintf(v, sizeof v, "%.3f", (double)r->wait_ns / 1e6);
+    (void)http_add_header(resp, "X-Queue-Wait-Ms", v);
+}
+
 static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *conn, struct req *r,
                                 const char *url, const char *method)
 {
@@ -121,10 +175,232 @@ static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *co
         };
         r->route->fn(&req, &resp);
     }
+    /* The slot is free as soon as the work is, not once the bytes are sent. */
+    if (r->gate == G_RUNNING && flow_done(&r->ticket, clock_mono_ns()) == 0)
+        r->gate = G_DONE;
+    add_wait_header(r, &resp);
     r->status = resp.status;
     enum MHD_Result rc = send_response(conn, &resp);
     free(resp.body);
     return rc;
+}
+
+/* 429 busy or 503 overloaded for a refused request, with Retry-After. */
+static enum MHD_Result send_refusal(struct MHD_Connection *conn, struct req *r)
+{
+    struct http_response resp = {.status = 503};
+    int status = flow_reason_status(r->ticket.reason);
+    bool busy = status == 429;
+    char retry[16];
+    snprintf(retry, sizeof retry, "%d", r->ticket.retry_after_s > 0 ? r->ticket.retry_after_s : 1);
+    http_error(&resp, busy ? 429 : 503, busy ? "busy" : "overloaded",
+               busy ? "交易繁忙，请稍后重试" : "系统繁忙，请稍后重试");
+    (void)http_add_header(&resp, "Retry-After", retry);
+    add_wait_header(r, &resp);
+    r->status = resp.status;
+    enum MHD_Result rc = send_response(conn, &resp);
+    free(resp.body);
+    return rc;
+}
+
+/* --- flow control ------------------------------------------------------------ */
+
+static void timer_kick(struct flow_timer *t)
+{
+    pthread_mutex_lock(&t->mu);
+    t->kicked = true;
+    if (t->idle)
+        pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Inside flow_admit(), under the rule's lock, on the connection's own thread:
+ * the suspend therefore precedes any resume. */
+static void hook_queued(struct flow_ticket *t, void *cookie)
+{
+    struct req *r = cookie;
+    MHD_suspend_connection(r->conn);
+    timer_kick(&r->s->timer);
+}
+
+/* on_ready and on_refused, on any thread: after the resume the connection's
+ * thread may finish and free r at once, so r is not touched after it. */
+static void hook_decided(struct flow_ticket *t, void *cookie)
+{
+    struct req *r = cookie;
+    struct MHD_Connection *conn = r->conn;
+    r->decided_ns = clock_mono_ns();
+    MHD_resume_connection(conn);
+}
+
+static const struct flow_hooks FLOW_HOOKS = {
+    .on_queued = hook_queued,
+    .on_ready = hook_decided,
+    .on_refused = hook_decided,
+};
+
+const struct flow_hooks *http_server_flow_hooks(void)
+{
+    return &FLOW_HOOKS;
+}
+
+static void deadline_after(struct timespec *ts, uint64_t ns)
+{
+    uint64_t at = clock_mono_ns() + ns;
+    ts->tv_sec = (time_t)(at / 1000000000u);
+    ts->tv_nsec = (long)(at % 1000000000u);
+}
+
+/* Protocol step 1: tick at every due time and at least every FLOW_TICK_NS
+ * while anything waits; with nothing queued, sleep until a request queues. */
+static void *timer_main(void *arg)
+{
+    struct http_server *s = arg;
+    struct flow_timer *t = &s->timer;
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop) {
+        t->kicked = false;
+        pthread_mutex_unlock(&t->mu);
+        uint64_t now = clock_mono_ns();
+        uint64_t next = flow_tick(s->flow, now);
+        uint64_t nap = next == UINT64_MAX ? TIMER_IDLE_NS : next > now ? next - now : 0;
+        if (next != UINT64_MAX && nap > FLOW_TICK_NS)
+            nap = FLOW_TICK_NS;
+        struct timespec ts;
+        deadline_after(&ts, nap);
+        pthread_mutex_lock(&t->mu);
+        t->idle = next == UINT64_MAX;
+        if (!t->stop && !t->kicked && nap > 0)
+            (void)pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+        t->idle = false;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static int timer_start(struct http_server *s)
+{
+    struct flow_timer *t = &s->timer;
+    pthread_condattr_t ca;
+    int rc = pthread_condattr_init(&ca);
+    if (rc == 0)
+        rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0)
+        return -1;
+    if (pthread_mutex_init(&t->mu, NULL) != 0) {
+        pthread_cond_destroy(&t->cv);
+        return -1;
+    }
+    if (pthread_create(&t->thread, NULL, timer_main, s) != 0) {
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+        return -1;
+    }
+    t->started = true;
+    return 0;
+}
+
+static void timer_stop(struct flow_timer *t)
+{
+    if (!t->started)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thread, NULL);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    t->started = false;
+}
+
+static bool flow_controlled(const struct http_server *s, const struct req *r)
+{
+    return s->flow && r->route && s->flow_route && strcmp(r->route->label, s->flow_route) == 0;
+}
+
+/* Protocol step 3, on the first handler call: headers only, nothing read or
+ * decrypted yet. The TX comes from the path; flow maps a code it has no rule
+ * for to the default rule without creating anything. */
+static enum MHD_Result admit(struct http_server *s, struct MHD_Connection *conn, struct req *r)
+{
+    r->ticket.cookie = r;
+    enum flow_verdict v = flow_admit(s->flow, r->arg, r->t0_ns, &r->ticket);
+    switch (v) {
+    case FLOW_ADMITTED:
+        r->gate = G_RUNNING;
+        return MHD_YES;
+    case FLOW_QUEUED: /* suspended by hook_queued; a hook may even have resumed it */
+        r->gate = G_QUEUED;
+        return MHD_YES;
+    case FLOW_OVERLOADED: /* at once: MHD then closes the connection, freeing a slot */
+        r->gate = G_REFUSED;
+        return send_refusal(conn, r);
+    default: /* busy: answered once the body is in, so the connection stays */
+        r->gate = G_REFUSED;
+        return MHD_YES;
+    }
+}
+
+/* The first call after a hook resumed a queued request: its verdict. */
+static void resumed(struct req *r)
+{
+    r->wait_ns = r->decided_ns > r->t0_ns ? r->decided_ns - r->t0_ns : 0;
+    r->gate = r->ticket.verdict == FLOW_ADMITTED ? G_RUNNING : G_REFUSED;
+}
+
+/* --- libmicrohttpd callbacks ------------------------------------------------- */
+
+static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn,
+                                  const char *url, const char *method, void **con_cls)
+{
+    struct req *r = calloc(1, sizeof *r);
+    if (!r)
+        return MHD_NO;
+    r->s = s;
+    r->conn = conn;
+    r->t0_ns = clock_mono_ns();
+    r->route = find_route(s, method, url, &r->arg);
+    copy_token(r->method, sizeof r->method, method);
+    copy_token(r->request_id, sizeof r->request_id,
+               MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
+    *con_cls = r;
+    atomic_fetch_add(&s->in_flight, 1);
+    metric_inc(s->m_in_flight);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoll(cl, NULL, 10) > s->body_limit) {
+        /* Answer before reading: MHD then closes the connection. */
+        r->too_large = true;
+        return dispatch(s, conn, r, url, method);
+    }
+    return flow_controlled(s, r) ? admit(s, conn, r) : MHD_YES;
+}
+
+static enum MHD_Result take_upload(struct http_server *s, struct req *r, const char *upload,
+                                   size_t *upload_size)
+{
+    if (!r->too_large && (int64_t)(r->len + *upload_size) > s->body_limit) {
+        r->too_large = true;
+        free(r->body);
+        r->body = NULL;
+        r->len = 0;
+    }
+    if (!r->too_large && r->gate != G_REFUSED) {
+        char *nb = realloc(r->body, r->len + *upload_size + 1);
+        if (!nb)
+            return MHD_NO;
+        memcpy(nb + r->len, upload, *upload_size);
+        r->len += *upload_size;
+        nb[r->len] = '\0';
+        r->body = nb;
+    } else if (!r->too_large) {
+        r->len += *upload_size; /* refused: counted against the limit, not kept */
+    }
+    *upload_size = 0;
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -133,47 +409,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     struct http_server *s = cls;
     struct req *r = *con_cls;
-    if (!r) {
-        r = calloc(1, sizeof *r);
-        if (!r)
-            return MHD_NO;
-        r->t0_ns = clock_mono_ns();
-        r->route = find_route(s, method, url, &r->arg);
-        copy_token(r->method, sizeof r->method, method);
-        copy_token(r->request_id, sizeof r->request_id,
-                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
-        *con_cls = r;
-        atomic_fetch_add(&s->in_flight, 1);
-        metric_inc(s->m_in_flight);
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoll(cl, NULL, 10) > s->body_limit) {
-            /* Answer before reading: MHD then closes the connection. */
-            r->too_large = true;
-            return dispatch(s, conn, r, url, method);
-        }
-        return MHD_YES;
+    if (!r)
+        return first_call(s, conn, url, method, con_cls);
+    if (r->gate == G_QUEUED) {
+        /* libmicrohttpd repeats the first call on resume: the body comes next. */
+        resumed(r);
+        if (!*upload_size)
+            return MHD_YES;
     }
-    if (*upload_size) {
-        if (!r->too_large && (int64_t)(r->len + *upload_size) > s->body_limit) {
-            r->too_large = true;
-            free(r->body);
-            r->body = NULL;
-            r->len = 0;
-        }
-        if (!r->too_large) {
-            char *nb = realloc(r->body, r->len + *upload_size + 1);
-            if (!nb)
-                return MHD_NO;
-            memcpy(nb + r->len, upload, *upload_size);
-            r->len += *upload_size;
-            nb[r->len] = '\0';
-            r->body = nb;
-        }
-        *upload_size = 0;
+    if (*upload_size)
+        return take_upload(s, r, upload, upload_size);
+    if (r->status) /* already answered (early 413 or 503) */
         return MHD_YES;
-    }
-    if (r->status) /* already answered (early 413) */
-        return MHD_YES;
+    if (r->gate == G_REFUSED && !r->too_large)
+        return send_refusal(conn, r);
     return dispatch(s, conn, r, url, method);
 }
 
@@ -184,6 +433,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *r = *con_cls;
     if (!r)
         return;
+    /* Protocol step 4's safety net: the connection died between admission
+     * and the end of the handler, or (only while stopping) still waits. */
+    if (r->gate == G_RUNNING)
+        (void)flow_done(&r->ticket, clock_mono_ns());
+    else if (r->gate == G_QUEUED)
+        (void)flow_cancel(&r->ticket, clock_mono_ns());
     char labels[128], st[8];
     snprintf(st, sizeof st, "%d", r->status);
     const char *route = r->route ? r->route->label : "other";
@@ -201,6 +456,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r->body);
     free(r);
     *con_cls = NULL;
+}
+
+/* Protocol step 2: every connection counts against max_connections. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        flow_conn_open(s->flow);
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        flow_conn_close(s->flow);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -251,20 +517,28 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
                      "HTTP request latency by route");
     metrics_describe("zhanye_http_in_flight", "gauge", "HTTP requests being handled");
     s->m_in_flight = metrics_gauge("zhanye_http_in_flight", NULL);
+    s->flow = cfg->flow;
+    s->flow_route = cfg->flow_route;
     int threads = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                                MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-                            0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout_s,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    if (s->flow && timer_start(s) != 0) {
+        log_error("http.start", "cannot start the flow-control timer thread");
+        free(s);
+        return -1;
+    }
+    s->d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, s->flow ? on_connection : NULL, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!s->d) {
         log_error("http.start", "cannot listen on %s", cfg->listen);
+        timer_stop(&s->timer);
         free(s);
         return -1;
     }
@@ -288,6 +562,11 @@ void http_server_stop(struct http_server *s, int drain_timeout_s)
 {
     if (!s)
         return;
+    /* Protocol step 6: every waiter is refused and thereby resumed, so no
+     * connection is suspended when MHD stops; later arrivals get 503. */
+    if (s->flow)
+        flow_shutdown(s->flow, clock_mono_ns());
+    timer_stop(&s->timer);
     MHD_socket lfd = MHD_quiesce_daemon(s->d);
     uint64_t deadline = clock_mono_ns() + (uint64_t)drain_timeout_s * 1000000000u;
     while (atomic_load(&s->in_flight) > 0 && clock_mono_ns() < deadline)

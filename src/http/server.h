@@ -5,7 +5,20 @@
  * a struct http_response; bodies beyond the configured limit are refused
  * with 413 before they are read. Every request is counted in /metrics by
  * route label and status, with its latency. http_server_stop() stops
- * accepting, lets in-flight requests finish (up to a deadline), then stops. */
+ * accepting, lets in-flight requests finish (up to a deadline), then stops.
+ *
+ * FLOW CONTROL. With a struct flow in the config, every request of the route
+ * labelled flow_route (the ZY1 transactions) is decided by flow_admit() on the
+ * first handler call, from the headers alone, before its body is read or
+ * anything is decrypted; the path remainder is the TX. Admitted requests run;
+ * queued ones are suspended (no thread waits) and resumed by flow's hooks;
+ * refused ones get 429 `busy` or 503 `overloaded` with Retry-After (a 503
+ * decided at arrival is sent at once and closes the connection; a 429 is
+ * sent once the small body has been read and discarded, keeping the
+ * connection). Every answer of that route carries X-Queue-Wait-Ms, the time
+ * it spent queued as the server measured it. Other routes never go through
+ * flow. The server runs flow's timer thread; the flow must be created with
+ * http_server_flow_hooks() and outlive the server. */
 #ifndef ZHANYE_HTTP_SERVER_H
 #define ZHANYE_HTTP_SERVER_H
 
@@ -13,6 +26,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct flow;
+struct flow_hooks;
 
 struct http_request {
     const char *method;
@@ -36,7 +52,7 @@ struct http_response {
     const char *content_type;
     struct {
         const char *name;
-        char value[64];
+        char value[128];
     } headers[HTTP_MAX_HEADERS];
     int nheaders;
 };
@@ -57,7 +73,13 @@ struct http_server_config {
     int64_t body_limit;
     int request_timeout_s;
     int connection_limit;
+    struct flow *flow;      /* NULL: no flow control */
+    const char *flow_route; /* label of the route flow decides, e.g. "/api/v1/tx" */
 };
+
+/* The hooks a flow given to this server must have been created with: they
+ * suspend and resume libmicrohttpd connections. */
+const struct flow_hooks *http_server_flow_hooks(void);
 
 struct http_server;
 
@@ -67,7 +89,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 int http_server_port(const struct http_server *s);
 /* Requests currently being handled. */
 int64_t http_server_in_flight(const struct http_server *s);
-/* Stops accepting, waits up to drain_timeout_s for in-flight requests, stops. */
+/* Refuses every queued request (flow_shutdown), stops accepting, waits up to
+ * drain_timeout_s for in-flight requests, stops. */
 void http_server_stop(struct http_server *s, int drain_timeout_s);
 
 /* Response helpers. http_json takes ownership of the json value. */

@@ -57,6 +57,24 @@ struct audit_report {
     char reason[256];              /* what is wrong with record first_bad */
 };
 
+/* One record as audit_list hands it over; the strings live only during the call. */
+struct audit_record {
+    int64_t seq, ts, bank_id;
+    const char *actor, *event, *target, *detail;
+};
+
+#define AUDIT_LIST_MAX 500
+
+/* The newest records first, at most limit (1..AUDIT_LIST_MAX) of them, of
+ * seq < before_seq (0: from the newest):
+ *   bank_id 0                every record, platform-level ones included;
+ *   bank_id > 0              the records of that bank;
+ *   and branch_id > 0        of those, the ones whose target is a teller of
+ *                            that branch or a device of such a teller.
+ * fn returns non-zero to stop (that value is returned). Reads only. */
+int audit_list(struct store_conn *c, int64_t bank_id, int64_t branch_id, int64_t before_seq,
+               int limit, int (*fn)(const struct audit_record *r, void *arg), void *arg);
+
 /* Walks the whole chain. ID_OK if intact, ID_CORRUPT with the report naming
  * the first altered, inserted or deleted record, or a store status. */
 int audit_verify(struct store *st, struct audit_report *out);

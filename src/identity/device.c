@@ -392,13 +392,14 @@ static int consume_ticket(struct store_conn *c, const struct ticket *t, const ch
 }
 
 /* Who holds dev now: ID_OK (*exists false: nobody), ID_CONFLICT if it is
- * active for another teller. */
-static int current_holder(struct store_conn *c, const char *dev, int64_t teller_id, bool *exists,
-                          bool *active_same)
+ * active for another teller or is another bank's row (tenant isolation:
+ * one bank's activation never rewrites another bank's device). */
+static int current_holder(struct store_conn *c, const char *dev, const struct ticket *t,
+                          bool *exists, bool *active_same)
 {
     struct store_stmt *s = NULL;
     *exists = *active_same = false;
-    int rc = store_prepare(c, "SELECT teller_id, status FROM devices WHERE dev = ?", &s);
+    int rc = store_prepare(c, "SELECT teller_id, status, bank_id FROM devices WHERE dev = ?", &s);
     if (rc == STORE_OK)
         rc = store_bind_text(s, 1, dev);
     if (rc == STORE_OK)
@@ -406,9 +407,10 @@ static int current_holder(struct store_conn *c, const char *dev, int64_t teller_
     if (rc == STORE_ROW) {
         *exists = true;
         bool active = status_parse(store_col_text(s, 1)) == DEVICE_ACTIVE;
-        bool same = store_col_int64(s, 0) == teller_id;
+        bool same = store_col_int64(s, 0) == t->teller_id;
+        bool other_bank = store_col_int64(s, 2) != t->bank_id;
         *active_same = active && same;
-        rc = active && !same ? ID_CONFLICT : ID_OK;
+        rc = (active && !same) || other_bank ? ID_CONFLICT : ID_OK;
     } else if (rc == STORE_DONE) {
         rc = ID_OK;
     }
@@ -551,9 +553,10 @@ static int bind_device(struct store_conn *c, const struct kek *k, struct bind_ar
     int64_t reactivated = 0;
     snprintf(ctx, sizeof ctx, "ds|%s", a->dev);
     snprintf(actor, sizeof actor, "dev:%s", a->dev);
-    int rc = consume_ticket(c, a->t, a->dev, a->now);
+    /* The holder first: a refused device must leave the ticket live. */
+    int rc = current_holder(c, a->dev, a->t, &exists, &same);
     if (rc == ID_OK)
-        rc = current_holder(c, a->dev, a->t->teller_id, &exists, &same);
+        rc = consume_ticket(c, a->t, a->dev, a->now);
     if (rc == ID_OK && same) /* re-activation: the old DS's sessions go */
         rc = session_end_device(c, a->dev, "device_reactivated", &reactivated);
     if (rc == ID_OK)
@@ -602,8 +605,8 @@ int device_activate(struct store_conn *c, const struct kek *k, const struct tick
 #define DEVICE_SELECT                                                                              \
     "SELECT d.dev, d.status, d.bank_id, d.teller_id, t.code, t.status, b.code, d.ds_enc, "         \
     "d.model, d.os, d.app, d.last_addr, d.first_seen, d.last_seen, d.activated_at, "               \
-    "COALESCE(d.revoked_at, 0) FROM devices d JOIN tellers t ON t.id = d.teller_id "               \
-    "JOIN banks b ON b.id = d.bank_id "
+    "COALESCE(d.revoked_at, 0), COALESCE(t.branch_id, 0) FROM devices d "                          \
+    "JOIN tellers t ON t.id = d.teller_id JOIN banks b ON b.id = d.bank_id "
 
 /* Fills out from a DEVICE_SELECT row; the sealed DS (if wanted) into sealed. */
 static int read_device(struct store_stmt *s, struct device *out, uint8_t *sealed, size_t *n)
@@ -618,6 +621,7 @@ static int read_device(struct store_stmt *s, struct device *out, uint8_t *sealed
     out->last_seen = store_col_int64(s, 13);
     out->activated_at = store_col_int64(s, 14);
     out->revoked_at = store_col_int64(s, 15);
+    out->branch_id = store_col_int64(s, 16);
     bool ok = id_copy(out->dev, sizeof out->dev, store_col_text(s, 0)) &&
               id_copy(out->teller_code, sizeof out->teller_code, store_col_text(s, 4)) &&
               id_copy(out->bank_code, sizeof out->bank_code, store_col_text(s, 6)) &&
@@ -707,26 +711,32 @@ int device_touch(struct store_conn *c, const char *dev_hex, const char *addr)
     return run(s, rc);
 }
 
-/* Revoke or unbind: find, retire, audit. */
-static int take_out(struct store_conn *c, const char *actor, const char *dev, const char *status,
-                    const char *reason, const char *event)
+int device_get(struct store_conn *c, const char *dev_hex, struct device *out)
 {
     struct store_stmt *s = NULL;
-    struct device d;
-    int64_t ended = 0;
-    if (!c || !device_valid_dev(dev))
+    if (!c || !out || !device_valid_dev(dev_hex))
         return ID_BAD_INPUT;
     int rc = store_prepare(c, DEVICE_SELECT "WHERE d.dev = ?", &s);
     if (rc == STORE_OK)
-        rc = store_bind_text(s, 1, dev);
+        rc = store_bind_text(s, 1, dev_hex);
     if (rc == STORE_OK)
         rc = store_step(s);
     if (rc == STORE_ROW)
-        rc = read_device(s, &d, NULL, NULL);
+        rc = read_device(s, out, NULL, NULL);
     else if (rc == STORE_DONE)
         rc = ID_NOT_FOUND;
     if (s)
         store_finish(s);
+    return rc;
+}
+
+/* Revoke or unbind: find, retire, audit. */
+static int take_out(struct store_conn *c, const char *actor, const char *dev, const char *status,
+                    const char *reason, const char *event)
+{
+    struct device d;
+    int64_t ended = 0;
+    int rc = device_get(c, dev, &d);
     if (rc == ID_OK)
         rc = retire(c, dev, status, reason, &ended);
     if (rc == ID_OK)
@@ -745,19 +755,26 @@ int device_unbind(struct store_conn *c, const char *actor, const char *dev_hex)
     return take_out(c, actor, dev_hex, "unbound", "device_unbound", "device.unbound");
 }
 
-int device_list(struct store_conn *c, int64_t bank_id, int (*fn)(const struct device *d, void *arg),
-                void *arg)
+int device_list_branch(struct store_conn *c, int64_t bank_id, int64_t branch_id,
+                       int (*fn)(const struct device *d, void *arg), void *arg)
 {
     struct store_stmt *s = NULL;
     struct device d;
-    if (!c || !fn || bank_id < 0)
+    if (!c || !fn || bank_id < 0 || branch_id < 0)
         return ID_BAD_INPUT;
-    int rc = store_prepare(
-        c, DEVICE_SELECT "WHERE d.bank_id = ? OR ? = 0 ORDER BY b.code, t.code, d.dev", &s);
+    int rc =
+        store_prepare(c,
+                      DEVICE_SELECT "WHERE (d.bank_id = ? OR ? = 0) AND "
+                                    "(t.branch_id = ? OR ? = 0) ORDER BY b.code, t.code, d.dev",
+                      &s);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 1, bank_id);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 2, bank_id);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 3, branch_id);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 4, branch_id);
     while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
         rc = read_device(s, &d, NULL, NULL);
         if (rc == ID_OK)
@@ -768,4 +785,10 @@ int device_list(struct store_conn *c, int64_t bank_id, int (*fn)(const struct de
     if (s)
         store_finish(s);
     return rc;
+}
+
+int device_list(struct store_conn *c, int64_t bank_id, int (*fn)(const struct device *d, void *arg),
+                void *arg)
+{
+    return device_list_branch(c, bank_id, 0, fn, arg);
 }

@@ -60,6 +60,7 @@ struct device {
     int status; /* enum device_status */
     int64_t bank_id;
     int64_t teller_id;
+    int64_t branch_id; /* the teller's; 0: none */
     bool teller_active;
     char teller_code[TELLER_CODE_MAX + 1];
     char bank_code[ORG_CODE_MAX + 1];
@@ -98,7 +99,10 @@ int activation_fail(struct store_conn *c, int64_t ticket_id, const char *dev_hex
  * max_devices: active devices a teller may keep (<= 0: 1). ID_OK with
  * ds_out; ID_EXPIRED / ID_NOT_FOUND if the ticket is no longer live,
  * ID_DISABLED (teller disabled), ID_CONFLICT (dev active for another
- * teller), ID_BAD_INPUT. On failure the caller rolls back. */
+ * teller, or a device of another bank in any status: a bank never takes
+ * over another bank's device row), ID_BAD_INPUT. A conflict is found before
+ * anything is written, so the ticket stays live. On failure the caller
+ * rolls back. */
 int device_activate(struct store_conn *c, const struct kek *k, const struct ticket *t,
                     const char *dev_hex, const char *model, const char *os, const char *app,
                     const char *addr, int max_devices, uint8_t ds_out[DS_LEN]);
@@ -108,6 +112,8 @@ int device_activate(struct store_conn *c, const struct kek *k, const struct tick
  * ID_CORRUPT (the sealed DS does not open). */
 int device_lookup(struct store_conn *c, const struct kek *k, const char *dev_hex,
                   struct device *out);
+/* The device whatever its status, without its DS: ID_OK or ID_NOT_FOUND. */
+int device_get(struct store_conn *c, const char *dev_hex, struct device *out);
 /* Records activity (at most every DEVICE_TOUCH_MS unless the address changed). */
 int device_touch(struct store_conn *c, const char *dev_hex, const char *addr);
 /* Revoke (lost, stolen, replaced) or unbind (handed back): the device stops
@@ -118,5 +124,8 @@ int device_unbind(struct store_conn *c, const char *actor, const char *dev_hex);
  * returns non-zero to stop (that value is returned). */
 int device_list(struct store_conn *c, int64_t bank_id, int (*fn)(const struct device *d, void *arg),
                 void *arg);
+/* The same, narrowed to the devices of the tellers of branch_id (0: all). */
+int device_list_branch(struct store_conn *c, int64_t bank_id, int64_t branch_id,
+                       int (*fn)(const struct device *d, void *arg), void *arg);
 
 #endif

@@ -162,6 +162,53 @@ static int new_token(char sid[SESSION_TOKEN_LEN + 1], char key[KEY_HEX + 1])
     return rc == ID_OK ? token_key(sid, key) : rc;
 }
 
+/* The devices of the teller's live sessions (at most SSO_AUDIT_MAX), read
+ * before they are ended so that each kick gets its own audit record. */
+#define SSO_AUDIT_MAX 16
+
+struct kicked {
+    int n;
+    char dev[SSO_AUDIT_MAX][DEV_HEX_LEN + 1];
+};
+
+static int live_devices(struct store_conn *c, int64_t teller_id, struct kicked *k)
+{
+    struct store_stmt *s = NULL;
+    k->n = 0;
+    int rc = store_prepare(c,
+                           "SELECT dev FROM sessions WHERE teller_id = ? AND ended_at IS NULL "
+                           "ORDER BY created_at",
+                           &s);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 1, teller_id);
+    while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
+        /* Beyond the cap a kick is counted in ended_others only. */
+        if (k->n < SSO_AUDIT_MAX && id_copy(k->dev[k->n], sizeof k->dev[0], store_col_text(s, 0)))
+            k->n++;
+        rc = STORE_OK;
+    }
+    if (s)
+        store_finish(s);
+    return rc == STORE_DONE ? ID_OK : rc;
+}
+
+/* Single sign-on: ends the teller's other sessions, one audit record each. */
+static int kick_others(struct store_conn *c, const struct teller *t, const char *actor,
+                       int64_t *ended)
+{
+    struct kicked k;
+    int rc = live_devices(c, t->id, &k);
+    if (rc == ID_OK)
+        rc = end_where(c,
+                       "UPDATE sessions SET ended_at = ?, end_reason = ? "
+                       "WHERE teller_id = ? AND ended_at IS NULL",
+                       "signed_in_elsewhere", NULL, t->id, ended);
+    for (int i = 0; rc == ID_OK && i < k.n; i++)
+        rc = audit_appendf(c, t->bank_id, actor, "session.ended", t->code, "{s:s, s:s}", "dev",
+                           k.dev[i], "reason", "signed_in_elsewhere");
+    return rc;
+}
+
 int session_create(struct store_conn *c, const struct teller *t, const char *dev, int idle_s,
                    int absolute_s, char sid_out[SESSION_TOKEN_LEN + 1])
 {
@@ -172,17 +219,14 @@ int session_create(struct store_conn *c, const struct teller *t, const char *dev
         return ID_BAD_INPUT;
     if (!t->active)
         return ID_DISABLED;
+    snprintf(actor, sizeof actor, "teller:%s", t->code);
     int rc = check_device(c, dev, t->id);
     if (rc == ID_OK)
-        rc = end_where(c,
-                       "UPDATE sessions SET ended_at = ?, end_reason = ? "
-                       "WHERE teller_id = ? AND ended_at IS NULL",
-                       "signed_in_elsewhere", NULL, t->id, &ended);
+        rc = kick_others(c, t, actor, &ended);
     if (rc == ID_OK)
         rc = new_token(sid, key);
     if (rc == ID_OK)
         rc = insert_session(c, t, dev, key, idle_s * 1000LL, absolute_s * 1000LL);
-    snprintf(actor, sizeof actor, "teller:%s", t->code);
     if (rc == ID_OK)
         rc = audit_appendf(c, t->bank_id, actor, "session.created", t->code, "{s:s, s:I}", "dev",
                            dev, "ended_others", (json_int_t)ended);

@@ -5,7 +5,8 @@
  * the database does not let anyone ride a live session.
  *
  * Single sign-on: session_create ends every other unended session of the
- * teller with reason "signed_in_elsewhere". A session expires when idle for
+ * teller with reason "signed_in_elsewhere", and audits each one it ends
+ * ("session.ended", detail {dev, reason}). A session expires when idle for
  * idle_s (activity is written at most every min(15 s, idle/10), so it may
  * end up to that much early) or absolute_s after creation, whatever the
  * activity; session_check then ends it ("idle_timeout",

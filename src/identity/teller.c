@@ -135,6 +135,42 @@ int teller_find_id(struct store_conn *c, int64_t id, struct teller *out)
     return find(c, NULL, id, out, NULL);
 }
 
+int teller_list(struct store_conn *c, int64_t bank_id, int64_t branch_id,
+                int (*fn)(const struct teller *t, void *arg), void *arg)
+{
+    struct store_stmt *s = NULL;
+    struct teller t;
+    if (!c || !fn || bank_id < 0 || branch_id < 0)
+        return ID_BAD_INPUT;
+    int rc = store_prepare(c,
+                           TELLER_SELECT "WHERE (t.bank_id = ? OR ? = 0) AND "
+                                         "(t.branch_id = ? OR ? = 0) ORDER BY b.code, t.code",
+                           &s);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 1, bank_id);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 2, bank_id);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 3, branch_id);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 4, branch_id);
+    while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
+        rc = read_teller(s, &t, NULL);
+        if (rc == ID_OK)
+            rc = fn(&t, arg);
+    }
+    if (rc == STORE_DONE)
+        rc = ID_OK;
+    if (s)
+        store_finish(s);
+    return rc;
+}
+
+bool teller_locked(const struct teller *t, int64_t now_ms)
+{
+    return t && now_ms < t->locked_until;
+}
+
 /* ---- adding ---------------------------------------------------------------- */
 
 /* The bank and branch exist, fit together and fit the role. */

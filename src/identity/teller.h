@@ -82,6 +82,13 @@ int teller_add(struct store_conn *c, const char *actor, const struct teller_new 
                int64_t *id_out);
 int teller_find(struct store_conn *c, const char *code, struct teller *out);
 int teller_find_id(struct store_conn *c, int64_t id, struct teller *out);
+/* The tellers of bank_id (0: every bank) and, within it, of branch_id (0:
+ * the whole bank, with or without a branch), by bank code and teller code.
+ * fn returns non-zero to stop early (that value is returned). */
+int teller_list(struct store_conn *c, int64_t bank_id, int64_t branch_id,
+                int (*fn)(const struct teller *t, void *arg), void *arg);
+/* True when the teller is locked now. */
+bool teller_locked(const struct teller *t, int64_t now_ms);
 
 /* ID_OK (out filled), ID_NOT_FOUND, ID_BAD_PASSWORD, ID_LOCKED (also for the
  * failure that locks it), ID_DISABLED, ID_BAD_INPUT. policy NULL: defaults.

@@ -6,6 +6,7 @@
 #include "tablet.h"
 #include "testd.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -423,6 +425,105 @@ static void logout_ends_session(void **state)
     json_decref(a);
 }
 
+/* Idle timeout: a session unused for longer than idle_timeout_s expires. */
+static void idle_session_expires(void **state)
+{
+    (void)state;
+    struct testd d;
+    struct tablet t;
+    long st;
+    assert_int_equal(testd_init(&d, "[identity]\nidle_timeout_s = 1"), 0);
+    assert_int_equal(testd_start(&d), 0);
+    assert_int_equal(tablet_activate(&t, &d, "demo04"), 0);
+    assert_int_equal(tablet_login(&t, "demo04", PW), 0);
+    sleep(2);
+    json_t *a = tablet_call(&t, "SESSION_INFO", NULL, NULL, &st, NULL);
+    assert_string_equal(answer_code(a), "session_expired");
+    json_decref(a);
+    tablet_free(&t);
+    testd_cleanup(&d);
+}
+
+/* Rotation: two kids live at once; an envelope under either opens; a kid
+ * taken out of [channel] keys is refused with unknown_key. */
+static void key_rotation(void **state)
+{
+    (void)state;
+    struct testd d;
+    struct tablet t;
+    long st;
+    char *out = NULL, conf[PATH_MAX + 16];
+    assert_int_equal(testd_init(&d, NULL), 0);
+    assert_int_equal(run_zhanye(&out, NULL, "keygen", "--data", d.dir, "--kid", "k2", NULL), 0);
+    free(out);
+    assert_int_equal(run_zhanye(NULL, NULL, "keygen", "--data", d.dir, "--kid", "k2", NULL), 1);
+    snprintf(conf, sizeof conf, "%s/zhanye.conf", d.dir);
+    FILE *f = fopen(conf, "a");
+    fputs("\n[channel]\nkeys = k1, k2\n", f);
+    fclose(f);
+    assert_int_equal(testd_start(&d), 0);
+    json_t *keys = http_get_json(&d, "/api/v1/pubkey", &st);
+    assert_int_equal(json_array_size(json_object_get(keys, "keys")), 2);
+    assert_int_equal(tablet_activate(&t, &d, "demo03"), 0); /* pins k1, the first */
+    assert_string_equal(t.st.kid, "k1");
+    assert_int_equal(tablet_login(&t, "demo03", PW), 0);
+    /* Re-pin to k2 as a tablet does after rotation. */
+    json_t *k2 = json_array_get(json_object_get(keys, "keys"), 1);
+    snprintf(t.st.kid, sizeof t.st.kid, "%s", json_string_value(json_object_get(k2, "kid")));
+    snprintf(t.st.pub_b64, sizeof t.st.pub_b64, "%s",
+             json_string_value(json_object_get(k2, "pub")));
+    json_decref(keys);
+    json_t *a = tablet_call(&t, "SESSION_INFO", NULL, NULL, &st, NULL);
+    assert_string_equal(answer_code(a), "OK");
+    json_decref(a);
+    /* k2 retired: only k1 live again. */
+    assert_int_equal(testd_stop(&d), 0);
+    f = fopen(conf, "a");
+    fputs("\n[channel]\nkeys = k1\n", f);
+    fclose(f);
+    assert_int_equal(testd_start(&d), 0);
+    snprintf(t.st.url, sizeof t.st.url, "%s", d.base);
+    json_t *plain = NULL;
+    a = tablet_call(&t, "SESSION_INFO", NULL, NULL, &st, &plain);
+    assert_null(a);
+    assert_int_equal(st, 401);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(plain, "error"), "code")),
+                        "unknown_key");
+    json_decref(plain);
+    tablet_free(&t);
+    testd_cleanup(&d);
+}
+
+/* The command-line tablet: activate, log in, call, log out. */
+static void cli_tablet(void **state)
+{
+    struct fx *f = *state;
+    char code[32], state_file[PATH_MAX + 16], login[128];
+    char *out = NULL;
+    assert_int_equal(tablet_issue_code(&f->d, "demo02", code, sizeof code), 0);
+    snprintf(state_file, sizeof state_file, "%s/cli-tablet.json", f->d.dir);
+    assert_int_equal(run_zhanye(&out, NULL, "call", "--state", state_file, "--server", f->d.base,
+                                "--activate", code, "--teller", "demo02", NULL),
+                     0);
+    assert_non_null(strstr(out, "\"device_secret\""));
+    free(out);
+    snprintf(login, sizeof login, "{\"teller\":\"demo02\",\"password\":\"%s\"}", PW);
+    assert_int_equal(
+        run_zhanye(&out, NULL, "call", "--state", state_file, "LOGIN", "--data", login, NULL), 0);
+    free(out);
+    assert_int_equal(run_zhanye(&out, NULL, "call", "--state", state_file, "SESSION_INFO", NULL),
+                     0);
+    assert_non_null(strstr(out, "\"demo02\""));
+    free(out);
+    assert_int_equal(run_zhanye(&out, NULL, "call", "--state", state_file, "LOGOUT", NULL), 0);
+    free(out);
+    assert_int_equal(run_zhanye(&out, NULL, "call", "--state", state_file, "SESSION_INFO", NULL),
+                     1);
+    assert_non_null(strstr(out, "session_invalid"));
+    free(out);
+    assert_int_equal(run_zhanye(NULL, NULL, "call", "--state", state_file, NULL), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,9 +539,12 @@ int main(void)
         cmocka_unit_test(input_schema_is_enforced),
         cmocka_unit_test(activation_code_locks_after_5),
         cmocka_unit_test(logout_ends_session),
+        cmocka_unit_test(cli_tablet),
     };
     const struct CMUnitTest solo[] = {
         cmocka_unit_test(sso_cseq_revoke_restart),
+        cmocka_unit_test(idle_session_expires),
+        cmocka_unit_test(key_rotation),
     };
     int failed = cmocka_run_group_tests_name("channel", tests, setup, teardown);
     failed += cmocka_run_group_tests_name("channel_lifecycle", solo, NULL, NULL);

@@ -132,23 +132,48 @@ json_t *tablet_call(struct tablet *t, const char *tx, const char *data, const ch
     return ans;
 }
 
-int tablet_activate(struct tablet *t, const struct testd *d, const char *teller)
+int tablet_reactivate(struct tablet *t, const char *teller, const char *code, char *answer,
+                      size_t cap)
 {
-    char code[32];
     long status;
-    if (tablet_new(t, d, teller) != 0 || tablet_issue_code(d, teller, code, sizeof code) != 0)
+    json_t *plain = NULL;
+    if (snprintf(t->st.tlr, sizeof t->st.tlr, "%s", teller) >= (int)sizeof t->st.tlr)
         return -1;
-    json_t *ans = call_raw(
-        t, ZY1_ACTIVATE_TX, code,
-        "{\"data\":{\"device\":{\"model\":\"T\",\"os\":\"linux\",\"app\":\"1\"}}}", &status, NULL);
+    json_t *ans =
+        call_raw(t, ZY1_ACTIVATE_TX, code,
+                 "{\"data\":{\"device\":{\"model\":\"T\",\"os\":\"linux\",\"app\":\"1\"}}}",
+                 &status, &plain);
     const char *ds =
         json_string_value(json_object_get(json_object_get(ans, "data"), "device_secret"));
+    if (answer && cap) {
+        const char *c =
+            ans ? answer_code(ans)
+                : json_string_value(json_object_get(json_object_get(plain, "error"), "code"));
+        snprintf(answer, cap, "%s", c ? c : "");
+    }
     int rc = ds && strcmp(answer_code(ans), "OK") == 0 &&
                      zyc_state_set_device_secret(&t->st, ds) == ZYC_OK
                  ? 0
                  : -1;
     json_decref(ans);
+    json_decref(plain);
     return rc;
+}
+
+int tablet_activate_code(struct tablet *t, const struct testd *d, const char *teller,
+                         const char *code, char *answer, size_t cap)
+{
+    if (tablet_new(t, d, teller) != 0)
+        return -1;
+    return tablet_reactivate(t, teller, code, answer, cap);
+}
+
+int tablet_activate(struct tablet *t, const struct testd *d, const char *teller)
+{
+    char code[32];
+    if (tablet_issue_code(d, teller, code, sizeof code) != 0)
+        return -1;
+    return tablet_activate_code(t, d, teller, code, NULL, 0);
 }
 
 int tablet_login(struct tablet *t, const char *teller, const char *password)

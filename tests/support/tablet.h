@@ -22,6 +22,14 @@ int tablet_issue_code(const struct testd *d, const char *teller, char *code, siz
 int tablet_new(struct tablet *t, const struct testd *d, const char *teller);
 /* tablet_new + issue a code + DEVICE_ACTIVATE. 0 when the device secret is kept. */
 int tablet_activate(struct tablet *t, const struct testd *d, const char *teller);
+/* tablet_new + DEVICE_ACTIVATE with a code issued elsewhere (the console).
+ * 0 when the device secret is kept; *answer (may be NULL) gets the code of
+ * the answer ("OK", "device_conflict", ...) or the plain error's. */
+int tablet_activate_code(struct tablet *t, const struct testd *d, const char *teller,
+                         const char *code, char *answer, size_t cap);
+/* DEVICE_ACTIVATE again from this tablet (its dev id) with code for teller. */
+int tablet_reactivate(struct tablet *t, const char *teller, const char *code, char *answer,
+                      size_t cap);
 /* LOGIN with the password; keeps the sid. Returns 0 when the answer's code is OK. */
 int tablet_login(struct tablet *t, const char *teller, const char *password);
 void tablet_free(struct tablet *t);

@@ -97,6 +97,43 @@ static void errors_name_file_line_key(void **state)
     assert_non_null(strstr(err, ":2: bad value '99999' for key 'threads'"));
 }
 
+static int load_bytes(struct config *cfg, const char *bytes, size_t n, char *err, size_t cap)
+{
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+    return config_load(cfg, dir, file, err, cap);
+}
+
+/* inih reads at most 199 bytes of a line and took the rest for a line of its
+ * own: a value was cut short without a word when the rest looked like a
+ * comment, and errors named lines past the end of the file; a NUL byte cut a
+ * value too (found by fuzz_config). */
+static void long_lines_and_nul_bytes_are_errors(void **state)
+{
+    static struct config cfg;
+    char text[512], err[512];
+    int n = snprintf(text, sizeof text, "[log]\npath = %0192d;%0150d\n", 0, 0);
+    assert_int_equal(load_bytes(&cfg, text, (size_t)n, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2: line longer than 199 bytes"));
+    n = snprintf(text, sizeof text, "[log]\npath = %0250d\n", 0);
+    assert_int_equal(load_bytes(&cfg, text, (size_t)n, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2: line longer than 199 bytes"));
+    static const char nul[] = "[server]\nlisten = 127.0.0.1:808\0 ; 9\nthreads = 2\n";
+    assert_int_equal(load_bytes(&cfg, nul, sizeof nul - 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2: NUL byte in the file"));
+    /* The first error still wins, and a line of exactly 199 bytes loads. */
+    n = snprintf(text, sizeof text, "[log]\nlevel = loud\npath = %0250d\n", 0);
+    assert_int_equal(load_bytes(&cfg, text, (size_t)n, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2: bad value 'loud'"));
+    n = snprintf(text, sizeof text, "[log]\npath = %0192d\n[server]\nthreads = 3", 0);
+    assert_int_equal(load_bytes(&cfg, text, (size_t)n, err, sizeof err), 0);
+    assert_int_equal(strlen(cfg.log.path), strlen(dir) + 1 + 192);
+    assert_int_equal(cfg.server.threads, 3);
+    config_free(&cfg);
+}
+
 static void default_file_loads(void **state)
 {
     static struct config cfg;
@@ -115,6 +152,7 @@ int main(void)
         cmocka_unit_test(defaults_and_overrides),
         cmocka_unit_test(named_sections),
         cmocka_unit_test(errors_name_file_line_key),
+        cmocka_unit_test(long_lines_and_nul_bytes_are_errors),
         cmocka_unit_test(default_file_loads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -158,6 +158,50 @@ static void test_input(void **state)
     assert_int_equal(TX(f, audit_append(f->c, 0, ACTOR, "platform.event", "", NULL)), ID_OK);
 }
 
+struct seen {
+    int n;
+    int64_t last_seq;
+    int64_t bank_id; /* -1: any */
+    bool ordered;
+};
+
+static int see(const struct audit_record *r, void *arg)
+{
+    struct seen *s = arg;
+    if (s->bank_id >= 0)
+        assert_int_equal(r->bank_id, s->bank_id);
+    s->ordered = s->ordered && (s->last_seq == 0 || r->seq < s->last_seq);
+    s->last_seq = r->seq;
+    assert_non_null(r->detail);
+    s->n++;
+    return 0;
+}
+
+static void test_list(void **state)
+{
+    struct fx *f = *state;
+    int64_t b01 = bank_id(f, "B01"), b02 = bank_id(f, "B02");
+    int64_t total = q_int(f, "SELECT COUNT(*) FROM audit_log");
+    struct seen all = {0, 0, -1, true}, one = {0, 0, b01, true}, page = {0, 0, -1, true};
+    assert_int_equal(audit_list(f->c, 0, 0, 0, AUDIT_LIST_MAX, see, &all), ID_OK);
+    assert_int_equal(all.n, total);
+    assert_true(all.ordered);
+    assert_int_equal(audit_list(f->c, b01, 0, 0, 100, see, &one), ID_OK);
+    assert_true(one.n > 0 && one.n < total);
+    assert_int_equal(audit_list(f->c, 0, 0, 5, 2, see, &page), ID_OK);
+    assert_int_equal(page.n, 2);
+    assert_int_equal(page.last_seq, 3);
+    /* A branch: the records about its tellers (demo03 is B02's branch 01). */
+    struct teller t;
+    struct seen br = {0, 0, b02, true};
+    assert_int_equal(teller_find(f->c, "demo03", &t), ID_OK);
+    assert_int_equal(audit_list(f->c, b02, t.branch_id, 0, 100, see, &br), ID_OK);
+    assert_int_equal(br.n, 1); /* teller.added */
+    assert_int_equal(audit_list(f->c, 0, t.branch_id, 0, 100, see, &br), ID_BAD_INPUT);
+    assert_int_equal(audit_list(f->c, 0, 0, 0, 0, see, &br), ID_BAD_INPUT);
+    assert_int_equal(audit_list(f->c, 0, 0, 0, AUDIT_LIST_MAX + 1, see, &br), ID_BAD_INPUT);
+}
+
 static void test_demo_chain(void **state)
 {
     struct fx *f = *state;
@@ -182,6 +226,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_input, fx_setup_empty, fx_teardown),
         cmocka_unit_test_setup_teardown(test_demo_chain, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_list, fx_setup_demo, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

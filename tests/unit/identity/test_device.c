@@ -269,6 +269,66 @@ static void test_dev_of_another_teller(void **state)
     device_wipe(&d);
 }
 
+/* Tenant isolation: a device row of another bank is never taken over, in
+ * any status, and the refusal writes nothing (the ticket stays live even
+ * when the caller commits, as the DEVICE_ACTIVATE handler does). */
+static void test_dev_of_another_bank(void **state)
+{
+    struct fx *f = *state;
+    char code[ACT_CODE_LEN + 1];
+    int64_t exp = 0;
+    struct ticket t;
+    uint8_t ds[DS_LEN];
+    assert_int_equal(activate(f, "demo01", DEV_A, 1, NULL), ID_OK);
+    assert_int_equal(TX(f, device_unbind(f->c, ACTOR, DEV_A)), ID_OK);
+    assert_int_equal(TX(f, activation_issue(f->c, &f->kek, ACTOR, "demo03", code, &exp)), ID_OK);
+    assert_int_equal(activation_lookup(f->c, &f->kek, "demo03", &t), ID_OK);
+    assert_int_equal(store_begin(f->c), STORE_OK);
+    assert_int_equal(
+        device_activate(f->c, &f->kek, &t, DEV_A, "Pad", "Android", "1", "10.0.0.1", 1, ds),
+        ID_CONFLICT);
+    assert_int_equal(store_commit(f->c), STORE_OK);
+    ticket_wipe(&t);
+    assert_int_equal(activation_lookup(f->c, &f->kek, "demo03", &t), ID_OK);
+    ticket_wipe(&t);
+    struct device d;
+    assert_int_equal(device_get(f->c, DEV_A, &d), ID_OK);
+    assert_int_equal(d.bank_id, bank_id(f, "B01"));
+    assert_int_equal(d.status, DEVICE_UNBOUND);
+    assert_string_equal(d.teller_code, "demo01");
+    assert_false(d.has_ds);
+    /* The same bank may rebind it. */
+    assert_int_equal(activate(f, "demo02", DEV_A, 1, NULL), ID_OK);
+}
+
+static int count_branch(const struct device *d, void *arg)
+{
+    assert_true(d->branch_id > 0);
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void test_get_and_list_branch(void **state)
+{
+    struct fx *f = *state;
+    struct device d;
+    struct teller t;
+    int n = 0;
+    assert_int_equal(activate(f, "demo01", DEV_A, 1, NULL), ID_OK);
+    assert_int_equal(activate(f, "demo02", DEV_B, 1, NULL), ID_OK);
+    assert_int_equal(device_get(f->c, DEV_C, &d), ID_NOT_FOUND);
+    assert_int_equal(device_get(f->c, "nothex", &d), ID_BAD_INPUT);
+    assert_int_equal(device_get(f->c, DEV_A, &d), ID_OK);
+    assert_int_equal(teller_find(f->c, "demo01", &t), ID_OK);
+    assert_int_equal(d.branch_id, t.branch_id);
+    assert_false(d.has_ds);
+    assert_int_equal(device_list_branch(f->c, t.bank_id, t.branch_id, count_branch, &n), ID_OK);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(device_list_branch(f->c, t.bank_id, 0, count_branch, &n), ID_OK);
+    assert_int_equal(n, 2);
+}
+
 static void test_revoke_ends_sessions(void **state)
 {
     struct fx *f = *state;
@@ -334,6 +394,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ticket_used_once, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_one_device_per_teller, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_dev_of_another_teller, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dev_of_another_bank, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_get_and_list_branch, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_revoke_ends_sessions, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_and_touch, fx_setup_demo, fx_teardown),
     };

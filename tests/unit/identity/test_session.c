@@ -56,6 +56,11 @@ static void test_single_sign_on(void **state)
     assert_int_equal(session_check(f->c, s2, DEV_A, &s), ID_OK);
     /* Another teller's session is untouched. */
     assert_int_equal(session_check(f->c, other, DEV_B, &s), ID_OK);
+    /* The kick has its own audit record. */
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = 'session.ended' AND "
+                              "target = 'demo01' AND actor = 'teller:demo01' AND detail = "
+                              "'{\"dev\":\"" DEV_A "\",\"reason\":\"signed_in_elsewhere\"}'"),
+                     1);
 }
 
 static void test_idle_expiry(void **state)

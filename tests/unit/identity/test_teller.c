@@ -175,6 +175,38 @@ static void test_add_rules(void **state)
     assert_string_equal(found.branch_code, "01");
 }
 
+struct names {
+    char buf[256];
+    int n;
+};
+
+static int collect(const struct teller *t, void *arg)
+{
+    struct names *ns = arg;
+    strncat(ns->buf, t->code, sizeof ns->buf - strlen(ns->buf) - 1);
+    strncat(ns->buf, " ", sizeof ns->buf - strlen(ns->buf) - 1);
+    ns->n++;
+    return 0;
+}
+
+static void test_list(void **state)
+{
+    struct fx *f = *state;
+    struct names all = {"", 0}, bank = {"", 0}, branch = {"", 0};
+    struct teller t;
+    assert_int_equal(teller_list(f->c, 0, 0, collect, &all), ID_OK);
+    assert_int_equal(all.n, 7);
+    assert_int_equal(teller_list(f->c, bank_id(f, "B01"), 0, collect, &bank), ID_OK);
+    assert_string_equal(bank.buf, "admin01 demo01 demo02 ");
+    assert_int_equal(teller_find(f->c, "demo03", &t), ID_OK);
+    assert_int_equal(teller_list(f->c, t.bank_id, t.branch_id, collect, &branch), ID_OK);
+    assert_string_equal(branch.buf, "demo03 ");
+    assert_int_equal(teller_list(f->c, -1, 0, collect, &branch), ID_BAD_INPUT);
+    assert_false(teller_locked(&t, clock_wall_ms()));
+    t.locked_until = clock_wall_ms() + 1000;
+    assert_true(teller_locked(&t, clock_wall_ms()));
+}
+
 static void test_own_transaction(void **state)
 {
     struct fx *f = *state;
@@ -197,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reset_clears_lock, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_disabled, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_add_rules, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_list, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_own_transaction, fx_setup_demo, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

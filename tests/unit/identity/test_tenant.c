@@ -4,6 +4,10 @@
 
 #include "idtest.h"
 
+#include <ctype.h>
+#include <limits.h>
+#include <sys/stat.h>
+
 static void make_notes(struct fx *f)
 {
     assert_int_equal(store_exec(f->c, "CREATE TABLE notes (id INTEGER PRIMARY KEY, "
@@ -224,6 +228,78 @@ static void test_bad_scope(void **state)
     assert_null(tenant_scope(NULL));
 }
 
+/* ---- business code has no other door ------------------------------------------------- */
+
+/* The first thing in text that reaches the database around the tenant
+ * scope, or NULL: any store_* call or type, the tx_ctx's raw connection,
+ * the store header, or a database library used directly. */
+static const char *unscoped_use(const char *text)
+{
+    static const char *const words[] = {"store_", "sqlite3", "mysql_", "mariadb"};
+    static const char *const literal[] = {"->conn", ".conn", "data/store.h"};
+    for (size_t i = 0; i < sizeof literal / sizeof literal[0]; i++) {
+        const char *p = strstr(text, literal[i]);
+        size_t n = strlen(literal[i]);
+        for (; p; p = strstr(p + 1, literal[i]))
+            if (!(isalnum((unsigned char)p[n]) || p[n] == '_'))
+                return literal[i];
+    }
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        for (const char *p = strstr(text, words[i]); p; p = strstr(p + 1, words[i]))
+            if (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+                return words[i];
+    return NULL;
+}
+
+static void test_scanner(void **state)
+{
+    (void)state;
+    assert_non_null(unscoped_use("rc = store_prepare(c->conn, sql, &s);"));
+    assert_non_null(unscoped_use("struct store_conn *c = ctx->conn;"));
+    assert_non_null(unscoped_use("x = c.conn;"));
+    assert_non_null(unscoped_use("#include \"data/store.h\""));
+    assert_non_null(unscoped_use("sqlite3_exec(db, sql, 0, 0, 0);"));
+    assert_null(
+        unscoped_use("rc = tenant_prepare(c->tenant, sql, &s); restore_x(); c->connected;"));
+    assert_null(unscoped_use("if (rc == STORE_ROW) tenant_step(s);"));
+}
+
+static char scan_hit[512];
+
+static int scan_file(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    size_t n = strlen(path);
+    if (flag != FTW_F || n < 3 || (strcmp(path + n - 2, ".c") && strcmp(path + n - 2, ".h")))
+        return 0;
+    FILE *fp = fopen(path, "r");
+    char *text = calloc(1, (size_t)sb->st_size + 1);
+    assert_non_null(fp);
+    assert_non_null(text);
+    size_t got = fread(text, 1, (size_t)sb->st_size, fp);
+    fclose(fp);
+    text[got] = '\0';
+    const char *what = unscoped_use(text);
+    if (what)
+        snprintf(scan_hit, sizeof scan_hit, "%s uses %s", path, what);
+    free(text);
+    return what ? 1 : 0;
+}
+
+/* Business code (src/business/) reaches the database only through
+ * tx_ctx.tenant: a scan of its sources, so a shortcut fails the build's
+ * tests rather than waiting for review. */
+static void test_business_sources_are_scoped(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX];
+    const char *root = getenv("ZHANYE_SRC");
+    snprintf(dir, sizeof dir, "%s/src/business", root ? root : ".");
+    assert_int_equal(access(dir, R_OK), 0);
+    if (nftw(dir, scan_file, 8, FTW_PHYS) != 0)
+        fail_msg("%s", scan_hit[0] ? scan_hit : "cannot read src/business");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +309,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_isolation, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_province, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_scope, fx_setup_empty, fx_teardown),
+        cmocka_unit_test(test_scanner),
+        cmocka_unit_test(test_business_sources_are_scoped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

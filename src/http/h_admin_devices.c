@@ -1,0 +1,120 @@
+/* GET  /api/v1/admin/devices        — the tablets the administrator sees [?bank=CODE]
+ * POST /api/v1/admin/devices/revoke — {dev}: lost or stolen; stops at once
+ * POST /api/v1/admin/devices/unbind — {dev}: handed back; stops at once
+ * POST /api/v1/admin/tickets        — {teller}: a one-time activation code, shown once
+ *
+ * A device is in the scope of its teller, and changed under the same rule
+ * as the teller (admin_may_manage). */
+#include "app/app.h"
+#include "foundation/secmem.h"
+#include "http/admin.h"
+#include "http/handlers.h"
+
+#include <string.h>
+
+static const struct tx_field F_DEV[] = {
+    {"dev", TXF_STRING, true, DEV_HEX_LEN},
+};
+
+static const struct tx_field F_TICKET[] = {
+    {"teller", TXF_STRING, true, TELLER_CODE_MAX},
+};
+
+struct rows {
+    struct admin_req *ar;
+    json_t *list;
+};
+
+static int add_row(const struct device *d, void *arg)
+{
+    struct rows *r = arg;
+    if (admin_sees_branch(r->ar, d->bank_id, d->branch_id))
+        json_array_append_new(r->list, admin_device_json(d));
+    return 0;
+}
+
+void h_admin_devices(struct http_request *req, struct http_response *resp)
+{
+    struct admin_req ar;
+    int64_t bank_id = 0;
+    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
+        return;
+    struct rows r = {&ar, json_array()};
+    int rc = admin_list_bank(&ar, &bank_id);
+    if (rc == ID_OK)
+        rc = device_list_branch(ar.conn, bank_id, admin_list_branch(&ar), add_row, &r);
+    if (rc == ID_OK)
+        http_json(resp, 200, json_pack("{s:O}", "devices", r.list));
+    else
+        admin_fail(&ar, rc, "list devices");
+    json_decref(r.list);
+    admin_close(&ar);
+}
+
+/* The device named by the body, in scope, of a teller the administrator
+ * may manage; false with the answer set otherwise. */
+static bool target(struct admin_req *ar, struct device *d)
+{
+    struct teller t;
+    int rc = admin_find_device(ar, admin_str(ar, "dev"), d);
+    if (rc == ID_OK)
+        rc = teller_find_id(ar->conn, d->teller_id, &t);
+    if (rc != ID_OK) {
+        admin_fail(ar, rc == ID_BAD_INPUT ? ID_NOT_FOUND : rc, "find device");
+        return false;
+    }
+    return admin_may_manage(ar, &t);
+}
+
+static void take_out(struct http_request *req, struct http_response *resp, bool revoke)
+{
+    struct admin_req ar;
+    struct device d;
+    if (!admin_open(req, resp, ADMIN_WRITE, F_DEV, 1, &ar))
+        return;
+    if (target(&ar, &d) && admin_begin(&ar)) {
+        int rc = revoke ? device_revoke(ar.conn, ar.actor, d.dev)
+                        : device_unbind(ar.conn, ar.actor, d.dev);
+        if (rc == ID_OK)
+            rc = device_get(ar.conn, d.dev, &d);
+        if (admin_commit(&ar, rc))
+            http_json(resp, 200, json_pack("{s:o}", "device", admin_device_json(&d)));
+        else
+            admin_fail(&ar, rc, revoke ? "revoke device" : "unbind device");
+    }
+    admin_close(&ar);
+}
+
+void h_admin_device_revoke(struct http_request *req, struct http_response *resp)
+{
+    take_out(req, resp, true);
+}
+
+void h_admin_device_unbind(struct http_request *req, struct http_response *resp)
+{
+    take_out(req, resp, false);
+}
+
+void h_admin_ticket_issue(struct http_request *req, struct http_response *resp)
+{
+    struct admin_req ar;
+    struct teller t;
+    char code[ACT_CODE_LEN + 1] = "";
+    int64_t expires = 0;
+    if (!admin_open(req, resp, ADMIN_WRITE, F_TICKET, 1, &ar))
+        return;
+    int rc = admin_find_teller(&ar, admin_str(&ar, "teller"), &t);
+    if (rc != ID_OK)
+        admin_fail(&ar, rc == ID_BAD_INPUT ? ID_NOT_FOUND : rc, "issue ticket");
+    else if (admin_may_manage(&ar, &t) && admin_begin(&ar)) {
+        rc = activation_issue(ar.conn, &ar.app->kek, ar.actor, t.code, code, &expires);
+        if (admin_commit(&ar, rc))
+            http_json(resp, 201,
+                      json_pack("{s:s,s:s,s:I}", "teller", t.code, "code", code, "expires_at",
+                                (json_int_t)expires));
+        else
+            admin_fail(&ar, rc, "issue ticket");
+    }
+    secmem_wipe(code, sizeof code);
+    admin_close(&ar);
+}

@@ -1,0 +1,151 @@
+/* GET  /api/v1/admin/banks     — the banks the administrator sees
+ * POST /api/v1/admin/banks     — {code, name}: a new bank (province admin only)
+ * GET  /api/v1/admin/branches  — the branches the administrator sees [?bank=CODE]
+ * POST /api/v1/admin/branches  — {bank?, code, name}: a new branch (bank or province admin)
+ *
+ * Branch managers read their own bank and branch only. */
+#include "app/app.h"
+#include "data/tenant.h"
+#include "http/admin.h"
+#include "http/handlers.h"
+
+#include <string.h>
+
+static const struct tx_field F_BANK[] = {
+    {"code", TXF_STRING, true, ORG_CODE_MAX},
+    {"name", TXF_STRING, true, ORG_NAME_MAX},
+};
+
+static const struct tx_field F_BRANCH[] = {
+    {"bank", TXF_STRING, false, ORG_CODE_MAX},
+    {"code", TXF_STRING, true, ORG_CODE_MAX},
+    {"name", TXF_STRING, true, ORG_NAME_MAX},
+};
+
+struct rows {
+    struct admin_req *ar;
+    json_t *list;
+};
+
+static int add_bank(const struct bank *b, void *arg)
+{
+    struct rows *r = arg;
+    if (admin_sees_bank(r->ar, b->id))
+        json_array_append_new(r->list, admin_bank_json(b));
+    return 0;
+}
+
+void h_admin_banks(struct http_request *req, struct http_response *resp)
+{
+    struct admin_req ar;
+    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
+        return;
+    struct rows r = {&ar, json_array()};
+    int rc = org_list_banks(ar.conn, add_bank, &r);
+    if (rc == ID_OK)
+        http_json(resp, 200, json_pack("{s:O}", "banks", r.list));
+    else
+        admin_fail(&ar, rc, "list banks");
+    json_decref(r.list);
+    admin_close(&ar);
+}
+
+void h_admin_bank_add(struct http_request *req, struct http_response *resp)
+{
+    struct admin_req ar;
+    struct bank b;
+    if (!admin_open(req, resp, ADMIN_WRITE, F_BANK, 2, &ar))
+        return;
+    if (ar.who.role != ROLE_PROVINCE_ADMIN) {
+        admin_forbidden(&ar);
+        goto out;
+    }
+    if (!admin_begin(&ar))
+        goto out;
+    int rc = org_add_bank(ar.conn, ar.actor, admin_str(&ar, "code"), admin_str(&ar, "name"), NULL);
+    if (rc == ID_OK)
+        rc = org_find_bank(ar.conn, admin_str(&ar, "code"), &b);
+    if (admin_commit(&ar, rc))
+        http_json(resp, 201, json_pack("{s:o}", "bank", admin_bank_json(&b)));
+    else
+        admin_fail(&ar, rc, "add bank");
+out:
+    admin_close(&ar);
+}
+
+static json_t *branch_json(const struct branch *br, const char *bank_code)
+{
+    return json_pack("{s:s,s:s,s:s,s:b,s:I}", "bank", bank_code, "code", br->code, "name", br->name,
+                     "active", br->active, "created_at", (json_int_t)br->created_at);
+}
+
+static int add_branch(const struct branch *br, void *arg)
+{
+    struct rows *r = arg;
+    struct bank b;
+    if (!admin_sees_branch(r->ar, br->bank_id, br->id))
+        return 0;
+    int rc = org_find_bank_id(r->ar->conn, br->bank_id, &b);
+    if (rc == ID_OK)
+        json_array_append_new(r->list, branch_json(br, b.code));
+    return rc;
+}
+
+void h_admin_branches(struct http_request *req, struct http_response *resp)
+{
+    struct admin_req ar;
+    int64_t bank_id = 0;
+    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
+        return;
+    struct rows r = {&ar, json_array()};
+    int rc = admin_list_bank(&ar, &bank_id);
+    if (rc == ID_OK)
+        rc = org_list_branches(ar.conn, bank_id, add_branch, &r);
+    if (rc == ID_OK)
+        http_json(resp, 200, json_pack("{s:O}", "branches", r.list));
+    else
+        admin_fail(&ar, rc, "list branches");
+    json_decref(r.list);
+    admin_close(&ar);
+}
+
+/* The bank a new branch goes to: the named one, or the bank admin's own. */
+static int branch_bank(struct admin_req *ar, struct bank *b)
+{
+    const char *code = admin_str(ar, "bank");
+    if (code)
+        return admin_find_bank(ar, code, b);
+    if (ar->who.role == ROLE_PROVINCE_ADMIN)
+        return ID_BAD_INPUT; /* the province has no branches: say which bank */
+    return org_find_bank_id(ar->conn, ar->who.bank_id, b);
+}
+
+void h_admin_branch_add(struct http_request *req, struct http_response *resp)
+{
+    struct admin_req ar;
+    struct bank b;
+    struct branch br;
+    if (!admin_open(req, resp, ADMIN_WRITE, F_BRANCH, 3, &ar))
+        return;
+    if (ar.who.role != ROLE_PROVINCE_ADMIN && ar.who.role != ROLE_BANK_ADMIN) {
+        admin_forbidden(&ar);
+        goto out;
+    }
+    int rc = branch_bank(&ar, &b);
+    if (rc != ID_OK) {
+        admin_fail(&ar, rc, "add branch");
+        goto out;
+    }
+    if (!admin_begin(&ar))
+        goto out;
+    rc = org_add_branch(ar.conn, ar.actor, b.id, admin_str(&ar, "code"), admin_str(&ar, "name"),
+                        NULL);
+    if (rc == ID_OK)
+        rc = org_find_branch(ar.conn, b.id, admin_str(&ar, "code"), &br);
+    if (admin_commit(&ar, rc))
+        http_json(resp, 201, json_pack("{s:o}", "branch", branch_json(&br, b.code)));
+    else
+        admin_fail(&ar, rc, "add branch");
+out:
+    admin_close(&ar);
+}

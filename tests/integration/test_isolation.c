@@ -1,0 +1,558 @@
+/* Tenant isolation, as a matrix: for every ZY1 transaction and every
+ * management endpoint that reads or writes, a teller or administrator of
+ * bank B01 names bank B02's ids (teller codes, device ids, branch codes,
+ * the bank code, a live session token) and
+ *   - gets exactly the answer that naming an id that exists nowhere gets
+ *     (not_found on the console; on the channel the transaction's own
+ *     "no such thing" answer), so nothing confirms that B02 has it;
+ *   - leaves every row of B02 unchanged: a snapshot of all of B02's rows,
+ *     read with the SQLite C API from the database file opened read-only,
+ *     is compared before and after each request;
+ *   - never sees a B02 value in an answer.
+ * The same matrix runs for a branch manager against another branch of
+ * their own bank.
+ *
+ * Adding a transaction or an endpoint is adding one row to ZY1_ROWS or
+ * API_ROWS; the templates name the other side's ids as $TELLER, $DEV,
+ * $BRANCH, $BANK and $SID. */
+#include "channel/tx.h"
+#include "console.h"
+#include "tablet.h"
+#include "testd.h"
+
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define PW "Demo@1234"
+
+/* The ids one side of the matrix names. */
+struct ids {
+    const char *teller, *dev, *branch, *bank, *sid;
+};
+
+static struct testd D;
+static struct tablet T01;  /* demo01, B01/01: the asking tablet, logged in */
+static struct tablet T02;  /* demo02, B01/02: the other branch's tablet */
+static struct tablet T03;  /* demo03, B02/01: the other bank's tablet, logged in */
+static struct console A01; /* admin01, bank admin of B01 */
+static struct console BM1; /* bm01, branch manager of B01/01 */
+static struct console A02; /* admin02: B02 has a live console session too */
+static struct ids B02;     /* the other bank's ids */
+static struct ids BR2;     /* the other branch's ids (B01/02) */
+static struct ids GHOST;   /* ids that exist nowhere */
+static char DB[4200];
+
+/* ---- the snapshot ---------------------------------------------------------------- */
+
+static void append(char **buf, size_t *len, const char *s, size_t n)
+{
+    char *nb = realloc(*buf, *len + n + 1);
+    assert_non_null(nb);
+    memcpy(nb + *len, s, n);
+    *len += n;
+    nb[*len] = '\0';
+    *buf = nb;
+}
+
+static void append_row(sqlite3_stmt *s, char **buf, size_t *len)
+{
+    for (int i = 0; i < sqlite3_column_count(s); i++) {
+        const unsigned char *v = sqlite3_column_blob(s, i);
+        int n = sqlite3_column_bytes(s, i);
+        char hex[3];
+        for (int k = 0; v && k < n; k++) {
+            snprintf(hex, sizeof hex, "%02x", v[k]);
+            append(buf, len, hex, 2);
+        }
+        append(buf, len, i + 1 < sqlite3_column_count(s) ? "|" : "\n", 1);
+    }
+}
+
+/* Every row of the bank's, every column, in a stable order. */
+static char *snapshot(const char *bank_code)
+{
+    static const char *const sql[] = {
+        "SELECT * FROM banks WHERE id = ?1",
+        "SELECT * FROM branches WHERE bank_id = ?1 ORDER BY id",
+        "SELECT * FROM tellers WHERE bank_id = ?1 ORDER BY id",
+        "SELECT * FROM devices WHERE bank_id = ?1 ORDER BY dev",
+        "SELECT * FROM activation_tickets WHERE bank_id = ?1 ORDER BY id",
+        "SELECT * FROM sessions WHERE bank_id = ?1 ORDER BY sid",
+        "SELECT * FROM admin_sessions WHERE bank_id = ?1 ORDER BY sid",
+        "SELECT * FROM tx_replies WHERE bank_id = ?1 ORDER BY dev, tx, cseq",
+        "SELECT * FROM audit_log WHERE bank_id = ?1 ORDER BY seq",
+    };
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(sqlite3_open_v2(DB, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM banks WHERE code = ?", -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, bank_code, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    sqlite3_int64 bank = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        assert_int_equal(sqlite3_prepare_v2(db, sql[i], -1, &s, NULL), SQLITE_OK);
+        sqlite3_bind_int64(s, 1, bank);
+        append(&buf, &len, sql[i], strlen(sql[i]));
+        append(&buf, &len, "\n", 1);
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+            append_row(s, &buf, &len);
+        assert_int_equal(rc, SQLITE_DONE);
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return buf;
+}
+
+/* The rows of one branch only (tellers, their devices and tickets). */
+static char *branch_snapshot(const char *bank_code, const char *branch_code)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    static const char sql[] =
+        "SELECT t.*, d.*, a.* FROM tellers t JOIN branches br ON br.id = t.branch_id "
+        "JOIN banks b ON b.id = br.bank_id LEFT JOIN devices d ON d.teller_id = t.id "
+        "LEFT JOIN activation_tickets a ON a.teller_id = t.id "
+        "WHERE b.code = ? AND br.code = ? ORDER BY t.id, d.dev, a.id";
+    assert_int_equal(sqlite3_open_v2(DB, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    sqlite3_bind_text(s, 1, bank_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, branch_code, -1, SQLITE_STATIC);
+    append(&buf, &len, "", 0);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        append_row(s, &buf, &len);
+    assert_int_equal(rc, SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return buf;
+}
+
+/* ---- templates --------------------------------------------------------------- */
+
+/* tmpl with $TELLER, $DEV, $BRANCH, $BANK, $SID replaced by ids'. */
+static char *fill(const char *tmpl, const struct ids *ids)
+{
+    const struct {
+        const char *key, *val;
+    } subs[] = {{"$TELLER", ids->teller},
+                {"$DEV", ids->dev},
+                {"$BRANCH", ids->branch},
+                {"$BANK", ids->bank},
+                {"$SID", ids->sid}};
+    char *out = NULL;
+    size_t len = 0;
+    append(&out, &len, "", 0);
+    for (const char *p = tmpl; p && *p;) {
+        size_t i = 0;
+        while (i < sizeof subs / sizeof subs[0] && strncmp(p, subs[i].key, strlen(subs[i].key)))
+            i++;
+        if (i < sizeof subs / sizeof subs[0]) {
+            append(&out, &len, subs[i].val, strlen(subs[i].val));
+            p += strlen(subs[i].key);
+        } else {
+            append(&out, &len, p++, 1);
+        }
+    }
+    return out;
+}
+
+/* Fails if text shows any of the other side's values. */
+static void shows_nothing_of(const char *what, const char *text, const struct ids *other,
+                             const char *const *extra)
+{
+    const char *vals[] = {other->teller, other->dev, other->sid, NULL};
+    for (size_t i = 0; vals[i]; i++)
+        if (text && strstr(text, vals[i]))
+            fail_msg("%s: the answer shows %s: %s", what, vals[i], text);
+    for (size_t i = 0; extra && extra[i]; i++)
+        if (text && strstr(text, extra[i]))
+            fail_msg("%s: the answer shows %s: %s", what, extra[i], text);
+}
+
+static const char *const B02_VALUES[] = {"\"B02\"", "demo03", "demo04", "admin02", "绿水", NULL};
+
+/* ---- ZY1 ---------------------------------------------------------------------- */
+
+enum via {
+    VIA_DATA, /* the ids are in payload.data */
+    VIA_SID,  /* payload.sid is $SID */
+    VIA_TLR,  /* DEVICE_ACTIVATE: the envelope's tlr is $TELLER */
+    VIA_DEV,  /* DEVICE_ACTIVATE with a live ticket of our own: the envelope's dev is $DEV */
+};
+
+struct zy1_row {
+    const char *tx;
+    enum via via;
+    const char *data; /* template */
+    const char *want; /* the answer's code (sealed or plain) */
+    bool ghost;       /* the same answer for ids that exist nowhere */
+};
+
+static const struct zy1_row ZY1_ROWS[] = {
+    {"SESSION_INFO", VIA_SID, NULL, "session_invalid", true},
+    {"SESSION_INFO", VIA_DATA, "{\"teller\":\"$TELLER\"}", "bad_request", true},
+    {"PASSWORD_CHANGE", VIA_SID, "{\"old_password\":\"" PW "\",\"new_password\":\"Other@12345\"}",
+     "session_invalid", true},
+    {"PASSWORD_CHANGE", VIA_DATA,
+     "{\"teller\":\"$TELLER\",\"old_password\":\"" PW "\",\"new_password\":\"Other@12345\"}",
+     "bad_request", true},
+    {"LOGOUT", VIA_SID, NULL, "session_invalid", true},
+    {"LOGOUT", VIA_DATA, "{\"sid\":\"$SID\"}", "bad_request", true},
+    {"LOGIN", VIA_DATA, "{\"teller\":\"$TELLER\",\"password\":\"" PW "\"}", "device_not_bound",
+     true},
+    {"DEVICE_ACTIVATE", VIA_TLR, NULL, "device_unknown", true},
+    /* An unknown dev is simply a new tablet: no ghost to compare with. */
+    {"DEVICE_ACTIVATE", VIA_DEV, NULL, "device_conflict", false},
+};
+
+/* The code of the plain error in j, or "". */
+static const char *plain_code(json_t *j)
+{
+    const char *c = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+    return c ? c : "";
+}
+
+static void call_tx(struct tablet *t, const char *tx, const char *data, char *code, size_t cap,
+                    char **text)
+{
+    long st = 0;
+    json_t *plain = NULL;
+    json_t *ans = tablet_call(t, tx, data, NULL, &st, &plain);
+    snprintf(code, cap, "%s", ans ? answer_code(ans) : plain_code(plain));
+    *text = json_dumps(ans ? ans : plain, JSON_COMPACT);
+    json_decref(ans);
+    json_decref(plain);
+}
+
+/* DEVICE_ACTIVATE from a fresh tablet object whose dev may be forced. */
+static void activate(const char *teller, const char *code, const char *dev, char *answer,
+                     size_t cap)
+{
+    struct tablet t;
+    assert_int_equal(tablet_new(&t, &D, teller), 0);
+    if (dev)
+        snprintf(t.st.dev, sizeof t.st.dev, "%s", dev);
+    tablet_reactivate(&t, teller, code, answer, cap);
+    tablet_free(&t);
+}
+
+/* Runs one row naming ids; code gets the answer's code, *text the answer. */
+static void zy1_run(const struct zy1_row *row, const struct ids *ids, char *code, size_t cap,
+                    char **text)
+{
+    char act[32];
+    char *data = row->data ? fill(row->data, ids) : NULL;
+    struct tablet t = T01;
+    *text = NULL;
+    switch (row->via) {
+    case VIA_DATA:
+        call_tx(&T01, row->tx, data, code, cap, text);
+        break;
+    case VIA_SID:
+        snprintf(t.sid, sizeof t.sid, "%s", ids->sid);
+        call_tx(&t, row->tx, data, code, cap, text);
+        break;
+    case VIA_TLR:
+        activate(ids->teller, "ABCD-EFGH", NULL, code, cap);
+        break;
+    case VIA_DEV:
+        assert_int_equal(tablet_issue_code(&D, "cm_iso", act, sizeof act), 0);
+        activate("cm_iso", act, ids->dev, code, cap);
+        /* Refused before anything was written: the ticket is still good. */
+        if (ids == &B02) {
+            char again[32];
+            activate("cm_iso", act, NULL, again, sizeof again);
+            assert_string_equal(again, "OK");
+        }
+        break;
+    }
+    free(data);
+}
+
+static void zy1_matrix(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof ZY1_ROWS / sizeof ZY1_ROWS[0]; i++) {
+        const struct zy1_row *row = &ZY1_ROWS[i];
+        char got[64], ghost[64];
+        char *text = NULL, *gtext = NULL;
+        char *before = snapshot("B02");
+        zy1_run(row, &B02, got, sizeof got, &text);
+        char *after = snapshot("B02");
+        if (strcmp(got, row->want) != 0)
+            fail_msg("%s row %zu naming B02: got %s, want %s", row->tx, i, got, row->want);
+        if (strcmp(before, after) != 0)
+            fail_msg("%s row %zu changed rows of B02", row->tx, i);
+        shows_nothing_of(row->tx, text, &B02, B02_VALUES);
+        if (row->ghost) {
+            zy1_run(row, &GHOST, ghost, sizeof ghost, &gtext);
+            if (strcmp(got, ghost) != 0)
+                fail_msg("%s row %zu: B02's ids give %s, unknown ids %s", row->tx, i, got, ghost);
+        }
+        free(before);
+        free(after);
+        free(text);
+        free(gtext);
+    }
+    /* The asking tablet's own session is untouched by all of it. */
+    long st;
+    json_t *a = tablet_call(&T01, "SESSION_INFO", NULL, NULL, &st, NULL);
+    assert_string_equal(answer_code(a), "OK");
+    json_decref(a);
+}
+
+/* Every registered TX has at least one row: a new TX cannot be forgotten. */
+static void zy1_rows_cover_every_tx(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const struct tx_def *const *all = tx_all(&n);
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t k = 0; k < sizeof ZY1_ROWS / sizeof ZY1_ROWS[0]; k++)
+            found = found || strcmp(ZY1_ROWS[k].tx, all[i]->code) == 0;
+        if (!found)
+            fail_msg("no isolation row for the transaction %s", all[i]->code);
+    }
+}
+
+/* ---- the management API ------------------------------------------------------------ */
+
+struct want {
+    long status;
+    const char *err;
+};
+
+enum matrix {
+    BANK = 1,   /* naming another bank's ids */
+    BRANCH = 2, /* a branch manager naming another branch's ids of the same bank */
+};
+
+struct api_row {
+    const char *method, *path, *body; /* templates; body NULL for GET */
+    struct want bank_admin;           /* admin01 naming B02's ids ({0}: not run) */
+    struct want branch_manager;       /* bm01 naming B02's or B01/02's ids */
+    int matrices;                     /* enum matrix bits */
+};
+
+#define NF                                                                                         \
+    {                                                                                              \
+        404, "not_found"                                                                           \
+    }
+#define FORBIDDEN                                                                                  \
+    {                                                                                              \
+        403, "forbidden"                                                                           \
+    }
+
+static const struct api_row API_ROWS[] = {
+    {"GET", "/api/v1/admin/tellers?bank=$BANK", NULL, NF, NF, BANK},
+    {"GET", "/api/v1/admin/branches?bank=$BANK", NULL, NF, NF, BANK},
+    {"GET", "/api/v1/admin/devices?bank=$BANK", NULL, NF, NF, BANK},
+    {"GET", "/api/v1/admin/audit/records?bank=$BANK", NULL, NF, NF, BANK},
+    /* Branch managers add no branches at all: the same 403 whatever is named. */
+    {"POST", "/api/v1/admin/branches", "{\"bank\":\"$BANK\",\"code\":\"77\",\"name\":\"x\"}", NF,
+     FORBIDDEN, BANK},
+    {"POST", "/api/v1/admin/tellers",
+     "{\"bank\":\"$BANK\",\"branch\":\"$BRANCH\",\"code\":\"iso77\",\"name\":\"x\",\"role\":"
+     "\"client_manager\",\"password\":\"" PW "\"}",
+     NF, NF, BANK},
+    /* Within the bank a bank admin may use any branch: branch matrix only. */
+    {"POST",
+     "/api/v1/admin/tellers",
+     "{\"branch\":\"$BRANCH\",\"code\":\"iso78\",\"name\":\"x\",\"role\":\"client_manager\","
+     "\"password\":\"" PW "\"}",
+     {0, NULL},
+     NF,
+     BRANCH},
+    {"POST", "/api/v1/admin/tellers/disable", "{\"teller\":\"$TELLER\"}", NF, NF, BANK | BRANCH},
+    {"POST", "/api/v1/admin/tellers/enable", "{\"teller\":\"$TELLER\"}", NF, NF, BANK | BRANCH},
+    {"POST", "/api/v1/admin/tellers/reset-password",
+     "{\"teller\":\"$TELLER\",\"password\":\"Taken@12345\"}", NF, NF, BANK | BRANCH},
+    {"POST", "/api/v1/admin/devices/revoke", "{\"dev\":\"$DEV\"}", NF, NF, BANK | BRANCH},
+    {"POST", "/api/v1/admin/devices/unbind", "{\"dev\":\"$DEV\"}", NF, NF, BANK | BRANCH},
+    {"POST", "/api/v1/admin/tickets", "{\"teller\":\"$TELLER\"}", NF, NF, BANK | BRANCH},
+};
+
+static long api_call(struct console *c, const struct api_row *row, const struct ids *ids,
+                     json_t **out)
+{
+    char *path = fill(row->path, ids);
+    char *body = row->body ? fill(row->body, ids) : NULL;
+    long st = body ? console_post(c, path, body, out) : console_get(c, path, out);
+    free(path);
+    free(body);
+    return st;
+}
+
+/* Runs the rows as one actor against other's ids; snap takes the other side's rows. */
+static void api_matrix(struct console *c, const char *actor, enum matrix m, const struct ids *other,
+                       char *(*snap)(void))
+{
+    for (size_t i = 0; i < sizeof API_ROWS / sizeof API_ROWS[0]; i++) {
+        const struct api_row *row = &API_ROWS[i];
+        const struct want *w =
+            strcmp(actor, "admin01") == 0 ? &row->bank_admin : &row->branch_manager;
+        if (!(row->matrices & m) || !w->status)
+            continue;
+        json_t *a = NULL, *g = NULL;
+        char *before = snap();
+        long st = api_call(c, row, other, &a);
+        char *after = snap();
+        long gst = api_call(c, row, &GHOST, &g);
+        char *text = json_dumps(a, JSON_COMPACT);
+        if (st != w->status || strcmp(console_err(a), w->err) != 0)
+            fail_msg("%s %s %s as %s: got %ld %s, want %ld %s", row->method, row->path,
+                     row->body ? row->body : "", actor, st, console_err(a), w->status, w->err);
+        if (st != gst || strcmp(console_err(a), console_err(g)) != 0)
+            fail_msg("%s %s as %s: the other side's ids give %ld, unknown ids %ld", row->method,
+                     row->path, actor, st, gst);
+        if (strcmp(before, after) != 0)
+            fail_msg("%s %s as %s changed the other side's rows", row->method, row->path, actor);
+        shows_nothing_of(row->path, text, other, NULL);
+        free(text);
+        free(before);
+        free(after);
+        json_decref(a);
+        json_decref(g);
+    }
+}
+
+static char *snap_b02(void)
+{
+    return snapshot("B02");
+}
+
+static char *snap_b01_02(void)
+{
+    return branch_snapshot("B01", "02");
+}
+
+static void api_matrix_bank_admin(void **state)
+{
+    (void)state;
+    api_matrix(&A01, "admin01", BANK, &B02, snap_b02);
+}
+
+static void api_matrix_branch_manager(void **state)
+{
+    (void)state;
+    api_matrix(&BM1, "bm01", BANK, &B02, snap_b02);
+    /* ...and the other branch of the same bank is as foreign as another bank. */
+    api_matrix(&BM1, "bm01", BRANCH, &BR2, snap_b01_02);
+}
+
+/* Lists and answers of B01 show nothing of B02. */
+static void lists_show_nothing_of_b02(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {
+        "/api/v1/admin/banks",
+        "/api/v1/admin/branches",
+        "/api/v1/admin/tellers",
+        "/api/v1/admin/devices",
+        "/api/v1/admin/audit/records",
+        "/api/v1/admin/me",
+        "/api/v1/admin/audit/records?limit=500",
+    };
+    struct console *actors[] = {&A01, &BM1};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+            json_t *a = NULL;
+            assert_int_equal(console_get(actors[k], paths[i], &a), 200);
+            char *text = json_dumps(a, JSON_COMPACT);
+            shows_nothing_of(paths[i], text, &B02, B02_VALUES);
+            if (actors[k] == &BM1)
+                shows_nothing_of(paths[i], text, &BR2, NULL);
+            free(text);
+            json_decref(a);
+        }
+    long st;
+    json_t *a = tablet_call(&T01, "SESSION_INFO", NULL, NULL, &st, NULL);
+    char *text = json_dumps(a, JSON_COMPACT);
+    shows_nothing_of("SESSION_INFO", text, &B02, B02_VALUES);
+    free(text);
+    json_decref(a);
+    /* B02's own sessions are alive after everything above. */
+    a = tablet_call(&T03, "SESSION_INFO", NULL, NULL, &st, NULL);
+    assert_string_equal(answer_code(a), "OK");
+    json_decref(a);
+    assert_int_equal(console_get(&A02, "/api/v1/admin/me", NULL), 200);
+}
+
+/* ---- fixture ------------------------------------------------------------------------ */
+
+static void console_login_or_die(struct console *c, const char *teller)
+{
+    if (console_login(c, &D, teller, PW) != 200)
+        fail_msg("console login %s", teller);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    static char sid_ghost[65], dev_ghost[33];
+    char code[32];
+    if (testd_init(&D, NULL) || testd_start(&D))
+        return -1;
+    snprintf(DB, sizeof DB, "%s/zhanye.db", D.dir);
+    if (tablet_activate(&T01, &D, "demo01") || tablet_login(&T01, "demo01", PW) ||
+        tablet_activate(&T02, &D, "demo02") || tablet_activate(&T03, &D, "demo03") ||
+        tablet_login(&T03, "demo03", PW) || tablet_issue_code(&D, "demo04", code, sizeof code))
+        return -1;
+    console_login_or_die(&A01, "admin01");
+    console_login_or_die(&A02, "admin02");
+    if (console_post(&A01, "/api/v1/admin/tellers",
+                     "{\"branch\":\"01\",\"code\":\"bm01\",\"name\":\"城关负责人\",\"role\":"
+                     "\"branch_manager\",\"password\":\"" PW "\"}",
+                     NULL) != 201 ||
+        console_post(&A01, "/api/v1/admin/tellers",
+                     "{\"branch\":\"01\",\"code\":\"cm_iso\",\"name\":\"隔离测试\",\"role\":"
+                     "\"client_manager\",\"password\":\"" PW "\"}",
+                     NULL) != 201)
+        return -1;
+    console_login_or_die(&BM1, "bm01");
+    snprintf(sid_ghost, sizeof sid_ghost, "%064d", 7);
+    B02 = (struct ids){"demo03", T03.st.dev, "01", "B02", T03.sid};
+    /* demo02 has no session; its sid is one that exists nowhere either. */
+    BR2 = (struct ids){"demo02", T02.st.dev, "02", "B01", sid_ghost};
+    snprintf(dev_ghost, sizeof dev_ghost, "%s", "0123456789abcdef0123456789abcdef");
+    GHOST = (struct ids){"ghost99", dev_ghost, "99", "B99", sid_ghost};
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tablet_free(&T01);
+    tablet_free(&T02);
+    tablet_free(&T03);
+    testd_cleanup(&D);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(zy1_rows_cover_every_tx),   cmocka_unit_test(zy1_matrix),
+        cmocka_unit_test(api_matrix_bank_admin),     cmocka_unit_test(api_matrix_branch_manager),
+        cmocka_unit_test(lists_show_nothing_of_b02),
+    };
+    return cmocka_run_group_tests_name("isolation", tests, setup, teardown);
+}
