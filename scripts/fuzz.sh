@@ -26,7 +26,9 @@ for exe in "${targets[@]}"; do
   echo "== $name: ${seconds}s"
   if "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$artifacts/" "$corpus" >"$work/$name/log" 2>&1; then
-    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$work/$name/log" || true
+    grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
+      "$work/$name/log" || true
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$work/$name/log" | tail -n 1 || true
   else
     failed=1
     tail -n 40 "$work/$name/log"

@@ -73,6 +73,9 @@ struct tx_def {
      * (passwords) that must persist whatever happens next. Its idempotent
      * answer is then stored right after it, in a transaction of its own. */
     bool own_transaction;
+    /* Reads only: without a cseq it runs outside any transaction, so it
+     * never takes the database's write lock (SQLite serialises writers). */
+    bool read_only;
     const struct tx_field *fields;
     size_t nfields;
 };

@@ -101,7 +101,9 @@ int fixlen_convert(enum fixlen_encoding from, enum fixlen_encoding to, const cha
     iconv_t cd = iconv_open(encoding_name(to), encoding_name(from));
     if (cd == (iconv_t)-1)
         return -1;
-    size_t cap = n * 2 + 4; /* GBK->UTF-8 at most 3/2, UTF-8->GBK at most 1 */
+    /* GBK->UTF-8 at most 3 per byte (the single byte 0x80 is U+20AC, 3 bytes
+     * in UTF-8; pairs are 3/2), UTF-8->GBK at most 1. */
+    size_t cap = n * 3 + 4;
     char *buf = malloc(cap);
     int rc = -1;
     if (buf) {

@@ -224,10 +224,12 @@ static char *execute(struct txreq *r)
 {
     char cseq[ZY1_CSEQ_MAX + 1], sid[ZY1_SID_MAX + 1], tlr[ZY1_ID_MAX + 1];
     char *reply = NULL;
-    bool own = r->def->own_transaction;
     text_of(&r->payload.cseq, cseq, sizeof cseq);
     text_of(&r->payload.sid, sid, sizeof sid);
     text_of(&r->env.tlr, tlr, sizeof tlr);
+    /* Outside a transaction: handlers that open their own, and pure reads
+     * with no answer to store. */
+    bool own = r->def->own_transaction || (r->def->read_only && !cseq[0]);
     if (!own && store_begin(r->conn) != STORE_OK)
         return NULL;
     if (cseq[0] && idem_get(r->conn, r->dev, r->tx, cseq, &reply) == STORE_ROW) {

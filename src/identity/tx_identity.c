@@ -177,9 +177,15 @@ static const struct tx_field F_PASSWORD[] = {
 };
 
 const struct tx_def TX_DEVICE_ACTIVATE = {
-    "DEVICE_ACTIVATE", tx_activate, false, false, F_ACTIVATE, 1};
-const struct tx_def TX_LOGIN = {"LOGIN", tx_login, false, true, F_LOGIN, 2};
-const struct tx_def TX_LOGOUT = {"LOGOUT", tx_logout, true, false, NULL, 0};
-const struct tx_def TX_PASSWORD_CHANGE = {
-    "PASSWORD_CHANGE", tx_password_change, true, true, F_PASSWORD, 2};
-const struct tx_def TX_SESSION_INFO = {"SESSION_INFO", tx_session_info, true, false, NULL, 0};
+    .code = "DEVICE_ACTIVATE", .fn = tx_activate, .fields = F_ACTIVATE, .nfields = 1};
+const struct tx_def TX_LOGIN = {
+    .code = "LOGIN", .fn = tx_login, .own_transaction = true, .fields = F_LOGIN, .nfields = 2};
+const struct tx_def TX_LOGOUT = {.code = "LOGOUT", .fn = tx_logout, .needs_session = true};
+const struct tx_def TX_PASSWORD_CHANGE = {.code = "PASSWORD_CHANGE",
+                                          .fn = tx_password_change,
+                                          .needs_session = true,
+                                          .own_transaction = true,
+                                          .fields = F_PASSWORD,
+                                          .nfields = 2};
+const struct tx_def TX_SESSION_INFO = {
+    .code = "SESSION_INFO", .fn = tx_session_info, .needs_session = true, .read_only = true};

@@ -217,6 +217,28 @@ static void convert_is_strict(void **state)
     assert_int_equal(fixlen_convert(FIXLEN_GBK, FIXLEN_UTF8, "\xD5", 1, &out, &n), -1);
 }
 
+/* GBK's single byte 0x80 is the euro sign, three bytes in UTF-8: a field of
+ * them that encodes must decode (found by fuzz_fixlen). */
+static void euro_signs_round_trip(void **state)
+{
+    char *out;
+    size_t n;
+    assert_int_equal(
+        fixlen_convert(FIXLEN_GBK, FIXLEN_UTF8, "\x80\x80\x80\x80\x80\x80", 6, &out, &n), 0);
+    assert_int_equal(n, 18);
+    assert_string_equal(out, "€€€€€€");
+    free(out);
+    uint8_t buf[64];
+    struct fixlen_error e;
+    json_t *in = json_pack("{s:s}", "cust_name", "€€€€€€€€€€"), *back;
+    assert_int_equal(fixlen_encode(&L, in, buf, sizeof buf, &e), 0);
+    assert_memory_equal(buf, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80", 10);
+    assert_int_equal(fixlen_decode(&L, buf, 38, false, &back, &e), 0);
+    assert_string_equal(json_string_value(json_object_get(back, "cust_name")), "€€€€€€€€€€");
+    json_decref(back);
+    json_decref(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +250,7 @@ int main(void)
         cmocka_unit_test(partial_records_keep_whole_fields),
         cmocka_unit_test(layouts_are_checked),
         cmocka_unit_test(convert_is_strict),
+        cmocka_unit_test(euro_signs_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
