@@ -30,6 +30,7 @@ static const struct http_route ROUTES[] = {
     ADMIN("GET", "/audit/verify", h_admin_audit_verify),
     ADMIN("GET", "/audit/records", h_admin_audit_records),
     ADMIN("POST", "/flow/reload", h_admin_flow_reload),
+    ADMIN("GET", "/egress", h_admin_egress),
 #undef ADMIN
 };
 

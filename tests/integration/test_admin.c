@@ -533,6 +533,19 @@ static void flow_reload(void **state)
     post_err(&c, "/api/v1/admin/flow/reload", NULL, 403, "forbidden");
 }
 
+static void egress_status_for_operators(void **state)
+{
+    (void)state;
+    struct console p, c;
+    login(&p, "prov01", PW);
+    login(&c, "admin01", PW);
+    json_t *a = get(&p, "/api/v1/admin/egress", 200);
+    assert_true(json_is_object(json_object_get(a, "systems")));
+    assert_true(json_is_true(json_object_get(a, "ready")));
+    json_decref(a);
+    json_decref(get(&c, "/api/v1/admin/egress", 403));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +562,7 @@ int main(void)
         cmocka_unit_test(disabled_admin_loses_console),
         cmocka_unit_test(audit_endpoints),
         cmocka_unit_test(flow_reload),
+        cmocka_unit_test(egress_status_for_operators),
     };
     return cmocka_run_group_tests_name("admin", tests, setup, teardown);
 }
