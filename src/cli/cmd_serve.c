@@ -46,6 +46,7 @@ static int serve(struct app *a, const char *listen)
     struct http_server_config hc = {
         .listen = listen ? listen : a->cfg.server.listen,
         .threads = a->cfg.server.threads,
+        .workers = a->cfg.server.workers,
         .body_limit = a->cfg.server.body_limit,
         .request_timeout_s = a->cfg.server.request_timeout_s,
         .connection_limit = a->cfg.server.connection_limit,

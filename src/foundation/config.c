@@ -41,6 +41,7 @@ struct cfg_key {
 static const struct cfg_key KEYS[] = {
     {"server", "listen", T_HOSTPORT, "127.0.0.1:8080", 0, 0, F(server.listen), S(server.listen)},
     {"server", "threads", T_INT, "0", 0, 1024, F(server.threads), 0},
+    {"server", "workers", T_INT, "0", 0, 1024, F(server.workers), 0},
     {"server", "body_limit", T_SIZE, "8M", 1024, 1LL << 30, F(server.body_limit), 0},
     {"server", "request_timeout_s", T_INT, "30", 1, 3600, F(server.request_timeout_s), 0},
     {"server", "connection_limit", T_INT, "4096", 1, 1000000, F(server.connection_limit), 0},

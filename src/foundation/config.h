@@ -31,6 +31,7 @@ struct config {
     struct {
         char listen[64];
         int threads; /* 0 = one per core */
+        int workers; /* executor threads for the ZY1 pipeline; 0 = two per core */
         int64_t body_limit;
         int request_timeout_s;
         int connection_limit;

@@ -1,15 +1,16 @@
 #include "http/handlers.h"
 
 static const struct http_route ROUTES[] = {
-    {"GET", "/healthz", false, "/healthz", h_healthz},
-    {"GET", "/readyz", false, "/readyz", h_readyz},
-    {"GET", "/metrics", false, "/metrics", h_metrics},
-    {"GET", "/api/v1/pubkey", false, "/api/v1/pubkey", h_pubkey},
-    {"GET", "/api/v1/time", false, "/api/v1/time", h_time},
-    {"POST", "/api/v1/tx/", true, "/api/v1/tx", h_tx},
+    {"GET", "/healthz", false, "/healthz", h_healthz, false},
+    {"GET", "/readyz", false, "/readyz", h_readyz, false},
+    {"GET", "/metrics", false, "/metrics", h_metrics, false},
+    {"GET", "/api/v1/pubkey", false, "/api/v1/pubkey", h_pubkey, false},
+    {"GET", "/api/v1/time", false, "/api/v1/time", h_time, false},
+    /* CPU-bound and possibly blocking: on the executor (server.h). */
+    {"POST", "/api/v1/tx/", true, "/api/v1/tx", h_tx, true},
 #define ADMIN(method, path, fn)                                                                    \
     {                                                                                              \
-        method, "/api/v1/admin" path, false, "/api/v1/admin" path, fn                              \
+        method, "/api/v1/admin" path, false, "/api/v1/admin" path, fn, false                       \
     }
     ADMIN("POST", "/login", h_admin_login),
     ADMIN("POST", "/logout", h_admin_logout),

@@ -4,6 +4,7 @@
 #include "foundation/clock.h"
 #include "foundation/log.h"
 #include "foundation/metrics.h"
+#include "http/executor.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -50,11 +51,13 @@ struct http_server {
     struct flow *flow;
     const char *flow_route;
     struct flow_timer timer;
+    struct executor *exec;      /* runs the handlers of offload routes */
+    struct metric *m_exec_wait; /* jobs waiting for an executor thread */
 };
 
 /* Where a flow-controlled request stands. Changed only on the thread that
- * runs the connection; flow's hooks touch ticket (through flow) and
- * decided_ns, nothing else. */
+ * runs the connection (the executor's while it runs the handler); flow's
+ * hooks touch ticket (through flow) and decided_ns, nothing else. */
 enum gate {
     G_NONE = 0, /* not flow-controlled */
     G_RUNNING,  /* admitted; flow_done() still owed */
@@ -63,12 +66,22 @@ enum gate {
     G_DONE,     /* flow_done() called */
 };
 
+/* An offload route's handler on the executor. The connection is suspended
+ * from the submit to the resume that follows J_ANSWERED, so only one thread
+ * at a time touches the request. */
+enum job {
+    J_NONE = 0,
+    J_RUNNING,  /* submitted: the executor owns the request */
+    J_ANSWERED, /* resp is ready; the repeated handler call sends it */
+};
+
 /* Per-request state, kept across libmicrohttpd's repeated handler calls. */
 struct req {
     struct http_server *s;
     struct MHD_Connection *conn;
     const struct http_route *route;
-    const char *arg; /* points into the URL, valid for the request's life */
+    const char *url; /* libmicrohttpd's, valid for the request's life */
+    const char *arg; /* points into the URL */
     char *body;
     size_t len;
     bool too_large;
@@ -78,6 +91,9 @@ struct req {
     uint64_t wait_ns;    /* time spent queued */
     uint64_t decided_ns; /* set by the hook that ended the wait */
     struct flow_ticket ticket;
+    _Atomic int job;           /* enum job; release/acquire hands resp over */
+    struct http_response resp; /* the executor's answer */
+    char ip[INET6_ADDRSTRLEN];
     char method[8];
     char request_id[48]; /* the client's X-Request-Id, for tracing a call through the logs */
 };
@@ -150,57 +166,113 @@ static void add_wait_header(const struct req *r, struct http_response *resp)
     (void)http_add_header(resp, "X-Queue-Wait-Ms", v);
 }
 
-static enum MHD_Result dispatch(struct http_server *s, struct MHD_Connection *conn, struct req *r,
-                                const char *url, const char *method)
+/* Protocol step 4: the slot is free as soon as the work is, not once the
+ * bytes are sent. */
+static void settle(struct req *r, struct http_response *resp)
 {
-    struct http_response resp = {.status = 500};
+    if (r->gate == G_RUNNING && flow_done(&r->ticket, clock_mono_ns()) == 0)
+        r->gate = G_DONE;
+    add_wait_header(r, resp);
+}
+
+/* The route's handler (or the 413 / 404 in its place) into resp. */
+static void run_handler(struct req *r, struct http_response *resp)
+{
     if (r->too_large) {
-        http_error(&resp, 413, "too_large", "请求体超过上限");
+        http_error(resp, 413, "too_large", "请求体超过上限");
     } else if (!r->route) {
-        http_error(&resp, 404, "not_found", "没有这个接口");
+        http_error(resp, 404, "not_found", "没有这个接口");
     } else {
-        char ip[INET6_ADDRSTRLEN];
-        client_ip(conn, ip, sizeof ip);
         struct http_request req = {
-            .method = method,
-            .url = url,
+            .method = r->method,
+            .url = r->url,
             .route = r->route->label,
             .arg = r->arg,
             .body = r->body,
             .body_len = r->len,
-            .client_ip = ip,
+            .client_ip = r->ip,
             .t0_ns = r->t0_ns,
-            .app = s->app,
-            .conn = conn,
+            .app = r->s->app,
+            .conn = r->conn,
         };
-        r->route->fn(&req, &resp);
+        r->route->fn(&req, resp);
     }
-    /* The slot is free as soon as the work is, not once the bytes are sent. */
-    if (r->gate == G_RUNNING && flow_done(&r->ticket, clock_mono_ns()) == 0)
-        r->gate = G_DONE;
-    add_wait_header(r, &resp);
-    r->status = resp.status;
-    enum MHD_Result rc = send_response(conn, &resp);
-    free(resp.body);
+    settle(r, resp);
+}
+
+/* Queues resp on the connection and releases its body. */
+static enum MHD_Result answer(struct MHD_Connection *conn, struct req *r,
+                              struct http_response *resp)
+{
+    r->status = resp->status;
+    enum MHD_Result rc = send_response(conn, resp);
+    free(resp->body);
+    resp->body = NULL;
     return rc;
 }
 
+/* Runs the handler here, on libmicrohttpd's thread. */
+static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req *r)
+{
+    struct http_response resp = {.status = 500};
+    run_handler(r, &resp);
+    return answer(conn, r, &resp);
+}
+
+/* 429 busy or 503 overloaded, with Retry-After. */
+static void refusal(struct http_response *resp, int status, int retry_after_s)
+{
+    bool busy = status == 429;
+    char retry[16];
+    snprintf(retry, sizeof retry, "%d", retry_after_s > 0 ? retry_after_s : 1);
+    http_error(resp, busy ? 429 : 503, busy ? "busy" : "overloaded",
+               busy ? "交易繁忙，请稍后重试" : "系统繁忙，请稍后重试");
+    (void)http_add_header(resp, "Retry-After", retry);
+}
+
 /* 429 busy or 503 overloaded for a refused request, with Retry-After. */
+/* A request refused by flow. */
 static enum MHD_Result send_refusal(struct MHD_Connection *conn, struct req *r)
 {
     struct http_response resp = {.status = 503};
-    int status = flow_reason_status(r->ticket.reason);
-    bool busy = status == 429;
-    char retry[16];
-    snprintf(retry, sizeof retry, "%d", r->ticket.retry_after_s > 0 ? r->ticket.retry_after_s : 1);
-    http_error(&resp, busy ? 429 : 503, busy ? "busy" : "overloaded",
-               busy ? "交易繁忙，请稍后重试" : "系统繁忙，请稍后重试");
-    (void)http_add_header(&resp, "Retry-After", retry);
+    refusal(&resp, flow_reason_status(r->ticket.reason), r->ticket.retry_after_s);
     add_wait_header(r, &resp);
-    r->status = resp.status;
-    enum MHD_Result rc = send_response(conn, &resp);
-    free(resp.body);
-    return rc;
+    return answer(conn, r, &resp);
+}
+
+/* --- the executor ------------------------------------------------------------ */
+
+/* On an executor thread, the connection suspended. After the resume the
+ * connection's thread may send, finish and free r at once: r is not touched
+ * after it. */
+static void run_job(void *arg)
+{
+    struct req *r = arg;
+    struct MHD_Connection *conn = r->conn;
+    metric_dec(r->s->m_exec_wait);
+    run_handler(r, &r->resp);
+    atomic_store_explicit(&r->job, J_ANSWERED, memory_order_release);
+    MHD_resume_connection(conn);
+}
+
+/* The body is in (and flow admitted it): the handler goes to the executor.
+ * The suspend precedes the submit, so the job's resume always follows it. A
+ * full or draining executor is answered 503 through the same resume; the queue
+ * is as long as connection_limit, so only a stopping server gets there. */
+static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *conn, struct req *r)
+{
+    atomic_store_explicit(&r->job, J_RUNNING, memory_order_relaxed);
+    MHD_suspend_connection(conn);
+    metric_inc(s->m_exec_wait);
+    if (executor_submit(s->exec, run_job, r) != 0) {
+        metric_dec(s->m_exec_wait);
+        r->resp = (struct http_response){.status = 503};
+        refusal(&r->resp, 503, 1);
+        settle(r, &r->resp);
+        atomic_store_explicit(&r->job, J_ANSWERED, memory_order_relaxed);
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
 }
 
 /* --- flow control ------------------------------------------------------------ */
@@ -363,7 +435,9 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     r->s = s;
     r->conn = conn;
     r->t0_ns = clock_mono_ns();
+    r->url = url;
     r->route = find_route(s, method, url, &r->arg);
+    client_ip(conn, r->ip, sizeof r->ip);
     copy_token(r->method, sizeof r->method, method);
     copy_token(r->request_id, sizeof r->request_id,
                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
@@ -374,7 +448,7 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     if (cl && strtoll(cl, NULL, 10) > s->body_limit) {
         /* Answer before reading: MHD then closes the connection. */
         r->too_large = true;
-        return dispatch(s, conn, r, url, method);
+        return dispatch(conn, r);
     }
     return flow_controlled(s, r) ? admit(s, conn, r) : MHD_YES;
 }
@@ -421,9 +495,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return take_upload(s, r, upload, upload_size);
     if (r->status) /* already answered (early 413 or 503) */
         return MHD_YES;
+    /* The call libmicrohttpd repeats once the executor has resumed us. */
+    if (atomic_load_explicit(&r->job, memory_order_acquire) == J_ANSWERED)
+        return answer(conn, r, &r->resp);
     if (r->gate == G_REFUSED && !r->too_large)
         return send_refusal(conn, r);
-    return dispatch(s, conn, r, url, method);
+    if (r->route && r->route->offload && !r->too_large)
+        return offload(s, conn, r);
+    return dispatch(conn, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -433,6 +512,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *r = *con_cls;
     if (!r)
         return;
+    /* A job's writes (gate, resp) are visible once it has answered. */
+    (void)atomic_load_explicit(&r->job, memory_order_acquire);
     /* Protocol step 4's safety net: the connection died between admission
      * and the end of the handler, or (only while stopping) still waits. */
     if (r->gate == G_RUNNING)
@@ -453,6 +534,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              r->request_id[0] ? r->request_id : "-");
     metric_dec(s->m_in_flight);
     atomic_fetch_sub(&s->in_flight, 1);
+    free(r->resp.body); /* answered, never sent: the daemon stopped first */
     free(r->body);
     free(r);
     *con_cls = NULL;
@@ -519,11 +601,22 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
     s->m_in_flight = metrics_gauge("zhanye_http_in_flight", NULL);
     s->flow = cfg->flow;
     s->flow_route = cfg->flow_route;
-    int threads = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 1)
-        threads = 1;
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cfg->threads > 0 ? cfg->threads : cores > 0 ? cores : 1;
+    int workers = cfg->workers > 0 ? cfg->workers : cores > 0 ? 2 * cores : 2;
+    metrics_describe("zhanye_http_executor_waiting", "gauge",
+                     "requests waiting for an executor thread");
+    s->m_exec_wait = metrics_gauge("zhanye_http_executor_waiting", NULL);
+    /* Each job holds one connection, with at most one request: a queue as
+     * long as connection_limit can never be full. */
+    if (executor_start(workers, (size_t)cfg->connection_limit, &s->exec) != 0) {
+        log_error("http.start", "cannot start %d executor threads", workers);
+        free(s);
+        return -1;
+    }
     if (s->flow && timer_start(s) != 0) {
         log_error("http.start", "cannot start the flow-control timer thread");
+        executor_stop(s->exec);
         free(s);
         return -1;
     }
@@ -539,6 +632,7 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
     if (!s->d) {
         log_error("http.start", "cannot listen on %s", cfg->listen);
         timer_stop(&s->timer);
+        executor_stop(s->exec);
         free(s);
         return -1;
     }
@@ -562,19 +656,26 @@ void http_server_stop(struct http_server *s, int drain_timeout_s)
 {
     if (!s)
         return;
-    /* Protocol step 6: every waiter is refused and thereby resumed, so no
-     * connection is suspended when MHD stops; later arrivals get 503. */
+    MHD_socket lfd = MHD_quiesce_daemon(s->d);
+    /* Protocol step 6: every waiter is refused and thereby resumed; later
+     * requests on open connections get 503. */
     if (s->flow)
         flow_shutdown(s->flow, clock_mono_ns());
     timer_stop(&s->timer);
-    MHD_socket lfd = MHD_quiesce_daemon(s->d);
     uint64_t deadline = clock_mono_ns() + (uint64_t)drain_timeout_s * 1000000000u;
     while (atomic_load(&s->in_flight) > 0 && clock_mono_ns() < deadline)
         usleep(2000);
     if (atomic_load(&s->in_flight) > 0)
-        log_warn("http.stop", "%lld requests still in flight at the drain deadline",
-                 (long long)atomic_load(&s->in_flight));
+        log_warn("http.stop",
+                 "%lld requests still in flight at the drain deadline (%zu on the "
+                 "executor, awaited)",
+                 (long long)atomic_load(&s->in_flight), executor_pending(s->exec));
+    /* Even past the deadline: a job holds a suspended connection, which
+     * libmicrohttpd cannot stop with, and would resume a freed one. Handlers
+     * bound their own waits (database busy timeout, egress call timeouts). */
+    executor_drain(s->exec);
     MHD_stop_daemon(s->d);
+    executor_stop(s->exec);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);
     free(s);

@@ -7,6 +7,15 @@
  * route label and status, with its latency. http_server_stop() stops
  * accepting, lets in-flight requests finish (up to a deadline), then stops.
  *
+ * EXECUTOR. The handler of a route marked offload (the ZY1 pipeline: SM2,
+ * the database, Argon2id, egress calls) does not run on libmicrohttpd's
+ * threads: once the body is in, the connection is suspended and the request
+ * handed to an executor pool (executor.h, `workers` threads); the job resumes
+ * the connection and the response is queued on the handler call libmicrohttpd
+ * repeats after the resume. Other routes run inline, so a health check never
+ * waits behind a LOGIN. While a job runs, it alone touches the request; a
+ * handler may read request headers (the connection is suspended).
+ *
  * FLOW CONTROL. With a struct flow in the config, every request of the route
  * labelled flow_route (the ZY1 transactions) is decided by flow_admit() on the
  * first handler call, from the headers alone, before its body is read or
@@ -65,11 +74,13 @@ struct http_route {
     bool prefix;
     const char *label; /* route label for metrics */
     http_handler fn;
+    bool offload; /* runs on the executor, not on a libmicrohttpd thread */
 };
 
 struct http_server_config {
     const char *listen; /* HOST:PORT; port 0 picks a free one */
-    int threads;        /* 0 = one per core */
+    int threads;        /* libmicrohttpd's; 0 = one per core */
+    int workers;        /* the executor's; 0 = two per core */
     int64_t body_limit;
     int request_timeout_s;
     int connection_limit;
@@ -89,8 +100,9 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 int http_server_port(const struct http_server *s);
 /* Requests currently being handled. */
 int64_t http_server_in_flight(const struct http_server *s);
-/* Refuses every queued request (flow_shutdown), stops accepting, waits up to
- * drain_timeout_s for in-flight requests, stops. */
+/* Stops accepting, refuses every queued request (flow_shutdown), waits up to
+ * drain_timeout_s for in-flight requests, then for the executor's jobs
+ * whatever the deadline (each holds a suspended connection), stops. */
 void http_server_stop(struct http_server *s, int drain_timeout_s);
 
 /* Response helpers. http_json takes ownership of the json value. */

@@ -10,7 +10,10 @@
  *    once while LOGIN and /healthz still pass; SIGTERM with requests queued
  *    answers them 503 and exits cleanly.
  *  - reload: SIGHUP swaps the rules without dropping the queued requests; a
- *    bad file keeps the old rules. */
+ *    bad file keeps the old rules.
+ *  - LOGIN storm: with 4 LOGINs (Argon2id) always running and SESSION_INFO
+ *    at 100/s, every /healthz answers under 100 ms: the ZY1 pipeline runs on
+ *    the executor, not on the threads that answer health checks. */
 #include "foundation/clock.h"
 #include "tablet.h"
 #include "testd.h"
@@ -22,6 +25,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +64,7 @@ struct shot {
     int retry_after; /* 0 if absent */
     bool has_wait;
     double wait_ms; /* X-Queue-Wait-Ms */
+    double t0, t1;  /* sent, answered (now_s) */
     char *resp;
     size_t resp_len;
 };
@@ -124,6 +129,7 @@ static void add_shot(CURLM *m, const char *base, struct shot *s, struct curl_sli
     curl_easy_setopt(c, CURLOPT_PRIVATE, s);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    s->t0 = now_s();
     curl_multi_add_handle(m, c);
 }
 
@@ -153,6 +159,7 @@ static int reap(CURLM *m)
         struct shot *s = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
         s->cc = msg->data.result;
+        s->t1 = now_s();
         curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &s->status);
         curl_multi_remove_handle(m, msg->easy_handle);
         curl_easy_cleanup(msg->easy_handle);
@@ -625,6 +632,150 @@ static void sighup_reloads_without_dropping_the_queue(void **state)
     testd_cleanup(&d);
 }
 
+/* --- a LOGIN storm ------------------------------------------------------------- */
+
+#define STORM_LOGINS 4
+#define STORM_RATE 100
+#define STORM_SECONDS 4
+#define STORM_N (STORM_RATE * STORM_SECONDS)
+
+/* Four LOGIN tellers besides the flood's demo01: demo04 twice. */
+static const char STORM_CONF[] = "[identity]\n"
+                                 "max_devices = 2\n";
+static const char *const STORM_TELLERS[STORM_LOGINS] = {"demo02", "demo03", "demo04", "demo04"};
+
+struct looper {
+    struct tablet t;
+    const char *teller;
+    atomic_bool *stop;
+    int n, ok;
+    double max;
+    pthread_t th;
+};
+
+static void *login_loop(void *arg)
+{
+    struct looper *l = arg;
+    while (!atomic_load(l->stop)) {
+        double t0 = now_s();
+        if (tablet_login(&l->t, l->teller, PW) == 0)
+            l->ok++;
+        l->n++;
+        if (now_s() - t0 > l->max)
+            l->max = now_s() - t0;
+    }
+    return NULL;
+}
+
+struct prober {
+    const struct testd *d;
+    atomic_bool *stop;
+    int n, ok;
+    double max;
+    pthread_t th;
+};
+
+/* /healthz every 10 ms, each on a fresh connection. */
+static void *probe_loop(void *arg)
+{
+    struct prober *p = arg;
+    char url[128];
+    snprintf(url, sizeof url, "%s/healthz", p->d->base);
+    while (!atomic_load(p->stop)) {
+        struct http_result r;
+        double t0 = now_s();
+        int rc = http_do("GET", url, NULL, 0, &r);
+        double lat = now_s() - t0;
+        p->n++;
+        p->ok += rc == 0 && r.status == 200;
+        p->max = lat > p->max ? lat : p->max;
+        http_result_free(&r);
+        sleep_ms(10);
+    }
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* p50 and p99 of the answered-OK shots' latencies, in ms; the OK count. */
+static int latencies(const struct shot *s, int n, double *p50, double *p99)
+{
+    static double lat[STORM_N];
+    int k = 0;
+    for (int i = 0; i < n && k < STORM_N; i++)
+        if (s[i].status == 200)
+            lat[k++] = (s[i].t1 - s[i].t0) * 1e3;
+    qsort(lat, (size_t)k, sizeof lat[0], cmp_double);
+    *p50 = k ? lat[k / 2] : 0;
+    *p99 = k ? lat[(k * 99) / 100 < k ? (k * 99) / 100 : k - 1] : 0;
+    return k;
+}
+
+static void health_never_waits_for_logins(void **state)
+{
+    struct testd d;
+    struct tablet t;
+    static struct looper l[STORM_LOGINS];
+    atomic_bool stop = false;
+    assert_int_equal(testd_init(&d, STORM_CONF), 0);
+    assert_int_equal(testd_start(&d), 0);
+    assert_int_equal(tablet_activate(&t, &d, "demo01"), 0);
+    assert_int_equal(tablet_login(&t, "demo01", PW), 0);
+    for (int i = 0; i < STORM_LOGINS; i++) {
+        l[i] = (struct looper){.teller = STORM_TELLERS[i], .stop = &stop};
+        assert_int_equal(tablet_activate(&l[i].t, &d, l[i].teller), 0);
+    }
+    struct shot *shots = seal_many(&t, STORM_N);
+    /* Alone first: what SESSION_INFO costs without the storm. */
+    fire(d.base, shots, STORM_N / 4, STORM_RATE);
+    double calm50, calm99, p50, p99;
+    latencies(shots, STORM_N / 4, &calm50, &calm99);
+
+    struct prober p = {.d = &d, .stop = &stop};
+    for (int i = 0; i < STORM_LOGINS; i++)
+        assert_int_equal(pthread_create(&l[i].th, NULL, login_loop, &l[i]), 0);
+    assert_int_equal(pthread_create(&p.th, NULL, probe_loop, &p), 0);
+    sleep_ms(200); /* every LOGIN under way */
+    fire(d.base, shots + STORM_N / 4, STORM_N - STORM_N / 4, STORM_RATE);
+    atomic_store(&stop, true);
+    pthread_join(p.th, NULL);
+    int logins = 0, logins_ok = 0, other = 0;
+    double login_max = 0;
+    for (int i = 0; i < STORM_LOGINS; i++) {
+        pthread_join(l[i].th, NULL);
+        logins += l[i].n;
+        logins_ok += l[i].ok;
+        login_max = l[i].max > login_max ? l[i].max : login_max;
+    }
+    const struct shot *storm = shots + STORM_N / 4;
+    int nstorm = STORM_N - STORM_N / 4;
+    for (int i = 0; i < nstorm; i++)
+        if (storm[i].cc != CURLE_OK || !(storm[i].status == 200 || storm[i].status == 429))
+            other++;
+    int ok = latencies(storm, nstorm, &p50, &p99);
+    print_message("healthz: %d probes during %d LOGINs (%d OK, slowest %.1f ms), slowest "
+                  "%.1f ms\nSESSION_INFO: alone p50 %.1f ms p99 %.1f ms; in the storm %d/%d OK, "
+                  "p50 %.1f ms p99 %.1f ms\n",
+                  p.n, logins, logins_ok, login_max * 1e3, p.max * 1e3, calm50, calm99, ok, nstorm,
+                  p50, p99);
+    assert_true(p.n > 0 && p.ok == p.n);
+    assert_true(p.max < 0.100);
+    assert_true(logins >= STORM_LOGINS && logins_ok == logins);
+    assert_int_equal(other, 0);
+    assert_true(ok > 0);
+
+    for (int i = 0; i < STORM_LOGINS; i++)
+        tablet_free(&l[i].t);
+    free_shots(shots, STORM_N);
+    tablet_free(&t);
+    assert_int_equal(testd_stop(&d), 0);
+    testd_cleanup(&d);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -632,6 +783,7 @@ int main(void)
         cmocka_unit_test(flood_at_three_times_the_rate),
         cmocka_unit_test(over_the_caps_503_but_login_and_health_pass),
         cmocka_unit_test(sighup_reloads_without_dropping_the_queue),
+        cmocka_unit_test(health_never_waits_for_logins),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
