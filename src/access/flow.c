@@ -460,6 +460,11 @@ enum flow_verdict flow_admit(struct flow *f, const char *tx, uint64_t now_ns, st
     return v;
 }
 
+bool flow_ticket_priority(const struct flow_ticket *t)
+{
+    return t->verdict == FLOW_ADMITTED && t->rule_ && t->rule_->priority;
+}
+
 int flow_done(struct flow_ticket *t, uint64_t now_ns)
 {
     struct flow_rule *r = t->rule_;

@@ -105,6 +105,7 @@
 #ifndef ZHANYE_ACCESS_FLOW_H
 #define ZHANYE_ACCESS_FLOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -194,6 +195,9 @@ enum flow_verdict flow_admit(struct flow *f, const char *tx, uint64_t now_ns,
 /* The admitted request is finished: frees its slot, may start waiters.
  * 0, or -1 if t is not running (never admitted, or already done). */
 int flow_done(struct flow_ticket *t, uint64_t now_ns);
+/* True when t was admitted under a priority rule (LOGIN, LOGOUT): the server
+ * then runs it on its executor's priority lane too. */
+bool flow_ticket_priority(const struct flow_ticket *t);
 /* Withdraws a queued request (counted refused/cancelled; no hook will fire).
  * 0, or -1 if it is no longer queued: its hook has fired or is firing. */
 int flow_cancel(struct flow_ticket *t, uint64_t now_ns);

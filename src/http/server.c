@@ -264,7 +264,8 @@ static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *con
     atomic_store_explicit(&r->job, J_RUNNING, memory_order_relaxed);
     MHD_suspend_connection(conn);
     metric_inc(s->m_exec_wait);
-    if (executor_submit(s->exec, run_job, r) != 0) {
+    bool priority = s->flow && flow_ticket_priority(&r->ticket);
+    if ((priority ? executor_submit_priority : executor_submit)(s->exec, run_job, r) != 0) {
         metric_dec(s->m_exec_wait);
         r->resp = (struct http_response){.status = 503};
         refusal(&r->resp, 503, 1);

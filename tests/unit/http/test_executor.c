@@ -171,10 +171,40 @@ static void every_thread_runs_at_once(void **state)
     struct gate g;
     gate_init(&g);
     assert_int_equal(executor_start(4, 8, &e), 0);
-    for (int i = 0; i < 4; i++)
+    /* Three general threads take the normal jobs, the reserved one the
+     * priority job: four blocked jobs at once, none waiting for another.
+     * (The priority job goes last: a free general thread would take it.) */
+    for (int i = 0; i < 3; i++)
         assert_int_equal(executor_submit(e, gate_job, &g), 0);
-    /* Four blocked jobs at once: four threads, none waiting for another. */
+    assert_true(gate_await(&g, 3));
+    assert_int_equal(executor_submit_priority(e, gate_job, &g), 0);
     assert_true(gate_await(&g, 4));
+    gate_open(&g);
+    executor_stop(e);
+    gate_destroy(&g);
+}
+
+/* Normal jobs blocked on every general thread, more queued behind them: a
+ * priority job still runs at once, on the reserved thread, which never
+ * takes a normal job. */
+static void a_reserved_thread_serves_priority_jobs(void **state)
+{
+    struct executor *e;
+    struct gate g;
+    _Atomic int ran = 0;
+    gate_init(&g);
+    assert_int_equal(executor_start(3, 16, &e), 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(executor_submit(e, gate_job, &g), 0);
+    assert_true(gate_await(&g, 2));
+    assert_int_equal(executor_submit_priority(e, count_job, &ran), 0);
+    for (int i = 0; i < 500 && atomic_load(&ran) == 0; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&ran), 1);
+    pthread_mutex_lock(&g.mu);
+    int waiting = g.waiting;
+    pthread_mutex_unlock(&g.mu);
+    assert_int_equal(waiting, 2);
     gate_open(&g);
     executor_stop(e);
     gate_destroy(&g);
@@ -234,6 +264,7 @@ int main(void)
         cmocka_unit_test(a_full_queue_is_refused_not_waited_on),
         cmocka_unit_test(drain_waits_for_every_job_then_refuses),
         cmocka_unit_test(every_thread_runs_at_once),
+        cmocka_unit_test(a_reserved_thread_serves_priority_jobs),
         cmocka_unit_test(many_submitters_every_job_runs_once),
         cmocka_unit_test(bad_arguments_start_nothing),
     };
