@@ -2,6 +2,7 @@
 #include "identity/device.h"
 
 #include "foundation/clock.h"
+#include "foundation/text.h"
 #include "foundation/log.h"
 #include "foundation/secmem.h"
 #include "identity/audit.h"
@@ -47,12 +48,7 @@ static int status_parse(const char *s)
 
 bool device_valid_dev(const char *dev)
 {
-    if (!dev || strnlen(dev, DEV_HEX_LEN + 1) != DEV_HEX_LEN)
-        return false;
-    for (int i = 0; i < DEV_HEX_LEN; i++)
-        if (!((dev[i] >= '0' && dev[i] <= '9') || (dev[i] >= 'a' && dev[i] <= 'f')))
-            return false;
-    return true;
+    return dev && strnlen(dev, DEV_HEX_LEN + 1) == DEV_HEX_LEN && is_lower_hex(dev, DEV_HEX_LEN);
 }
 
 /* 0..DEVICE_INFO_MAX bytes of UTF-8 without control characters. */

@@ -3,6 +3,7 @@
 
 #include "channel/sm.h"
 #include "foundation/codec.h"
+#include "foundation/text.h"
 #include "foundation/secmem.h"
 
 #include <errno.h>
@@ -33,20 +34,6 @@ void kek_wipe(struct kek *k)
 }
 
 /* ---- the file ------------------------------------------------------------ */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* The new file's name must survive a crash too, not just its bytes. */
 static void sync_dir(const char *dir)

@@ -3,6 +3,7 @@
 
 #include "channel/sm.h"
 #include "foundation/clock.h"
+#include "foundation/text.h"
 #include "foundation/codec.h"
 #include "foundation/log.h"
 #include "foundation/secmem.h"
@@ -30,12 +31,8 @@ static int token_key(const char *sid, char key[KEY_HEX + 1])
 
 static bool valid_token(const char *sid)
 {
-    if (!sid || strnlen(sid, SESSION_TOKEN_LEN + 1) != SESSION_TOKEN_LEN)
-        return false;
-    for (int i = 0; i < SESSION_TOKEN_LEN; i++)
-        if (!((sid[i] >= '0' && sid[i] <= '9') || (sid[i] >= 'a' && sid[i] <= 'f')))
-            return false;
-    return true;
+    return sid && strnlen(sid, SESSION_TOKEN_LEN + 1) == SESSION_TOKEN_LEN &&
+           is_lower_hex(sid, SESSION_TOKEN_LEN);
 }
 
 static bool valid_reason(const char *r)
