@@ -1,5 +1,7 @@
 #include "egress/route.h"
 
+#include "foundation/ini_lines.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -16,7 +18,8 @@ struct rload {
     char msg[256];
     bool failed;
     unsigned seen[ROUTE_MAX]; /* bit per key, to refuse a repeated key */
-    int line;                 /* of the line being read */
+    struct ini_lines *lines;  /* while parsing: the reader, which counts lines */
+    int line;                 /* after parsing: the line a message is about */
     int fail_line;            /* inih reads on after an error; the message keeps this */
 };
 
@@ -30,7 +33,7 @@ static int rfail(struct rload *rl, const char *fmt, ...)
         vsnprintf(rl->msg, sizeof rl->msg, fmt, ap);
         va_end(ap);
         rl->failed = true;
-        rl->fail_line = rl->line;
+        rl->fail_line = rl->lines ? rl->lines->line : rl->line;
     }
     return 0; /* stops inih */
 }
@@ -61,7 +64,7 @@ static struct route *route_for(struct rload *rl, const char *step)
     struct route *r = &t->r[t->n++];
     memset(r, 0, sizeof *r);
     snprintf(r->step, sizeof r->step, "%s", step);
-    r->line = rl->line;
+    r->line = rl->lines->line;
     return r;
 }
 
@@ -97,21 +100,6 @@ static int on_entry(void *user, const char *section, const char *key, const char
     return rfail(rl, "unknown key '%s' in [%s]", key, section);
 }
 
-/* inih gives no line to the handler; a line-counting reader supplies it. */
-struct line_reader {
-    FILE *f;
-    struct rload *rl;
-};
-
-static char *reader(char *str, int num, void *stream)
-{
-    struct line_reader *s = stream;
-    char *p = fgets(str, num, s->f);
-    if (p)
-        s->rl->line++;
-    return p;
-}
-
 static int complete(struct rload *rl, const struct mapping_set *maps)
 {
     for (size_t i = 0; i < rl->t->n && !rl->failed; i++) {
@@ -140,9 +128,13 @@ int route_load(const char *path, const struct mapping_set *maps, struct route_ta
     int rc = -1;
     if (rl) {
         rl->t = t;
-        struct line_reader s = {f, rl};
-        int line = ini_parse_stream(reader, &s, on_entry, rl);
-        if (line > 0 && !rl->failed)
+        struct ini_lines s = {.f = f};
+        rl->lines = &s;
+        int line = ini_parse_stream(ini_lines_read, &s, on_entry, rl);
+        rl->lines = NULL;
+        if (line == 0 && s.refused[0] && !rl->failed)
+            snprintf(err, errcap, "%s:%d: %s", path, s.line, s.refused);
+        else if (line > 0 && !rl->failed)
             snprintf(err, errcap, "%s:%d: syntax error", path, line);
         else if (rl->failed || complete(rl, maps))
             snprintf(err, errcap, "%s:%d: %s", path, rl->fail_line, rl->msg);

@@ -1,5 +1,6 @@
 #include "foundation/config.h"
 
+#include "foundation/ini_lines.h"
 #include "foundation/log.h"
 
 #include <ctype.h>
@@ -450,49 +451,14 @@ void config_defaults(struct config *cfg, const char *data_dir)
     }
 }
 
-/* inih reads a line into a buffer of num bytes and takes the rest of a
- * longer line for a line of its own: a value would be cut short, silently
- * if the rest looks like a comment, and the line numbers would be off. A
- * NUL byte would end a value early too. The reader refuses both (ending the
- * parse there) and counts lines for the message. */
-struct line_reader {
-    FILE *f;
-    int line;
-    char refused[48]; /* why the reader stopped, "" if it did not */
-};
-
-static char *read_line(char *str, int num, void *stream)
-{
-    struct line_reader *r = stream;
-    int c = EOF, n = 0;
-    while (n < num - 1 && (c = getc(r->f)) != EOF && c != '\0') {
-        str[n++] = (char)c;
-        if (c == '\n')
-            break;
-    }
-    if (n == 0 && c == EOF)
-        return NULL;
-    r->line++;
-    if (c == '\0') {
-        snprintf(r->refused, sizeof r->refused, "NUL byte in the file");
-        return NULL;
-    }
-    if (n == num - 1 && c != '\n' && (c = getc(r->f)) != '\n' && c != EOF) {
-        snprintf(r->refused, sizeof r->refused, "line longer than %d bytes", num - 1);
-        return NULL;
-    }
-    str[n] = '\0';
-    return str;
-}
-
 int config_load(struct config *cfg, const char *data_dir, const char *file, char *err,
                 size_t errcap)
 {
     config_defaults(cfg, data_dir);
     snprintf(cfg->file, sizeof cfg->file, "%s", file);
     struct load_ctx lc = {.cfg = cfg};
-    struct line_reader r = {.f = fopen(file, "r")};
-    int line = r.f ? ini_parse_stream(read_line, &r, on_entry, &lc) : -1;
+    struct ini_lines r = {.f = fopen(file, "r")};
+    int line = r.f ? ini_parse_stream(ini_lines_read, &r, on_entry, &lc) : -1;
     if (r.f)
         fclose(r.f);
     if (line == 0 && r.refused[0]) { /* nothing failed before the refused line */

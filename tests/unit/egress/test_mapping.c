@@ -239,6 +239,12 @@ static void route_errors_name_the_line(void **state)
         {"[s1]\nmapping = m1\n", "needs 'system' and 'mapping'"},
         {"[s1]\nsystem = core\nmapping = m1\nidempotent = yes\n", ":4: bad value"},
         {"system = core\n", "bad step name"},
+        /* inih would cut this value at 199 bytes and read the rest as a comment. */
+        {"[s1]\nsystem = core\nmapping = m1 ; "
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+         ":3: line longer than 199 bytes"},
     };
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         const char *rp = write_file("routes.conf", BAD[i].text);
