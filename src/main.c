@@ -22,6 +22,7 @@ static const struct command COMMANDS[] = {
     {"activation", cmd_activation, "issue a one-time device activation code for a teller"},
     {"device", cmd_device, "tablets: list, revoke, unbind"},
     {"audit", cmd_audit, "verify the audit hash chain"},
+    {"purge", cmd_purge, "delete ended sessions and old stored answers: --data DIR [--days N]"},
 };
 
 static int usage(FILE *f)

@@ -20,5 +20,6 @@ int cmd_teller(int argc, char **argv);
 int cmd_activation(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
 
 #endif

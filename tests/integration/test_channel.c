@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -318,6 +319,16 @@ static void input_schema_is_enforced(void **state)
     json_decref(a);
 }
 
+static int count_rows(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *s;
+    int n = -1;
+    if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
 /* Its own daemon: two devices for one teller, revocation, restart. */
 static void sso_cseq_revoke_restart(void **state)
 {
@@ -371,6 +382,28 @@ static void sso_cseq_revoke_restart(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(plain, "error"), "code")),
                         "device_blocked");
     json_decref(plain);
+    /* purge: ended sessions and stored answers older than the cutoff go;
+     * live sessions stay; the audit chain stays intact. */
+    char db[PATH_MAX + 16];
+    sqlite3 *h;
+    snprintf(db, sizeof db, "%s/zhanye.db", d.dir);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    assert_int_equal(sqlite3_exec(h,
+                                  "UPDATE sessions SET ended_at = ended_at - 3000000000 "
+                                  "WHERE ended_at IS NOT NULL;"
+                                  "UPDATE tx_replies SET created_at = created_at - 3000000000",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(run_zhanye(&out, NULL, "purge", "--data", d.dir, "--days", "30", NULL), 0);
+    assert_non_null(strstr(out, " 1 stored answers"));
+    free(out);
+    assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM sessions WHERE ended_at IS NOT NULL"), 0);
+    assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM tx_replies"), 0);
+    sqlite3_close(h);
+    assert_int_equal(run_zhanye(&out, NULL, "audit", "verify", "--data", d.dir, NULL), 0);
+    free(out);
+    assert_int_equal(run_zhanye(NULL, NULL, "purge", "--data", d.dir, "--days", "0", NULL), 2);
     tablet_free(&a);
     tablet_free(&b);
     testd_cleanup(&d);

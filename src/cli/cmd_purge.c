@@ -1,0 +1,94 @@
+/* zhanye purge --data DIR [--days N]
+ *
+ * Deletes what no one needs after N days (default 30): tablet and console
+ * sessions that ended or expired, and stored idempotent answers (a tablet
+ * retries a submission within minutes, not weeks). The audit log is never
+ * purged. Meant for a nightly cron job; the purge itself is audited. */
+#include "cli/cli_admin.h"
+#include "foundation/clock.h"
+#include "identity/audit.h"
+#include "identity/identity.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Each statement's parameters are all the cutoff time. */
+static const struct {
+    const char *sql;
+    int nparams;
+} PURGES[] = {
+    {"DELETE FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ?", 2},
+    {"DELETE FROM admin_sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ?",
+     2},
+    {"DELETE FROM tx_replies WHERE created_at < ?", 1},
+};
+
+static int purge_one(struct store_conn *c, int i, int64_t cutoff, int64_t *deleted)
+{
+    struct store_stmt *s;
+    int rc = store_prepare(c, PURGES[i].sql, &s);
+    if (rc != STORE_OK)
+        return rc;
+    for (int p = 1; p <= PURGES[i].nparams; p++)
+        store_bind_int64(s, p, cutoff);
+    rc = store_step(s);
+    store_finish(s);
+    *deleted = store_changes(c);
+    return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+int cmd_purge(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"days", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL;
+    long days = 30;
+    char *end;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'n':
+            days = strtol(optarg, &end, 10);
+            if (*end || days < 1 || days > 3650)
+                goto usage;
+            break;
+        default:
+            goto usage;
+        }
+    }
+    if (!data || optind != argc)
+        goto usage;
+    struct cli_admin d;
+    int rc = cli_admin_open("purge", data, false, &d);
+    if (rc != EXIT_OK || (rc = cli_admin_begin(&d)) != EXIT_OK) {
+        cli_admin_close(&d);
+        return rc;
+    }
+    int64_t cutoff = clock_wall_ms() - (int64_t)days * 86400000;
+    int64_t n[sizeof PURGES / sizeof PURGES[0]] = {0};
+    int st = ID_OK;
+    for (int i = 0; st == ID_OK && i < (int)(sizeof PURGES / sizeof PURGES[0]); i++)
+        st = purge_one(d.conn, i, cutoff, &n[i]);
+    char actor[64];
+    if (st == ID_OK)
+        st = audit_appendf(d.conn, 0, cli_admin_actor(actor, sizeof actor), "data.purged", "",
+                           "{s:i,s:I,s:I,s:I}", "days", (int)days, "sessions", (json_int_t)n[0],
+                           "admin_sessions", (json_int_t)n[1], "tx_replies", (json_int_t)n[2]);
+    rc = cli_admin_end(&d, st, "purge");
+    if (rc == EXIT_OK)
+        printf("purged older than %ld days: %lld sessions, %lld console sessions, %lld stored "
+               "answers\n",
+               days, (long long)n[0], (long long)n[1], (long long)n[2]);
+    cli_admin_close(&d);
+    return rc;
+usage:
+    fprintf(stderr, "usage: zhanye purge --data DIR [--days N]   (N 1..3650, default 30)\n");
+    return EXIT_USAGE;
+}
