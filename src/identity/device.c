@@ -764,13 +764,7 @@ int device_list_branch(struct store_conn *c, int64_t bank_id, int64_t branch_id,
                                     "(t.branch_id = ? OR ? = 0) ORDER BY b.code, t.code, d.dev",
                       &s);
     if (rc == STORE_OK)
-        rc = store_bind_int64(s, 1, bank_id);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, 2, bank_id);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, 3, branch_id);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, 4, branch_id);
+        rc = id_bind_list_filter(s, bank_id, branch_id);
     while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
         rc = read_device(s, &d, NULL, NULL);
         if (rc == ID_OK)

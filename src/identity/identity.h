@@ -21,6 +21,7 @@
 #include "data/store.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 enum id_rc {
@@ -61,6 +62,32 @@ static inline bool id_copy(char *dst, size_t cap, const char *src)
     }
     memcpy(dst, src, n + 1);
     return true;
+}
+
+/* The end of an INSERT whose binds gave rc: steps it, finishes it, maps a
+ * unique-key violation to ID_EXISTS and gives the new row's id. */
+static inline int id_insert_finish(struct store_conn *c, struct store_stmt *s, int rc, int64_t *id)
+{
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    if (s)
+        store_finish(s);
+    if (rc == STORE_CONSTRAINT)
+        return ID_EXISTS; /* also a concurrent add of the same code */
+    if (rc != STORE_DONE)
+        return rc;
+    *id = store_last_insert_id(c);
+    return ID_OK;
+}
+
+/* Binds the "(bank_id = ? OR ? = 0) AND (branch_id = ? OR ? = 0)" filter of
+ * the list queries at parameters 1..4 (0 means all). */
+static inline int id_bind_list_filter(struct store_stmt *s, int64_t bank_id, int64_t branch_id)
+{
+    int rc = STORE_OK;
+    for (int i = 1; rc == STORE_OK && i <= 4; i++)
+        rc = store_bind_int64(s, i, i <= 2 ? bank_id : branch_id);
+    return rc;
 }
 
 #endif

@@ -200,16 +200,7 @@ static int insert_bank(struct store_conn *c, const char *code, const char *name,
         rc = parent_id ? store_bind_int64(s, 4, parent_id) : store_bind_null(s, 4);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 5, clock_wall_ms());
-    if (rc == STORE_OK)
-        rc = store_step(s);
-    if (s)
-        store_finish(s);
-    if (rc == STORE_CONSTRAINT)
-        return ID_EXISTS; /* a concurrent add of the same code */
-    if (rc != STORE_DONE)
-        return rc;
-    *id = store_last_insert_id(c);
-    return ID_OK;
+    return id_insert_finish(c, s, rc, id);
 }
 
 /* Common checks and the insert of a province or bank row, with its audit record. */
@@ -269,16 +260,7 @@ static int insert_branch(struct store_conn *c, int64_t bank_id, const char *code
         rc = store_bind_text(s, 3, name);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 4, clock_wall_ms());
-    if (rc == STORE_OK)
-        rc = store_step(s);
-    if (s)
-        store_finish(s);
-    if (rc == STORE_CONSTRAINT)
-        return ID_EXISTS;
-    if (rc != STORE_DONE)
-        return rc;
-    *id = store_last_insert_id(c);
-    return ID_OK;
+    return id_insert_finish(c, s, rc, id);
 }
 
 int org_add_branch(struct store_conn *c, const char *actor, int64_t bank_id, const char *code,

@@ -147,13 +147,7 @@ int teller_list(struct store_conn *c, int64_t bank_id, int64_t branch_id,
                                          "(t.branch_id = ? OR ? = 0) ORDER BY b.code, t.code",
                            &s);
     if (rc == STORE_OK)
-        rc = store_bind_int64(s, 1, bank_id);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, 2, bank_id);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, 3, branch_id);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, 4, branch_id);
+        rc = id_bind_list_filter(s, bank_id, branch_id);
     while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
         rc = read_teller(s, &t, NULL);
         if (rc == ID_OK)
@@ -219,16 +213,7 @@ static int insert_teller(struct store_conn *c, const struct teller_new *t, const
         rc = store_bind_int64(s, 7, now);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 8, now);
-    if (rc == STORE_OK)
-        rc = store_step(s);
-    if (s)
-        store_finish(s);
-    if (rc == STORE_CONSTRAINT)
-        return ID_EXISTS;
-    if (rc != STORE_DONE)
-        return rc;
-    *id = store_last_insert_id(c);
-    return ID_OK;
+    return id_insert_finish(c, s, rc, id);
 }
 
 int teller_add(struct store_conn *c, const char *actor, const struct teller_new *t, int64_t *id_out)
