@@ -45,6 +45,7 @@ static int open_store(struct app *a, char *err, size_t errcap)
         .path = a->cfg.store.path,
         .pool_size = a->cfg.store.pool_size,
         .busy_timeout_ms = a->cfg.store.busy_timeout_ms,
+        .acquire_timeout_ms = a->cfg.store.acquire_timeout_ms,
     };
     int rc = store_open(&sc, &a->store);
     if (rc == STORE_OK)

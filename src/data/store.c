@@ -5,12 +5,14 @@
 #include "data/migrations.h"
 #include "data/store_backend.h"
 #include "foundation/clock.h"
+#include "foundation/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Upper bound that catches garbage in a config, far above any sane pool. */
 #define STORE_POOL_MAX 1024
@@ -24,6 +26,7 @@ struct store {
     int n;
     struct store_conn *free_list;
     int nfree;
+    int acquire_timeout_ms;
 };
 
 static const struct store_backend *const backends[] = {
@@ -163,12 +166,21 @@ int store_open(const struct store_config *cfg, struct store **out)
     if (!st)
         goto out;
     st->be = be;
+    st->acquire_timeout_ms =
+        cfg->acquire_timeout_ms > 0 ? cfg->acquire_timeout_ms : STORE_ACQUIRE_DEFAULT_MS;
     st->conns = calloc((size_t)cfg->pool_size, sizeof *st->conns);
     if (!st->conns)
         goto out;
     if (pthread_mutex_init(&st->mu, NULL) != 0)
         goto out;
-    if (pthread_cond_init(&st->cv, NULL) != 0) {
+    pthread_condattr_t ca;
+    bool ca_ok = pthread_condattr_init(&ca) == 0;
+    int crc = ca_ok ? pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) : -1;
+    if (crc == 0)
+        crc = pthread_cond_init(&st->cv, &ca);
+    if (ca_ok)
+        pthread_condattr_destroy(&ca);
+    if (crc != 0) {
         pthread_mutex_destroy(&st->mu);
         goto out;
     }
@@ -212,9 +224,24 @@ int store_acquire(struct store *st, struct store_conn **out)
 {
     if (!st || !out)
         return STORE_ERR;
+    *out = NULL;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += st->acquire_timeout_ms / 1000;
+    until.tv_nsec += (long)(st->acquire_timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&st->mu);
-    while (!st->free_list)
-        pthread_cond_wait(&st->cv, &st->mu);
+    while (!st->free_list) {
+        if (pthread_cond_timedwait(&st->cv, &st->mu, &until) != 0 && !st->free_list) {
+            pthread_mutex_unlock(&st->mu);
+            store_be_error("store_acquire: no free connection within %d ms (pool of %d)",
+                           st->acquire_timeout_ms, st->n);
+            return STORE_BUSY;
+        }
+    }
     struct store_conn *c = st->free_list;
     st->free_list = c->next_free;
     st->nfree--;
@@ -230,6 +257,7 @@ void store_release(struct store_conn *c)
         return;
     struct store *st = c->owner;
     c->be->reset(c);
+    c->in_txn = false;
     pthread_mutex_lock(&st->mu);
     c->next_free = st->free_list;
     st->free_list = c;
@@ -264,17 +292,70 @@ out:
 
 int store_begin(struct store_conn *c)
 {
-    return c ? c->be->begin(c) : STORE_ERR;
+    if (!c)
+        return STORE_ERR;
+    int rc = c->be->begin(c);
+    if (rc == STORE_OK)
+        c->in_txn = true;
+    return rc;
 }
 
 int store_commit(struct store_conn *c)
 {
-    return c ? c->be->commit(c) : STORE_ERR;
+    if (!c)
+        return STORE_ERR;
+    int rc = c->be->commit(c);
+    if (rc == STORE_OK)
+        c->in_txn = false;
+    return rc;
 }
 
 int store_rollback(struct store_conn *c)
 {
-    return c ? c->be->rollback(c) : STORE_ERR;
+    if (!c)
+        return STORE_ERR;
+    c->in_txn = false;
+    return c->be->rollback(c);
+}
+
+bool store_in_txn(const struct store_conn *c)
+{
+    return c && c->in_txn;
+}
+
+/* 1 ms, 4 ms, ...: long enough for a competing writer to commit. */
+static void pause_before_retry(int attempt)
+{
+    struct timespec ts = {0, 1000000L << (2 * (attempt - 1))};
+    nanosleep(&ts, NULL);
+}
+
+int store_run(struct store_conn *c, const char *name, store_txn_fn fn, void *arg)
+{
+    if (!c || !fn || c->in_txn) {
+        log_error("store.run", "%s: %s", name ? name : "?",
+                  c && c->in_txn ? "already inside a transaction" : "no connection or callback");
+        return STORE_ERR;
+    }
+    int rc = STORE_BUSY;
+    for (int attempt = 1; attempt <= STORE_RUN_ATTEMPTS; attempt++) {
+        if (attempt > 1)
+            pause_before_retry(attempt - 1);
+        rc = store_begin(c);
+        if (rc == STORE_OK)
+            rc = fn(c, arg);
+        if (rc == STORE_OK && c->in_txn)
+            rc = store_commit(c);
+        if (rc == STORE_OK)
+            return STORE_OK;
+        if (c->in_txn)
+            store_rollback(c);
+        if (rc != STORE_BUSY)
+            return rc;
+        log_warn("store.busy", "%s: database busy (attempt %d of %d)", name ? name : "?", attempt,
+                 STORE_RUN_ATTEMPTS);
+    }
+    return rc;
 }
 
 int store_exec(struct store_conn *c, const char *sql)

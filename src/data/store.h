@@ -33,7 +33,14 @@ struct store_config {
     const char *path;    /* sqlite: database file */
     int pool_size;       /* connections kept open (>= 1) */
     int busy_timeout_ms; /* sqlite busy timeout */
+    /* How long store_acquire waits for a free connection before STORE_BUSY;
+     * 0 = the default, STORE_ACQUIRE_DEFAULT_MS. */
+    int acquire_timeout_ms;
 };
+
+#define STORE_ACQUIRE_DEFAULT_MS 2000
+/* How many times store_run calls its callback when the database answers busy. */
+#define STORE_RUN_ATTEMPTS 3
 
 struct store;
 struct store_conn;
@@ -44,14 +51,52 @@ void store_close(struct store *st);
 /* A cheap round trip (SELECT 1) for readiness checks. */
 int store_ping(struct store *st);
 
-/* Takes a connection, waiting if all are in use. store_release() rolls back
- * a transaction left open. store_close() waits until all are released. */
+/* Takes a connection, waiting up to the pool's acquire_timeout_ms if all
+ * are in use: STORE_OK, or STORE_BUSY when none came free in time (callers
+ * answer 503 `unavailable`; nothing waits forever). store_release() rolls
+ * back a transaction left open. store_close() waits until all are released. */
 int store_acquire(struct store *st, struct store_conn **out);
 void store_release(struct store_conn *c);
 
 int store_begin(struct store_conn *c); /* immediate write transaction on sqlite */
 int store_commit(struct store_conn *c);
 int store_rollback(struct store_conn *c);
+
+/* ---- the transaction runner ------------------------------------------------
+ *
+ * Every write transaction of the platform runs through store_run(), like GNU
+ * Taler's TEH_DB_run_transaction: one place that begins, commits, rolls back
+ * and retries, instead of a hand-written BEGIN/COMMIT at each call site.
+ *
+ * store_run(c, name, fn, arg) begins a write transaction on c (which must not
+ * be inside one), calls fn(c, arg), and then:
+ *   - fn returned STORE_OK (0): commits. A failed commit is treated like the
+ *     same status returned by fn (a busy commit is retried).
+ *   - fn returned STORE_BUSY (lock timeout, deadlock): rolls back and calls fn
+ *     again, at most STORE_RUN_ATTEMPTS times in all, with a short growing
+ *     pause; a BEGIN that is busy counts the same.
+ *   - fn returned anything else (a negative store_rc, or a positive outcome of
+ *     the caller's own enum such as "not found" or "wrong password"): rolls
+ *     back and returns that value unchanged.
+ * Returns STORE_OK after a commit, else the value above; STORE_ERR if c is
+ * NULL or already inside a transaction (a nested store_run is a bug).
+ *
+ * The callback's contract:
+ *   - it does all its database work on c, inside the transaction, and does
+ *     not begin, commit or roll back itself;
+ *   - it may be called more than once: before its first statement it resets
+ *     whatever it writes into arg, and it has no effect outside the database
+ *     (no log line claiming success, no answer sent, no counter bumped) that a
+ *     retry would repeat or a rollback would make false; such effects belong
+ *     to the caller, after store_run returned STORE_OK;
+ *   - to keep an outcome and still commit (e.g. a wrong password is counted
+ *     and the count must persist), it returns STORE_OK and reports the outcome
+ *     through arg.
+ * name labels the transaction in the log when it fails or is retried. */
+typedef int (*store_txn_fn)(struct store_conn *c, void *arg);
+int store_run(struct store_conn *c, const char *name, store_txn_fn fn, void *arg);
+/* True while c is inside a transaction begun by store_begin or store_run. */
+bool store_in_txn(const struct store_conn *c);
 
 /* Runs one or more statements without parameters (DDL, PRAGMA-free SQL). */
 int store_exec(struct store_conn *c, const char *sql);

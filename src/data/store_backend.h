@@ -21,6 +21,7 @@ struct store_conn {
     const struct store_backend *be;
     struct store *owner;          /* the pool this connection returns to */
     struct store_conn *next_free; /* pool free list; owned by store.c */
+    bool in_txn;                  /* between a successful begin and commit/rollback */
 };
 
 struct store_stmt {

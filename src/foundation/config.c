@@ -60,6 +60,7 @@ static const struct cfg_key KEYS[] = {
     {"store", "path", T_PATH, "zhanye.db", 0, 0, F(store.path), S(store.path)},
     {"store", "pool_size", T_INT, "8", 1, 256, F(store.pool_size), 0},
     {"store", "busy_timeout_ms", T_INT, "5000", 0, 600000, F(store.busy_timeout_ms), 0},
+    {"store", "acquire_timeout_ms", T_INT, "2000", 1, 600000, F(store.acquire_timeout_ms), 0},
     {"channel", "keys", T_KIDS, "k1", 0, 0, F(channel.keys), S(channel.keys)},
     {"channel", "key_dir", T_PATH, "keys", 0, 0, F(channel.key_dir), S(channel.key_dir)},
     {"channel", "window_ms", T_I64, "300000", 1000, 86400000, F(channel.window_ms), 0},

@@ -52,6 +52,7 @@ struct config {
         char path[PATH_MAX];
         int pool_size;
         int busy_timeout_ms;
+        int acquire_timeout_ms; /* wait for a free pooled connection, then 503 */
     } store;
     struct {
         char keys[256]; /* comma-separated live kids */
