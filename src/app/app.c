@@ -73,11 +73,24 @@ static int open_channel(struct app *a, char *err, size_t errcap)
                  path);
         return APP_ERR_RUNTIME;
     }
-    /* Twice the window: an envelope still inside the window is always remembered. */
-    if (nonce_mem_open(2 * a->cfg.channel.window_ms, &a->nonces) != NONCE_OK) {
-        snprintf(err, errcap, "cannot start the nonce store");
+    /* Twice the window: an envelope still inside the window is always
+     * remembered; the pairs recorded before a restart come back first. */
+    int64_t keep = 2 * a->cfg.channel.window_ms, loaded = 0;
+    if (nonce_mem_open(keep, &a->nonces) != NONCE_OK ||
+        nonce_db_restore(a->store, a->nonces, keep, clock_wall_ms(), &loaded) != STORE_OK ||
+        nonce_journal_open(a->store, &a->journal) != 0) {
+        snprintf(err, errcap, "cannot start the anti-replay store: %s", store_errmsg(NULL));
         return APP_ERR_RUNTIME;
     }
+    log_info("app.nonces", "%lld anti-replay records restored", (long long)loaded);
+    a->identity = (struct identity_policy){
+        .idle_timeout_s = a->cfg.identity.idle_timeout_s,
+        .absolute_timeout_s = a->cfg.identity.absolute_timeout_s,
+        .max_devices = a->cfg.identity.max_devices,
+        .max_failures = a->cfg.identity.max_failures,
+        .lock_ms = (int64_t)a->cfg.identity.lock_minutes * 60000,
+    };
+    a->tx_env = (struct tx_env){.kek = &a->kek, .identity = &a->identity};
     return APP_OK;
 }
 
@@ -124,6 +137,8 @@ void app_close(struct app *a)
     a->flow = NULL;
     egress_close(a->egress);
     a->egress = NULL;
+    nonce_journal_close(a->journal); /* flushed: a clean stop loses no record */
+    a->journal = NULL;
     nonce_close(a->nonces);
     a->nonces = NULL;
     keyring_free(&a->keys);

@@ -13,10 +13,13 @@
 
 #include "channel/keyring.h"
 #include "channel/nonce.h"
+#include "channel/nonce_db.h"
+#include "channel/tx.h"
 #include "data/seq.h"
 #include "data/store.h"
 #include "egress/egress.h"
 #include "foundation/config.h"
+#include "identity/identity.h"
 #include "identity/kek.h"
 
 #include <stddef.h>
@@ -32,8 +35,11 @@ struct app {
     struct store *store;
     struct seq *seq;
     struct keyring keys;
-    struct nonce_store *nonces;
-    struct kek kek; /* encrypts device secrets and activation codes at rest */
+    struct nonce_store *nonces;      /* every (dev, nonce) inside twice the window */
+    struct nonce_journal *journal;   /* writes read-only TXs' nonces in batches */
+    struct kek kek;                  /* seals device secrets, codes, stored answers at rest */
+    struct identity_policy identity; /* from [identity] */
+    struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */
     struct egress *egress;
     struct flow *flow; /* NULL until app_flow_open() */
     int64_t started_ms;

@@ -16,8 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct app;
-
 enum tx_ftype { TXF_STRING, TXF_INT, TXF_BOOL, TXF_OBJECT, TXF_ARRAY };
 
 struct tx_field {
@@ -28,8 +26,24 @@ struct tx_field {
 };
 
 struct tenant_conn;
+struct kek;
+struct identity_policy;
+
+/* What every handler may use besides the request: explicit inputs, set once
+ * by the composition root (app/), so that no handler reaches into the
+ * process's configuration or anything above its own layer. */
+struct tx_env {
+    const struct kek *kek;                  /* seals secrets at rest (identity/kek.h) */
+    const struct identity_policy *identity; /* timeouts, device cap, lockout (identity.h) */
+};
 
 /* What a handler gets and gives back.
+ *
+ * A handler runs inside the request's database transaction (store_run, see
+ * data/store.h for the callback contract: it may be called again after a
+ * busy database, so it writes only to the database and to its ctx), unless
+ * its tx_def says read_only (no transaction: it must not write) or
+ * own_transaction (it runs its own store_run calls).
  *
  * Business transactions (src/business/) read and write ONLY through
  * `tenant`: the session's bank scope bound into every statement
@@ -38,7 +52,7 @@ struct tenant_conn;
  * appear in business code; tests/unit/identity/test_tenant.c scans
  * src/business/ for it. */
 struct tx_ctx {
-    struct app *app;
+    const struct tx_env *env;
     struct store_conn *conn;    /* inside the request's transaction; identity layer only */
     struct tenant_conn *tenant; /* the same connection, bank-scoped; NULL without a session */
     const char *tx;
@@ -51,11 +65,11 @@ struct tx_ctx {
     int role;           /* of the session's teller (data/tenant.h); 0 without one */
     const char *sid;    /* the session token, when one was presented */
     const void *ticket; /* DEVICE_ACTIVATE: the activation ticket (identity/device.h) */
-    json_t *in;         /* payload.data, validated against the schema */
+    json_t *in;         /* payload.data, validated against the schema; wiped after */
     /* outputs */
     const char *code; /* "OK" unless the handler sets an error code */
     char message[256];
-    json_t *out; /* the answer's data object; created empty for the handler */
+    json_t *out; /* the answer's data object; created empty; its strings are wiped after */
 };
 
 enum tx_result {

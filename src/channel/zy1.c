@@ -322,10 +322,24 @@ out:
     return st;
 }
 
+void zy1_json_wipe(json_t *j)
+{
+    if (json_is_string(j)) {
+        secmem_wipe((void *)(uintptr_t)json_string_value(j), json_string_length(j));
+    } else if (json_is_object(j)) {
+        for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
+            zy1_json_wipe(json_object_iter_value(it));
+    } else if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++)
+            zy1_json_wipe(json_array_get(j, i));
+    }
+}
+
 void zy1_payload_free(zy1_payload *p)
 {
     if (!p)
         return;
+    zy1_json_wipe(p->root);
     json_decref(p->root);
     memset(p, 0, sizeof *p);
 }

@@ -22,6 +22,8 @@
 #include "channel/envelope.h"
 #include "channel/sm.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,7 +76,12 @@ typedef struct {
 
 /* Step 12. Release p with zy1_payload_free whatever the status. */
 zy1_status zy1_decrypt_payload(const zy1_envelope *env, const zy1_keys *k, zy1_payload *p);
+/* Wipes every string of the payload (passwords, session ids, customer data),
+ * then frees it. */
 void zy1_payload_free(zy1_payload *p);
+/* Overwrites every string value in j with zeros, in place:
+ * for JSON that held secrets, before json_decref. NULL is a no-op. */
+void zy1_json_wipe(json_t *j);
 
 /* The sealed answer {"v":1,"ts","iv","ct","mac"} to a request with this tx
  * and nonce text. iv is NULL except in tests (then 16 fixed bytes). */

@@ -21,7 +21,7 @@ static const struct {
     {"DELETE FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ?", 2},
     {"DELETE FROM admin_sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ?",
      2},
-    {"DELETE FROM tx_replies WHERE created_at < ?", 1},
+    {"DELETE FROM tx_answers WHERE created_at < ?", 1},
 };
 
 static int purge_one(struct store_conn *c, int i, int64_t cutoff, int64_t *deleted)
@@ -80,7 +80,7 @@ int cmd_purge(int argc, char **argv)
     if (st == ID_OK)
         st = audit_appendf(d.conn, 0, cli_admin_actor(actor, sizeof actor), "data.purged", "",
                            "{s:i,s:I,s:I,s:I}", "days", (int)days, "sessions", (json_int_t)n[0],
-                           "admin_sessions", (json_int_t)n[1], "tx_replies", (json_int_t)n[2]);
+                           "admin_sessions", (json_int_t)n[1], "tx_answers", (json_int_t)n[2]);
     rc = cli_admin_end(&d, st, "purge");
     if (rc == EXIT_OK)
         printf("purged older than %ld days: %lld sessions, %lld console sessions, %lld stored "

@@ -141,6 +141,34 @@ static const struct migration migrations[] = {
      "end_reason VARCHAR(32));"
      "CREATE INDEX admin_sessions_teller ON admin_sessions (teller_id, ended_at);"
      "CREATE INDEX admin_sessions_bank ON admin_sessions (bank_id)"},
+    /* ZY1 steps 8 and 11 across restarts (spec v1.1, amendment 3): every
+     * (dev, nonce) an envelope used, until it can no longer pass the time
+     * window (channel/nonce_db.h). Hex text, for both backends. */
+    {5, "replay_nonces",
+     "CREATE TABLE replay_nonces ("
+     "dev CHAR(32) NOT NULL, "
+     "nonce CHAR(32) NOT NULL, "
+     "expires_at BIGINT NOT NULL, "
+     "PRIMARY KEY (dev, nonce));"
+     "CREATE INDEX replay_nonces_expires ON replay_nonces (expires_at)"},
+    /* ZY1 step 14, v1.1 amendment 4: stored answers sealed at rest under the
+     * KEK (they may carry a device secret or a session id), a pending claim
+     * so that two concurrent duplicates run the work once, and dropped with
+     * the device's binding. Replaces tx_replies, whose clear-text answers are
+     * discarded: a retry of an answer stored before the upgrade runs again. */
+    {6, "tx_answers",
+     "DROP TABLE tx_replies;"
+     "CREATE TABLE tx_answers ("
+     "dev CHAR(32) NOT NULL, "
+     "tx VARCHAR(32) NOT NULL, "
+     "cseq VARCHAR(64) NOT NULL, "
+     "bank_id BIGINT NOT NULL, "
+     "state VARCHAR(10) NOT NULL, "
+     "answer BLOB, "
+     "created_at BIGINT NOT NULL, "
+     "PRIMARY KEY (dev, tx, cseq), "
+     "CHECK (state IN ('pending', 'done')));"
+     "CREATE INDEX tx_answers_created ON tx_answers (created_at)"},
 };
 
 const struct migration *migrations_list(size_t *count)

@@ -2,11 +2,22 @@
  * then the transaction's handler, then the sealed answer.
  *
  * Until step 10 has passed, failures are plain JSON errors with the spec's
- * status; after it, every answer is sealed with the request's keys. The
- * handler, its audit records and the stored idempotent answer commit in one
- * database transaction. */
+ * status; after it, every answer is sealed with the request's keys (except a
+ * replay found when the nonce is made durable, which is step 11's plain 409).
+ *
+ * Where each piece commits (spec v1.1, amendments 3 and 4):
+ *  - a TX that writes runs in ONE store_run transaction with its durable
+ *    nonce record, its audit records and its stored answer;
+ *  - an own_transaction TX (LOGIN, PASSWORD_CHANGE: a counted wrong password
+ *    must persist) first commits its nonce and a claim on its cseq, then runs,
+ *    then stores its answer on the claim;
+ *  - a read-only TX without cseq, and every refusal after step 11, hand
+ *    their nonce to the batch journal (channel/nonce_db.h).
+ * Stored answers are sealed under the KEK: they may carry a device secret or
+ * a session id. Plaintexts holding secrets are wiped before they are freed. */
 #include "app/app.h"
 #include "channel/idem.h"
+#include "channel/nonce_db.h"
 #include "channel/tx.h"
 #include "channel/zy1.h"
 #include "data/tenant.h"
@@ -20,6 +31,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* A claim on a cseq older than this is taken over: its holder died. */
+#define CLAIM_STALE_MS 60000
+/* How long a duplicate waits for the claim holder's answer. */
+#define CLAIM_WAIT_MS 5000
+#define CLAIM_POLL_MS 20
 
 /* Everything one request holds; released by req_free on every path. */
 struct txreq {
@@ -33,7 +51,10 @@ struct txreq {
     zy1_payload payload;
     char dev[ZY1_DEV_LEN + 1];
     char nonce_b64[ZY1_NONCE_B64_LEN + 1];
+    char cseq[ZY1_CSEQ_MAX + 1];
     char srvseq[SEQ_LEN + 1];
+    int64_t nonce_expires; /* when the durable nonce record may go */
+    bool nonce_pending;    /* recorded in memory, not yet durably */
     const char *client_ip;
 };
 
@@ -47,6 +68,15 @@ static void req_free(struct txreq *r)
         store_release(r->conn);
 }
 
+/* A plaintext answer: wiped, then freed. */
+static void free_text(char *text)
+{
+    if (text) {
+        secmem_wipe(text, strlen(text));
+        free(text);
+    }
+}
+
 static void count(const char *tx, const char *code)
 {
     char labels[96];
@@ -54,7 +84,7 @@ static void count(const char *tx, const char *code)
     metric_inc(metrics_counter("zhanye_tx_total", labels));
 }
 
-/* A plain error before step 10. */
+/* A plain error before step 10 (and step 11's replay). */
 static void plain_error(struct txreq *r, struct http_response *resp, int status, const char *code,
                         const char *message)
 {
@@ -89,9 +119,31 @@ static void seal_text(struct txreq *r, struct http_response *resp, const char *t
     http_text(resp, 200, "application/json", body, len);
 }
 
+/* store_run callback: the request's nonce, durably. */
+static int record_nonce(struct store_conn *c, void *arg)
+{
+    const struct txreq *r = arg;
+    int rc = nonce_db_insert(c, r->dev, r->env.nonce, r->nonce_expires);
+    return rc == STORE_CONSTRAINT ? STORE_OK : rc; /* recorded already: as good */
+}
+
+/* The nonce of a request that ends without a write transaction of its own:
+ * to the journal, or (journal full) durably right here. */
+static void nonce_to_journal(struct txreq *r)
+{
+    if (!r->nonce_pending)
+        return;
+    r->nonce_pending = false;
+    if (nonce_journal_add(r->app->journal, r->dev, r->env.nonce, r->nonce_expires) == 0)
+        return;
+    if (store_run(r->conn, "tx_nonce", record_nonce, r) != STORE_OK)
+        log_error("tx.nonce", "cannot record a nonce durably: %s", store_errmsg(r->conn));
+}
+
 static void sealed_error(struct txreq *r, struct http_response *resp, const char *code,
                          const char *message, const char *reason)
 {
+    nonce_to_journal(r);
     json_t *data = reason ? json_pack("{s:s}", "reason", reason) : json_object();
     char *text = reply_text(code, message, data, r->srvseq);
     json_decref(data);
@@ -120,7 +172,7 @@ static bool check_envelope(struct txreq *r, const struct http_request *req,
     return true;
 }
 
-/* Steps 5 to 11: time, key, device, nonce, MAC, nonce recorded. */
+/* Steps 5 to 11: time, key, device, nonce, MAC, nonce recorded in memory. */
 static bool authenticate(struct txreq *r, struct http_response *resp)
 {
     struct app *a = r->app;
@@ -165,7 +217,19 @@ static bool authenticate(struct txreq *r, struct http_response *resp)
         plain_error(r, resp, 409, "replay", "重复的请求");
         return false;
     }
+    r->nonce_pending = true;
+    r->nonce_expires = now + 2 * a->cfg.channel.window_ms;
+    /* Only an authenticated envelope costs a server serial number. */
+    if (seq_next(a->seq, "srv", r->srvseq) != 0)
+        r->srvseq[0] = '\0';
     return true;
+}
+
+static void text_of(const zy1_text *t, char *out, size_t cap)
+{
+    size_t n = t->p && t->n < cap ? t->n : 0;
+    memcpy(out, t->p ? t->p : "", n);
+    out[n] = '\0';
 }
 
 /* Steps 12 and 13, and the input schema. */
@@ -180,6 +244,7 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
             sealed_error(r, resp, "internal", "内部错误", NULL);
         return false;
     }
+    text_of(&r->payload.cseq, r->cseq, sizeof r->cseq);
     if (!r->auth.is_activation)
         device_touch(r->conn, r->dev, r->client_ip);
     if (r->def->needs_session) {
@@ -201,48 +266,64 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
     return true;
 }
 
-/* The session's bank scope over the request's connection: the only door
- * business handlers get to the database. */
-static bool open_scope(struct txreq *r, struct tenant_conn **out)
+/* ---- the handler and its stored answer ----------------------------------- */
+
+/* KEK context of a stored answer: it opens for this (dev, TX, cseq) only. */
+static void answer_context(const struct txreq *r, char *out, size_t cap)
+{
+    snprintf(out, cap, "ans|%s|%s|%s", r->dev, r->tx, r->cseq);
+}
+
+/* The reply text sealed for storage; *out malloc'd. */
+static int seal_answer(const struct txreq *r, const char *reply, uint8_t **out, size_t *len)
+{
+    char ctx[160];
+    size_t n = strlen(reply), cap = kek_sealed_len(n);
+    answer_context(r, ctx, sizeof ctx);
+    *out = malloc(cap);
+    if (!*out)
+        return STORE_NOMEM;
+    if (kek_seal(&r->app->kek, ctx, (const uint8_t *)reply, n, *out, cap, len) != ID_OK) {
+        free(*out);
+        *out = NULL;
+        return STORE_ERR;
+    }
+    return STORE_OK;
+}
+
+/* A stored answer opened back into reply text (malloc'd), or NULL. */
+static char *open_answer(const struct txreq *r, const uint8_t *sealed, size_t n)
+{
+    char ctx[160];
+    answer_context(r, ctx, sizeof ctx);
+    char *text = n > KEK_OVERHEAD ? malloc(n - KEK_OVERHEAD + 1) : NULL;
+    size_t len = 0;
+    if (text &&
+        kek_open(&r->app->kek, ctx, sealed, n, (uint8_t *)text, n - KEK_OVERHEAD, &len) == ID_OK) {
+        text[len] = '\0';
+        return text;
+    }
+    free(text);
+    log_error("tx.answer", "TX=%s dev=%s: a stored answer does not open (tampered or other KEK)",
+              r->tx, r->dev);
+    return NULL;
+}
+
+/* Runs the handler on conn; the reply text (malloc'd) or NULL on TX_ROLLBACK. */
+static char *run_handler(struct txreq *r, struct store_conn *conn)
 {
     const struct session *s = &r->auth.session;
     struct scope sc = {s->bank_id, s->branch_id, s->teller_id, s->role};
-    *out = NULL;
-    return !r->def->needs_session || tenant_open(r->conn, &sc, out) == STORE_OK;
-}
-
-static void text_of(const zy1_text *t, char *out, size_t cap)
-{
-    size_t n = t->p && t->n < cap ? t->n : 0;
-    memcpy(out, t->p ? t->p : "", n);
-    out[n] = '\0';
-}
-
-/* Step 14 and the handler, in one transaction with the stored answer.
- * Returns the reply text, or NULL after a rollback. */
-static char *execute(struct txreq *r)
-{
-    char cseq[ZY1_CSEQ_MAX + 1], sid[ZY1_SID_MAX + 1], tlr[ZY1_ID_MAX + 1];
+    struct tenant_conn *tenant = NULL;
+    char sid[ZY1_SID_MAX + 1], tlr[ZY1_ID_MAX + 1];
     char *reply = NULL;
-    text_of(&r->payload.cseq, cseq, sizeof cseq);
+    if (r->def->needs_session && tenant_open(conn, &sc, &tenant) != STORE_OK)
+        return NULL;
     text_of(&r->payload.sid, sid, sizeof sid);
     text_of(&r->env.tlr, tlr, sizeof tlr);
-    /* Outside a transaction: handlers that open their own, and pure reads
-     * with no answer to store. */
-    bool own = r->def->own_transaction || (r->def->read_only && !cseq[0]);
-    if (!own && store_begin(r->conn) != STORE_OK)
-        return NULL;
-    if (cseq[0] && idem_get(r->conn, r->dev, r->tx, cseq, &reply) == STORE_ROW) {
-        if (!own)
-            store_rollback(r->conn);
-        count(r->tx, "replayed_cseq");
-        return reply;
-    }
-    struct tenant_conn *tenant = NULL;
-    bool scoped = open_scope(r, &tenant);
     struct tx_ctx c = {
-        .app = r->app,
-        .conn = r->conn,
+        .env = &r->app->tx_env,
+        .conn = conn,
         .tenant = tenant,
         .tx = r->tx,
         .dev = r->dev,
@@ -250,52 +331,214 @@ static char *execute(struct txreq *r)
         .client_ip = r->client_ip,
         .bank_id = r->auth.bank_id,
         .teller_id = r->auth.teller_id,
-        .branch_id = r->auth.session.branch_id,
-        .role = r->auth.session.role,
+        .branch_id = s->branch_id,
+        .role = s->role,
         .sid = sid[0] ? sid : NULL,
         .ticket = r->auth.is_activation ? &r->auth.ticket : NULL,
         .in = r->payload.data,
         .code = "OK",
         .out = json_object(),
     };
-    if (c.out && scoped && r->def->fn(&c) == TX_COMMIT)
+    if (c.out && r->def->fn(&c) == TX_COMMIT)
         reply = reply_text(c.code, c.message, c.out, r->srvseq);
-    tenant_close(tenant);
-    json_decref(c.out);
-    secmem_wipe(sid, sizeof sid);
-    /* A handler with its own transactions has committed; its answer is stored in one more. */
-    bool in_txn = !own || (reply && cseq[0] && store_begin(r->conn) == STORE_OK);
-    if (reply && cseq[0] &&
-        (!in_txn || idem_put(r->conn, r->auth.bank_id, r->dev, r->tx, cseq, reply,
-                             clock_wall_ms()) != STORE_OK)) {
-        free(reply);
-        reply = NULL;
-    }
-    if (in_txn && !(reply && store_commit(r->conn) == STORE_OK)) {
-        store_rollback(r->conn);
-        free(reply);
-        reply = NULL;
-    }
     if (reply)
         count(r->tx, c.code);
+    tenant_close(tenant);
+    zy1_json_wipe(c.out); /* a session id, a device secret */
+    json_decref(c.out);
+    secmem_wipe(sid, sizeof sid);
     return reply;
+}
+
+/* What one store_run of the work produced. */
+struct work {
+    struct txreq *r;
+    char *reply;  /* the answer's plaintext */
+    bool replay;  /* the durable nonce record was there already */
+    bool failed;  /* the handler rolled back */
+    bool pending; /* a concurrent duplicate holds the claim on the cseq */
+    bool answered_before;
+};
+
+/* Positive outcomes that roll back (data/store.h): nothing of them may stay. */
+enum { W_REPLAY = 1, W_FAILED, W_STORED };
+
+static void work_reset(struct work *w)
+{
+    free_text(w->reply);
+    w->reply = NULL;
+    w->replay = w->failed = w->pending = w->answered_before = false;
+}
+
+/* The stored answer, if this cseq was answered before: W_STORED with w->reply. */
+static int stored_answer(struct work *w, struct store_conn *c)
+{
+    uint8_t *sealed = NULL;
+    size_t n = 0;
+    int rc = idem_get(c, w->r->dev, w->r->tx, w->r->cseq, &sealed, &n);
+    if (rc == IDEM_DONE) {
+        w->reply = open_answer(w->r, sealed, n);
+        w->answered_before = true;
+        rc = w->reply ? W_STORED : STORE_ERR;
+    }
+    free(sealed);
+    return rc;
+}
+
+/* store_run callback: nonce, stored answer, handler, answer stored — one transaction. */
+static int work_in_txn(struct store_conn *c, void *arg)
+{
+    struct work *w = arg;
+    struct txreq *r = w->r;
+    work_reset(w);
+    int rc = nonce_db_insert(c, r->dev, r->env.nonce, r->nonce_expires);
+    if (rc == STORE_CONSTRAINT) {
+        w->replay = true;
+        return W_REPLAY;
+    }
+    if (rc == STORE_OK && r->cseq[0]) {
+        rc = stored_answer(w, c);
+        if (rc == STORE_DONE)
+            rc = STORE_OK;
+    }
+    if (rc != STORE_OK)
+        return rc;
+    w->reply = run_handler(r, c);
+    if (!w->reply) {
+        w->failed = true;
+        return W_FAILED;
+    }
+    if (!r->cseq[0])
+        return STORE_OK;
+    uint8_t *sealed = NULL;
+    size_t n = 0;
+    rc = seal_answer(r, w->reply, &sealed, &n);
+    if (rc == STORE_OK)
+        rc = idem_put(c, r->auth.bank_id, r->dev, r->tx, r->cseq, sealed, n, clock_wall_ms());
+    free(sealed);
+    /* A duplicate on another connection stored first: run again, and find it. */
+    return rc == STORE_CONSTRAINT ? STORE_BUSY : rc;
+}
+
+/* store_run callback of an own_transaction TX: the nonce, and the claim on its cseq. */
+static int claim(struct store_conn *c, void *arg)
+{
+    struct work *w = arg;
+    struct txreq *r = w->r;
+    work_reset(w);
+    int rc = nonce_db_insert(c, r->dev, r->env.nonce, r->nonce_expires);
+    if (rc == STORE_CONSTRAINT) {
+        w->replay = true;
+        return W_REPLAY;
+    }
+    if (rc != STORE_OK || !r->cseq[0])
+        return rc;
+    uint8_t *sealed = NULL;
+    size_t n = 0;
+    rc = idem_claim(c, r->auth.bank_id, r->dev, r->tx, r->cseq, clock_wall_ms(), CLAIM_STALE_MS,
+                    &sealed, &n);
+    if (rc == IDEM_DONE) {
+        w->reply = open_answer(r, sealed, n);
+        w->answered_before = true;
+        rc = w->reply ? STORE_OK : STORE_ERR;
+    } else if (rc == IDEM_NEW || rc == IDEM_PENDING) {
+        w->pending = rc == IDEM_PENDING; /* not ours to run */
+        rc = STORE_OK;
+    }
+    free(sealed);
+    return rc;
+}
+
+/* store_run callback: the claim's answer, or the claim dropped (w->reply NULL). */
+static int settle_claim(struct store_conn *c, void *arg)
+{
+    struct work *w = arg;
+    struct txreq *r = w->r;
+    if (!w->reply)
+        return idem_release(c, r->dev, r->tx, r->cseq);
+    uint8_t *sealed = NULL;
+    size_t n = 0;
+    int rc = seal_answer(r, w->reply, &sealed, &n);
+    if (rc == STORE_OK)
+        rc = idem_finish(c, r->dev, r->tx, r->cseq, sealed, n);
+    free(sealed);
+    return rc == STORE_DONE ? STORE_OK : rc; /* taken over as stale: ours stands anyway */
+}
+
+/* A concurrent duplicate holds the claim: its answer, once stored. */
+static int await_claim(struct work *w)
+{
+    struct timespec nap = {0, CLAIM_POLL_MS * 1000000L};
+    for (int waited = 0; waited < CLAIM_WAIT_MS; waited += CLAIM_POLL_MS) {
+        nanosleep(&nap, NULL);
+        int rc = stored_answer(w, w->r->conn);
+        if (rc == W_STORED)
+            return STORE_OK;
+        if (rc != IDEM_PENDING && rc != STORE_DONE)
+            return rc;
+    }
+    return IDEM_PENDING;
+}
+
+/* The own_transaction path: claim, run, settle. */
+static int work_own(struct work *w)
+{
+    struct txreq *r = w->r;
+    int rc = store_run(r->conn, "tx_claim", claim, w);
+    if (rc != STORE_OK || w->reply || w->replay)
+        return rc;
+    if (w->pending)
+        return await_claim(w);
+    w->reply = run_handler(r, r->conn);
+    w->failed = !w->reply;
+    if (r->cseq[0] && store_run(r->conn, "tx_answer", settle_claim, w) != STORE_OK) {
+        /* The work is done but its answer is not stored: the claim stays
+         * pending, so a retry waits, then is told to ask again later. */
+        log_error("tx.answer", "TX=%s dev=%s: the answer could not be stored", r->tx, r->dev);
+        work_reset(w);
+        w->failed = true;
+    }
+    return STORE_OK;
+}
+
+/* Step 14 and the handler. */
+static void execute(struct txreq *r, struct http_response *resp)
+{
+    struct work w = {.r = r};
+    int rc;
+    if (r->def->own_transaction) {
+        r->nonce_pending = false;
+        rc = work_own(&w);
+    } else if (r->def->read_only && !r->cseq[0]) {
+        nonce_to_journal(r);
+        w.reply = run_handler(r, r->conn);
+        w.failed = !w.reply;
+        rc = STORE_OK;
+    } else {
+        r->nonce_pending = false;
+        rc = store_run(r->conn, "tx", work_in_txn, &w);
+    }
+    if (w.replay) {
+        plain_error(r, resp, 409, "replay", "重复的请求");
+    } else if (rc == IDEM_PENDING) {
+        sealed_error(r, resp, "in_progress", "该笔交易正在处理中，请稍后查询结果", NULL);
+    } else if (w.reply && (rc == STORE_OK || rc == W_STORED)) {
+        if (w.answered_before)
+            count(r->tx, "replayed_cseq");
+        seal_text(r, resp, w.reply);
+    } else {
+        log_error("tx.failed", "TX=%s dev=%s: %s", r->tx, r->dev,
+                  w.failed ? "the handler failed" : store_rc_name(rc));
+        sealed_error(r, resp, rc == STORE_BUSY ? "unavailable" : "internal",
+                     rc == STORE_BUSY ? "服务繁忙，请稍后重试" : "内部错误，请稍后重试", NULL);
+    }
+    work_reset(&w);
 }
 
 void h_tx(struct http_request *req, struct http_response *resp)
 {
     struct txreq r = {.app = req->app, .tx = req->arg, .client_ip = req->client_ip};
-    if (seq_next(r.app->seq, "srv", r.srvseq) != 0)
-        r.srvseq[0] = '\0';
-    if (!check_envelope(&r, req, resp) || !authenticate(&r, resp) || !open_payload(&r, resp))
-        goto out;
-    char *reply = execute(&r);
-    if (reply) {
-        seal_text(&r, resp, reply);
-        free(reply);
-    } else {
-        log_error("tx.failed", "TX=%s dev=%s: the handler or the database failed", r.tx, r.dev);
-        sealed_error(&r, resp, "internal", "内部错误，请稍后重试", NULL);
-    }
-out:
+    if (check_envelope(&r, req, resp) && authenticate(&r, resp) && open_payload(&r, resp))
+        execute(&r, resp);
     req_free(&r);
 }

@@ -1,6 +1,8 @@
 /* device.c — activation tickets and device binding (see device.h). */
 #include "identity/device.h"
 
+#include "channel/idem.h"
+
 #include "foundation/clock.h"
 #include "foundation/text.h"
 #include "foundation/log.h"
@@ -480,6 +482,8 @@ static int retire(struct store_conn *c, const char *dev, const char *status, con
         rc = ID_DISABLED;
     if (rc == ID_OK)
         rc = session_end_device(c, dev, reason, sessions);
+    if (rc == ID_OK) /* spec v1.1 amendment 4: stored answers die with the binding */
+        rc = idem_drop_device(c, dev, NULL);
     return rc;
 }
 
@@ -555,6 +559,8 @@ static int bind_device(struct store_conn *c, const struct kek *k, struct bind_ar
         rc = consume_ticket(c, a->t, a->dev, a->now);
     if (rc == ID_OK && same) /* re-activation: the old DS's sessions go */
         rc = session_end_device(c, a->dev, "device_reactivated", &reactivated);
+    if (rc == ID_OK && exists) /* and the old binding's stored answers */
+        rc = idem_drop_device(c, a->dev, NULL);
     if (rc == ID_OK)
         rc = kek_seal(k, ctx, ds, DS_LEN, sealed, sizeof sealed, &a->sealed_len);
     a->sealed = sealed;

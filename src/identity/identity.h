@@ -39,6 +39,16 @@ enum id_rc {
     ID_CORRUPT = 10,     /* stored data failed its integrity check (tampered or wrong KEK) */
 };
 
+/* The identity rules of a deployment ([identity] in zhanye.conf), handed to
+ * the identity layer explicitly (tx_env) rather than read from the config. */
+struct identity_policy {
+    int idle_timeout_s;     /* a session ends after this long without a request */
+    int absolute_timeout_s; /* ... and this long after login, whatever happens */
+    int max_devices;        /* active tablets per teller */
+    int max_failures;       /* wrong passwords before a lock */
+    int64_t lock_ms;        /* how long a lock lasts */
+};
+
 /* Name of a status for logs and CLI messages ("not_found", "STORE_BUSY"...). */
 static inline const char *id_rc_name(int rc)
 {

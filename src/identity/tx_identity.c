@@ -1,6 +1,5 @@
 /* The identity transactions of ZY1: DEVICE_ACTIVATE, LOGIN, LOGOUT,
  * PASSWORD_CHANGE and SESSION_INFO (see docs/api.md). */
-#include "app/app.h"
 #include "channel/tx.h"
 #include "data/tenant.h"
 #include "foundation/codec.h"
@@ -27,8 +26,8 @@ static enum tx_result tx_activate(struct tx_ctx *c)
     json_t *d = json_object_get(c->in, "device");
     uint8_t ds[DS_LEN];
     char ds_b64[64];
-    int rc = device_activate(c->conn, &c->app->kek, t, c->dev, str(d, "model"), str(d, "os"),
-                             str(d, "app"), c->client_ip, c->app->cfg.identity.max_devices, ds);
+    int rc = device_activate(c->conn, c->env->kek, t, c->dev, str(d, "model"), str(d, "os"),
+                             str(d, "app"), c->client_ip, c->env->identity->max_devices, ds);
     enum tx_result res = TX_COMMIT;
     switch (rc) {
     case ID_OK:
@@ -65,6 +64,21 @@ static json_t *teller_json(const struct teller *t)
                      role_name(t->role), "bank", t->bank_code, "branch", t->branch_code);
 }
 
+struct new_session {
+    const struct teller *t;
+    const char *dev;
+    const struct identity_policy *pol;
+    char sid[SESSION_TOKEN_LEN + 1]; /* out; the caller wipes it */
+};
+
+/* store_run callback: the session of a verified teller on this device. */
+static int open_session(struct store_conn *c, void *arg)
+{
+    struct new_session *ns = arg;
+    return session_create(c, ns->t, ns->dev, ns->pol->idle_timeout_s, ns->pol->absolute_timeout_s,
+                          ns->sid);
+}
+
 /* Password checks run in their own transaction so a failure is counted even
  * though the request then fails; the session is created in another. */
 static enum tx_result tx_login(struct tx_ctx *c)
@@ -79,8 +93,8 @@ static enum tx_result tx_login(struct tx_ctx *c)
         return TX_COMMIT;
     }
     struct lockout policy = {
-        .max_failures = c->app->cfg.identity.max_failures,
-        .lock_ms = (int64_t)c->app->cfg.identity.lock_minutes * 60000,
+        .max_failures = c->env->identity->max_failures,
+        .lock_ms = c->env->identity->lock_ms,
     };
     int rc = teller_verify_password(c->conn, code, str(c->in, "password"), &policy, &t);
     if (rc == ID_BAD_PASSWORD || rc == ID_NOT_FOUND || rc == ID_BAD_INPUT) {
@@ -97,25 +111,21 @@ static enum tx_result tx_login(struct tx_ctx *c)
     }
     if (rc != ID_OK)
         return TX_ROLLBACK;
-    char sid[SESSION_TOKEN_LEN + 1];
-    const struct config *cfg = &c->app->cfg;
-    if (store_begin(c->conn) != STORE_OK)
-        return TX_ROLLBACK;
-    rc = session_create(c->conn, &t, c->dev, cfg->identity.idle_timeout_s,
-                        cfg->identity.absolute_timeout_s, sid);
-    if (rc != ID_OK || store_commit(c->conn) != STORE_OK) {
-        store_rollback(c->conn);
-        secmem_wipe(sid, sizeof sid);
+    const struct identity_policy *pol = c->env->identity;
+    struct new_session ns = {.t = &t, .dev = c->dev, .pol = pol};
+    rc = store_run(c->conn, "login_session", open_session, &ns);
+    if (rc != ID_OK) {
+        secmem_wipe(ns.sid, sizeof ns.sid);
         if (rc == ID_DISABLED || rc == ID_CONFLICT || rc == ID_NOT_FOUND) {
             tx_fail(c, "device_blocked", "设备已停用");
             return TX_COMMIT;
         }
         return TX_ROLLBACK;
     }
-    json_object_set_new(c->out, "sid", json_string(sid));
-    json_object_set_new(c->out, "idle_timeout_s", json_integer(cfg->identity.idle_timeout_s));
+    json_object_set_new(c->out, "sid", json_string(ns.sid));
+    json_object_set_new(c->out, "idle_timeout_s", json_integer(pol->idle_timeout_s));
     json_object_set_new(c->out, "teller", teller_json(&t));
-    secmem_wipe(sid, sizeof sid);
+    secmem_wipe(ns.sid, sizeof ns.sid);
     return TX_COMMIT;
 }
 
@@ -131,8 +141,8 @@ static enum tx_result tx_password_change(struct tx_ctx *c)
     if (teller_find_id(c->conn, c->teller_id, &t) != ID_OK)
         return TX_ROLLBACK;
     struct lockout policy = {
-        .max_failures = c->app->cfg.identity.max_failures,
-        .lock_ms = (int64_t)c->app->cfg.identity.lock_minutes * 60000,
+        .max_failures = c->env->identity->max_failures,
+        .lock_ms = c->env->identity->lock_ms,
     };
     int rc = teller_change_password(c->conn, t.code, str(c->in, "old_password"),
                                     str(c->in, "new_password"), &policy);

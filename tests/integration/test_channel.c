@@ -362,6 +362,7 @@ static void sso_cseq_revoke_restart(void **state)
     assert_int_equal(testd_stop(&d), 0);
     assert_int_equal(testd_start(&d), 0);
     snprintf(b.st.url, sizeof b.st.url, "%s", d.base);
+    snprintf(a.st.url, sizeof a.st.url, "%s", d.base);
     json_t *r3 = tablet_call(&b, "PASSWORD_CHANGE", chg, "c-1", &st, NULL);
     assert_string_equal(json_string_value(json_object_get(r1, "srvseq")),
                         json_string_value(json_object_get(r3, "srvseq")));
@@ -382,6 +383,12 @@ static void sso_cseq_revoke_restart(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(plain, "error"), "code")),
                         "device_blocked");
     json_decref(plain);
+    /* The revoked device's stored answers went with its binding; a's new
+     * login leaves one to purge. */
+    const char *login = "{\"teller\":\"demo02\",\"password\":\"Neu@12345\"}";
+    ans = tablet_call(&a, "LOGIN", login, "a-login", &st, NULL);
+    assert_string_equal(answer_code(ans), "OK");
+    json_decref(ans);
     /* purge: ended sessions and stored answers older than the cutoff go;
      * live sessions stay; the audit chain stays intact. */
     char db[PATH_MAX + 16];
@@ -392,14 +399,14 @@ static void sso_cseq_revoke_restart(void **state)
     assert_int_equal(sqlite3_exec(h,
                                   "UPDATE sessions SET ended_at = ended_at - 3000000000 "
                                   "WHERE ended_at IS NOT NULL;"
-                                  "UPDATE tx_replies SET created_at = created_at - 3000000000",
+                                  "UPDATE tx_answers SET created_at = created_at - 3000000000",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(run_zhanye(&out, NULL, "purge", "--data", d.dir, "--days", "30", NULL), 0);
     assert_non_null(strstr(out, " 1 stored answers"));
     free(out);
     assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM sessions WHERE ended_at IS NOT NULL"), 0);
-    assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM tx_replies"), 0);
+    assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM tx_answers"), 0);
     sqlite3_close(h);
     assert_int_equal(run_zhanye(&out, NULL, "audit", "verify", "--data", d.dir, NULL), 0);
     free(out);

@@ -87,7 +87,7 @@ static char *snapshot(const char *bank_code)
         "SELECT * FROM activation_tickets WHERE bank_id = ?1 ORDER BY id",
         "SELECT * FROM sessions WHERE bank_id = ?1 ORDER BY sid",
         "SELECT * FROM admin_sessions WHERE bank_id = ?1 ORDER BY sid",
-        "SELECT * FROM tx_replies WHERE bank_id = ?1 ORDER BY dev, tx, cseq",
+        "SELECT * FROM tx_answers WHERE bank_id = ?1 ORDER BY dev, tx, cseq",
         "SELECT * FROM audit_log WHERE bank_id = ?1 ORDER BY seq",
     };
     sqlite3 *db = NULL;

@@ -1,0 +1,253 @@
+/* nonce_db.c — durable anti-replay records and their batch writer (see nonce_db.h). */
+#include "channel/nonce_db.h"
+
+#include "foundation/clock.h"
+#include "foundation/codec.h"
+#include "foundation/log.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PURGE_EVERY_MS 30000
+#define DEV_HEX 32
+#define NONCE_HEX (2 * NONCE_LEN)
+
+int nonce_db_insert(struct store_conn *c, const char *dev, const uint8_t nonce[NONCE_LEN],
+                    int64_t expires_ms)
+{
+    char hex[NONCE_HEX + 1];
+    hex_encode(nonce, NONCE_LEN, hex, sizeof hex);
+    struct store_stmt *s = NULL;
+    int rc =
+        store_prepare(c, "INSERT INTO replay_nonces (dev, nonce, expires_at) VALUES (?, ?, ?)", &s);
+    if (rc == STORE_OK)
+        rc = store_bind_text(s, 1, dev);
+    if (rc == STORE_OK)
+        rc = store_bind_text(s, 2, hex);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 3, expires_ms);
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    store_finish(s);
+    return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+int nonce_db_restore(struct store *st, struct nonce_store *ns, int64_t keep_ms, int64_t now_ms,
+                     int64_t *loaded)
+{
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    int64_t n = 0;
+    int rc = store_acquire(st, &c);
+    if (rc == STORE_OK)
+        rc = store_prepare(c,
+                           "SELECT dev, nonce, expires_at FROM replay_nonces WHERE expires_at > ? "
+                           "ORDER BY expires_at",
+                           &s);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 1, now_ms);
+    while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
+        uint8_t dev[NONCE_DEV_LEN], nonce[NONCE_LEN];
+        const char *dh = store_col_text(s, 0), *nh = store_col_text(s, 1);
+        rc = STORE_OK;
+        if (!dh || !nh || hex_decode(dh, strlen(dh), dev, sizeof dev) != NONCE_DEV_LEN ||
+            hex_decode(nh, strlen(nh), nonce, sizeof nonce) != NONCE_LEN)
+            continue; /* not ours to judge: a malformed row protects nothing */
+        /* nonce_record keeps a pair keep_ms from "now": replay the insertion time. */
+        if (nonce_record(ns, dev, nonce, store_col_int64(s, 2) - keep_ms) == NONCE_ERR)
+            rc = STORE_NOMEM;
+        else
+            n++;
+    }
+    store_finish(s);
+    store_release(c);
+    if (loaded)
+        *loaded = n;
+    return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+/* ---- the journal ----------------------------------------------------------- */
+
+struct jentry {
+    char dev[DEV_HEX + 1];
+    uint8_t nonce[NONCE_LEN];
+    int64_t expires_ms;
+};
+
+struct nonce_journal {
+    struct store *st;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* work queued, or stop */
+    pthread_cond_t flushed; /* a batch was written */
+    struct jentry *q;       /* queue being filled, NONCE_JOURNAL_MAX */
+    struct jentry *batch;   /* batch being written */
+    size_t n;
+    uint64_t queued_seq;  /* pairs ever queued */
+    uint64_t written_seq; /* pairs ever taken into a finished batch */
+    bool stop;
+    int64_t next_purge;
+};
+
+struct batch_arg {
+    const struct jentry *e;
+    size_t n;
+};
+
+static int write_batch(struct store_conn *c, void *arg)
+{
+    const struct batch_arg *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        int rc = nonce_db_insert(c, b->e[i].dev, b->e[i].nonce, b->e[i].expires_ms);
+        /* Already there: another node or a synchronous insert got it first. */
+        if (rc != STORE_OK && rc != STORE_CONSTRAINT)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+static int purge(struct store_conn *c, void *arg)
+{
+    struct store_stmt *s = NULL;
+    int rc = store_prepare(c, "DELETE FROM replay_nonces WHERE expires_at < ?", &s);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 1, *(const int64_t *)arg);
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    store_finish(s);
+    return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+/* Writes one batch (and purges when due) on a pooled connection. */
+static void write_out(struct nonce_journal *j, size_t n)
+{
+    struct store_conn *c = NULL;
+    int64_t now = clock_wall_ms();
+    bool purge_due = now >= j->next_purge;
+    if (!n && !purge_due)
+        return;
+    int rc = store_acquire(j->st, &c);
+    struct batch_arg b = {j->batch, n};
+    if (rc == STORE_OK && n)
+        rc = store_run(c, "nonce_journal", write_batch, &b);
+    if (rc == STORE_OK && purge_due) {
+        j->next_purge = now + PURGE_EVERY_MS;
+        rc = store_run(c, "nonce_purge", purge, &now);
+    }
+    if (rc != STORE_OK)
+        log_error("nonce.journal", "cannot write %zu anti-replay records: %s: %s", n,
+                  store_rc_name(rc), c ? store_errmsg(c) : store_errmsg(NULL));
+    store_release(c);
+}
+
+static void *journal_main(void *arg)
+{
+    struct nonce_journal *j = arg;
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        if (!j->n && !j->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1; /* wake now and then for the purge */
+            pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+        }
+        if (j->n && !j->stop) {
+            /* Let a batch gather: one transaction for many requests. */
+            pthread_mutex_unlock(&j->mu);
+            struct timespec nap = {0, NONCE_JOURNAL_FLUSH_MS * 1000000L};
+            nanosleep(&nap, NULL);
+            pthread_mutex_lock(&j->mu);
+        }
+        size_t n = j->n;
+        struct jentry *full = j->q;
+        j->q = j->batch;
+        j->batch = full;
+        j->n = 0;
+        bool stop = j->stop;
+        pthread_mutex_unlock(&j->mu);
+        write_out(j, n);
+        pthread_mutex_lock(&j->mu);
+        j->written_seq += n;
+        pthread_cond_broadcast(&j->flushed);
+        if (stop && !j->n)
+            break;
+    }
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+int nonce_journal_open(struct store *st, struct nonce_journal **out)
+{
+    struct nonce_journal *j = calloc(1, sizeof *j);
+    if (!j)
+        return -1;
+    j->st = st;
+    j->q = calloc(NONCE_JOURNAL_MAX, sizeof *j->q);
+    j->batch = calloc(NONCE_JOURNAL_MAX, sizeof *j->batch);
+    j->next_purge = clock_wall_ms();
+    if (!j->q || !j->batch || pthread_mutex_init(&j->mu, NULL) != 0)
+        goto fail;
+    if (pthread_cond_init(&j->cv, NULL) != 0 || pthread_cond_init(&j->flushed, NULL) != 0 ||
+        pthread_create(&j->thread, NULL, journal_main, j) != 0)
+        goto fail; /* a cond that did init is leaked: only at startup, then exit */
+    *out = j;
+    return 0;
+fail:
+    free(j->q);
+    free(j->batch);
+    free(j);
+    return -1;
+}
+
+int nonce_journal_add(struct nonce_journal *j, const char *dev, const uint8_t nonce[NONCE_LEN],
+                      int64_t expires_ms)
+{
+    if (!j || strlen(dev) != DEV_HEX)
+        return -1;
+    pthread_mutex_lock(&j->mu);
+    int rc = -1;
+    if (!j->stop && j->n < NONCE_JOURNAL_MAX) {
+        struct jentry *e = &j->q[j->n++];
+        memcpy(e->dev, dev, DEV_HEX + 1);
+        memcpy(e->nonce, nonce, NONCE_LEN);
+        e->expires_ms = expires_ms;
+        j->queued_seq++;
+        if (j->n == 1)
+            pthread_cond_signal(&j->cv);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+void nonce_journal_flush(struct nonce_journal *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&j->mu);
+    uint64_t want = j->queued_seq;
+    pthread_cond_signal(&j->cv);
+    while (j->written_seq < want)
+        pthread_cond_wait(&j->flushed, &j->mu);
+    pthread_mutex_unlock(&j->mu);
+}
+
+void nonce_journal_close(struct nonce_journal *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&j->mu);
+    j->stop = true;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    pthread_join(j->thread, NULL);
+    pthread_cond_destroy(&j->flushed);
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->mu);
+    free(j->q);
+    free(j->batch);
+    free(j);
+}

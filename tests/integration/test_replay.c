@@ -1,0 +1,324 @@
+/* Replays and duplicates across restarts (spec v1.1, amendments 3 and 4):
+ * an envelope captured before a restart or a crash is refused after it;
+ * stored answers are sealed at rest, run once under concurrent duplicates,
+ * and die with the device's binding; a server serial number is spent only
+ * on an authenticated envelope. */
+#include "tablet.h"
+#include "testd.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#define PW "Demo@1234"
+
+struct fx {
+    struct testd d;
+    struct tablet t; /* demo01, activated and logged in */
+};
+
+static int setup(void **state)
+{
+    static struct fx f;
+    memset(&f, 0, sizeof f);
+    if (testd_init(&f.d, NULL) || testd_start(&f.d))
+        return -1;
+    if (tablet_activate(&f.t, &f.d, "demo01") || tablet_login(&f.t, "demo01", PW))
+        return -1;
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    tablet_free(&f->t);
+    testd_cleanup(&f->d);
+    return 0;
+}
+
+/* Seals tx with the fixture's session and data (NULL: {}), optional cseq. */
+static char *seal(struct tablet *t, const char *tx, const char *data, const char *cseq,
+                  zy1_call *call)
+{
+    char *body = NULL;
+    size_t len;
+    json_t *p = json_pack("{s:o}", "data", json_loads(data ? data : "{}", 0, NULL));
+    if (t->sid[0] && strcmp(tx, "LOGIN") != 0)
+        json_object_set_new(p, "sid", json_string(t->sid));
+    if (cseq)
+        json_object_set_new(p, "cseq", json_string(cseq));
+    char *text = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    assert_non_null(text);
+    assert_int_equal(tablet_seal(t, tx, NULL, text, call, &body, &len), 0);
+    free(text);
+    return body;
+}
+
+/* Posts body; the status, and the plain error code or the sealed answer's code. */
+static long post(struct tablet *t, const char *tx, const char *body, const zy1_call *call,
+                 char *code, size_t cap, json_t **answer)
+{
+    long status = 0;
+    char *resp = NULL;
+    assert_int_equal(tablet_post(t, tx, body, strlen(body), &status, &resp), 0);
+    json_t *ans = status == 200 ? tablet_open(call, resp) : NULL;
+    json_t *j = ans ? NULL : json_loads(resp, 0, NULL);
+    const char *c = ans ? answer_code(ans)
+                        : json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+    snprintf(code, cap, "%s", c ? c : "");
+    json_decref(j);
+    if (answer)
+        *answer = ans;
+    else
+        json_decref(ans);
+    free(resp);
+    return status;
+}
+
+static void restart(struct fx *f, bool crash)
+{
+    if (crash) {
+        kill(f->d.pid, SIGKILL);
+        waitpid(f->d.pid, NULL, 0);
+        f->d.pid = 0;
+    } else {
+        assert_int_equal(testd_stop(&f->d), 0);
+    }
+    assert_int_equal(testd_start(&f->d), 0);
+    snprintf(f->t.st.url, sizeof f->t.st.url, "%s", f->d.base);
+}
+
+/* A read-only envelope captured before a clean restart is refused after it. */
+static void replay_after_restart(void **state)
+{
+    struct fx *f = *state;
+    zy1_call call;
+    char code[64];
+    char *body = seal(&f->t, "SESSION_INFO", NULL, NULL, &call);
+    assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 200);
+    assert_string_equal(code, "OK");
+    restart(f, false);
+    assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 409);
+    assert_string_equal(code, "replay");
+    free(body);
+    zy1_call_wipe(&call);
+}
+
+/* A writing envelope answered just before a SIGKILL is refused after it:
+ * its nonce committed with its work. */
+static void replay_after_crash(void **state)
+{
+    struct fx *f = *state;
+    zy1_call call;
+    char code[64];
+    char *body = seal(&f->t, "LOGOUT", NULL, NULL, &call);
+    assert_int_equal(post(&f->t, "LOGOUT", body, &call, code, sizeof code, NULL), 200);
+    assert_string_equal(code, "OK");
+    restart(f, true);
+    assert_int_equal(post(&f->t, "LOGOUT", body, &call, code, sizeof code, NULL), 409);
+    assert_string_equal(code, "replay");
+    free(body);
+    zy1_call_wipe(&call);
+    assert_int_equal(tablet_login(&f->t, "demo01", PW), 0);
+}
+
+static sqlite3 *open_db(const struct fx *f)
+{
+    char db[PATH_MAX + 16];
+    sqlite3 *h = NULL;
+    snprintf(db, sizeof db, "%s/zhanye.db", f->d.dir);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    return h;
+}
+
+/* True if any stored answer of dev contains needle in its bytes. */
+static bool stored_contains(sqlite3 *h, const char *dev, const char *needle)
+{
+    sqlite3_stmt *s;
+    bool found = false;
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT answer FROM tx_answers WHERE dev = ?", -1, &s, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(s, 1, dev, -1, SQLITE_STATIC);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *b = sqlite3_column_blob(s, 0);
+        int n = sqlite3_column_bytes(s, 0);
+        size_t k = strlen(needle);
+        for (int i = 0; b && i + (int)k <= n && !found; i++)
+            found = memcmp(b + i, needle, k) == 0;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+static int count(sqlite3 *h, const char *sql, const char *arg)
+{
+    sqlite3_stmt *s;
+    int n = -1;
+    if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK) {
+        if (arg)
+            sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            n = sqlite3_column_int(s, 0);
+    }
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* The stored answer of a LOGIN holds a session id: sealed at rest, yet a
+ * retry with its cseq gets it back. */
+static void stored_login_is_sealed(void **state)
+{
+    struct fx *f = *state;
+    long st;
+    const char *data = "{\"teller\":\"demo01\",\"password\":\"" PW "\"}";
+    json_t *a1 = tablet_call(&f->t, "LOGIN", data, "login-1", &st, NULL);
+    json_t *a2 = tablet_call(&f->t, "LOGIN", data, "login-1", &st, NULL);
+    assert_string_equal(answer_code(a1), "OK");
+    const char *sid = json_string_value(json_object_get(json_object_get(a1, "data"), "sid"));
+    assert_non_null(sid);
+    assert_string_equal(sid,
+                        json_string_value(json_object_get(json_object_get(a2, "data"), "sid")));
+    sqlite3 *h = open_db(f);
+    assert_int_equal(count(h, "SELECT COUNT(*) FROM tx_answers WHERE dev = ?", f->t.st.dev), 1);
+    assert_false(stored_contains(h, f->t.st.dev, sid));
+    assert_false(stored_contains(h, f->t.st.dev, "\"sid\""));
+    sqlite3_close(h);
+    snprintf(f->t.sid, sizeof f->t.sid, "%s", sid);
+    json_decref(a1);
+    json_decref(a2);
+}
+
+struct dup {
+    const char *url;
+    char *body;
+    zy1_call call;
+    long status;
+    char sid[80];
+};
+
+static void *send_dup(void *arg)
+{
+    struct dup *d = arg;
+    struct http_result r = {0};
+    if (http_do("POST", d->url, d->body, strlen(d->body), &r) == 0) {
+        d->status = r.status;
+        json_t *ans = r.status == 200 ? tablet_open(&d->call, r.body) : NULL;
+        const char *sid =
+            json_string_value(json_object_get(json_object_get(ans, "data"), "sid"));
+        snprintf(d->sid, sizeof d->sid, "%s", sid ? sid : answer_code(ans));
+        json_decref(ans);
+    }
+    http_result_free(&r);
+    return NULL;
+}
+
+/* Eight concurrent duplicates of one LOGIN (same cseq, each its own
+ * envelope): the work runs once, all get the same session. */
+static void concurrent_duplicates_run_once(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 8 };
+    struct dup d[N];
+    pthread_t th[N];
+    char url[256];
+    snprintf(url, sizeof url, "%s/api/v1/tx/LOGIN", f->d.base);
+    sqlite3 *h = open_db(f);
+    const char *created = "SELECT COUNT(*) FROM audit_log WHERE event = 'session.created'";
+    int before = count(h, created, NULL);
+    for (int i = 0; i < N; i++) {
+        d[i] = (struct dup){.url = url};
+        d[i].body = seal(&f->t, "LOGIN", "{\"teller\":\"demo01\",\"password\":\"" PW "\"}",
+                         "login-dup", &d[i].call);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, send_dup, &d[i]), 0);
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(d[i].status, 200);
+        assert_int_equal(strlen(d[i].sid), 64);
+        assert_string_equal(d[i].sid, d[0].sid);
+        free(d[i].body);
+        zy1_call_wipe(&d[i].call);
+    }
+    assert_int_equal(count(h, created, NULL), before + 1);
+    sqlite3_close(h);
+    snprintf(f->t.sid, sizeof f->t.sid, "%s", d[0].sid);
+}
+
+/* Only an authenticated envelope spends a serial number: forged envelopes
+ * between two good ones leave the serials consecutive. */
+static void serial_only_after_authentication(void **state)
+{
+    struct fx *f = *state;
+    long st;
+    json_t *a1 = tablet_call(&f->t, "SESSION_INFO", NULL, NULL, &st, NULL);
+    for (int i = 0; i < 10; i++) {
+        zy1_call call;
+        char code[64];
+        char *body = seal(&f->t, "SESSION_INFO", NULL, NULL, &call);
+        char *mac = strstr(body, "\"mac\":\"");
+        assert_non_null(mac);
+        mac[7] = mac[7] == 'A' ? 'B' : 'A';
+        assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 401);
+        free(body);
+        zy1_call_wipe(&call);
+    }
+    json_t *a2 = tablet_call(&f->t, "SESSION_INFO", NULL, NULL, &st, NULL);
+    const char *s1 = json_string_value(json_object_get(a1, "srvseq"));
+    const char *s2 = json_string_value(json_object_get(a2, "srvseq"));
+    assert_non_null(s1);
+    assert_non_null(s2);
+    size_t n = strlen(s1);
+    assert_true(n > 10);
+    assert_int_equal(strtoll(s2 + n - 10, NULL, 10) - strtoll(s1 + n - 10, NULL, 10), 1);
+    json_decref(a1);
+    json_decref(a2);
+}
+
+/* Unbinding drops the device's stored answers, secrets included. */
+static void answers_die_with_the_binding(void **state)
+{
+    struct fx *f = *state;
+    long st;
+    json_t *a = tablet_call(&f->t, "SESSION_INFO", NULL, "info-1", &st, NULL);
+    assert_string_equal(answer_code(a), "OK");
+    json_decref(a);
+    sqlite3 *h = open_db(f);
+    assert_true(count(h, "SELECT COUNT(*) FROM tx_answers WHERE dev = ?", f->t.st.dev) >= 1);
+    char *out = NULL;
+    assert_int_equal(
+        run_zhanye(&out, NULL, "device", "unbind", "--data", f->d.dir, "--dev", f->t.st.dev, NULL),
+        0);
+    free(out);
+    assert_int_equal(count(h, "SELECT COUNT(*) FROM tx_answers WHERE dev = ?", f->t.st.dev), 0);
+    sqlite3_close(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(replay_after_restart),
+        cmocka_unit_test(replay_after_crash),
+        cmocka_unit_test(stored_login_is_sealed),
+        cmocka_unit_test(concurrent_duplicates_run_once),
+        cmocka_unit_test(serial_only_after_authentication),
+        cmocka_unit_test(answers_die_with_the_binding),
+    };
+    return cmocka_run_group_tests_name("replay", tests, setup, teardown);
+}
