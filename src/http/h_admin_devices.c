@@ -9,6 +9,7 @@
 #include "foundation/secmem.h"
 #include "http/admin.h"
 #include "http/handlers.h"
+#include "identity/binding.h"
 
 #include <string.h>
 
@@ -66,19 +67,34 @@ static bool target(struct admin_req *ar, struct device *d)
     return admin_may_manage(ar, &t);
 }
 
+struct take_out_args {
+    const char *actor;
+    char dev[DEV_HEX_LEN + 1];
+    bool revoke;
+    struct device after; /* the device as the transaction left it */
+};
+
+/* store_run callback: revoke or unbind (its sessions end), then read it back. */
+static int take_out_txn(struct store_conn *c, void *arg)
+{
+    struct take_out_args *a = arg;
+    int rc = a->revoke ? binding_revoke(c, a->actor, a->dev) : binding_unbind(c, a->actor, a->dev);
+    return rc == ID_OK ? device_get(c, a->dev, &a->after) : rc;
+}
+
 static void take_out(struct http_request *req, struct http_response *resp, bool revoke)
 {
     struct admin_req ar;
     struct device d;
     if (!admin_open(req, resp, ADMIN_WRITE, F_DEV, 1, &ar))
         return;
-    if (target(&ar, &d) && admin_begin(&ar)) {
-        int rc = revoke ? device_revoke(ar.conn, ar.actor, d.dev)
-                        : device_unbind(ar.conn, ar.actor, d.dev);
+    if (target(&ar, &d)) {
+        struct take_out_args a = {.actor = ar.actor, .revoke = revoke};
+        memcpy(a.dev, d.dev, sizeof a.dev);
+        int rc = store_run(ar.conn, revoke ? "admin.device_revoke" : "admin.device_unbind",
+                           take_out_txn, &a);
         if (rc == ID_OK)
-            rc = device_get(ar.conn, d.dev, &d);
-        if (admin_commit(&ar, rc))
-            http_json(resp, 200, json_pack("{s:o}", "device", admin_device_json(&d)));
+            http_json(resp, 200, json_pack("{s:o}", "device", admin_device_json(&a.after)));
         else
             admin_fail(&ar, rc, revoke ? "revoke device" : "unbind device");
     }

@@ -93,29 +93,6 @@ int session_end_device(struct store_conn *c, const char *dev, const char *reason
 
 /* ---- creating -------------------------------------------------------------- */
 
-/* dev must be active and bound to teller_id. */
-static int check_device(struct store_conn *c, const char *dev, int64_t teller_id)
-{
-    struct store_stmt *s = NULL;
-    int rc = store_prepare(c, "SELECT teller_id, status FROM devices WHERE dev = ?", &s);
-    if (rc == STORE_OK)
-        rc = store_bind_text(s, 1, dev);
-    if (rc == STORE_OK)
-        rc = store_step(s);
-    if (rc == STORE_ROW) {
-        const char *status = store_col_text(s, 1);
-        if (!status || strcmp(status, "active") != 0)
-            rc = ID_DISABLED;
-        else
-            rc = store_col_int64(s, 0) == teller_id ? ID_OK : ID_CONFLICT;
-    } else if (rc == STORE_DONE) {
-        rc = ID_NOT_FOUND;
-    }
-    if (s)
-        store_finish(s);
-    return rc;
-}
-
 static int insert_session(struct store_conn *c, const struct teller *t, const char *dev,
                           const char *key, int64_t idle_ms, int64_t absolute_ms)
 {
@@ -217,7 +194,7 @@ int session_create(struct store_conn *c, const struct teller *t, const char *dev
     if (!t->active)
         return ID_DISABLED;
     snprintf(actor, sizeof actor, "teller:%s", t->code);
-    int rc = check_device(c, dev, t->id);
+    int rc = device_check_bound(c, dev, t->id);
     if (rc == ID_OK)
         rc = kick_others(c, t, actor, &ended);
     if (rc == ID_OK)

@@ -141,7 +141,7 @@ static void test_create_needs_bound_device(void **state)
     assert_int_equal(TX(f, session_create(f->c, &t, DEV_A, 600, 900, sid)), ID_CONFLICT);
     assert_int_equal(TX(f, session_create(f->c, &t, DEV_B, 600, 900, sid)), ID_NOT_FOUND);
     assert_int_equal(TX(f, session_create(f->c, &t, DEV_A, 0, 900, sid)), ID_BAD_INPUT);
-    assert_int_equal(TX(f, device_revoke(f->c, ACTOR, DEV_A)), ID_OK);
+    assert_int_equal(TX(f, binding_revoke(f->c, ACTOR, DEV_A)), ID_OK);
     assert_int_equal(teller_verify_password(f->c, "demo01", PW, NULL, &t), ID_OK);
     assert_int_equal(TX(f, session_create(f->c, &t, DEV_A, 600, 900, sid)), ID_DISABLED);
 }
