@@ -2,7 +2,8 @@
  * POST /api/v1/admin/tellers                — {bank?, branch?, code, name, role, password}
  * POST /api/v1/admin/tellers/disable        — {teller}
  * POST /api/v1/admin/tellers/enable         — {teller}
- * POST /api/v1/admin/tellers/reset-password — {teller, password}: also clears a lock
+ * POST /api/v1/admin/tellers/reset-password — {teller, password}: also clears a lock and
+ *                                            ends the teller's tablet and console sessions
  *
  * The ids travel in the body, not the path: one exact route each, and no
  * teller code in an access log. An administrator changes tellers of a lower
@@ -170,6 +171,25 @@ void h_admin_teller_enable(struct http_request *req, struct http_response *resp)
     set_active(req, resp, true);
 }
 
+struct reset_args {
+    const char *actor;
+    const struct teller *t;
+    const char *password;
+};
+
+/* store_run callback: the new password, and with it the end of the
+ * teller's tablet and console sessions (reason "password_reset"). */
+static int reset_txn(struct store_conn *c, void *arg)
+{
+    const struct reset_args *a = arg;
+    int rc = teller_reset_password(c, a->actor, a->t->code, a->password);
+    if (rc == ID_OK)
+        rc = session_end_teller(c, a->t->id, "password_reset", NULL);
+    if (rc == ID_OK)
+        rc = admin_session_end_teller(c, a->t->id, "password_reset", NULL);
+    return rc;
+}
+
 void h_admin_teller_reset(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
@@ -178,9 +198,10 @@ void h_admin_teller_reset(struct http_request *req, struct http_response *resp)
         admin_wipe_secret(req, NULL, "password");
         return;
     }
-    if (target(&ar, &t) && admin_begin(&ar)) {
-        int rc = teller_reset_password(ar.conn, ar.actor, t.code, admin_str(&ar, "password"));
-        if (admin_commit(&ar, rc))
+    if (target(&ar, &t)) {
+        struct reset_args a = {.actor = ar.actor, .t = &t, .password = admin_str(&ar, "password")};
+        int rc = store_run(ar.conn, "admin.teller_reset", reset_txn, &a);
+        if (rc == ID_OK)
             http_json(resp, 200, json_pack("{s:s,s:s}", "teller", t.code, "status", "reset"));
         else if (rc == ID_BAD_INPUT)
             http_error(resp, 400, "weak_password", "新密码须为8到128位");

@@ -417,6 +417,7 @@ static void test_dependencies_go_one_way(void **state)
     assert_false(file_has("src/identity/ticket.c", "identity/session.h"));
     assert_false(file_has("src/identity/device.h", "identity/session.h"));
     assert_false(file_has("src/identity/session.c", "FROM devices"));
+    assert_false(file_has("src/identity/session_store.c", "devices"));
 }
 
 static int count_dev(const struct device *d, void *arg)
