@@ -35,35 +35,23 @@ static const struct tx_field F_RESET[] = {
     {"password", TXF_STRING, true, TELLER_PW_MAX},
 };
 
-struct rows {
-    struct admin_req *ar;
-    json_t *list;
-};
-
-static int add_row(const struct teller *t, void *arg)
+static int teller_row(const struct teller *t, void *arg)
 {
-    struct rows *r = arg;
-    if (admin_sees_branch(r->ar, t->bank_id, t->branch_id))
-        json_array_append_new(r->list, admin_teller_json(t));
-    return 0;
+    struct admin_rows *r = arg;
+    bool seen = admin_sees_branch(r->ar, t->bank_id, t->branch_id);
+    return admin_rows_add(r, seen ? admin_teller_json(t) : NULL);
+}
+
+static int list_tellers(struct admin_rows *r, int64_t bank_id, int64_t branch_id)
+{
+    return teller_list(r->ar->conn, bank_id, branch_id, teller_row, r);
 }
 
 void h_admin_tellers(struct http_request *req, struct http_response *resp)
 {
-    struct admin_req ar;
-    int64_t bank_id = 0;
-    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
-        return;
-    struct rows r = {&ar, json_array()};
-    int rc = admin_list_bank(&ar, &bank_id);
-    if (rc == ID_OK)
-        rc = teller_list(ar.conn, bank_id, admin_list_branch(&ar), add_row, &r);
-    if (rc == ID_OK)
-        http_json(resp, 200, json_pack("{s:O}", "tellers", r.list));
-    else
-        admin_fail(&ar, rc, "list tellers");
-    json_decref(r.list);
-    admin_close(&ar);
+    static const struct admin_list tellers = {
+        .key = "tellers", .what = "list tellers", .by_bank = true, .fetch = list_tellers};
+    admin_list(req, resp, &tellers);
 }
 
 /* Where the new teller goes: bank and branch named (within the scope) or

@@ -35,8 +35,7 @@ int sstore_key(const struct session_kind *k, const char *token, char key[SESSION
     return ID_OK;
 }
 
-int sstore_new_token(const struct session_kind *k, char *token_out,
-                     char key[SESSION_KEY_HEX + 1])
+int sstore_new_token(const struct session_kind *k, char *token_out, char key[SESSION_KEY_HEX + 1])
 {
     uint8_t raw[SESSION_TOKEN_MAX];
     if (k->token_bytes > sizeof raw || k->token_len > SESSION_TOKEN_MAX)
@@ -145,8 +144,8 @@ static int audit_end(struct store_conn *c, const struct session_kind *k, const c
                      const struct sstore_who *who, const char *reason)
 {
     if (k->audit_extra)
-        return audit_appendf(c, who->bank_id, actor, k->ended_event, who->teller_code,
-                             "{s:s, s:s}", k->extra_col, who->extra, "reason", reason);
+        return audit_appendf(c, who->bank_id, actor, k->ended_event, who->teller_code, "{s:s, s:s}",
+                             k->extra_col, who->extra, "reason", reason);
     return audit_appendf(c, who->bank_id, actor, k->ended_event, who->teller_code, "{s:s}",
                          "reason", reason);
 }
@@ -266,8 +265,7 @@ int sstore_read_row(struct store_stmt *st, struct sstore_row *r)
     const char *status = store_col_text(st, 5);
     r->teller_active = status && strcmp(status, "active") == 0;
     r->refusal = NULL;
-    return id_copy(r->end_reason, sizeof r->end_reason, store_col_text(st, 4)) ? ID_OK
-                                                                                : ID_CORRUPT;
+    return id_copy(r->end_reason, sizeof r->end_reason, store_col_text(st, 4)) ? ID_OK : ID_CORRUPT;
 }
 
 int sstore_judge(struct store_conn *c, const struct session_kind *k, const char *key,

@@ -46,8 +46,7 @@ struct session_kind {
 /* Table key of a token (token_len characters). */
 int sstore_key(const struct session_kind *k, const char *token, char key[SESSION_KEY_HEX + 1]);
 /* A fresh random token (token_out[token_len + 1]) and its key. */
-int sstore_new_token(const struct session_kind *k, char *token_out,
-                     char key[SESSION_KEY_HEX + 1]);
+int sstore_new_token(const struct session_kind *k, char *token_out, char key[SESSION_KEY_HEX + 1]);
 /* [a-z_]{1,SESSION_REASON_MAX}. */
 bool sstore_valid_reason(const char *reason);
 /* "idle_timeout" or "absolute_timeout": an end that answers ID_EXPIRED. */
@@ -91,10 +90,10 @@ int sstore_end_audited(struct store_conn *c, const struct session_kind *k, const
 
 /* What the checks need of a row the wrapper read. */
 struct sstore_row {
-    bool ended;           /* ended_at is set */
-    bool teller_active;   /* the teller's status is active */
-    const char *refusal;  /* NULL, or why the wrapper refuses it (e.g. "role_revoked") */
-    int64_t last_seen;    /* updated when the activity is recorded */
+    bool ended;          /* ended_at is set */
+    bool teller_active;  /* the teller's status is active */
+    const char *refusal; /* NULL, or why the wrapper refuses it (e.g. "role_revoked") */
+    int64_t last_seen;   /* updated when the activity is recorded */
     int64_t idle_ms;
     int64_t expires_at;
     char end_reason[SESSION_REASON_MAX + 1]; /* stored reason; set on a refusal */
