@@ -60,33 +60,51 @@ static int run(struct store_stmt *s, int rc)
 
 /* ---- binding ------------------------------------------------------------------ */
 
-int device_find_holder(struct store_conn *c, const char *dev_hex, int64_t bank_id,
-                       int64_t teller_id, struct device_holder *out)
+/* Who holds dev and in which status: ID_OK, ID_NOT_FOUND, a store status. */
+struct holder_row {
+    int64_t teller_id, bank_id;
+    int status; /* enum device_status */
+};
+
+static int read_holder(struct store_conn *c, const char *dev, struct holder_row *h)
 {
     struct store_stmt *s = NULL;
-    if (!c || !out || !device_valid_dev(dev_hex))
-        return ID_BAD_INPUT;
-    *out = (struct device_holder){.exists = false, .active_same = false};
     int rc = store_prepare(c, "SELECT teller_id, status, bank_id FROM devices WHERE dev = ?", &s);
     if (rc == STORE_OK)
-        rc = store_bind_text(s, 1, dev_hex);
+        rc = store_bind_text(s, 1, dev);
     if (rc == STORE_OK)
         rc = store_step(s);
     if (rc == STORE_ROW) {
-        out->exists = true;
-        bool active = status_parse(store_col_text(s, 1)) == DEVICE_ACTIVE;
-        bool same = store_col_int64(s, 0) == teller_id;
-        bool other_bank = store_col_int64(s, 2) != bank_id;
-        out->active_same = active && same;
-        /* Tenant isolation: one bank's activation never rewrites another
-         * bank's device row, whatever its status. */
-        rc = (active && !same) || other_bank ? ID_CONFLICT : ID_OK;
-    } else if (rc == STORE_DONE) {
+        h->teller_id = store_col_int64(s, 0);
+        h->status = status_parse(store_col_text(s, 1));
+        h->bank_id = store_col_int64(s, 2);
         rc = ID_OK;
+    } else if (rc == STORE_DONE) {
+        rc = ID_NOT_FOUND;
     }
     if (s)
         store_finish(s);
     return rc;
+}
+
+int device_find_holder(struct store_conn *c, const char *dev_hex, int64_t bank_id,
+                       int64_t teller_id, struct device_holder *out)
+{
+    struct holder_row h;
+    if (!c || !out || !device_valid_dev(dev_hex))
+        return ID_BAD_INPUT;
+    *out = (struct device_holder){.exists = false, .active_same = false};
+    int rc = read_holder(c, dev_hex, &h);
+    if (rc == ID_NOT_FOUND)
+        return ID_OK;
+    if (rc != ID_OK)
+        return rc;
+    bool active = h.status == DEVICE_ACTIVE, same = h.teller_id == teller_id;
+    out->exists = true;
+    out->active_same = active && same;
+    /* Tenant isolation: one bank's activation never rewrites another bank's
+     * device row, whatever its status. */
+    return (active && !same) || h.bank_id != bank_id ? ID_CONFLICT : ID_OK;
 }
 
 bool device_binding_ok(const struct device_binding *b)
@@ -358,24 +376,14 @@ int device_get(struct store_conn *c, const char *dev_hex, struct device *out)
 
 int device_check_bound(struct store_conn *c, const char *dev_hex, int64_t teller_id)
 {
-    struct store_stmt *s = NULL;
+    struct holder_row h;
     if (!c || !device_valid_dev(dev_hex))
         return ID_BAD_INPUT;
-    int rc = store_prepare(c, "SELECT teller_id, status FROM devices WHERE dev = ?", &s);
-    if (rc == STORE_OK)
-        rc = store_bind_text(s, 1, dev_hex);
-    if (rc == STORE_OK)
-        rc = store_step(s);
-    if (rc == STORE_ROW) {
-        if (status_parse(store_col_text(s, 1)) != DEVICE_ACTIVE)
-            rc = ID_DISABLED;
-        else
-            rc = store_col_int64(s, 0) == teller_id ? ID_OK : ID_CONFLICT;
-    } else if (rc == STORE_DONE) {
-        rc = ID_NOT_FOUND;
-    }
-    if (s)
-        store_finish(s);
+    int rc = read_holder(c, dev_hex, &h);
+    if (rc == ID_OK && h.status != DEVICE_ACTIVE)
+        rc = ID_DISABLED;
+    else if (rc == ID_OK && h.teller_id != teller_id)
+        rc = ID_CONFLICT;
     return rc;
 }
 
