@@ -27,7 +27,8 @@ static int add(struct cli_admin *d, const struct args *a, const char *password)
     char actor[64];
     struct bank b;
     struct branch br = {0};
-    struct teller_new t = {0, 0, a->code, a->name, role_parse(a->role), password};
+    struct teller_new t = {
+        .code = a->code, .name = a->name, .role = role_parse(a->role), .password = password};
     if (cli_admin_begin(d) != STORE_OK)
         return EXIT_FAIL;
     int rc = org_find_bank(d->conn, a->bank, &b);

@@ -93,12 +93,10 @@ void h_admin_teller_add(struct http_request *req, struct http_response *resp)
         admin_wipe_secret(req, NULL, "password");
         return;
     }
-    struct teller_new nt = {0,
-                            0,
-                            admin_str(&ar, "code"),
-                            admin_str(&ar, "name"),
-                            role_parse(admin_str(&ar, "role")),
-                            admin_str(&ar, "password")};
+    struct teller_new nt = {.code = admin_str(&ar, "code"),
+                            .name = admin_str(&ar, "name"),
+                            .role = role_parse(admin_str(&ar, "role")),
+                            .password = admin_str(&ar, "password")};
     int rc = placement(&ar, &nt);
     if (rc != ID_OK) {
         admin_fail(&ar, rc, "add teller");

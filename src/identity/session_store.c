@@ -28,7 +28,7 @@ static bool sql_of(char out[SQL_MAX], const char *fmt, const char *table, const 
 int sstore_key(const struct session_kind *k, const char *token, char key[SESSION_KEY_HEX + 1])
 {
     uint8_t h[SM3_LEN];
-    sm_part p = {token, k->token_len};
+    sm_part p = {.p = token, .n = k->token_len};
     if (sm3_digest(&p, 1, h) != SM_OK)
         return ID_ERR;
     hex_encode(h, sizeof h, key, SESSION_KEY_HEX + 1);

@@ -66,7 +66,10 @@ static void code_context(int64_t teller_id, char ctx[CONTEXT_MAX])
 /* F = SM3("ZY1 act" || tlr || "|" || code), per spec/secure-channel.md. */
 static int binding_factor(const char *tlr, const char *code, uint8_t f[SM3_LEN])
 {
-    sm_part parts[] = {{"ZY1 act", 7}, {tlr, strlen(tlr)}, {"|", 1}, {code, strlen(code)}};
+    sm_part parts[] = {{.p = "ZY1 act", .n = 7},
+                       {.p = tlr, .n = strlen(tlr)},
+                       {.p = "|", .n = 1},
+                       {.p = code, .n = strlen(code)}};
     return sm3_digest(parts, 4, f) == SM_OK ? ID_OK : ID_ERR;
 }
 
