@@ -18,10 +18,10 @@
 #define SQL_MAX 384
 #define END_BATCH 16
 
-/* The SQL of kind k from a format with the table (and column) names. */
+/* The SQL of a kind from a format with two %s: the table, then a column. */
 static bool sql_of(char out[SQL_MAX], const char *fmt, const char *table, const char *col)
 {
-    int n = snprintf(out, SQL_MAX, fmt, table, col ? col : "");
+    int n = snprintf(out, SQL_MAX, fmt, table, col);
     return n > 0 && n < SQL_MAX;
 }
 
@@ -239,8 +239,8 @@ static int touch(struct store_conn *c, const struct session_kind *k, const char 
     int64_t every = r->idle_ms / 10 < TOUCH_MAX_MS ? r->idle_ms / 10 : TOUCH_MAX_MS;
     if (now - r->last_seen < every)
         return ID_OK;
-    if (!sql_of(sql, "UPDATE %s SET last_seen = ? WHERE sid = ? AND ended_at IS NULL", k->table,
-                NULL))
+    if (!sql_of(sql, "UPDATE %s SET last_seen = ? WHERE %s = ? AND ended_at IS NULL", k->table,
+                "sid"))
         return ID_BAD_INPUT;
     int rc = store_prepare(c, sql, &s);
     if (rc == STORE_OK)
