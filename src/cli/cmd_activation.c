@@ -5,7 +5,7 @@
  * for scripts. The code is a secret: hand it to the teller in person. */
 #include "cli/cli_admin.h"
 #include "foundation/secmem.h"
-#include "identity/device.h"
+#include "identity/ticket.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * back. Either way it stops working at once and its sessions end; it can be
  * activated again only with a new activation code. */
 #include "cli/cli_admin.h"
-#include "identity/device.h"
+#include "identity/binding.h"
 #include "identity/org.h"
 
 #include <getopt.h>
@@ -48,20 +48,34 @@ static int list(struct cli_admin *d, const char *bank_code)
     return rc == ID_OK ? EXIT_OK : EXIT_FAIL;
 }
 
+struct take_out_args {
+    const char *actor, *dev;
+    bool revoke;
+};
+
+/* store_run callback: revoke or unbind; its sessions end with it. */
+static int take_out_txn(struct store_conn *c, void *arg)
+{
+    const struct take_out_args *a = arg;
+    return a->revoke ? binding_revoke(c, a->actor, a->dev) : binding_unbind(c, a->actor, a->dev);
+}
+
 static int take_out(struct cli_admin *d, const char *dev, bool revoke)
 {
     char actor[64];
-    if (cli_admin_begin(d) != STORE_OK)
-        return EXIT_FAIL;
-    cli_admin_actor(actor, sizeof actor);
-    int rc = revoke ? device_revoke(d->conn, actor, dev) : device_unbind(d->conn, actor, dev);
+    struct take_out_args a = {
+        .actor = cli_admin_actor(actor, sizeof actor), .dev = dev, .revoke = revoke};
+    int rc =
+        store_run(d->conn, revoke ? "cli.device_revoke" : "cli.device_unbind", take_out_txn, &a);
     if (rc == ID_DISABLED)
         fprintf(stderr, "zhanye device: %s is not active\n", dev);
-    int exit_code = cli_admin_end(d, rc, dev);
-    if (exit_code == EXIT_OK)
-        printf("zhanye: device %s %s; its sessions have ended\n", dev,
-               revoke ? "revoked" : "unbound");
-    return exit_code;
+    if (rc != ID_OK) {
+        fprintf(stderr, "zhanye device: %s: %s%s%s\n", dev, id_rc_name(rc), rc < 0 ? ": " : "",
+                rc < 0 ? store_errmsg(d->conn) : "");
+        return EXIT_FAIL;
+    }
+    printf("zhanye: device %s %s; its sessions have ended\n", dev, revoke ? "revoked" : "unbound");
+    return EXIT_OK;
 }
 
 int cmd_device(int argc, char **argv)

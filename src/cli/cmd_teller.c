@@ -8,7 +8,9 @@
  * province_admin (--bank is then the province's code). */
 #include "cli/cli_admin.h"
 #include "foundation/secmem.h"
+#include "identity/admin_session.h"
 #include "identity/org.h"
+#include "identity/session.h"
 #include "identity/teller.h"
 
 #include <getopt.h>
@@ -25,7 +27,8 @@ static int add(struct cli_admin *d, const struct args *a, const char *password)
     char actor[64];
     struct bank b;
     struct branch br = {0};
-    struct teller_new t = {0, 0, a->code, a->name, role_parse(a->role), password};
+    struct teller_new t = {
+        .code = a->code, .name = a->name, .role = role_parse(a->role), .password = password};
     if (cli_admin_begin(d) != STORE_OK)
         return EXIT_FAIL;
     int rc = org_find_bank(d->conn, a->bank, &b);
@@ -52,20 +55,46 @@ static int add(struct cli_admin *d, const struct args *a, const char *password)
     return exit_code;
 }
 
+struct reset_args {
+    const char *actor, *code, *password;
+    int64_t sessions, consoles; /* sessions ended */
+};
+
+/* store_run callback: the new password, and with it the end of the
+ * teller's tablet and console sessions (reason "password_reset"). */
+static int reset_txn(struct store_conn *c, void *arg)
+{
+    struct reset_args *a = arg;
+    struct teller t;
+    a->sessions = a->consoles = 0;
+    int rc = teller_reset_password(c, a->actor, a->code, a->password);
+    if (rc == ID_OK)
+        rc = teller_find(c, a->code, &t);
+    if (rc == ID_OK)
+        rc = session_end_teller(c, t.id, "password_reset", &a->sessions);
+    if (rc == ID_OK)
+        rc = admin_session_end_teller(c, t.id, "password_reset", &a->consoles);
+    return rc;
+}
+
 static int reset(struct cli_admin *d, const struct args *a, const char *password)
 {
     char actor[64];
-    if (cli_admin_begin(d) != STORE_OK)
-        return EXIT_FAIL;
-    int rc =
-        teller_reset_password(d->conn, cli_admin_actor(actor, sizeof actor), a->code, password);
+    struct reset_args r = {
+        .actor = cli_admin_actor(actor, sizeof actor), .code = a->code, .password = password};
+    int rc = store_run(d->conn, "cli.teller_reset", reset_txn, &r);
     if (rc == ID_BAD_INPUT)
         fprintf(stderr, "zhanye teller: the password must be %d..%d bytes\n", TELLER_PW_MIN,
                 TELLER_PW_MAX);
-    int exit_code = cli_admin_end(d, rc, a->code);
-    if (exit_code == EXIT_OK)
-        printf("zhanye: password of %s reset; any lock cleared\n", a->code);
-    return exit_code;
+    if (rc != ID_OK) {
+        fprintf(stderr, "zhanye teller: %s: %s%s%s\n", a->code, id_rc_name(rc), rc < 0 ? ": " : "",
+                rc < 0 ? store_errmsg(d->conn) : "");
+        return EXIT_FAIL;
+    }
+    printf("zhanye: password of %s reset; any lock cleared; %lld tablet and %lld console "
+           "session(s) ended\n",
+           a->code, (long long)r.sessions, (long long)r.consoles);
+    return EXIT_OK;
 }
 
 static int set_active(struct cli_admin *d, const struct args *a, bool active)

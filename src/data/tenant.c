@@ -3,8 +3,9 @@
  *
  * The check is lexical on purpose: a full SQL parser would be a large attack
  * surface of its own, and the shapes business code needs (scoped WHERE,
- * one-row INSERT) are recognisable from tokens. What it cannot see (a join
- * to another bank's rows) is left to review, as the header says. */
+ * one-row INSERT, joins and subqueries each scoped) are recognisable from
+ * tokens. Two passes: the statement's shape (check_sql), then every table it
+ * names (check_tables). */
 #include "data/tenant.h"
 
 #include "foundation/log.h"
@@ -17,6 +18,8 @@
 #include <strings.h>
 
 #define TENANT_ERR_MAX 256
+#define TENANT_MAX_SCOPED 16 /* bank placeholders (= tables) in one statement */
+#define TENANT_MAX_LEVELS 8  /* nested SELECTs */
 
 struct tenant_conn {
     struct store_conn *c;
@@ -28,7 +31,8 @@ struct tenant_conn {
 struct tenant_stmt {
     struct tenant_conn *tc;
     struct store_stmt *s;
-    int scope_idx; /* the bank placeholder (0: none, province reads) */
+    int nscoped;                   /* 0: none, province reads */
+    int scoped[TENANT_MAX_SCOPED]; /* the bank placeholders, bound by us */
 };
 
 static const char *const role_names[] = {NULL, "client_manager", "branch_manager", "bank_admin",
@@ -308,6 +312,272 @@ static const char *check_sql(const char *sql, int *scope_idx)
     return "only SELECT, INSERT, UPDATE and DELETE are allowed";
 }
 
+/* ---- every table scoped ------------------------------------------------- */
+
+/* One query level: the statement, or a parenthesised SELECT inside it. */
+enum expect { E_NONE, E_TABLE, E_AFTER_TABLE, E_AFTER_DOT, E_ALIAS, E_DERIVED };
+
+struct level {
+    int depth;                            /* the lexer's depth inside it */
+    enum expect expect;                   /* where a table reference stands */
+    bool in_from;                         /* a comma here starts another table */
+    bool in_cond;                         /* inside WHERE or ON */
+    bool conj;                            /* the last token began a conjunct */
+    bool between;                         /* the next AND is BETWEEN's */
+    struct tok cur;                       /* the table name being read */
+    int ntables, npreds;                  /* the tables and [alias.]bank_id = ? */
+    struct tok tables[TENANT_MAX_SCOPED]; /* alias, or the table's name */
+    struct tok preds[TENANT_MAX_SCOPED];  /* the alias named; n = 0: unqualified */
+};
+
+struct checker {
+    struct lexer lx;
+    struct level lv[TENANT_MAX_LEVELS];
+    int nlv;
+    int *scoped, nscoped; /* the bank placeholders found */
+};
+
+static bool is_any(const struct tok *t, const char *const *words)
+{
+    for (size_t i = 0; words[i]; i++)
+        if (is_word(t, words[i]))
+            return true;
+    return false;
+}
+
+/* Words that are never a table name or an alias. */
+static bool is_keyword(const struct tok *t)
+{
+    static const char *const kw[] = {
+        "all",      "and",     "as",        "between", "by",     "case",   "cross", "delete",
+        "distinct", "else",    "end",       "exists",  "from",   "full",   "group", "having",
+        "in",       "indexed", "inner",     "insert",  "into",   "is",     "join",  "left",
+        "like",     "limit",   "natural",   "not",     "null",   "offset", "on",    "or",
+        "order",    "outer",   "returning", "right",   "select", "set",    "then",  "update",
+        "using",    "values",  "when",      "where",   "window", "with",   NULL};
+    return t->kind == T_WORD && is_any(t, kw);
+}
+
+static bool same_name(const struct tok *a, const struct tok *b)
+{
+    return a->n == b->n && strncasecmp(a->p, b->p, a->n) == 0;
+}
+
+static const char *add_table(struct level *L, const struct tok *alias)
+{
+    if (L->ntables == TENANT_MAX_SCOPED)
+        return "too many tables in one statement";
+    L->tables[L->ntables++] = *alias;
+    return NULL;
+}
+
+/* After WHERE, ON or AND: `[alias.]bank_id = ?` followed by the end of the
+ * conjunct. Consumes it and records it when it is one; else leaves lx. */
+static const char *try_predicate(struct checker *ck, struct level *L, const struct tok *first,
+                                 bool *matched)
+{
+    static const char *const ends[] = {"and",       "group",   "order", "limit", "having", "window",
+                                       "returning", "join",    "left",  "right", "inner",  "cross",
+                                       "full",      "natural", "where", NULL};
+    struct lexer la = ck->lx;
+    struct tok t, col = *first, alias = {T_END, first->p, 0};
+    *matched = false;
+    if (lex_next(&la, &t) == T_DOT) {
+        if (lex_next(&la, &col) != T_WORD)
+            return NULL;
+        alias = *first;
+        lex_next(&la, &t);
+    }
+    if (!is_word(&col, "bank_id") || t.kind != T_EQ || lex_next(&la, &t) != T_PARAM)
+        return NULL;
+    struct lexer after = la;
+    enum tok_kind k = lex_next(&la, &t);
+    if (!(k == T_END || k == T_RPAREN || k == T_COMMA || is_any(&t, ends)))
+        return NULL;
+    if (L->npreds == TENANT_MAX_SCOPED || ck->nscoped == TENANT_MAX_SCOPED)
+        return "too many bank placeholders in one statement";
+    L->preds[L->npreds++] = alias;
+    ck->scoped[ck->nscoped++] = after.params;
+    ck->lx = after;
+    *matched = true;
+    return NULL;
+}
+
+/* Every table of the level has its own [alias.]bank_id = ? (unqualified
+ * only where the level names one table). */
+static const char *finish_level(struct level *L)
+{
+    if (L->expect == E_AFTER_TABLE) {
+        const char *why = add_table(L, &L->cur);
+        if (why)
+            return why;
+    } else if (L->expect != E_NONE) {
+        return "an incomplete table reference";
+    }
+    for (int i = 0; i < L->ntables; i++) {
+        bool ok = false;
+        for (int j = 0; j < L->npreds && !ok; j++)
+            ok = L->preds[j].n ? same_name(&L->preds[j], &L->tables[i]) : L->ntables == 1;
+        if (!ok)
+            return "every table (FROM, JOIN, UPDATE, subquery) needs its own "
+                   "<alias>.bank_id = ? in its WHERE or ON, outside any OR";
+    }
+    return NULL;
+}
+
+/* A word or punctuation at the level's own depth, outside a table reference. */
+static const char *level_token(struct checker *ck, struct level *L, const struct tok *t)
+{
+    static const char *const clause_end[] = {"group",     "order", "limit",  "having", "window",
+                                             "returning", "set",   "values", "using",  NULL};
+    if (is_word(t, "from") || is_word(t, "join")) {
+        L->in_from = L->in_from || is_word(t, "from");
+        L->in_cond = false;
+        L->expect = E_TABLE;
+    } else if (t->kind == T_COMMA && L->in_from) {
+        L->in_cond = false;
+        L->expect = E_TABLE;
+    } else if (is_word(t, "where") || is_word(t, "on")) {
+        L->in_from = L->in_from && is_word(t, "on");
+        L->in_cond = L->conj = true;
+        L->between = false;
+    } else if (is_any(t, clause_end)) {
+        L->in_from = L->in_cond = false;
+    } else if (L->in_cond && is_word(t, "or")) {
+        return "OR at the level of a WHERE or ON clause is not allowed; write AND (a OR b)";
+    } else if (L->in_cond && is_word(t, "and")) {
+        L->conj = !L->between;
+        L->between = false;
+    } else if (L->in_cond && is_word(t, "between")) {
+        L->between = true;
+        L->conj = false;
+    } else if (L->in_cond && L->conj && t->kind == T_WORD) {
+        bool matched = false;
+        const char *why = try_predicate(ck, L, t, &matched);
+        L->conj = false;
+        return why;
+    } else {
+        L->conj = false;
+    }
+    return NULL;
+}
+
+/* A token where a table reference is being read; *done false: t is also an
+ * ordinary token of the level (the reference ended before it). */
+static const char *table_token(struct level *L, const struct tok *t, bool *done)
+{
+    *done = true;
+    switch (L->expect) {
+    case E_TABLE:
+        if (t->kind != T_WORD || is_keyword(t))
+            return "a table name must follow FROM, JOIN, UPDATE or a comma";
+        L->cur = *t;
+        L->expect = E_AFTER_TABLE;
+        return NULL;
+    case E_AFTER_DOT:
+        if (t->kind != T_WORD || is_keyword(t))
+            return "a table name must follow the schema's dot";
+        L->cur = *t;
+        L->expect = E_AFTER_TABLE;
+        return NULL;
+    case E_ALIAS:
+        L->expect = E_NONE;
+        if (t->kind != T_WORD || is_keyword(t))
+            return "an alias must follow AS";
+        return add_table(L, t);
+    case E_AFTER_TABLE:
+        if (t->kind == T_DOT) {
+            L->expect = E_AFTER_DOT;
+            return NULL;
+        }
+        if (is_word(t, "as")) {
+            L->expect = E_ALIAS;
+            return NULL;
+        }
+        L->expect = E_NONE;
+        if (t->kind == T_WORD && !is_keyword(t))
+            return add_table(L, t);
+        *done = false;
+        return add_table(L, &L->cur);
+    default:
+        *done = false;
+        return NULL;
+    }
+}
+
+/* '(' or ')': a subquery begins (the next token is SELECT) or a level ends. */
+static const char *paren_token(struct checker *ck, const struct tok *t, bool *open_select)
+{
+    struct level *L = &ck->lv[ck->nlv - 1];
+    if (t->kind == T_RPAREN) {
+        if (ck->lx.depth >= L->depth)
+            return NULL;
+        const char *why = finish_level(L);
+        ck->nlv--;
+        return why;
+    }
+    struct lexer la = ck->lx;
+    struct tok next;
+    lex_next(&la, &next);
+    *open_select = is_word(&next, "select");
+    if (ck->lx.depth - 1 != L->depth)
+        return NULL;
+    if (L->expect == E_AFTER_TABLE)
+        return "table-valued functions are not allowed";
+    if (L->expect == E_TABLE && !*open_select)
+        return "parenthesised joins are not allowed";
+    if (L->expect == E_TABLE)
+        L->expect = E_NONE; /* a derived table: its SELECT is a level of its own */
+    return NULL;
+}
+
+/* Every table the statement names has its own bank_id = ? (see the header);
+ * the placeholders of those conditions go to scoped[*n]. sql has passed
+ * check_sql. */
+static const char *check_tables(const char *sql, int *scoped, int *n)
+{
+    struct checker ck = {.lx = {.p = sql}, .nlv = 1, .scoped = scoped, .nscoped = 0};
+    struct tok t;
+    bool first = true, open_select = false, skipping = false;
+    while (lex_next(&ck.lx, &t) != T_END) {
+        const char *why = NULL;
+        bool done = false;
+        if (t.kind == T_BAD)
+            return ck.lx.why;
+        if (first) {
+            first = false;
+            skipping = is_word(&t, "insert"); /* its target: check_sql's INSERT rule */
+            if (is_word(&t, "update"))
+                ck.lv[0].expect = E_TABLE;
+            continue;
+        }
+        if (skipping) {
+            skipping = !(ck.lx.depth == 0 && is_word(&t, "values"));
+            continue;
+        }
+        if (open_select) { /* this is the SELECT of a subquery */
+            if (ck.nlv == TENANT_MAX_LEVELS)
+                return "subqueries nested too deep";
+            ck.lv[ck.nlv++] = (struct level){.depth = ck.lx.depth};
+            open_select = false;
+            continue;
+        }
+        struct level *L = &ck.lv[ck.nlv - 1];
+        if (t.kind == T_LPAREN || t.kind == T_RPAREN)
+            why = paren_token(&ck, &t, &open_select);
+        else if (ck.lx.depth != L->depth)
+            continue; /* inside parentheses of the level: a function, a group */
+        else if ((why = table_token(L, &t, &done)) == NULL && !done)
+            why = level_token(&ck, L, &t);
+        if (why)
+            return why;
+    }
+    if (ck.nlv != 1 || ck.lx.depth != 0)
+        return "unbalanced parentheses";
+    *n = ck.nscoped;
+    return finish_level(&ck.lv[0]);
+}
+
 /* SELECT and nothing the lexer refuses. */
 static const char *check_province_sql(const char *sql)
 {
@@ -323,14 +593,15 @@ static const char *check_province_sql(const char *sql)
 
 /* ---- statements --------------------------------------------------------- */
 
-static int wrap(struct tenant_conn *tc, const char *sql, int scope_idx, struct tenant_stmt **out)
+static int wrap(struct tenant_conn *tc, const char *sql, const int *scoped, int nscoped,
+                struct tenant_stmt **out)
 {
     struct tenant_stmt *ts = calloc(1, sizeof *ts);
     if (!ts)
         return STORE_NOMEM;
     int rc = store_prepare(tc->c, sql, &ts->s);
-    if (rc == STORE_OK && scope_idx > 0)
-        rc = store_bind_int64(ts->s, scope_idx, tc->scope.bank_id);
+    for (int i = 0; rc == STORE_OK && i < nscoped; i++)
+        rc = store_bind_int64(ts->s, scoped[i], tc->scope.bank_id);
     if (rc != STORE_OK) {
         if (ts->s)
             store_finish(ts->s);
@@ -338,7 +609,9 @@ static int wrap(struct tenant_conn *tc, const char *sql, int scope_idx, struct t
         return rc;
     }
     ts->tc = tc;
-    ts->scope_idx = scope_idx;
+    ts->nscoped = nscoped;
+    for (int i = 0; i < nscoped; i++)
+        ts->scoped[i] = scoped[i];
     *out = ts;
     return STORE_OK;
 }
@@ -349,11 +622,23 @@ int tenant_prepare(struct tenant_conn *tc, const char *sql, struct tenant_stmt *
         return STORE_ERR;
     *out = NULL;
     tc->refused = false;
-    int scope_idx = 0;
+    int scope_idx = 0, scoped[TENANT_MAX_SCOPED], n = 0;
     const char *why = check_sql(sql, &scope_idx);
+    if (!why)
+        why = check_tables(sql, scoped, &n);
+    /* INSERT's bank is its first VALUES placeholder, not a condition. */
+    if (!why && scope_idx > 0) {
+        bool known = false;
+        for (int i = 0; i < n && !known; i++)
+            known = scoped[i] == scope_idx;
+        if (!known && n == TENANT_MAX_SCOPED)
+            why = "too many bank placeholders in one statement";
+        else if (!known)
+            scoped[n++] = scope_idx;
+    }
     if (why)
         return refuse(tc, "tenant_prepare: %s: %s", why, sql);
-    return wrap(tc, sql, scope_idx, out);
+    return wrap(tc, sql, scoped, n, out);
 }
 
 int tenant_prepare_province(struct tenant_conn *tc, const char *sql, struct tenant_stmt **out)
@@ -368,7 +653,7 @@ int tenant_prepare_province(struct tenant_conn *tc, const char *sql, struct tena
     const char *why = check_province_sql(sql);
     if (why)
         return refuse(tc, "tenant_prepare_province: %s: %s", why, sql);
-    return wrap(tc, sql, 0, out);
+    return wrap(tc, sql, NULL, 0, out);
 }
 
 /* The bank placeholder is ours: rebinding it would leave the scope. */
@@ -377,8 +662,10 @@ static int bindable(struct tenant_stmt *s, int idx)
     if (!s)
         return STORE_ERR;
     s->tc->refused = false;
-    if (s->scope_idx > 0 && idx == s->scope_idx)
-        return refuse(s->tc, "parameter %d is the scope's bank_id; tenant_prepare binds it", idx);
+    for (int i = 0; i < s->nscoped; i++)
+        if (idx == s->scoped[i])
+            return refuse(s->tc, "parameter %d is the scope's bank_id; tenant_prepare binds it",
+                          idx);
     return STORE_OK;
 }
 

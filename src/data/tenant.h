@@ -14,16 +14,26 @@
  *                           it touches is of the scope's bank; an UPDATE may
  *                           not SET bank_id.
  *   INSERT                  `INSERT INTO t (bank_id, …) VALUES (?, …)`, one row.
+ *   every table             each table the statement names (after FROM,
+ *                           JOIN, UPDATE, a comma in FROM, in every
+ *                           subquery, derived table and VALUES subquery) has
+ *                           its own `<alias>.bank_id = ?` (`bank_id = ?` where
+ *                           its SELECT names one table) as a conjunct of the
+ *                           WHERE or ON of its own SELECT: right after WHERE,
+ *                           ON or AND, ending at AND, a clause or the end;
+ *                           no OR at that level of a WHERE or ON. Joining on
+ *                           `t.bank_id = n.bank_id` is not enough.
+ *                           Parenthesised joins and table-valued functions
+ *                           are refused. At most 16 tables.
  *   always                  one statement; no comments, quoted identifiers,
  *                           named or numbered parameters, UNION/INTERSECT/
  *                           EXCEPT; other statements (WITH, DDL) are refused.
- * tenant_prepare() binds that `bank_id` placeholder to the scope's bank
- * itself and refuses to let it be rebound. The caller binds every other
- * placeholder at its position in the text: with the bank first, as in
- * SELECT, DELETE and INSERT, that means from 2; in an UPDATE the SET values
- * come first (1..k) and the WHERE parameters after the bank's (k+2...).
- * Tables joined in must be joined on bank_id as well: the text check cannot
- * see that, review does.
+ * tenant_prepare() binds every one of those `bank_id` placeholders to the
+ * scope's bank itself and refuses to let them be rebound. The caller binds
+ * every other placeholder at its position in the text: with the bank
+ * first, as in SELECT, DELETE and INSERT of one table, that means from 2; in
+ * an UPDATE the SET values come first (1..k) and the WHERE parameters after
+ * the bank's (k+2...); with several tables, around each table's own.
  *
  * Province administrators read across banks only through the separately
  * named tenant_prepare_province(): SELECT only, refused for any other role.

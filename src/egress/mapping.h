@@ -10,6 +10,12 @@
  * file format is documented in docs/egress.md; loading is strict (an
  * unknown key is an error) and every error names the file and the field.
  *
+ * Two files implement this header: mapping_load.c reads and validates the
+ * files (mapping_load_file, mapping_load_dir, mapping_free, mapping_find)
+ * and mapping.c is the pure conversion engine (mapping_encode,
+ * mapping_decode): it reads no file and only trusts a struct mapping that
+ * the loader built.
+ *
  * Loaded mappings are immutable and shared by all threads. */
 #ifndef ZHANYE_EGRESS_MAPPING_H
 #define ZHANYE_EGRESS_MAPPING_H
@@ -34,6 +40,10 @@ enum mapping_jtype {
     JT_OBJECT,
     JT_ARRAY
 };
+
+/* "any", "string", ... indexed by enum mapping_jtype, NULL-terminated:
+ * the names of the file format and of conversion errors. */
+extern const char *const MAPPING_JTYPE_NAMES[];
 
 struct json_field {
     char name[MAPPING_NAME_MAX]; /* downstream key */
@@ -74,6 +84,8 @@ struct mapping_set {
     struct mapping *m;
 };
 
+/* ---- loading (mapping_load.c) ---- */
+
 /* Loads one file into m (name = the file's base name). 0 or -1 with err. */
 int mapping_load_file(const char *path, struct mapping *m, char *err, size_t errcap);
 void mapping_free(struct mapping *m);
@@ -81,6 +93,8 @@ void mapping_free(struct mapping *m);
 int mapping_load_dir(const char *dir, struct mapping_set *set, char *err, size_t errcap);
 void mapping_set_free(struct mapping_set *set);
 const struct mapping *mapping_find(const struct mapping_set *set, const char *name);
+
+/* ---- conversion (mapping.c) ---- */
 
 enum mapping_verdict {
     MAPPING_REPLY_OK = 0,

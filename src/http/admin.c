@@ -266,6 +266,35 @@ int admin_find_device(struct admin_req *ar, const char *dev, struct device *out)
     return rc == ID_OK && !admin_sees_branch(ar, out->bank_id, out->branch_id) ? ID_NOT_FOUND : rc;
 }
 
+/* ---- lists --------------------------------------------------------------------- */
+
+int admin_rows_add(struct admin_rows *r, json_t *row)
+{
+    if (row)
+        json_array_append_new(r->list, row);
+    return 0;
+}
+
+void admin_list(struct http_request *req, struct http_response *resp, const struct admin_list *l)
+{
+    struct admin_req ar;
+    int64_t bank_id = 0, branch_id = 0;
+    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
+        return;
+    struct admin_rows r = {.ar = &ar, .list = json_array()};
+    int rc = l->by_bank ? admin_list_bank(&ar, &bank_id) : ID_OK;
+    if (l->by_bank)
+        branch_id = admin_list_branch(&ar);
+    if (rc == ID_OK)
+        rc = r.list ? l->fetch(&r, bank_id, branch_id) : STORE_NOMEM;
+    if (rc == ID_OK)
+        http_json(resp, 200, json_pack("{s:O}", l->key, r.list));
+    else
+        admin_fail(&ar, rc, l->what);
+    json_decref(r.list);
+    admin_close(&ar);
+}
+
 /* ---- writes and answers -------------------------------------------------------- */
 
 bool admin_begin(struct admin_req *ar)

@@ -101,6 +101,30 @@ int admin_find_branch(struct admin_req *ar, int64_t bank_id, const char *code, s
 int admin_find_teller(struct admin_req *ar, const char *code, struct teller *out);
 int admin_find_device(struct admin_req *ar, const char *dev, struct device *out);
 
+/* ---- lists ------------------------------------------------------------------- */
+
+/* The rows of one GET list, filled by the row callbacks that
+ * org_list_banks, teller_list, device_list_branch ... call. */
+struct admin_rows {
+    struct admin_req *ar;
+    json_t *list;
+};
+/* Appends row (taking it; NULL: a row outside the scope, skipped). 0: go on. */
+int admin_rows_add(struct admin_rows *r, json_t *row);
+
+/* What one list endpoint is. */
+struct admin_list {
+    const char *key;  /* the answer's array member: "banks", "tellers", ... */
+    const char *what; /* for the log: "list tellers" */
+    bool by_bank;     /* narrowed to ?bank=CODE (admin_list_bank) and admin_list_branch */
+    /* Feeds the rows of bank_id / branch_id (0: all; both 0 unless by_bank)
+     * into r; an identity status. */
+    int (*fetch)(struct admin_rows *r, int64_t bank_id, int64_t branch_id);
+};
+/* A whole GET list handler: admin_open (ADMIN_READ), the narrowing, fetch,
+ * then 200 {key: [rows]} or admin_fail, and admin_close. */
+void admin_list(struct http_request *req, struct http_response *resp, const struct admin_list *l);
+
 /* ---- writes and answers ------------------------------------------------------ */
 
 /* store_begin; false with 503 set. */

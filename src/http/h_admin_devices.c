@@ -9,6 +9,7 @@
 #include "foundation/secmem.h"
 #include "http/admin.h"
 #include "http/handlers.h"
+#include "identity/binding.h"
 
 #include <string.h>
 
@@ -20,35 +21,23 @@ static const struct tx_field F_TICKET[] = {
     {"teller", TXF_STRING, true, TELLER_CODE_MAX},
 };
 
-struct rows {
-    struct admin_req *ar;
-    json_t *list;
-};
-
-static int add_row(const struct device *d, void *arg)
+static int device_row(const struct device *d, void *arg)
 {
-    struct rows *r = arg;
-    if (admin_sees_branch(r->ar, d->bank_id, d->branch_id))
-        json_array_append_new(r->list, admin_device_json(d));
-    return 0;
+    struct admin_rows *r = arg;
+    bool seen = admin_sees_branch(r->ar, d->bank_id, d->branch_id);
+    return admin_rows_add(r, seen ? admin_device_json(d) : NULL);
+}
+
+static int list_devices(struct admin_rows *r, int64_t bank_id, int64_t branch_id)
+{
+    return device_list_branch(r->ar->conn, bank_id, branch_id, device_row, r);
 }
 
 void h_admin_devices(struct http_request *req, struct http_response *resp)
 {
-    struct admin_req ar;
-    int64_t bank_id = 0;
-    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
-        return;
-    struct rows r = {&ar, json_array()};
-    int rc = admin_list_bank(&ar, &bank_id);
-    if (rc == ID_OK)
-        rc = device_list_branch(ar.conn, bank_id, admin_list_branch(&ar), add_row, &r);
-    if (rc == ID_OK)
-        http_json(resp, 200, json_pack("{s:O}", "devices", r.list));
-    else
-        admin_fail(&ar, rc, "list devices");
-    json_decref(r.list);
-    admin_close(&ar);
+    static const struct admin_list devices = {
+        .key = "devices", .what = "list devices", .by_bank = true, .fetch = list_devices};
+    admin_list(req, resp, &devices);
 }
 
 /* The device named by the body, in scope, of a teller the administrator
@@ -66,19 +55,34 @@ static bool target(struct admin_req *ar, struct device *d)
     return admin_may_manage(ar, &t);
 }
 
+struct take_out_args {
+    const char *actor;
+    char dev[DEV_HEX_LEN + 1];
+    bool revoke;
+    struct device after; /* the device as the transaction left it */
+};
+
+/* store_run callback: revoke or unbind (its sessions end), then read it back. */
+static int take_out_txn(struct store_conn *c, void *arg)
+{
+    struct take_out_args *a = arg;
+    int rc = a->revoke ? binding_revoke(c, a->actor, a->dev) : binding_unbind(c, a->actor, a->dev);
+    return rc == ID_OK ? device_get(c, a->dev, &a->after) : rc;
+}
+
 static void take_out(struct http_request *req, struct http_response *resp, bool revoke)
 {
     struct admin_req ar;
     struct device d;
     if (!admin_open(req, resp, ADMIN_WRITE, F_DEV, 1, &ar))
         return;
-    if (target(&ar, &d) && admin_begin(&ar)) {
-        int rc = revoke ? device_revoke(ar.conn, ar.actor, d.dev)
-                        : device_unbind(ar.conn, ar.actor, d.dev);
+    if (target(&ar, &d)) {
+        struct take_out_args a = {.actor = ar.actor, .revoke = revoke};
+        memcpy(a.dev, d.dev, sizeof a.dev);
+        int rc = store_run(ar.conn, revoke ? "admin.device_revoke" : "admin.device_unbind",
+                           take_out_txn, &a);
         if (rc == ID_OK)
-            rc = device_get(ar.conn, d.dev, &d);
-        if (admin_commit(&ar, rc))
-            http_json(resp, 200, json_pack("{s:o}", "device", admin_device_json(&d)));
+            http_json(resp, 200, json_pack("{s:o}", "device", admin_device_json(&a.after)));
         else
             admin_fail(&ar, rc, revoke ? "revoke device" : "unbind device");
     }

@@ -22,32 +22,24 @@ static const struct tx_field F_BRANCH[] = {
     {"name", TXF_STRING, true, ORG_NAME_MAX},
 };
 
-struct rows {
-    struct admin_req *ar;
-    json_t *list;
-};
-
-static int add_bank(const struct bank *b, void *arg)
+static int bank_row(const struct bank *b, void *arg)
 {
-    struct rows *r = arg;
-    if (admin_sees_bank(r->ar, b->id))
-        json_array_append_new(r->list, admin_bank_json(b));
-    return 0;
+    struct admin_rows *r = arg;
+    return admin_rows_add(r, admin_sees_bank(r->ar, b->id) ? admin_bank_json(b) : NULL);
+}
+
+static int list_banks(struct admin_rows *r, int64_t bank_id, int64_t branch_id)
+{
+    (void)bank_id;
+    (void)branch_id;
+    return org_list_banks(r->ar->conn, bank_row, r);
 }
 
 void h_admin_banks(struct http_request *req, struct http_response *resp)
 {
-    struct admin_req ar;
-    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
-        return;
-    struct rows r = {&ar, json_array()};
-    int rc = org_list_banks(ar.conn, add_bank, &r);
-    if (rc == ID_OK)
-        http_json(resp, 200, json_pack("{s:O}", "banks", r.list));
-    else
-        admin_fail(&ar, rc, "list banks");
-    json_decref(r.list);
-    admin_close(&ar);
+    static const struct admin_list banks = {
+        .key = "banks", .what = "list banks", .by_bank = false, .fetch = list_banks};
+    admin_list(req, resp, &banks);
 }
 
 void h_admin_bank_add(struct http_request *req, struct http_response *resp)
@@ -79,34 +71,27 @@ static json_t *branch_json(const struct branch *br, const char *bank_code)
                      "active", br->active, "created_at", (json_int_t)br->created_at);
 }
 
-static int add_branch(const struct branch *br, void *arg)
+static int branch_row(const struct branch *br, void *arg)
 {
-    struct rows *r = arg;
+    struct admin_rows *r = arg;
     struct bank b;
     if (!admin_sees_branch(r->ar, br->bank_id, br->id))
         return 0;
     int rc = org_find_bank_id(r->ar->conn, br->bank_id, &b);
-    if (rc == ID_OK)
-        json_array_append_new(r->list, branch_json(br, b.code));
-    return rc;
+    return rc == ID_OK ? admin_rows_add(r, branch_json(br, b.code)) : rc;
+}
+
+static int list_branches(struct admin_rows *r, int64_t bank_id, int64_t branch_id)
+{
+    (void)branch_id; /* a branch manager sees their own branch: admin_sees_branch */
+    return org_list_branches(r->ar->conn, bank_id, branch_row, r);
 }
 
 void h_admin_branches(struct http_request *req, struct http_response *resp)
 {
-    struct admin_req ar;
-    int64_t bank_id = 0;
-    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
-        return;
-    struct rows r = {&ar, json_array()};
-    int rc = admin_list_bank(&ar, &bank_id);
-    if (rc == ID_OK)
-        rc = org_list_branches(ar.conn, bank_id, add_branch, &r);
-    if (rc == ID_OK)
-        http_json(resp, 200, json_pack("{s:O}", "branches", r.list));
-    else
-        admin_fail(&ar, rc, "list branches");
-    json_decref(r.list);
-    admin_close(&ar);
+    static const struct admin_list branches = {
+        .key = "branches", .what = "list branches", .by_bank = true, .fetch = list_branches};
+    admin_list(req, resp, &branches);
 }
 
 /* The bank a new branch goes to: the named one, or the bank admin's own. */

@@ -2,7 +2,8 @@
  * POST /api/v1/admin/tellers                — {bank?, branch?, code, name, role, password}
  * POST /api/v1/admin/tellers/disable        — {teller}
  * POST /api/v1/admin/tellers/enable         — {teller}
- * POST /api/v1/admin/tellers/reset-password — {teller, password}: also clears a lock
+ * POST /api/v1/admin/tellers/reset-password — {teller, password}: also clears a lock and
+ *                                            ends the teller's tablet and console sessions
  *
  * The ids travel in the body, not the path: one exact route each, and no
  * teller code in an access log. An administrator changes tellers of a lower
@@ -34,35 +35,23 @@ static const struct tx_field F_RESET[] = {
     {"password", TXF_STRING, true, TELLER_PW_MAX},
 };
 
-struct rows {
-    struct admin_req *ar;
-    json_t *list;
-};
-
-static int add_row(const struct teller *t, void *arg)
+static int teller_row(const struct teller *t, void *arg)
 {
-    struct rows *r = arg;
-    if (admin_sees_branch(r->ar, t->bank_id, t->branch_id))
-        json_array_append_new(r->list, admin_teller_json(t));
-    return 0;
+    struct admin_rows *r = arg;
+    bool seen = admin_sees_branch(r->ar, t->bank_id, t->branch_id);
+    return admin_rows_add(r, seen ? admin_teller_json(t) : NULL);
+}
+
+static int list_tellers(struct admin_rows *r, int64_t bank_id, int64_t branch_id)
+{
+    return teller_list(r->ar->conn, bank_id, branch_id, teller_row, r);
 }
 
 void h_admin_tellers(struct http_request *req, struct http_response *resp)
 {
-    struct admin_req ar;
-    int64_t bank_id = 0;
-    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
-        return;
-    struct rows r = {&ar, json_array()};
-    int rc = admin_list_bank(&ar, &bank_id);
-    if (rc == ID_OK)
-        rc = teller_list(ar.conn, bank_id, admin_list_branch(&ar), add_row, &r);
-    if (rc == ID_OK)
-        http_json(resp, 200, json_pack("{s:O}", "tellers", r.list));
-    else
-        admin_fail(&ar, rc, "list tellers");
-    json_decref(r.list);
-    admin_close(&ar);
+    static const struct admin_list tellers = {
+        .key = "tellers", .what = "list tellers", .by_bank = true, .fetch = list_tellers};
+    admin_list(req, resp, &tellers);
 }
 
 /* Where the new teller goes: bank and branch named (within the scope) or
@@ -104,12 +93,10 @@ void h_admin_teller_add(struct http_request *req, struct http_response *resp)
         admin_wipe_secret(req, NULL, "password");
         return;
     }
-    struct teller_new nt = {0,
-                            0,
-                            admin_str(&ar, "code"),
-                            admin_str(&ar, "name"),
-                            role_parse(admin_str(&ar, "role")),
-                            admin_str(&ar, "password")};
+    struct teller_new nt = {.code = admin_str(&ar, "code"),
+                            .name = admin_str(&ar, "name"),
+                            .role = role_parse(admin_str(&ar, "role")),
+                            .password = admin_str(&ar, "password")};
     int rc = placement(&ar, &nt);
     if (rc != ID_OK) {
         admin_fail(&ar, rc, "add teller");
@@ -170,6 +157,25 @@ void h_admin_teller_enable(struct http_request *req, struct http_response *resp)
     set_active(req, resp, true);
 }
 
+struct reset_args {
+    const char *actor;
+    const struct teller *t;
+    const char *password;
+};
+
+/* store_run callback: the new password, and with it the end of the
+ * teller's tablet and console sessions (reason "password_reset"). */
+static int reset_txn(struct store_conn *c, void *arg)
+{
+    const struct reset_args *a = arg;
+    int rc = teller_reset_password(c, a->actor, a->t->code, a->password);
+    if (rc == ID_OK)
+        rc = session_end_teller(c, a->t->id, "password_reset", NULL);
+    if (rc == ID_OK)
+        rc = admin_session_end_teller(c, a->t->id, "password_reset", NULL);
+    return rc;
+}
+
 void h_admin_teller_reset(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
@@ -178,9 +184,10 @@ void h_admin_teller_reset(struct http_request *req, struct http_response *resp)
         admin_wipe_secret(req, NULL, "password");
         return;
     }
-    if (target(&ar, &t) && admin_begin(&ar)) {
-        int rc = teller_reset_password(ar.conn, ar.actor, t.code, admin_str(&ar, "password"));
-        if (admin_commit(&ar, rc))
+    if (target(&ar, &t)) {
+        struct reset_args a = {.actor = ar.actor, .t = &t, .password = admin_str(&ar, "password")};
+        int rc = store_run(ar.conn, "admin.teller_reset", reset_txn, &a);
+        if (rc == ID_OK)
             http_json(resp, 200, json_pack("{s:s,s:s}", "teller", t.code, "status", "reset"));
         else if (rc == ID_BAD_INPUT)
             http_error(resp, 400, "weak_password", "新密码须为8到128位");

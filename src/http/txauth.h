@@ -8,6 +8,7 @@
 #include "data/store.h"
 #include "identity/device.h"
 #include "identity/session.h"
+#include "identity/ticket.h"
 
 #include <stdbool.h>
 #include <stdint.h>

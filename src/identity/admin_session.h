@@ -17,9 +17,11 @@
  * longer holds a console role. There is no single sign-on here: an
  * administrator may keep a console open on two desks.
  *
- * admin_session_create and admin_session_end write in the caller's
- * transaction with their audit records (identity.h); admin_session_check
- * works inside or outside one. */
+ * The storage is session_store.h's, shared with the tablets' sessions.
+ * admin_session_create, admin_session_end and admin_session_end_teller
+ * write in the caller's transaction with their audit records (identity.h)
+ * and never begin or commit one, so they compose into a larger
+ * transaction; admin_session_check works inside or outside one. */
 #ifndef ZHANYE_ADMIN_SESSION_H
 #define ZHANYE_ADMIN_SESSION_H
 
@@ -64,10 +66,16 @@ int admin_session_create(struct store_conn *c, const struct teller *t, const cha
                          int absolute_s, char token_out[ADMIN_TOKEN_LEN + 1]);
 /* ID_OK (out filled, activity recorded), ID_INVALID or ID_EXPIRED with
  * out->end_reason saying why ("unknown", "logged_out", "idle_timeout",
- * "absolute_timeout", "teller_disabled", "role_revoked"). */
+ * "absolute_timeout", "teller_disabled", "role_revoked", "password_reset"). */
 int admin_session_check(struct store_conn *c, const char *token, struct admin_session *out);
 /* Ends it with reason ([a-z_]{1,32}); ID_NOT_FOUND if unknown or ended. */
 int admin_session_end(struct store_conn *c, const char *token, const char *reason);
+/* Ends every live console session of the teller (e.g. reason
+ * "password_reset"), one audit record each ("admin.session_ended", actor
+ * "system", detail {reason}); *ended (may be NULL) gets how many. ID_OK
+ * (also when there was none), ID_BAD_INPUT. Caller's transaction. */
+int admin_session_end_teller(struct store_conn *c, int64_t teller_id, const char *reason,
+                             int64_t *ended);
 /* The CSRF token of a session token. */
 int admin_csrf(const char *token, char out[ADMIN_CSRF_LEN + 1]);
 

@@ -1,29 +1,22 @@
-/* device — activation tickets and the tablets bound to tellers.
+/* device — the tablets bound to tellers (table devices).
  *
- * An administrator issues a one-time activation code for a teller (8
- * characters of 23456789ABCDEFGHJKMNPQRSTUVWXYZ, shown as K7QX-9PRM, about
- * 40 bits), valid 24 h; a new code supersedes the teller's unused ones. The
- * code is stored sealed with the KEK. The tablet proves it knows the code by
- * MACing its DEVICE_ACTIVATE envelope with F = SM3("ZY1 act" || tlr || "|" ||
- * code), the code exactly as issued (upper case, with the dash); 5 wrong
- * MACs lock the ticket.
+ * A device is named by its dev id (32 lowercase hex digits) and, while
+ * active, holds a device secret DS (32 random bytes, stored sealed with the
+ * KEK). Its status is active, revoked (lost, stolen, replaced) or unbound
+ * (handed back); only an active device of an active teller works.
  *
- * device_activate binds the tablet's dev id to the teller and issues its
- * device secret DS (32 random bytes, stored sealed, returned once). By
- * default a teller has one active device: activating another revokes the
- * older ones and ends their sessions. A dev active for another teller is
- * refused (unbind or revoke it first). Revoking or unbinding a device ends
- * all its sessions at once and erases its sealed DS.
+ * This module owns the devices table and nothing else: it never touches
+ * sessions or activation tickets. The operations that must also end
+ * sessions or use a ticket (activate, revoke, unbind) are composed one
+ * level up in binding.h; callers use those, and device_bind /
+ * device_retire only through them.
  *
- * Writes run in the caller's transaction, with their audit records, except
- * activation_fail, which runs its own (a wrong code must count even if the
- * request fails). ds_out of device_activate is only valid once the
- * caller's transaction has committed. struct ticket and struct device hold
- * secrets: wipe them with ticket_wipe / device_wipe. */
+ * Writes run in the caller's transaction, with their audit records. ds_out
+ * of device_bind is only valid once the caller's transaction has committed.
+ * struct device holds a secret: wipe it with device_wipe. */
 #ifndef ZHANYE_DEVICE_H
 #define ZHANYE_DEVICE_H
 
-#include "channel/sm.h"
 #include "data/store.h"
 #include "identity/identity.h"
 #include "identity/kek.h"
@@ -35,25 +28,10 @@
 
 #define DEV_HEX_LEN 32
 #define DS_LEN 32
-#define ACT_CODE_LEN 9 /* "K7QX-9PRM" */
-#define ACT_TTL_MS (24LL * 3600 * 1000)
-#define ACT_MAX_ATTEMPTS 5
 #define DEVICE_INFO_MAX 64 /* model, os, app, address: bytes */
 #define DEVICE_TOUCH_MS 60000
 
 enum device_status { DEVICE_ACTIVE = 1, DEVICE_REVOKED = 2, DEVICE_UNBOUND = 3 };
-
-struct ticket {
-    int64_t id;
-    int64_t bank_id;
-    int64_t teller_id;
-    int64_t expires_at;
-    int attempts;
-    char teller_code[TELLER_CODE_MAX + 1];
-    char bank_code[ORG_CODE_MAX + 1];
-    char code[ACT_CODE_LEN + 1]; /* secret */
-    uint8_t f[SM3_LEN];          /* secret: the ZY1 binding factor F */
-};
 
 struct device {
     char dev[DEV_HEX_LEN + 1];
@@ -76,36 +54,11 @@ struct device {
     int64_t revoked_at; /* 0 if never */
 };
 
-void ticket_wipe(struct ticket *t);
 void device_wipe(struct device *d);
 /* "active", "revoked", "unbound" or "?" */
 const char *device_status_name(int status);
 /* True for exactly 32 lowercase hex digits. */
 bool device_valid_dev(const char *dev);
-
-/* Issues a code for the teller. ID_NOT_FOUND, ID_DISABLED (teller disabled). */
-int activation_issue(struct store_conn *c, const struct kek *k, const char *actor,
-                     const char *teller_code, char code_out[ACT_CODE_LEN + 1], int64_t *expires_ms);
-/* The teller's live ticket with its code and F: ID_OK, ID_NOT_FOUND (no
- * ticket, used, or unknown/disabled teller), ID_LOCKED, ID_EXPIRED, or
- * ID_CORRUPT if the sealed code does not open. */
-int activation_lookup(struct store_conn *c, const struct kek *k, const char *teller_code,
-                      struct ticket *out);
-/* Counts a wrong code (a bad MAC) against the ticket; dev_hex, who tried,
- * for the audit record (may be NULL). ID_OK, ID_LOCKED when this failure
- * locked it, ID_NOT_FOUND if it is no longer live. Own transaction. */
-int activation_fail(struct store_conn *c, int64_t ticket_id, const char *dev_hex);
-/* Consumes the ticket and binds dev_hex to its teller (see above).
- * max_devices: active devices a teller may keep (<= 0: 1). ID_OK with
- * ds_out; ID_EXPIRED / ID_NOT_FOUND if the ticket is no longer live,
- * ID_DISABLED (teller disabled), ID_CONFLICT (dev active for another
- * teller, or a device of another bank in any status: a bank never takes
- * over another bank's device row), ID_BAD_INPUT. A conflict is found before
- * anything is written, so the ticket stays live. On failure the caller
- * rolls back. */
-int device_activate(struct store_conn *c, const struct kek *k, const struct ticket *t,
-                    const char *dev_hex, const char *model, const char *os, const char *app,
-                    const char *addr, int max_devices, uint8_t ds_out[DS_LEN]);
 
 /* The device with its DS opened: ID_OK (active, teller active); ID_DISABLED
  * (revoked, unbound or teller disabled: out filled, no DS); ID_NOT_FOUND;
@@ -116,10 +69,62 @@ int device_lookup(struct store_conn *c, const struct kek *k, const char *dev_hex
 int device_get(struct store_conn *c, const char *dev_hex, struct device *out);
 /* Records activity (at most every DEVICE_TOUCH_MS unless the address changed). */
 int device_touch(struct store_conn *c, const char *dev_hex, const char *addr);
-/* Revoke (lost, stolen, replaced) or unbind (handed back): the device stops
- * working at once. ID_NOT_FOUND, ID_DISABLED if it is not active. */
-int device_revoke(struct store_conn *c, const char *actor, const char *dev_hex);
-int device_unbind(struct store_conn *c, const char *actor, const char *dev_hex);
+/* dev is active and bound to teller_id: ID_OK; ID_NOT_FOUND; ID_DISABLED
+ * (revoked or unbound); ID_CONFLICT (another teller's); ID_BAD_INPUT. Reads
+ * only (a session is created only on such a device). */
+int device_check_bound(struct store_conn *c, const char *dev_hex, int64_t teller_id);
+
+/* ---- the steps of binding.h ------------------------------------------------------ */
+
+/* Who holds dev when teller teller_id of bank bank_id activates it. */
+struct device_holder {
+    bool exists;      /* a row for dev exists: it will be rebound */
+    bool active_same; /* active for this very teller: a re-activation */
+};
+/* ID_OK (out filled), ID_CONFLICT (dev active for another teller, or a row
+ * of another bank in any status: a bank never takes over another bank's
+ * device row), ID_BAD_INPUT. Reads only. */
+int device_find_holder(struct store_conn *c, const char *dev_hex, int64_t bank_id,
+                       int64_t teller_id, struct device_holder *out);
+
+/* A new binding of dev to a teller. */
+struct device_binding {
+    int64_t bank_id;
+    int64_t teller_id;
+    const char *teller_code;             /* for the audit record */
+    const char *dev;                     /* 32 lowercase hex digits */
+    const char *model, *os, *app, *addr; /* 0..DEVICE_INFO_MAX bytes each, no control chars */
+    bool rebind;                         /* device_find_holder found the row: rebind it */
+};
+/* True when every field of b is well-formed (device_bind's ID_BAD_INPUT). */
+bool device_binding_ok(const struct device_binding *b);
+/* Binds b->dev to the teller with a new DS (into ds_out): inserts the row
+ * or rebinds the existing one (active, new DS, revoked_at cleared), and
+ * audits "device.activated" (actor "dev:<dev>"). ID_OK, ID_BAD_INPUT.
+ * Caller's transaction. */
+int device_bind(struct store_conn *c, const struct kek *k, const struct device_binding *b,
+                uint8_t ds_out[DS_LEN]);
+/* The teller's oldest active device other than keep_dev, into out, when
+ * the teller has more than `allowed` such others: ID_OK; ID_NOT_FOUND when
+ * within the limit; ID_BAD_INPUT. Reads only. */
+int device_oldest_extra(struct store_conn *c, int64_t teller_id, const char *keep_dev, int allowed,
+                        char out[DEV_HEX_LEN + 1]);
+
+/* Taking an active device out of service. */
+struct device_retirement {
+    const char *actor;      /* for the audit record */
+    const char *dev;        /* the device */
+    int status;             /* DEVICE_REVOKED or DEVICE_UNBOUND */
+    const char *why;        /* NULL, or the audit record's "reason" (e.g. "replaced") */
+    int64_t sessions_ended; /* how many sessions the caller ended, for the audit record */
+};
+/* Sets the status, erases the sealed DS, stamps revoked_at and audits
+ * "device.revoked" / "device.unbound" {teller, sessions_ended[, reason]}.
+ * It does not end sessions: binding_revoke / binding_unbind do, first.
+ * ID_OK, ID_NOT_FOUND, ID_DISABLED (not active), ID_BAD_INPUT. Caller's
+ * transaction. */
+int device_retire(struct store_conn *c, const struct device_retirement *r);
+
 /* Devices of bank_id (0: all banks), by bank, teller and dev; no DS. fn
  * returns non-zero to stop (that value is returned). */
 int device_list(struct store_conn *c, int64_t bank_id, int (*fn)(const struct device *d, void *arg),

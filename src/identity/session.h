@@ -12,24 +12,25 @@
  * activity; session_check then ends it ("idle_timeout",
  * "absolute_timeout") and answers ID_EXPIRED. End reasons a client may see:
  * signed_in_elsewhere, logged_out, device_revoked, device_unbound,
- * device_reactivated, teller_disabled, unknown (no such session, or a token
- * presented from another device).
+ * device_reactivated, teller_disabled, password_reset, unknown (no such
+ * session, or a token presented from another device).
  *
- * session_create and session_end write in the caller's transaction (with
- * their audit record); session_check and session_end_device work inside or
- * outside one. */
+ * The storage is session_store.h's, shared with the console's sessions.
+ * session_create, session_end and session_end_teller write in the caller's
+ * transaction (with their audit records) and never begin or commit one, so
+ * they compose into a larger transaction; session_check and
+ * session_end_device work inside or outside one. */
 #ifndef ZHANYE_SESSION_H
 #define ZHANYE_SESSION_H
 
 #include "data/store.h"
 #include "identity/identity.h"
+#include "identity/session_store.h"
 #include "identity/teller.h"
 
 #include <stdint.h>
 
 #define SESSION_TOKEN_LEN 64
-#define SESSION_REASON_MAX 32
-#define SESSION_MAX_S (7 * 24 * 3600) /* bound on idle_s and absolute_s */
 
 struct session {
     int64_t bank_id;
@@ -56,7 +57,13 @@ int session_check(struct store_conn *c, const char *sid, const char *dev, struct
 /* Ends the session (e.g. reason "logged_out"): ID_OK, or ID_NOT_FOUND if
  * it is unknown or already ended. reason: [a-z_]{1,32}. */
 int session_end(struct store_conn *c, const char *sid, const char *reason);
-/* Ends every unended session of dev; *ended (may be NULL) gets how many. */
+/* Ends every unended session of dev; *ended (may be NULL) gets how many.
+ * No audit record of its own: the caller's record counts them. */
 int session_end_device(struct store_conn *c, const char *dev, const char *reason, int64_t *ended);
+/* Ends every unended session of the teller (e.g. reason "password_reset"),
+ * one audit record each ("session.ended", actor "system", detail {dev,
+ * reason}); *ended (may be NULL) gets how many. ID_OK (also when there was
+ * none), ID_BAD_INPUT. Runs in the caller's transaction. */
+int session_end_teller(struct store_conn *c, int64_t teller_id, const char *reason, int64_t *ended);
 
 #endif

@@ -6,7 +6,7 @@
 #include "foundation/log.h"
 #include "foundation/secmem.h"
 #include "identity/audit.h"
-#include "identity/device.h"
+#include "identity/binding.h"
 #include "identity/identity.h"
 #include "identity/session.h"
 #include "identity/teller.h"
@@ -26,8 +26,8 @@ static enum tx_result tx_activate(struct tx_ctx *c)
     json_t *d = json_object_get(c->in, "device");
     uint8_t ds[DS_LEN];
     char ds_b64[64];
-    int rc = device_activate(c->conn, c->env->kek, t, c->dev, str(d, "model"), str(d, "os"),
-                             str(d, "app"), c->client_ip, c->env->identity->max_devices, ds);
+    int rc = binding_activate(c->conn, c->env->kek, t, c->dev, str(d, "model"), str(d, "os"),
+                              str(d, "app"), c->client_ip, c->env->identity->max_devices, ds);
     enum tx_result res = TX_COMMIT;
     switch (rc) {
     case ID_OK:

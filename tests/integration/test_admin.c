@@ -457,6 +457,50 @@ static void reset_password_reaches_tablet(void **state)
     tablet_free(&t);
 }
 
+/* An administrator's password reset ends the teller's tablet and console
+ * sessions at once (reason password_reset), in the reset's transaction. */
+static void reset_password_ends_sessions(void **state)
+{
+    (void)state;
+    struct console adm, own;
+    struct tablet t;
+    long st;
+    login(&adm, "admin01", PW);
+    post_ok(&adm, "/api/v1/admin/tellers",
+            "{\"branch\":\"01\",\"code\":\"bm05\",\"name\":\"重置测试\",\"role\":\"branch_"
+            "manager\",\"password\":\"" PW "\"}",
+            201);
+    json_t *a = post(&adm, "/api/v1/admin/tickets", "{\"teller\":\"bm05\"}", 201, NULL);
+    assert_int_equal(tablet_activate_code(&t, &D, "bm05",
+                                          json_string_value(json_object_get(a, "code")), NULL, 0),
+                     0);
+    json_decref(a);
+    assert_int_equal(tablet_login(&t, "bm05", PW), 0);
+    login(&own, "bm05", PW);
+    json_decref(get(&own, "/api/v1/admin/me", 200));
+    json_t *ans = tablet_call(&t, "SESSION_INFO", NULL, NULL, &st, NULL);
+    assert_string_equal(answer_code(ans), "OK");
+    json_decref(ans);
+
+    post_ok(&adm, "/api/v1/admin/tellers/reset-password",
+            "{\"teller\":\"bm05\",\"password\":\"Reset@12345\"}", 200);
+    ans = tablet_call(&t, "SESSION_INFO", NULL, NULL, &st, NULL);
+    assert_string_equal(answer_code(ans), "session_invalid");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ans, "data"), "reason")),
+                        "password_reset");
+    json_decref(ans);
+    a = get(&own, "/api/v1/admin/me", 401);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "error"), "reason")),
+                        "password_reset");
+    json_decref(a);
+    /* The administrator's own console session is untouched. */
+    json_decref(get(&adm, "/api/v1/admin/me", 200));
+    /* The new password opens both again. */
+    assert_int_equal(tablet_login(&t, "bm05", "Reset@12345"), 0);
+    login(&own, "bm05", "Reset@12345");
+    tablet_free(&t);
+}
+
 static void disabled_admin_loses_console(void **state)
 {
     (void)state;
@@ -559,6 +603,7 @@ int main(void)
         cmocka_unit_test(lockout_and_reset),
         cmocka_unit_test(devices_and_tickets),
         cmocka_unit_test(reset_password_reaches_tablet),
+        cmocka_unit_test(reset_password_ends_sessions),
         cmocka_unit_test(disabled_admin_loses_console),
         cmocka_unit_test(audit_endpoints),
         cmocka_unit_test(flow_reload),

@@ -218,8 +218,7 @@ static void *send_dup(void *arg)
     if (http_do("POST", d->url, d->body, strlen(d->body), &r) == 0) {
         d->status = r.status;
         json_t *ans = r.status == 200 ? tablet_open(&d->call, r.body) : NULL;
-        const char *sid =
-            json_string_value(json_object_get(json_object_get(ans, "data"), "sid"));
+        const char *sid = json_string_value(json_object_get(json_object_get(ans, "data"), "sid"));
         snprintf(d->sid, sizeof d->sid, "%s", sid ? sid : answer_code(ans));
         json_decref(ans);
     }

@@ -6,6 +6,7 @@
 
 #include "data/store.h"
 #include "foundation/clock.h"
+#include "identity/binding.h"
 #include "identity/demo.h"
 #include "identity/device.h"
 #include "identity/kek.h"
@@ -137,8 +138,8 @@ static inline int activate(struct fx *f, const char *tlr, const char *dev, int m
     uint8_t tmp[DS_LEN];
     assert_int_equal(TX(f, activation_issue(f->c, &f->kek, ACTOR, tlr, code, &exp)), ID_OK);
     assert_int_equal(activation_lookup(f->c, &f->kek, tlr, &t), ID_OK);
-    int rc = TX(f, device_activate(f->c, &f->kek, &t, dev, "Pad", "Android 14", "1.0", "10.0.0.1",
-                                   max_devices, ds ? ds : tmp));
+    int rc = TX(f, binding_activate(f->c, &f->kek, &t, dev, "Pad", "Android 14", "1.0", "10.0.0.1",
+                                    max_devices, ds ? ds : tmp));
     ticket_wipe(&t);
     return rc;
 }

@@ -148,6 +148,34 @@ static void test_disabled_or_demoted(void **state)
     assert_string_equal(s.end_reason, "role_revoked");
 }
 
+/* admin_session_end_teller ends every console of the teller, one audit
+ * record each; another administrator's console stays. */
+static void test_end_teller(void **state)
+{
+    struct fx *f = *state;
+    char t1[ADMIN_TOKEN_LEN + 1], t2[ADMIN_TOKEN_LEN + 1], p[ADMIN_TOKEN_LEN + 1];
+    struct admin_session s;
+    struct teller t;
+    int64_t ended = -1;
+    assert_int_equal(open_console(f, "admin01", 1800, 3600, t1), ID_OK);
+    assert_int_equal(open_console(f, "admin01", 1800, 3600, t2), ID_OK);
+    assert_int_equal(open_console(f, "prov01", 1800, 3600, p), ID_OK);
+    assert_int_equal(teller_find(f->c, "admin01", &t), ID_OK);
+    assert_int_equal(TX(f, admin_session_end_teller(f->c, t.id, "password_reset", &ended)), ID_OK);
+    assert_int_equal(ended, 2);
+    assert_int_equal(admin_session_check(f->c, t1, &s), ID_INVALID);
+    assert_string_equal(s.end_reason, "password_reset");
+    assert_int_equal(admin_session_check(f->c, t2, &s), ID_INVALID);
+    assert_int_equal(admin_session_check(f->c, p, &s), ID_OK);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = 'admin.session_ended' "
+                              "AND target = 'admin01' AND actor = 'system' AND "
+                              "detail = '{\"reason\":\"password_reset\"}'"),
+                     2);
+    assert_int_equal(TX(f, admin_session_end_teller(f->c, t.id, "password_reset", &ended)), ID_OK);
+    assert_int_equal(ended, 0);
+    assert_int_equal(TX(f, admin_session_end_teller(f->c, t.id, "", NULL)), ID_BAD_INPUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +185,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logout_and_unknown, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_expiry, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_disabled_or_demoted, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_end_teller, fx_setup_demo, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
-/* Unit tests for identity/device: activation tickets (format, F, expiry,
- * lock after 5 failures, supersession), binding with the DS sealed at rest,
- * one device per teller, revoke/unbind ending sessions. */
+/* Unit tests for identity/ticket, device and binding: activation tickets
+ * (format, F, expiry, lock after 5 failures, supersession), binding with the
+ * DS sealed at rest, one device per teller, revoke/unbind/re-activation
+ * ending sessions, and the one-way dependencies between these modules. */
 #include "foundation/codec.h"
 #include "foundation/secmem.h"
 
@@ -121,7 +122,7 @@ static void test_expired_ticket_cannot_activate(void **state)
     issue(f, "demo03", code);
     assert_int_equal(activation_lookup(f->c, &f->kek, "demo03", &t), ID_OK);
     clock_set_offset_ms(25 * HOUR_MS);
-    assert_int_equal(TX(f, device_activate(f->c, &f->kek, &t, DEV_A, "m", "o", "a", "", 1, ds)),
+    assert_int_equal(TX(f, binding_activate(f->c, &f->kek, &t, DEV_A, "m", "o", "a", "", 1, ds)),
                      ID_EXPIRED);
     ticket_wipe(&t);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM devices"), 0);
@@ -215,11 +216,11 @@ static void test_ticket_used_once(void **state)
     uint8_t ds[DS_LEN];
     issue(f, "demo02", code);
     assert_int_equal(activation_lookup(f->c, &f->kek, "demo02", &t), ID_OK);
-    assert_int_equal(TX(f, device_activate(f->c, &f->kek, &t, DEV_A, "m", "o", "a", "", 1, ds)),
+    assert_int_equal(TX(f, binding_activate(f->c, &f->kek, &t, DEV_A, "m", "o", "a", "", 1, ds)),
                      ID_OK);
-    assert_int_equal(TX(f, device_activate(f->c, &f->kek, &t, DEV_B, "m", "o", "a", "", 1, ds)),
+    assert_int_equal(TX(f, binding_activate(f->c, &f->kek, &t, DEV_B, "m", "o", "a", "", 1, ds)),
                      ID_NOT_FOUND);
-    assert_int_equal(TX(f, device_activate(f->c, &f->kek, &t, "XYZ", "m", "o", "a", "", 1, ds)),
+    assert_int_equal(TX(f, binding_activate(f->c, &f->kek, &t, "XYZ", "m", "o", "a", "", 1, ds)),
                      ID_BAD_INPUT);
     ticket_wipe(&t);
 }
@@ -261,7 +262,7 @@ static void test_dev_of_another_teller(void **state)
     struct ticket t;
     assert_int_equal(activation_lookup(f->c, &f->kek, "demo02", &t), ID_OK);
     ticket_wipe(&t);
-    assert_int_equal(TX(f, device_unbind(f->c, ACTOR, DEV_A)), ID_OK);
+    assert_int_equal(TX(f, binding_unbind(f->c, ACTOR, DEV_A)), ID_OK);
     assert_int_equal(activate(f, "demo02", DEV_A, 1, NULL), ID_OK);
     struct device d;
     assert_int_equal(device_lookup(f->c, &f->kek, DEV_A, &d), ID_OK);
@@ -280,12 +281,12 @@ static void test_dev_of_another_bank(void **state)
     struct ticket t;
     uint8_t ds[DS_LEN];
     assert_int_equal(activate(f, "demo01", DEV_A, 1, NULL), ID_OK);
-    assert_int_equal(TX(f, device_unbind(f->c, ACTOR, DEV_A)), ID_OK);
+    assert_int_equal(TX(f, binding_unbind(f->c, ACTOR, DEV_A)), ID_OK);
     assert_int_equal(TX(f, activation_issue(f->c, &f->kek, ACTOR, "demo03", code, &exp)), ID_OK);
     assert_int_equal(activation_lookup(f->c, &f->kek, "demo03", &t), ID_OK);
     assert_int_equal(store_begin(f->c), STORE_OK);
     assert_int_equal(
-        device_activate(f->c, &f->kek, &t, DEV_A, "Pad", "Android", "1", "10.0.0.1", 1, ds),
+        binding_activate(f->c, &f->kek, &t, DEV_A, "Pad", "Android", "1", "10.0.0.1", 1, ds),
         ID_CONFLICT);
     assert_int_equal(store_commit(f->c), STORE_OK);
     ticket_wipe(&t);
@@ -338,19 +339,85 @@ static void test_revoke_ends_sessions(void **state)
     assert_int_equal(activate(f, "demo03", DEV_C, 1, NULL), ID_OK);
     assert_int_equal(login(f, "demo03", DEV_C, 600, 3600, sid), ID_OK);
     assert_int_equal(session_check(f->c, sid, DEV_C, &s), ID_OK);
-    assert_int_equal(TX(f, device_revoke(f->c, ACTOR, DEV_C)), ID_OK);
+    assert_int_equal(TX(f, binding_revoke(f->c, ACTOR, DEV_C)), ID_OK);
     assert_int_equal(session_check(f->c, sid, DEV_C, &s), ID_INVALID);
     assert_string_equal(s.end_reason, "device_revoked");
     assert_int_equal(device_lookup(f->c, &f->kek, DEV_C, &d), ID_DISABLED);
     assert_int_equal(d.status, DEVICE_REVOKED);
     assert_true(d.revoked_at > 0);
-    assert_int_equal(TX(f, device_revoke(f->c, ACTOR, DEV_C)), ID_DISABLED);
-    assert_int_equal(TX(f, device_unbind(f->c, ACTOR, DEV_A)), ID_NOT_FOUND);
+    assert_int_equal(TX(f, binding_revoke(f->c, ACTOR, DEV_C)), ID_DISABLED);
+    assert_int_equal(TX(f, binding_unbind(f->c, ACTOR, DEV_A)), ID_NOT_FOUND);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = 'device.revoked' "
                               "AND target = '" DEV_C "' AND actor = 'test'"),
                      1);
     /* A new code reactivates a revoked tablet. */
     assert_int_equal(activate(f, "demo03", DEV_C, 1, NULL), ID_OK);
+}
+
+/* Unbinding and re-activating end the device's sessions too, each with its
+ * reason, and the audit records count what they ended. */
+static void test_unbind_and_reactivate_end_sessions(void **state)
+{
+    struct fx *f = *state;
+    char sid[SESSION_TOKEN_LEN + 1];
+    struct session s;
+    assert_int_equal(activate(f, "demo03", DEV_C, 1, NULL), ID_OK);
+    assert_int_equal(login(f, "demo03", DEV_C, 600, 3600, sid), ID_OK);
+    assert_int_equal(TX(f, binding_unbind(f->c, ACTOR, DEV_C)), ID_OK);
+    assert_int_equal(session_check(f->c, sid, DEV_C, &s), ID_INVALID);
+    assert_string_equal(s.end_reason, "device_unbound");
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = 'device.unbound' AND "
+                              "target = '" DEV_C "' AND instr(detail, '\"sessions_ended\":1')"),
+                     1);
+    assert_int_equal(TX(f, binding_unbind(f->c, ACTOR, DEV_C)), ID_DISABLED);
+
+    /* Re-activation of the device the teller holds: the old DS's session ends. */
+    assert_int_equal(activate(f, "demo03", DEV_C, 1, NULL), ID_OK);
+    assert_int_equal(login(f, "demo03", DEV_C, 600, 3600, sid), ID_OK);
+    assert_int_equal(activate(f, "demo03", DEV_C, 1, NULL), ID_OK);
+    assert_int_equal(session_check(f->c, sid, DEV_C, &s), ID_INVALID);
+    assert_string_equal(s.end_reason, "device_reactivated");
+
+    /* A replaced device: revoked with reason "replaced", its session counted. */
+    assert_int_equal(login(f, "demo03", DEV_C, 600, 3600, sid), ID_OK);
+    clock_set_offset_ms(1000);
+    assert_int_equal(activate(f, "demo03", DEV_B, 1, NULL), ID_OK);
+    assert_int_equal(session_check(f->c, sid, DEV_C, &s), ID_INVALID);
+    assert_string_equal(s.end_reason, "device_revoked");
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = 'device.revoked' AND "
+                              "target = '" DEV_C "' AND instr(detail, '\"reason\":\"replaced\"') "
+                              "AND instr(detail, '\"sessions_ended\":1')"),
+                     1);
+}
+
+/* The seams of the identity layer: device.c owns the devices table and
+ * knows nothing of sessions or tickets; ticket.c nothing of sessions;
+ * session.c asks device.c rather than reading the devices table. */
+static bool file_has(const char *rel, const char *needle)
+{
+    char path[512];
+    const char *root = getenv("ZHANYE_SRC");
+    snprintf(path, sizeof path, "%s/%s", root ? root : ".", rel);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    static char text[64 * 1024];
+    size_t n = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[n] = '\0';
+    return strstr(text, needle) != NULL;
+}
+
+static void test_dependencies_go_one_way(void **state)
+{
+    (void)state;
+    assert_false(file_has("src/identity/device.c", "identity/session.h"));
+    assert_false(file_has("src/identity/device.c", "identity/ticket.h"));
+    assert_false(file_has("src/identity/device.c", "session_"));
+    assert_false(file_has("src/identity/device.c", "activation_tickets"));
+    assert_false(file_has("src/identity/ticket.c", "identity/session.h"));
+    assert_false(file_has("src/identity/device.h", "identity/session.h"));
+    assert_false(file_has("src/identity/session.c", "FROM devices"));
+    assert_false(file_has("src/identity/session_store.c", "devices"));
 }
 
 static int count_dev(const struct device *d, void *arg)
@@ -397,7 +464,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dev_of_another_bank, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_get_and_list_branch, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_revoke_ends_sessions, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_unbind_and_reactivate_end_sessions, fx_setup_demo,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_list_and_touch, fx_setup_demo, fx_teardown),
+        cmocka_unit_test(test_dependencies_go_one_way),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

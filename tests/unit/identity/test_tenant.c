@@ -111,6 +111,116 @@ static void test_accepts_scoped(void **state)
     tenant_close(tc);
 }
 
+/* Every table a statement names needs its own bank filter: a second table
+ * sneaked in by a JOIN, a comma, a subquery or a derived table without one
+ * is refused, as is a filter that does not bind it (under OR, BETWEEN,
+ * NOT, an arithmetic tail, an equality with another column). */
+static void test_refuses_unscoped_tables(void **state)
+{
+    struct fx *f = *state;
+    make_notes(f);
+    static const char *const bad[] = {
+        "SELECT n.body FROM notes n JOIN tellers t ON t.id = n.id WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n LEFT JOIN tellers t ON t.id = n.id WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n JOIN tellers t ON t.bank_id = n.bank_id WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n, tellers t WHERE n.bank_id = ? AND t.id = n.id",
+        "SELECT n.body FROM notes n JOIN tellers t ON t.id = n.id WHERE n.bank_id = ? AND "
+        "bank_id = ?",
+        "SELECT n.body FROM notes n JOIN tellers t ON t.id = n.id WHERE n.bank_id = ? AND "
+        "(t.bank_id = ? OR 1 = 1)",
+        "SELECT n.body FROM notes n JOIN tellers t ON t.bank_id = ? OR 1 = 1 WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n JOIN tellers t ON t.id BETWEEN 0 AND t.bank_id = ? "
+        "WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n JOIN tellers t ON NOT t.bank_id = ? WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n JOIN tellers t ON t.bank_id = ? + 0 WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n JOIN tellers t ON n.bank_id = ? WHERE n.bank_id = ?",
+        "SELECT body FROM notes WHERE bank_id = ? AND id IN (SELECT id FROM tellers)",
+        "SELECT body FROM notes WHERE bank_id = ? AND id IN (SELECT id FROM tellers WHERE code = "
+        "?)",
+        "SELECT body FROM notes WHERE bank_id = ? AND EXISTS (SELECT 1 FROM tellers t WHERE "
+        "t.id = notes.id AND notes.bank_id = ?)",
+        "SELECT body FROM notes WHERE bank_id = ? AND id IN (SELECT t.id FROM tellers t "
+        "JOIN banks b ON b.id = t.bank_id WHERE t.bank_id = ?)",
+        "SELECT n.body, (SELECT COUNT(*) FROM tellers) FROM notes n WHERE n.bank_id = ?",
+        "SELECT n.body, coalesce((SELECT MAX(id) FROM tellers), 0) FROM notes n "
+        "WHERE n.bank_id = ?",
+        "SELECT x.body FROM (SELECT body, bank_id FROM notes) x WHERE x.bank_id = ?",
+        "SELECT n.body FROM notes n JOIN (tellers t JOIN banks b ON b.id = t.bank_id) "
+        "ON t.id = n.id WHERE n.bank_id = ? AND t.bank_id = ? AND b.bank_id = ?",
+        "SELECT body FROM notes, json_each(?) WHERE bank_id = ?",
+        "UPDATE notes SET body = (SELECT name FROM tellers LIMIT 1) WHERE bank_id = ?",
+        "UPDATE notes SET body = o.body FROM notes o WHERE notes.bank_id = ? AND o.id = 1",
+        "DELETE FROM notes WHERE bank_id = ? AND id IN (SELECT n2.id FROM notes n2)",
+        "INSERT INTO notes (bank_id, body) VALUES (?, (SELECT name FROM tellers LIMIT 1))",
+    };
+    struct tenant_conn *tc = open_scope(f, "B01", ROLE_BANK_ADMIN);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct tenant_stmt *s = NULL;
+        if (tenant_prepare(tc, bad[i], &s) != STORE_ERR)
+            fail_msg("accepted: %s", bad[i]);
+        assert_null(s);
+    }
+    static const char *const good[] = {
+        "SELECT n.body, t.code FROM notes n JOIN tellers t ON t.bank_id = ? AND t.id = n.id "
+        "WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n LEFT JOIN tellers t ON t.id = n.id AND t.bank_id = ? "
+        "WHERE n.bank_id = ?",
+        "SELECT n.body FROM notes n, tellers t WHERE n.bank_id = ? AND t.bank_id = ? AND "
+        "t.id = n.id",
+        "SELECT n.body FROM notes AS n INNER JOIN main.tellers AS t ON t.bank_id = ? "
+        "WHERE n.bank_id = ? AND t.id BETWEEN 1 AND 9 AND (t.role = ? OR t.role = ?)",
+        "SELECT body FROM notes WHERE bank_id = ? AND id IN (SELECT id FROM tellers WHERE "
+        "bank_id = ? AND code = ?)",
+        "SELECT n.body, (SELECT COUNT(*) FROM tellers t WHERE t.bank_id = ? AND t.id = n.id) "
+        "FROM notes n WHERE n.bank_id = ?",
+        "SELECT x.body FROM (SELECT body, bank_id FROM notes WHERE bank_id = ?) x "
+        "WHERE x.bank_id = ?",
+        "UPDATE notes SET body = (SELECT t.name FROM tellers t WHERE t.bank_id = ? LIMIT 1) "
+        "WHERE bank_id = ? AND id = ?",
+        "INSERT INTO notes (bank_id, body) VALUES (?, (SELECT name FROM tellers WHERE "
+        "bank_id = ? LIMIT 1))",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        struct tenant_stmt *s = NULL;
+        if (tenant_prepare(tc, good[i], &s) != STORE_OK)
+            fail_msg("refused: %s: %s", good[i], tenant_errmsg(tc));
+        tenant_finish(s);
+    }
+    tenant_close(tc);
+}
+
+/* Each table's placeholder is bound to the scope's bank by tenant_prepare
+ * and cannot be rebound: a join cannot reach another bank's rows. */
+static void test_join_isolation(void **state)
+{
+    struct fx *f = *state;
+    struct tenant_conn *a = open_scope(f, "B01", ROLE_BANK_ADMIN);
+    struct tenant_stmt *s = NULL;
+    /* A second bank-scoped table beside tellers: one desk per teller. */
+    assert_int_equal(store_exec(f->c, "CREATE TABLE desks (id INTEGER PRIMARY KEY, bank_id BIGINT "
+                                      "NOT NULL, teller TEXT NOT NULL)"),
+                     STORE_OK);
+    assert_int_equal(store_exec(f->c, "INSERT INTO desks (bank_id, teller) SELECT bank_id, code "
+                                      "FROM tellers"),
+                     STORE_OK);
+    const char *sql =
+        "SELECT d.teller, t.code FROM desks d JOIN tellers t ON t.bank_id = ? AND t.code = ? "
+        "WHERE d.bank_id = ? AND d.teller = t.code";
+    assert_int_equal(tenant_prepare(a, sql, &s), STORE_OK);
+    assert_int_equal(tenant_bind_int64(s, 1, bank_id(f, "B02")), STORE_ERR);
+    assert_int_equal(tenant_bind_int64(s, 3, bank_id(f, "B02")), STORE_ERR);
+    assert_int_equal(tenant_bind_text(s, 2, "demo01"), STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_ROW);
+    assert_string_equal(tenant_col_text(s, 1), "demo01");
+    tenant_finish(s);
+    /* A teller of B02 is not reachable through B01's scope. */
+    assert_int_equal(tenant_prepare(a, sql, &s), STORE_OK);
+    assert_int_equal(tenant_bind_text(s, 2, "demo03"), STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_DONE);
+    tenant_finish(s);
+    tenant_close(a);
+}
+
 static int64_t insert_note(struct tenant_conn *tc, const char *body)
 {
     struct tenant_stmt *s = NULL;
@@ -306,6 +416,8 @@ int main(void)
         cmocka_unit_test(test_roles),
         cmocka_unit_test_setup_teardown(test_refuses_unscoped, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_accepts_scoped, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_unscoped_tables, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_join_isolation, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_isolation, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_province, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_scope, fx_setup_empty, fx_teardown),
