@@ -20,6 +20,24 @@ static const struct flow_spec BUILTIN = {
     .max_wait_ms = 200,
 };
 
+/* Rules built in under a fixed name: flow keys the HTTP server gives whole
+ * routes (struct http_route's flow_key), not TX codes. ADMIN_LOGIN is the
+ * console's password check, Argon2id: few at once, a trickle per second, so
+ * that a flood of guesses is answered 429 instead of taking every core.
+ * A [flow.NAME] section for one of them changes the keys it sets; the others
+ * keep these values (not default's). Not in the priority class. */
+static const struct flow_spec BUILTIN_NAMED[] = {
+    {
+        .name = "ADMIN_LOGIN",
+        .rate = 5,
+        .burst = 10,
+        .max_concurrent = 2,
+        .queue = 16,
+        .max_wait_ms = 2000,
+    },
+};
+#define NBUILTIN_NAMED (sizeof BUILTIN_NAMED / sizeof BUILTIN_NAMED[0])
+
 /* Connections kept back from business traffic, out of server.connection_limit:
  * max(16, limit / 8), but never more than half. */
 #define RESERVE_MIN 16
@@ -100,13 +118,24 @@ static int load_default(const struct config *cfg, struct flow_spec *def, char *e
     return 0;
 }
 
-/* A [flow.TX] section: default's values, then the keys the section sets.
- * Only the keys written in the file count, so they are read from the
- * section itself (config_named_get would answer config.c's default). */
+/* The built-in rule named name, or NULL. */
+static const struct flow_spec *builtin_named(const char *name)
+{
+    for (size_t i = 0; i < NBUILTIN_NAMED; i++)
+        if (strcmp(name, BUILTIN_NAMED[i].name) == 0)
+            return &BUILTIN_NAMED[i];
+    return NULL;
+}
+
+/* A [flow.TX] section: default's values (a built-in named rule's own for
+ * its name), then the keys the section sets. Only the keys written in the
+ * file count, so they are read from the section itself (config_named_get
+ * would answer config.c's default). */
 static int load_tx(const struct config_named *sec, const struct flow_spec *def,
                    struct flow_spec *out, char *err, size_t errcap)
 {
-    *out = *def;
+    const struct flow_spec *builtin = builtin_named(sec->name);
+    *out = builtin ? *builtin : *def;
     int w = snprintf(out->name, sizeof out->name, "%s", sec->name);
     if (w < 0 || (size_t)w >= sizeof out->name) {
         snprintf(err, errcap, "[flow.%.40s]: name too long", sec->name);
@@ -169,6 +198,16 @@ int flow_specs_load(const struct config *cfg, struct flow_specs *out, char *err,
         *s = out->def;
         snprintf(s->name, sizeof s->name, "%s", PRIORITY_TX[i]);
         s->priority = true;
+    }
+    /* So do the fixed keys of whole routes, with their built-in values. */
+    for (size_t i = 0; i < NBUILTIN_NAMED; i++) {
+        if (has_spec(out, BUILTIN_NAMED[i].name))
+            continue;
+        if (out->n == FLOW_MAX_SPECS) {
+            snprintf(err, errcap, "too many [flow.*] sections (max %d)", FLOW_MAX_SPECS);
+            return -1;
+        }
+        out->tx[out->n++] = BUILTIN_NAMED[i];
     }
     return 0;
 }

@@ -48,10 +48,14 @@ static int serve(struct app *a, const char *listen)
         .threads = a->cfg.server.threads,
         .workers = a->cfg.server.workers,
         .body_limit = a->cfg.server.body_limit,
+        .admin_body_limit = a->cfg.server.admin_body_limit,
+        .buffer_limit = a->cfg.server.buffer_limit,
         .request_timeout_s = a->cfg.server.request_timeout_s,
         .connection_limit = a->cfg.server.connection_limit,
         .flow = a->flow,
-        .flow_route = "/api/v1/tx",
+        .metrics_allow = a->cfg.server.metrics_allow,
+        .trusted_proxies = a->cfg.server.trusted_proxies,
+        .public_url = a->cfg.server.public_url,
     };
     struct http_server *srv;
     if (http_server_start(&hc, routes, nroutes, a, &srv) != 0) {

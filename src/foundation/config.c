@@ -2,6 +2,7 @@
 
 #include "foundation/ini_lines.h"
 #include "foundation/log.h"
+#include "foundation/netaddr.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -23,7 +24,9 @@ enum cfg_type {
     T_KIDS,
     T_BACKEND,
     T_BOOL,
-    T_URLS
+    T_URLS,
+    T_ADDRS, /* IP addresses and CIDR prefixes (netaddr.h); may be empty */
+    T_PUBURL /* "" or http(s)://HOST[:PORT][/path] */
 };
 
 struct cfg_key {
@@ -44,6 +47,8 @@ static const struct cfg_key KEYS[] = {
     {"server", "threads", T_INT, "0", 0, 1024, F(server.threads), 0},
     {"server", "workers", T_INT, "0", 0, 1024, F(server.workers), 0},
     {"server", "body_limit", T_SIZE, "8M", 1024, 1LL << 30, F(server.body_limit), 0},
+    {"server", "admin_body_limit", T_SIZE, "16K", 1024, 1LL << 30, F(server.admin_body_limit), 0},
+    {"server", "buffer_limit", T_SIZE, "64M", 1024, 1LL << 40, F(server.buffer_limit), 0},
     {"server", "request_timeout_s", T_INT, "30", 1, 3600, F(server.request_timeout_s), 0},
     {"server", "connection_limit", T_INT, "4096", 1, 1000000, F(server.connection_limit), 0},
     {"server", "node_id", T_INT, "1", 0, 99, F(server.node_id), 0},
@@ -53,6 +58,11 @@ static const struct cfg_key KEYS[] = {
     {"server", "max_in_flight", T_INT, "0", 0, 1000000, F(server.max_in_flight), 0},
     {"server", "max_queued", T_INT, "0", 0, 1000000, F(server.max_queued), 0},
     {"server", "conf_dir", T_PATH, "conf", 0, 0, F(server.conf_dir), S(server.conf_dir)},
+    {"server", "metrics_allow", T_ADDRS, "127.0.0.1,::1", 0, 0, F(server.metrics_allow),
+     S(server.metrics_allow)},
+    {"server", "trusted_proxies", T_ADDRS, "", 0, 0, F(server.trusted_proxies),
+     S(server.trusted_proxies)},
+    {"server", "public_url", T_PUBURL, "", 0, 0, F(server.public_url), S(server.public_url)},
     {"log", "path", T_PATH, "zhanye.log", 0, 0, F(log.path), S(log.path)},
     {"log", "level", T_LEVEL, "info", 0, 0, F(log.level), 0},
     {"log", "ring_lines", T_I64, "65536", 16, 1 << 24, F(log.ring_lines), 0},
@@ -258,6 +268,20 @@ static bool valid_urls(const char *v)
     return count > 0 && count <= 8;
 }
 
+/* "" or http(s):// followed by a host: what clients type, for HSTS and Secure cookies. */
+static bool valid_public_url(const char *v)
+{
+    size_t skip = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
+    if (!*v)
+        return true;
+    if (skip == 0 || !v[skip] || v[skip] == '/')
+        return false;
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
+}
+
 /* Validates value for key; for fixed sections also stores it into cfg. */
 static int apply(struct config *cfg, const struct cfg_key *k, const char *v, bool store_it,
                  const char **why)
@@ -314,6 +338,20 @@ static int apply(struct config *cfg, const struct cfg_key *k, const char *v, boo
         if (!valid_urls(v)) {
             *why = "must be 1 to 8 comma-separated tcp://HOST:PORT or http(s)://HOST:PORT[/path] "
                    "addresses of one scheme";
+            return -1;
+        }
+        break;
+    case T_ADDRS: {
+        struct netaddr_list l;
+        if (netaddr_list_parse(v, &l, NULL, 0) != 0) {
+            *why = "must be comma-separated IP addresses or CIDR prefixes (at most 32)";
+            return -1;
+        }
+        break;
+    }
+    case T_PUBURL:
+        if (!valid_public_url(v)) {
+            *why = "must be empty or an http:// or https:// URL";
             return -1;
         }
         break;

@@ -33,6 +33,8 @@ struct config {
         int threads; /* 0 = one per core */
         int workers; /* executor threads for the ZY1 pipeline; 0 = two per core */
         int64_t body_limit;
+        int64_t admin_body_limit;
+        int64_t buffer_limit;
         int request_timeout_s;
         int connection_limit;
         int node_id;
@@ -41,6 +43,13 @@ struct config {
         int max_in_flight;
         int max_queued;
         char conf_dir[PATH_MAX]; /* egress mappings and routes */
+
+        /* The HTTP front's address policy: who may read /metrics, which
+         * peers' X-Forwarded-For is believed ("" = none), the URL clients
+         * use ("" or http(s)://...). */
+        char metrics_allow[512];
+        char trusted_proxies[512];
+        char public_url[256];
     } server;
     struct {
         char path[PATH_MAX];

@@ -18,19 +18,21 @@
 
 #define COOKIE_PATH "; Path=/api/v1/admin"
 #define COOKIE_ATTRS "; HttpOnly; SameSite=Strict"
+#define COOKIE_SECURE "; Secure"
 
 static const struct tx_field F_LOGIN[] = {
     {"teller", TXF_STRING, true, TELLER_CODE_MAX},
     {"password", TXF_STRING, true, TELLER_PW_MAX},
 };
 
-/* Set-Cookie for value (clear: expires it at once). */
+/* Set-Cookie for value (clear: expires it at once); Secure when the
+ * console is served over https ([server] public_url). */
 static bool set_cookie(struct http_response *resp, const char *value, bool clear)
 {
     char line[sizeof resp->headers[0].value];
     const char *age = clear ? "; Max-Age=0" : "";
-    int n = snprintf(line, sizeof line, "%s=%s%s%s%s", ADMIN_COOKIE, value, age, COOKIE_PATH,
-                     COOKIE_ATTRS);
+    int n = snprintf(line, sizeof line, "%s=%s%s%s%s%s", ADMIN_COOKIE, value, age, COOKIE_PATH,
+                     COOKIE_ATTRS, resp->https ? COOKIE_SECURE : "");
     bool ok = n > 0 && (size_t)n < sizeof line && http_add_header(resp, "Set-Cookie", line) == 0;
     secmem_wipe(line, sizeof line);
     return ok;

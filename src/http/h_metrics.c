@@ -1,4 +1,6 @@
-/* GET /metrics — every registered metric in the Prometheus text format. */
+/* GET /metrics — every registered metric in the Prometheus text format.
+ * Restricted in routes.c: the server answers peers outside [server]
+ * metrics_allow with 403 before this runs. */
 #include "foundation/metrics.h"
 #include "http/handlers.h"
 

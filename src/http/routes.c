@@ -1,41 +1,73 @@
 #include "http/handlers.h"
 
-static const struct http_route ROUTES[] = {
-    {"GET", "/healthz", false, "/healthz", h_healthz, false},
-    {"GET", "/readyz", false, "/readyz", h_readyz, false},
-    {"GET", "/metrics", false, "/metrics", h_metrics, false},
-    {"GET", "/api/v1/pubkey", false, "/api/v1/pubkey", h_pubkey, false},
-    {"GET", "/api/v1/time", false, "/api/v1/time", h_time, false},
-    /* CPU-bound and possibly blocking: on the executor (server.h). */
-    {"POST", "/api/v1/tx/", true, "/api/v1/tx", h_tx, true},
-/* The management API too: login and password resets run Argon2id, audit
- * verification walks the whole chain. */
-#define ADMIN(method, path, fn)                                                                    \
+/* The management API runs on the executor: login and password resets run
+ * Argon2id, audit verification walks the whole chain. Its writes take a small
+ * JSON body ([server] admin_body_limit); its reads none. */
+#define ADMIN_GET(p, handler)                                                                      \
     {                                                                                              \
-        method, "/api/v1/admin" path, false, "/api/v1/admin" path, fn, true                        \
+        .method = "GET", .path = "/api/v1/admin" p, .label = "/api/v1/admin" p, .fn = handler,     \
+        .offload = true,                                                                           \
     }
-    ADMIN("POST", "/login", h_admin_login),
-    ADMIN("POST", "/logout", h_admin_logout),
-    ADMIN("GET", "/me", h_admin_me),
-    ADMIN("GET", "/banks", h_admin_banks),
-    ADMIN("POST", "/banks", h_admin_bank_add),
-    ADMIN("GET", "/branches", h_admin_branches),
-    ADMIN("POST", "/branches", h_admin_branch_add),
-    ADMIN("GET", "/tellers", h_admin_tellers),
-    ADMIN("POST", "/tellers", h_admin_teller_add),
-    ADMIN("POST", "/tellers/disable", h_admin_teller_disable),
-    ADMIN("POST", "/tellers/enable", h_admin_teller_enable),
-    ADMIN("POST", "/tellers/reset-password", h_admin_teller_reset),
-    ADMIN("GET", "/devices", h_admin_devices),
-    ADMIN("POST", "/devices/revoke", h_admin_device_revoke),
-    ADMIN("POST", "/devices/unbind", h_admin_device_unbind),
-    ADMIN("POST", "/tickets", h_admin_ticket_issue),
-    ADMIN("GET", "/audit/verify", h_admin_audit_verify),
-    ADMIN("GET", "/audit/records", h_admin_audit_records),
-    ADMIN("POST", "/flow/reload", h_admin_flow_reload),
-    ADMIN("GET", "/egress", h_admin_egress),
-#undef ADMIN
+#define ADMIN_POST(p, handler)                                                                     \
+    {                                                                                              \
+        .method = "POST", .path = "/api/v1/admin" p, .label = "/api/v1/admin" p, .fn = handler,    \
+        .offload = true, .body = HTTP_BODY_ADMIN,                                                  \
+    }
+
+/* Fields left out are the safe choice (server.h): no body, inline, no flow
+ * control, every peer. */
+static const struct http_route ROUTES[] = {
+    {.method = "GET", .path = "/healthz", .label = "/healthz", .fn = h_healthz},
+    {.method = "GET", .path = "/readyz", .label = "/readyz", .fn = h_readyz},
+    /* Only [server] metrics_allow may read it. */
+    {.method = "GET", .path = "/metrics", .label = "/metrics", .fn = h_metrics, .restricted = true},
+    {.method = "GET", .path = "/api/v1/pubkey", .label = "/api/v1/pubkey", .fn = h_pubkey},
+    {.method = "GET", .path = "/api/v1/time", .label = "/api/v1/time", .fn = h_time},
+    /* Every tablet transaction: CPU-bound and possibly blocking, so on the
+     * executor; flow control decides it under its TX, the path remainder. */
+    {
+        .method = "POST",
+        .path = "/api/v1/tx/",
+        .prefix = true,
+        .label = "/api/v1/tx",
+        .fn = h_tx,
+        .offload = true,
+        .body = HTTP_BODY_TX,
+        .flow_arg = true,
+    },
+    /* The console's password check (Argon2id): flow control's ADMIN_LOGIN
+     * rule bounds how many run at once (docs/flow-control.md). */
+    {
+        .method = "POST",
+        .path = "/api/v1/admin/login",
+        .label = "/api/v1/admin/login",
+        .fn = h_admin_login,
+        .offload = true,
+        .body = HTTP_BODY_ADMIN,
+        .flow_key = "ADMIN_LOGIN",
+    },
+    ADMIN_POST("/logout", h_admin_logout),
+    ADMIN_GET("/me", h_admin_me),
+    ADMIN_GET("/banks", h_admin_banks),
+    ADMIN_POST("/banks", h_admin_bank_add),
+    ADMIN_GET("/branches", h_admin_branches),
+    ADMIN_POST("/branches", h_admin_branch_add),
+    ADMIN_GET("/tellers", h_admin_tellers),
+    ADMIN_POST("/tellers", h_admin_teller_add),
+    ADMIN_POST("/tellers/disable", h_admin_teller_disable),
+    ADMIN_POST("/tellers/enable", h_admin_teller_enable),
+    ADMIN_POST("/tellers/reset-password", h_admin_teller_reset),
+    ADMIN_GET("/devices", h_admin_devices),
+    ADMIN_POST("/devices/revoke", h_admin_device_revoke),
+    ADMIN_POST("/devices/unbind", h_admin_device_unbind),
+    ADMIN_POST("/tickets", h_admin_ticket_issue),
+    ADMIN_GET("/audit/verify", h_admin_audit_verify),
+    ADMIN_GET("/audit/records", h_admin_audit_records),
+    ADMIN_POST("/flow/reload", h_admin_flow_reload),
+    ADMIN_GET("/egress", h_admin_egress),
 };
+#undef ADMIN_GET
+#undef ADMIN_POST
 
 const struct http_route *routes_table(size_t *n)
 {

@@ -4,9 +4,11 @@
 #include "foundation/clock.h"
 #include "foundation/log.h"
 #include "foundation/metrics.h"
+#include "foundation/netaddr.h"
 #include "http/executor.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,17 +42,29 @@ struct flow_timer {
     bool kicked; /* under mu: a request queued since the last tick */
 };
 
+/* The global cap on request bodies held in memory. */
+struct buffer_cap {
+    pthread_mutex_t mu;
+    int64_t limit; /* 0 = no cap */
+    int64_t used;  /* under mu */
+    struct metric *gauge;
+};
+
 struct http_server {
     struct MHD_Daemon *d;
     const struct http_route *routes;
     size_t nroutes;
     void *app;
-    int64_t body_limit;
+    int64_t body_limit;       /* HTTP_BODY_TX */
+    int64_t admin_body_limit; /* HTTP_BODY_ADMIN */
+    bool https;               /* public_url is https */
+    struct netaddr_list metrics_allow;
+    struct netaddr_list trusted; /* proxies whose X-Forwarded-For counts */
+    struct buffer_cap buf;
     int port;
     _Atomic int64_t in_flight;
     struct metric *m_in_flight;
     struct flow *flow;
-    const char *flow_route;
     struct flow_timer timer;
     struct executor *exec;      /* runs the handlers of offload routes */
     struct metric *m_exec_wait; /* jobs waiting for an executor thread */
@@ -82,9 +97,13 @@ struct req {
     const struct http_route *route;
     const char *url; /* libmicrohttpd's, valid for the request's life */
     const char *arg; /* points into the URL */
-    char *body;
-    size_t len;
-    bool too_large;
+    char *body;      /* NULL while nothing is kept */
+    size_t len;      /* body bytes received (kept, or counted and dropped) */
+    size_t cap;      /* bytes allocated for body, NUL excluded */
+    int64_t limit;   /* the route's body limit */
+    size_t reserved; /* bytes reserved out of the buffer cap */
+    int refusal;     /* 413 or 503 decided on the body: discarded, answered at its end */
+    size_t drained;  /* bytes discarded since the refusal */
     int status;
     uint64_t t0_ns;
     enum gate gate;
@@ -93,7 +112,10 @@ struct req {
     struct flow_ticket ticket;
     _Atomic int job;           /* enum job; release/acquire hands resp over */
     struct http_response resp; /* the executor's answer */
-    char ip[INET6_ADDRSTRLEN];
+    bool has_peer;
+    struct netaddr peer_addr;
+    char peer[NETADDR_STR_MAX]; /* the TCP peer */
+    char ip[NETADDR_STR_MAX];   /* the client (X-Forwarded-For via a trusted proxy) */
     char method[8];
     char request_id[48]; /* the client's X-Request-Id, for tracing a call through the logs */
 };
@@ -109,23 +131,53 @@ static void copy_token(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-static const struct http_route *find_route(const struct http_server *s, const char *method,
-                                           const char *url, const char **arg)
+static bool path_matches(const struct http_route *r, const char *url, const char **arg)
 {
+    size_t n = strlen(r->path);
+    if (r->prefix ? strncmp(url, r->path, n) != 0 || !url[n] : strcmp(url, r->path) != 0)
+        return false;
+    *arg = r->prefix ? url + n : NULL;
+    return true;
+}
+
+/* The route of method + url, or NULL; then allow lists the methods of the
+ * routes that have the path ("" when none has it). */
+static const struct http_route *find_route(const struct http_server *s, const char *method,
+                                           const char *url, const char **arg, char *allow,
+                                           size_t cap)
+{
+    size_t used = 0;
+    allow[0] = '\0';
     for (size_t i = 0; i < s->nroutes; i++) {
         const struct http_route *r = &s->routes[i];
-        if (strcmp(r->method, method) != 0)
+        const char *rest;
+        if (!path_matches(r, url, &rest))
             continue;
-        size_t n = strlen(r->path);
-        if (r->prefix ? strncmp(url, r->path, n) == 0 && url[n] : strcmp(url, r->path) == 0) {
-            *arg = r->prefix ? url + n : NULL;
+        if (strcmp(r->method, method) == 0) {
+            *arg = rest;
             return r;
         }
+        if (strstr(allow, r->method))
+            continue;
+        int w = snprintf(allow + used, cap - used, "%s%s", used ? ", " : "", r->method);
+        if (w > 0 && (size_t)w < cap - used)
+            used += (size_t)w;
     }
     return NULL;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *resp)
+/* On every answer (struct http_response's headers are the handler's). */
+static const struct {
+    const char *name, *value;
+} SECURITY_HEADERS[] = {
+    {.name = "X-Content-Type-Options", .value = "nosniff"},
+    {.name = "Content-Security-Policy", .value = "frame-ancestors 'none'"},
+    {.name = "X-Frame-Options", .value = "DENY"},
+};
+#define HSTS "max-age=31536000"
+
+static enum MHD_Result send_response(const struct http_server *s, struct MHD_Connection *conn,
+                                     struct http_response *resp)
 {
     struct MHD_Response *mr = MHD_create_response_from_buffer(
         resp->body_len, resp->body ? resp->body : (char *)"", MHD_RESPMEM_MUST_FREE);
@@ -135,6 +187,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
     MHD_add_response_header(mr, "Content-Type",
                             resp->content_type ? resp->content_type : "application/json");
     MHD_add_response_header(mr, "Cache-Control", "no-store");
+    for (size_t i = 0; i < sizeof SECURITY_HEADERS / sizeof SECURITY_HEADERS[0]; i++)
+        MHD_add_response_header(mr, SECURITY_HEADERS[i].name, SECURITY_HEADERS[i].value);
+    if (s->https)
+        MHD_add_response_header(mr, "Strict-Transport-Security", HSTS);
     for (int i = 0; i < resp->nheaders; i++)
         MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
     enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, mr);
@@ -142,18 +198,84 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
     return rc;
 }
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+/* Every X-Forwarded-For line of a request, in order, joined with ",". */
+struct forwarded {
+    char buf[1024];
+    size_t len;
+    int lines;
+    bool overflow; /* too long: treated as malformed */
+};
+
+static enum MHD_Result forwarded_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct forwarded *f = cls;
+    if (!key || strcasecmp(key, "X-Forwarded-For") != 0)
+        return MHD_YES;
+    size_t n = value ? strlen(value) : 0;
+    if (f->len + n + 1 >= sizeof f->buf) {
+        f->overflow = true;
+        return MHD_NO;
+    }
+    if (f->lines++)
+        f->buf[f->len++] = ',';
+    memcpy(f->buf + f->len, value ? value : "", n);
+    f->len += n;
+    f->buf[f->len] = '\0';
+    return MHD_YES;
+}
+
+/* The peer's address, and the client's: X-Forwarded-For counts only when
+ * the peer is a trusted proxy, and a malformed one leaves the peer's. */
+static void client_addresses(const struct http_server *s, struct MHD_Connection *conn,
+                             struct req *r)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    out[0] = '\0';
-    if (!ci || !ci->client_addr)
+    r->has_peer = ci && netaddr_from_sockaddr(ci->client_addr, &r->peer_addr) == 0;
+    if (!r->has_peer)
+        return; /* both stay "" */
+    netaddr_format(&r->peer_addr, r->peer, sizeof r->peer);
+    struct netaddr client = r->peer_addr;
+    if (netaddr_list_match(&s->trusted, &r->peer_addr)) {
+        struct forwarded f = {.len = 0};
+        struct netaddr named;
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, forwarded_line, &f);
+        if (f.lines > 0 && !f.overflow &&
+            netaddr_forwarded_client(f.buf, f.len, &s->trusted, &named) == 0)
+            client = named;
+    }
+    netaddr_format(&client, r->ip, sizeof r->ip);
+}
+
+/* --- the buffer cap ------------------------------------------------------------ */
+
+/* Reserves n more bytes for r: false, nothing reserved, when they do not fit. */
+static bool reserve(struct buffer_cap *b, struct req *r, size_t n)
+{
+    if (n == 0)
+        return true;
+    pthread_mutex_lock(&b->mu);
+    bool ok = n <= (size_t)INT64_MAX && (b->limit <= 0 || (int64_t)n <= b->limit - b->used);
+    if (ok) {
+        b->used += (int64_t)n;
+        r->reserved += n;
+        metric_set(b->gauge, b->used);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return ok;
+}
+
+/* Gives back everything r holds. Idempotent. */
+static void release(struct buffer_cap *b, struct req *r)
+{
+    if (!r->reserved)
         return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, cap);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, cap);
+    pthread_mutex_lock(&b->mu);
+    b->used -= (int64_t)r->reserved;
+    metric_set(b->gauge, b->used);
+    pthread_mutex_unlock(&b->mu);
+    r->reserved = 0;
 }
 
 /* X-Queue-Wait-Ms on every answer of the flow-controlled route. */
@@ -175,13 +297,30 @@ static void settle(struct req *r, struct http_response *resp)
     add_wait_header(r, resp);
 }
 
-/* The route's handler (or the 413 / 404 in its place) into resp. */
+/* 429 busy or 503 overloaded, with Retry-After. */
+static void refusal(struct http_response *resp, int status, int retry_after_s)
+{
+    bool busy = status == 429;
+    char retry[16];
+    snprintf(retry, sizeof retry, "%d", retry_after_s > 0 ? retry_after_s : 1);
+    http_error(resp, busy ? 429 : 503, busy ? "busy" : "overloaded",
+               busy ? "交易繁忙，请稍后重试" : "系统繁忙，请稍后重试");
+    (void)http_add_header(resp, "Retry-After", retry);
+}
+
+static void too_large(struct http_response *resp)
+{
+    http_error(resp, 413, "too_large", "请求体超过上限");
+}
+
+/* The route's handler (or the 413 / 503 its body got) into resp. */
 static void run_handler(struct req *r, struct http_response *resp)
 {
-    if (r->too_large) {
-        http_error(resp, 413, "too_large", "请求体超过上限");
-    } else if (!r->route) {
-        http_error(resp, 404, "not_found", "没有这个接口");
+    resp->https = r->s->https;
+    if (r->refusal == 413) {
+        too_large(resp);
+    } else if (r->refusal) {
+        refusal(resp, 503, 1);
     } else {
         struct http_request req = {
             .method = r->method,
@@ -191,6 +330,7 @@ static void run_handler(struct req *r, struct http_response *resp)
             .body = r->body,
             .body_len = r->len,
             .client_ip = r->ip,
+            .peer_ip = r->peer,
             .t0_ns = r->t0_ns,
             .app = r->s->app,
             .conn = r->conn,
@@ -205,7 +345,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, struct req *r,
                               struct http_response *resp)
 {
     r->status = resp->status;
-    enum MHD_Result rc = send_response(conn, resp);
+    enum MHD_Result rc = send_response(r->s, conn, resp);
     free(resp->body);
     resp->body = NULL;
     return rc;
@@ -219,19 +359,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req *r)
     return answer(conn, r, &resp);
 }
 
-/* 429 busy or 503 overloaded, with Retry-After. */
-static void refusal(struct http_response *resp, int status, int retry_after_s)
-{
-    bool busy = status == 429;
-    char retry[16];
-    snprintf(retry, sizeof retry, "%d", retry_after_s > 0 ? retry_after_s : 1);
-    http_error(resp, busy ? 429 : 503, busy ? "busy" : "overloaded",
-               busy ? "交易繁忙，请稍后重试" : "系统繁忙，请稍后重试");
-    (void)http_add_header(resp, "Retry-After", retry);
-}
-
-/* 429 busy or 503 overloaded for a refused request, with Retry-After. */
-/* A request refused by flow. */
+/* A request refused by flow: 429 busy or 503 overloaded, with Retry-After. */
 static enum MHD_Result send_refusal(struct MHD_Connection *conn, struct req *r)
 {
     struct http_response resp = {.status = 503};
@@ -392,16 +520,34 @@ static void timer_stop(struct flow_timer *t)
 
 static bool flow_controlled(const struct http_server *s, const struct req *r)
 {
-    return s->flow && r->route && s->flow_route && strcmp(r->route->label, s->flow_route) == 0;
+    return s->flow && (r->route->flow_key || r->route->flow_arg);
+}
+
+/* True when key is some route's fixed flow key. */
+static bool fixed_key(const struct http_server *s, const char *key)
+{
+    for (size_t i = 0; key && i < s->nroutes; i++)
+        if (s->routes[i].flow_key && strcmp(s->routes[i].flow_key, key) == 0)
+            return true;
+    return false;
+}
+
+/* The key flow decides r under: the route's fixed one, else the path
+ * remainder (the TX), unless that names a fixed key (then the default rule). */
+static const char *flow_key(const struct http_server *s, const struct req *r)
+{
+    if (r->route->flow_key)
+        return r->route->flow_key;
+    return fixed_key(s, r->arg) ? NULL : r->arg;
 }
 
 /* Protocol step 3, on the first handler call: headers only, nothing read or
- * decrypted yet. The TX comes from the path; flow maps a code it has no rule
- * for to the default rule without creating anything. */
+ * decrypted yet. flow maps a key it has no rule for to the default rule
+ * without creating anything. */
 static enum MHD_Result admit(struct http_server *s, struct MHD_Connection *conn, struct req *r)
 {
     r->ticket.cookie = r;
-    enum flow_verdict v = flow_admit(s->flow, r->arg, r->t0_ns, &r->ticket);
+    enum flow_verdict v = flow_admit(s->flow, flow_key(s, r), r->t0_ns, &r->ticket);
     switch (v) {
     case FLOW_ADMITTED:
         r->gate = G_RUNNING;
@@ -411,9 +557,11 @@ static enum MHD_Result admit(struct http_server *s, struct MHD_Connection *conn,
         return MHD_YES;
     case FLOW_OVERLOADED: /* at once: MHD then closes the connection, freeing a slot */
         r->gate = G_REFUSED;
+        release(&s->buf, r);
         return send_refusal(conn, r);
     default: /* busy: answered once the body is in, so the connection stays */
         r->gate = G_REFUSED;
+        release(&s->buf, r); /* the body is dropped */
         return MHD_YES;
     }
 }
@@ -423,9 +571,74 @@ static void resumed(struct req *r)
 {
     r->wait_ns = r->decided_ns > r->t0_ns ? r->decided_ns - r->t0_ns : 0;
     r->gate = r->ticket.verdict == FLOW_ADMITTED ? G_RUNNING : G_REFUSED;
+    if (r->gate == G_REFUSED)
+        release(&r->s->buf, r); /* the body is dropped */
 }
 
 /* --- libmicrohttpd callbacks ------------------------------------------------- */
+
+static int64_t route_limit(const struct http_server *s, const struct http_route *route)
+{
+    switch (route->body) {
+    case HTTP_BODY_TX:
+        return s->body_limit;
+    case HTTP_BODY_ADMIN:
+        return s->admin_body_limit;
+    default:
+        return 0;
+    }
+}
+
+/* The declared body size: false when it is unknown (Transfer-Encoding, e.g.
+ * chunked), else true with Content-Length, 0 without one. libmicrohttpd has
+ * already refused a Content-Length that is not a number. */
+static bool declared_size(struct MHD_Connection *conn, uint64_t *out)
+{
+    *out = 0;
+    if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding"))
+        return false;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl) {
+        errno = 0;
+        unsigned long long v = strtoull(cl, NULL, 10);
+        *out = errno ? UINT64_MAX : (uint64_t)v;
+    }
+    return true;
+}
+
+/* The policy of BEFORE THE BODY (server.h), then flow control. An answer
+ * queued here is sent at once; libmicrohttpd never reads the body. */
+static enum MHD_Result gate_request(struct http_server *s, struct MHD_Connection *conn,
+                                    struct req *r, const char *allow)
+{
+    struct http_response resp = {.status = 500, .https = s->https};
+    if (!r->route && !allow[0]) {
+        http_error(&resp, 404, "not_found", "没有这个接口");
+        return answer(conn, r, &resp);
+    }
+    if (!r->route) {
+        http_error(&resp, 405, "method_not_allowed", "不支持该请求方法");
+        (void)http_add_header(&resp, "Allow", allow);
+        return answer(conn, r, &resp);
+    }
+    if (r->route->restricted &&
+        !(r->has_peer && netaddr_list_match(&s->metrics_allow, &r->peer_addr))) {
+        http_error(&resp, 403, "forbidden", "无权访问");
+        return answer(conn, r, &resp);
+    }
+    r->limit = route_limit(s, r->route);
+    uint64_t size;
+    bool sized = declared_size(conn, &size);
+    if (sized ? size > (uint64_t)r->limit : r->limit == 0) {
+        too_large(&resp);
+        return answer(conn, r, &resp);
+    }
+    if (sized && !reserve(&s->buf, r, (size_t)size)) {
+        refusal(&resp, 503, 1);
+        return answer(conn, r, &resp);
+    }
+    return flow_controlled(s, r) ? admit(s, conn, r) : MHD_YES;
+}
 
 static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn,
                                   const char *url, const char *method, void **con_cls)
@@ -437,44 +650,75 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     r->conn = conn;
     r->t0_ns = clock_mono_ns();
     r->url = url;
-    r->route = find_route(s, method, url, &r->arg);
-    client_ip(conn, r->ip, sizeof r->ip);
+    char allow[64];
+    r->route = find_route(s, method, url, &r->arg, allow, sizeof allow);
+    client_addresses(s, conn, r);
     copy_token(r->method, sizeof r->method, method);
     copy_token(r->request_id, sizeof r->request_id,
                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
     *con_cls = r;
     atomic_fetch_add(&s->in_flight, 1);
     metric_inc(s->m_in_flight);
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (cl && strtoll(cl, NULL, 10) > s->body_limit) {
-        /* Answer before reading: MHD then closes the connection. */
-        r->too_large = true;
-        return dispatch(conn, r);
+    return gate_request(s, conn, r, allow);
+}
+
+/* From now on the body is dropped, and status (413, 503) answered once it
+ * has ended. */
+static void refuse_body(struct req *r, int status)
+{
+    r->refusal = status;
+    free(r->body);
+    r->body = NULL;
+    r->cap = 0;
+    release(&r->s->buf, r);
+}
+
+/* Room for len bytes (and a NUL) in r->body, within r's reservation: a
+ * sized body reserved all of it at arrival; an unsized one grows both,
+ * doubling, never past the route's limit. false when the cap says no. */
+static bool make_room(struct http_server *s, struct req *r, size_t len)
+{
+    if (len <= r->cap)
+        return true;
+    if (len > r->reserved) {
+        size_t want = r->reserved * 2 > len ? r->reserved * 2 : len;
+        if (want > (size_t)r->limit)
+            want = len > (size_t)r->limit ? len : (size_t)r->limit;
+        if (!reserve(&s->buf, r, want - r->reserved) && !reserve(&s->buf, r, len - r->reserved))
+            return false;
     }
-    return flow_controlled(s, r) ? admit(s, conn, r) : MHD_YES;
+    char *nb = realloc(r->body, r->reserved + 1);
+    if (!nb)
+        return false;
+    r->body = nb;
+    r->cap = r->reserved;
+    return true;
 }
 
 static enum MHD_Result take_upload(struct http_server *s, struct req *r, const char *upload,
                                    size_t *upload_size)
 {
-    if (!r->too_large && (int64_t)(r->len + *upload_size) > s->body_limit) {
-        r->too_large = true;
-        free(r->body);
-        r->body = NULL;
-        r->len = 0;
-    }
-    if (!r->too_large && r->gate != G_REFUSED) {
-        char *nb = realloc(r->body, r->len + *upload_size + 1);
-        if (!nb)
-            return MHD_NO;
-        memcpy(nb + r->len, upload, *upload_size);
-        r->len += *upload_size;
-        nb[r->len] = '\0';
-        r->body = nb;
-    } else if (!r->too_large) {
-        r->len += *upload_size; /* refused: counted against the limit, not kept */
-    }
+    size_t n = *upload_size;
     *upload_size = 0;
+    if (!r->refusal && (uint64_t)r->len + n > (uint64_t)r->limit)
+        refuse_body(r, 413);
+    if (r->refusal) {
+        r->drained += n;
+        return r->drained > HTTP_DRAIN_MAX ? MHD_NO : MHD_YES;
+    }
+    if (r->gate == G_REFUSED) { /* counted against the limit, not kept */
+        r->len += n;
+        release(&s->buf, r);
+        return MHD_YES;
+    }
+    if (!make_room(s, r, r->len + n)) {
+        refuse_body(r, 503);
+        r->drained = n;
+        return MHD_YES;
+    }
+    memcpy(r->body + r->len, upload, n);
+    r->len += n;
+    r->body[r->len] = '\0';
     return MHD_YES;
 }
 
@@ -494,14 +738,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_size)
         return take_upload(s, r, upload, upload_size);
-    if (r->status) /* already answered (early 413 or 503) */
+    if (r->status) /* already answered (before the body, or a refusal at arrival) */
         return MHD_YES;
     /* The call libmicrohttpd repeats once the executor has resumed us. */
     if (atomic_load_explicit(&r->job, memory_order_acquire) == J_ANSWERED)
         return answer(conn, r, &r->resp);
-    if (r->gate == G_REFUSED && !r->too_large)
+    if (r->gate == G_REFUSED && !r->refusal)
         return send_refusal(conn, r);
-    if (r->route && r->route->offload && !r->too_large)
+    if (r->route->offload && !r->refusal)
         return offload(s, conn, r);
     return dispatch(conn, r);
 }
@@ -533,6 +777,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                    secs);
     log_info("http.access", "%s %s %d %.3fms id=%s", r->method, route, r->status, secs * 1e3,
              r->request_id[0] ? r->request_id : "-");
+    release(&s->buf, r);
     metric_dec(s->m_in_flight);
     atomic_fetch_sub(&s->in_flight, 1);
     free(r->resp.body); /* answered, never sent: the daemon stopped first */
@@ -580,6 +825,36 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa)
     return 0;
 }
 
+/* The address lists, limits and public URL of cfg into s. 0 or -1 (logged). */
+static int configure(struct http_server *s, const struct http_server_config *cfg)
+{
+    char err[160];
+    const char *lists[] = {cfg->metrics_allow, cfg->trusted_proxies};
+    struct netaddr_list *into[] = {&s->metrics_allow, &s->trusted};
+    const char *names[] = {"metrics_allow", "trusted_proxies"};
+    for (int i = 0; i < 2; i++) {
+        if (netaddr_list_parse(lists[i] ? lists[i] : "", into[i], err, sizeof err) != 0) {
+            log_error("http.start", "[server] %s: %s", names[i], err);
+            return -1;
+        }
+    }
+    s->body_limit = cfg->body_limit;
+    s->admin_body_limit = cfg->admin_body_limit;
+    s->https = cfg->public_url && strncmp(cfg->public_url, "https://", 8) == 0;
+    s->buf.limit = cfg->buffer_limit;
+    metrics_describe("zhanye_http_buffered_bytes", "gauge",
+                     "request body bytes reserved in memory (at most [server] buffer_limit)");
+    s->buf.gauge = metrics_gauge("zhanye_http_buffered_bytes", NULL);
+    metric_set(s->buf.gauge, 0);
+    return 0;
+}
+
+static void free_server(struct http_server *s)
+{
+    pthread_mutex_destroy(&s->buf.mu);
+    free(s);
+}
+
 int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
                       size_t nroutes, void *app, struct http_server **out)
 {
@@ -591,17 +866,23 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
     struct http_server *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
+    if (pthread_mutex_init(&s->buf.mu, NULL) != 0) {
+        free(s);
+        return -1;
+    }
     s->routes = routes;
     s->nroutes = nroutes;
     s->app = app;
-    s->body_limit = cfg->body_limit;
+    if (configure(s, cfg) != 0) {
+        free_server(s);
+        return -1;
+    }
     metrics_describe("zhanye_http_requests_total", "counter", "HTTP requests by route and status");
     metrics_describe("zhanye_http_request_duration_seconds", "histogram",
                      "HTTP request latency by route");
     metrics_describe("zhanye_http_in_flight", "gauge", "HTTP requests being handled");
     s->m_in_flight = metrics_gauge("zhanye_http_in_flight", NULL);
     s->flow = cfg->flow;
-    s->flow_route = cfg->flow_route;
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     int threads = cfg->threads > 0 ? cfg->threads : cores > 0 ? cores : 1;
     int workers = cfg->workers > 0 ? cfg->workers : cores > 0 ? 2 * cores : 2;
@@ -612,13 +893,13 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
      * long as connection_limit can never be full. */
     if (executor_start(workers, (size_t)cfg->connection_limit, &s->exec) != 0) {
         log_error("http.start", "cannot start %d executor threads", workers);
-        free(s);
+        free_server(s);
         return -1;
     }
     if (s->flow && timer_start(s) != 0) {
         log_error("http.start", "cannot start the flow-control timer thread");
         executor_stop(s->exec);
-        free(s);
+        free_server(s);
         return -1;
     }
     s->d = MHD_start_daemon(
@@ -634,7 +915,7 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
         log_error("http.start", "cannot listen on %s", cfg->listen);
         timer_stop(&s->timer);
         executor_stop(s->exec);
-        free(s);
+        free_server(s);
         return -1;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -679,7 +960,7 @@ void http_server_stop(struct http_server *s, int drain_timeout_s)
     executor_stop(s->exec);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);
-    free(s);
+    free_server(s);
 }
 
 void http_text(struct http_response *resp, int status, const char *content_type, char *body,

@@ -2,10 +2,46 @@
  *
  * One epoll listener with an internal thread pool (one thread per core by
  * default). Each request is routed by method + path to a handler that fills
- * a struct http_response; bodies beyond the configured limit are refused
- * with 413 before they are read. Every request is counted in /metrics by
- * route label and status, with its latency. http_server_stop() stops
- * accepting, lets in-flight requests finish (up to a deadline), then stops.
+ * a struct http_response. Every request is counted in /metrics by route
+ * label and status, with its latency. http_server_stop() stops accepting,
+ * lets in-flight requests finish (up to a deadline), then stops.
+ *
+ * BEFORE THE BODY. Everything that refuses a request is decided on
+ * libmicrohttpd's first handler call, from the request line and headers
+ * alone, and answered at once without reading a body byte (libmicrohttpd
+ * then closes the connection), in this order:
+ *   - no route has the path: 404 `not_found`; routes have the path but not
+ *     the method: 405 `method_not_allowed` with `Allow` listing theirs;
+ *   - a restricted route (/metrics) and a peer not in the allow list: 403
+ *     `forbidden` (the TCP peer's address, never X-Forwarded-For);
+ *   - a body the route does not take: a route's class (enum http_body)
+ *     gives its limit; Content-Length above it, or any body at all on a
+ *     route that takes none (chunked included): 413 `too_large`;
+ *   - the global buffer cap: a request reserves its Content-Length out of
+ *     buffer_limit until it completes (or its body is to be dropped, e.g.
+ *     refused by flow); when the reservation does not fit, 503 `overloaded`
+ *     with Retry-After: 1;
+ *   - flow control (below).
+ * A chunked (or otherwise unsized) body is counted as it arrives: over the
+ * route's limit it gets 413, and each chunk grows the reservation, 503 when
+ * that does not fit; from then on nothing is kept, what the client still
+ * sends is discarded (at most HTTP_DRAIN_MAX bytes, else the connection is
+ * closed) and the answer is sent once the body ends (libmicrohttpd 0.9.75
+ * cannot answer in the middle of one). Every reservation is released when
+ * the request completes, however it ends; the bytes reserved are the gauge
+ * zhanye_http_buffered_bytes.
+ *
+ * ADDRESSES. http_request.client_ip is the client's address: the TCP peer's,
+ * or, when the peer is in trusted_proxies, the rightmost X-Forwarded-For
+ * entry that is not itself a trusted proxy (all lines of the header, in
+ * order; a malformed header leaves the peer's). peer_ip is always the TCP
+ * peer's.
+ *
+ * EVERY ANSWER carries Cache-Control: no-store, X-Content-Type-Options:
+ * nosniff, Content-Security-Policy: frame-ancestors 'none', X-Frame-Options:
+ * DENY, and Strict-Transport-Security: max-age=31536000 when public_url is
+ * https (then resp->https is true for the handler, which marks its cookies
+ * Secure).
  *
  * EXECUTOR. The handler of a route marked offload (the ZY1 pipeline: SM2,
  * the database, Argon2id, egress calls) does not run on libmicrohttpd's
@@ -16,18 +52,21 @@
  * waits behind a LOGIN. While a job runs, it alone touches the request; a
  * handler may read request headers (the connection is suspended).
  *
- * FLOW CONTROL. With a struct flow in the config, every request of the route
- * labelled flow_route (the ZY1 transactions) is decided by flow_admit() on the
- * first handler call, from the headers alone, before its body is read or
- * anything is decrypted; the path remainder is the TX. Admitted requests run;
- * queued ones are suspended (no thread waits) and resumed by flow's hooks;
- * refused ones get 429 `busy` or 503 `overloaded` with Retry-After (a 503
- * decided at arrival is sent at once and closes the connection; a 429 is
- * sent once the small body has been read and discarded, keeping the
- * connection). Every answer of that route carries X-Queue-Wait-Ms, the time
- * it spent queued as the server measured it. Other routes never go through
- * flow. The server runs flow's timer thread; the flow must be created with
- * http_server_flow_hooks() and outlive the server. */
+ * FLOW CONTROL. With a struct flow in the config, every request of a route
+ * with a flow key (flow_arg: the path remainder, i.e. the TX of the ZY1
+ * route; or a fixed flow_key such as ADMIN_LOGIN) is decided by flow_admit()
+ * on the first handler call, from the headers alone, before its body is read
+ * or anything is decrypted. A path remainder equal to some route's fixed key
+ * is decided under the default rule: a fixed key's rule is its route's alone.
+ * Admitted requests run; queued ones are suspended (no thread waits) and
+ * resumed by flow's hooks; refused ones get 429 `busy` or 503 `overloaded`
+ * with Retry-After (a 503 decided at arrival is sent at once and closes the
+ * connection; a 429 is sent once the small body has been read and
+ * discarded, keeping the connection). Every answer of such a route carries
+ * X-Queue-Wait-Ms, the time it spent queued as the server measured it.
+ * Other routes never go through flow. The server runs flow's timer thread;
+ * the flow must be created with http_server_flow_hooks() and outlive the
+ * server. */
 #ifndef ZHANYE_HTTP_SERVER_H
 #define ZHANYE_HTTP_SERVER_H
 
@@ -35,6 +74,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* A refused unsized body: discarded up to this many more bytes, then the
+ * connection is closed. */
+#define HTTP_DRAIN_MAX (64 * 1024)
 
 struct flow;
 struct flow_hooks;
@@ -46,19 +89,25 @@ struct http_request {
     const char *arg;   /* the path remainder for prefix routes (the TX code) */
     const char *body;  /* NUL-terminated; NULL when there is none */
     size_t body_len;
+    /* The client's address (X-Forwarded-For via a trusted proxy), and the
+     * TCP peer's. */
     const char *client_ip;
+    const char *peer_ip;
     uint64_t t0_ns; /* clock_mono_ns() at arrival */
     void *app;
     void *conn; /* the MHD connection, for headers */
 };
 
-#define HTTP_MAX_HEADERS 4
+/* Headers a handler (or the server: Allow, Retry-After, X-Queue-Wait-Ms)
+ * adds to one answer; the fixed security headers are not among them. */
+#define HTTP_MAX_HEADERS 8
 
 struct http_response {
     int status;
     char *body; /* malloc'd, owned by the response */
     size_t body_len;
     const char *content_type;
+    bool https; /* set by the server: public_url is https (cookies get Secure) */
     struct {
         const char *name;
         char value[128];
@@ -68,24 +117,41 @@ struct http_response {
 
 typedef void (*http_handler)(struct http_request *req, struct http_response *resp);
 
+/* The body a route takes, hence its limit. */
+enum http_body {
+    HTTP_BODY_NONE = 0, /* none: any body is 413 (the default for a route) */
+    HTTP_BODY_ADMIN,    /* up to admin_body_limit */
+    HTTP_BODY_TX,       /* up to body_limit */
+};
+
+/* One route; tables use designated initializers, unset fields are the
+ * safe choice (no body, inline, no flow control, open to every peer). */
 struct http_route {
     const char *method; /* "GET", "POST" */
     const char *path;   /* exact path, or prefix ending in '/' when prefix is true */
     bool prefix;
     const char *label; /* route label for metrics */
     http_handler fn;
-    bool offload; /* runs on the executor, not on a libmicrohttpd thread */
+    bool offload;         /* runs on the executor, not on a libmicrohttpd thread */
+    enum http_body body;  /* the body it takes */
+    bool restricted;      /* only peers in metrics_allow (else 403) */
+    bool flow_arg;        /* flow-controlled under the path remainder (the TX) */
+    const char *flow_key; /* flow-controlled under this fixed key; NULL: see flow_arg */
 };
 
 struct http_server_config {
-    const char *listen; /* HOST:PORT; port 0 picks a free one */
-    int threads;        /* libmicrohttpd's; 0 = one per core */
-    int workers;        /* the executor's; 0 = two per core */
-    int64_t body_limit;
+    const char *listen;       /* HOST:PORT; port 0 picks a free one */
+    int threads;              /* libmicrohttpd's; 0 = one per core */
+    int workers;              /* the executor's; 0 = two per core */
+    int64_t body_limit;       /* HTTP_BODY_TX routes */
+    int64_t admin_body_limit; /* HTTP_BODY_ADMIN routes */
+    int64_t buffer_limit;     /* body bytes reserved at once over all requests; 0 = no cap */
     int request_timeout_s;
     int connection_limit;
-    struct flow *flow;      /* NULL: no flow control */
-    const char *flow_route; /* label of the route flow decides, e.g. "/api/v1/tx" */
+    struct flow *flow;           /* NULL: no flow control */
+    const char *metrics_allow;   /* address list (netaddr.h) for restricted routes; NULL = "" */
+    const char *trusted_proxies; /* address list of proxies; NULL or "" = none */
+    const char *public_url;      /* https://... turns on HSTS and Secure cookies; may be NULL */
 };
 
 /* The hooks a flow given to this server must have been created with: they
@@ -94,6 +160,8 @@ const struct flow_hooks *http_server_flow_hooks(void);
 
 struct http_server;
 
+/* 0, or -1 (logged) when an address list is malformed, the address cannot
+ * be bound or a thread cannot start. routes must outlive the server. */
 int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
                       size_t nroutes, void *app, struct http_server **out);
 /* The port actually bound (useful with port 0). */

@@ -146,6 +146,13 @@ static void bad_config_exits_2(void **state)
     expect_bad_config("[nosuch]\na = 1", "unknown section [nosuch]", ":");
     expect_bad_config("[flow.LOGIN]\nrate = -5", "'rate'", "[flow.LOGIN]");
     expect_bad_config("[flow.LOGIN]\nspeed = 5", "unknown key 'speed'", "[flow.LOGIN]");
+    /* The HTTP front's policy keys. */
+    expect_bad_config("[server]\nmetrics_allow = localhost", "'metrics_allow'", "CIDR");
+    expect_bad_config("[server]\ntrusted_proxies = 10.0.0.0/33", "'trusted_proxies'", "[server]");
+    expect_bad_config("[server]\ntrusted_proxies = 10.0.0.1,", "'trusted_proxies'", "[server]");
+    expect_bad_config("[server]\npublic_url = ftp://zhanye", "'public_url'", "https://");
+    expect_bad_config("[server]\nbuffer_limit = 1", "'buffer_limit'", "[server]");
+    expect_bad_config("[server]\nadmin_body_limit = 2G", "'admin_body_limit'", "[server]");
 }
 
 struct load {

@@ -65,7 +65,7 @@ static void rules_inherit_default_and_priority(void **state)
     }
     struct flow_global_stats g;
     flow_global_stats(f, &g);
-    assert_int_equal(g.nrules, 4); /* default, PAY, LOGIN, LOGOUT */
+    assert_int_equal(g.nrules, 5); /* default, PAY, LOGIN, LOGOUT, ADMIN_LOGIN */
     /* Derived caps: 4096 - 4096/8. */
     assert_int_equal(g.caps.max_connections, 3584);
     assert_int_equal(g.caps.max_in_flight, 3584);

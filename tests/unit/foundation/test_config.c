@@ -183,7 +183,11 @@ static void every_key_is_documented(void **state)
             snprintf(want, sizeof want, "| `%s` | `%s` |", key, def);
         else
             snprintf(want, sizeof want, "| `%s` | (required) |", key);
-        if (!strstr(docs, want))
+        /* An empty default is either required (in a named section) or
+         * optional, documented as (empty). */
+        char empty[300];
+        snprintf(empty, sizeof empty, "| `%s` | (empty) |", key);
+        if (!strstr(docs, want) && (def[0] || !strstr(docs, empty)))
             fail_msg("docs/configuration.md lacks the row %s", want);
         checked++;
     }
