@@ -47,7 +47,7 @@ int main(void)
         uint64_t t0 = clock_mono_ns();
         for (int i = 0; i < PAIRS; i++) {
             now += 1000;
-            if (flow_admit(f, "PAY", now, &t) != FLOW_ADMITTED || flow_done(&t, now) != 0) {
+            if (flow_admit(f, "PAY", NULL, now, &t) != FLOW_ADMITTED || flow_done(&t, now) != 0) {
                 fprintf(stderr, "bench_flow: request %d not admitted\n", i);
                 return 1;
             }

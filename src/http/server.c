@@ -401,7 +401,7 @@ static bool flow_controlled(const struct http_server *s, const struct req *r)
 static enum MHD_Result admit(struct http_server *s, struct MHD_Connection *conn, struct req *r)
 {
     r->ticket.cookie = r;
-    enum flow_verdict v = flow_admit(s->flow, r->arg, r->t0_ns, &r->ticket);
+    enum flow_verdict v = flow_admit(s->flow, r->arg, r->ip, r->t0_ns, &r->ticket);
     switch (v) {
     case FLOW_ADMITTED:
         r->gate = G_RUNNING;
