@@ -784,7 +784,7 @@ static void health_never_waits_for_logins(void **state)
 
 #define FAIR_RATE 20    /* LOGIN's rate; per address: a quarter, 5/s, bucket 2 */
 #define FAIR_OFFERED 10 /* x FAIR_RATE, from 127.0.0.1 */
-#define FAIR_SECONDS 6
+#define FAIR_SECONDS 8
 #define FAIR_N (FAIR_RATE * FAIR_OFFERED * FAIR_SECONDS)
 #define FAIR_PAUSE_MS 250 /* between the genuine tablet's LOGINs */
 
