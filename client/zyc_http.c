@@ -1,6 +1,7 @@
 #include "zyc_http.h"
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,23 @@ void zyc_http_free(struct zyc_http *h)
     if (h->curl)
         curl_easy_cleanup(h->curl);
     free(h);
+}
+
+int zyc_http_set_local_addr(struct zyc_http *h, const char *addr)
+{
+    char dev[80];
+    if (addr && (size_t)snprintf(dev, sizeof dev, "host!%s", addr) >= sizeof dev)
+        return -1;
+    CURL *c = curl_easy_init(); /* a new handle: no connection from the old address */
+    if (!c)
+        return -1;
+    if (addr && curl_easy_setopt(c, CURLOPT_INTERFACE, dev) != CURLE_OK) {
+        curl_easy_cleanup(c);
+        return -1;
+    }
+    curl_easy_cleanup(h->curl);
+    h->curl = c;
+    return 0;
 }
 
 int zyc_http_do(struct zyc_http *h, const char *url, const char *body, size_t len, long *status,

@@ -12,6 +12,10 @@ struct zyc_http;
 
 struct zyc_http *zyc_http_new(void);
 void zyc_http_free(struct zyc_http *h);
+/* Sends from local address addr (an IP literal such as "127.0.0.2"; NULL =
+ * the system's choice) from the next call on; the open connection, if any,
+ * is closed. 0, or -1 with h unchanged. */
+int zyc_http_set_local_addr(struct zyc_http *h, const char *addr);
 /* body NULL means GET. *resp is malloc'd and NUL-terminated. 0 when an
  * HTTP answer arrived (any status), -1 on a transport failure. */
 int zyc_http_do(struct zyc_http *h, const char *url, const char *body, size_t len, long *status,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh BUILD — prints benchmark figures, one "name value" per line.
 #
-# Micro: bench_flow (flow_admit_ns: one uncontended admit + done pair) and
+# Micro: bench_flow (flow_admit_ns: one uncontended admit + done pair;
+# flow_admit_addr_ns: the same under a per-address limit) and
 # bench_crypto (sm2_decrypt_us, open_seal_us). End to end: a fresh data
 # directory, `zhanye serve` from BUILD with flow limits far above the load,
 # and zhanye-load in the closed loop: it makes its own devices, seals its
@@ -87,6 +88,7 @@ echo "sm2_decrypt_us $sm2"
 echo "open_seal_us $(value open_seal_us "$dir/crypto.out")"
 awk -v s="$sm2" -v c="$cpu" 'BEGIN { printf "ratio_to_sm2_ceiling %.3f\n", s / c }'
 echo "flow_admit_ns $(value flow_admit_ns "$dir/flow.out")"
+echo "flow_admit_addr_ns $(value flow_admit_addr_ns "$dir/flow.out")"
 for k in duration_s connections requests ok load_cpu_pct; do
   echo "e2e_$k $(value "$k" "$dir/load.out")"
 done

@@ -1,7 +1,9 @@
 #include "access/flow.h"
 
+#include "access/flow_addr.h"
 #include "access/flow_rules.h"
 #include "access/gcra.h"
+#include "foundation/clock.h"
 #include "foundation/config.h"
 #include "foundation/metrics.h"
 
@@ -11,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
 
 /* Ticket life: IDLE -> QUEUED -> RUNNING -> DONE, with REFUSED reachable
  * from IDLE and QUEUED. Changed only under the rule's lock. */
@@ -43,6 +47,7 @@ static const char *const REASON_NAMES[FLOW_NREASONS] = {
     [FLOW_R_OVERLOADED] = "overloaded",
     [FLOW_R_SHUTDOWN] = "shutdown",
     [FLOW_R_CANCELLED] = "cancelled",
+    [FLOW_R_ADDR_RATE] = "addr_rate",
 };
 
 struct flow_rule {
@@ -63,8 +68,12 @@ struct flow_rule {
     bool unordered; /* some deadline behind the head is earlier (max_wait shrank) */
     uint64_t offered, admitted, refused[FLOW_NREASONS];
     _Atomic int64_t waiting; /* = qlen, readable without mu */
+    /* Per-address limits: NULL = off. Read and used under mu; replaced under
+     * admin_mu and mu. addr_on mirrors it for a lock-free hint. */
+    struct flow_addr *addr;
+    _Atomic bool addr_on;
     struct metric *m_offered, *m_admitted, *m_refused[FLOW_NREASONS];
-    struct metric *m_queued, *m_in_flight, *m_wait;
+    struct metric *m_queued, *m_in_flight, *m_wait, *m_addr_evicted;
 };
 
 struct flow {
@@ -81,7 +90,15 @@ struct flow {
     _Atomic int64_t waiting; /* every class: flow_tick's quick exit */
     _Atomic bool blocked;    /* a head holds token and slot but no global slot */
     _Atomic unsigned rr;     /* where the next sweep starts: fairness across rules */
+    uint64_t seed;           /* of the per-address tables' hash */
     struct metric *m_conns, *m_run, *m_queued;
+};
+
+/* A request's client address, reduced to its key at most once. */
+struct addr_arg {
+    const char *s; /* NULL: no per-address check */
+    bool parsed;
+    struct flow_addr_key k;
 };
 
 struct batch {
@@ -146,18 +163,24 @@ static void run_give(struct flow *f)
     metric_dec(f->m_run);
 }
 
-/* Seconds until the rule could take one more request: the token schedule
- * behind everyone queued; 1 when a slot or a global cap is what is short. */
-static int retry_after(const struct flow_rule *r, enum flow_reason why, uint64_t now)
+/* Whole seconds from now until at, rounded up, within [1, FLOW_RETRY_MAX_S]. */
+static int retry_secs(uint64_t at, uint64_t now)
 {
-    if (why == FLOW_R_OVERLOADED || why == FLOW_R_SHUTDOWN || why == FLOW_R_CANCELLED)
-        return 1;
-    uint64_t at = gcra_ready_at(&r->g, now, (uint64_t)r->qlen);
     uint64_t wait = at > now ? at - now : 0;
     uint64_t s = wait / GCRA_NS_PER_S + (wait % GCRA_NS_PER_S != 0);
     if (s < 1)
         return 1;
     return s > FLOW_RETRY_MAX_S ? FLOW_RETRY_MAX_S : (int)s;
+}
+
+/* Seconds until the rule could take one more request: the token schedule
+ * behind everyone queued; 1 when a slot or a global cap is what is short.
+ * (ADDR_RATE: the caller sets the address's own time.) */
+static int retry_after(const struct flow_rule *r, enum flow_reason why, uint64_t now)
+{
+    if (why == FLOW_R_OVERLOADED || why == FLOW_R_SHUTDOWN || why == FLOW_R_CANCELLED)
+        return 1;
+    return retry_secs(gcra_ready_at(&r->g, now, (uint64_t)r->qlen), now);
 }
 
 /* --- ticket transitions, all under r->mu ------------------------------------ */
@@ -396,18 +419,10 @@ static enum flow_reason no_wait_reason(const struct flow_rule *r, bool token, ui
     return FLOW_R_NONE;
 }
 
-/* The new arrival, with the queue already brought up to date. Under r->mu. */
-static enum flow_verdict decide(struct flow *f, struct flow_rule *r, struct flow_ticket *t,
-                                uint64_t now)
+/* The rule's own decision on the arrival: token, slot, queue, global caps. */
+static enum flow_verdict decide_rule(struct flow *f, struct flow_rule *r, struct flow_ticket *t,
+                                     bool business, uint64_t now)
 {
-    r->offered++;
-    metric_inc(r->m_offered);
-    if (atomic_load_explicit(&f->shut, memory_order_relaxed))
-        return refuse(r, t, FLOW_R_SHUTDOWN, now);
-    bool business = !r->priority;
-    if (business && atomic_load_explicit(&f->conns, memory_order_relaxed) >
-                        atomic_load_explicit(&f->cap_conns, memory_order_relaxed))
-        return refuse(r, t, FLOW_R_OVERLOADED, now);
     bool token = gcra_conforms(&r->g, now);
     if (!r->head && token && r->in_flight < r->max_concurrent) {
         if (business && !run_take(f))
@@ -424,6 +439,41 @@ static enum flow_verdict decide(struct flow *f, struct flow_rule *r, struct flow
         metric_inc(f->m_queued);
     enqueue(f, r, t, now);
     return FLOW_QUEUED;
+}
+
+/* The new arrival, with the queue already brought up to date. Under r->mu.
+ * The address's own limit comes before the rule's: an address over it takes
+ * nothing from the rule; an address within it keeps its token only if the
+ * rule admits or queues the request. */
+static enum flow_verdict decide(struct flow *f, struct flow_rule *r, struct flow_ticket *t,
+                                struct addr_arg *a, uint64_t now)
+{
+    r->offered++;
+    metric_inc(r->m_offered);
+    if (atomic_load_explicit(&f->shut, memory_order_relaxed))
+        return refuse(r, t, FLOW_R_SHUTDOWN, now);
+    bool business = !r->priority;
+    if (business && atomic_load_explicit(&f->conns, memory_order_relaxed) >
+                        atomic_load_explicit(&f->cap_conns, memory_order_relaxed))
+        return refuse(r, t, FLOW_R_OVERLOADED, now);
+    if (!r->addr || !a->s)
+        return decide_rule(f, r, t, business, now);
+    if (!a->parsed)
+        flow_addr_key_of(a->s, &a->k);
+    a->parsed = true;
+    struct flow_addr_undo undo;
+    uint64_t ready_at;
+    if (!flow_addr_take(r->addr, &a->k, now, &undo, &ready_at)) {
+        enum flow_verdict v = refuse(r, t, FLOW_R_ADDR_RATE, now);
+        t->retry_after_s = retry_secs(ready_at, now);
+        return v;
+    }
+    enum flow_verdict v = decide_rule(f, r, t, business, now);
+    if (v != FLOW_ADMITTED && v != FLOW_QUEUED)
+        flow_addr_undo(r->addr, &undo);
+    else if (undo.evicted)
+        metric_inc(r->m_addr_evicted);
+    return v;
 }
 
 /* Dispatches a non-empty queue before a new arrival is decided, so that it
@@ -444,9 +494,16 @@ static uint64_t catch_up(struct flow *f, struct flow_rule *r, uint64_t now)
     return now;
 }
 
-enum flow_verdict flow_admit(struct flow *f, const char *tx, uint64_t now_ns, struct flow_ticket *t)
+enum flow_verdict flow_admit(struct flow *f, const char *tx, const char *addr, uint64_t now_ns,
+                             struct flow_ticket *t)
 {
     struct flow_rule *r = lookup(f, tx);
+    struct addr_arg a = {.s = addr && *addr ? addr : NULL};
+    /* Parsed before the lock when the rule (probably) needs it. */
+    if (a.s && atomic_load_explicit(&r->addr_on, memory_order_relaxed)) {
+        flow_addr_key_of(a.s, &a.k);
+        a.parsed = true;
+    }
     t->rule_ = r;
     t->prev_ = t->next_ = NULL;
     t->reason = FLOW_R_NONE;
@@ -455,7 +512,7 @@ enum flow_verdict flow_admit(struct flow *f, const char *tx, uint64_t now_ns, st
     uint64_t now = rule_clock(r, now_ns);
     if (r->head)
         now = catch_up(f, r, now);
-    enum flow_verdict v = decide(f, r, t, now);
+    enum flow_verdict v = decide(f, r, t, &a, now);
     pthread_mutex_unlock(&r->mu);
     return v;
 }
@@ -580,13 +637,29 @@ static void rule_metrics(struct flow_rule *r)
     r->m_in_flight = metrics_gauge("zhanye_flow_in_flight", labels);
     r->m_wait = metrics_histogram("zhanye_flow_queue_wait_seconds", labels, WAIT_BUCKETS,
                                   sizeof WAIT_BUCKETS / sizeof WAIT_BUCKETS[0]);
+    r->m_addr_evicted = metrics_counter("zhanye_flow_addr_evicted_total", labels);
     for (int i = FLOW_R_NONE + 1; i < FLOW_NREASONS; i++) {
         snprintf(labels, sizeof labels, "tx=\"%s\",reason=\"%s\"", r->name, REASON_NAMES[i]);
         r->m_refused[i] = metrics_counter("zhanye_flow_refused_total", labels);
     }
 }
 
-/* Parameters from s; the bucket keeps its debt. Under r->mu. */
+/* A per-address table for s, or NULL if s has no per-address limit or on
+ * failure (*failed set). */
+static struct flow_addr *addr_table_for(const struct flow *f, const struct flow_spec *s,
+                                        bool *failed)
+{
+    if (s->per_addr_rate <= 0)
+        return NULL;
+    struct flow_addr *a =
+        flow_addr_new((uint64_t)s->per_addr_rate, (uint64_t)s->per_addr_burst, f->seed);
+    if (!a)
+        *failed = true;
+    return a;
+}
+
+/* Parameters from s; the bucket keeps its debt. Under r->mu. r->addr is
+ * already the table s needs (or NULL). */
 static void rule_apply(struct flow_rule *r, const struct flow_spec *s, uint64_t now)
 {
     /* Cannot fail: flow_specs_load() checked rate and burst against gcra's maxima. */
@@ -595,6 +668,9 @@ static void rule_apply(struct flow_rule *r, const struct flow_spec *s, uint64_t 
     r->queue_cap = s->queue;
     r->max_wait_ms = s->max_wait_ms;
     r->max_wait_ns = (uint64_t)s->max_wait_ms * UINT64_C(1000000);
+    if (r->addr) /* same checks as rate and burst: cannot fail */
+        (void)flow_addr_tune(r->addr, (uint64_t)s->per_addr_rate, (uint64_t)s->per_addr_burst);
+    atomic_store_explicit(&r->addr_on, r->addr != NULL, memory_order_relaxed);
 }
 
 static struct flow_rule *rule_new(struct flow *f, const struct flow_spec *s)
@@ -602,8 +678,11 @@ static struct flow_rule *rule_new(struct flow *f, const struct flow_spec *s)
     struct flow_rule *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    if (pthread_mutex_init(&r->mu, NULL) != 0 ||
+    bool failed = false;
+    r->addr = addr_table_for(f, s, &failed);
+    if (failed || pthread_mutex_init(&r->mu, NULL) != 0 ||
         gcra_init(&r->g, (uint64_t)s->rate, (uint64_t)s->burst) != 0) {
+        flow_addr_free(r->addr);
         free(r);
         return NULL;
     }
@@ -613,6 +692,7 @@ static struct flow_rule *rule_new(struct flow *f, const struct flow_spec *s)
     r->priority = s->priority;
     atomic_init(&r->active, true);
     atomic_init(&r->waiting, 0);
+    atomic_init(&r->addr_on, false);
     rule_apply(r, s, 0);
     rule_metrics(r);
     return r;
@@ -621,6 +701,7 @@ static struct flow_rule *rule_new(struct flow *f, const struct flow_spec *s)
 static void rule_free(struct flow_rule *r)
 {
     pthread_mutex_destroy(&r->mu);
+    flow_addr_free(r->addr);
     free(r);
 }
 
@@ -638,13 +719,59 @@ static void rule_publish(struct flow *f, struct flow_rule *r, bool in_table)
     atomic_store_explicit(&f->table[i], r, memory_order_release);
 }
 
-static void rule_update(struct flow_rule *r, const struct flow_spec *s, uint64_t now)
+/* spare: a table allocated for s beforehand if r had none (or NULL). A
+ * per-address limit turned off frees the rule's table. */
+static void rule_update(struct flow_rule *r, const struct flow_spec *s, struct flow_addr *spare,
+                        uint64_t now)
 {
+    struct flow_addr *drop = NULL;
     pthread_mutex_lock(&r->mu);
+    if (s->per_addr_rate <= 0) {
+        drop = r->addr;
+        r->addr = NULL;
+    } else if (!r->addr) {
+        r->addr = spare;
+        spare = NULL;
+    }
     rule_apply(r, s, rule_clock(r, now));
     pthread_mutex_unlock(&r->mu);
+    flow_addr_free(drop);
+    flow_addr_free(spare);
     r->mark = true;
     atomic_store(&r->active, true);
+}
+
+/* A retired rule sees no arrivals: its table goes. */
+static void rule_retire(struct flow_rule *r)
+{
+    atomic_store(&r->active, false);
+    pthread_mutex_lock(&r->mu);
+    struct flow_addr *drop = r->addr;
+    r->addr = NULL;
+    atomic_store_explicit(&r->addr_on, false, memory_order_relaxed);
+    pthread_mutex_unlock(&r->mu);
+    flow_addr_free(drop);
+}
+
+/* Allocates, into spare[i + 1] for sp's spec i (-1 = default), the table of
+ * each existing rule that gains a per-address limit, all or none. Fresh
+ * rules got theirs from rule_new(). 0, or -1 with err set. */
+static int alloc_spares(struct flow *f, const struct flow_specs *sp, struct flow_addr **spare,
+                        char *err, size_t errcap)
+{
+    bool failed = false;
+    for (int i = -1; i < sp->n && !failed; i++) {
+        const struct flow_spec *s = i < 0 ? &sp->def : &sp->tx[i];
+        struct flow_rule *r = i < 0 ? f->deflt : find_rule(f, s->name);
+        if (r && !r->addr) /* r->addr changes only under admin_mu, held */
+            spare[i + 1] = addr_table_for(f, s, &failed);
+    }
+    if (!failed)
+        return 0;
+    for (int i = 0; i <= sp->n; i++)
+        flow_addr_free(spare[i]);
+    snprintf(err, errcap, "flow: out of memory");
+    return -1;
 }
 
 /* Creates the rules sp needs that f lacks, all or none. Returns how many,
@@ -689,14 +816,21 @@ static int apply_config(struct flow *f, const struct config *cfg, const struct f
 {
     struct flow_specs *sp = malloc(sizeof *sp);
     struct flow_rule **fresh = malloc(sizeof *fresh * FLOW_MAX_RULES);
+    struct flow_addr **spare = calloc(FLOW_MAX_SPECS + 1, sizeof *spare);
     int nfresh = -1;
-    if (!sp || !fresh)
+    if (!sp || !fresh || !spare)
         snprintf(err, errcap, "flow: out of memory");
-    else if (flow_specs_load(cfg, sp, err, errcap) == 0)
-        nfresh = create_missing(f, sp, fresh, err, errcap);
+    else if (flow_specs_load(cfg, sp, err, errcap) == 0 &&
+             (nfresh = create_missing(f, sp, fresh, err, errcap)) >= 0 &&
+             alloc_spares(f, sp, spare, err, errcap) != 0) {
+        while (nfresh > 0)
+            rule_free(fresh[--nfresh]);
+        nfresh = -1;
+    }
     if (nfresh < 0) {
         free(sp);
         free(fresh);
+        free(spare);
         return -1;
     }
     /* From here on nothing can fail. */
@@ -710,18 +844,19 @@ static int apply_config(struct flow *f, const struct config *cfg, const struct f
         if (is_default)
             f->deflt = fresh[i];
     }
-    rule_update(f->deflt, &sp->def, now);
+    rule_update(f->deflt, &sp->def, spare[0], now);
     for (int i = 0; i < sp->n; i++)
-        rule_update(find_rule(f, sp->tx[i].name), &sp->tx[i], now);
+        rule_update(find_rule(f, sp->tx[i].name), &sp->tx[i], spare[i + 1], now);
     n = atomic_load(&f->nrules);
     for (int i = 0; i < n; i++)
         if (!f->rules[i]->mark) /* retired: finishes its own requests */
-            atomic_store(&f->rules[i]->active, false);
+            rule_retire(f->rules[i]);
     struct flow_caps resolved;
     flow_caps_resolve(cfg, caps, &resolved);
     set_caps(f, &resolved);
     free(sp);
     free(fresh);
+    free(spare);
     sweep(f, now); /* larger limits may start waiters at once */
     return 0;
 }
@@ -738,6 +873,18 @@ static void describe_metrics(void)
     metrics_describe("zhanye_flow_global_connections", "gauge", "Open connections");
     metrics_describe("zhanye_flow_global_in_flight", "gauge", "Business requests running");
     metrics_describe("zhanye_flow_global_queued", "gauge", "Business requests queued");
+    metrics_describe("zhanye_flow_addr_evicted_total", "counter",
+                     "Per-address entries forgotten while their address still owed tokens");
+}
+
+/* The per-address tables' hash seed: unpredictable, so that no client can
+ * aim addresses at another's set. */
+static uint64_t make_seed(const struct flow *f)
+{
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+        return seed;
+    return clock_mono_ns() ^ (uint64_t)(uintptr_t)f; /* entropy not ready yet: best effort */
 }
 
 int flow_from_config(const struct config *cfg, const struct flow_caps *caps,
@@ -753,6 +900,7 @@ int flow_from_config(const struct config *cfg, const struct flow_caps *caps,
         atomic_init(&f->table[i], NULL);
     if (hooks)
         f->hooks = *hooks;
+    f->seed = make_seed(f);
     describe_metrics();
     f->m_conns = metrics_gauge("zhanye_flow_global_connections", NULL);
     f->m_run = metrics_gauge("zhanye_flow_global_in_flight", NULL);
@@ -806,6 +954,12 @@ int flow_stats(struct flow *f, const char *tx, struct flow_stats *out)
     out->max_concurrent = r->max_concurrent;
     out->queue = r->queue_cap;
     out->max_wait_ms = r->max_wait_ms;
+    if (r->addr) {
+        out->per_addr_rate = (int64_t)r->addr->g.rate;
+        out->per_addr_burst = (int64_t)r->addr->g.burst;
+        out->addr_tracked = flow_addr_tracked(r->addr, r->now);
+        out->addr_evicted = r->addr->evicted;
+    }
     out->offered = r->offered;
     out->admitted = r->admitted;
     for (int i = 0; i < FLOW_NREASONS; i++) {

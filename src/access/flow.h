@@ -17,6 +17,19 @@
  * their tokens, slots, queue places or global capacity. Health, readiness and
  * metrics must not go through flow at all.
  *
+ * PER ADDRESS. A rule may also limit each client address (per_addr_rate/s,
+ * bucket of per_addr_burst; LOGIN by default, see access/flow_rules.h). That
+ * check comes first: an address over its own limit is refused at once (BUSY,
+ * reason ADDR_RATE, Retry-After = when its next token conforms) and takes
+ * nothing from the rule, neither token nor queue place. An address within
+ * its limit takes its token on arrival, and gets it back if the rule then
+ * refuses it at once; one that queues keeps it spent. The states live in a
+ * fixed table per rule (4096 entries, 128 KiB, allocated at (re)load,
+ * never on the request path): an entry is free again as soon as its address
+ * owes no token, and a table overflowing under address spraying forgets the
+ * address owing least (access/flow_addr.h). Without an address (NULL or "")
+ * there is no per-address check.
+ *
  * A RULE. Each request needs a token (GCRA, rate/s, bucket of burst, exact in
  * nanoseconds: see access/gcra.h) and one of max_concurrent slots.
  *   - The queue is empty and both are free: ADMITTED, run now.
@@ -55,8 +68,9 @@
  *   2. Every connection: flow_conn_open() when accepted, flow_conn_close()
  *      when closed (MHD_OPTION_NOTIFY_CONNECTION).
  *   3. First access-handler call of a business request (headers only, before
- *      the body is read or anything is decrypted): flow_admit() with a ticket
- *      that lives in the per-request state, ticket.cookie = the connection.
+ *      the body is read or anything is decrypted): flow_admit() with the
+ *      peer's address and a ticket that lives in the per-request state,
+ *      ticket.cookie = the connection.
  *        ADMITTED   -> go on reading the body and run the handler.
  *        QUEUED     -> on_queued(ticket) has already run, inside flow_admit,
  *                      on this thread: it must MHD_suspend_connection(). Return
@@ -99,7 +113,9 @@
  * and refuses arrivals (QUEUE_FULL) until it has drained below the new size;
  * a smaller max_concurrent lets running requests finish and starts no more
  * until below it; a new rate/burst keeps the bucket's debt (tokens owed) and
- * caps it at the new burst. A TX whose section disappeared maps to `default`
+ * caps it at the new burst. A changed per_addr_rate or per_addr_burst empties
+ * the rule's per-address table (every address starts with a full bucket); an
+ * unchanged one keeps it. A TX whose section disappeared maps to `default`
  * for new arrivals, while its queued and running requests finish under its
  * old rule. Reload is all-or-nothing: on error nothing changed. */
 #ifndef ZHANYE_ACCESS_FLOW_H
@@ -134,6 +150,7 @@ enum flow_reason {
     FLOW_R_OVERLOADED,  /* 503: a global cap */
     FLOW_R_SHUTDOWN,    /* 503: flow_shutdown() */
     FLOW_R_CANCELLED,   /* flow_cancel() */
+    FLOW_R_ADDR_RATE,   /* 429: this client address is over its per_addr_rate */
     FLOW_NREASONS
 };
 
@@ -172,8 +189,11 @@ struct flow_stats {
     char rule[40]; /* the rule tx maps to: its name, or "default" */
     int priority;
     int64_t rate, burst, max_concurrent, queue, max_wait_ms;
+    int64_t per_addr_rate, per_addr_burst; /* 0: no per-address limit */
     uint64_t offered, admitted, refused[FLOW_NREASONS], refused_total;
     int64_t in_flight, queued;
+    int64_t addr_tracked;  /* addresses owing tokens now (at most 4096) */
+    uint64_t addr_evicted; /* live per-address entries evicted since the table's creation */
 };
 
 struct flow_global_stats {
@@ -189,8 +209,10 @@ int flow_from_config(const struct config *cfg, const struct flow_caps *caps,
 /* Refuses every waiter (SHUTDOWN, hooks fire), then frees. NULL is a no-op. */
 void flow_free(struct flow *f, uint64_t now_ns);
 
-/* Decides one request for transaction tx (NULL or "" = default rule). */
-enum flow_verdict flow_admit(struct flow *f, const char *tx, uint64_t now_ns,
+/* Decides one request for transaction tx (NULL or "" = default rule) from
+ * client address addr (an IP literal as inet_ntop writes it; NULL or "" = no
+ * per-address check). */
+enum flow_verdict flow_admit(struct flow *f, const char *tx, const char *addr, uint64_t now_ns,
                              struct flow_ticket *t);
 /* The admitted request is finished: frees its slot, may start waiters.
  * 0, or -1 if t is not running (never admitted, or already done). */
@@ -223,7 +245,8 @@ int flow_stats(struct flow *f, const char *tx, struct flow_stats *out);
 void flow_global_stats(struct flow *f, struct flow_global_stats *out);
 
 /* HTTP status for a refusal (429, 503; 0 for CANCELLED/NONE), the error code
- * for the body ("busy", "overloaded") and the metric label ("queue_full"). */
+ * for the body ("busy", "overloaded") and the metric label ("queue_full",
+ * "addr_rate"). */
 int flow_reason_status(enum flow_reason r);
 const char *flow_reason_code(enum flow_reason r);
 const char *flow_reason_name(enum flow_reason r);

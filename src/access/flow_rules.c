@@ -10,7 +10,20 @@
 static const char *const PRIORITY_TX[] = {"LOGIN", "LOGOUT"};
 #define NPRIORITY (sizeof PRIORITY_TX / sizeof PRIORITY_TX[0])
 
-/* The built-in rule: config.c's declared defaults for [flow.*] keys. */
+/* Limited per address by default: junk sent to LOGIN from one address must
+ * not use up LOGIN's rate for every teller. (ADMIN_LOGIN is not: a bank's
+ * administrators often share one office address; set per_addr_rate in
+ * [flow.ADMIN_LOGIN] to limit it too.) */
+static const char *const PER_ADDR_TX[] = {"LOGIN"};
+#define NPER_ADDR (sizeof PER_ADDR_TX / sizeof PER_ADDR_TX[0])
+
+/* per_addr_rate set in no section: resolved per TX by resolve_per_addr(). */
+#define PER_ADDR_UNSET (-1)
+/* The built-in per-address share of a rule: a quarter of rate and burst. */
+#define PER_ADDR_DIV 4
+
+/* The built-in rule: config.c's declared defaults for [flow.*] keys, except
+ * per_addr_rate, whose declared 0 holds for every TX but LOGIN. */
 static const struct flow_spec BUILTIN = {
     .name = FLOW_DEFAULT_NAME,
     .rate = 1000,
@@ -18,6 +31,8 @@ static const struct flow_spec BUILTIN = {
     .max_concurrent = 64,
     .queue = 256,
     .max_wait_ms = 200,
+    .per_addr_rate = PER_ADDR_UNSET,
+    .per_addr_burst = 0,
 };
 
 /* Rules built in under a fixed name: flow keys the HTTP server gives whole
@@ -45,7 +60,16 @@ static const struct flow_spec BUILTIN_NAMED[] = {
 
 static const char NAME_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
-enum key_id { K_RATE, K_BURST, K_MAX_CONCURRENT, K_QUEUE, K_MAX_WAIT_MS, NKEYS };
+enum key_id {
+    K_RATE,
+    K_BURST,
+    K_MAX_CONCURRENT,
+    K_QUEUE,
+    K_MAX_WAIT_MS,
+    K_PER_ADDR_RATE,
+    K_PER_ADDR_BURST,
+    NKEYS
+};
 
 static const struct {
     const char *name;
@@ -56,12 +80,22 @@ static const struct {
     [K_MAX_CONCURRENT] = {"max_concurrent", 1, INT32_MAX},
     [K_QUEUE] = {"queue", 0, INT32_MAX},
     [K_MAX_WAIT_MS] = {"max_wait_ms", 0, 86400000},
+    [K_PER_ADDR_RATE] = {"per_addr_rate", 0, (int64_t)GCRA_MAX_RATE},
+    [K_PER_ADDR_BURST] = {"per_addr_burst", 0, (int64_t)GCRA_MAX_BURST},
 };
 
 bool flow_is_priority(const char *tx)
 {
     for (size_t i = 0; i < NPRIORITY; i++)
         if (strcmp(tx, PRIORITY_TX[i]) == 0)
+            return true;
+    return false;
+}
+
+bool flow_has_per_addr_default(const char *tx)
+{
+    for (size_t i = 0; i < NPER_ADDR; i++)
+        if (strcmp(tx, PER_ADDR_TX[i]) == 0)
             return true;
     return false;
 }
@@ -77,6 +111,10 @@ static int64_t *field(struct flow_spec *s, enum key_id k)
         return &s->max_concurrent;
     case K_QUEUE:
         return &s->queue;
+    case K_PER_ADDR_RATE:
+        return &s->per_addr_rate;
+    case K_PER_ADDR_BURST:
+        return &s->per_addr_burst;
     default:
         return &s->max_wait_ms;
     }
@@ -105,17 +143,33 @@ static int key_index(const char *key)
     return -1;
 }
 
+/* The keys sec sets, written over out's values. Only the keys written in
+ * the file count, so they are read from the section itself
+ * (config_named_get would answer config.c's default for the others). */
+static int apply_written(const struct config_named *sec, struct flow_spec *out, char *err,
+                         size_t errcap)
+{
+    for (int j = 0; j < CONFIG_NAMED_KEYS && sec->keys[j]; j++) {
+        int k = key_index(sec->keys[j]);
+        if (k < 0) {
+            snprintf(err, errcap, "[flow.%s]: unknown key '%s'", sec->name, sec->keys[j]);
+            return -1;
+        }
+        if (set_key(out, sec->name, (enum key_id)k, sec->vals[j], err, errcap))
+            return -1;
+    }
+    return 0;
+}
+
 /* [flow.default] overrides the built-in values key by key. */
 static int load_default(const struct config *cfg, struct flow_spec *def, char *err, size_t errcap)
 {
     *def = BUILTIN;
-    if (!config_named_get(cfg, "flow", FLOW_DEFAULT_NAME, KEYS[0].name))
-        return 0; /* no such section */
-    for (int k = 0; k < NKEYS; k++)
-        if (set_key(def, FLOW_DEFAULT_NAME, (enum key_id)k,
-                    config_named_get(cfg, "flow", FLOW_DEFAULT_NAME, KEYS[k].name), err, errcap))
-            return -1;
-    return 0;
+    for (int i = 0; i < cfg->nnamed; i++)
+        if (strcmp(cfg->named[i].area, "flow") == 0 &&
+            strcmp(cfg->named[i].name, FLOW_DEFAULT_NAME) == 0)
+            return apply_written(&cfg->named[i], def, err, errcap);
+    return 0; /* no such section */
 }
 
 /* The built-in rule named name, or NULL. */
@@ -148,16 +202,21 @@ static int load_tx(const struct config_named *sec, const struct flow_spec *def,
         return -1;
     }
     out->priority = flow_is_priority(out->name);
-    for (int j = 0; j < CONFIG_NAMED_KEYS && sec->keys[j]; j++) {
-        int k = key_index(sec->keys[j]);
-        if (k < 0) {
-            snprintf(err, errcap, "[flow.%s]: unknown key '%s'", sec->name, sec->keys[j]);
-            return -1;
-        }
-        if (set_key(out, sec->name, (enum key_id)k, sec->vals[j], err, errcap))
-            return -1;
+    return apply_written(sec, out, err, errcap);
+}
+
+/* The per-address built-ins, once inheritance is done (see flow_rules.h). */
+static void resolve_per_addr(struct flow_spec *s)
+{
+    if (s->per_addr_rate == PER_ADDR_UNSET) {
+        s->per_addr_rate = 0;
+        if (flow_has_per_addr_default(s->name))
+            s->per_addr_rate = s->rate / PER_ADDR_DIV > 1 ? s->rate / PER_ADDR_DIV : 1;
     }
-    return 0;
+    if (s->per_addr_rate == 0)
+        s->per_addr_burst = 0;
+    else if (s->per_addr_burst == 0)
+        s->per_addr_burst = s->burst / PER_ADDR_DIV > 1 ? s->burst / PER_ADDR_DIV : 1;
 }
 
 static bool has_spec(const struct flow_specs *sp, const char *name)
@@ -209,6 +268,9 @@ int flow_specs_load(const struct config *cfg, struct flow_specs *out, char *err,
         }
         out->tx[out->n++] = BUILTIN_NAMED[i];
     }
+    resolve_per_addr(&out->def);
+    for (int i = 0; i < out->n; i++)
+        resolve_per_addr(&out->tx[i]);
     return 0;
 }
 

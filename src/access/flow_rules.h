@@ -5,7 +5,13 @@
  * there takes the built-in default, which equals config.c's declared default
  * (a unit test pins the two together). LOGIN and LOGOUT always get a spec, the
  * priority class. Values were validated by config_load(); they are parsed and
- * range-checked again here so that a hand-built config cannot slip through. */
+ * range-checked again here so that a hand-built config cannot slip through.
+ *
+ * PER-ADDRESS keys resolve in the same order, with two built-ins of their own:
+ * per_addr_rate set nowhere is max(1, rate / 4) for the TXs of
+ * flow_has_per_addr_default() (LOGIN) and 0 (off) for the others; and
+ * per_addr_burst 0 (its declared default) means max(1, burst / 4). rate and
+ * burst there are the TX's own, after inheritance. */
 #ifndef ZHANYE_ACCESS_FLOW_RULES_H
 #define ZHANYE_ACCESS_FLOW_RULES_H
 
@@ -18,12 +24,13 @@
 
 #define FLOW_NAME_MAX 40 /* = sizeof(struct config_named.name) */
 #define FLOW_DEFAULT_NAME "default"
-#define FLOW_MAX_SPECS (CONFIG_MAX_NAMED + 2)
+#define FLOW_MAX_SPECS (CONFIG_MAX_NAMED + 3) /* + LOGIN, LOGOUT, ADMIN_LOGIN */
 
 struct flow_spec {
     char name[FLOW_NAME_MAX];
     bool priority;
     int64_t rate, burst, max_concurrent, queue, max_wait_ms;
+    int64_t per_addr_rate, per_addr_burst; /* resolved: 0 = off, else both >= 1 */
 };
 
 struct flow_specs {
@@ -34,6 +41,9 @@ struct flow_specs {
 
 /* True for the TX codes of the priority class (LOGIN, LOGOUT). */
 bool flow_is_priority(const char *tx);
+/* True for the TX codes limited per address unless configured otherwise
+ * (LOGIN). */
+bool flow_has_per_addr_default(const char *tx);
 
 /* Fills out from cfg. 0, or -1 with err set. */
 int flow_specs_load(const struct config *cfg, struct flow_specs *out, char *err, size_t errcap);

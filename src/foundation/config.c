@@ -86,6 +86,9 @@ static const struct cfg_key KEYS[] = {
     {"flow", "max_concurrent", T_INT, "64", 1, 100000, 0, 0},
     {"flow", "queue", T_INT, "256", 0, 1000000, 0, 0},
     {"flow", "max_wait_ms", T_INT, "200", 0, 600000, 0, 0},
+    /* Per client address inside a rule; 0 = off (LOGIN: rate/4), burst 0 = burst/4. */
+    {"flow", "per_addr_rate", T_INT, "0", 0, 10000000, 0, 0},
+    {"flow", "per_addr_burst", T_INT, "0", 0, 10000000, 0, 0},
     /* [egress.SYSTEM]: one connector per downstream system (docs/egress.md). */
     {"egress", "address", T_URLS, "", 0, 0, 0, 0},
     {"egress", "connect_timeout_ms", T_INT, "1000", 1, 60000, 0, 0},

@@ -547,7 +547,7 @@ static const char *flow_key(const struct http_server *s, const struct req *r)
 static enum MHD_Result admit(struct http_server *s, struct MHD_Connection *conn, struct req *r)
 {
     r->ticket.cookie = r;
-    enum flow_verdict v = flow_admit(s->flow, flow_key(s, r), r->t0_ns, &r->ticket);
+    enum flow_verdict v = flow_admit(s->flow, flow_key(s, r), r->ip, r->t0_ns, &r->ticket);
     switch (v) {
     case FLOW_ADMITTED:
         r->gate = G_RUNNING;

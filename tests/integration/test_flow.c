@@ -13,7 +13,11 @@
  *    bad file keeps the old rules.
  *  - LOGIN storm: with 4 LOGINs (Argon2id) always running and SESSION_INFO
  *    at 100/s, every /healthz answers under 100 ms: the ZY1 pipeline runs on
- *    the executor, not on the threads that answer health checks. */
+ *    the executor, not on the threads that answer health checks.
+ *  - fairness: 127.0.0.1 floods LOGIN with junk at 10x its rate while a
+ *    tablet on 127.0.0.2 logs in for real: LOGIN's built-in per-address
+ *    limit keeps the flooder to its share, and >= 90% of the genuine LOGINs
+ *    succeed (about 10% would without it). */
 #include "foundation/clock.h"
 #include "tablet.h"
 #include "testd.h"
@@ -776,6 +780,112 @@ static void health_never_waits_for_logins(void **state)
     testd_cleanup(&d);
 }
 
+/* --- fairness per client address --------------------------------------------- */
+
+#define FAIR_RATE 20    /* LOGIN's rate; per address: a quarter, 5/s, bucket 2 */
+#define FAIR_OFFERED 10 /* x FAIR_RATE, from 127.0.0.1 */
+#define FAIR_SECONDS 8
+#define FAIR_N (FAIR_RATE * FAIR_OFFERED * FAIR_SECONDS)
+#define FAIR_PAUSE_MS 250 /* between the genuine tablet's LOGINs */
+
+/* Only LOGIN's rate is set: the per-address limit is the built-in one. */
+static const char FAIR_CONF[] = "[flow.LOGIN]\n"
+                                "rate = 20\n"
+                                "burst = 8\n";
+
+/* Junk to LOGIN: flow decides on the path, before anything is parsed. */
+static struct shot *junk_many(int n)
+{
+    static const char JUNK[] = "{\"junk\":true}";
+    struct shot *s = calloc((size_t)n, sizeof *s);
+    assert_non_null(s);
+    for (int i = 0; i < n; i++) {
+        s[i].tx = "LOGIN";
+        s[i].body = strdup(JUNK);
+        assert_non_null(s[i].body);
+        s[i].len = sizeof JUNK - 1;
+    }
+    return s;
+}
+
+struct genuine {
+    struct tablet *t;
+    atomic_bool *stop;
+    int n, ok;
+    pthread_t th;
+};
+
+static void *genuine_main(void *arg)
+{
+    struct genuine *g = arg;
+    while (!atomic_load(g->stop)) {
+        g->ok += tablet_login(g->t, "demo01", PW) == 0;
+        g->n++;
+        sleep_ms(FAIR_PAUSE_MS);
+    }
+    return NULL;
+}
+
+static double addr_refusals(const struct testd *d, const char *tx)
+{
+    char *m = get_metrics(d), key[128];
+    snprintf(key, sizeof key, "zhanye_flow_refused_total{tx=\"%s\",reason=\"addr_rate\"} ", tx);
+    double v = series_sum(m, key);
+    free(m);
+    return v;
+}
+
+static void one_address_cannot_starve_login(void **state)
+{
+    struct testd d;
+    struct tablet t;
+    atomic_bool stop = false;
+    assert_int_equal(testd_init(&d, FAIR_CONF), 0);
+    assert_int_equal(testd_start(&d), 0);
+    assert_int_equal(tablet_activate(&t, &d, "demo01"), 0);
+    /* From now on the genuine tablet speaks from 127.0.0.2. */
+    assert_int_equal(zyc_http_set_local_addr(t.http, "127.0.0.2"), 0);
+    assert_int_equal(tablet_login(&t, "demo01", PW), 0);
+    struct shot *flood = junk_many(FAIR_N);
+    struct books before = books_of(&d, "LOGIN");
+
+    struct genuine g = {.t = &t, .stop = &stop};
+    assert_int_equal(pthread_create(&g.th, NULL, genuine_main, &g), 0);
+    double span = fire(d.base, flood, FAIR_N, FAIR_RATE * FAIR_OFFERED);
+    atomic_store(&stop, true);
+    pthread_join(g.th, NULL);
+    struct books after = books_of(&d, "LOGIN");
+
+    int busy = 0, passed = 0;
+    for (int i = 0; i < FAIR_N; i++) {
+        assert_int_equal(flood[i].cc, CURLE_OK);
+        if (flood[i].status == 429) {
+            assert_string_equal(flood[i].code, "busy");
+            assert_true(flood[i].retry_after >= 1);
+            busy++;
+        } else {
+            passed++; /* admitted, then refused as junk */
+        }
+    }
+    double by_addr = addr_refusals(&d, "LOGIN");
+    print_message("flood: %d junk LOGINs in %.2fs from 127.0.0.1, %d passed flow, %d busy "
+                  "(%.0f on the address's limit); genuine from 127.0.0.2: %d/%d OK\n",
+                  FAIR_N, span, passed, busy, by_addr, g.ok, g.n);
+    free_shots(flood, FAIR_N);
+    tablet_free(&t);
+    int stopped = testd_stop(&d);
+    testd_cleanup(&d);
+
+    assert_int_equal(stopped, 0);
+    assert_true(g.n >= 10);
+    assert_true(g.ok * 10 >= g.n * 9);
+    /* The flooder got no more than its share: 5/s and a bucket of 2. */
+    assert_true(passed <= 5 * (span + 1) + 2);
+    assert_true(by_addr > 0);
+    assert_true(after.offered - before.offered == FAIR_N + g.n);
+    assert_true(after.offered == after.admitted + after.refused);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -784,6 +894,7 @@ int main(void)
         cmocka_unit_test(over_the_caps_503_but_login_and_health_pass),
         cmocka_unit_test(sighup_reloads_without_dropping_the_queue),
         cmocka_unit_test(health_never_waits_for_logins),
+        cmocka_unit_test(one_address_cannot_starve_login),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

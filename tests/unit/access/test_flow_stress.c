@@ -1,6 +1,7 @@
-/* flow, stress: 8 threads admitting, waiting for hooks, cancelling and
- * finishing on the real clock, with a timer thread ticking and a reload
- * thread swapping rules, while the invariants are checked: never more
+/* flow, stress: 8 threads admitting (from 4 client addresses), waiting for
+ * hooks, cancelling and finishing on the real clock, with a timer thread
+ * ticking and a reload thread swapping rules (B's per-address table comes
+ * and goes, LOGIN's is retuned), while the invariants are checked: never more
  * running than max_concurrent per rule or max_in_flight overall, the rate
  * bound, exactly one outcome per request, and books that balance to the
  * request: offered == admitted + refused in flow and in the test's own
@@ -25,6 +26,7 @@ static const int MAXC[NTX] = {3, 2, 8, 4, 2};
 static const char *const CONF[2] = {
     "[flow.A]\nrate = 200000\nburst = 100\nmax_concurrent = 3\nqueue = 16\nmax_wait_ms = 5\n"
     "[flow.B]\nrate = 200000\nburst = 100\nmax_concurrent = 2\nqueue = 4\nmax_wait_ms = 2\n"
+    "per_addr_rate = 1000\nper_addr_burst = 5\n"
     "[flow.C]\nrate = 2000\nburst = 10\nmax_concurrent = 8\nqueue = 8\nmax_wait_ms = 3\n"
     "[flow.default]\nrate = 200000\nburst = 100\nmax_concurrent = 4\nqueue = 8\n"
     "max_wait_ms = 4\n"
@@ -34,7 +36,8 @@ static const char *const CONF[2] = {
     "[flow.C]\nrate = 2000\nburst = 10\nmax_concurrent = 4\nqueue = 4\nmax_wait_ms = 2\n"
     "[flow.default]\nrate = 200000\nburst = 100\nmax_concurrent = 2\nqueue = 16\n"
     "max_wait_ms = 5\n"
-    "[flow.LOGIN]\nrate = 200000\nburst = 100\nmax_concurrent = 1\nqueue = 8\nmax_wait_ms = 3\n",
+    "[flow.LOGIN]\nrate = 200000\nburst = 100\nmax_concurrent = 1\nqueue = 8\nmax_wait_ms = 3\n"
+    "per_addr_rate = 2000\nper_addr_burst = 3\n",
 };
 
 static struct flow *F;
@@ -122,7 +125,9 @@ static void *worker(void *arg)
         q.t.cookie = &q;
         flow_conn_open(F);
         atomic_fetch_add(&offered[k], 1);
-        enum flow_verdict v = flow_admit(F, TX[k], clock_mono_ns(), &q.t);
+        char addr[16];
+        snprintf(addr, sizeof addr, "10.0.0.%d", (int)((x >> 40) % 4));
+        enum flow_verdict v = flow_admit(F, TX[k], addr, clock_mono_ns(), &q.t);
         int ok = v == FLOW_ADMITTED;
         if (v == FLOW_QUEUED)
             ok = await(k, &q, (x >> 20) % 16 == 0);
@@ -180,7 +185,7 @@ static void stress(void **state)
     pthread_join(rl, NULL);
 
     assert_int_equal(atomic_load(&failures), 0);
-    uint64_t total_admitted = 0, total_refused = 0, total_queued_hooks = 0;
+    uint64_t total_admitted = 0, total_refused = 0, total_queued_hooks = 0, by_addr = 0;
     for (int k = 0; k < NTX; k++) {
         struct flow_stats s;
         assert_int_equal(flow_stats(F, TX[k], &s), 0);
@@ -194,6 +199,7 @@ static void stress(void **state)
         total_admitted += s.admitted;
         total_refused += s.refused_total;
         total_queued_hooks += s.refused[FLOW_R_TIMEOUT];
+        by_addr += s.refused[FLOW_R_ADDR_RATE];
     }
     assert_int_equal(total_admitted + total_refused, (uint64_t)THREADS * ITERS);
     /* The rate-limited rule: never above rate * elapsed + burst. */
@@ -204,9 +210,10 @@ static void stress(void **state)
     assert_int_equal(g.in_flight, 0);
     assert_int_equal(g.queued, 0);
     assert_int_equal(g.connections, 0);
-    fprintf(stderr, "stress: %llu admitted, %llu refused (%llu timeouts), C at %.0f/s\n",
+    fprintf(stderr,
+            "stress: %llu admitted, %llu refused (%llu timeouts, %llu per address), C at %.0f/s\n",
             (unsigned long long)total_admitted, (unsigned long long)total_refused,
-            (unsigned long long)total_queued_hooks,
+            (unsigned long long)total_queued_hooks, (unsigned long long)by_addr,
             secs > 0 ? (double)atomic_load(&admitted[2]) / secs : 0.0);
     flow_free(F, clock_mono_ns());
     config_free(&cfgs[0]);

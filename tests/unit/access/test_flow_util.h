@@ -89,14 +89,21 @@ static inline struct flow *make_flow(struct config *cfg, const char *ini,
     return f;
 }
 
-static inline enum flow_verdict admit(struct flow *f, const char *tx, uint64_t now, struct req *q,
-                                      int id)
+/* As the server would, from client address addr (NULL: none). */
+static inline enum flow_verdict admit_from(struct flow *f, const char *tx, const char *addr,
+                                           uint64_t now, struct req *q, int id)
 {
     memset(q, 0, sizeof *q);
     q->id = id;
     q->t.cookie = q;
     H.now = now;
-    return flow_admit(f, tx, now, &q->t);
+    return flow_admit(f, tx, addr, now, &q->t);
+}
+
+static inline enum flow_verdict admit(struct flow *f, const char *tx, uint64_t now, struct req *q,
+                                      int id)
+{
+    return admit_from(f, tx, NULL, now, q, id);
 }
 
 static inline uint64_t tick(struct flow *f, uint64_t now)
