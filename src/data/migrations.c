@@ -141,6 +141,11 @@ static const struct migration migrations[] = {
      "end_reason VARCHAR(32));"
      "CREATE INDEX admin_sessions_teller ON admin_sessions (teller_id, ended_at);"
      "CREATE INDEX admin_sessions_bank ON admin_sessions (bank_id)"},
+    /* The web console's own failure count and lock per teller, apart from
+     * the tablets' failed_logins / locked_until (identity/teller.h). */
+    {8, "console_lockout",
+     "ALTER TABLE tellers ADD COLUMN console_failed_logins INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE tellers ADD COLUMN console_locked_until BIGINT NOT NULL DEFAULT 0"},
 };
 
 const struct migration *migrations_list(size_t *count)
