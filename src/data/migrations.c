@@ -169,6 +169,11 @@ static const struct migration migrations[] = {
      "PRIMARY KEY (dev, tx, cseq), "
      "CHECK (state IN ('pending', 'done')));"
      "CREATE INDEX tx_answers_created ON tx_answers (created_at)"},
+    /* The web console's own failure count and lock per teller, apart from
+     * the tablets' failed_logins / locked_until (identity/teller.h). */
+    {8, "console_lockout",
+     "ALTER TABLE tellers ADD COLUMN console_failed_logins INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE tellers ADD COLUMN console_locked_until BIGINT NOT NULL DEFAULT 0"},
 };
 
 const struct migration *migrations_list(size_t *count)

@@ -2,16 +2,25 @@
  * POST /api/v1/admin/logout — ends the session, clears the cookie
  * GET  /api/v1/admin/me     — who is logged in, and the CSRF token again (after a reload)
  *
- * The password check is the tablets' (teller_verify_password): the same
- * lockout counts console and tablet failures together. Only branch
- * managers, bank admins and province admins may open a console. */
+ * The password check is the tablets' (same Argon2id hashes) on the console's
+ * own channel (identity/teller.h, TELLER_CONSOLE): console failures count
+ * and lock apart from the tablets', so a flood of console logins never locks
+ * a client manager out of the field. Only branch managers, bank admins and
+ * province admins may open a console; for anyone else the console answers as
+ * for a wrong password (after the same Argon2id work) and counts nothing.
+ * No answer tells that a teller code exists: a locked or disabled teller is
+ * told so only when the password given is right.
+ *
+ * No database connection is held during Argon2id: one short acquire reads
+ * the teller, the password is checked with none held, and a second acquire
+ * records the outcome and opens the session. A pool that stays exhausted
+ * (store_acquire times out) answers 503 `unavailable`. */
 #include "app/app.h"
 #include "data/tenant.h"
 #include "foundation/log.h"
 #include "foundation/secmem.h"
 #include "http/admin.h"
 #include "http/handlers.h"
-#include "identity/audit.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,8 +67,10 @@ static void answer_session(struct http_response *resp, const struct admin_sessio
     secmem_wipe(csrf, sizeof csrf);
 }
 
-/* Answers a failed password check; the same words for an unknown teller
- * and a wrong password, so the console reveals no teller codes. */
+/* Answers a refused login. A wrong password, an unknown teller and a role
+ * without console access get the same words, so the console reveals no
+ * teller codes; teller_attempt_record tells a lock or a disabled teller
+ * only to the right password. */
 static void refuse_login(struct http_response *resp, int rc)
 {
     if (rc == ID_LOCKED)
@@ -69,85 +80,122 @@ static void refuse_login(struct http_response *resp, int rc)
         http_error(resp, 403, "teller_disabled", "柜员已停用");
     else if (rc == ID_BAD_PASSWORD || rc == ID_NOT_FOUND || rc == ID_BAD_INPUT)
         http_error(resp, 401, "bad_password", "柜员号或密码错误");
+    else if (rc == STORE_BUSY)
+        http_error(resp, 503, "unavailable", "服务暂不可用");
     else
         http_error(resp, 500, "internal", "内部错误");
 }
 
-/* A teller without console access knew the password: recorded, refused. */
-static void refuse_role(struct store_conn *c, struct http_request *req, struct http_response *resp,
-                        const struct teller *t)
+/* A teller without console access: the attempt is dropped (nothing counted,
+ * nothing written, so neither the answer nor its timing tells whether the
+ * password was right) and answered as a wrong password. The log, which no
+ * caller reads, notes a right one. */
+static void refuse_role(struct http_request *req, struct http_response *resp,
+                        const struct teller_attempt *at)
 {
-    char actor[ADMIN_ACTOR_MAX];
-    snprintf(actor, sizeof actor, "teller:%s", t->code);
-    int rc = store_begin(c);
-    if (rc == STORE_OK)
-        rc = audit_appendf(c, t->bank_id, actor, "admin.login_refused", t->code, "{s:s, s:s}",
-                           "role", role_name(t->role), "addr", req->client_ip);
+    if (at->verdict == ID_OK)
+        log_warn("admin.login_refused", "teller %s (%s) may not use the console (from %s)",
+                 at->t.code, role_name(at->t.role), req->client_ip);
+    refuse_login(resp, ID_BAD_PASSWORD);
+}
+
+/* store_run callback: a new console session, read back as every later
+ * request will see it. */
+struct new_session {
+    const struct teller *t;
+    const char *addr;
+    int idle_s;
+    int absolute_s;
+    char token[ADMIN_TOKEN_LEN + 1];
+    struct admin_session who;
+};
+
+static int session_txn(struct store_conn *c, void *arg)
+{
+    struct new_session *n = arg;
+    secmem_wipe(n->token, sizeof n->token);
+    int rc = admin_session_create(c, n->t, n->addr, n->idle_s, n->absolute_s, n->token);
     if (rc == ID_OK)
-        rc = store_commit(c);
-    if (rc != ID_OK)
-        store_rollback(c);
-    log_warn("admin.login_refused", "teller %s (%s) may not use the console", t->code,
-             role_name(t->role));
-    http_error(resp, 403, "forbidden", "该角色无权登录管理台");
+        rc = admin_session_check(c, n->token, &n->who);
+    return rc;
 }
 
 static void open_session(struct app *a, struct store_conn *c, struct http_request *req,
                          struct http_response *resp, const struct teller *t)
 {
-    char token[ADMIN_TOKEN_LEN + 1];
-    struct admin_session who;
-    const struct config *cfg = &a->cfg;
-    int rc = store_begin(c);
-    if (rc == STORE_OK)
-        rc = admin_session_create(c, t, req->client_ip, cfg->identity.idle_timeout_s,
-                                  cfg->identity.absolute_timeout_s, token);
-    if (rc == ID_OK)
-        rc = store_commit(c);
-    if (rc != ID_OK)
-        store_rollback(c);
-    else /* read back as every later request will see it */
-        rc = admin_session_check(c, token, &who);
-    if (rc != ID_OK) {
+    struct new_session n = {
+        .t = t,
+        .addr = req->client_ip,
+        .idle_s = a->cfg.identity.idle_timeout_s,
+        .absolute_s = a->cfg.identity.absolute_timeout_s,
+    };
+    int rc = store_run(c, "admin.login", session_txn, &n);
+    if (rc == ID_DISABLED || rc == ID_BAD_INPUT || rc == STORE_BUSY) {
+        refuse_login(resp, rc); /* disabled or role revoked since the check; busy */
+    } else if (rc != ID_OK) {
         log_error("admin.login", "teller %s: cannot open a console session: %s", t->code,
                   id_rc_name(rc));
-        http_error(resp, rc == STORE_BUSY ? 503 : 500, "internal", "内部错误，请稍后重试");
-    } else if (!set_cookie(resp, token, false)) {
+        http_error(resp, 500, "internal", "内部错误，请稍后重试");
+    } else if (!set_cookie(resp, n.token, false)) {
         http_error(resp, 500, "internal", "内部错误");
     } else {
         log_info("admin.login", "teller %s opened a console session from %s", t->code,
                  req->client_ip);
-        answer_session(resp, &who, token);
+        answer_session(resp, &n.who, n.token);
     }
-    secmem_wipe(token, sizeof token);
+    secmem_wipe(n.token, sizeof n.token);
+}
+
+/* Reads the teller on a connection held for that read only. */
+static int load(struct app *a, const char *code, const char *pw, struct teller_attempt *at)
+{
+    struct store_conn *c = NULL;
+    int rc = store_acquire(a->store, &c);
+    if (rc != STORE_OK)
+        return rc;
+    rc = teller_attempt_load(c, TELLER_CONSOLE, code, pw, at);
+    store_release(c);
+    return rc;
 }
 
 void h_admin_login(struct http_request *req, struct http_response *resp)
 {
     struct app *a = req->app;
     struct store_conn *c = NULL;
+    struct teller_attempt at = {.state = ID_ERR};
     struct teller t;
     json_t *in = NULL;
     if (!admin_origin_ok(req, resp) || !admin_json_in(req, resp, F_LOGIN, 2, &in))
         goto out;
-    if (store_acquire(a->store, &c) != STORE_OK) {
-        http_error(resp, 503, "unavailable", "服务暂不可用");
-        goto out;
-    }
+    const char *code = json_string_value(json_object_get(in, "teller"));
+    const char *pw = json_string_value(json_object_get(in, "password"));
     struct lockout policy = {
         .max_failures = a->cfg.identity.max_failures,
         .lock_ms = (int64_t)a->cfg.identity.lock_minutes * 60000,
     };
-    int rc =
-        teller_verify_password(c, json_string_value(json_object_get(in, "teller")),
-                               json_string_value(json_object_get(in, "password")), &policy, &t);
+    int rc = load(a, code, pw, &at);
+    if (rc != ID_OK) {
+        refuse_login(resp, rc);
+        goto out;
+    }
+    teller_attempt_check(&at, pw); /* Argon2id: no connection held */
+    if (at.state == ID_OK && !admin_role_allowed(at.t.role)) {
+        refuse_role(req, resp, &at);
+        goto out;
+    }
+    if (at.state != ID_OK) { /* unknown code, malformed input: the final answer */
+        refuse_login(resp, at.state);
+        goto out;
+    }
+    rc = store_acquire(a->store, &c);
+    if (rc == STORE_OK)
+        rc = teller_attempt_record(c, &at, &policy, &t);
     if (rc != ID_OK)
         refuse_login(resp, rc);
-    else if (!admin_role_allowed(t.role))
-        refuse_role(c, req, resp, &t);
     else
         open_session(a, c, req, resp, &t);
 out:
+    teller_attempt_wipe(&at);
     admin_wipe_secret(req, in, "password");
     json_decref(in);
     if (c)

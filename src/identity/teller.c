@@ -14,13 +14,14 @@
 
 #define SALT_LEN 16
 #define TAG_LEN 32
-#define HASH_MAX 160 /* encoded Argon2id with these parameters is ~97 bytes */
+#define HASH_MAX TELLER_HASH_MAX
 #define ACTOR_MAX (8 + TELLER_CODE_MAX + 1)
 
 #define TELLER_SELECT                                                                              \
     "SELECT t.id, t.bank_id, COALESCE(t.branch_id, 0), t.role, t.status, t.failed_logins, "        \
     "t.locked_until, t.pw_changed_at, t.created_at, t.code, t.name, b.code, "                      \
-    "COALESCE(br.code, ''), t.pw_hash FROM tellers t JOIN banks b ON b.id = t.bank_id "            \
+    "COALESCE(br.code, ''), t.pw_hash, t.console_failed_logins, t.console_locked_until "           \
+    "FROM tellers t JOIN banks b ON b.id = t.bank_id "                                             \
     "LEFT JOIN branches br ON br.id = t.branch_id "
 
 bool teller_password_ok(const char *pw)
@@ -80,6 +81,11 @@ static int check_hash(const char *hash, const char *pw)
 
 /* ---- reading --------------------------------------------------------------- */
 
+static int clamp_count(int64_t n)
+{
+    return n < 0 || n > 1000000 ? 1000000 : (int)n;
+}
+
 static int read_teller(struct store_stmt *s, struct teller *out, char *hash)
 {
     memset(out, 0, sizeof *out);
@@ -89,9 +95,10 @@ static int read_teller(struct store_stmt *s, struct teller *out, char *hash)
     out->role = role_parse(store_col_text(s, 3));
     const char *status = store_col_text(s, 4);
     out->active = status && strcmp(status, "active") == 0;
-    int64_t failed = store_col_int64(s, 5);
-    out->failed_logins = failed < 0 || failed > 1000000 ? 1000000 : (int)failed;
+    out->failed_logins = clamp_count(store_col_int64(s, 5));
     out->locked_until = store_col_int64(s, 6);
+    out->console_failed_logins = clamp_count(store_col_int64(s, 14));
+    out->console_locked_until = store_col_int64(s, 15);
     out->pw_changed_at = store_col_int64(s, 7);
     out->created_at = store_col_int64(s, 8);
     bool ok = id_copy(out->code, sizeof out->code, store_col_text(s, 9)) &&
@@ -160,9 +167,21 @@ int teller_list(struct store_conn *c, int64_t bank_id, int64_t branch_id,
     return rc;
 }
 
+/* The end of channel ch's lock (ms; 0 or past: not locked). */
+static int64_t lock_end(const struct teller *t, enum teller_channel ch)
+{
+    return ch == TELLER_CONSOLE ? t->console_locked_until : t->locked_until;
+}
+
+bool teller_locked_on(const struct teller *t, enum teller_channel ch, int64_t now_ms)
+{
+    return t && now_ms < lock_end(t, ch);
+}
+
 bool teller_locked(const struct teller *t, int64_t now_ms)
 {
-    return t && now_ms < t->locked_until;
+    return teller_locked_on(t, TELLER_TABLET, now_ms) ||
+           teller_locked_on(t, TELLER_CONSOLE, now_ms);
 }
 
 /* ---- adding ---------------------------------------------------------------- */
@@ -194,8 +213,9 @@ static int insert_teller(struct store_conn *c, const struct teller_new *t, const
     int64_t now = clock_wall_ms();
     int rc = store_prepare(c,
                            "INSERT INTO tellers (bank_id, branch_id, code, name, role, pw_hash, "
-                           "failed_logins, locked_until, pw_changed_at, status, created_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, 'active', ?)",
+                           "failed_logins, locked_until, console_failed_logins, "
+                           "console_locked_until, pw_changed_at, status, created_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, 'active', ?)",
                            &s);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 1, t->bank_id);
@@ -246,6 +266,62 @@ int teller_add(struct store_conn *c, const char *actor, const struct teller_new 
 
 /* ---- verifying -------------------------------------------------------------- */
 
+/* What differs between the channels: their columns, and whether an answer
+ * may tell the teller's state before the password is known. SQL of count
+ * and reset binds (now, id) and changes nothing while the channel is locked
+ * or the teller disabled; lock binds (until, id). */
+static const struct channel {
+    const char *name; /* in logs */
+    /* "channel" in the audit details of login.failed and teller.locked;
+     * NULL: none, the tablets' records stay as they always were */
+    const char *audit_tag;
+    bool state_first; /* disabled / locked answered before the password */
+    const char *count;
+    const char *reset;
+    const char *lock;
+} channels[TELLER_CHANNELS] = {
+    [TELLER_TABLET] =
+        {
+            .name = "tablet",
+            .state_first = true,
+            .count = "UPDATE tellers SET failed_logins = failed_logins + 1 "
+                     "WHERE locked_until <= ? AND id = ? AND status = 'active'",
+            .reset = "UPDATE tellers SET failed_logins = 0, locked_until = 0 "
+                     "WHERE locked_until <= ? AND id = ? AND status = 'active'",
+            .lock = "UPDATE tellers SET failed_logins = 0, locked_until = ? WHERE id = ?",
+        },
+    [TELLER_CONSOLE] =
+        {
+            .name = "console",
+            .audit_tag = "console",
+            .state_first = false,
+            .count = "UPDATE tellers SET console_failed_logins = console_failed_logins + 1 "
+                     "WHERE console_locked_until <= ? AND id = ? AND status = 'active'",
+            .reset = "UPDATE tellers SET console_failed_logins = 0, console_locked_until = 0 "
+                     "WHERE console_locked_until <= ? AND id = ? AND status = 'active'",
+            .lock = "UPDATE tellers SET console_failed_logins = 0, console_locked_until = ? "
+                    "WHERE id = ?",
+        },
+};
+
+static const struct lockout default_policy = {TELLER_MAX_FAILURES, TELLER_LOCK_MS};
+
+static bool channel_ok(enum teller_channel ch)
+{
+    return ch == TELLER_TABLET || ch == TELLER_CONSOLE;
+}
+
+static bool policy_ok(const struct lockout *pol)
+{
+    return pol->max_failures >= 1 && pol->lock_ms >= 0;
+}
+
+/* The failure count of channel ch. */
+static int failures_on(const struct teller *t, enum teller_channel ch)
+{
+    return ch == TELLER_CONSOLE ? t->console_failed_logins : t->failed_logins;
+}
+
 /* "teller:<code>": the teller acting on their own account. */
 static const char *self_actor(const struct teller *t, char buf[ACTOR_MAX])
 {
@@ -269,134 +345,218 @@ static int update_row(struct store_conn *c, const char *sql, int64_t value, int6
     return rc == STORE_DONE ? ID_OK : rc;
 }
 
-/* Counts one failure inside the open transaction; ID_BAD_PASSWORD, or
- * ID_LOCKED if it reached the limit and locked the teller. */
-static int count_failure(struct store_conn *c, const struct teller *t, const struct lockout *pol)
+/* One verification's outcome, recorded by outcome_txn. */
+struct outcome {
+    enum teller_channel channel;
+    const struct teller *t; /* as loaded before Argon2 */
+    const struct lockout *pol;
+    bool right; /* the password was right */
+    /* written by outcome_txn (reset at each call) */
+    int result;          /* ID_OK, ID_BAD_PASSWORD, ID_LOCKED or ID_DISABLED */
+    int failures;        /* the count that locked the channel, for the log */
+    int64_t until;       /* the lock this attempt set; 0: none */
+    struct teller after; /* the row as this transaction leaves it (before a new lock) */
+};
+
+/* store_run callback: the conditional count (or reset), read back under the
+ * write lock; a failure that reaches the limit locks the channel. A locked
+ * channel or a disabled teller is left untouched. */
+static int outcome_txn(struct store_conn *c, void *arg)
 {
-    struct teller now_t;
+    struct outcome *o = arg;
+    const struct channel *ch = &channels[o->channel];
     char actor[ACTOR_MAX];
-    int rc = update_row(c, "UPDATE tellers SET failed_logins = failed_logins + ? WHERE id = ?", 1,
-                        t->id);
+    int64_t now = clock_wall_ms();
+    o->result = ID_ERR;
+    o->failures = 0;
+    o->until = 0;
+    int rc = update_row(c, o->right ? ch->reset : ch->count, now, o->t->id);
     if (rc == ID_OK)
-        rc = find(c, NULL, t->id, &now_t, NULL); /* the count as other attempts left it */
+        rc = find(c, NULL, o->t->id, &o->after, NULL);
     if (rc != ID_OK)
         return rc;
-    if (now_t.failed_logins < pol->max_failures) {
-        rc = audit_appendf(c, t->bank_id, self_actor(t, actor), "login.failed", t->code, "{s:i}",
-                           "failures", now_t.failed_logins);
-        return rc == ID_OK ? ID_BAD_PASSWORD : rc;
+    if (!o->after.active || teller_locked_on(&o->after, o->channel, now)) {
+        /* the UPDATE matched no row: nothing counted, no lock lifted */
+        o->result = o->after.active ? ID_LOCKED : ID_DISABLED;
+        return STORE_OK;
     }
-    int64_t until = clock_wall_ms() + pol->lock_ms;
-    rc = update_row(c, "UPDATE tellers SET failed_logins = 0, locked_until = ? WHERE id = ?", until,
-                    t->id);
+    if (o->right) {
+        o->result = ID_OK;
+        return STORE_OK;
+    }
+    int n = failures_on(&o->after, o->channel);
+    if (n < o->pol->max_failures) {
+        o->result = ID_BAD_PASSWORD;
+        return audit_appendf(c, o->t->bank_id, self_actor(o->t, actor), "login.failed", o->t->code,
+                             "{s:s*, s:i}", "channel", ch->audit_tag, "failures", n);
+    }
+    o->result = ID_LOCKED;
+    o->failures = n;
+    o->until = now + o->pol->lock_ms;
+    rc = update_row(c, ch->lock, o->until, o->t->id);
     if (rc == ID_OK)
-        rc = audit_appendf(c, t->bank_id, "system", "teller.locked", t->code, "{s:i, s:I}",
-                           "failures", now_t.failed_logins, "until", (json_int_t)until);
-    if (rc == ID_OK)
-        log_warn("teller.locked", "teller %s locked after %d failed passwords", t->code,
-                 now_t.failed_logins);
-    return rc == ID_OK ? ID_LOCKED : rc;
+        rc = audit_appendf(c, o->t->bank_id, "system", "teller.locked", o->t->code,
+                           "{s:s*, s:i, s:I}", "channel", ch->audit_tag, "failures", n, "until",
+                           (json_int_t)o->until);
+    return rc;
 }
 
-/* Records the outcome of one verification in its own transaction. */
-static int record_outcome(struct store_conn *c, const struct teller *t, int outcome,
-                          const struct lockout *pol)
+int teller_attempt_load(struct store_conn *c, enum teller_channel ch, const char *code,
+                        const char *password, struct teller_attempt *a)
 {
-    bool clean = t->failed_logins == 0 && t->locked_until == 0;
-    if (outcome == ID_OK && clean)
-        return ID_OK; /* nothing to write: no write lock for an ordinary login */
-    int rc = store_begin(c);
-    if (rc != STORE_OK) {
-        log_error("teller.tx", "cannot begin (is the caller inside a transaction?): %s",
-                  store_errmsg(c));
-        return rc;
-    }
-    if (outcome == ID_OK)
-        rc = update_row(c, "UPDATE tellers SET failed_logins = ?, locked_until = 0 WHERE id = ?", 0,
-                        t->id);
-    else
-        rc = count_failure(c, t, pol);
-    int result = rc;
-    if (rc >= 0)
-        rc = store_commit(c);
-    if (rc < 0) {
-        store_rollback(c);
-        return rc;
-    }
-    return result == ID_OK ? outcome : result;
-}
-
-static const struct lockout default_policy = {TELLER_MAX_FAILURES, TELLER_LOCK_MS};
-
-/* The shared core of verify and change: checks, Argon2 outside any
- * transaction, then the outcome recorded. */
-static int verify(struct store_conn *c, const char *code, const char *pw, const struct lockout *pol,
-                  struct teller *out)
-{
-    char hash[HASH_MAX];
-    if (!pol)
-        pol = &default_policy;
-    if (!c || !out || !pw || strnlen(pw, TELLER_PW_MAX + 1) > TELLER_PW_MAX ||
-        !org_valid_code(code, TELLER_CODE_MAX) || pol->max_failures < 1 || pol->lock_ms < 0)
+    if (!a)
         return ID_BAD_INPUT;
-    int rc = find(c, code, 0, out, hash);
+    memset(a, 0, sizeof *a);
+    a->channel = ch;
+    a->verdict = ID_ERR;
+    a->state = ID_BAD_INPUT; /* a final answer, not a failed read */
+    if (!c || !channel_ok(ch) || !password ||
+        strnlen(password, TELLER_PW_MAX + 1) > TELLER_PW_MAX ||
+        !org_valid_code(code, TELLER_CODE_MAX))
+        return ID_OK;
+    int rc = find(c, code, 0, &a->t, a->hash);
+    a->state = rc;
     if (rc == ID_NOT_FOUND)
-        dummy_verify(pw);
+        return ID_OK;
     if (rc != ID_OK)
-        goto out;
-    if (!out->active) {
-        rc = ID_DISABLED;
-        goto out;
+        return rc;
+    if (channels[ch].state_first && !a->t.active)
+        a->state = ID_DISABLED;
+    else if (channels[ch].state_first && teller_locked_on(&a->t, ch, clock_wall_ms()))
+        a->state = ID_LOCKED;
+    return ID_OK;
+}
+
+void teller_attempt_check(struct teller_attempt *a, const char *password)
+{
+    if (!a)
+        return;
+    if (password && a->state == ID_NOT_FOUND) {
+        dummy_verify(password);
+        a->verdict = ID_BAD_PASSWORD;
+    } else if (password && a->state == ID_OK) {
+        a->verdict = check_hash(a->hash, password);
     }
-    if (clock_wall_ms() < out->locked_until) {
-        rc = ID_LOCKED;
-        goto out;
+    secmem_wipe(a->hash, sizeof a->hash);
+}
+
+int teller_attempt_record(struct store_conn *c, struct teller_attempt *a,
+                          const struct lockout *policy, struct teller *out)
+{
+    const struct lockout *pol = policy ? policy : &default_policy;
+    if (!a)
+        return ID_BAD_INPUT;
+    if (a->state != ID_OK)
+        return a->state;
+    if (!c || !policy_ok(pol))
+        return ID_BAD_INPUT;
+    if (a->verdict != ID_OK && a->verdict != ID_BAD_PASSWORD)
+        return a->verdict; /* ID_CORRUPT, or ID_ERR: never checked */
+    const struct channel *ch = &channels[a->channel];
+    struct outcome o = {
+        .channel = a->channel, .t = &a->t, .pol = pol, .right = a->verdict == ID_OK};
+    if (o.right) {
+        /* The usual login: read again after Argon2, the channel is clean and
+         * there is nothing to write (no write lock taken). A lock set after
+         * this read is later than this login. */
+        int rc = find(c, NULL, a->t.id, &o.after, NULL);
+        if (rc != ID_OK)
+            return rc;
+        if (o.after.active && failures_on(&o.after, a->channel) == 0 &&
+            lock_end(&o.after, a->channel) == 0) {
+            if (out)
+                *out = o.after;
+            return ID_OK;
+        }
     }
-    rc = check_hash(hash, pw);
-    if (rc == ID_OK || rc == ID_BAD_PASSWORD)
-        rc = record_outcome(c, out, rc, pol);
-out:
-    secmem_wipe(hash, sizeof hash);
+    int rc = store_run(c, "teller.outcome", outcome_txn, &o);
+    if (rc != STORE_OK)
+        return rc;
+    if (o.until)
+        log_warn("teller.locked", "teller %s locked on the %s channel after %d failed passwords",
+                 a->t.code, ch->name, o.failures);
+    if (o.result == ID_OK && out)
+        *out = o.after;
+    if (!o.right && !ch->state_first)
+        return ID_BAD_PASSWORD; /* a wrong password tells nothing more */
+    return o.result;
+}
+
+void teller_attempt_wipe(struct teller_attempt *a)
+{
+    if (a)
+        secmem_wipe(a, sizeof *a);
+}
+
+int teller_verify(struct store_conn *c, enum teller_channel ch, const char *code,
+                  const char *password, const struct lockout *policy, struct teller *out)
+{
+    struct teller_attempt a;
+    if (policy && !policy_ok(policy))
+        return ID_BAD_INPUT; /* before any work */
+    int rc = teller_attempt_load(c, ch, code, password, &a);
+    if (rc == ID_OK) {
+        teller_attempt_check(&a, password);
+        rc = teller_attempt_record(c, &a, policy, out);
+    }
+    teller_attempt_wipe(&a);
     return rc;
 }
 
 int teller_verify_password(struct store_conn *c, const char *code, const char *password,
                            const struct lockout *policy, struct teller *out)
 {
-    struct teller t;
-    int rc = verify(c, code, password, policy, &t);
-    if (rc == ID_OK && out)
-        *out = t;
-    return rc;
+    return teller_verify(c, TELLER_TABLET, code, password, policy, out);
 }
 
 /* ---- changing ----------------------------------------------------------------- */
 
-static int set_hash(struct store_conn *c, const char *actor, const struct teller *t, const char *pw,
-                    const char *event)
+/* A new hash for t; clears both channels' counts and locks. guarded: only
+ * while t is active and its tablet channel unlocked (a password change must
+ * not lift a lock set since its verification), else ID_LOCKED / ID_DISABLED. */
+struct new_hash {
+    const struct teller *t;
+    const char *actor;
+    const char *hash;
+    const char *event;
+    bool guarded;
+};
+
+static int write_hash(struct store_conn *c, void *arg)
 {
-    char hash[HASH_MAX];
+    const struct new_hash *h = arg;
     struct store_stmt *s = NULL;
-    int rc = hash_password(pw, hash);
-    if (rc == ID_OK)
-        rc = store_prepare(c,
-                           "UPDATE tellers SET pw_hash = ?, pw_changed_at = ?, failed_logins = 0, "
-                           "locked_until = 0 WHERE id = ?",
+    int64_t now = clock_wall_ms();
+    int rc = store_prepare(c,
+                           h->guarded
+                               ? "UPDATE tellers SET pw_hash = ?, pw_changed_at = ?, "
+                                 "failed_logins = 0, locked_until = 0, console_failed_logins = 0, "
+                                 "console_locked_until = 0 WHERE id = ? AND locked_until <= ? "
+                                 "AND status = 'active'"
+                               : "UPDATE tellers SET pw_hash = ?, pw_changed_at = ?, "
+                                 "failed_logins = 0, locked_until = 0, console_failed_logins = 0, "
+                                 "console_locked_until = 0 WHERE id = ?",
                            &s);
     if (rc == STORE_OK)
-        rc = store_bind_text(s, 1, hash);
+        rc = store_bind_text(s, 1, h->hash);
     if (rc == STORE_OK)
-        rc = store_bind_int64(s, 2, clock_wall_ms());
+        rc = store_bind_int64(s, 2, now);
     if (rc == STORE_OK)
-        rc = store_bind_int64(s, 3, t->id);
+        rc = store_bind_int64(s, 3, h->t->id);
+    if (rc == STORE_OK && h->guarded)
+        rc = store_bind_int64(s, 4, now);
     if (rc == STORE_OK)
         rc = store_step(s);
     if (s)
         store_finish(s);
-    if (rc == STORE_DONE)
-        rc = audit_append(c, t->bank_id, actor, event, t->code, NULL);
-    secmem_wipe(hash, sizeof hash);
-    return rc;
+    if (rc != STORE_DONE)
+        return rc;
+    if (store_changes(c) != 1) { /* the hash always differs (new salt): 0 means no match */
+        struct teller t;
+        rc = find(c, NULL, h->t->id, &t, NULL);
+        return rc != ID_OK ? rc : t.active ? ID_LOCKED : ID_DISABLED;
+    }
+    return audit_append(c, h->t->bank_id, h->actor, h->event, h->t->code, NULL);
 }
 
 int teller_change_password(struct store_conn *c, const char *code, const char *old_pw,
@@ -404,18 +564,21 @@ int teller_change_password(struct store_conn *c, const char *code, const char *o
 {
     struct teller t;
     char actor[ACTOR_MAX];
+    char hash[HASH_MAX];
     if (!teller_password_ok(new_pw) || !old_pw || strcmp(old_pw, new_pw) == 0)
         return ID_BAD_INPUT;
-    int rc = verify(c, code, old_pw, policy, &t);
-    if (rc != ID_OK)
-        return rc;
-    rc = store_begin(c);
-    if (rc == STORE_OK)
-        rc = set_hash(c, self_actor(&t, actor), &t, new_pw, "teller.password_changed");
+    int rc = teller_verify(c, TELLER_TABLET, code, old_pw, policy, &t);
     if (rc == ID_OK)
-        rc = store_commit(c);
-    if (rc != ID_OK)
-        store_rollback(c);
+        rc = hash_password(new_pw, hash); /* Argon2 before the transaction */
+    if (rc == ID_OK) {
+        struct new_hash h = {.t = &t,
+                             .actor = self_actor(&t, actor),
+                             .hash = hash,
+                             .event = "teller.password_changed",
+                             .guarded = true};
+        rc = store_run(c, "teller.password_change", write_hash, &h);
+    }
+    secmem_wipe(hash, sizeof hash);
     return rc;
 }
 
@@ -423,11 +586,18 @@ int teller_reset_password(struct store_conn *c, const char *actor, const char *c
                           const char *new_pw)
 {
     struct teller t;
+    char hash[HASH_MAX];
     if (!teller_password_ok(new_pw))
         return ID_BAD_INPUT;
     int rc = teller_find(c, code, &t);
     if (rc == ID_OK)
-        rc = set_hash(c, actor, &t, new_pw, "teller.password_reset");
+        rc = hash_password(new_pw, hash);
+    if (rc == ID_OK) {
+        struct new_hash h = {
+            .t = &t, .actor = actor, .hash = hash, .event = "teller.password_reset"};
+        rc = write_hash(c, &h);
+    }
+    secmem_wipe(hash, sizeof hash);
     return rc;
 }
 
@@ -437,10 +607,10 @@ int teller_set_active(struct store_conn *c, const char *actor, const char *code,
     int rc = teller_find(c, code, &t);
     if (rc == ID_OK)
         rc = update_row(c,
-                        active ? "UPDATE tellers SET status = 'active', failed_logins = ? "
-                                 "WHERE id = ?"
-                               : "UPDATE tellers SET status = 'disabled', failed_logins = ? "
-                                 "WHERE id = ?",
+                        active ? "UPDATE tellers SET status = 'active', failed_logins = ?, "
+                                 "console_failed_logins = 0 WHERE id = ?"
+                               : "UPDATE tellers SET status = 'disabled', failed_logins = ?, "
+                                 "console_failed_logins = 0 WHERE id = ?",
                         0, t.id);
     if (rc == ID_OK)
         rc = audit_append(c, t.bank_id, actor, active ? "teller.enabled" : "teller.disabled",

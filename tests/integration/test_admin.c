@@ -145,16 +145,35 @@ static void cookie_attributes(void **state)
 static void login_refusals(void **state)
 {
     (void)state;
-    struct console c;
     json_t *a = NULL;
     const char *const json_ct[] = {"Content-Type: application/json", NULL};
     const char *const text_ct[] = {"Content-Type: text/plain", NULL};
     const char *const evil[] = {"Content-Type: application/json", "Origin: http://evil.example",
                                 NULL};
-    /* client managers work on tablets only: the right password is not enough */
-    assert_int_equal(console_login(&c, &D, "demo01", PW), 403);
-    assert_int_equal(console_login(&c, &D, "demo01", "wrong-password"), 401);
-    assert_int_equal(console_login(&c, &D, "nobody99", PW), 401);
+    /* client managers work on tablets only: the right password is answered
+     * exactly like a wrong one and like an unknown code */
+    assert_int_equal(console_raw(&D, "POST", "/api/v1/admin/login", json_ct,
+                                 "{\"teller\":\"demo01\",\"password\":\"" PW "\"}", NULL, 0, &a),
+                     401);
+    char *right = json_dumps(a, JSON_SORT_KEYS);
+    json_decref(a);
+    assert_int_equal(console_raw(&D, "POST", "/api/v1/admin/login", json_ct,
+                                 "{\"teller\":\"demo01\",\"password\":\"wrong-password\"}", NULL, 0,
+                                 &a),
+                     401);
+    char *wrong = json_dumps(a, JSON_SORT_KEYS);
+    json_decref(a);
+    assert_int_equal(console_raw(&D, "POST", "/api/v1/admin/login", json_ct,
+                                 "{\"teller\":\"nobody99\",\"password\":\"" PW "\"}", NULL, 0, &a),
+                     401);
+    char *unknown = json_dumps(a, JSON_SORT_KEYS);
+    json_decref(a);
+    assert_non_null(strstr(right, "\"bad_password\""));
+    assert_string_equal(right, wrong);
+    assert_string_equal(right, unknown);
+    free(right);
+    free(wrong);
+    free(unknown);
     assert_int_equal(console_raw(&D, "POST", "/api/v1/admin/login", json_ct,
                                  "{\"teller\":\"admin01\"}", NULL, 0, &a),
                      400);
@@ -367,10 +386,18 @@ static void lockout_and_reset(void **state)
             "{\"branch\":\"02\",\"code\":\"bm02\",\"name\":\"河东负责人\",\"role\":\"branch_"
             "manager\",\"password\":\"" PW "\"}",
             201);
-    for (int i = 0; i < 4; i++)
+    /* The console tells nothing on a wrong password, not even the failure
+     * that locks; the lock is told to the right password only. */
+    for (int i = 0; i < 5; i++)
         assert_int_equal(console_login(&c, &D, "bm02", "Wrong@1234"), 401);
-    assert_int_equal(console_login(&c, &D, "bm02", "Wrong@1234"), 403);
-    assert_int_equal(console_login(&c, &D, "bm02", PW), 403); /* locked: even the right one */
+    assert_int_equal(console_login(&c, &D, "bm02", "Wrong@1234"), 401);
+    json_t *l = NULL;
+    const char *const json_ct[] = {"Content-Type: application/json", NULL};
+    assert_int_equal(console_raw(&D, "POST", "/api/v1/admin/login", json_ct,
+                                 "{\"teller\":\"bm02\",\"password\":\"" PW "\"}", NULL, 0, &l),
+                     403); /* locked: even the right one */
+    assert_string_equal(console_err(l), "teller_locked");
+    json_decref(l);
     json_t *a = get(&adm, "/api/v1/admin/tellers", 200);
     size_t i;
     json_t *t;
@@ -381,6 +408,80 @@ static void lockout_and_reset(void **state)
     post_ok(&adm, "/api/v1/admin/tellers/reset-password",
             "{\"teller\":\"bm02\",\"password\":\"Reset@12345\"}", 200);
     assert_int_equal(console_login(&c, &D, "bm02", "Reset@12345"), 200);
+}
+
+/* Console and tablet count failures apart: a flood of console logins no
+ * longer locks anyone out of the field, and a tablet lock leaves the
+ * console open. */
+static void channels_lock_apart(void **state)
+{
+    (void)state;
+    struct console adm, c;
+    struct tablet t3, t4, cm;
+    login(&adm, "admin01", PW);
+    post_ok(&adm, "/api/v1/admin/tellers",
+            "{\"branch\":\"01\",\"code\":\"bm03\",\"name\":\"甲\",\"role\":\"branch_"
+            "manager\",\"password\":\"" PW "\"}",
+            201);
+    post_ok(&adm, "/api/v1/admin/tellers",
+            "{\"branch\":\"01\",\"code\":\"bm04\",\"name\":\"乙\",\"role\":\"branch_"
+            "manager\",\"password\":\"" PW "\"}",
+            201);
+    assert_int_equal(tablet_activate(&t3, &D, "bm03"), 0);
+    assert_int_equal(tablet_activate(&t4, &D, "bm04"), 0);
+    assert_int_equal(tablet_activate(&cm, &D, "demo03"), 0);
+
+    /* bm03 locked on the console: the tablet still logs in. */
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(console_login(&c, &D, "bm03", "Wrong@1234"), 401);
+    assert_int_equal(console_login(&c, &D, "bm03", PW), 403);
+    assert_int_equal(tablet_login(&t3, "bm03", PW), 0);
+
+    /* bm04 locked on the tablet: the console still opens. */
+    for (int i = 0; i < 5; i++)
+        assert_int_not_equal(tablet_login(&t4, "bm04", "Wrong@1234"), 0);
+    assert_int_not_equal(tablet_login(&t4, "bm04", PW), 0);
+    assert_int_equal(console_login(&c, &D, "bm04", PW), 200);
+
+    /* A client manager cannot be locked out of the field from the console,
+     * whatever is sent there. */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(console_login(&c, &D, "demo03", i % 2 ? PW : "Wrong@1234"), 401);
+    assert_int_equal(tablet_login(&cm, "demo03", PW), 0);
+    tablet_free(&t3);
+    tablet_free(&t4);
+    tablet_free(&cm);
+}
+
+/* A disabled teller is told so only with the right password, and wrong
+ * passwords sent meanwhile count nothing. */
+static void disabled_told_to_right_password(void **state)
+{
+    (void)state;
+    struct console adm, c;
+    json_t *a = NULL;
+    const char *const json_ct[] = {"Content-Type: application/json", NULL};
+    login(&adm, "admin01", PW);
+    post_ok(&adm, "/api/v1/admin/tellers",
+            "{\"branch\":\"01\",\"code\":\"bm05\",\"name\":\"丙\",\"role\":\"branch_"
+            "manager\",\"password\":\"" PW "\"}",
+            201);
+    post_ok(&adm, "/api/v1/admin/tellers/disable", "{\"teller\":\"bm05\"}", 200);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(console_raw(&D, "POST", "/api/v1/admin/login", json_ct,
+                                     "{\"teller\":\"bm05\",\"password\":\"Wrong@1234\"}", NULL, 0,
+                                     &a),
+                         401);
+        assert_string_equal(console_err(a), "bad_password");
+        json_decref(a);
+    }
+    assert_int_equal(console_raw(&D, "POST", "/api/v1/admin/login", json_ct,
+                                 "{\"teller\":\"bm05\",\"password\":\"" PW "\"}", NULL, 0, &a),
+                     403);
+    assert_string_equal(console_err(a), "teller_disabled");
+    json_decref(a);
+    post_ok(&adm, "/api/v1/admin/tellers/enable", "{\"teller\":\"bm05\"}", 200);
+    assert_int_equal(console_login(&c, &D, "bm05", PW), 200); /* not locked by them */
 }
 
 static void devices_and_tickets(void **state)
@@ -467,23 +568,23 @@ static void reset_password_ends_sessions(void **state)
     long st;
     login(&adm, "admin01", PW);
     post_ok(&adm, "/api/v1/admin/tellers",
-            "{\"branch\":\"01\",\"code\":\"bm05\",\"name\":\"重置测试\",\"role\":\"branch_"
+            "{\"branch\":\"01\",\"code\":\"bm06\",\"name\":\"重置测试\",\"role\":\"branch_"
             "manager\",\"password\":\"" PW "\"}",
             201);
-    json_t *a = post(&adm, "/api/v1/admin/tickets", "{\"teller\":\"bm05\"}", 201, NULL);
-    assert_int_equal(tablet_activate_code(&t, &D, "bm05",
+    json_t *a = post(&adm, "/api/v1/admin/tickets", "{\"teller\":\"bm06\"}", 201, NULL);
+    assert_int_equal(tablet_activate_code(&t, &D, "bm06",
                                           json_string_value(json_object_get(a, "code")), NULL, 0),
                      0);
     json_decref(a);
-    assert_int_equal(tablet_login(&t, "bm05", PW), 0);
-    login(&own, "bm05", PW);
+    assert_int_equal(tablet_login(&t, "bm06", PW), 0);
+    login(&own, "bm06", PW);
     json_decref(get(&own, "/api/v1/admin/me", 200));
     json_t *ans = tablet_call(&t, "SESSION_INFO", NULL, NULL, &st, NULL);
     assert_string_equal(answer_code(ans), "OK");
     json_decref(ans);
 
     post_ok(&adm, "/api/v1/admin/tellers/reset-password",
-            "{\"teller\":\"bm05\",\"password\":\"Reset@12345\"}", 200);
+            "{\"teller\":\"bm06\",\"password\":\"Reset@12345\"}", 200);
     ans = tablet_call(&t, "SESSION_INFO", NULL, NULL, &st, NULL);
     assert_string_equal(answer_code(ans), "session_invalid");
     assert_string_equal(json_string_value(json_object_get(json_object_get(ans, "data"), "reason")),
@@ -496,8 +597,8 @@ static void reset_password_ends_sessions(void **state)
     /* The administrator's own console session is untouched. */
     json_decref(get(&adm, "/api/v1/admin/me", 200));
     /* The new password opens both again. */
-    assert_int_equal(tablet_login(&t, "bm05", "Reset@12345"), 0);
-    login(&own, "bm05", "Reset@12345");
+    assert_int_equal(tablet_login(&t, "bm06", "Reset@12345"), 0);
+    login(&own, "bm06", "Reset@12345");
     tablet_free(&t);
 }
 
@@ -601,6 +702,8 @@ int main(void)
         cmocka_unit_test(bank_admin),
         cmocka_unit_test(branch_manager),
         cmocka_unit_test(lockout_and_reset),
+        cmocka_unit_test(channels_lock_apart),
+        cmocka_unit_test(disabled_told_to_right_password),
         cmocka_unit_test(devices_and_tickets),
         cmocka_unit_test(reset_password_reaches_tablet),
         cmocka_unit_test(reset_password_ends_sessions),

@@ -1,6 +1,10 @@
 /* Unit tests for identity/teller: Argon2id passwords, lockout after 5
- * failures and unlock after 15 minutes, change and reset, placement rules. */
+ * failures and unlock after 15 minutes, change and reset, placement rules;
+ * the console's own failure count and what it answers; check and count
+ * atomic under parallel attempts on one database (several connections). */
 #include "idtest.h"
+
+#include <pthread.h>
 
 #define MIN_MS (60 * 1000)
 
@@ -218,6 +222,295 @@ static void test_own_transaction(void **state)
     assert_int_equal(teller_verify_password(f->c, "demo01", PW, NULL, &t), ID_OK);
 }
 
+/* ---- channels ------------------------------------------------------------------- */
+
+/* Audit records of event on teller code for channel ch. */
+static int64_t records(struct fx *f, const char *event, const char *code, enum teller_channel ch)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM audit_log WHERE event = '%s' AND target = '%s' AND "
+             "instr(detail, '\"channel\":\"console\"') %s 0",
+             event, code, ch == TELLER_CONSOLE ? ">" : "=");
+    return q_int(f, sql);
+}
+
+/* A column of teller code's row. */
+static int64_t column(struct fx *f, const char *col, const char *code)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT %s FROM tellers WHERE code = '%s'", col, code);
+    return q_int(f, sql);
+}
+
+static void test_console_rules(void **state)
+{
+    struct fx *f = *state;
+    struct teller t;
+    /* Wrong passwords: bad_password every time, also for the one that locks. */
+    for (int i = 0; i < TELLER_MAX_FAILURES; i++)
+        assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin01", "wrong-pass", NULL, &t),
+                         ID_BAD_PASSWORD);
+    assert_true(column(f, "console_locked_until", "admin01") > clock_wall_ms());
+    assert_int_equal(column(f, "console_failed_logins", "admin01"), 0);
+    assert_int_equal(records(f, "login.failed", "admin01", TELLER_CONSOLE),
+                     TELLER_MAX_FAILURES - 1);
+    assert_int_equal(records(f, "teller.locked", "admin01", TELLER_CONSOLE), 1);
+    /* Locked: a wrong password is still bad_password and counts nothing; the
+     * right one is told the lock, which stays. */
+    int64_t until = column(f, "console_locked_until", "admin01");
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin01", "wrong-pass", NULL, &t),
+                     ID_BAD_PASSWORD);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin01", PW, NULL, &t), ID_LOCKED);
+    assert_int_equal(column(f, "console_locked_until", "admin01"), until);
+    assert_int_equal(column(f, "console_failed_logins", "admin01"), 0);
+    assert_int_equal(records(f, "login.failed", "admin01", TELLER_CONSOLE),
+                     TELLER_MAX_FAILURES - 1);
+    /* The tablet channel never noticed. */
+    assert_int_equal(column(f, "failed_logins", "admin01"), 0);
+    assert_int_equal(teller_verify_password(f->c, "admin01", PW, NULL, &t), ID_OK);
+    assert_false(teller_locked_on(&t, TELLER_TABLET, clock_wall_ms()));
+    assert_true(teller_locked_on(&t, TELLER_CONSOLE, clock_wall_ms()));
+    assert_true(teller_locked(&t, clock_wall_ms()));
+    /* The lock runs out; the count starts again. */
+    clock_set_offset_ms(15 * MIN_MS + 1000);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin01", "wrong-pass", NULL, &t),
+                     ID_BAD_PASSWORD);
+    assert_int_equal(column(f, "console_failed_logins", "admin01"), 1);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin01", PW, NULL, &t), ID_OK);
+    assert_int_equal(t.console_failed_logins, 0);
+    assert_int_equal(t.console_locked_until, 0);
+
+    /* A tablet lock leaves the console open. */
+    for (int i = 0; i < TELLER_MAX_FAILURES; i++)
+        teller_verify_password(f->c, "admin01", "wrong-pass", NULL, &t);
+    assert_int_equal(teller_verify_password(f->c, "admin01", PW, NULL, &t), ID_LOCKED);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin01", PW, NULL, &t), ID_OK);
+    assert_int_equal(records(f, "teller.locked", "admin01", TELLER_TABLET), 1);
+
+    /* Unknown and malformed codes. */
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "nobody", PW, NULL, &t), ID_NOT_FOUND);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "bad code", PW, NULL, &t), ID_BAD_INPUT);
+    assert_int_equal(teller_verify(f->c, (enum teller_channel)7, "admin01", PW, NULL, &t),
+                     ID_BAD_INPUT);
+}
+
+static void test_console_disabled(void **state)
+{
+    struct fx *f = *state;
+    struct teller t;
+    assert_int_equal(TX(f, teller_set_active(f->c, ACTOR, "admin02", false)), ID_OK);
+    /* Disabled: a wrong password is only bad_password, and counts nothing. */
+    for (int i = 0; i < TELLER_MAX_FAILURES + 1; i++)
+        assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin02", "wrong-pass", NULL, &t),
+                         ID_BAD_PASSWORD);
+    assert_int_equal(column(f, "console_failed_logins", "admin02"), 0);
+    assert_int_equal(column(f, "console_locked_until", "admin02"), 0);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin02", PW, NULL, &t), ID_DISABLED);
+    /* The tablet says so before the password, as it always did. */
+    assert_int_equal(teller_verify_password(f->c, "admin02", "wrong-pass", NULL, &t), ID_DISABLED);
+    assert_int_equal(TX(f, teller_set_active(f->c, ACTOR, "admin02", true)), ID_OK);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin02", PW, NULL, &t), ID_OK);
+}
+
+static void test_new_password_clears_both(void **state)
+{
+    struct fx *f = *state;
+    struct teller t;
+    for (int i = 0; i < TELLER_MAX_FAILURES; i++) {
+        teller_verify_password(f->c, "admin01", "wrong-pass", NULL, &t);
+        teller_verify(f->c, TELLER_CONSOLE, "admin01", "wrong-pass", NULL, &t);
+    }
+    assert_int_equal(teller_verify_password(f->c, "admin01", PW, NULL, &t), ID_LOCKED);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin01", PW, NULL, &t), ID_LOCKED);
+    assert_int_equal(TX(f, teller_reset_password(f->c, ACTOR, "admin01", "Reset@Pass1")), ID_OK);
+    assert_int_equal(teller_verify_password(f->c, "admin01", "Reset@Pass1", NULL, &t), ID_OK);
+    assert_int_equal(teller_verify(f->c, TELLER_CONSOLE, "admin01", "Reset@Pass1", NULL, &t),
+                     ID_OK);
+    /* A change clears the console's count as well. */
+    teller_verify(f->c, TELLER_CONSOLE, "admin01", "wrong-pass", NULL, &t);
+    assert_int_equal(column(f, "console_failed_logins", "admin01"), 1);
+    assert_int_equal(teller_change_password(f->c, "admin01", "Reset@Pass1", "Other@Pass2", NULL),
+                     ID_OK);
+    assert_int_equal(column(f, "console_failed_logins", "admin01"), 0);
+}
+
+/* The three steps with the connection given back during Argon2, as the
+ * console runs them. */
+static int attempt(struct store *st, enum teller_channel ch, const char *code, const char *pw,
+                   struct teller *out)
+{
+    struct teller_attempt a;
+    struct store_conn *c = NULL;
+    int rc = store_acquire(st, &c);
+    if (rc != STORE_OK)
+        return rc;
+    rc = teller_attempt_load(c, ch, code, pw, &a);
+    store_release(c);
+    if (rc == ID_OK) {
+        teller_attempt_check(&a, pw);
+        rc = store_acquire(st, &c);
+        if (rc == STORE_OK) {
+            rc = teller_attempt_record(c, &a, NULL, out);
+            store_release(c);
+        }
+    }
+    teller_attempt_wipe(&a);
+    return rc;
+}
+
+/* An attempt checked before a lock and recorded after it: a right password
+ * does not lift the lock, a wrong one is not counted. */
+static void race_on(struct fx *f, enum teller_channel ch, const char *code)
+{
+    struct teller_attempt right, wrong;
+    struct teller t;
+    struct store_conn *c2 = NULL;
+    assert_int_equal(store_acquire(f->st, &c2), STORE_OK);
+    assert_int_equal(teller_attempt_load(f->c, ch, code, PW, &right), ID_OK);
+    assert_int_equal(right.state, ID_OK);
+    teller_attempt_check(&right, PW);
+    assert_int_equal(right.verdict, ID_OK);
+    assert_int_equal(teller_attempt_load(f->c, ch, code, "wrong-pass", &wrong), ID_OK);
+    teller_attempt_check(&wrong, "wrong-pass");
+    assert_int_equal(wrong.verdict, ID_BAD_PASSWORD);
+    /* Meanwhile, on another connection, the channel is locked. */
+    for (int i = 0; i < TELLER_MAX_FAILURES; i++)
+        teller_verify(c2, ch, code, "wrong-pass", NULL, &t);
+    store_release(c2);
+    const char *until_col = ch == TELLER_CONSOLE ? "console_locked_until" : "locked_until";
+    int64_t until = column(f, until_col, code);
+    assert_true(until > clock_wall_ms());
+
+    assert_int_equal(teller_attempt_record(f->c, &right, NULL, &t), ID_LOCKED);
+    assert_int_equal(teller_attempt_record(f->c, &wrong, NULL, &t),
+                     ch == TELLER_CONSOLE ? ID_BAD_PASSWORD : ID_LOCKED);
+    assert_int_equal(column(f, until_col, code), until);
+    assert_int_equal(records(f, "login.failed", code, ch), TELLER_MAX_FAILURES - 1);
+    assert_int_equal(records(f, "teller.locked", code, ch), 1);
+    teller_attempt_wipe(&right);
+    teller_attempt_wipe(&wrong);
+}
+
+static void test_record_after_lock(void **state)
+{
+    struct fx *f = *state;
+    race_on(f, TELLER_TABLET, "demo01");
+    race_on(f, TELLER_CONSOLE, "admin01");
+    struct teller_attempt a;
+    struct teller t;
+    /* The steps keep each channel's early answers. */
+    assert_int_equal(teller_attempt_load(f->c, TELLER_TABLET, "demo01", PW, &a), ID_OK);
+    assert_int_equal(a.state, ID_LOCKED);
+    teller_attempt_check(&a, PW);
+    assert_int_equal(teller_attempt_record(f->c, &a, NULL, &t), ID_LOCKED);
+    assert_int_equal(teller_attempt_load(f->c, TELLER_CONSOLE, "nobody", PW, &a), ID_OK);
+    assert_int_equal(a.state, ID_NOT_FOUND);
+    teller_attempt_check(&a, PW);
+    assert_int_equal(teller_attempt_record(NULL, &a, NULL, &t), ID_NOT_FOUND);
+    /* An attempt never checked is not recorded. */
+    assert_int_equal(teller_attempt_load(f->c, TELLER_TABLET, "demo03", PW, &a), ID_OK);
+    assert_int_equal(a.state, ID_OK);
+    assert_int_equal(teller_attempt_record(f->c, &a, NULL, &t), ID_ERR);
+    teller_attempt_wipe(&a);
+}
+
+/* ---- parallel attempts ------------------------------------------------------------ */
+
+#define PARALLEL 40
+#define RIGHT_EVERY 10 /* with racing right passwords: every 10th thread */
+
+struct racer {
+    struct store *st;
+    pthread_barrier_t *go;
+    enum teller_channel ch;
+    const char *code;
+    const char *pw;
+    int rc;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    struct teller t;
+    struct store_conn *c = NULL;
+    if (r->ch == TELLER_TABLET) { /* the ZY1 pipeline: one connection throughout */
+        r->rc = store_acquire(r->st, &c);
+        pthread_barrier_wait(r->go);
+        if (r->rc == STORE_OK)
+            r->rc = teller_verify_password(c, r->code, r->pw, NULL, &t);
+        store_release(c);
+    } else { /* the console: none held during Argon2 */
+        pthread_barrier_wait(r->go);
+        r->rc = attempt(r->st, r->ch, r->code, r->pw, &t);
+    }
+    return NULL;
+}
+
+/* PARALLEL attempts at once on their own connections, wrong passwords (and
+ * with_right: a right one every RIGHT_EVERY). */
+static void run_race(struct fx *f, enum teller_channel ch, const char *code, bool with_right)
+{
+    struct store *st = NULL;
+    struct store_config cfg = {
+        .backend = "sqlite", .path = f->db, .pool_size = PARALLEL, .busy_timeout_ms = 30000};
+    pthread_t th[PARALLEL];
+    struct racer r[PARALLEL];
+    pthread_barrier_t go;
+    assert_int_equal(store_open(&cfg, &st), STORE_OK);
+    assert_int_equal(pthread_barrier_init(&go, NULL, PARALLEL), 0);
+    for (int i = 0; i < PARALLEL; i++) {
+        r[i] = (struct racer){.st = st,
+                              .go = &go,
+                              .ch = ch,
+                              .code = code,
+                              .pw = with_right && i % RIGHT_EVERY == 0 ? PW : "wrong-pass"};
+        assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+    }
+    for (int i = 0; i < PARALLEL; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&go);
+    store_close(st);
+    for (int i = 0; i < PARALLEL; i++) {
+        int rc = r[i].rc;
+        if (strcmp(r[i].pw, PW) == 0)
+            assert_true(rc == ID_OK || rc == ID_LOCKED);
+        else
+            assert_true(rc == ID_BAD_PASSWORD || rc == ID_LOCKED);
+    }
+}
+
+/* However many attempts race, one lock period counts at most max_failures
+ * failures (one teller.locked, max - 1 login.failed), and right passwords
+ * racing them never lift the lock. */
+static void test_parallel_attempts(void **state)
+{
+    struct fx *f = *state;
+    const struct {
+        enum teller_channel ch;
+        const char *code;
+        const char *until_col;
+        bool with_right;
+    } cases[] = {
+        {TELLER_TABLET, "demo01", "locked_until", false},
+        {TELLER_CONSOLE, "admin01", "console_locked_until", false},
+        {TELLER_TABLET, "demo02", "locked_until", true},
+        {TELLER_CONSOLE, "admin02", "console_locked_until", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_race(f, cases[i].ch, cases[i].code, cases[i].with_right);
+        assert_int_equal(records(f, "teller.locked", cases[i].code, cases[i].ch), 1);
+        if (!cases[i].with_right)
+            assert_int_equal(records(f, "login.failed", cases[i].code, cases[i].ch),
+                             TELLER_MAX_FAILURES - 1);
+        assert_true(column(f, cases[i].until_col, cases[i].code) > clock_wall_ms());
+        /* the other channel is untouched */
+        assert_int_equal(records(f, "teller.locked", cases[i].code,
+                                 cases[i].ch == TELLER_TABLET ? TELLER_CONSOLE : TELLER_TABLET),
+                         0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +524,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_add_rules, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_list, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_own_transaction, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_console_rules, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_console_disabled, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_new_password_clears_both, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_record_after_lock, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_parallel_attempts, fx_setup_demo, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
