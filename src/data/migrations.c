@@ -141,6 +141,16 @@ static const struct migration migrations[] = {
      "end_reason VARCHAR(32));"
      "CREATE INDEX admin_sessions_teller ON admin_sessions (teller_id, ended_at);"
      "CREATE INDEX admin_sessions_bank ON admin_sessions (bank_id)"},
+    /* Signed checkpoints of the audit chain (identity/audit_checkpoint.h):
+     * the head's seq and hash when signed, at ts, by the audit signing key;
+     * sig is the hex of the DER SM2 signature. Also appended to the data
+     * directory's audit-checkpoints.jsonl, to be shipped elsewhere. */
+    {7, "audit_checkpoints",
+     "CREATE TABLE audit_checkpoints ("
+     "seq BIGINT NOT NULL PRIMARY KEY, "
+     "ts BIGINT NOT NULL, "
+     "hash CHAR(64) NOT NULL, "
+     "sig VARCHAR(160) NOT NULL)"},
 };
 
 const struct migration *migrations_list(size_t *count)
