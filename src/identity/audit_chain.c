@@ -7,6 +7,7 @@
 #include "identity/audit_int.h"
 
 #include "foundation/codec.h"
+#include "foundation/secmem.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -74,10 +75,17 @@ static bool recompute(enum audit_mode m, const struct audit_record *r, const cha
     return true;
 }
 
+/* MACs are compared in constant time, stored or not. */
+static bool same_hash(const char *a, const char *b)
+{
+    return strlen(a) == AUDIT_HASH_HEX && strlen(b) == AUDIT_HASH_HEX &&
+           secmem_equal(a, b, AUDIT_HASH_HEX);
+}
+
 bool audit_row_verifies(enum audit_mode m, const struct audit_row *row)
 {
     char hex[AUDIT_HASH_HEX + 1];
-    return recompute(m, &row->r, row->prev_hex, hex) && strcmp(hex, row->hash_hex) == 0;
+    return recompute(m, &row->r, row->prev_hex, hex) && same_hash(hex, row->hash_hex);
 }
 
 int audit_end_mode(struct store_conn *c, bool first, int64_t *seq, enum audit_mode *mode)
@@ -116,12 +124,12 @@ static const char *fault(enum audit_mode m, const struct audit_row *row, int64_t
         return "missing (deleted)";
     if (row->r.seq < expect) /* e.g. seq 2.5, read as 2, sorts before 3 */
         return "a record with a forged sequence number was inserted in its place";
-    if (strcmp(row->prev_hex, prev_hex) != 0)
+    if (!same_hash(row->prev_hex, prev_hex))
         return "prev_hash does not match the previous record's hash (this or the previous "
                "record was altered or forged)";
     if (!recompute(m, &row->r, prev_hex, hash_hex))
         return "hash cannot be recomputed";
-    if (strcmp(row->hash_hex, hash_hex) != 0)
+    if (!same_hash(row->hash_hex, hash_hex))
         return m == AUDIT_KEYED ? "hash does not match the record's content under the audit key "
                                   "(altered, or rehashed without the key)"
                                 : "hash does not match the record's content (altered)";

@@ -6,7 +6,13 @@
  * signature; each of the file's is also in the database, unchanged; the
  * chain verifies record by record under the key; at each checkpoint's seq
  * the chain holds the signed hash; and no checkpoint lies beyond the
- * chain's end (a cut tail). */
+ * chain's end (a cut tail).
+ *
+ * Order matters under a running server: the file is read first, then the
+ * database's checkpoints, then the chain, each later read seeing at least
+ * what the earlier one saw committed (a line is only written after its row
+ * committed; a checkpoint only signs committed records), so appends and
+ * checkpoints made meanwhile never look like tampering. */
 #include "identity/audit_checkpoint.h"
 #include "identity/audit_int.h"
 

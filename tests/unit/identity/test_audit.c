@@ -578,6 +578,34 @@ static void test_empty_log_checkpoint(void **state)
     assert_int_equal(r.file_checkpoints, 0);
 }
 
+/* A crash between commit and file, or in the middle of a line: the next
+ * checkpoint puts the file right (only committed checkpoints, each once). */
+static void test_checkpoint_file_heals(void **state)
+{
+    struct fx *f = *state;
+    struct audit_checkpoint cp;
+    struct audit_report r;
+    reopen(f, 3);
+    append_checkpointed(f, 7); /* checkpoints 3 and 6 */
+    assert_int_equal(file_lines(f->cpfile), 2);
+    /* The lines lost (committed, never written): the next checkpoint ships them too. */
+    assert_int_equal(truncate(f->cpfile, 0), 0);
+    assert_int_equal(audit_checkpoint(f->st, &cp), ID_OK);
+    assert_int_equal(cp.seq, 7);
+    assert_int_equal(file_lines(f->cpfile), 3);
+    /* A line cut short: refused by verify, dropped by the next append. */
+    FILE *fp = fopen(f->cpfile, "a");
+    assert_non_null(fp);
+    fputs("{\"seq\":8,\"ts\":17", fp);
+    fclose(fp);
+    assert_int_equal(audit_verify(f->st, NULL, &r), ID_BAD_INPUT); /* not a checkpoint line */
+    assert_int_equal(audit_checkpoint(f->st, &cp), ID_EXISTS);     /* ships, drops the stub */
+    assert_int_equal(file_lines(f->cpfile), 3);                    /* 3, 6 and 7, once each */
+    assert_int_equal(audit_verify(f->st, NULL, &r), ID_OK);
+    assert_int_equal(r.file_checkpoints, 3);
+    assert_int_equal(r.last.seq, 7);
+}
+
 /* Cutting the tail down to, or below, a checkpoint is found. */
 static void test_truncated_below_checkpoint(void **state)
 {
@@ -764,6 +792,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checkpoint_every_n, fx_setup_empty, fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpointer_thread, fx_setup_empty, fx_teardown),
         cmocka_unit_test_setup_teardown(test_empty_log_checkpoint, fx_setup_empty, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_file_heals, fx_setup_empty, fx_teardown),
         cmocka_unit_test_setup_teardown(test_truncated_below_checkpoint, fx_setup_empty,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_deleted_shipped_file, fx_setup_empty,
