@@ -21,7 +21,7 @@ static const struct command COMMANDS[] = {
     {"teller", cmd_teller, "tellers: add, reset-password, disable, enable"},
     {"activation", cmd_activation, "issue a one-time device activation code for a teller"},
     {"device", cmd_device, "tablets: list, revoke, unbind"},
-    {"audit", cmd_audit, "verify the audit hash chain"},
+    {"audit", cmd_audit, "the audit chain: verify, checkpoint, pubkey, keygen"},
     {"purge", cmd_purge, "delete ended sessions and old stored answers: --data DIR [--days N]"},
 };
 

@@ -3,6 +3,8 @@
 #include "access/flow.h"
 #include "foundation/clock.h"
 #include "foundation/log.h"
+#include "identity/audit.h"
+#include "identity/audit_checkpoint.h"
 #include "identity/identity.h"
 
 #include <stdio.h>
@@ -94,6 +96,40 @@ static int open_channel(struct app *a, char *err, size_t errcap)
     return APP_OK;
 }
 
+/* The audit context (identity/audit.h): the chain's key and the checkpoint
+ * signing key from key_dir, set here before any thread that appends starts;
+ * then the chain's head is checked, a legacy chain re-chained once. */
+static int open_audit(struct app *a, char *err, size_t errcap)
+{
+    char file[PATH_MAX], why[768];
+    struct audit_upgrade up;
+    if (audit_checkpoint_path(a->cfg.data_dir, file, sizeof file) != 0) {
+        snprintf(err, errcap, "data directory path too long");
+        return APP_ERR_RUNTIME;
+    }
+    struct audit_options o = {
+        .key_dir = a->cfg.channel.key_dir,
+        .checkpoint_file = file,
+        .checkpoint_every = a->cfg.audit.checkpoint_every,
+    };
+    int rc = audit_open(&o, why, sizeof why);
+    if (rc != ID_OK) {
+        snprintf(err, errcap, "audit key: %s%s", why,
+                 rc == ID_NOT_FOUND ? " (`zhanye init` creates it; for a data directory from "
+                                      "before keyed audit: `zhanye audit keygen --data DIR`)"
+                                    : "");
+        return APP_ERR_RUNTIME;
+    }
+    if (audit_prepare(a->store, "system", &up, why, sizeof why) != ID_OK) {
+        snprintf(err, errcap, "%s", why);
+        return APP_ERR_RUNTIME;
+    }
+    if (up.rekeyed)
+        log_info("audit.rekeyed", "re-chained %lld legacy audit records under the audit key",
+                 (long long)up.rekeyed);
+    return APP_OK;
+}
+
 /* Connectors to the bank's other systems; without a conf_dir there are no
  * routes, and every business step that needs one fails with a clear error. */
 static int open_egress(struct app *a, char *err, size_t errcap)
@@ -125,7 +161,13 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
     if (rc == APP_OK)
         rc = open_channel(a, err, errcap);
     if (rc == APP_OK)
+        rc = open_audit(a, err, errcap);
+    if (rc == APP_OK)
         rc = open_egress(a, err, errcap);
+    if (rc == APP_OK && audit_checkpointer_start(a->store) != 0) {
+        snprintf(err, errcap, "cannot start the audit checkpointer");
+        rc = APP_ERR_RUNTIME;
+    }
     if (rc != APP_OK)
         app_close(a);
     return rc;
@@ -143,6 +185,10 @@ void app_close(struct app *a)
     a->nonces = NULL;
     keyring_free(&a->keys);
     kek_wipe(&a->kek);
+    /* A clean shutdown signs the head (nothing if no record came since). */
+    if (audit_checkpointer_stop() && a->store)
+        (void)audit_checkpoint(a->store, NULL); /* logs the outcome */
+    audit_close();
     if (a->seq)
         seq_close(a->seq);
     if (a->store)

@@ -2,8 +2,11 @@
  *
  * app_open() loads zhanye.conf from the data directory, starts the
  * async log, opens the store (applying migrations) and the serial-number
- * generator; app_close() undoes it in reverse order. Handlers reach
- * everything through the struct app they are given.
+ * generator, the channel keys and KEK, the audit context (identity/audit.h:
+ * process-wide, keys from key_dir, legacy chain upgraded) and the audit
+ * checkpointer thread; app_close() undoes it in reverse order, signing an
+ * audit checkpoint of the head on the way. Handlers reach everything
+ * through the struct app they are given.
  *
  * Flow control (access gateway) is opened separately by the server, which
  * knows the hooks, with app_flow_open(); app_flow_reload() re-reads the

@@ -664,3 +664,84 @@ out:
         free(der);
     return st == SM_OK ? st : ossl_fail(st);
 }
+
+/* ---- SM2 signatures ----------------------------------------------------- */
+
+/* A digest-sign/verify context with the default identifier set before the
+ * init, so Z_A is computed with it (EVP_PKEY-SM2(7)). */
+static sm_status sig_ctx(const sm2_key *k, int verify, EVP_MD_CTX **out)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+    sm_status st = SM_NOMEM;
+    if (!mctx || !pctx)
+        goto fail;
+    st = SM_ERR;
+    if (EVP_PKEY_CTX_set1_id(pctx, SM2_DEFAULT_ID, sizeof SM2_DEFAULT_ID - 1) != 1)
+        goto fail;
+    EVP_MD_CTX_set_pkey_ctx(mctx, pctx); /* mctx borrows pctx: freed below, after mctx */
+    st = SM_BAD;                         /* e.g. signing with a public key */
+    if ((verify ? EVP_DigestVerifyInit_ex(mctx, NULL, "SM3", NULL, NULL, k->pkey, NULL)
+                : EVP_DigestSignInit_ex(mctx, NULL, "SM3", NULL, NULL, k->pkey, NULL)) != 1)
+        goto fail;
+    *out = mctx;
+    return SM_OK;
+fail:
+    EVP_MD_CTX_free(mctx);
+    EVP_PKEY_CTX_free(pctx);
+    return st;
+}
+
+/* The pkey ctx set with EVP_MD_CTX_set_pkey_ctx is not freed with mctx. */
+static void sig_ctx_free(EVP_MD_CTX *mctx)
+{
+    if (!mctx)
+        return;
+    EVP_PKEY_CTX *pctx = EVP_MD_CTX_get_pkey_ctx(mctx);
+    EVP_MD_CTX_free(mctx);
+    EVP_PKEY_CTX_free(pctx);
+}
+
+sm_status sm2_sign(const sm2_key *k, const sm_part *parts, size_t nparts, uint8_t *sig, size_t cap,
+                   size_t *siglen)
+{
+    EVP_MD_CTX *mctx = NULL;
+    size_t n = 0;
+    sm_status st = SM_BAD;
+    if (!k || (!parts && nparts) || !sig || !siglen || cap < SM2_SIG_MAX)
+        goto out;
+    if ((st = sm_init()) != SM_OK || (st = sig_ctx(k, 0, &mctx)) != SM_OK)
+        goto out;
+    st = SM_ERR;
+    for (size_t i = 0; i < nparts; i++)
+        if (parts[i].n && EVP_DigestSignUpdate(mctx, parts[i].p, parts[i].n) != 1)
+            goto out;
+    n = cap;
+    if (EVP_DigestSignFinal(mctx, sig, &n) != 1 || n > SM2_SIG_MAX)
+        goto out;
+    *siglen = n;
+    st = SM_OK;
+out:
+    sig_ctx_free(mctx);
+    return st == SM_OK ? st : ossl_fail(st);
+}
+
+sm_status sm2_verify(const sm2_key *k, const sm_part *parts, size_t nparts, const uint8_t *sig,
+                     size_t siglen)
+{
+    EVP_MD_CTX *mctx = NULL;
+    sm_status st = SM_BAD;
+    if (!k || (!parts && nparts) || !sig || siglen == 0 || siglen > SM2_SIG_MAX)
+        goto out;
+    if ((st = sm_init()) != SM_OK || (st = sig_ctx(k, 1, &mctx)) != SM_OK)
+        goto out;
+    st = SM_ERR;
+    for (size_t i = 0; i < nparts; i++)
+        if (parts[i].n && EVP_DigestVerifyUpdate(mctx, parts[i].p, parts[i].n) != 1)
+            goto out;
+    /* 1: valid; 0 or a negative value: invalid or malformed (a verdict, not a failure). */
+    st = EVP_DigestVerifyFinal(mctx, sig, siglen) == 1 ? SM_OK : SM_BAD;
+out:
+    sig_ctx_free(mctx);
+    return st == SM_OK ? st : ossl_fail(st);
+}

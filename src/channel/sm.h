@@ -1,7 +1,8 @@
 /* sm — the Chinese national primitives ZY1 needs, all through OpenSSL 3 EVP.
  *
  * SM3 digest, HMAC-SM3, SM4-CBC with PKCS#7 padding, SM2 public-key
- * encryption and SM2 key handling. Nothing here is hand-written crypto: this
+ * encryption, SM2 signatures (the audit log's checkpoints) and SM2 key
+ * handling. Nothing here is hand-written crypto: this
  * module only adapts encodings (SM2 ciphertext raw C1||C3||C2 <-> GM/T 0009
  * DER) and caches the fetched algorithm objects, because an implicit fetch on
  * every call costs more than the SM4/SM3 work of a small message.
@@ -22,6 +23,10 @@
 #define SM2_PUB_LEN 65          /* 04 || x || y */
 #define SM2_C1C3_LEN 97         /* raw ciphertext overhead: C1 (65) + C3 (32) */
 #define SM2_DER_MAX_OVERHEAD 16 /* SEQUENCE and the four TLV headers, worst case */
+#define SM2_SIG_MAX 72          /* DER SM2Signature: SEQUENCE of two INTEGERs of <= 33 bytes */
+/* The default distinguishing identifier of GB/T 32918.2 (GM/T 0009 §10),
+ * hashed into Z_A before the message. */
+#define SM2_DEFAULT_ID "1234567812345678"
 
 typedef enum {
     SM_OK = 0,
@@ -106,5 +111,18 @@ sm_status sm2_encrypt(const sm2_key *pub, const uint8_t *in, size_t n, uint8_t *
  * sm2_ct_classify). out needs the plaintext length. */
 sm_status sm2_decrypt(const sm2_key *k, const uint8_t *ct, size_t n, size_t c2_len, uint8_t *out,
                       size_t cap, size_t *outlen);
+
+/* SM2 signature (GB/T 32918.2) with SM3 over the concatenation of parts,
+ * Z_A computed with SM2_DEFAULT_ID (set explicitly: OpenSSL releases differ
+ * in the identifier they use when none is given). sig receives the DER
+ * SM2Signature ::= SEQUENCE { r INTEGER, s INTEGER } (GM/T 0009), at most
+ * SM2_SIG_MAX bytes; k must be a private key. */
+sm_status sm2_sign(const sm2_key *k, const sm_part *parts, size_t nparts, uint8_t *sig, size_t cap,
+                   size_t *siglen);
+/* SM_OK if sig is a valid signature of parts under k's public key (same
+ * identifier), SM_BAD if it is not or is malformed, SM_ERR/SM_NOMEM if the
+ * library failed. */
+sm_status sm2_verify(const sm2_key *k, const sm_part *parts, size_t nparts, const uint8_t *sig,
+                     size_t siglen);
 
 #endif

@@ -4,6 +4,7 @@
  * serialises the writers, and the server's busy timeout applies. */
 #include "cli/cli_admin.h"
 
+#include "identity/audit_checkpoint.h"
 #include "identity/kek.h"
 
 #include <limits.h>
@@ -12,7 +13,51 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_admin_open(const char *cmd, const char *data, bool need_kek, struct cli_admin *d)
+int cli_admin_audit_options(const struct app *a, bool verify_only, struct audit_options *o,
+                            char *buf, size_t cap)
+{
+    *o = (struct audit_options){
+        .key_dir = a->cfg.channel.key_dir,
+        .checkpoint_file = buf,
+        .checkpoint_every = a->cfg.audit.checkpoint_every,
+        .verify_only = verify_only,
+    };
+    return audit_checkpoint_path(a->cfg.data_dir, buf, cap);
+}
+
+/* The audit context; for appenders also the start-up check (and upgrade). */
+static int open_audit(struct cli_admin *d, bool verify_only)
+{
+    char err[768], file[PATH_MAX], actor[96];
+    struct audit_options o;
+    struct audit_upgrade up;
+    int rc = ID_BAD_INPUT;
+    snprintf(err, sizeof err, "data directory path too long");
+    if (cli_admin_audit_options(&d->app, verify_only, &o, file, sizeof file) == 0)
+        rc = audit_open(&o, err, sizeof err);
+    if (rc != ID_OK) {
+        fprintf(stderr, "zhanye %s: audit key: %s%s\n", d->cmd, err,
+                rc == ID_NOT_FOUND ? " (`zhanye init` creates it; for a data directory from "
+                                     "before keyed audit: `zhanye audit keygen --data DIR`)"
+                                   : "");
+        return EXIT_FAIL;
+    }
+    d->have_audit = true;
+    if (verify_only)
+        return EXIT_OK;
+    rc = audit_prepare(d->app.store, cli_admin_actor(actor, sizeof actor), &up, err, sizeof err);
+    if (rc != ID_OK) {
+        fprintf(stderr, "zhanye %s: %s\n", d->cmd, err);
+        return EXIT_FAIL;
+    }
+    if (up.rekeyed)
+        fprintf(stderr, "zhanye: re-chained %lld audit records under the audit key\n",
+                (long long)up.rekeyed);
+    return EXIT_OK;
+}
+
+static int open_common(const char *cmd, const char *data, bool need_kek, bool verify_only,
+                       struct cli_admin *d)
 {
     char err[512], path[PATH_MAX];
     memset(d, 0, sizeof *d);
@@ -36,9 +81,13 @@ int cli_admin_open(const char *cmd, const char *data, bool need_kek, struct cli_
     int rc = store_open(&sc, &d->app.store);
     if (rc == STORE_OK)
         rc = store_migrate(d->app.store);
-    if (rc == STORE_OK)
-        rc = store_acquire(d->app.store, &d->conn);
     if (rc != STORE_OK) {
+        fprintf(stderr, "zhanye %s: %s: %s\n", cmd, d->app.cfg.store.path, store_errmsg(NULL));
+        return EXIT_FAIL;
+    }
+    if ((rc = open_audit(d, verify_only)) != EXIT_OK)
+        return rc;
+    if ((rc = store_acquire(d->app.store, &d->conn)) != STORE_OK) {
         fprintf(stderr, "zhanye %s: %s: %s\n", cmd, d->app.cfg.store.path, store_errmsg(NULL));
         return EXIT_FAIL;
     }
@@ -56,11 +105,28 @@ int cli_admin_open(const char *cmd, const char *data, bool need_kek, struct cli_
     return EXIT_OK;
 }
 
+int cli_admin_open(const char *cmd, const char *data, bool need_kek, struct cli_admin *d)
+{
+    return open_common(cmd, data, need_kek, false, d);
+}
+
+int cli_admin_open_verify(const char *cmd, const char *data, struct cli_admin *d)
+{
+    return open_common(cmd, data, false, true, d);
+}
+
 void cli_admin_close(struct cli_admin *d)
 {
     if (d->have_kek)
         kek_wipe(&d->kek);
     store_release(d->conn);
+    d->conn = NULL;
+    if (d->have_audit) {
+        /* A checkpoint that came due in this command; it takes the (only) connection. */
+        if (d->app.store && audit_checkpoint_if_due(d->app.store) != ID_OK)
+            fprintf(stderr, "zhanye %s: a due audit checkpoint failed (see above)\n", d->cmd);
+        audit_close();
+    }
     if (d->app.store)
         store_close(d->app.store);
     if (d->config_loaded)

@@ -1,11 +1,17 @@
 /* cli_admin — what the identity administration commands (bank, branch,
  * teller, activation, device, audit) share: the data directory's database
- * and KEK, the audit actor, one transaction per command. */
+ * and KEK, the audit context, the audit actor, one transaction per command.
+ *
+ * Every command that may append audit records opens the audit context with
+ * its signing key (identity/audit.h) and runs audit_prepare (which
+ * re-chains a legacy log once); on close it signs a checkpoint if one came
+ * due, then wipes the key. */
 #ifndef ZHANYE_CLI_ADMIN_H
 #define ZHANYE_CLI_ADMIN_H
 
 #include "app/app.h"
 #include "cli/cli.h"
+#include "identity/audit.h"
 #include "identity/kek.h"
 
 #include <stdbool.h>
@@ -19,11 +25,19 @@ struct cli_admin {
     struct store_conn *conn;
     struct kek kek;
     bool have_kek;
+    bool have_audit;
     bool config_loaded;
 };
 
 /* Returns an exit code; on failure the message is printed. Close in any case. */
 int cli_admin_open(const char *cmd, const char *data, bool need_kek, struct cli_admin *d);
+/* The same for a command that only verifies the audit log: the audit
+ * context without the private signing key, and no audit_prepare. */
+int cli_admin_open_verify(const char *cmd, const char *data, struct cli_admin *d);
+/* The data directory's audit options (key_dir, checkpoint file, every) into
+ * o, path into buf[cap]. -1 if the path does not fit. */
+int cli_admin_audit_options(const struct app *a, bool verify_only, struct audit_options *o,
+                            char *buf, size_t cap);
 void cli_admin_close(struct cli_admin *d);
 /* "cli:<os user>", the audit actor of these commands. */
 const char *cli_admin_actor(char *buf, size_t cap);

@@ -1,12 +1,16 @@
 /* zhanye init --data DIR [--demo] [--demo-password P]
  *
  * Creates the data directory with a documented zhanye.conf, the database
- * (all migrations applied) and, with --demo, the demo organisation. It
- * never overwrites an existing database: re-running init is refused. */
+ * (all migrations applied), the server keys, the KEK, the audit keys and
+ * the (empty) audit checkpoint file and, with --demo, the demo organisation
+ * and a first audit checkpoint. Key files that exist are kept. It never
+ * overwrites an existing database: re-running init is refused. */
 #include "app/app.h"
 #include "channel/keyring.h"
 #include "cli/cli.h"
 #include "foundation/log.h"
+#include "identity/audit.h"
+#include "identity/audit_checkpoint.h"
 #include "identity/demo.h"
 #include "identity/kek.h"
 
@@ -72,12 +76,44 @@ static int create_keys(struct app *a)
 
 /* ---- identity (owned by the identity layer) ---------------------------- */
 
+/* The audit keys (kept if they exist), the checkpoint file that marks the
+ * data directory as keyed from the start, and the audit context for the
+ * demo organisation's records (identity/audit.h). */
+static int create_audit(struct app *a)
+{
+    char err[768], file[PATH_MAX];
+    int rc = audit_keys_create(a->cfg.channel.key_dir, err, sizeof err);
+    if (rc != ID_OK && rc != ID_EXISTS) {
+        fprintf(stderr, "zhanye init: audit keys: %s\n", err);
+        return -1;
+    }
+    if (rc == ID_OK)
+        printf("zhanye: created audit keys in %s (%s, %s, %s)\n", a->cfg.channel.key_dir,
+               AUDIT_KEY_FILE, AUDIT_SIGN_FILE, AUDIT_PUB_FILE);
+    struct audit_options o;
+    if (audit_checkpoint_path(a->cfg.data_dir, file, sizeof file) != 0 ||
+        ((rc = audit_checkpoint_file_create(file)) != ID_OK && rc != ID_EXISTS)) {
+        fprintf(stderr, "zhanye init: cannot create %s: %s\n", file, strerror(errno));
+        return -1;
+    }
+    o = (struct audit_options){.key_dir = a->cfg.channel.key_dir,
+                               .checkpoint_file = file,
+                               .checkpoint_every = a->cfg.audit.checkpoint_every};
+    if (audit_open(&o, err, sizeof err) != ID_OK) {
+        fprintf(stderr, "zhanye init: audit key: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* The KEK that seals device secrets and activation codes (kept if it
  * exists) and, with --demo, the demo organisation (identity/demo.h). */
 static int create_identity(struct app *a, bool demo, const char *demo_password)
 {
     char path[PATH_MAX];
     struct kek k;
+    if (create_audit(a) != 0)
+        return -1;
     int rc = kek_create(a->cfg.channel.key_dir);
     if (rc != ID_OK && rc != ID_EXISTS) {
         fprintf(stderr, "zhanye init: cannot create the key-encryption key in %s: %s\n",
@@ -94,6 +130,8 @@ static int create_identity(struct app *a, bool demo, const char *demo_password)
     kek_wipe(&k);
     if (rc != ID_OK)
         fprintf(stderr, "zhanye init: demo organisation: %s\n", id_rc_name(rc));
+    if (rc == ID_OK && demo && (rc = audit_checkpoint(a->store, NULL)) != ID_OK)
+        fprintf(stderr, "zhanye init: first audit checkpoint: %s\n", id_rc_name(rc));
     return rc == ID_OK ? 0 : -1;
 }
 
@@ -154,6 +192,7 @@ int cmd_init(int argc, char **argv)
         printf("zhanye: demo password %s\n", demo_password);
     rc = EXIT_OK;
 out:
+    audit_close();
     if (a.store)
         store_close(a.store);
     config_free(&a.cfg);

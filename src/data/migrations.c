@@ -169,6 +169,16 @@ static const struct migration migrations[] = {
      "PRIMARY KEY (dev, tx, cseq), "
      "CHECK (state IN ('pending', 'done')));"
      "CREATE INDEX tx_answers_created ON tx_answers (created_at)"},
+    /* Signed checkpoints of the audit chain (identity/audit_checkpoint.h):
+     * the head's seq and hash when signed, at ts, by the audit signing key;
+     * sig is the hex of the DER SM2 signature. Also appended to the data
+     * directory's audit-checkpoints.jsonl, to be shipped elsewhere. */
+    {7, "audit_checkpoints",
+     "CREATE TABLE audit_checkpoints ("
+     "seq BIGINT NOT NULL PRIMARY KEY, "
+     "ts BIGINT NOT NULL, "
+     "hash CHAR(64) NOT NULL, "
+     "sig VARCHAR(160) NOT NULL)"},
     /* The web console's own failure count and lock per teller, apart from
      * the tablets' failed_logins / locked_until (identity/teller.h). */
     {8, "console_lockout",

@@ -75,6 +75,9 @@ struct config {
         int max_failures;
         int lock_minutes;
     } identity;
+    struct {
+        int64_t checkpoint_every; /* a signed checkpoint at least every this many records */
+    } audit;
     int nnamed;
     struct config_named named[CONFIG_MAX_NAMED];
 };

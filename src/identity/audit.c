@@ -1,13 +1,11 @@
-/* audit.c — appending to and verifying the hash chain (see audit.h).
- *
- * Length-prefixed fields make the hashed text unambiguous: no choice of
- * actor or detail can make two different records hash the same text. */
+/* audit.c — appending to the keyed chain and listing it (see audit.h; the
+ * hashing is in audit_chain.c, verification in audit_verify.c). */
 #include "identity/audit.h"
 
-#include "channel/sm.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/log.h"
+#include "identity/audit_int.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -16,14 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LABEL "zhanye audit v1\n"
-#define NFIELDS 7
-
-struct record {
-    int64_t seq, ts, bank_id;
-    const char *actor, *event, *target, *detail;
-};
 
 static bool plain_text(const char *s, size_t min, size_t max)
 {
@@ -36,25 +26,6 @@ static bool plain_text(const char *s, size_t min, size_t max)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return false;
     return true;
-}
-
-/* SM3(prev || LABEL || each field as "<len>:<bytes>"). */
-static int record_hash(const uint8_t prev[SM3_LEN], const struct record *r, uint8_t out[SM3_LEN])
-{
-    char nums[3][24], heads[NFIELDS][24];
-    snprintf(nums[0], sizeof nums[0], "%" PRId64, r->seq);
-    snprintf(nums[1], sizeof nums[1], "%" PRId64, r->ts);
-    snprintf(nums[2], sizeof nums[2], "%" PRId64, r->bank_id);
-    const char *fields[NFIELDS] = {nums[0],  nums[1],   nums[2],  r->actor,
-                                   r->event, r->target, r->detail};
-    sm_part parts[2 + 2 * NFIELDS] = {{prev, SM3_LEN}, {LABEL, sizeof LABEL - 1}};
-    for (int i = 0; i < NFIELDS; i++) {
-        size_t n = strlen(fields[i]);
-        int h = snprintf(heads[i], sizeof heads[i], "%zu:", n);
-        parts[2 + 2 * i] = (sm_part){heads[i], (size_t)h};
-        parts[3 + 2 * i] = (sm_part){fields[i], n};
-    }
-    return sm3_digest(parts, sizeof parts / sizeof parts[0], out) == SM_OK ? ID_OK : ID_ERR;
 }
 
 /* The canonical form of detail_json (malloc'd) or NULL if it is not a JSON
@@ -97,7 +68,7 @@ static int read_head(struct store_conn *c, int64_t *seq, uint8_t hash[SM3_LEN])
     return rc;
 }
 
-static int insert(struct store_conn *c, const struct record *r, const char *prev_hex,
+static int insert(struct store_conn *c, const struct audit_record *r, const char *prev_hex,
                   const char *hash_hex)
 {
     struct store_stmt *s = NULL;
@@ -136,8 +107,13 @@ int audit_append(struct store_conn *c, int64_t bank_id, const char *actor, const
 {
     uint8_t prev[SM3_LEN], hash[SM3_LEN];
     char prev_hex[AUDIT_HASH_HEX + 1], hash_hex[AUDIT_HASH_HEX + 1];
-    struct record r = {.bank_id = bank_id, .actor = actor, .event = event, .target = target};
+    struct audit_record r = {.bank_id = bank_id, .actor = actor, .event = event, .target = target};
     char *detail = NULL;
+    if (!audit_is_open()) {
+        log_error("audit.no_key", "%s: the audit key is not loaded; no record written",
+                  event ? event : "(null)");
+        return ID_ERR;
+    }
     int rc = ID_BAD_INPUT;
     if (!c || bank_id < 0 || !plain_text(actor, 1, AUDIT_ACTOR_MAX) ||
         !plain_text(event, 1, AUDIT_EVENT_MAX) || !plain_text(target, 0, AUDIT_TARGET_MAX))
@@ -151,12 +127,14 @@ int audit_append(struct store_conn *c, int64_t bank_id, const char *actor, const
         goto out;
     r.seq++;
     r.ts = clock_wall_ms();
-    rc = record_hash(prev, &r, hash);
+    rc = audit_record_hash(AUDIT_KEYED, prev, &r, hash);
     if (rc == ID_OK) {
         hex_encode(prev, SM3_LEN, prev_hex, sizeof prev_hex);
         hex_encode(hash, SM3_LEN, hash_hex, sizeof hash_hex);
         rc = insert(c, &r, prev_hex, hash_hex);
     }
+    if (rc == ID_OK)
+        audit_checkpoint_note(r.seq);
 out:
     if (rc != ID_OK)
         log_error("audit.append_failed", "%s %s: %s", event ? event : "(null)", id_rc_name(rc),
@@ -205,6 +183,12 @@ static const char *list_sql(int64_t bank_id, int64_t branch_id, int *next)
                      : LIST_COLS "WHERE bank_id = ? " LIST_TAIL;
 }
 
+static const char *col(struct store_stmt *s, int i)
+{
+    const char *t = store_col_text(s, i);
+    return t ? t : "";
+}
+
 static int bind_list(struct store_stmt *s, int64_t bank_id, int64_t branch_id, int next,
                      int64_t before_seq, int limit)
 {
@@ -221,8 +205,6 @@ static int bind_list(struct store_stmt *s, int64_t bank_id, int64_t branch_id, i
         rc = store_bind_int64(s, next + 2, limit);
     return rc;
 }
-
-static const char *col(struct store_stmt *s, int i);
 
 int audit_list(struct store_conn *c, int64_t bank_id, int64_t branch_id, int64_t before_seq,
                int limit, int (*fn)(const struct audit_record *r, void *arg), void *arg)
@@ -249,90 +231,5 @@ int audit_list(struct store_conn *c, int64_t bank_id, int64_t branch_id, int64_t
         rc = ID_OK;
     if (s)
         store_finish(s);
-    return rc;
-}
-
-/* ---- verification -------------------------------------------------------- */
-
-static const char *col(struct store_stmt *s, int i)
-{
-    const char *t = store_col_text(s, i);
-    return t ? t : "";
-}
-
-/* Why record r does not continue the chain after prev_hex, or NULL;
- * hash_hex gets its recomputed hash. */
-static const char *content_fault(const struct record *r, const char *stored_prev,
-                                 const char *stored_hash, const char *prev_hex,
-                                 char hash_hex[AUDIT_HASH_HEX + 1])
-{
-    uint8_t prev[SM3_LEN], hash[SM3_LEN];
-    if (strcmp(stored_prev, prev_hex) != 0)
-        return "prev_hash does not match the previous record's hash (this or the previous "
-               "record was altered or forged)";
-    if (hex_decode(prev_hex, AUDIT_HASH_HEX, prev, SM3_LEN) != SM3_LEN ||
-        record_hash(prev, r, hash) != ID_OK)
-        return "hash cannot be recomputed";
-    hex_encode(hash, SM3_LEN, hash_hex, AUDIT_HASH_HEX + 1);
-    if (strcmp(stored_hash, hash_hex) != 0)
-        return "hash does not match the record's content (altered)";
-    return NULL;
-}
-
-/* Checks the row at position expect against the chain so far; ID_OK, or
- * ID_CORRUPT with the report naming the record and the fault. */
-static int check_row(struct store_stmt *s, int64_t expect, const char *prev_hex,
-                     struct audit_report *rep, char hash_hex[AUDIT_HASH_HEX + 1])
-{
-    struct record r = {store_col_int64(s, 0),
-                       store_col_int64(s, 1),
-                       store_col_int64(s, 2),
-                       col(s, 3),
-                       col(s, 4),
-                       col(s, 5),
-                       col(s, 6)};
-    const char *why = NULL;
-    if (r.seq > expect)
-        why = "missing (deleted)";
-    else if (r.seq < expect) /* e.g. seq 2.5, read as 2, sorts before 3 */
-        why = "a record with a forged sequence number was inserted in its place";
-    else
-        why = content_fault(&r, col(s, 7), col(s, 8), prev_hex, hash_hex);
-    if (!why)
-        return ID_OK;
-    rep->first_bad = expect;
-    snprintf(rep->reason, sizeof rep->reason, "%s", why);
-    return ID_CORRUPT;
-}
-
-int audit_verify(struct store *st, struct audit_report *rep)
-{
-    if (!st || !rep)
-        return ID_ERR;
-    memset(rep, 0, sizeof *rep);
-    memset(rep->head, '0', AUDIT_HASH_HEX);
-    struct store_conn *c = NULL;
-    struct store_stmt *s = NULL;
-    char hash_hex[AUDIT_HASH_HEX + 1];
-    int rc = store_acquire(st, &c);
-    if (rc == STORE_OK)
-        rc = store_prepare(c,
-                           "SELECT seq, ts, bank_id, actor, event, target, detail, prev_hash, "
-                           "hash FROM audit_log ORDER BY seq",
-                           &s);
-    while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
-        rc = check_row(s, rep->records + 1, rep->head, rep, hash_hex);
-        if (rc != ID_OK)
-            break;
-        memcpy(rep->head, hash_hex, sizeof hash_hex);
-        rep->records++;
-    }
-    if (rc == STORE_DONE)
-        rc = ID_OK;
-    if (rc < 0)
-        snprintf(rep->reason, sizeof rep->reason, "reading audit_log: %s", store_errmsg(c));
-    if (s)
-        store_finish(s);
-    store_release(c);
     return rc;
 }

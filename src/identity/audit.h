@@ -1,12 +1,15 @@
-/* audit — the append-only, hash-chained audit log.
+/* audit — the append-only audit log, a hash chain keyed outside the database.
  *
  * Record n carries seq = n (1, 2, 3 ... strictly consecutive, so a deleted
  * record leaves a gap), prev_hash = hash of record n-1 (32 zero bytes for
- * the first) and hash = SM3(prev_hash || canonical text of the record), the
- * canonical text being "zhanye audit v1\n" and then seq, ts, bank_id, actor,
- * event, target and detail, each as "<byte length>:<bytes>". Hashes are
- * stored as lowercase hex. detail is a JSON object stored in canonical form
- * (compact, keys sorted), so the hashed text is exactly what is stored.
+ * the first) and
+ *     hash = HMAC-SM3(audit key, prev_hash || canonical text of the record),
+ * the canonical text being "zhanye audit v2\n" and then seq, ts, bank_id,
+ * actor, event, target and detail, each as "<byte length>:<bytes>". Hashes
+ * are stored as lowercase hex. detail is a JSON object stored in canonical
+ * form (compact, keys sorted), so the hashed text is exactly what is stored.
+ * Databases from before the key used hash = SM3(prev_hash || "zhanye audit
+ * v1\n" || the same fields) ("legacy"); audit_prepare re-chains them once.
  *
  * audit_append must run inside the caller's transaction on the same
  * connection, so a business write and its record commit or vanish together.
@@ -15,22 +18,47 @@
  * `SELECT ... FOR UPDATE` (the seq primary key turns a lost race into
  * STORE_CONSTRAINT, never a forked chain).
  *
- * What the chain proves: any change, deletion or insertion inside the log
- * is found by audit_verify. The hash is unkeyed, so someone who can write
- * the database could truncate the tail or append records with correct
- * hashes: record the head (seq and hash, printed by `zhanye audit verify`)
- * somewhere else to anchor it.
+ * What the chain proves, against someone who can write the database but
+ * cannot read the key files:
+ *   - no record can be altered, inserted, deleted or appended without
+ *     audit_verify finding it: he cannot compute the HMAC of a record;
+ *   - cutting off the tail is found below the last signed checkpoint
+ *     (audit_checkpoint.h: SM2 signatures over the head's seq and hash, at
+ *     least every [audit] checkpoint_every records, by `zhanye audit
+ *     checkpoint` and at a clean shutdown, kept in the database and in a file
+ *     to ship elsewhere); records after the last checkpoint can be cut off
+ *     unnoticed, and deleting checkpoints from the database is only seen
+ *     against the file (audit_verify's checkpoint_file).
+ * Whoever can read keys/audit.key can rewrite the chain; only checkpoints
+ * already shipped elsewhere (and signed before) still show it.
+ *
+ * The audit context. The keys live in [channel] key_dir beside the KEK,
+ * never in the database and never in the log:
+ *   audit.key       32 random bytes as 64 hex digits, mode 0600 (HMAC key);
+ *   audit-sign.key  the SM2 checkpoint signing key, PKCS#8 PEM, mode 0600;
+ *   audit-sign.pub  its public key 04||x||y as 130 hex digits (0644), all a
+ *                   verifier of checkpoints needs.
+ * audit_open() loads them into ONE process-wide context that every append,
+ * verification and checkpoint uses; the 30-odd call sites of audit_append
+ * keep their signature, and the identity layer needs nothing from app/.
+ * Contract: audit_open() is called once at start-up, before any thread that
+ * appends, verifies or checkpoints starts; the context is read-only
+ * afterwards (no lock); audit_close() wipes the key after every such thread
+ * has been joined. Without an open context audit_append fails (ID_ERR,
+ * logged as audit.no_key): a record is never written unkeyed.
  *
  * actor, event and target are 1..64, 1..64 and 0..128 bytes without control
  * characters; actor names who acted: "cli:<os user>", "teller:<code>",
- * "dev:<hex>" or "system". No secret (password, code, DS, KEK) ever goes
- * into a record. */
+ * "dev:<hex>" or "system". No secret (password, code, DS, KEK, audit key)
+ * ever goes into a record. */
 #ifndef ZHANYE_AUDIT_H
 #define ZHANYE_AUDIT_H
 
 #include "data/store.h"
 #include "identity/identity.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define AUDIT_ACTOR_MAX 64
@@ -38,24 +66,56 @@
 #define AUDIT_TARGET_MAX 128
 #define AUDIT_DETAIL_MAX 4096 /* bytes of canonical JSON */
 #define AUDIT_HASH_HEX 64
+#define AUDIT_KEY_LEN 32
+#define AUDIT_PUB_HEX 130
+#define AUDIT_SIG_HEX 144 /* hex of a DER SM2 signature, at most */
+
+#define AUDIT_KEY_FILE "audit.key"
+#define AUDIT_SIGN_FILE "audit-sign.key"
+#define AUDIT_PUB_FILE "audit-sign.pub"
+
+/* ---- the context ---------------------------------------------------------- */
+
+struct audit_options {
+    const char *key_dir;         /* where the three key files are */
+    const char *checkpoint_file; /* the JSON-lines copy of the checkpoints */
+    int64_t checkpoint_every;    /* >= 1: a checkpoint is due every this many records */
+    bool verify_only;            /* do not load the private signing key (verifiers) */
+};
+
+/* Creates key_dir (0700) if needed and each missing key file: audit.key
+ * (O_EXCL, 0600), audit-sign.key (0600) and, from it, audit-sign.pub
+ * (0644). Existing files are never overwritten. ID_OK if it created one or
+ * more, ID_EXISTS if all three were there, ID_ERR on an I/O or RNG failure
+ * (err says which file). */
+int audit_keys_create(const char *key_dir, char *err, size_t errcap);
+/* Loads the keys and sets the context (see the contract above). ID_OK;
+ * ID_NOT_FOUND if a key file is missing; ID_BAD_INPUT if one is not a
+ * regular file, a secret one is readable by group or others, or is
+ * malformed, or audit-sign.pub is not the signing key's public half, or an
+ * option is out of range; ID_EXISTS if the context is already open; ID_ERR
+ * on I/O. err names the file and the fault, never key material. */
+int audit_open(const struct audit_options *o, char *err, size_t errcap);
+/* Wipes the key and frees the signing keys; safe when not open. */
+void audit_close(void);
+bool audit_is_open(void);
+/* The public checkpoint key as 130 hex digits; ID_ERR when not open. */
+int audit_pubkey_hex(char out[AUDIT_PUB_HEX + 1]);
+
+/* ---- appending and listing --------------------------------------------- */
 
 /* Appends one record. bank_id is the bank the event concerns (0: none, a
  * platform-level event). detail_json: a JSON object, or NULL for {}.
  * ID_BAD_INPUT for malformed fields, ID_CORRUPT if the last record's hash
- * is unreadable, or a store status. */
+ * is unreadable, ID_ERR if the context is not open, or a store status.
+ * Marks a checkpoint due when seq reaches a multiple of checkpoint_every
+ * (audit_checkpoint.h). */
 int audit_append(struct store_conn *c, int64_t bank_id, const char *actor, const char *event,
                  const char *target, const char *detail_json);
 /* The same with detail built by jansson's json_pack(fmt, ...), e.g.
  * audit_appendf(c, bank, actor, "teller.added", code, "{s:s, s:s}", "role", r, "bank", b). */
 int audit_appendf(struct store_conn *c, int64_t bank_id, const char *actor, const char *event,
                   const char *target, const char *fmt, ...);
-
-struct audit_report {
-    int64_t records;               /* records checked and found intact */
-    int64_t first_bad;             /* seq of the first bad (or missing) record; 0 if intact */
-    char head[AUDIT_HASH_HEX + 1]; /* hash of the last intact record */
-    char reason[256];              /* what is wrong with record first_bad */
-};
 
 /* One record as audit_list hands it over; the strings live only during the call. */
 struct audit_record {
@@ -75,8 +135,56 @@ struct audit_record {
 int audit_list(struct store_conn *c, int64_t bank_id, int64_t branch_id, int64_t before_seq,
                int limit, int (*fn)(const struct audit_record *r, void *arg), void *arg);
 
-/* Walks the whole chain. ID_OK if intact, ID_CORRUPT with the report naming
- * the first altered, inserted or deleted record, or a store status. */
-int audit_verify(struct store *st, struct audit_report *out);
+/* ---- verifying ----------------------------------------------------------- */
+
+struct audit_report {
+    int64_t records;               /* records checked and found intact */
+    int64_t first_bad;             /* seq of the first bad (or missing) record; 0 if intact */
+    char head[AUDIT_HASH_HEX + 1]; /* hash of the last intact record */
+    char reason[512];              /* what is wrong with record first_bad */
+    bool legacy;                   /* the chain is unkeyed (not yet re-chained) */
+    int64_t checkpoints;           /* database checkpoints whose signature verified */
+    int64_t file_checkpoints;      /* lines of the checkpoint file checked; -1: no file */
+    int64_t unshipped;             /* database checkpoints after the file's last line */
+    struct {
+        int64_t seq, ts; /* seq 0: none */
+        char hash[AUDIT_HASH_HEX + 1];
+    } last; /* the newest checkpoint, signature and chain both verified */
+};
+
+/* Walks the whole chain under the key (or, for a legacy chain, as SM3) and
+ * checks every checkpoint: of the database and of checkpoint_file (NULL:
+ * the context's file, skipped if it does not exist; a file named here must
+ * exist). A checkpoint must carry a valid signature, the chain must hold
+ * its (seq, hash) — so a tail cut below it is found — and every checkpoint
+ * of the file must also be in the database. ID_OK if all holds;
+ * ID_CORRUPT with first_bad the lowest seq found bad and reason one line;
+ * ID_BAD_INPUT if the checkpoint file is malformed, ID_NOT_FOUND if a named
+ * file is missing (reason says which line or file); ID_ERR if the context
+ * is not open, or a store status. */
+int audit_verify(struct store *st, const char *checkpoint_file, struct audit_report *out);
+
+/* ---- start-up ----------------------------------------------------------- */
+
+struct audit_upgrade {
+    int64_t rekeyed;                      /* legacy records re-chained now; 0: none */
+    char legacy_head[AUDIT_HASH_HEX + 1]; /* the unkeyed chain's head hash before */
+};
+
+/* Run once by every process that appends, after audit_open (with the
+ * signing key) and before any other thread starts. Checks that the chain's
+ * last record verifies under the key. A legacy (unkeyed) chain is verified
+ * whole and, only if intact, re-chained under the key in one store_run
+ * transaction that also appends "audit.rekeyed" (actor, {"records": n,
+ * "legacy_head": hex}); then the checkpoint file is created and a first
+ * checkpoint signed. A legacy chain is refused, never re-chained, when the
+ * data directory has been keyed before (checkpoints in the database, or the
+ * checkpoint file exists: `zhanye init` creates it): that is a replaced log.
+ * ID_OK (out says whether it re-chained); ID_CORRUPT with err saying why
+ * the process must not start (head does not verify: wrong key or tampered;
+ * legacy chain broken at seq N; legacy log in a keyed directory); ID_ERR
+ * if the context is not open, or a store status. */
+int audit_prepare(struct store *st, const char *actor, struct audit_upgrade *out, char *err,
+                  size_t errcap);
 
 #endif

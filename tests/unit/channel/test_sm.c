@@ -348,6 +348,78 @@ static void test_sm2_rejects_p256(void **state)
     assert_null(k);
 }
 
+/* A signature made by another implementation (the npm package sm-crypto,
+ * doSignature(msg, priv, {hash: true, der: true}), which hashes Z_A with the
+ * default identifier 1234567812345678): ours must accept it, so both agree on
+ * the identifier, Z_A and the DER form. */
+static const char SIG_PUB[] =
+    "04745f9bfca4ad1b3783a396c71a44855d759a660b4681d6702dba2e895e23260360e6dbf5cdd25a8d5b4351dac8"
+    "2d60a3ab2a4b3a8aecebc90a8dd5e439c7a85c";
+static const char SIG_MSG[] = "zhanye audit checkpoint v1|1000|"
+                              "abababababababababababababababababababababababababababababababab|"
+                              "1767225600000";
+static const char SIG_DER[] =
+    "3046022100f66904697e4c299629592bd9a862a467eb16474b4dbaea80e7b644f78078d5d1022100a325781bc896"
+    "632d04e7afb749d164eded00a138ca8b1d3b70b7c7a48c9dfc2e";
+
+static void test_sm2_verify_foreign_signature(void **state)
+{
+    uint8_t pub[SM2_PUB_LEN], sig[SM2_SIG_MAX + 1];
+    size_t n = strlen(SIG_DER) / 2;
+    sm2_key *k = NULL;
+    assert_int_equal(hex_decode(SIG_PUB, strlen(SIG_PUB), pub, sizeof pub), SM2_PUB_LEN);
+    assert_int_equal(hex_decode(SIG_DER, strlen(SIG_DER), sig, sizeof sig), (long)n);
+    assert_int_equal(sm2_key_from_pub(pub, &k), SM_OK);
+    sm_part msg = {SIG_MSG, strlen(SIG_MSG)};
+    assert_int_equal(sm2_verify(k, &msg, 1, sig, n), SM_OK);
+    sm_part split[2] = {{SIG_MSG, 7}, {SIG_MSG + 7, strlen(SIG_MSG) - 7}};
+    assert_int_equal(sm2_verify(k, split, 2, sig, n), SM_OK);
+    /* One bit of the message, of s, a truncated or padded signature: refused. */
+    char other[sizeof SIG_MSG];
+    memcpy(other, SIG_MSG, sizeof SIG_MSG);
+    other[30] ^= 1;
+    sm_part bad = {other, strlen(other)};
+    assert_int_equal(sm2_verify(k, &bad, 1, sig, n), SM_BAD);
+    sig[n - 1] ^= 1;
+    assert_int_equal(sm2_verify(k, &msg, 1, sig, n), SM_BAD);
+    sig[n - 1] ^= 1;
+    assert_int_equal(sm2_verify(k, &msg, 1, sig, n - 1), SM_BAD);
+    sig[n] = 0;
+    assert_int_equal(sm2_verify(k, &msg, 1, sig, n + 1), SM_BAD);
+    assert_int_equal(sm2_verify(k, &msg, 1, sig, 0), SM_BAD);
+    sm2_key_free(k);
+}
+
+static void test_sm2_sign_verify(void **state)
+{
+    sm2_key *k = NULL, *other = NULL, *pubk = NULL;
+    uint8_t pub[SM2_PUB_LEN], sig[SM2_SIG_MAX], sig2[SM2_SIG_MAX];
+    size_t n = 0, n2 = 0;
+    sm_part msg = {"checkpoint 1000", 15};
+    assert_int_equal(sm2_key_generate(&k), SM_OK);
+    assert_int_equal(sm2_key_generate(&other), SM_OK);
+    assert_int_equal(sm2_sign(k, &msg, 1, sig, sizeof sig, &n), SM_OK);
+    assert_true(n >= 8 && n <= SM2_SIG_MAX && sig[0] == 0x30);
+    assert_int_equal(sm2_verify(k, &msg, 1, sig, n), SM_OK);
+    /* The public half alone verifies, and cannot sign. */
+    assert_int_equal(sm2_key_export_pub(k, pub), SM_OK);
+    assert_int_equal(sm2_key_from_pub(pub, &pubk), SM_OK);
+    assert_int_equal(sm2_verify(pubk, &msg, 1, sig, n), SM_OK);
+    assert_int_not_equal(sm2_sign(pubk, &msg, 1, sig2, sizeof sig2, &n2), SM_OK);
+    /* Another key's signature, another message: refused. */
+    assert_int_equal(sm2_verify(other, &msg, 1, sig, n), SM_BAD);
+    sm_part msg2 = {"checkpoint 1001", 15};
+    assert_int_equal(sm2_verify(k, &msg2, 1, sig, n), SM_BAD);
+    /* Randomised: two signatures of one message differ, both verify. */
+    assert_int_equal(sm2_sign(k, &msg, 1, sig2, sizeof sig2, &n2), SM_OK);
+    assert_false(n == n2 && memcmp(sig, sig2, n) == 0);
+    assert_int_equal(sm2_verify(k, &msg, 1, sig2, n2), SM_OK);
+    assert_int_equal(sm2_sign(k, &msg, 1, sig2, SM2_SIG_MAX - 1, &n2), SM_BAD);
+    sm2_key_free(pubk);
+    sm2_key_free(other);
+    sm2_key_free(k);
+}
+
 /* The fetched algorithms and an sm2_key are shared by request threads. */
 typedef struct {
     const sm2_key *key;
@@ -419,6 +491,8 @@ int main(void)
         cmocka_unit_test(test_sm2_generate_write_load),
         cmocka_unit_test(test_sm2_load_sec1_pem),
         cmocka_unit_test(test_sm2_rejects_p256),
+        cmocka_unit_test(test_sm2_verify_foreign_signature),
+        cmocka_unit_test(test_sm2_sign_verify),
         cmocka_unit_test(test_threads_share_algorithms_and_key),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);

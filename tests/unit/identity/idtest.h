@@ -1,11 +1,14 @@
 /* idtest — fixture of the identity unit tests: a fresh data directory with
- * a migrated SQLite database, a KEK, and (fx_setup_demo) the demo
+ * a migrated SQLite database, a KEK, the audit keys and the audit context
+ * open on them (identity/audit.h), and (fx_setup_demo) the demo
  * organisation, all in /tmp; the wall clock is reset after each test. */
 #ifndef ZHANYE_IDTEST_H
 #define ZHANYE_IDTEST_H
 
 #include "data/store.h"
 #include "foundation/clock.h"
+#include "identity/audit.h"
+#include "identity/audit_checkpoint.h"
 #include "identity/binding.h"
 #include "identity/demo.h"
 #include "identity/device.h"
@@ -36,6 +39,7 @@ struct fx {
     char dir[64];
     char db[128];
     char keys[128];
+    char cpfile[160]; /* the audit checkpoint file */
     struct store *st;
     struct store_conn *c;
     struct kek kek;
@@ -62,16 +66,23 @@ static inline int fx_setup(void **state, int demo)
     }
     snprintf(f->db, sizeof f->db, "%s/zhanye.db", f->dir);
     snprintf(f->keys, sizeof f->keys, "%s/keys", f->dir);
+    snprintf(f->cpfile, sizeof f->cpfile, "%s/%s", f->dir, AUDIT_CHECKPOINT_FILE);
     struct store_config cfg = {
         .backend = "sqlite", .path = f->db, .pool_size = 2, .busy_timeout_ms = 5000};
+    struct audit_options ao = {
+        .key_dir = f->keys, .checkpoint_file = f->cpfile, .checkpoint_every = 1000};
+    char err[512] = "";
     int ok = store_open(&cfg, &f->st) == STORE_OK && store_migrate(f->st) == STORE_OK &&
              kek_create(f->keys) == ID_OK && kek_path(f->keys, kek_file, sizeof kek_file) == 0 &&
              kek_load(kek_file, &f->kek) == ID_OK &&
+             audit_keys_create(f->keys, err, sizeof err) == ID_OK &&
+             audit_checkpoint_file_create(f->cpfile) == ID_OK &&
+             audit_open(&ao, err, sizeof err) == ID_OK &&
              (!demo || demo_seed(f->st, &f->kek, PW) == ID_OK) &&
              store_acquire(f->st, &f->c) == STORE_OK;
     *state = f;
     if (!ok)
-        fprintf(stderr, "setup: %s\n", store_errmsg(NULL));
+        fprintf(stderr, "setup: %s %s\n", store_errmsg(NULL), err);
     return ok ? 0 : -1;
 }
 
@@ -90,7 +101,9 @@ static inline int fx_teardown(void **state)
     struct fx *f = *state;
     clock_set_offset_ms(0);
     store_release(f->c);
+    audit_checkpointer_stop();
     store_close(f->st);
+    audit_close();
     kek_wipe(&f->kek);
     nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     free(f);
