@@ -184,6 +184,10 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
         device_touch(r->conn, r->dev, r->client_ip);
     if (r->def->needs_session) {
         const char *code = txauth_session(r->app, r->conn, &r->payload, &r->auth);
+        if (code && strcmp(code, "internal") == 0) {
+            sealed_error(r, resp, code, "内部错误，请稍后重试", NULL);
+            return false;
+        }
         if (code) {
             sealed_error(r, resp, code,
                          strcmp(code, "session_expired") == 0 ? "会话已超时，请重新登录"
@@ -218,8 +222,22 @@ static void text_of(const zy1_text *t, char *out, size_t cap)
     out[n] = '\0';
 }
 
+struct answer {
+    struct txreq *r;
+    const char *cseq, *reply;
+};
+
+static int store_answer(struct store_conn *c, void *arg)
+{
+    const struct answer *a = arg;
+    return idem_put(c, a->r->auth.bank_id, a->r->dev, a->r->tx, a->cseq, a->reply, clock_wall_ms());
+}
+
 /* Step 14 and the handler, in one transaction with the stored answer.
- * Returns the reply text, or NULL after a rollback. */
+ * Returns the reply text, or NULL after a rollback. A handler with its own
+ * transactions has committed before its answer is stored: that answer is
+ * sent even if storing it fails (a retry of the cseq then runs again), so
+ * that `internal` keeps meaning "nothing was committed". */
 static char *execute(struct txreq *r)
 {
     char cseq[ZY1_CSEQ_MAX + 1], sid[ZY1_SID_MAX + 1], tlr[ZY1_ID_MAX + 1];
@@ -232,12 +250,15 @@ static char *execute(struct txreq *r)
     bool own = r->def->own_transaction || (r->def->read_only && !cseq[0]);
     if (!own && store_begin(r->conn) != STORE_OK)
         return NULL;
-    if (cseq[0] && idem_get(r->conn, r->dev, r->tx, cseq, &reply) == STORE_ROW) {
-        if (!own)
-            store_rollback(r->conn);
+    int stored = cseq[0] ? idem_get(r->conn, r->dev, r->tx, cseq, &reply) : STORE_DONE;
+    if (stored != STORE_DONE && !own)
+        store_rollback(r->conn);
+    if (stored == STORE_ROW) {
         count(r->tx, "replayed_cseq");
         return reply;
     }
+    if (stored != STORE_DONE) /* not knowing is not "not answered yet" */
+        return NULL;
     struct tenant_conn *tenant = NULL;
     bool scoped = open_scope(r, &tenant);
     struct tx_ctx c = {
@@ -263,15 +284,23 @@ static char *execute(struct txreq *r)
     tenant_close(tenant);
     json_decref(c.out);
     secmem_wipe(sid, sizeof sid);
-    /* A handler with its own transactions has committed; its answer is stored in one more. */
-    bool in_txn = !own || (reply && cseq[0] && store_begin(r->conn) == STORE_OK);
+    if (own) {
+        struct answer a = {r, cseq, reply};
+        if (reply && cseq[0] && store_run(r->conn, "tx.answer", store_answer, &a) != STORE_OK)
+            log_warn("tx.answer_not_stored",
+                     "TX=%s dev=%s: the committed answer is sent but not stored for a retry", r->tx,
+                     r->dev);
+        if (reply)
+            count(r->tx, c.code);
+        return reply;
+    }
     if (reply && cseq[0] &&
-        (!in_txn || idem_put(r->conn, r->auth.bank_id, r->dev, r->tx, cseq, reply,
-                             clock_wall_ms()) != STORE_OK)) {
+        idem_put(r->conn, r->auth.bank_id, r->dev, r->tx, cseq, reply, clock_wall_ms()) !=
+            STORE_OK) {
         free(reply);
         reply = NULL;
     }
-    if (in_txn && !(reply && store_commit(r->conn) == STORE_OK)) {
+    if (!(reply && store_commit(r->conn) == STORE_OK)) {
         store_rollback(r->conn);
         free(reply);
         reply = NULL;

@@ -189,63 +189,93 @@ long dbsnap_rows(const struct dbsnap *s, const char *table)
     return -1;
 }
 
-/* Same tables with the same columns and row counts. */
-static bool same_shape(const struct dbsnap *a, const struct dbsnap *b, const char *what, char *why,
-                       size_t cap)
+/* Same name, columns and row count. */
+static bool same_shape(const struct snap_table *x, const struct snap_table *y, const char *what,
+                       char *why, size_t cap)
 {
-    if (a->n != b->n) {
-        snprintf(why, cap, "%s: %d tables vs %d", what, a->n, b->n);
+    if (strcmp(x->name, y->name) != 0 || x->ncols != y->ncols) {
+        snprintf(why, cap, "%s: table %s (%d columns) vs %s (%d columns)", what, x->name, x->ncols,
+                 y->name, y->ncols);
         return false;
     }
-    for (int i = 0; i < a->n; i++) {
-        const struct snap_table *x = &a->t[i], *y = &b->t[i];
-        if (strcmp(x->name, y->name) != 0 || x->ncols != y->ncols) {
-            snprintf(why, cap, "%s: table %s (%d columns) vs %s (%d columns)", what, x->name,
-                     x->ncols, y->name, y->ncols);
-            return false;
-        }
-        if (x->nrows != y->nrows) {
-            snprintf(why, cap, "%s: table %s has %ld rows vs %ld", what, x->name, x->nrows,
-                     y->nrows);
-            return false;
-        }
+    if (x->nrows != y->nrows) {
+        snprintf(why, cap, "%s: table %s has %ld rows vs %ld", what, x->name, x->nrows, y->nrows);
+        return false;
     }
     return true;
 }
 
-/* Compares every cell of a and b (same shape), skipping the cells where
- * v1 and v2 (if given) differ. */
-static bool same_cells(const struct dbsnap *a, const struct dbsnap *b, const struct dbsnap *v1,
-                       const struct dbsnap *v2, char *why, size_t cap)
+/* Compares every cell of x and y (same shape), skipping the cells where v1
+ * and v2 (if given, same shape) differ. */
+static bool same_cells(const struct snap_table *x, const struct snap_table *y,
+                       const struct snap_table *v1, const struct snap_table *v2, char *why,
+                       size_t cap)
 {
-    for (int i = 0; i < a->n; i++) {
-        const struct snap_table *x = &a->t[i], *y = &b->t[i];
-        for (long r = 0; r < x->nrows; r++)
-            for (int c = 0; c < x->ncols; c++) {
-                long k = r * x->ncols + c;
-                if (v1 && strcmp(v1->t[i].cells[k], v2->t[i].cells[k]) != 0)
-                    continue;
-                if (strcmp(x->cells[k], y->cells[k]) != 0) {
-                    snprintf(why, cap, "table %s row %ld column %s: %.200s vs %.200s", x->name,
-                             r + 1, x->cols[c], x->cells[k], y->cells[k]);
-                    return false;
-                }
+    for (long r = 0; r < x->nrows; r++)
+        for (int c = 0; c < x->ncols; c++) {
+            long k = r * x->ncols + c;
+            if (v1 && strcmp(v1->cells[k], v2->cells[k]) != 0)
+                continue;
+            if (strcmp(x->cells[k], y->cells[k]) != 0) {
+                snprintf(why, cap, "table %s row %ld column %s: %.200s vs %.200s", x->name, r + 1,
+                         x->cols[c], x->cells[k], y->cells[k]);
+                return false;
             }
+        }
+    return true;
+}
+
+/* a against b, masked by v1/v2 (NULL: exact); the table named skip (may
+ * be NULL) is left out. */
+static bool compare(const struct dbsnap *a, const struct dbsnap *b, const struct dbsnap *v1,
+                    const struct dbsnap *v2, const char *skip, char *why, size_t cap)
+{
+    if (a->n != b->n || (v1 && (v1->n != a->n || v2->n != a->n))) {
+        snprintf(why, cap, "%d tables vs %d", a->n, b->n);
+        return false;
+    }
+    for (int i = 0; i < a->n; i++) {
+        if (skip && strcmp(a->t[i].name, skip) == 0)
+            continue;
+        if (v1 && !same_shape(&v1->t[i], &v2->t[i], "the two fault-free runs differ", why, cap))
+            return false;
+        if (!same_shape(&a->t[i], &b->t[i], "shape", why, cap) ||
+            !same_cells(&a->t[i], &b->t[i], v1 ? &v1->t[i] : NULL, v2 ? &v2->t[i] : NULL, why, cap))
+            return false;
     }
     return true;
 }
 
 bool dbsnap_equal(const struct dbsnap *a, const struct dbsnap *b, char *why, size_t cap)
 {
-    return same_shape(a, b, "shape", why, cap) && same_cells(a, b, NULL, NULL, why, cap);
+    return compare(a, b, NULL, NULL, NULL, why, cap);
 }
 
 bool dbsnap_like(const struct dbsnap *run, const struct dbsnap *ref1, const struct dbsnap *ref2,
                  char *why, size_t cap)
 {
-    if (!same_shape(ref1, ref2, "the two fault-free runs differ in shape", why, cap))
+    return compare(run, ref1, ref1, ref2, NULL, why, cap);
+}
+
+static const struct snap_table *find_table(const struct dbsnap *s, const char *table)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->t[i].name, table) == 0)
+            return &s->t[i];
+    return NULL;
+}
+
+bool dbsnap_like_but(const struct dbsnap *run, const struct dbsnap *ref1, const struct dbsnap *ref2,
+                     const struct dbsnap *base, const char *table, char *why, size_t cap)
+{
+    if (!compare(run, ref1, ref1, ref2, table, why, cap))
         return false;
-    return same_shape(run, ref1, "shape", why, cap) && same_cells(run, ref1, ref1, ref2, why, cap);
+    const struct snap_table *x = find_table(run, table), *y = find_table(base, table);
+    if (!x || !y) {
+        snprintf(why, cap, "no table %s", table);
+        return false;
+    }
+    return same_shape(x, y, "shape", why, cap) && same_cells(x, y, NULL, NULL, why, cap);
 }
 
 bool dbsnap_unlocked(const char *db_path)

@@ -33,6 +33,12 @@ bool dbsnap_equal(const struct dbsnap *a, const struct dbsnap *b, char *why, siz
 bool dbsnap_like(const struct dbsnap *run, const struct dbsnap *ref1, const struct dbsnap *ref2,
                  char *why, size_t cap);
 
+/* The same as dbsnap_like, except that table is compared with base's
+ * (exactly) instead: "the fault-free outcome without what it added to
+ * table". */
+bool dbsnap_like_but(const struct dbsnap *run, const struct dbsnap *ref1, const struct dbsnap *ref2,
+                     const struct dbsnap *base, const char *table, char *why, size_t cap);
+
 /* True if no connection holds the database's write lock now (a BEGIN
  * IMMEDIATE on a connection of its own succeeds at once): a write path
  * must not leave a transaction open behind it. */

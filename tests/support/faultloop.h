@@ -11,16 +11,18 @@
  *     statement is left unfinished;
  *   - the audit chain verifies (audit_verify);
  *   - a failed run left the database exactly as it was before the run (a
- *     dump of every row of every table, tests/support/dbsnap.h), unless the
- *     operation declares the failure's documented effect (see below);
+ *     dump of every row of every table, tests/support/dbsnap.h);
  *   - a successful run (the fault missed, or a busy was retried) has the
- *     same outcome and database as a fault-free run. Two fault-free
+ *     same outcome and database as a fault-free run (for an operation
+ *     whose answer is stored apart, answer_table, possibly without that
+ *     answer). Two fault-free
  *     reference runs two test-clock minutes apart tell which cells hold
  *     times and random values, which are not compared (dbsnap_like);
  *   - the process is still usable after a failure: the same operation run
  *     again, fault-free, on the same store and connections, gives the
  *     reference outcome (catches a connection left in a transaction, a
  *     statement left mid-step, an in-memory copy gone stale).
+ * that a failed run reported a failure, not a wrong verdict (see run),
  * and, when every transaction of the operation goes through store_run
  * (op->retried), that a one-shot STORE_BUSY met inside a transaction was
  * retried: the run succeeded. Leaks are ASan's (detect_leaks=1).
@@ -38,12 +40,18 @@
 
 struct faultloop;
 
+enum { FAULTOP_OK = 0, FAULTOP_FAILED = 1, FAULTOP_WRONG = -1 };
+
 /* The operation under test. ctx is the test's own. */
 struct faultop {
     const char *name;
-    /* Runs the operation once. Returns 0 when it had its expected outcome
-     * and writes a deterministic description of that outcome (codes,
-     * ids; no times or random values) into out; non-zero when it failed. */
+    /* Runs the operation once and describes its outcome in out: codes and
+     * ids, deterministically (no times or random values). Returns
+     * FAULTOP_OK for the expected outcome, FAULTOP_FAILED for a failure
+     * that reports the store's trouble as such (a negative store status,
+     * an "internal" or "unavailable" answer), FAULTOP_WRONG for any other
+     * outcome: a store failure passed off as a verdict ("not found", "bad
+     * password", "session invalid") is a bug the loop reports. */
     int (*run)(struct faultloop *fl, void *ctx, char *out, size_t cap);
     /* Called after the store was opened (and before it is closed) for
      * every run: takes connections, opens what sits on the store. May be
@@ -52,6 +60,13 @@ struct faultop {
     void (*close)(struct faultloop *fl, void *ctx);
     /* Every transaction of the operation runs through store_run. */
     bool retried;
+    /* NULL, or the table the operation stores its answer in, in a last
+     * transaction of its own after its work has committed (the ZY1
+     * pipeline's own_transaction handlers, channel/tx.h): a run that
+     * succeeds may then also leave exactly the fault-free run's database
+     * without the rows it added to that table (the answer was sent but
+     * not stored for a retry). */
+    const char *answer_table;
 };
 
 struct faultloop {
@@ -61,10 +76,11 @@ struct faultloop {
     struct store *st;
     int64_t t0; /* the test-clock time every run starts at */
     /* Counts of the last faultloop_run, for the test's own assertions. */
-    long calls;   /* counted store calls of a fault-free run */
-    long runs;    /* runs with a fault */
-    long retried; /* runs that met a one-shot busy and succeeded */
-    long stmts0;  /* private: statements open when the run started */
+    long calls;      /* counted store calls of a fault-free run */
+    long runs;       /* runs with a fault */
+    long retried;    /* runs that met a one-shot busy and succeeded */
+    long unanswered; /* runs that succeeded without storing their answer */
+    long stmts0;     /* private: statements open when the run started */
 };
 
 /* Takes the database at db_path (no connection may have it open) as the
