@@ -1,8 +1,47 @@
 /* idem.c — stored answers of ZY1 submissions (see idem.h). */
 #include "channel/idem.h"
 
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Claims this process abandoned (idem_abandon), newest last. */
+#define ABANDONED_MAX 64
+#define KEY_MAX (32 + 1 + 32 + 1 + 64 + 1)
+
+static pthread_mutex_t abandoned_mu = PTHREAD_MUTEX_INITIALIZER;
+static char abandoned[ABANDONED_MAX][KEY_MAX];
+static unsigned abandoned_next;
+
+static void claim_key(char out[KEY_MAX], const char *dev, const char *tx, const char *cseq)
+{
+    snprintf(out, KEY_MAX, "%s|%s|%s", dev, tx, cseq);
+}
+
+void idem_abandon(const char *dev, const char *tx, const char *cseq)
+{
+    pthread_mutex_lock(&abandoned_mu);
+    claim_key(abandoned[abandoned_next++ % ABANDONED_MAX], dev, tx, cseq);
+    pthread_mutex_unlock(&abandoned_mu);
+}
+
+/* True (and forgotten) if this process abandoned the claim. */
+static bool take_abandoned(const char *dev, const char *tx, const char *cseq)
+{
+    char key[KEY_MAX];
+    bool found = false;
+    claim_key(key, dev, tx, cseq);
+    pthread_mutex_lock(&abandoned_mu);
+    for (int i = 0; i < ABANDONED_MAX && !found; i++)
+        if (strcmp(abandoned[i], key) == 0) {
+            abandoned[i][0] = '\0';
+            found = true;
+        }
+    pthread_mutex_unlock(&abandoned_mu);
+    return found;
+}
 
 /* Binds (dev, tx, cseq) at parameters first..first+2. */
 static int bind_key(struct store_stmt *s, int first, const char *dev, const char *tx,
@@ -99,21 +138,28 @@ int idem_claim(struct store_conn *c, int64_t bank_id, const char *dev, const cha
                                                                                   : STORE_ERR;
     if (rc != IDEM_PENDING)
         return rc;
-    /* A claim whose holder has not finished within stale_ms died with it. */
+    /* A claim whose holder has not finished within stale_ms died with it;
+     * one this process abandoned is dead already, whatever its age. */
+    bool dead = take_abandoned(dev, tx, cseq);
     struct store_stmt *s = NULL;
     rc = store_prepare(c,
                        "UPDATE tx_answers SET created_at = ? WHERE state = 'pending' AND "
-                       "created_at < ? AND dev = ? AND tx = ? AND cseq = ?",
+                       "(created_at < ? OR ? = 1) AND dev = ? AND tx = ? AND cseq = ?",
                        &s);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 1, now_ms);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 2, now_ms - stale_ms);
     if (rc == STORE_OK)
-        rc = keyed_write(s, 3, dev, tx, cseq);
+        rc = store_bind_int64(s, 3, dead);
+    if (rc == STORE_OK)
+        rc = keyed_write(s, 4, dev, tx, cseq);
     store_finish(s);
-    if (rc != STORE_OK)
+    if (rc != STORE_OK) {
+        if (dead) /* not taken over this time: still ours to take */
+            idem_abandon(dev, tx, cseq);
         return rc;
+    }
     return store_changes(c) == 1 ? IDEM_NEW : IDEM_PENDING;
 }
 

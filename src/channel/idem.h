@@ -22,7 +22,10 @@
  *    claim, runs the work, then stores the answer with idem_finish, or
  *    drops the claim with idem_release if the work failed. IDEM_PENDING: a
  *    concurrent duplicate holds it; poll idem_get until the answer is there.
- *    A claim older than stale_ms is taken over (its holder died).
+ *    A claim older than stale_ms is taken over (its holder died), and so is
+ *    one this process abandoned (idem_abandon: the work failed and so did
+ *    dropping the claim, e.g. the database was down), so that a retry on
+ *    this node runs again at once instead of waiting for it to go stale.
  *
  * Stored answers die with the device's binding: idem_drop_device() when the
  * device is unbound or activated again, so an old cseq runs again after.
@@ -59,6 +62,11 @@ int idem_finish(struct store_conn *c, const char *dev, const char *tx, const cha
                 const uint8_t *answer, size_t len);
 /* Drops a pending claim (the work failed and wrote nothing). */
 int idem_release(struct store_conn *c, const char *dev, const char *tx, const char *cseq);
+/* Notes in this process that its claim on (dev, tx, cseq) is dead: the work
+ * failed and idem_release failed too. The next idem_claim of the same key
+ * here takes it over whatever its age. Bounded memory (the oldest notes go
+ * first); safe from any thread. */
+void idem_abandon(const char *dev, const char *tx, const char *cseq);
 /* Drops every stored answer and claim of dev; *n (may be NULL) gets how many. */
 int idem_drop_device(struct store_conn *c, const char *dev, int64_t *n);
 

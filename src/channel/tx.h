@@ -85,7 +85,9 @@ struct tx_def {
     bool needs_session;
     /* The handler opens its own transactions: it records failed attempts
      * (passwords) that must persist whatever happens next. Its idempotent
-     * answer is then stored right after it, in a transaction of its own. */
+     * answer is then stored right after it, in a transaction of its own;
+     * if that fails, the answer is still sent (the work is committed) and a
+     * retry of the cseq runs the handler again. */
     bool own_transaction;
     /* Reads only: without a cseq it runs outside any transaction, so it
      * never takes the database's write lock (SQLite serialises writers). */

@@ -33,6 +33,12 @@ static const struct store_backend *const backends[] = {
     &store_backend_sqlite,
 };
 
+/* Backends added with store_register_backend (tests only, in practice). */
+#define STORE_REGISTERED_MAX 8
+static const struct store_backend *registered[STORE_REGISTERED_MAX];
+static int nregistered;
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static _Thread_local char thread_err[512];
 
 static void vformat(char *buf, size_t size, const char *fmt, va_list ap)
@@ -87,15 +93,49 @@ const char *store_rc_name(int rc)
 
 /* ---- opening and the pool ---------------------------------------------- */
 
+/* The registered backend called name; the caller holds registry_mu. */
+static const struct store_backend *find_registered(const char *name)
+{
+    for (int i = 0; i < nregistered; i++)
+        if (strcmp(registered[i]->name, name) == 0)
+            return registered[i];
+    return NULL;
+}
+
+static const struct store_backend *find_builtin(const char *name)
+{
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if (strcmp(backends[i]->name, name) == 0)
+            return backends[i];
+    return NULL;
+}
+
 static const struct store_backend *find_backend(const char *name)
 {
     /* An unset backend means the embedded default. */
     if (!name || !*name)
         name = "sqlite";
-    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
-        if (strcmp(backends[i]->name, name) == 0)
-            return backends[i];
-    return NULL;
+    const struct store_backend *be = find_builtin(name);
+    if (be)
+        return be;
+    pthread_mutex_lock(&registry_mu);
+    be = find_registered(name);
+    pthread_mutex_unlock(&registry_mu);
+    return be;
+}
+
+int store_register_backend(const struct store_backend *be)
+{
+    int rc = STORE_ERR;
+    if (!be || !be->name || !*be->name || find_builtin(be->name))
+        return rc;
+    pthread_mutex_lock(&registry_mu);
+    if (nregistered < STORE_REGISTERED_MAX && !find_registered(be->name)) {
+        registered[nregistered++] = be;
+        rc = STORE_OK;
+    }
+    pthread_mutex_unlock(&registry_mu);
+    return rc;
 }
 
 static int check_config(const struct store_config *cfg)

@@ -60,6 +60,15 @@ struct store_backend {
 
 extern const struct store_backend store_backend_sqlite;
 
+/* Adds a backend that store_open() selects by its name, beside the built-in
+ * ones (sqlite). For backends that live outside the core library: the
+ * test-only fault-injecting backend (data/store_fault.h) registers itself
+ * with it; the production binary registers nothing. Call it before the
+ * store_open() that names the backend (a constructor is fine); be must stay
+ * valid for the life of the process. STORE_OK, or STORE_ERR if be or its
+ * name is NULL, the name is taken, or the table (8 entries) is full. */
+int store_register_backend(const struct store_backend *be);
+
 /* Records a message for failures that have no connection to carry it
  * (store_open, store_migrate); read back with store_errmsg(NULL).
  * Per thread. Long messages end in "..." rather than being cut silently. */

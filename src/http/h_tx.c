@@ -249,6 +249,10 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
         device_touch(r->conn, r->dev, r->client_ip);
     if (r->def->needs_session) {
         const char *code = txauth_session(r->app, r->conn, &r->payload, &r->auth);
+        if (code && strcmp(code, "internal") == 0) { /* the store failed: no verdict */
+            sealed_error(r, resp, code, "内部错误，请稍后重试", NULL);
+            return false;
+        }
         if (code) {
             sealed_error(r, resp, code,
                          strcmp(code, "session_expired") == 0 ? "会话已超时，请重新登录"
@@ -491,12 +495,16 @@ static int work_own(struct work *w)
         return await_claim(w);
     w->reply = run_handler(r, r->conn);
     w->failed = !w->reply;
+    /* The handler has committed: its answer is sent even if storing it fails,
+     * so that `internal` keeps meaning "nothing was committed". The claim
+     * then stays pending, abandoned: a retry of the cseq on this node runs
+     * again at once, on another node once the claim is stale. */
     if (r->cseq[0] && store_run(r->conn, "tx_answer", settle_claim, w) != STORE_OK) {
-        /* The work is done but its answer is not stored: the claim stays
-         * pending, so a retry waits, then is told to ask again later. */
-        log_error("tx.answer", "TX=%s dev=%s: the answer could not be stored", r->tx, r->dev);
-        work_reset(w);
-        w->failed = true;
+        idem_abandon(r->dev, r->tx, r->cseq);
+        if (w->reply)
+            log_warn("tx.answer_not_stored",
+                     "TX=%s dev=%s: the committed answer is sent but not stored for a retry", r->tx,
+                     r->dev);
     }
     return STORE_OK;
 }

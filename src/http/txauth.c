@@ -81,6 +81,10 @@ const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payloa
     secmem_wipe(sid, sizeof sid);
     if (rc == ID_OK && au->session.teller_id == au->device.teller_id)
         return NULL;
+    if (rc < 0) { /* the store failed: no verdict on the session */
+        log_error("tx.auth", "session check failed: %s", id_rc_name(rc));
+        return "internal";
+    }
     snprintf(au->reason, sizeof au->reason, "%s",
              rc == ID_OK                 ? "wrong_teller"
              : au->session.end_reason[0] ? au->session.end_reason

@@ -34,7 +34,8 @@ const char *txauth_resolve(struct app *a, struct store_conn *c, const char *tx, 
 void txauth_failed(struct app *a, struct store_conn *c, const struct txauth *au, const char *dev);
 /* Step 13. NULL when payload's sid is a live session of the device's
  * teller, else "session_invalid" or "session_expired" with au->reason
- * saying why (e.g. "signed_in_elsewhere"). */
+ * saying why (e.g. "signed_in_elsewhere"), or "internal" when the store
+ * failed (no verdict on the session). */
 const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payload *p,
                            struct txauth *au);
 void txauth_wipe(struct txauth *au);

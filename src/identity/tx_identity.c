@@ -87,8 +87,11 @@ static enum tx_result tx_login(struct tx_ctx *c)
     struct teller t;
     struct teller bound;
     /* The device must be bound to this teller; checked first so a wrong
-     * pairing costs the teller no attempt. */
-    if (teller_find_id(c->conn, c->teller_id, &bound) != ID_OK || strcmp(bound.code, code) != 0) {
+     * pairing costs the teller no attempt. A store failure is not a verdict. */
+    int found = teller_find_id(c->conn, c->teller_id, &bound);
+    if (found < 0)
+        return TX_ROLLBACK;
+    if (found != ID_OK || strcmp(bound.code, code) != 0) {
         tx_fail(c, "device_not_bound", "本设备未绑定该柜员");
         return TX_COMMIT;
     }

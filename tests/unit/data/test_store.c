@@ -1,6 +1,10 @@
-/* Unit tests for data/store on the SQLite backend, each in a fresh temp dir. */
+/* Unit tests for data/store on the SQLite backend, each in a fresh temp dir;
+ * the transaction runner store_run on the test-only "fault" backend, which
+ * produces the busy and failing statements the runner must handle. */
 #include "data/migrations.h"
 #include "data/store.h"
+#include "data/store_backend.h"
+#include "data/store_fault.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -548,6 +552,241 @@ static void test_pragmas(void **state)
     assert_int_equal(store_ping(f->st), STORE_OK);
 }
 
+/* ---- store_run ----------------------------------------------------------- */
+
+/* Reopens the fixture's database through the fault backend (pool of 1). */
+static void reopen_fault(struct fx *f)
+{
+    store_close(f->st);
+    struct store_config cfg = config(f, 1, 50);
+    cfg.backend = STORE_FAULT_BACKEND;
+    assert_int_equal(store_open(&cfg, &f->st), STORE_OK);
+    create_items(f->st);
+    store_fault_arm(0, STORE_OK, false);
+}
+
+/* Inserts an item by name; its id, or the failing status (no asserts: the
+ * fault backend makes any of these calls fail). */
+static int64_t try_insert(struct store_conn *c, const char *name)
+{
+    struct store_stmt *s = NULL;
+    int rc =
+        store_prepare(c, "INSERT INTO items (name, data, amount, note) VALUES (?, ?, ?, ?)", &s);
+    for (int i = 1; rc == STORE_OK && i <= 4; i++)
+        rc = i == 1 ? store_bind_text(s, 1, name) : store_bind_null(s, i);
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    store_finish(s);
+    return rc == STORE_DONE ? store_last_insert_id(c) : rc;
+}
+
+struct run_arg {
+    const char *name; /* the item the callback inserts */
+    int result;       /* what the callback returns after inserting */
+    int calls;        /* how often store_run called it */
+    int64_t id;       /* reset at the start of each call, as the contract asks */
+    bool saw_txn;     /* every call ran inside a transaction */
+};
+
+static int insert_cb(struct store_conn *c, void *p)
+{
+    struct run_arg *a = p;
+    a->calls++;
+    a->id = 0;
+    a->saw_txn = (a->calls == 1 || a->saw_txn) && store_in_txn(c);
+    int64_t id = try_insert(c, a->name);
+    if (id < 0)
+        return (int)id;
+    a->id = id;
+    return a->result;
+}
+
+static int64_t count_items(struct store *st)
+{
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(st, &c), STORE_OK);
+    int64_t n = query_int(c, "SELECT COUNT(*) FROM items");
+    store_release(c);
+    return n;
+}
+
+static void test_run_commits(void **state)
+{
+    struct fx *f = *state;
+    reopen_fault(f);
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(f->st, &c), STORE_OK);
+    struct run_arg a = {.name = "one", .result = STORE_OK};
+    assert_int_equal(store_run(c, "test.commit", insert_cb, &a), STORE_OK);
+    assert_int_equal(a.calls, 1);
+    assert_true(a.saw_txn && a.id > 0);
+    assert_false(store_in_txn(c));
+    store_release(c);
+    /* Committed: visible on another connection after the release. */
+    assert_int_equal(count_items(f->st), 1);
+}
+
+static void test_run_rolls_back(void **state)
+{
+    struct fx *f = *state;
+    reopen_fault(f);
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(f->st, &c), STORE_OK);
+    /* A positive outcome of the caller's own enum: rolled back, passed through. */
+    struct run_arg a = {.name = "outcome", .result = 42};
+    assert_int_equal(store_run(c, "test.outcome", insert_cb, &a), 42);
+    assert_int_equal(a.calls, 1);
+    assert_false(store_in_txn(c));
+    assert_int_equal(query_int(c, "SELECT COUNT(*) FROM items"), 0);
+    /* Errors of every kind: rolled back, passed through, not retried. */
+    const int errors[] = {STORE_ERR, STORE_CONSTRAINT, STORE_NOMEM};
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        a = (struct run_arg){.name = "error", .result = errors[i]};
+        assert_int_equal(store_run(c, "test.error", insert_cb, &a), errors[i]);
+        assert_int_equal(a.calls, 1);
+        assert_int_equal(query_int(c, "SELECT COUNT(*) FROM items"), 0);
+    }
+    /* A statement failing inside the callback (the second step: the insert). */
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        a = (struct run_arg){.name = "failing", .result = STORE_OK};
+        store_fault_arm_ops(STORE_FAULT_STEP, 1, errors[i], false);
+        assert_int_equal(store_run(c, "test.fault", insert_cb, &a), errors[i]);
+        assert_int_equal(store_fault_hits(), 1);
+        assert_int_equal(a.calls, 1);
+        assert_non_null(strstr(store_errmsg(c), "injected fault"));
+        store_fault_disarm();
+        assert_int_equal(query_int(c, "SELECT COUNT(*) FROM items"), 0);
+    }
+    /* A failing commit is the callback's failure: nothing stays. */
+    a = (struct run_arg){.name = "no commit", .result = STORE_OK};
+    store_fault_arm_ops(STORE_FAULT_COMMIT, 1, STORE_ERR, true);
+    assert_int_equal(store_run(c, "test.commit_fails", insert_cb, &a), STORE_ERR);
+    assert_int_equal(a.calls, 1);
+    store_fault_disarm();
+    assert_false(store_in_txn(c));
+    store_release(c);
+    assert_int_equal(count_items(f->st), 0);
+}
+
+static void test_run_busy_retried(void **state)
+{
+    struct fx *f = *state;
+    reopen_fault(f);
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(f->st, &c), STORE_OK);
+
+    /* A busy BEGIN, for ever: STORE_RUN_ATTEMPTS tries, the callback never runs. */
+    struct run_arg a = {.name = "never", .result = STORE_OK};
+    store_fault_arm_ops(STORE_FAULT_BEGIN, 1, STORE_BUSY, true);
+    assert_int_equal(store_run(c, "test.busy_begin", insert_cb, &a), STORE_BUSY);
+    assert_int_equal(store_fault_calls(), STORE_RUN_ATTEMPTS);
+    assert_int_equal(a.calls, 0);
+
+    /* A busy COMMIT, for ever: the callback runs STORE_RUN_ATTEMPTS times. */
+    a = (struct run_arg){.name = "busy commit", .result = STORE_OK};
+    store_fault_arm_ops(STORE_FAULT_COMMIT, 1, STORE_BUSY, true);
+    assert_int_equal(store_run(c, "test.busy_commit", insert_cb, &a), STORE_BUSY);
+    assert_int_equal(store_fault_calls(), STORE_RUN_ATTEMPTS);
+    assert_int_equal(a.calls, STORE_RUN_ATTEMPTS);
+    store_fault_disarm();
+    assert_int_equal(query_int(c, "SELECT COUNT(*) FROM items"), 0);
+
+    /* The callback itself answers busy every time: at most STORE_RUN_ATTEMPTS calls. */
+    a = (struct run_arg){.name = "busy cb", .result = STORE_BUSY};
+    assert_int_equal(store_run(c, "test.busy_cb", insert_cb, &a), STORE_BUSY);
+    assert_int_equal(a.calls, STORE_RUN_ATTEMPTS);
+    assert_int_equal(query_int(c, "SELECT COUNT(*) FROM items"), 0);
+
+    /* Busy once (BEGIN, a statement, COMMIT): the retry succeeds and the
+     * outcome is exactly one row, as without the fault. */
+    const unsigned ops[] = {STORE_FAULT_BEGIN, STORE_FAULT_STEP, STORE_FAULT_COMMIT};
+    const char *names[] = {"once begin", "once step", "once commit"};
+    for (size_t i = 0; i < 3; i++) {
+        a = (struct run_arg){.name = names[i], .result = STORE_OK};
+        store_fault_arm_ops(ops[i], 1, STORE_BUSY, false);
+        assert_int_equal(store_run(c, "test.busy_once", insert_cb, &a), STORE_OK);
+        assert_int_equal(store_fault_hits(), 1);
+        assert_int_equal(a.calls, ops[i] == STORE_FAULT_BEGIN ? 1 : 2);
+        assert_true(a.saw_txn && a.id > 0);
+    }
+    store_fault_disarm();
+    assert_int_equal(query_int(c, "SELECT COUNT(*) FROM items"), 3);
+    store_release(c);
+}
+
+static int nested_cb(struct store_conn *c, void *p)
+{
+    struct run_arg *inner = p;
+    /* A nested runner is a bug: refused, and the inner callback never runs. */
+    int rc = store_run(c, "test.inner", insert_cb, inner);
+    inner->result = rc;
+    return try_insert(c, "outer") > 0 ? STORE_OK : STORE_ERR;
+}
+
+static void test_run_nested_refused(void **state)
+{
+    struct fx *f = *state;
+    reopen_fault(f);
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(f->st, &c), STORE_OK);
+    struct run_arg inner = {.name = "inner", .result = STORE_OK};
+    assert_int_equal(store_run(c, "test.outer", nested_cb, &inner), STORE_OK);
+    assert_int_equal(inner.result, STORE_ERR);
+    assert_int_equal(inner.calls, 0);
+    assert_int_equal(query_int(c, "SELECT COUNT(*) FROM items"), 1); /* the outer's row */
+    /* Inside a hand-opened transaction, and without a connection or callback. */
+    assert_int_equal(store_begin(c), STORE_OK);
+    assert_int_equal(store_run(c, "test.in_begin", insert_cb, &inner), STORE_ERR);
+    assert_int_equal(inner.calls, 0);
+    assert_true(store_in_txn(c)); /* the caller's transaction is left alone */
+    assert_int_equal(store_rollback(c), STORE_OK);
+    assert_int_equal(store_run(NULL, "test.null", insert_cb, &inner), STORE_ERR);
+    assert_int_equal(store_run(c, "test.null", NULL, &inner), STORE_ERR);
+    store_release(c);
+}
+
+/* The fault backend itself: registered, counting, failing from N on. */
+static void test_fault_backend(void **state)
+{
+    struct fx *f = *state;
+    static const struct store_backend clash = {.name = "sqlite"};
+    static const struct store_backend again = {.name = STORE_FAULT_BACKEND};
+    assert_int_equal(store_register_backend(&clash), STORE_ERR);
+    assert_int_equal(store_register_backend(&again), STORE_ERR);
+    assert_int_equal(store_register_backend(NULL), STORE_ERR);
+    reopen_fault(f);
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(f->st, &c), STORE_OK);
+    /* prepare, bind, step: three counted calls; finish and column reads are not. */
+    store_fault_arm(0, STORE_OK, false);
+    assert_true(try_insert(c, "counted") > 0);
+    assert_int_equal(store_fault_calls(), 1 + 4 + 1);
+    assert_int_equal(store_fault_hits(), 0);
+    /* Persistent from call 2: the first bind and everything after fail. */
+    store_fault_arm(2, STORE_NOMEM, true);
+    assert_int_equal(try_insert(c, "never"), STORE_NOMEM);
+    assert_int_equal(store_exec(c, "SELECT 1"), STORE_NOMEM);
+    assert_int_equal(store_fault_hits(), 2);
+    char where[320];
+    store_fault_describe(where, sizeof where);
+    assert_non_null(strstr(where, "call 2: bind (STORE_NOMEM)"));
+    assert_non_null(strstr(where, "INSERT INTO items"));
+    assert_false(store_fault_hit_in_txn());
+    store_fault_disarm();
+    assert_int_equal(store_exec(c, "SELECT 1"), STORE_OK);
+    assert_int_equal(store_fault_hits(), 2);
+    assert_int_equal(query_int(c, "SELECT COUNT(*) FROM items"), 1);
+    /* One-shot: only the nth fails. */
+    store_fault_arm(1, STORE_ERR, false);
+    assert_int_equal(store_exec(c, "INSERT INTO items (name) VALUES ('x')"), STORE_ERR);
+    assert_int_equal(store_exec(c, "INSERT INTO items (name) VALUES ('y')"), STORE_OK);
+    assert_int_equal(store_fault_hits(), 1);
+    /* A real failure replaces the injected message. */
+    assert_int_equal(store_exec(c, "INSERT INTO items (name) VALUES ('y')"), STORE_CONSTRAINT);
+    assert_null(strstr(store_errmsg(c), "injected"));
+    store_release(c);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -565,6 +804,11 @@ int main(void)
         T(test_bad_sql),
         T(test_unknown_backend),
         T(test_pragmas),
+        T(test_run_commits),
+        T(test_run_rolls_back),
+        T(test_run_busy_retried),
+        T(test_run_nested_refused),
+        T(test_fault_backend),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
