@@ -60,11 +60,19 @@ int tx_validate(const struct tx_def *def, json_t *data, char *err, size_t errcap
     return 0;
 }
 
-void tx_fail(struct tx_ctx *c, const char *code, const char *fmt, ...)
+void tx_fail(struct tx_ctx *c, enum ze e)
+{
+    c->code = ze_code(e);
+    snprintf(c->message, sizeof c->message, "%s", ze_message(e, NULL));
+}
+
+void tx_failf(struct tx_ctx *c, enum ze e, const char *fmt, ...)
 {
     va_list ap;
-    c->code = code;
+    c->code = ze_code(e);
     va_start(ap, fmt);
     vsnprintf(c->message, sizeof c->message, fmt, ap);
     va_end(ap);
+    if (!c->message[0]) /* an empty override: the table's message */
+        snprintf(c->message, sizeof c->message, "%s", ze_message(e, NULL));
 }

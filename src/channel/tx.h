@@ -11,6 +11,7 @@
 #define ZHANYE_TX_H
 
 #include "data/store.h"
+#include "foundation/errcode.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -67,7 +68,7 @@ struct tx_ctx {
     const void *ticket; /* DEVICE_ACTIVATE: the activation ticket (identity/device.h) */
     json_t *in;         /* payload.data, validated against the schema; wiped after */
     /* outputs */
-    const char *code; /* "OK" unless the handler sets an error code */
+    const char *code; /* "OK" unless the handler sets an error (tx_fail) */
     char message[256];
     json_t *out; /* the answer's data object; created empty; its strings are wiped after */
 };
@@ -102,8 +103,13 @@ const struct tx_def *const *tx_all(size_t *n);
 
 /* Checks data against def's schema; -1 with err naming the member otherwise. */
 int tx_validate(const struct tx_def *def, json_t *data, char *err, size_t errcap);
-/* Sets an error code and message on the context (printf-style). */
-void tx_fail(struct tx_ctx *c, const char *code, const char *fmt, ...)
+/* Sets the error e on the context: its code, and the table's message
+ * (foundation/errcode.h). The answer is sealed (HTTP 200). */
+void tx_fail(struct tx_ctx *c, enum ze e);
+/* The same with a message of its own (printf-style), for a message that
+ * needs a detail (the bounds of a weak password, the member a bad_request
+ * names); the table's message is the default, this the override. */
+void tx_failf(struct tx_ctx *c, enum ze e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -30,7 +30,7 @@ bool admin_origin_ok(struct http_request *req, struct http_response *resp)
     if (!ok) {
         log_warn("admin.bad_origin", "refused a console request from another origin (%s)",
                  req->client_ip);
-        http_error(resp, 403, "bad_origin", "请求来源不被允许");
+        http_error(resp, ZE_BAD_ORIGIN, NULL);
     }
     return ok;
 }
@@ -51,7 +51,7 @@ bool admin_json_in(struct http_request *req, struct http_response *resp,
     json_error_t jerr;
     *out = NULL;
     if (!json_content_type(req)) {
-        http_error(resp, 415, "unsupported_media_type", "请求须为 application/json");
+        http_error(resp, ZE_UNSUPPORTED_MEDIA_TYPE, NULL);
         return false;
     }
     json_t *j = req->body && req->body_len
@@ -59,15 +59,15 @@ bool admin_json_in(struct http_request *req, struct http_response *resp,
                     : json_object();
     if (!json_is_object(j)) {
         json_decref(j);
-        http_error(resp, 400, "bad_request", "请求体须为 JSON 对象");
+        http_error(resp, ZE_BAD_REQUEST, "请求体须为 JSON 对象");
         return false;
     }
     /* The schema check of the transactions, for the same rules: types,
      * lengths, required members, nothing unknown. */
-    struct tx_def def = {.code = "admin", .fields = fields, .nfields = n};
+    struct tx_def def = {.code = "ADMIN", .fields = fields, .nfields = n};
     if (tx_validate(&def, j, err, sizeof err) != 0) {
         json_decref(j);
-        http_error(resp, 400, "bad_request", err);
+        http_error(resp, ZE_BAD_REQUEST, err);
         return false;
     }
     *out = j;
@@ -123,7 +123,7 @@ void admin_wipe_secret(struct http_request *req, json_t *body, const char *key)
 static bool check_session(struct admin_req *ar)
 {
     if (!admin_cookie_token(ar->req, ar->token)) {
-        http_error(ar->resp, 401, "unauthenticated", "请先登录管理台");
+        http_error(ar->resp, ZE_UNAUTHENTICATED, NULL);
         return false;
     }
     int rc = admin_session_check(ar->conn, ar->token, &ar->who);
@@ -132,10 +132,9 @@ static bool check_session(struct admin_req *ar)
         return true;
     }
     if (rc == ID_INVALID || rc == ID_EXPIRED)
-        http_json(ar->resp, 401,
-                  json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "unauthenticated", "message",
-                            rc == ID_EXPIRED ? "登录已超时，请重新登录" : "请先登录管理台",
-                            "reason", ar->who.end_reason));
+        http_error_ex(ar->resp, ZE_UNAUTHENTICATED,
+                      rc == ID_EXPIRED ? "登录已超时，请重新登录" : NULL,
+                      json_pack("{s:s}", "reason", ar->who.end_reason));
     else
         admin_fail(ar, rc, "session check");
     return false;
@@ -152,7 +151,7 @@ static bool check_csrf(struct admin_req *ar)
     if (!ok) {
         log_warn("admin.csrf", "teller %s: a write without the right CSRF token (%s)",
                  ar->who.teller_code, ar->req->client_ip);
-        http_error(ar->resp, 403, "csrf", "安全校验失败，请刷新页面后重试");
+        http_error(ar->resp, ZE_CSRF, NULL);
     }
     return ok;
 }
@@ -167,7 +166,7 @@ bool admin_open(struct http_request *req, struct http_response *resp, enum admin
     if (!admin_origin_ok(req, resp))
         return false;
     if (store_acquire(ar->app->store, &ar->conn) != STORE_OK) {
-        http_error(resp, 503, "unavailable", "服务暂不可用");
+        http_error(resp, ZE_UNAVAILABLE, NULL);
         return false;
     }
     bool ok = check_session(ar);
@@ -216,7 +215,7 @@ bool admin_may_grant(const struct admin_req *ar, int role)
 bool admin_may_manage(struct admin_req *ar, const struct teller *t)
 {
     if (t->id == ar->who.teller_id) {
-        http_error(ar->resp, 403, "forbidden", "不能在管理台操作自己的账号");
+        http_error(ar->resp, ZE_FORBIDDEN, "不能在管理台操作自己的账号");
         return false;
     }
     if (ar->who.role != ROLE_PROVINCE_ADMIN && t->role >= ar->who.role) {
@@ -301,7 +300,7 @@ bool admin_begin(struct admin_req *ar)
 {
     ar->in_txn = store_begin(ar->conn) == STORE_OK;
     if (!ar->in_txn)
-        http_error(ar->resp, 503, "unavailable", "服务繁忙，请稍后重试");
+        http_error(ar->resp, ZE_UNAVAILABLE, NULL);
     return ar->in_txn;
 }
 
@@ -316,37 +315,39 @@ bool admin_commit(struct admin_req *ar, int rc)
     return false;
 }
 
-void admin_fail(struct admin_req *ar, int rc, const char *what)
+/* The code of an identity status that refuses a console request. */
+static enum ze refusal_of(int rc)
 {
     switch (rc) {
     case ID_NOT_FOUND:
-        http_error(ar->resp, 404, "not_found", "对象不存在");
-        break;
+        return ZE_NOT_FOUND;
     case ID_EXISTS:
-        http_error(ar->resp, 409, "exists", "编码已被使用");
-        break;
+        return ZE_EXISTS;
     case ID_CONFLICT:
-        http_error(ar->resp, 409, "conflict", "与现有数据冲突");
-        break;
+        return ZE_CONFLICT;
     case ID_DISABLED:
-        http_error(ar->resp, 409, "not_active", "对象已停用或不在可用状态");
-        break;
+        return ZE_NOT_ACTIVE;
     case ID_BAD_INPUT:
-        http_error(ar->resp, 400, "bad_request", "参数不合规");
-        break;
+        return ZE_BAD_REQUEST;
     case STORE_BUSY:
-        http_error(ar->resp, 503, "unavailable", "服务繁忙，请稍后重试");
-        break;
+        return ZE_UNAVAILABLE;
     default:
+        return ZE_INTERNAL;
+    }
+}
+
+void admin_fail(struct admin_req *ar, int rc, const char *what)
+{
+    enum ze e = refusal_of(rc);
+    if (e == ZE_INTERNAL)
         log_error("admin.failed", "%s by %s: %s%s%s", what, ar->actor, id_rc_name(rc),
                   rc < 0 ? ": " : "", rc < 0 ? store_errmsg(ar->conn) : "");
-        http_error(ar->resp, 500, "internal", "内部错误");
-    }
+    http_error(ar->resp, e, NULL);
 }
 
 void admin_forbidden(struct admin_req *ar)
 {
-    http_error(ar->resp, 403, "forbidden", "当前角色无权执行此操作");
+    http_error(ar->resp, ZE_FORBIDDEN, NULL);
 }
 
 /* ---- rows ---------------------------------------------------------------------- */

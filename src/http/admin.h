@@ -127,12 +127,14 @@ void admin_list(struct http_request *req, struct http_response *resp, const stru
 
 /* ---- writes and answers ------------------------------------------------------ */
 
-/* store_begin; false with 503 set. */
+/* store_begin; false with 503 unavailable set. */
 bool admin_begin(struct admin_req *ar);
 /* Commits when rc is ID_OK (true), else rolls back (false; the caller answers). */
 bool admin_commit(struct admin_req *ar, int rc);
-/* Answers a failed identity status: not_found 404, exists / conflict /
- * not_active 409, bad_request 400, internal 500 (logged with what). */
+/* Answers a failed identity status with its code (foundation/errcode.h):
+ * ID_NOT_FOUND not_found, ID_EXISTS exists, ID_CONFLICT conflict,
+ * ID_DISABLED not_active, ID_BAD_INPUT bad_request, STORE_BUSY unavailable,
+ * anything else internal (logged with what). */
 void admin_fail(struct admin_req *ar, int rc, const char *what);
 /* The answer for a forbidden role (403 forbidden). */
 void admin_forbidden(struct admin_req *ar);

@@ -52,9 +52,9 @@ void h_admin_audit_verify(struct http_request *req, struct http_response *resp)
                             "file_checkpoints", (json_int_t)rep.file_checkpoints, "unshipped",
                             (json_int_t)rep.unshipped, "last_checkpoint", last_checkpoint(&rep)));
     else if (rc == STORE_BUSY)
-        http_error(resp, 503, "unavailable", "服务繁忙，请稍后重试");
+        http_error(resp, ZE_UNAVAILABLE, NULL);
     else
-        http_error(resp, 500, "internal", "审计链校验失败");
+        http_error(resp, ZE_INTERNAL, NULL);
 out:
     admin_close(&ar);
 }

@@ -57,7 +57,7 @@ static void answer_session(struct http_response *resp, const struct admin_sessio
                   role_name(w->role), "bank", w->bank_code, "branch", w->branch_code);
     if (!who || admin_csrf(token, csrf) != ID_OK) {
         json_decref(who);
-        http_error(resp, 500, "internal", "内部错误");
+        http_error(resp, ZE_INTERNAL, NULL);
         return;
     }
     http_json(resp, 200,
@@ -74,16 +74,15 @@ static void answer_session(struct http_response *resp, const struct admin_sessio
 static void refuse_login(struct http_response *resp, int rc)
 {
     if (rc == ID_LOCKED)
-        http_error(resp, 403, "teller_locked",
-                   "密码错误次数过多，柜员已锁定，请稍后再试或联系管理员");
+        http_error(resp, ZE_TELLER_LOCKED, NULL);
     else if (rc == ID_DISABLED)
-        http_error(resp, 403, "teller_disabled", "柜员已停用");
+        http_error(resp, ZE_TELLER_DISABLED, NULL);
     else if (rc == ID_BAD_PASSWORD || rc == ID_NOT_FOUND || rc == ID_BAD_INPUT)
-        http_error(resp, 401, "bad_password", "柜员号或密码错误");
+        http_error(resp, ZE_BAD_PASSWORD, NULL);
     else if (rc == STORE_BUSY)
-        http_error(resp, 503, "unavailable", "服务暂不可用");
+        http_error(resp, ZE_UNAVAILABLE, NULL);
     else
-        http_error(resp, 500, "internal", "内部错误");
+        http_error(resp, ZE_INTERNAL, NULL);
 }
 
 /* A teller without console access: the attempt is dropped (nothing counted,
@@ -135,9 +134,9 @@ static void open_session(struct app *a, struct store_conn *c, struct http_reques
     } else if (rc != ID_OK) {
         log_error("admin.login", "teller %s: cannot open a console session: %s", t->code,
                   id_rc_name(rc));
-        http_error(resp, 500, "internal", "内部错误，请稍后重试");
+        http_error(resp, ZE_INTERNAL, NULL);
     } else if (!set_cookie(resp, n.token, false)) {
-        http_error(resp, 500, "internal", "内部错误");
+        http_error(resp, ZE_INTERNAL, NULL);
     } else {
         log_info("admin.login", "teller %s opened a console session from %s", t->code,
                  req->client_ip);
@@ -213,7 +212,7 @@ void h_admin_logout(struct http_request *req, struct http_response *resp)
     if (!admin_commit(&ar, rc))
         admin_fail(&ar, rc, "logout");
     else if (!set_cookie(resp, "", true))
-        http_error(resp, 500, "internal", "内部错误");
+        http_error(resp, ZE_INTERNAL, NULL);
     else
         http_json(resp, 200, json_pack("{s:s}", "status", "logged_out"));
 out:

@@ -19,7 +19,7 @@ void h_admin_egress(struct http_request *req, struct http_response *resp)
         if (status)
             http_json(resp, 200, status);
         else
-            http_error(resp, 500, "internal", "内部错误");
+            http_error(resp, ZE_INTERNAL, NULL);
     }
     admin_close(&ar);
 }

@@ -30,9 +30,7 @@ void h_admin_flow_reload(struct http_request *req, struct http_response *resp)
     else if (ok)
         http_json(resp, 200, json_pack("{s:s}", "status", "reloaded"));
     else
-        http_json(resp, 422,
-                  json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "reload_failed", "message",
-                            "流控规则重新加载失败，原规则继续生效", "detail", err));
+        http_error_ex(resp, ZE_RELOAD_FAILED, NULL, json_pack("{s:s}", "detail", err));
 out:
     admin_close(&ar);
 }

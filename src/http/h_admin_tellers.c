@@ -74,13 +74,13 @@ static int placement(struct admin_req *ar, struct teller_new *t)
 static void add_failed(struct admin_req *ar, int rc)
 {
     if (rc == ID_BAD_INPUT)
-        http_error(ar->resp, 400, "bad_request",
+        http_error(ar->resp, ZE_BAD_REQUEST,
                    "柜员号须为1到32位字母、数字、下划线或连字符；密码须为8到128位；"
                    "客户经理和网点负责人须指定网点");
     else if (rc == ID_CONFLICT)
-        http_error(ar->resp, 409, "conflict", "角色与所属机构不符，或网点不属于该法人行社");
+        http_error(ar->resp, ZE_CONFLICT, "角色与所属机构不符，或网点不属于该法人行社");
     else if (rc == ID_EXISTS)
-        http_error(ar->resp, 409, "exists", "柜员号已被使用");
+        http_error(ar->resp, ZE_EXISTS, "柜员号已被使用");
     else
         admin_fail(ar, rc, "add teller");
 }
@@ -101,7 +101,7 @@ void h_admin_teller_add(struct http_request *req, struct http_response *resp)
     if (rc != ID_OK) {
         admin_fail(&ar, rc, "add teller");
     } else if (nt.role == ROLE_NONE) {
-        http_error(resp, 400, "bad_request", "未知角色");
+        http_error(resp, ZE_BAD_REQUEST, "未知角色");
     } else if (!admin_may_grant(&ar, nt.role)) {
         admin_forbidden(&ar);
     } else if (admin_begin(&ar)) {
@@ -176,6 +176,14 @@ static int reset_txn(struct store_conn *c, void *arg)
     return rc;
 }
 
+/* weak_password, naming the bounds. */
+static void weak_password(struct http_response *resp)
+{
+    char why[96];
+    snprintf(why, sizeof why, "新密码须为%d到%d位", TELLER_PW_MIN, TELLER_PW_MAX);
+    http_error(resp, ZE_WEAK_PASSWORD, why);
+}
+
 void h_admin_teller_reset(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
@@ -190,7 +198,7 @@ void h_admin_teller_reset(struct http_request *req, struct http_response *resp)
         if (rc == ID_OK)
             http_json(resp, 200, json_pack("{s:s,s:s}", "teller", t.code, "status", "reset"));
         else if (rc == ID_BAD_INPUT)
-            http_error(resp, 400, "weak_password", "新密码须为8到128位");
+            weak_password(resp);
         else
             admin_fail(&ar, rc, "reset password");
     }

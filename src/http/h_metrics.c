@@ -9,7 +9,7 @@ void h_metrics(struct http_request *req, struct http_response *resp)
     size_t len = 0;
     char *text = metrics_render(&len);
     if (!text) {
-        http_error(resp, 500, "internal", "内部错误");
+        http_error(resp, ZE_INTERNAL, NULL);
         return;
     }
     http_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);

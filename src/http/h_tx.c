@@ -84,17 +84,22 @@ static void count(const char *tx, const char *code)
     metric_inc(metrics_counter("zhanye_tx_total", labels));
 }
 
-/* A plain error before step 10 (and step 11's replay). */
-static void plain_error(struct txreq *r, struct http_response *resp, int status, const char *code,
-                        const char *message)
+/* A plain error before step 10 (and step 11's replay), with the table's
+ * status and message (foundation/errcode.h); stale carries server_ts. */
+static void plain_error(struct txreq *r, struct http_response *resp, enum ze e)
 {
-    if (strcmp(code, "stale") == 0)
-        http_json(resp, status,
-                  json_pack("{s:{s:s,s:s,s:I}}", "error", "code", code, "message", message,
-                            "server_ts", (json_int_t)clock_wall_ms()));
-    else
-        http_error(resp, status, code, message);
-    count(r->def ? r->tx : "unknown", code);
+    json_t *extra =
+        e == ZE_STALE ? json_pack("{s:I}", "server_ts", (json_int_t)clock_wall_ms()) : NULL;
+    http_error_ex(resp, e, NULL, extra);
+    count(r->def ? r->tx : "unknown", ze_code(e));
+}
+
+/* A code txauth hands over as text, as the table's enum (unknown: internal). */
+static enum ze code_of(const char *code)
+{
+    enum ze e;
+    (void)ze_parse(code, &e);
+    return e;
 }
 
 /* The sealed answer {code, message, data, srvseq} as plaintext JSON. */
@@ -113,7 +118,7 @@ static void seal_text(struct txreq *r, struct http_response *resp, const char *t
     size_t len = 0;
     if (!text || zy1_seal_response(&r->keys, r->tx, r->nonce_b64, clock_wall_ms(), text,
                                    strlen(text), NULL, &body, &len) != ZY1_OK) {
-        http_error(resp, 500, "internal", "内部错误");
+        http_error(resp, ZE_INTERNAL, NULL);
         return;
     }
     http_text(resp, 200, "application/json", body, len);
@@ -140,16 +145,18 @@ static void nonce_to_journal(struct txreq *r)
         log_error("tx.nonce", "cannot record a nonce durably: %s", store_errmsg(r->conn));
 }
 
-static void sealed_error(struct txreq *r, struct http_response *resp, const char *code,
-                         const char *message, const char *reason)
+/* A sealed error: e's code, detail or the table's message, data.reason
+ * when given (HTTP 200: the table's status is not used). */
+static void sealed_error(struct txreq *r, struct http_response *resp, enum ze e, const char *detail,
+                         const char *reason)
 {
     nonce_to_journal(r);
     json_t *data = reason ? json_pack("{s:s}", "reason", reason) : json_object();
-    char *text = reply_text(code, message, data, r->srvseq);
+    char *text = reply_text(ze_code(e), ze_message(e, detail), data, r->srvseq);
     json_decref(data);
     seal_text(r, resp, text);
     free(text);
-    count(r->tx, code);
+    count(r->tx, ze_code(e));
 }
 
 /* Steps 2 and 3: a well-formed envelope for a known TX. */
@@ -158,12 +165,12 @@ static bool check_envelope(struct txreq *r, const struct http_request *req,
 {
     if (!req->body || zy1_envelope_parse(req->body, req->body_len, &r->env) != ZY1_OK ||
         (zy1_tx_valid(r->tx) && zy1_envelope_check_tx(&r->env, r->tx) != ZY1_OK)) {
-        plain_error(r, resp, 400, "bad_envelope", "报文格式错误");
+        plain_error(r, resp, ZE_BAD_ENVELOPE);
         return false;
     }
     r->def = tx_find(r->tx);
     if (!r->def) {
-        plain_error(r, resp, 404, "unknown_tx", "未知交易");
+        plain_error(r, resp, ZE_UNKNOWN_TX);
         return false;
     }
     memcpy(r->dev, r->env.dev.p, ZY1_DEV_LEN);
@@ -179,42 +186,42 @@ static bool authenticate(struct txreq *r, struct http_response *resp)
     int64_t now = clock_wall_ms();
     int64_t skew = now > r->env.ts ? now - r->env.ts : r->env.ts - now;
     if (skew > a->cfg.channel.window_ms) {
-        plain_error(r, resp, 401, "stale", "终端时间与服务器相差过大");
+        plain_error(r, resp, ZE_STALE);
         return false;
     }
     const sm2_key *key = keyring_find(&a->keys, r->env.kid.p, r->env.kid.n);
     if (!key) {
-        plain_error(r, resp, 401, "unknown_key", "服务器密钥已更换，请更新");
+        plain_error(r, resp, ZE_UNKNOWN_KEY);
         return false;
     }
     if (store_acquire(a->store, &r->conn) != STORE_OK) {
-        plain_error(r, resp, 503, "unavailable", "服务暂不可用");
+        plain_error(r, resp, ZE_UNAVAILABLE);
         return false;
     }
-    int status = 0;
+    int status = 0; /* txauth's; the answer takes the table's, which agrees */
     const char *code = txauth_resolve(a, r->conn, r->tx, r->dev, &r->env, &r->auth, &status);
     if (code) {
-        plain_error(r, resp, status, code, status == 403 ? "设备未激活或已停用" : "服务暂不可用");
+        plain_error(r, resp, code_of(code));
         return false;
     }
     uint8_t devb[16];
     hex_decode(r->dev, ZY1_DEV_LEN, devb, sizeof devb);
     if (nonce_seen(a->nonces, devb, r->env.nonce, now)) {
-        plain_error(r, resp, 409, "replay", "重复的请求");
+        plain_error(r, resp, ZE_REPLAY);
         return false;
     }
     zy1_status st = zy1_authenticate(key, r->tx, &r->env, r->auth.F, &r->keys);
     if (st == ZY1_BAD_MAC) {
         txauth_failed(a, r->conn, &r->auth, r->dev);
-        plain_error(r, resp, 401, "bad_mac", "报文校验失败");
+        plain_error(r, resp, ZE_BAD_MAC);
         return false;
     }
     if (st != ZY1_OK) {
-        plain_error(r, resp, 500, "internal", "内部错误");
+        plain_error(r, resp, ZE_INTERNAL);
         return false;
     }
     if (nonce_record(a->nonces, devb, r->env.nonce, now) != NONCE_OK) {
-        plain_error(r, resp, 409, "replay", "重复的请求");
+        plain_error(r, resp, ZE_REPLAY);
         return false;
     }
     r->nonce_pending = true;
@@ -238,10 +245,7 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
     char err[160];
     zy1_status st = zy1_decrypt_payload(&r->env, &r->keys, &r->payload);
     if (st != ZY1_OK) {
-        if (st == ZY1_BAD_PAYLOAD)
-            sealed_error(r, resp, "bad_payload", "报文内容无法解析", NULL);
-        else
-            sealed_error(r, resp, "internal", "内部错误", NULL);
+        sealed_error(r, resp, st == ZY1_BAD_PAYLOAD ? ZE_BAD_PAYLOAD : ZE_INTERNAL, NULL, NULL);
         return false;
     }
     text_of(&r->payload.cseq, r->cseq, sizeof r->cseq);
@@ -249,22 +253,23 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
         device_touch(r->conn, r->dev, r->client_ip);
     if (r->def->needs_session) {
         const char *code = txauth_session(r->app, r->conn, &r->payload, &r->auth);
-        if (code && strcmp(code, "internal") == 0) { /* the store failed: no verdict */
-            sealed_error(r, resp, code, "内部错误，请稍后重试", NULL);
+        enum ze e = code_of(code);
+        if (code && e == ZE_INTERNAL) { /* the store failed: no verdict */
+            sealed_error(r, resp, e, NULL, NULL);
             return false;
         }
         if (code) {
-            sealed_error(r, resp, code,
-                         strcmp(code, "session_expired") == 0 ? "会话已超时，请重新登录"
-                         : strcmp(r->auth.reason, "signed_in_elsewhere") == 0
+            sealed_error(r, resp, e,
+                         e == ZE_SESSION_INVALID &&
+                                 strcmp(r->auth.reason, "signed_in_elsewhere") == 0
                              ? "该柜员已在其他设备登录"
-                             : "会话无效，请重新登录",
+                             : NULL,
                          r->auth.reason);
             return false;
         }
     }
     if (tx_validate(r->def, r->payload.data, err, sizeof err) != 0) {
-        sealed_error(r, resp, "bad_request", err, NULL);
+        sealed_error(r, resp, ZE_BAD_REQUEST, err, NULL);
         return false;
     }
     return true;
@@ -527,9 +532,9 @@ static void execute(struct txreq *r, struct http_response *resp)
         rc = store_run(r->conn, "tx", work_in_txn, &w);
     }
     if (w.replay) {
-        plain_error(r, resp, 409, "replay", "重复的请求");
+        plain_error(r, resp, ZE_REPLAY);
     } else if (rc == IDEM_PENDING) {
-        sealed_error(r, resp, "in_progress", "该笔交易正在处理中，请稍后查询结果", NULL);
+        sealed_error(r, resp, ZE_IN_PROGRESS, NULL, NULL);
     } else if (w.reply && (rc == STORE_OK || rc == W_STORED)) {
         if (w.answered_before)
             count(r->tx, "replayed_cseq");
@@ -537,8 +542,7 @@ static void execute(struct txreq *r, struct http_response *resp)
     } else {
         log_error("tx.failed", "TX=%s dev=%s: %s", r->tx, r->dev,
                   w.failed ? "the handler failed" : store_rc_name(rc));
-        sealed_error(r, resp, rc == STORE_BUSY ? "unavailable" : "internal",
-                     rc == STORE_BUSY ? "服务繁忙，请稍后重试" : "内部错误，请稍后重试", NULL);
+        sealed_error(r, resp, rc == STORE_BUSY ? ZE_UNAVAILABLE : ZE_INTERNAL, NULL, NULL);
     }
     work_reset(&w);
 }

@@ -297,20 +297,24 @@ static void settle(struct req *r, struct http_response *resp)
     add_wait_header(r, resp);
 }
 
-/* 429 busy or 503 overloaded, with Retry-After. */
-static void refusal(struct http_response *resp, int status, int retry_after_s)
+/* ZE_BUSY (429) or ZE_OVERLOADED (503), with Retry-After. */
+static void refusal(struct http_response *resp, enum ze e, int retry_after_s)
 {
-    bool busy = status == 429;
     char retry[16];
     snprintf(retry, sizeof retry, "%d", retry_after_s > 0 ? retry_after_s : 1);
-    http_error(resp, busy ? 429 : 503, busy ? "busy" : "overloaded",
-               busy ? "交易繁忙，请稍后重试" : "系统繁忙，请稍后重试");
+    http_error(resp, e, NULL);
     (void)http_add_header(resp, "Retry-After", retry);
+}
+
+/* The code of flow's refusal: a 429 verdict is busy, anything else overloaded. */
+static enum ze flow_refusal(enum flow_reason reason)
+{
+    return flow_reason_status(reason) == ze_http(ZE_BUSY) ? ZE_BUSY : ZE_OVERLOADED;
 }
 
 static void too_large(struct http_response *resp)
 {
-    http_error(resp, 413, "too_large", "请求体超过上限");
+    http_error(resp, ZE_TOO_LARGE, NULL);
 }
 
 /* The route's handler (or the 413 / 503 its body got) into resp. */
@@ -320,7 +324,7 @@ static void run_handler(struct req *r, struct http_response *resp)
     if (r->refusal == 413) {
         too_large(resp);
     } else if (r->refusal) {
-        refusal(resp, 503, 1);
+        refusal(resp, ZE_OVERLOADED, 1);
     } else {
         struct http_request req = {
             .method = r->method,
@@ -363,7 +367,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req *r)
 static enum MHD_Result send_refusal(struct MHD_Connection *conn, struct req *r)
 {
     struct http_response resp = {.status = 503};
-    refusal(&resp, flow_reason_status(r->ticket.reason), r->ticket.retry_after_s);
+    refusal(&resp, flow_refusal(r->ticket.reason), r->ticket.retry_after_s);
     add_wait_header(r, &resp);
     return answer(conn, r, &resp);
 }
@@ -396,7 +400,7 @@ static enum MHD_Result offload(struct http_server *s, struct MHD_Connection *con
     if ((priority ? executor_submit_priority : executor_submit)(s->exec, run_job, r) != 0) {
         metric_dec(s->m_exec_wait);
         r->resp = (struct http_response){.status = 503};
-        refusal(&r->resp, 503, 1);
+        refusal(&r->resp, ZE_OVERLOADED, 1);
         settle(r, &r->resp);
         atomic_store_explicit(&r->job, J_ANSWERED, memory_order_relaxed);
         MHD_resume_connection(conn);
@@ -613,17 +617,17 @@ static enum MHD_Result gate_request(struct http_server *s, struct MHD_Connection
 {
     struct http_response resp = {.status = 500, .https = s->https};
     if (!r->route && !allow[0]) {
-        http_error(&resp, 404, "not_found", "没有这个接口");
+        http_error(&resp, ZE_NOT_FOUND, NULL);
         return answer(conn, r, &resp);
     }
     if (!r->route) {
-        http_error(&resp, 405, "method_not_allowed", "不支持该请求方法");
+        http_error(&resp, ZE_METHOD_NOT_ALLOWED, NULL);
         (void)http_add_header(&resp, "Allow", allow);
         return answer(conn, r, &resp);
     }
     if (r->route->restricted &&
         !(r->has_peer && netaddr_list_match(&s->metrics_allow, &r->peer_addr))) {
-        http_error(&resp, 403, "forbidden", "无权访问");
+        http_error(&resp, ZE_FORBIDDEN, NULL);
         return answer(conn, r, &resp);
     }
     r->limit = route_limit(s, r->route);
@@ -634,7 +638,7 @@ static enum MHD_Result gate_request(struct http_server *s, struct MHD_Connection
         return answer(conn, r, &resp);
     }
     if (sized && !reserve(&s->buf, r, (size_t)size)) {
-        refusal(&resp, 503, 1);
+        refusal(&resp, ZE_OVERLOADED, 1);
         return answer(conn, r, &resp);
     }
     return flow_controlled(s, r) ? admit(s, conn, r) : MHD_YES;
@@ -977,17 +981,30 @@ void http_json(struct http_response *resp, int status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    if (!text) {
-        static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"内部错误\"}}";
+    if (!text) { /* out of memory: the internal error, without jansson */
+        char oom[256];
+        snprintf(oom, sizeof oom, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+                 ze_code(ZE_INTERNAL), ze_message(ZE_INTERNAL, NULL));
         text = strdup(oom);
-        status = 500;
+        status = ze_http(ZE_INTERNAL);
     }
     http_text(resp, status, "application/json", text, text ? strlen(text) : 0);
 }
 
-void http_error(struct http_response *resp, int status, const char *code, const char *message)
+void http_error_ex(struct http_response *resp, enum ze e, const char *detail, json_t *extra)
 {
-    http_json(resp, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+    json_t *err = json_pack("{s:s,s:s}", "code", ze_code(e), "message", ze_message(e, detail));
+    if (err && extra && json_object_update_missing(err, extra) != 0) {
+        json_decref(err);
+        err = NULL;
+    }
+    json_decref(extra);
+    http_json(resp, ze_http(e), err ? json_pack("{s:o}", "error", err) : NULL);
+}
+
+void http_error(struct http_response *resp, enum ze e, const char *detail)
+{
+    http_error_ex(resp, e, detail, NULL);
 }
 
 int http_add_header(struct http_response *resp, const char *name, const char *value)

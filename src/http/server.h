@@ -70,6 +70,8 @@
 #ifndef ZHANYE_HTTP_SERVER_H
 #define ZHANYE_HTTP_SERVER_H
 
+#include "foundation/errcode.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -175,7 +177,14 @@ void http_server_stop(struct http_server *s, int drain_timeout_s);
 
 /* Response helpers. http_json takes ownership of the json value. */
 void http_json(struct http_response *resp, int status, json_t *body);
-void http_error(struct http_response *resp, int status, const char *code, const char *message);
+/* The one plain error answer: {"error":{"code","message"}} with the status
+ * of e's entry in foundation/errcode.h; message is detail when non-NULL and
+ * non-empty (e.g. the member a bad_request names), else the table's. extra
+ * (taken, may be NULL) is an object whose members join "error", e.g.
+ * {"reason":...} or {"server_ts":...}. Out of memory: 500 internal. */
+void http_error_ex(struct http_response *resp, enum ze e, const char *detail, json_t *extra);
+/* http_error_ex without extra members. */
+void http_error(struct http_response *resp, enum ze e, const char *detail);
 void http_text(struct http_response *resp, int status, const char *content_type, char *body,
                size_t len);
 int http_add_header(struct http_response *resp, const char *name, const char *value);

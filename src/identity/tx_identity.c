@@ -38,17 +38,17 @@ static enum tx_result tx_activate(struct tx_ctx *c)
         log_info("identity.activate", "device %s bound to teller %s", c->dev, t->teller_code);
         break;
     case ID_CONFLICT:
-        tx_fail(c, "device_conflict", "该设备已绑定其他柜员，请先解绑");
+        tx_fail(c, ZE_DEVICE_CONFLICT);
         break;
     case ID_DISABLED:
-        tx_fail(c, "teller_disabled", "柜员已停用");
+        tx_fail(c, ZE_TELLER_DISABLED);
         break;
     case ID_EXPIRED:
     case ID_NOT_FOUND:
-        tx_fail(c, "activation_invalid", "激活码已失效，请重新申请");
+        tx_fail(c, ZE_ACTIVATION_INVALID);
         break;
     case ID_BAD_INPUT:
-        tx_fail(c, "bad_request", "设备信息不合规");
+        tx_failf(c, ZE_BAD_REQUEST, "设备信息不合规");
         break;
     default:
         res = TX_ROLLBACK;
@@ -92,7 +92,7 @@ static enum tx_result tx_login(struct tx_ctx *c)
     if (found < 0)
         return TX_ROLLBACK;
     if (found != ID_OK || strcmp(bound.code, code) != 0) {
-        tx_fail(c, "device_not_bound", "本设备未绑定该柜员");
+        tx_fail(c, ZE_DEVICE_NOT_BOUND);
         return TX_COMMIT;
     }
     struct lockout policy = {
@@ -101,15 +101,15 @@ static enum tx_result tx_login(struct tx_ctx *c)
     };
     int rc = teller_verify_password(c->conn, code, str(c->in, "password"), &policy, &t);
     if (rc == ID_BAD_PASSWORD || rc == ID_NOT_FOUND || rc == ID_BAD_INPUT) {
-        tx_fail(c, "bad_password", "柜员号或密码错误");
+        tx_fail(c, ZE_BAD_PASSWORD);
         return TX_COMMIT;
     }
     if (rc == ID_LOCKED) {
-        tx_fail(c, "teller_locked", "密码错误次数过多，柜员已锁定，请稍后再试或联系管理员");
+        tx_fail(c, ZE_TELLER_LOCKED);
         return TX_COMMIT;
     }
     if (rc == ID_DISABLED) {
-        tx_fail(c, "teller_disabled", "柜员已停用");
+        tx_fail(c, ZE_TELLER_DISABLED);
         return TX_COMMIT;
     }
     if (rc != ID_OK)
@@ -120,7 +120,7 @@ static enum tx_result tx_login(struct tx_ctx *c)
     if (rc != ID_OK) {
         secmem_wipe(ns.sid, sizeof ns.sid);
         if (rc == ID_DISABLED || rc == ID_CONFLICT || rc == ID_NOT_FOUND) {
-            tx_fail(c, "device_blocked", "设备已停用");
+            tx_fail(c, ZE_DEVICE_BLOCKED);
             return TX_COMMIT;
         }
         return TX_ROLLBACK;
@@ -153,14 +153,14 @@ static enum tx_result tx_password_change(struct tx_ctx *c)
     case ID_OK:
         return TX_COMMIT;
     case ID_BAD_PASSWORD:
-        tx_fail(c, "bad_password", "原密码错误");
+        tx_failf(c, ZE_BAD_PASSWORD, "原密码错误");
         return TX_COMMIT;
     case ID_LOCKED:
-        tx_fail(c, "teller_locked", "密码错误次数过多，柜员已锁定");
+        tx_fail(c, ZE_TELLER_LOCKED);
         return TX_COMMIT;
     case ID_BAD_INPUT:
-        tx_fail(c, "weak_password", "新密码须为%d到%d位，且不能与原密码相同", TELLER_PW_MIN,
-                TELLER_PW_MAX);
+        tx_failf(c, ZE_WEAK_PASSWORD, "新密码须为%d到%d位，且不能与原密码相同", TELLER_PW_MIN,
+                 TELLER_PW_MAX);
         return TX_COMMIT;
     default:
         return TX_ROLLBACK;
