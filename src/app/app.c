@@ -3,6 +3,7 @@
 #include "access/flow.h"
 #include "foundation/clock.h"
 #include "foundation/log.h"
+#include "identity/authcache.h"
 #include "identity/audit.h"
 #include "identity/audit_checkpoint.h"
 #include "identity/identity.h"
@@ -93,6 +94,10 @@ static int open_channel(struct app *a, char *err, size_t errcap)
         .lock_ms = (int64_t)a->cfg.identity.lock_minutes * 60000,
     };
     a->tx_env = (struct tx_env){.kek = &a->kek, .identity = &a->identity};
+    if (authcache_open(a->cfg.identity.cache_ttl_ms, &a->authcache) != 0) {
+        snprintf(err, errcap, "cannot allocate the device and session cache");
+        return APP_ERR_RUNTIME;
+    }
     return APP_OK;
 }
 
@@ -183,6 +188,8 @@ void app_close(struct app *a)
     a->journal = NULL;
     nonce_close(a->nonces);
     a->nonces = NULL;
+    authcache_close(a->authcache);
+    a->authcache = NULL;
     keyring_free(&a->keys);
     kek_wipe(&a->kek);
     /* A clean shutdown signs the head (nothing if no record came since). */

@@ -30,6 +30,7 @@
 
 struct flow;
 struct flow_hooks;
+struct authcache;
 
 enum app_rc { APP_OK = 0, APP_ERR_CONFIG = 2, APP_ERR_RUNTIME = 1 };
 
@@ -43,6 +44,7 @@ struct app {
     struct kek kek;                  /* seals device secrets, codes, stored answers at rest */
     struct identity_policy identity; /* from [identity] */
     struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */
+    struct authcache *authcache;     /* device and session records of the request path */
     struct egress *egress;
     struct flow *flow; /* NULL until app_flow_open() */
     int64_t started_ms;

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct store {
     struct store_conn *free_list;
     int nfree;
     int acquire_timeout_ms;
+    _Atomic uint64_t gen[STORE_NTAGS]; /* store_generation */
 };
 
 static const struct store_backend *const backends[] = {
@@ -298,6 +300,7 @@ void store_release(struct store_conn *c)
     struct store *st = c->owner;
     c->be->reset(c);
     c->in_txn = false;
+    c->dirty = 0;
     pthread_mutex_lock(&st->mu);
     c->next_free = st->free_list;
     st->free_list = c;
@@ -340,13 +343,24 @@ int store_begin(struct store_conn *c)
     return rc;
 }
 
+/* The generations of the tags c marked go up (after a commit). */
+static void bump_marked(struct store_conn *c)
+{
+    for (int t = 0; t < STORE_NTAGS; t++)
+        if (c->dirty & (1u << t))
+            atomic_fetch_add(&c->owner->gen[t], 1);
+    c->dirty = 0;
+}
+
 int store_commit(struct store_conn *c)
 {
     if (!c)
         return STORE_ERR;
     int rc = c->be->commit(c);
-    if (rc == STORE_OK)
+    if (rc == STORE_OK) {
         c->in_txn = false;
+        bump_marked(c);
+    }
     return rc;
 }
 
@@ -355,7 +369,22 @@ int store_rollback(struct store_conn *c)
     if (!c)
         return STORE_ERR;
     c->in_txn = false;
+    c->dirty = 0;
     return c->be->rollback(c);
+}
+
+void store_mark_changed(struct store_conn *c, enum store_tag tag)
+{
+    if (!c || (unsigned)tag >= STORE_NTAGS)
+        return;
+    c->dirty |= 1u << tag;
+    if (!c->in_txn)
+        bump_marked(c);
+}
+
+uint64_t store_generation(struct store *st, enum store_tag tag)
+{
+    return st && (unsigned)tag < STORE_NTAGS ? atomic_load(&st->gen[tag]) : 0;
 }
 
 bool store_in_txn(const struct store_conn *c)

@@ -95,6 +95,21 @@ int store_rollback(struct store_conn *c);
  * name labels the transaction in the log when it fails or is retried. */
 typedef int (*store_txn_fn)(struct store_conn *c, void *arg);
 int store_run(struct store_conn *c, const char *name, store_txn_fn fn, void *arg);
+/* ---- change generations ---------------------------------------------------
+ *
+ * What a process caches from the database (e.g. device and session records on
+ * the request path) is valid while the generation of its tag is unchanged.
+ * A writer calls store_mark_changed(c, tag) after a write that could make
+ * such a cache wrong; the tag's generation goes up when that write is
+ * committed (at once outside a transaction; never for a rollback). A reader
+ * takes store_generation() BEFORE it reads the database and keeps it with
+ * what it caches: a write that commits in between makes it stale at once.
+ * Only this process's writes are seen: writes of other processes (the CLI,
+ * other nodes) need a time bound on the cache as well. */
+enum store_tag { STORE_TAG_IDENTITY = 0, STORE_NTAGS };
+void store_mark_changed(struct store_conn *c, enum store_tag tag);
+uint64_t store_generation(struct store *st, enum store_tag tag);
+
 /* True while c is inside a transaction begun by store_begin or store_run. */
 bool store_in_txn(const struct store_conn *c);
 

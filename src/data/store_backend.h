@@ -22,6 +22,7 @@ struct store_conn {
     struct store *owner;          /* the pool this connection returns to */
     struct store_conn *next_free; /* pool free list; owned by store.c */
     bool in_txn;                  /* between a successful begin and commit/rollback */
+    unsigned dirty;               /* store_tag bits marked in the open transaction */
 };
 
 struct store_stmt {

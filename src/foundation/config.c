@@ -80,6 +80,7 @@ static const struct cfg_key KEYS[] = {
     {"identity", "max_devices", T_INT, "1", 1, 16, F(identity.max_devices), 0},
     {"identity", "max_failures", T_INT, "5", 1, 100, F(identity.max_failures), 0},
     {"identity", "lock_minutes", T_INT, "15", 0, 10080, F(identity.lock_minutes), 0},
+    {"identity", "cache_ttl_ms", T_INT, "2000", 0, 60000, F(identity.cache_ttl_ms), 0},
     /* The audit chain's signed checkpoints (identity/audit_checkpoint.h). */
     {"audit", "checkpoint_every", T_I64, "1000", 1, 1000000000, F(audit.checkpoint_every), 0},
     /* [flow.TX] and [flow.default]: access-gateway rules. */

@@ -74,6 +74,7 @@ struct config {
         int max_devices;
         int max_failures;
         int lock_minutes;
+        int cache_ttl_ms; /* how long the request path trusts a cached device or session */
     } identity;
     struct {
         int64_t checkpoint_every; /* a signed checkpoint at least every this many records */

@@ -250,7 +250,7 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
     }
     text_of(&r->payload.cseq, r->cseq, sizeof r->cseq);
     if (!r->auth.is_activation)
-        device_touch(r->conn, r->dev, r->client_ip);
+        txauth_touch(r->app, r->conn, &r->auth, r->dev, r->client_ip);
     if (r->def->needs_session) {
         const char *code = txauth_session(r->app, r->conn, &r->payload, &r->auth);
         enum ze e = code_of(code);

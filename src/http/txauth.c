@@ -1,7 +1,9 @@
 #include "http/txauth.h"
 
 #include "app/app.h"
+#include "foundation/clock.h"
 #include "foundation/log.h"
+#include "identity/authcache.h"
 #include "foundation/secmem.h"
 
 #include <stdio.h>
@@ -40,7 +42,17 @@ const char *txauth_resolve(struct app *a, struct store_conn *c, const char *tx, 
     memset(au, 0, sizeof *au);
     if (strcmp(tx, ZY1_ACTIVATE_TX) == 0)
         return resolve_ticket(a, c, env, au, status);
-    int rc = device_lookup(c, &a->kek, dev, &au->device);
+    /* The generation is read before the database, so a write that commits
+     * in between leaves what is cached stale (data/store.h). */
+    uint64_t gen = store_generation(a->store, STORE_TAG_IDENTITY);
+    int64_t now = clock_wall_ms();
+    int rc = ID_OK;
+    au->device_cached = authcache_device_get(a->authcache, dev, gen, now, &au->device);
+    if (!au->device_cached) {
+        rc = device_lookup(c, &a->kek, dev, &au->device);
+        if (rc == ID_OK && au->device.has_ds)
+            authcache_device_put(a->authcache, &au->device, gen, now);
+    }
     *status = 403;
     if (rc == ID_OK && au->device.has_ds) {
         memcpy(au->F, au->device.ds, ZY1_F_LEN);
@@ -77,7 +89,17 @@ const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payloa
     }
     memcpy(sid, p->sid.p, p->sid.n);
     sid[p->sid.n] = '\0';
-    int rc = session_check(c, sid, au->device.dev, &au->session);
+    uint64_t gen = store_generation(a->store, STORE_TAG_IDENTITY);
+    int64_t now = clock_wall_ms();
+    int rc = ID_OK;
+    /* A cached session stands in while it is live and owes no activity
+     * write; otherwise the database decides (and records the activity). */
+    if (!authcache_session_get(a->authcache, sid, gen, now, &au->session) ||
+        strcmp(au->session.dev, au->device.dev) != 0 || !session_fresh(&au->session, now)) {
+        rc = session_check(c, sid, au->device.dev, &au->session);
+        if (rc == ID_OK)
+            authcache_session_put(a->authcache, sid, &au->session, gen, now);
+    }
     secmem_wipe(sid, sizeof sid);
     if (rc == ID_OK && au->session.teller_id == au->device.teller_id)
         return NULL;
@@ -90,6 +112,18 @@ const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payloa
              : au->session.end_reason[0] ? au->session.end_reason
                                          : "unknown");
     return rc == ID_EXPIRED ? "session_expired" : "session_invalid";
+}
+
+void txauth_touch(struct app *a, struct store_conn *c, struct txauth *au, const char *dev,
+                  const char *addr)
+{
+    int64_t now = clock_wall_ms();
+    /* A cached device whose activity and address are recent needs no write. */
+    if (au->device_cached && now - au->device.last_seen < DEVICE_TOUCH_MS &&
+        strcmp(au->device.last_addr, addr) == 0)
+        return;
+    if (device_touch(c, dev, addr) == ID_OK)
+        authcache_device_touched(a->authcache, dev, addr, now);
 }
 
 void txauth_wipe(struct txauth *au)

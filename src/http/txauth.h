@@ -1,6 +1,7 @@
 /* txauth — the pipeline's identity steps: who is speaking (spec step 7,
  * which yields the binding factor F) and whether their session is live
- * (step 13). Glue between the ZY1 pipeline and the identity layer. */
+ * (step 13). Glue between the ZY1 pipeline and the identity layer, through
+ * the request path's cache of device and session records (authcache.h). */
 #ifndef ZHANYE_TXAUTH_H
 #define ZHANYE_TXAUTH_H
 
@@ -22,6 +23,7 @@ struct txauth {
     int64_t teller_id;
     struct ticket ticket;                /* DEVICE_ACTIVATE */
     struct device device;                /* every other TX */
+    bool device_cached;                  /* device came from the authcache */
     struct session session;              /* when the TX needs one */
     char reason[SESSION_REASON_MAX + 1]; /* why a session was refused */
 };
@@ -38,6 +40,10 @@ void txauth_failed(struct app *a, struct store_conn *c, const struct txauth *au,
  * failed (no verdict on the session). */
 const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payload *p,
                            struct txauth *au);
+/* Records the device's activity (device_touch), unless the cached record
+ * shows it recent and from the same address: no write on most requests. */
+void txauth_touch(struct app *a, struct store_conn *c, struct txauth *au, const char *dev,
+                  const char *addr);
 void txauth_wipe(struct txauth *au);
 
 #endif

@@ -149,7 +149,10 @@ static int write_device(struct store_conn *c, const struct device_binding *b, co
         rc = store_bind_text(s, 10, b->dev);
     if (rc == STORE_OK && !b->rebind)
         rc = store_bind_int64(s, 11, now);
-    return run(s, rc);
+    rc = run(s, rc);
+    if (rc == ID_OK) /* a new secret: cached device records go stale (store.h) */
+        store_mark_changed(c, STORE_TAG_IDENTITY);
+    return rc;
 }
 
 int device_bind(struct store_conn *c, const struct kek *k, const struct device_binding *b,
@@ -233,6 +236,8 @@ int device_retire(struct store_conn *c, const struct device_retirement *r)
     rc = run(s, rc);
     if (rc == ID_OK && store_changes(c) != 1)
         rc = ID_DISABLED;
+    if (rc == ID_OK)
+        store_mark_changed(c, STORE_TAG_IDENTITY);
     const char *event = revoke ? "device.revoked" : "device.unbound";
     if (rc == ID_OK && r->why)
         rc = audit_appendf(c, d.bank_id, r->actor, event, r->dev, "{s:s, s:s, s:I}", "reason",

@@ -132,6 +132,12 @@ static int refused(struct session *out, const char *reason, int status)
     return sstore_refuse(out, sizeof *out, out->end_reason, reason, status);
 }
 
+bool session_fresh(const struct session *s, int64_t now_ms)
+{
+    return now_ms < s->expires_at && now_ms < s->last_seen + s->idle_ms &&
+           now_ms - s->last_seen < sstore_touch_every(s->idle_ms);
+}
+
 int session_check(struct store_conn *c, const char *sid, const char *dev, struct session *out)
 {
     char key[SESSION_KEY_HEX + 1];

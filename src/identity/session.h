@@ -54,6 +54,9 @@ int session_create(struct store_conn *c, const struct teller *t, const char *dev
 /* ID_OK (out filled, activity recorded), ID_INVALID or ID_EXPIRED (out->
  * end_reason says why; the other fields are zero). */
 int session_check(struct store_conn *c, const char *sid, const char *dev, struct session *out);
+/* True while s (as session_check last filled it) is live at now_ms and owes
+ * no activity write: a cached copy may stand in for session_check. */
+bool session_fresh(const struct session *s, int64_t now_ms);
 /* Ends the session (e.g. reason "logged_out"): ID_OK, or ID_NOT_FOUND if
  * it is unknown or already ended. reason: [a-z_]{1,32}. */
 int session_end(struct store_conn *c, const char *sid, const char *reason);

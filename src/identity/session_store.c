@@ -123,8 +123,11 @@ static int end_where(struct store_conn *c, const struct session_kind *k, const c
         store_finish(s);
     if (rc != STORE_DONE)
         return rc;
+    int64_t n = store_changes(c);
+    if (n > 0) /* cached sessions of this process go stale (store.h) */
+        store_mark_changed(c, STORE_TAG_IDENTITY);
     if (ended)
-        *ended = store_changes(c);
+        *ended = n;
     return ID_OK;
 }
 
@@ -230,14 +233,18 @@ int sstore_end_teller(struct store_conn *c, const struct session_kind *k, int64_
 
 /* ---- checking ---------------------------------------------------------------- */
 
+int64_t sstore_touch_every(int64_t idle_ms)
+{
+    return idle_ms / 10 < TOUCH_MAX_MS ? idle_ms / 10 : TOUCH_MAX_MS;
+}
+
 /* Writes last_seen when it is older than the touch interval. */
 static int touch(struct store_conn *c, const struct session_kind *k, const char *key,
                  struct sstore_row *r, int64_t now)
 {
     char sql[SQL_MAX];
     struct store_stmt *s = NULL;
-    int64_t every = r->idle_ms / 10 < TOUCH_MAX_MS ? r->idle_ms / 10 : TOUCH_MAX_MS;
-    if (now - r->last_seen < every)
+    if (now - r->last_seen < sstore_touch_every(r->idle_ms))
         return ID_OK;
     if (!sql_of(sql, "UPDATE %s SET last_seen = ? WHERE %s = ? AND ended_at IS NULL", k->table,
                 "sid"))

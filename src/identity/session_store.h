@@ -112,6 +112,8 @@ int sstore_read_row(struct store_stmt *st, struct sstore_row *r);
  * one is ended now with "teller_disabled", r->refusal (ID_INVALID),
  * "absolute_timeout" or "idle_timeout" (ID_EXPIRED) and r->end_reason set;
  * otherwise ID_OK, its activity recorded when older than min(15 s, idle/10). */
+/* How often a live session's last_seen is written: min(idle/10, 15 s). */
+int64_t sstore_touch_every(int64_t idle_ms);
 int sstore_judge(struct store_conn *c, const struct session_kind *k, const char *key,
                  struct sstore_row *r);
 /* Clears the caller's out (size bytes), writes reason into its end_reason

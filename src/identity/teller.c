@@ -612,6 +612,8 @@ int teller_set_active(struct store_conn *c, const char *actor, const char *code,
                                : "UPDATE tellers SET status = 'disabled', failed_logins = ?, "
                                  "console_failed_logins = 0 WHERE id = ?",
                         0, t.id);
+    if (rc == ID_OK) /* cached devices and sessions carry the teller's status */
+        store_mark_changed(c, STORE_TAG_IDENTITY);
     if (rc == ID_OK)
         rc = audit_append(c, t.bank_id, actor, active ? "teller.enabled" : "teller.disabled",
                           t.code, NULL);

@@ -336,7 +336,7 @@ static void sso_cseq_revoke_restart(void **state)
     struct testd d;
     struct tablet a, b;
     long st;
-    assert_int_equal(testd_init(&d, "[identity]\nmax_devices = 2"), 0);
+    assert_int_equal(testd_init(&d, "[identity]\nmax_devices = 2\ncache_ttl_ms = 300"), 0);
     assert_int_equal(testd_start(&d), 0);
     assert_int_equal(tablet_activate(&a, &d, "demo02"), 0);
     assert_int_equal(tablet_activate(&b, &d, "demo02"), 0);
@@ -376,6 +376,9 @@ static void sso_cseq_revoke_restart(void **state)
     assert_int_equal(
         run_zhanye(&out, NULL, "device", "revoke", "--data", d.dir, "--dev", b.st.dev, NULL), 0);
     free(out);
+    /* Another process's write reaches the server's cache of device records
+     * within [identity] cache_ttl_ms (its own writes at once). */
+    usleep(400 * 1000);
     json_t *plain = NULL;
     ans = tablet_call(&b, "SESSION_INFO", NULL, NULL, &st, &plain);
     assert_null(ans);

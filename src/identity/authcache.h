@@ -1,0 +1,50 @@
+/* authcache — the request path's cache of device and session records
+ * (ZY1 steps 7 and 13), so that a transaction of a known tablet costs no
+ * database read, no KEK opening of its device secret and no session lookup.
+ *
+ * An entry is used only while (a) the store's identity generation is the one
+ * read before the entry was loaded (store.h, store_generation: any revoke,
+ * unbind, activation, session end or teller status change committed by this
+ * process makes every entry stale at once), and (b) it is younger than ttl_ms,
+ * which bounds what writes of OTHER processes (the CLI, other nodes) may take
+ * to be seen: `[identity] cache_ttl_ms`, 0 turns the cache off.
+ *
+ * Entries hold device secrets (DS) and session tokens: the same process
+ * already holds the KEK that opens every DS, so this adds no new class of
+ * exposure; entries are wiped when replaced and when the cache is closed.
+ * Fixed size (AUTHCACHE_SLOTS per kind, direct-mapped by a keyed hash), so
+ * memory is bounded whatever the traffic. Safe from any thread. */
+#ifndef ZHANYE_AUTHCACHE_H
+#define ZHANYE_AUTHCACHE_H
+
+#include "identity/device.h"
+#include "identity/session.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define AUTHCACHE_SLOTS 4096
+
+struct authcache;
+
+/* 0, or -1 (out of memory). ttl_ms 0: every lookup misses. */
+int authcache_open(int64_t ttl_ms, struct authcache **out);
+void authcache_close(struct authcache *ac);
+
+/* A live cached device (with its DS) into out: true, or false on a miss. */
+bool authcache_device_get(struct authcache *ac, const char *dev, uint64_t gen, int64_t now_ms,
+                          struct device *out);
+/* Caches d (an active device with its DS), loaded under generation gen. */
+void authcache_device_put(struct authcache *ac, const struct device *d, uint64_t gen,
+                          int64_t now_ms);
+/* Records a device_touch: the cached last_seen and last_addr. */
+void authcache_device_touched(struct authcache *ac, const char *dev, const char *addr,
+                              int64_t now_ms);
+
+/* The cached session of token sid: true, or false on a miss. */
+bool authcache_session_get(struct authcache *ac, const char *sid, uint64_t gen, int64_t now_ms,
+                           struct session *out);
+void authcache_session_put(struct authcache *ac, const char *sid, const struct session *s,
+                           uint64_t gen, int64_t now_ms);
+
+#endif
