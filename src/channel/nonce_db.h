@@ -29,7 +29,7 @@
 
 #include <stdint.h>
 
-#define NONCE_JOURNAL_FLUSH_MS 5
+#define NONCE_JOURNAL_FLUSH_MS 50
 #define NONCE_JOURNAL_MAX 65536 /* queued pairs; beyond, callers insert themselves */
 
 /* Records (dev as 32 lowercase hex, nonce) until expires_ms, in the caller's
