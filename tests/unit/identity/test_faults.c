@@ -5,6 +5,7 @@
  * failed run must leave the database exactly as it was, the audit chain
  * intact, nothing open, and the next try must work; every run that
  * succeeds must equal the fault-free run. */
+#include "data/seq.h"
 #include "data/store_fault.h"
 #include "faultloop.h"
 #include "foundation/secmem.h"
@@ -371,6 +372,42 @@ static void test_right_password_resets(void **state)
     faultloop_done(&fl);
 }
 
+/* ---- serial numbers ------------------------------------------------------ */
+
+/* A fresh seq on the fault store takes the next block (seq_blocks row
+ * updated) and issues its first serial: the block reservation is one
+ * store_run, so a one-shot busy is retried. The outcome is the counter
+ * part only (the date part follows the clock). */
+static int run_seq(struct faultloop *fl, void *p, char *out, size_t cap)
+{
+    (void)p;
+    struct seq *q = NULL;
+    char serial[SEQ_LEN + 1] = "";
+    int rc = seq_open(fl->st, 7, 100, &q);
+    if (rc == STORE_OK)
+        rc = seq_next(q, "srv", serial);
+    seq_close(q);
+    snprintf(out, cap, "%s counter=%s", store_rc_name(rc), rc == STORE_OK ? serial + 10 : "-");
+    return rc == STORE_OK ? FAULTOP_OK : rc < 0 ? FAULTOP_FAILED : FAULTOP_WRONG;
+}
+
+static void test_seq_reserve(void **state)
+{
+    struct fx *f = *state;
+    struct faultloop fl;
+    struct seq *q = NULL;
+    char serial[SEQ_LEN + 1];
+    /* A block already taken: the run updates the row rather than inserting it. */
+    assert_int_equal(seq_open(f->st, 7, 100, &q), STORE_OK);
+    assert_int_equal(seq_next(q, "srv", serial), STORE_OK);
+    seq_close(q);
+    take_template(f, &fl);
+    const struct faultop op = {.name = "seq block reservation", .run = run_seq, .retried = true};
+    faultloop_run(&fl, &op, NULL);
+    report(&fl, op.name);
+    faultloop_done(&fl);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_demo, fx_teardown)
@@ -383,6 +420,7 @@ int main(void)
         T(test_wrong_password),
         T(test_wrong_password_locks),
         T(test_right_password_resets),
+        T(test_seq_reserve),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
