@@ -111,7 +111,8 @@ int srcscan_walk(const char *root, const char *rel, srcscan_fn fn, void *arg)
         } else if (S_ISDIR(st.st_mode)) {
             int m = srcscan_walk(root, sub, fn, arg);
             files = m < 0 ? -1 : files + m;
-        } else if (len > 2 && name[len - 2] == '.' && (name[len - 1] == 'c' || name[len - 1] == 'h')) {
+        } else if (len > 2 && name[len - 2] == '.' &&
+                   (name[len - 1] == 'c' || name[len - 1] == 'h')) {
             char *text = srcscan_slurp(full);
             if (text)
                 fn(sub, text, arg);

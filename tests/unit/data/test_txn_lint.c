@@ -96,23 +96,22 @@ static void scan(const char *rel, const char *text, void *arg)
 static void lint_catches_hand_written(void **state)
 {
     (void)state;
-    static const char fixture[] =
-        "/* store_begin(c) … store_commit(c) in a comment is fine */\n"
-        "// store_rollback(c) too\n"
-        "static int f(struct store_conn *c)\n"
-        "{\n"
-        "    int rc = store_begin(c);\n"
-        "    if (rc == STORE_OK)\n"
-        "        rc = store_commit (c);\n"
-        "    int (*undo)(struct store_conn *) = store_rollback;\n"
-        "    log_info(\"x\", \"store_begin(c) in a string\");\n"
-        "    int store_begin_count = 0; /* another word */\n"
-        "    rc = store_run(c, \"x\", cb, NULL);\n"
-        "    rc = store_run\n"
-        "        (c, \"y\", cb, NULL);\n"
-        "    store_run_fn g = NULL; (void)store_run;\n"
-        "    return rc + store_begin_count;\n"
-        "}\n";
+    static const char fixture[] = "/* store_begin(c) … store_commit(c) in a comment is fine */\n"
+                                  "// store_rollback(c) too\n"
+                                  "static int f(struct store_conn *c)\n"
+                                  "{\n"
+                                  "    int rc = store_begin(c);\n"
+                                  "    if (rc == STORE_OK)\n"
+                                  "        rc = store_commit (c);\n"
+                                  "    int (*undo)(struct store_conn *) = store_rollback;\n"
+                                  "    log_info(\"x\", \"store_begin(c) in a string\");\n"
+                                  "    int store_begin_count = 0; /* another word */\n"
+                                  "    rc = store_run(c, \"x\", cb, NULL);\n"
+                                  "    rc = store_run\n"
+                                  "        (c, \"y\", cb, NULL);\n"
+                                  "    store_run_fn g = NULL; (void)store_run;\n"
+                                  "    return rc + store_begin_count;\n"
+                                  "}\n";
     struct lint l = {.files = 0};
     scan("src/x/fixture.c", fixture, &l);
     if (l.findings != 3)
