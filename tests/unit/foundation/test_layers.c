@@ -69,7 +69,8 @@ static void scan(const char *rel, const char *text, void *arg)
     char *t = srcscan_blank(text, false); /* the include's path is a literal: keep it */
     assert_non_null(t);
     sc->files++;
-    for (const char *line = t; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (const char *line = t; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         const char *p = skip_blanks(line);
         if (*p != '#')
             continue;
