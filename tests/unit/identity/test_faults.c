@@ -9,6 +9,7 @@
 #include "data/store_fault.h"
 #include "faultloop.h"
 #include "foundation/secmem.h"
+#include "identity/admin_session.h"
 #include "identity/audit.h"
 
 #include "idtest.h"
@@ -372,6 +373,110 @@ static void test_right_password_resets(void **state)
     faultloop_done(&fl);
 }
 
+/* ---- a teller's own password change ------------------------------------------ */
+
+#define NEW_PW "Field@5678"
+
+struct pwctx {
+    struct store_conn *c;
+    char sid[SESSION_TOKEN_LEN + 1]; /* the tablet session making the change */
+};
+
+static int pw_open(struct faultloop *fl, void *p)
+{
+    struct pwctx *x = p;
+    return store_acquire(fl->st, &x->c) == STORE_OK ? 0 : -1;
+}
+
+static void pw_close(struct faultloop *fl, void *p)
+{
+    struct pwctx *x = p;
+    store_release(x->c);
+    x->c = NULL;
+}
+
+struct ended {
+    const char *keep;
+    int64_t tablets, consoles;
+};
+
+/* What PASSWORD_CHANGE commits with the change (identity/tx_identity.c). */
+static int end_others(struct store_conn *c, const struct teller *t, void *arg)
+{
+    struct ended *e = arg;
+    e->tablets = e->consoles = 0;
+    int rc = session_end_teller_except(c, t->id, e->keep, "password_changed", &e->tablets);
+    if (rc == ID_OK)
+        rc = admin_session_end_teller(c, t->id, "password_changed", &e->consoles);
+    return rc;
+}
+
+static int run_pw_change(struct faultloop *fl, void *p, char *out, size_t cap)
+{
+    struct pwctx *x = p;
+    struct ended e = {.keep = x->sid};
+    const struct teller_pw_also also = {.fn = end_others, .arg = &e};
+    int rc = teller_change_password(x->c, "admin01", PW, NEW_PW, NULL, &also);
+    snprintf(out, cap, "%s tablets=%lld consoles=%lld", id_rc_name(rc),
+             rc == ID_OK ? (long long)e.tablets : -1LL, rc == ID_OK ? (long long)e.consoles : -1LL);
+    /* The other tablet session and the console session, not the kept one. */
+    if (rc == ID_OK && (e.tablets != 1 || e.consoles != 1))
+        return FAULTOP_WRONG;
+    return verdict(rc, ID_OK);
+}
+
+struct console_arg {
+    const struct teller *t;
+    char token[ADMIN_TOKEN_LEN + 1];
+};
+
+static int console_cb(struct store_conn *c, void *p)
+{
+    struct console_arg *a = p;
+    a->token[0] = '\0';
+    return admin_session_create(c, a->t, "10.0.0.9", 1800, 8 * 3600, a->token);
+}
+
+/* The new hash, its record and the end of the teller's console session and
+ * other tablet session commit together in one store_run (a one-shot busy is
+ * retried), or nothing does: a failed run leaves the password and every
+ * session as they were. */
+static void test_password_change_ends_others(void **state)
+{
+    struct fx *f = *state;
+    struct faultloop fl;
+    struct pwctx x = {.c = NULL};
+    struct teller t;
+    struct console_arg ca;
+    char sql[400];
+    assert_int_equal(issue_code(f->c, &f->kek, "admin01"), ID_OK);
+    assert_int_equal(activate_dev(f->c, &f->kek, "admin01", DEV_B, 1), ID_OK);
+    assert_int_equal(teller_find(f->c, "admin01", &t), ID_OK);
+    struct session_arg sa = {.t = &t, .dev = DEV_B};
+    assert_int_equal(store_run(f->c, "test.login", session_cb, &sa), ID_OK);
+    memcpy(x.sid, sa.sid, sizeof x.sid);
+    ca.t = &t;
+    assert_int_equal(store_run(f->c, "test.console", console_cb, &ca), ID_OK);
+    /* Another live tablet session of the teller, older (as another node may leave). */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO sessions (sid, bank_id, teller_id, dev, created_at, last_seen, idle_ms, "
+             "expires_at) VALUES ('%064d', %lld, %lld, '" DEV_B "', 1, 1, 600000, %lld)",
+             7, (long long)t.bank_id, (long long)t.id, (long long)clock_wall_ms() + 3600000);
+    assert_int_equal(store_exec(f->c, sql), STORE_OK);
+    take_template(f, &fl);
+    const struct faultop op = {.name = "password change ending other sessions",
+                               .run = run_pw_change,
+                               .open = pw_open,
+                               .close = pw_close,
+                               .retried = true};
+    faultloop_run(&fl, &op, &x);
+    report(&fl, op.name);
+    faultloop_done(&fl);
+    secmem_wipe(&x, sizeof x);
+    secmem_wipe(&ca, sizeof ca);
+    secmem_wipe(&sa, sizeof sa);
+}
+
 /* ---- serial numbers ------------------------------------------------------ */
 
 /* A fresh seq on the fault store takes the next block (seq_blocks row
@@ -420,6 +525,7 @@ int main(void)
         T(test_wrong_password),
         T(test_wrong_password_locks),
         T(test_right_password_resets),
+        T(test_password_change_ends_others),
         T(test_seq_reserve),
     };
 #undef T
