@@ -248,7 +248,7 @@ static void sigterm_under_load_loses_no_line(void **state)
 static bool thread_mask(pid_t pid, const char *tid, unsigned long long *blocked, char *name,
                         size_t cap)
 {
-    char path[128], line[256];
+    char path[320], line[256];
     bool found = false;
     snprintf(path, sizeof path, "/proc/%d/task/%s/comm", (int)pid, tid);
     FILE *f = fopen(path, "r");
