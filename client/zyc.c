@@ -326,6 +326,38 @@ out:
     return rc;
 }
 
+/* ---- activation code ---------------------------------------------------- */
+
+zyc_status zyc_activation_code(const char *typed, char out[ZYC_ACT_CODE_LEN + 1])
+{
+    enum { CHARS = ZYC_ACT_CODE_LEN - ZYC_ACT_CODE_LEN / (ZYC_ACT_GROUP + 1) };
+    size_t n = 0;
+    if (!out)
+        return ZYC_BAD_ARG;
+    out[0] = '\0';
+    if (!typed)
+        return ZYC_BAD_ARG;
+    for (const char *p = typed; *p; p++) {
+        char ch = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        if (ch == ' ' || ch == '-')
+            continue;
+        if (n == CHARS || !strchr(ZYC_ACT_ALPHABET, ch)) {
+            secmem_wipe(out, ZYC_ACT_CODE_LEN + 1);
+            return ZYC_BAD_ARG;
+        }
+        if (n > 0 && n % ZYC_ACT_GROUP == 0)
+            out[n + n / ZYC_ACT_GROUP - 1] = '-';
+        out[n + n / ZYC_ACT_GROUP] = ch;
+        n++;
+    }
+    if (n != CHARS) {
+        secmem_wipe(out, ZYC_ACT_CODE_LEN + 1);
+        return ZYC_BAD_ARG;
+    }
+    out[ZYC_ACT_CODE_LEN] = '\0';
+    return ZYC_OK;
+}
+
 /* ---- seal and open ------------------------------------------------------ */
 
 static zy1_status server_key(const zyc_state *st, sm2_key **key)
@@ -342,13 +374,14 @@ zy1_status zyc_seal(const zyc_state *st, const char *tx, const char *activation_
                     size_t *body_len)
 {
     uint8_t F[ZY1_F_LEN];
+    char code[ZYC_ACT_CODE_LEN + 1] = "";
     sm2_key *key = NULL;
     zy1_status rc = ZY1_BAD_ARG;
     if (!st || !tx)
         goto out;
     bool activation = strcmp(tx, ZY1_ACTIVATE_TX) == 0;
-    if (activation && st->tlr[0])
-        rc = zy1_activation_factor(st->tlr, activation_code, F);
+    if (activation && st->tlr[0] && zyc_activation_code(activation_code, code) == ZYC_OK)
+        rc = zy1_activation_factor(st->tlr, code, F);
     else if (!activation && st->has_ds) {
         memcpy(F, st->ds, sizeof F);
         rc = ZY1_OK;
@@ -364,6 +397,7 @@ zy1_status zyc_seal(const zyc_state *st, const char *tx, const char *activation_
     rc = zy1_seal_request(key, &rp, payload, n, call, body, body_len);
 out:
     secmem_wipe(F, sizeof F);
+    secmem_wipe(code, sizeof code);
     sm2_key_free(key);
     return rc;
 }

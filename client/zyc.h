@@ -21,6 +21,11 @@
 #define ZYC_URL_MAX 512
 #define ZYC_PUB_B64_LEN 88 /* base64 of 04||x||y */
 #define ZYC_DS_LEN 32
+/* An activation code as the server prints it (identity/ticket.h): 8
+ * characters of ZYC_ACT_ALPHABET in two groups of four, "K7QX-9PRM". */
+#define ZYC_ACT_CODE_LEN 9
+#define ZYC_ACT_GROUP 4
+#define ZYC_ACT_ALPHABET "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 typedef enum {
     ZYC_OK = 0,
@@ -55,9 +60,19 @@ zyc_status zyc_state_save(const zyc_state *st, const char *path);
 zyc_status zyc_state_load(const char *path, zyc_state *st);
 void zyc_state_wipe(zyc_state *st);
 
+/* The activation code as typed, canonicalised (spec/secure-channel.md,
+ * amendment 5): upper case, spaces and dashes removed, then written as the
+ * server prints it, groups of ZYC_ACT_GROUP joined by '-' ("k7qx 9prm" and
+ * "K7-QX9PRM" give "K7QX-9PRM"). ZYC_BAD_ARG (out empty) if what remains is
+ * not exactly 8 characters of ZYC_ACT_ALPHABET: no code the server issues.
+ * out is a secret: wipe it. */
+zyc_status zyc_activation_code(const char *typed, char out[ZYC_ACT_CODE_LEN + 1]);
+
 /* Seals payload for tx with the state's pinned key. activation_code is
  * required for DEVICE_ACTIVATE (with st->tlr set) and ignored otherwise,
- * where st->has_ds is required; a missing one is ZY1_BAD_ARG. */
+ * where st->has_ds is required; a missing one, or one that does not
+ * canonicalise (zyc_activation_code; F is computed from the canonical
+ * code), is ZY1_BAD_ARG. */
 zy1_status zyc_seal(const zyc_state *st, const char *tx, const char *activation_code,
                     const char *payload, size_t n, int64_t ts, zy1_call *call, char **body,
                     size_t *body_len);

@@ -4,6 +4,7 @@
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/log.h"
+#include "foundation/thread.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -191,7 +192,7 @@ int nonce_journal_open(struct store *st, struct nonce_journal **out)
     if (!j->q || !j->batch || pthread_mutex_init(&j->mu, NULL) != 0)
         goto fail;
     if (pthread_cond_init(&j->cv, NULL) != 0 || pthread_cond_init(&j->flushed, NULL) != 0 ||
-        pthread_create(&j->thread, NULL, journal_main, j) != 0)
+        thread_start(&j->thread, NULL, journal_main, j, "zhanye-nonce") != 0)
         goto fail; /* a cond that did init is leaked: only at startup, then exit */
     *out = j;
     return 0;

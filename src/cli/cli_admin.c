@@ -143,25 +143,14 @@ const char *cli_admin_actor(char *buf, size_t cap)
     return buf;
 }
 
-int cli_admin_begin(struct cli_admin *d)
+int cli_admin_run(struct cli_admin *d, const char *name, store_txn_fn fn, void *arg,
+                  const char *what)
 {
-    int rc = store_begin(d->conn);
-    if (rc != STORE_OK)
-        fprintf(stderr, "zhanye %s: cannot begin a transaction: %s\n", d->cmd,
-                store_errmsg(d->conn));
+    int rc = store_run(d->conn, name, fn, arg);
+    if (rc != ID_OK)
+        fprintf(stderr, "zhanye %s: %s: %s%s%s\n", d->cmd, what, id_rc_name(rc), rc < 0 ? ": " : "",
+                rc < 0 ? store_errmsg(d->conn) : "");
     return rc;
-}
-
-int cli_admin_end(struct cli_admin *d, int rc, const char *what)
-{
-    if (rc == ID_OK)
-        rc = store_commit(d->conn);
-    if (rc == ID_OK)
-        return EXIT_OK;
-    store_rollback(d->conn);
-    fprintf(stderr, "zhanye %s: %s: %s%s%s\n", d->cmd, what, id_rc_name(rc), rc < 0 ? ": " : "",
-            rc < 0 ? store_errmsg(d->conn) : "");
-    return EXIT_FAIL;
 }
 
 int cli_admin_read_password(const char *cmd, char *buf, size_t cap)

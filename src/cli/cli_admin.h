@@ -1,6 +1,7 @@
 /* cli_admin — what the identity administration commands (bank, branch,
  * teller, activation, device, audit) share: the data directory's database
- * and KEK, the audit context, the audit actor, one transaction per command.
+ * and KEK, the audit context, the audit actor, one transaction per command
+ * (cli_admin_run).
  *
  * Every command that may append audit records opens the audit context with
  * its signing key (identity/audit.h) and runs audit_prepare (which
@@ -41,10 +42,12 @@ int cli_admin_audit_options(const struct app *a, bool verify_only, struct audit_
 void cli_admin_close(struct cli_admin *d);
 /* "cli:<os user>", the audit actor of these commands. */
 const char *cli_admin_actor(char *buf, size_t cap);
-/* store_begin, with the message printed on failure. */
-int cli_admin_begin(struct cli_admin *d);
-/* Commits if rc is ID_OK, else rolls back and prints "what: <status>". Exit code. */
-int cli_admin_end(struct cli_admin *d, int rc, const char *what);
+/* The command's write transaction: store_run(d->conn, name, fn, arg) (see
+ * data/store.h for the callback's contract). Returns what store_run returns
+ * (ID_OK after the commit); on failure prints "zhanye <cmd>: what: <status>"
+ * first. */
+int cli_admin_run(struct cli_admin *d, const char *name, store_txn_fn fn, void *arg,
+                  const char *what);
 /* One line from stdin without its newline; -1 (message printed) if none or too long. */
 int cli_admin_read_password(const char *cmd, char *buf, size_t cap);
 

@@ -12,25 +12,37 @@
 #include <string.h>
 #include <time.h>
 
+struct issue_args {
+    const struct kek *kek;
+    const char *actor, *teller;
+    char code[ACT_CODE_LEN + 1]; /* out: a secret, wiped by the caller */
+    int64_t expires;             /* out */
+};
+
+/* store_run callback: the new code (replacing an unused earlier one). */
+static int issue_txn(struct store_conn *c, void *arg)
+{
+    struct issue_args *a = arg;
+    a->expires = 0;
+    return activation_issue(c, a->kek, a->actor, a->teller, a->code, &a->expires);
+}
+
 static int issue(struct cli_admin *d, const char *teller)
 {
-    char actor[64], code[ACT_CODE_LEN + 1], until[32] = "?";
-    int64_t expires = 0;
-    if (cli_admin_begin(d) != STORE_OK)
-        return EXIT_FAIL;
-    int rc = activation_issue(d->conn, &d->kek, cli_admin_actor(actor, sizeof actor), teller, code,
-                              &expires);
-    int exit_code = cli_admin_end(d, rc, teller);
-    if (exit_code == EXIT_OK) {
-        time_t t = (time_t)(expires / 1000);
+    char actor[64], until[32] = "?";
+    struct issue_args a = {
+        .kek = &d->kek, .actor = cli_admin_actor(actor, sizeof actor), .teller = teller};
+    int rc = cli_admin_run(d, "cli.activation_issue", issue_txn, &a, teller);
+    if (rc == ID_OK) {
+        time_t t = (time_t)(a.expires / 1000);
         struct tm tm;
         if (gmtime_r(&t, &tm))
             strftime(until, sizeof until, "%Y-%m-%d %H:%M:%S UTC", &tm);
-        printf("activation code for teller %s, valid until %s:\n%s\n", teller, until, code);
+        printf("activation code for teller %s, valid until %s:\n%s\n", teller, until, a.code);
         fflush(stdout);
     }
-    secmem_wipe(code, sizeof code);
-    return exit_code;
+    secmem_wipe(a.code, sizeof a.code);
+    return rc == ID_OK ? EXIT_OK : EXIT_FAIL;
 }
 
 int cmd_activation(int argc, char **argv)

@@ -28,22 +28,35 @@ static int list(struct cli_admin *d)
     return rc == ID_OK ? EXIT_OK : EXIT_FAIL;
 }
 
+struct add_args {
+    const char *actor, *code, *name;
+    bool province;
+    int64_t id; /* out */
+};
+
+/* store_run callback: the province (the root) or a bank under it. */
+static int add_txn(struct store_conn *c, void *arg)
+{
+    struct add_args *a = arg;
+    a->id = 0;
+    return a->province ? org_add_province(c, a->actor, a->code, a->name, &a->id)
+                       : org_add_bank(c, a->actor, a->code, a->name, &a->id);
+}
+
 static int add(struct cli_admin *d, const char *code, const char *name, bool province)
 {
     char actor[64];
-    int64_t id = 0;
-    int rc = cli_admin_begin(d);
-    if (rc != STORE_OK)
-        return EXIT_FAIL;
-    cli_admin_actor(actor, sizeof actor);
-    rc = province ? org_add_province(d->conn, actor, code, name, &id)
-                  : org_add_bank(d->conn, actor, code, name, &id);
+    struct add_args a = {.actor = cli_admin_actor(actor, sizeof actor),
+                         .code = code,
+                         .name = name,
+                         .province = province};
+    int rc = cli_admin_run(d, "cli.bank_add", add_txn, &a, code);
     if (rc == ID_NOT_FOUND)
         fprintf(stderr, "zhanye bank: no province yet; add it first with --province\n");
-    int exit_code = cli_admin_end(d, rc, code);
-    if (exit_code == EXIT_OK)
-        printf("zhanye: added %s %s (id %" PRId64 ")\n", province ? "province" : "bank", code, id);
-    return exit_code;
+    if (rc != ID_OK)
+        return EXIT_FAIL;
+    printf("zhanye: added %s %s (id %" PRId64 ")\n", province ? "province" : "bank", code, a.id);
+    return EXIT_OK;
 }
 
 int cmd_bank(int argc, char **argv)

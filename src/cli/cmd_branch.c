@@ -34,21 +34,35 @@ static int list(struct cli_admin *d, const char *bank_code)
     return rc == ID_OK ? EXIT_OK : EXIT_FAIL;
 }
 
+struct add_args {
+    const char *actor, *bank_code, *code, *name;
+    int64_t id; /* out */
+};
+
+/* store_run callback: the branch under its bank. */
+static int add_txn(struct store_conn *c, void *arg)
+{
+    struct add_args *a = arg;
+    struct bank b;
+    a->id = 0;
+    int rc = org_find_bank(c, a->bank_code, &b);
+    if (rc == ID_OK)
+        rc = org_add_branch(c, a->actor, b.id, a->code, a->name, &a->id);
+    return rc;
+}
+
 static int add(struct cli_admin *d, const char *bank_code, const char *code, const char *name)
 {
     char actor[64], what[64];
-    struct bank b;
-    int64_t id = 0;
     snprintf(what, sizeof what, "bank %s branch %s", bank_code, code);
-    if (cli_admin_begin(d) != STORE_OK)
+    struct add_args a = {.actor = cli_admin_actor(actor, sizeof actor),
+                         .bank_code = bank_code,
+                         .code = code,
+                         .name = name};
+    if (cli_admin_run(d, "cli.branch_add", add_txn, &a, what) != ID_OK)
         return EXIT_FAIL;
-    int rc = org_find_bank(d->conn, bank_code, &b);
-    if (rc == ID_OK)
-        rc = org_add_branch(d->conn, cli_admin_actor(actor, sizeof actor), b.id, code, name, &id);
-    int exit_code = cli_admin_end(d, rc, what);
-    if (exit_code == EXIT_OK)
-        printf("zhanye: added branch %s of bank %s (id %" PRId64 ")\n", code, bank_code, id);
-    return exit_code;
+    printf("zhanye: added branch %s of bank %s (id %" PRId64 ")\n", code, bank_code, a.id);
+    return EXIT_OK;
 }
 
 int cmd_branch(int argc, char **argv)

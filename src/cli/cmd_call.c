@@ -5,12 +5,17 @@
  *   zhanye call --state FILE LOGIN --data '{"teller":"demo01","password":"..."}'
  *   zhanye call --state FILE TX [--data JSON] [--cseq C]
  *
+ * CODE is taken as typed: case, spaces and dashes do not matter (ZY1
+ * amendment 5, zyc_activation_code); one that cannot be a code the server
+ * issued is refused (exit 2) before anything is sent.
+ *
  * The session token lives beside the state in FILE.sid (mode 0600). The
  * answer's plaintext is printed on stdout; the exit status is 0 when its
  * code is OK, 1 otherwise, 2 for usage errors. */
 #include "channel/zy1.h"
 #include "cli/cli.h"
 #include "foundation/clock.h"
+#include "foundation/secmem.h"
 #include "zyc.h"
 #include "zyc_http.h"
 
@@ -158,10 +163,20 @@ out:
 
 static int do_activate(struct zyc_http *h, const struct call_opts *o)
 {
-    char kid[64], pub[128];
+    char kid[64], pub[128], code[ZYC_ACT_CODE_LEN + 1];
     zyc_state st;
     json_t *ans = NULL;
     int rc = EXIT_FAIL;
+    /* Refused before anything is sent: a code the server cannot have issued. */
+    bool code_ok = zyc_activation_code(o->activate, code) == ZYC_OK;
+    secmem_wipe(code, sizeof code);
+    if (!code_ok) {
+        fprintf(stderr,
+                "zhanye call: --activate: not an activation code: 8 characters of %s, as "
+                "printed (XXXX-XXXX; case, spaces and dashes do not matter)\n",
+                ZYC_ACT_ALPHABET);
+        return EXIT_USAGE;
+    }
     if (fetch_pubkey(h, o->server, kid, sizeof kid, pub, sizeof pub) != 0)
         return EXIT_FAIL;
     if (zyc_state_init(&st, o->server, kid, pub, o->teller) != ZYC_OK) {

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Each statement's parameters are all the cutoff time. */
 static const struct {
@@ -36,6 +37,28 @@ static int purge_one(struct store_conn *c, int i, int64_t cutoff, int64_t *delet
     store_finish(s);
     *deleted = store_changes(c);
     return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+struct purge_args {
+    const char *actor;
+    long days;
+    int64_t cutoff;
+    int64_t n[sizeof PURGES / sizeof PURGES[0]]; /* out: rows deleted per statement */
+};
+
+/* store_run callback: every purge and its audit record. */
+static int purge_txn(struct store_conn *c, void *arg)
+{
+    struct purge_args *a = arg;
+    int rc = ID_OK;
+    memset(a->n, 0, sizeof a->n);
+    for (int i = 0; rc == ID_OK && i < (int)(sizeof PURGES / sizeof PURGES[0]); i++)
+        rc = purge_one(c, i, a->cutoff, &a->n[i]);
+    if (rc == ID_OK)
+        rc = audit_appendf(c, 0, a->actor, "data.purged", "", "{s:i,s:I,s:I,s:I}", "days",
+                           (int)a->days, "sessions", (json_int_t)a->n[0], "admin_sessions",
+                           (json_int_t)a->n[1], "tx_answers", (json_int_t)a->n[2]);
+    return rc;
 }
 
 int cmd_purge(int argc, char **argv)
@@ -67,25 +90,16 @@ int cmd_purge(int argc, char **argv)
         goto usage;
     struct cli_admin d;
     int rc = cli_admin_open("purge", data, false, &d);
-    if (rc != EXIT_OK || (rc = cli_admin_begin(&d)) != EXIT_OK) {
-        cli_admin_close(&d);
-        return rc;
-    }
-    int64_t cutoff = clock_wall_ms() - (int64_t)days * 86400000;
-    int64_t n[sizeof PURGES / sizeof PURGES[0]] = {0};
-    int st = ID_OK;
-    for (int i = 0; st == ID_OK && i < (int)(sizeof PURGES / sizeof PURGES[0]); i++)
-        st = purge_one(d.conn, i, cutoff, &n[i]);
     char actor[64];
-    if (st == ID_OK)
-        st = audit_appendf(d.conn, 0, cli_admin_actor(actor, sizeof actor), "data.purged", "",
-                           "{s:i,s:I,s:I,s:I}", "days", (int)days, "sessions", (json_int_t)n[0],
-                           "admin_sessions", (json_int_t)n[1], "tx_answers", (json_int_t)n[2]);
-    rc = cli_admin_end(&d, st, "purge");
+    struct purge_args p = {.actor = cli_admin_actor(actor, sizeof actor),
+                           .days = days,
+                           .cutoff = clock_wall_ms() - (int64_t)days * 86400000};
+    if (rc == EXIT_OK)
+        rc = cli_admin_run(&d, "cli.purge", purge_txn, &p, "purge") == ID_OK ? EXIT_OK : EXIT_FAIL;
     if (rc == EXIT_OK)
         printf("purged older than %ld days: %lld sessions, %lld console sessions, %lld stored "
                "answers\n",
-               days, (long long)n[0], (long long)n[1], (long long)n[2]);
+               days, (long long)p.n[0], (long long)p.n[1], (long long)p.n[2]);
     cli_admin_close(&d);
     return rc;
 usage:

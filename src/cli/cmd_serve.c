@@ -4,7 +4,9 @@
  * queues, stops accepting, drains in-flight requests, flushes the log and
  * closes the database. SIGHUP reloads the flow-control rules from zhanye.conf
  * (a bad file keeps the old ones). Signals are taken synchronously with
- * sigwait() in the main thread, so no handler runs on a request thread. */
+ * sigwait() in the main thread, so no handler runs on a request thread;
+ * they are blocked from the start, so a SIGTERM during start-up is a clean
+ * stop once the server is up, never a kill. */
 #include "app/app.h"
 #include "cli/cli.h"
 #include "foundation/log.h"
@@ -22,17 +24,24 @@ static int64_t log_drops_gauge(void)
     return (int64_t)log_drops();
 }
 
-static int serve(struct app *a, const char *listen)
+/* SIGTERM, SIGINT and SIGHUP blocked in the main thread from the start,
+ * before app_open starts a thread, and taken by sigwait() in serve(): one
+ * that comes while the server is still starting waits for it, and the stop
+ * is the usual drain. (Every thread is started with all signals blocked
+ * besides, foundation/thread.h.) */
+static void block_signals(sigset_t *set)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    /* Blocked before any thread starts, so every thread inherits the mask. */
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
+static int serve(struct app *a, const char *listen, const sigset_t *wait_for)
+{
+    sigset_t set = *wait_for;
     metrics_describe("zhanye_log_dropped_lines", "gauge", "log lines dropped on a full ring");
     metrics_gauge_fn("zhanye_log_dropped_lines", NULL, log_drops_gauge);
 
@@ -128,12 +137,14 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "zhanye serve: %s\n", err);
         return EXIT_USAGE;
     }
+    sigset_t set;
+    block_signals(&set);
     int rc = app_open(&a, data, err, sizeof err);
     if (rc != APP_OK) {
         fprintf(stderr, "zhanye serve: %s\n", err);
         return rc == APP_ERR_CONFIG ? EXIT_USAGE : EXIT_FAIL;
     }
-    rc = serve(&a, listen);
+    rc = serve(&a, listen, &set);
     app_close(&a);
     metrics_shutdown();
     return rc;

@@ -22,22 +22,37 @@ struct args {
     char *password; /* argv memory: wiped once used */
 };
 
+struct add_args {
+    const char *actor, *bank, *branch; /* branch NULL: none */
+    struct teller_new t;               /* bank_id and branch_id filled in by add_txn */
+};
+
+/* store_run callback: the teller under its bank (and branch). */
+static int add_txn(struct store_conn *c, void *arg)
+{
+    struct add_args *a = arg;
+    struct bank b;
+    struct branch br = {0};
+    int rc = org_find_bank(c, a->bank, &b);
+    if (rc == ID_OK && a->branch)
+        rc = org_find_branch(c, b.id, a->branch, &br);
+    if (rc != ID_OK)
+        return rc;
+    a->t.bank_id = b.id;
+    a->t.branch_id = br.id;
+    return teller_add(c, a->actor, &a->t, NULL);
+}
+
 static int add(struct cli_admin *d, const struct args *a, const char *password)
 {
     char actor[64];
-    struct bank b;
-    struct branch br = {0};
-    struct teller_new t = {
-        .code = a->code, .name = a->name, .role = role_parse(a->role), .password = password};
-    if (cli_admin_begin(d) != STORE_OK)
-        return EXIT_FAIL;
-    int rc = org_find_bank(d->conn, a->bank, &b);
-    if (rc == ID_OK && a->branch)
-        rc = org_find_branch(d->conn, b.id, a->branch, &br);
-    t.bank_id = b.id;
-    t.branch_id = br.id;
-    if (rc == ID_OK)
-        rc = teller_add(d->conn, cli_admin_actor(actor, sizeof actor), &t, NULL);
+    struct add_args x = {
+        .actor = cli_admin_actor(actor, sizeof actor),
+        .bank = a->bank,
+        .branch = a->branch,
+        .t = {.code = a->code, .name = a->name, .role = role_parse(a->role), .password = password},
+    };
+    int rc = cli_admin_run(d, "cli.teller_add", add_txn, &x, a->code);
     if (rc == ID_BAD_INPUT)
         fprintf(stderr,
                 "zhanye teller: check the code ([A-Za-z0-9_-]{1,32}), the role, the "
@@ -48,11 +63,11 @@ static int add(struct cli_admin *d, const struct args *a, const char *password)
                 "zhanye teller: the branch is not %s's, or the role does not fit the "
                 "bank (province_admin only in the province)\n",
                 a->bank);
-    int exit_code = cli_admin_end(d, rc, a->code);
-    if (exit_code == EXIT_OK)
-        printf("zhanye: added teller %s (%s) to %s%s%s\n", a->code, a->role, a->bank,
-               a->branch ? "/" : "", a->branch ? a->branch : "");
-    return exit_code;
+    if (rc != ID_OK)
+        return EXIT_FAIL;
+    printf("zhanye: added teller %s (%s) to %s%s%s\n", a->code, a->role, a->bank,
+           a->branch ? "/" : "", a->branch ? a->branch : "");
+    return EXIT_OK;
 }
 
 struct reset_args {
@@ -97,16 +112,27 @@ static int reset(struct cli_admin *d, const struct args *a, const char *password
     return EXIT_OK;
 }
 
+struct active_args {
+    const char *actor, *code;
+    bool active;
+};
+
+/* store_run callback: enable or disable the teller. */
+static int active_txn(struct store_conn *c, void *arg)
+{
+    const struct active_args *a = arg;
+    return teller_set_active(c, a->actor, a->code, a->active);
+}
+
 static int set_active(struct cli_admin *d, const struct args *a, bool active)
 {
     char actor[64];
-    if (cli_admin_begin(d) != STORE_OK)
+    struct active_args x = {
+        .actor = cli_admin_actor(actor, sizeof actor), .code = a->code, .active = active};
+    if (cli_admin_run(d, "cli.teller_set_active", active_txn, &x, a->code) != ID_OK)
         return EXIT_FAIL;
-    int rc = teller_set_active(d->conn, cli_admin_actor(actor, sizeof actor), a->code, active);
-    int exit_code = cli_admin_end(d, rc, a->code);
-    if (exit_code == EXIT_OK)
-        printf("zhanye: teller %s %s\n", a->code, active ? "enabled" : "disabled");
-    return exit_code;
+    printf("zhanye: teller %s %s\n", a->code, active ? "enabled" : "disabled");
+    return EXIT_OK;
 }
 
 /* Runs the subcommand with the password from --password or stdin. */

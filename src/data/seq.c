@@ -148,43 +148,57 @@ static int max3(int a, int b, int c)
     return m > c ? m : c;
 }
 
-/* One write transaction: read the row (the write lock is held from BEGIN,
+/* What one reservation reads and decides; reserve_txn's arg. */
+struct reserve_arg {
+    const struct seq *q;
+    const struct seq_name *e;
+    int today;
+    /* out, reset by every attempt: */
+    int64_t next, limit;
+    int day;
+    bool exhausted; /* the counter ran out or the row is corrupt (message set) */
+};
+
+/* The store_run callback: read the row (the write lock is held from BEGIN,
  * so no other process can take the same numbers), take up to `block`
  * counters, persist the new start and the date. */
-static int reserve_once(struct seq *q, struct store_conn *c, struct seq_name *e, int today)
+static int reserve_txn(struct store_conn *c, void *arg)
 {
+    struct reserve_arg *r = arg;
     bool found = false;
-    int64_t next = 1, limit = 0;
-    int last_day = 0, day = 0;
-    bool exhausted = false;
-    int rc = store_begin(c);
-    if (rc == STORE_OK)
-        rc = read_block(c, e->name, q->node, &found, &next, &last_day);
+    int last_day = 0;
+    r->next = 1;
+    r->limit = 0;
+    r->day = 0;
+    r->exhausted = false;
+    int rc = read_block(c, r->e->name, r->q->node, &found, &r->next, &last_day);
     if (rc != STORE_OK)
-        goto out;
-    if (next < 1 || next >= COUNTER_END || last_day > 99991231) {
-        rc = STORE_ERR;
-        exhausted = true;
+        return rc;
+    if (r->next < 1 || r->next >= COUNTER_END || last_day > 99991231) {
+        r->exhausted = true;
         store_be_error("seq %s node %d: counter exhausted or row corrupt (next_value %" PRId64
                        ", last_day %d)",
-                       e->name, q->node, next, last_day);
-        goto out;
+                       r->e->name, r->q->node, r->next, last_day);
+        return STORE_ERR;
     }
-    limit = next + q->block < COUNTER_END ? next + q->block : COUNTER_END;
-    day = max3(today, last_day, e->day);
-    rc = write_block(c, e->name, q->node, found, limit, day);
-    if (rc == STORE_OK)
-        rc = store_commit(c);
-out:
+    r->limit = r->next + r->q->block < COUNTER_END ? r->next + r->q->block : COUNTER_END;
+    r->day = max3(r->today, last_day, r->e->day);
+    return write_block(c, r->e->name, r->q->node, found, r->limit, r->day);
+}
+
+/* One reservation through store_run (which retries a busy database); the
+ * block is taken into e only once it committed. */
+static int reserve_once(struct seq *q, struct store_conn *c, struct seq_name *e, int today)
+{
+    struct reserve_arg r = {.q = q, .e = e, .today = today};
+    int rc = store_run(c, "seq.reserve", reserve_txn, &r);
     if (rc == STORE_OK) {
-        e->next = next;
-        e->limit = limit;
-        e->day = day;
-    } else {
-        if (!exhausted)
-            store_be_error("seq %s node %d: reserving a block: %s: %s", e->name, q->node,
-                           store_rc_name(rc), store_errmsg(c));
-        store_rollback(c);
+        e->next = r.next;
+        e->limit = r.limit;
+        e->day = r.day;
+    } else if (!r.exhausted) {
+        store_be_error("seq %s node %d: reserving a block: %s: %s", e->name, q->node,
+                       store_rc_name(rc), store_errmsg(c));
     }
     return rc;
 }

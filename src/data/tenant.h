@@ -38,7 +38,7 @@
  * Province administrators read across banks only through the separately
  * named tenant_prepare_province(): SELECT only, refused for any other role.
  *
- * The handler owns the transaction (store_begin/commit on the store_conn it
+ * The handler owns the transaction (a store_run on the store_conn it
  * wrapped); tenant code has no way to commit half a request. */
 #ifndef ZHANYE_TENANT_H
 #define ZHANYE_TENANT_H

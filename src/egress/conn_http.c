@@ -1,6 +1,7 @@
 #include "egress/conn_http.h"
 
 #include "foundation/clock.h"
+#include "foundation/thread.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -154,7 +155,9 @@ int http_io_start(struct http_io **out)
         return -1;
     pthread_mutex_init(&io->mu, NULL);
     io->multi = curl_multi_init();
-    if (!io->multi || pthread_create(&io->th, NULL, io_main, io) != 0) {
+    /* Signals stay with the main thread's sigwait(), also in the resolver
+     * threads curl starts from this one. */
+    if (!io->multi || thread_start(&io->th, NULL, io_main, io, "zhanye-egress") != 0) {
         if (io->multi)
             curl_multi_cleanup(io->multi);
         pthread_mutex_destroy(&io->mu);

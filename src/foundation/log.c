@@ -3,11 +3,11 @@
 
 #include "foundation/clock.h"
 #include "foundation/mask.h"
+#include "foundation/thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -406,17 +406,10 @@ static int open_fd(const char *path, int *fd, bool *own)
     return *fd < 0 ? -1 : 0;
 }
 
-/* The writer must not take process signals meant for the request threads. */
+/* The writer must not take process signals meant for the main thread. */
 static int start_writer(void)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int err = pthread_create(&L.writer, NULL, writer_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (err == 0)
-        pthread_setname_np(L.writer, "zhanye-log");
-    return err;
+    return thread_start(&L.writer, NULL, writer_main, NULL, "zhanye-log");
 }
 
 /* Hands buf and fd to the logger and starts the writer; on failure (an

@@ -179,9 +179,6 @@ bool admin_open(struct http_request *req, struct http_response *resp, enum admin
 
 void admin_close(struct admin_req *ar)
 {
-    if (ar->in_txn)
-        store_rollback(ar->conn);
-    ar->in_txn = false;
     json_decref(ar->in);
     ar->in = NULL;
     if (ar->conn)
@@ -296,22 +293,16 @@ void admin_list(struct http_request *req, struct http_response *resp, const stru
 
 /* ---- writes and answers -------------------------------------------------------- */
 
-bool admin_begin(struct admin_req *ar)
+bool admin_run(struct admin_req *ar, const char *what, store_txn_fn fn, void *arg,
+               admin_refuse_fn refuse)
 {
-    ar->in_txn = store_begin(ar->conn) == STORE_OK;
-    if (!ar->in_txn)
-        http_error(ar->resp, ZE_UNAVAILABLE, NULL);
-    return ar->in_txn;
-}
-
-bool admin_commit(struct admin_req *ar, int rc)
-{
-    if (rc == ID_OK && store_commit(ar->conn) == STORE_OK) {
-        ar->in_txn = false;
+    int rc = store_run(ar->conn, what, fn, arg);
+    if (rc == ID_OK)
         return true;
-    }
-    store_rollback(ar->conn);
-    ar->in_txn = false;
+    if (refuse)
+        refuse(ar, rc);
+    else
+        admin_fail(ar, rc, what);
     return false;
 }
 

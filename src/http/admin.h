@@ -6,8 +6,8 @@
  * A handler opens a request with admin_open(), which answers the request
  * itself (401/403/415/400/503) and returns false when the caller may not go
  * on; otherwise the handler does its work and calls admin_close() on every
- * path. Writes run in one transaction (admin_begin … admin_commit) with
- * their audit records, the actor being "teller:<the administrator>".
+ * path. A write is one store_run transaction (admin_run) with its audit
+ * records, the actor being "teller:<the administrator>".
  *
  * Scope: a province admin sees every bank; a bank admin their bank; a
  * branch manager their branch of their bank. An id outside the scope is
@@ -45,7 +45,6 @@ struct admin_req {
     char actor[ADMIN_ACTOR_MAX];
     char token[ADMIN_TOKEN_LEN + 1]; /* the cookie's session token; wiped by admin_close */
     json_t *in;                      /* ADMIN_WRITE: the body, validated; else NULL */
-    bool in_txn;
 };
 
 /* ---- requests ---------------------------------------------------------------- */
@@ -55,7 +54,7 @@ struct admin_req {
  * the answer is set and ar released. */
 bool admin_open(struct http_request *req, struct http_response *resp, enum admin_access acc,
                 const struct tx_field *fields, size_t n, struct admin_req *ar);
-/* Rolls back a transaction left open, wipes secrets, releases the connection. */
+/* Wipes secrets, releases the connection. */
 void admin_close(struct admin_req *ar);
 
 /* The pieces of admin_open, for login (which has no session yet). Each
@@ -127,10 +126,17 @@ void admin_list(struct http_request *req, struct http_response *resp, const stru
 
 /* ---- writes and answers ------------------------------------------------------ */
 
-/* store_begin; false with 503 unavailable set. */
-bool admin_begin(struct admin_req *ar);
-/* Commits when rc is ID_OK (true), else rolls back (false; the caller answers). */
-bool admin_commit(struct admin_req *ar, int rc);
+/* A handler's own answer to a failed write, for the statuses it words
+ * itself (it calls admin_fail for the others). */
+typedef void (*admin_refuse_fn)(struct admin_req *ar, int rc);
+/* The write: store_run(ar->conn, what, fn, arg) (data/store.h states the
+ * callback's contract: it runs on ar->conn, may run more than once, answers
+ * nothing). true after the commit, the caller then answers from what fn left
+ * in arg; false when it failed, answered with refuse(ar, rc), or with
+ * admin_fail(ar, rc, what) when refuse is NULL (a busy database after the
+ * retries: 503 unavailable). */
+bool admin_run(struct admin_req *ar, const char *what, store_txn_fn fn, void *arg,
+               admin_refuse_fn refuse);
 /* Answers a failed identity status with its code (foundation/errcode.h):
  * ID_NOT_FOUND not_found, ID_EXISTS exists, ID_CONFLICT conflict,
  * ID_DISABLED not_active, ID_BAD_INPUT bad_request, STORE_BUSY unavailable,

@@ -1,5 +1,7 @@
 #include "http/executor.h"
 
+#include "foundation/thread.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -154,8 +156,9 @@ int executor_start(int nthreads, size_t capacity, struct executor **out)
     /* With one thread there is nothing to reserve: it serves both lanes. */
     int started = 0;
     while (started < nthreads &&
-           pthread_create(&e->threads[started], NULL,
-                          started == 0 && nthreads > 1 ? reserved_main : worker_main, e) == 0)
+           thread_start(&e->threads[started], NULL,
+                        started == 0 && nthreads > 1 ? reserved_main : worker_main, e,
+                        "zhanye-exec") == 0)
         started++;
     e->nthreads = started;
     if (started < nthreads) {

@@ -201,17 +201,20 @@ out:
         store_release(c);
 }
 
+/* store_run callback: the session of the cookie ends; arg is its token. */
+static int logout_txn(struct store_conn *c, void *arg)
+{
+    return admin_session_end(c, arg, "logged_out");
+}
+
 void h_admin_logout(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
     if (!admin_open(req, resp, ADMIN_WRITE, NULL, 0, &ar))
         return;
-    if (!admin_begin(&ar))
+    if (!admin_run(&ar, "logout", logout_txn, ar.token, NULL))
         goto out;
-    int rc = admin_session_end(ar.conn, ar.token, "logged_out");
-    if (!admin_commit(&ar, rc))
-        admin_fail(&ar, rc, "logout");
-    else if (!set_cookie(resp, "", true))
+    if (!set_cookie(resp, "", true))
         http_error(resp, ZE_INTERNAL, NULL);
     else
         http_json(resp, 200, json_pack("{s:s}", "status", "logged_out"));

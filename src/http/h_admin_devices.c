@@ -79,12 +79,8 @@ static void take_out(struct http_request *req, struct http_response *resp, bool 
     if (target(&ar, &d)) {
         struct take_out_args a = {.actor = ar.actor, .revoke = revoke};
         memcpy(a.dev, d.dev, sizeof a.dev);
-        int rc = store_run(ar.conn, revoke ? "admin.device_revoke" : "admin.device_unbind",
-                           take_out_txn, &a);
-        if (rc == ID_OK)
+        if (admin_run(&ar, revoke ? "revoke device" : "unbind device", take_out_txn, &a, NULL))
             http_json(resp, 200, json_pack("{s:o}", "device", admin_device_json(&a.after)));
-        else
-            admin_fail(&ar, rc, revoke ? "revoke device" : "unbind device");
     }
     admin_close(&ar);
 }
@@ -99,26 +95,35 @@ void h_admin_device_unbind(struct http_request *req, struct http_response *resp)
     take_out(req, resp, false);
 }
 
+struct ticket_args {
+    const struct kek *kek;
+    const char *actor, *teller;
+    char code[ACT_CODE_LEN + 1]; /* out: a secret, wiped by the caller */
+    int64_t expires;             /* out */
+};
+
+/* store_run callback: the new code (replacing an unused earlier one). */
+static int ticket_txn(struct store_conn *c, void *arg)
+{
+    struct ticket_args *a = arg;
+    a->expires = 0;
+    return activation_issue(c, a->kek, a->actor, a->teller, a->code, &a->expires);
+}
+
 void h_admin_ticket_issue(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
     struct teller t;
-    char code[ACT_CODE_LEN + 1] = "";
-    int64_t expires = 0;
     if (!admin_open(req, resp, ADMIN_WRITE, F_TICKET, 1, &ar))
         return;
     int rc = admin_find_teller(&ar, admin_str(&ar, "teller"), &t);
+    struct ticket_args a = {.kek = &ar.app->kek, .actor = ar.actor, .teller = t.code};
     if (rc != ID_OK)
         admin_fail(&ar, rc == ID_BAD_INPUT ? ID_NOT_FOUND : rc, "issue ticket");
-    else if (admin_may_manage(&ar, &t) && admin_begin(&ar)) {
-        rc = activation_issue(ar.conn, &ar.app->kek, ar.actor, t.code, code, &expires);
-        if (admin_commit(&ar, rc))
-            http_json(resp, 201,
-                      json_pack("{s:s,s:s,s:I}", "teller", t.code, "code", code, "expires_at",
-                                (json_int_t)expires));
-        else
-            admin_fail(&ar, rc, "issue ticket");
-    }
-    secmem_wipe(code, sizeof code);
+    else if (admin_may_manage(&ar, &t) && admin_run(&ar, "issue ticket", ticket_txn, &a, NULL))
+        http_json(resp, 201,
+                  json_pack("{s:s,s:s,s:I}", "teller", t.code, "code", a.code, "expires_at",
+                            (json_int_t)a.expires));
+    secmem_wipe(a.code, sizeof a.code);
     admin_close(&ar);
 }

@@ -9,6 +9,21 @@
 #include "http/handlers.h"
 #include "identity/audit.h"
 
+struct reload_args {
+    const char *actor;
+    bool ok;         /* the reload took */
+    const char *err; /* why not */
+};
+
+/* store_run callback: the audit record of the reload, whatever its outcome. */
+static int audit_txn(struct store_conn *c, void *arg)
+{
+    const struct reload_args *a = arg;
+    return a->ok
+               ? audit_append(c, 0, a->actor, "flow.reloaded", "", NULL)
+               : audit_appendf(c, 0, a->actor, "flow.reload_failed", "", "{s:s}", "error", a->err);
+}
+
 void h_admin_flow_reload(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
@@ -19,15 +34,11 @@ void h_admin_flow_reload(struct http_request *req, struct http_response *resp)
         admin_forbidden(&ar);
         goto out;
     }
-    bool ok = app_flow_reload(ar.app, err, sizeof err) == 0;
-    if (!admin_begin(&ar))
+    struct reload_args a = {
+        .actor = ar.actor, .ok = app_flow_reload(ar.app, err, sizeof err) == 0, .err = err};
+    if (!admin_run(&ar, "audit flow reload", audit_txn, &a, NULL))
         goto out;
-    int rc =
-        ok ? audit_append(ar.conn, 0, ar.actor, "flow.reloaded", "", NULL)
-           : audit_appendf(ar.conn, 0, ar.actor, "flow.reload_failed", "", "{s:s}", "error", err);
-    if (!admin_commit(&ar, rc))
-        admin_fail(&ar, rc, "audit flow reload");
-    else if (ok)
+    if (a.ok)
         http_json(resp, 200, json_pack("{s:s}", "status", "reloaded"));
     else
         http_error_ex(resp, ZE_RELOAD_FAILED, NULL, json_pack("{s:s}", "detail", err));

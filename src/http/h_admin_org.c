@@ -42,25 +42,32 @@ void h_admin_banks(struct http_request *req, struct http_response *resp)
     admin_list(req, resp, &banks);
 }
 
+struct bank_add_args {
+    const char *actor, *code, *name;
+    struct bank b; /* out: the new bank */
+};
+
+/* store_run callback: the bank, read back for the answer. */
+static int bank_add_txn(struct store_conn *c, void *arg)
+{
+    struct bank_add_args *a = arg;
+    int rc = org_add_bank(c, a->actor, a->code, a->name, NULL);
+    return rc == ID_OK ? org_find_bank(c, a->code, &a->b) : rc;
+}
+
 void h_admin_bank_add(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
-    struct bank b;
     if (!admin_open(req, resp, ADMIN_WRITE, F_BANK, 2, &ar))
         return;
     if (ar.who.role != ROLE_PROVINCE_ADMIN) {
         admin_forbidden(&ar);
         goto out;
     }
-    if (!admin_begin(&ar))
-        goto out;
-    int rc = org_add_bank(ar.conn, ar.actor, admin_str(&ar, "code"), admin_str(&ar, "name"), NULL);
-    if (rc == ID_OK)
-        rc = org_find_bank(ar.conn, admin_str(&ar, "code"), &b);
-    if (admin_commit(&ar, rc))
-        http_json(resp, 201, json_pack("{s:o}", "bank", admin_bank_json(&b)));
-    else
-        admin_fail(&ar, rc, "add bank");
+    struct bank_add_args a = {
+        .actor = ar.actor, .code = admin_str(&ar, "code"), .name = admin_str(&ar, "name")};
+    if (admin_run(&ar, "add bank", bank_add_txn, &a, NULL))
+        http_json(resp, 201, json_pack("{s:o}", "bank", admin_bank_json(&a.b)));
 out:
     admin_close(&ar);
 }
@@ -105,11 +112,24 @@ static int branch_bank(struct admin_req *ar, struct bank *b)
     return org_find_bank_id(ar->conn, ar->who.bank_id, b);
 }
 
+struct branch_add_args {
+    const char *actor, *code, *name;
+    int64_t bank_id;
+    struct branch br; /* out: the new branch */
+};
+
+/* store_run callback: the branch, read back for the answer. */
+static int branch_add_txn(struct store_conn *c, void *arg)
+{
+    struct branch_add_args *a = arg;
+    int rc = org_add_branch(c, a->actor, a->bank_id, a->code, a->name, NULL);
+    return rc == ID_OK ? org_find_branch(c, a->bank_id, a->code, &a->br) : rc;
+}
+
 void h_admin_branch_add(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
     struct bank b;
-    struct branch br;
     if (!admin_open(req, resp, ADMIN_WRITE, F_BRANCH, 3, &ar))
         return;
     if (ar.who.role != ROLE_PROVINCE_ADMIN && ar.who.role != ROLE_BANK_ADMIN) {
@@ -121,16 +141,12 @@ void h_admin_branch_add(struct http_request *req, struct http_response *resp)
         admin_fail(&ar, rc, "add branch");
         goto out;
     }
-    if (!admin_begin(&ar))
-        goto out;
-    rc = org_add_branch(ar.conn, ar.actor, b.id, admin_str(&ar, "code"), admin_str(&ar, "name"),
-                        NULL);
-    if (rc == ID_OK)
-        rc = org_find_branch(ar.conn, b.id, admin_str(&ar, "code"), &br);
-    if (admin_commit(&ar, rc))
-        http_json(resp, 201, json_pack("{s:o}", "branch", branch_json(&br, b.code)));
-    else
-        admin_fail(&ar, rc, "add branch");
+    struct branch_add_args a = {.actor = ar.actor,
+                                .code = admin_str(&ar, "code"),
+                                .name = admin_str(&ar, "name"),
+                                .bank_id = b.id};
+    if (admin_run(&ar, "add branch", branch_add_txn, &a, NULL))
+        http_json(resp, 201, json_pack("{s:o}", "branch", branch_json(&a.br, b.code)));
 out:
     admin_close(&ar);
 }

@@ -85,34 +85,41 @@ static void add_failed(struct admin_req *ar, int rc)
         admin_fail(ar, rc, "add teller");
 }
 
+struct add_args {
+    const char *actor;
+    struct teller_new nt;
+    struct teller t; /* out: the new teller */
+};
+
+/* store_run callback: the teller, read back for the answer. */
+static int add_txn(struct store_conn *c, void *arg)
+{
+    struct add_args *a = arg;
+    int rc = teller_add(c, a->actor, &a->nt, NULL);
+    return rc == ID_OK ? teller_find(c, a->nt.code, &a->t) : rc;
+}
+
 void h_admin_teller_add(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
-    struct teller t;
     if (!admin_open(req, resp, ADMIN_WRITE, F_ADD, sizeof F_ADD / sizeof F_ADD[0], &ar)) {
         admin_wipe_secret(req, NULL, "password");
         return;
     }
-    struct teller_new nt = {.code = admin_str(&ar, "code"),
-                            .name = admin_str(&ar, "name"),
-                            .role = role_parse(admin_str(&ar, "role")),
-                            .password = admin_str(&ar, "password")};
-    int rc = placement(&ar, &nt);
-    if (rc != ID_OK) {
+    struct add_args a = {.actor = ar.actor,
+                         .nt = {.code = admin_str(&ar, "code"),
+                                .name = admin_str(&ar, "name"),
+                                .role = role_parse(admin_str(&ar, "role")),
+                                .password = admin_str(&ar, "password")}};
+    int rc = placement(&ar, &a.nt);
+    if (rc != ID_OK)
         admin_fail(&ar, rc, "add teller");
-    } else if (nt.role == ROLE_NONE) {
+    else if (a.nt.role == ROLE_NONE)
         http_error(resp, ZE_BAD_REQUEST, "未知角色");
-    } else if (!admin_may_grant(&ar, nt.role)) {
+    else if (!admin_may_grant(&ar, a.nt.role))
         admin_forbidden(&ar);
-    } else if (admin_begin(&ar)) {
-        rc = teller_add(ar.conn, ar.actor, &nt, NULL);
-        if (rc == ID_OK)
-            rc = teller_find(ar.conn, nt.code, &t);
-        if (admin_commit(&ar, rc))
-            http_json(resp, 201, json_pack("{s:o}", "teller", admin_teller_json(&t)));
-        else
-            add_failed(&ar, rc);
-    }
+    else if (admin_run(&ar, "add teller", add_txn, &a, add_failed))
+        http_json(resp, 201, json_pack("{s:o}", "teller", admin_teller_json(&a.t)));
     admin_wipe_secret(req, ar.in, "password");
     admin_close(&ar);
 }
@@ -129,20 +136,30 @@ static bool target(struct admin_req *ar, struct teller *t)
     return admin_may_manage(ar, t);
 }
 
+struct active_args {
+    const char *actor, *code;
+    bool active;
+    struct teller t; /* out: the teller after the change */
+};
+
+/* store_run callback: enable or disable, read back for the answer. */
+static int active_txn(struct store_conn *c, void *arg)
+{
+    struct active_args *a = arg;
+    int rc = teller_set_active(c, a->actor, a->code, a->active);
+    return rc == ID_OK ? teller_find(c, a->code, &a->t) : rc;
+}
+
 static void set_active(struct http_request *req, struct http_response *resp, bool active)
 {
     struct admin_req ar;
     struct teller t;
     if (!admin_open(req, resp, ADMIN_WRITE, F_TELLER, 1, &ar))
         return;
-    if (target(&ar, &t) && admin_begin(&ar)) {
-        int rc = teller_set_active(ar.conn, ar.actor, t.code, active);
-        if (rc == ID_OK)
-            rc = teller_find(ar.conn, t.code, &t);
-        if (admin_commit(&ar, rc))
-            http_json(resp, 200, json_pack("{s:o}", "teller", admin_teller_json(&t)));
-        else
-            admin_fail(&ar, rc, active ? "enable teller" : "disable teller");
+    if (target(&ar, &t)) {
+        struct active_args a = {.actor = ar.actor, .code = t.code, .active = active};
+        if (admin_run(&ar, active ? "enable teller" : "disable teller", active_txn, &a, NULL))
+            http_json(resp, 200, json_pack("{s:o}", "teller", admin_teller_json(&a.t)));
     }
     admin_close(&ar);
 }
@@ -176,12 +193,16 @@ static int reset_txn(struct store_conn *c, void *arg)
     return rc;
 }
 
-/* weak_password, naming the bounds. */
-static void weak_password(struct http_response *resp)
+/* weak_password, naming the bounds; the other refusals of a reset as usual. */
+static void reset_refused(struct admin_req *ar, int rc)
 {
     char why[96];
+    if (rc != ID_BAD_INPUT) {
+        admin_fail(ar, rc, "reset password");
+        return;
+    }
     snprintf(why, sizeof why, "新密码须为%d到%d位", TELLER_PW_MIN, TELLER_PW_MAX);
-    http_error(resp, ZE_WEAK_PASSWORD, why);
+    http_error(ar->resp, ZE_WEAK_PASSWORD, why);
 }
 
 void h_admin_teller_reset(struct http_request *req, struct http_response *resp)
@@ -194,13 +215,8 @@ void h_admin_teller_reset(struct http_request *req, struct http_response *resp)
     }
     if (target(&ar, &t)) {
         struct reset_args a = {.actor = ar.actor, .t = &t, .password = admin_str(&ar, "password")};
-        int rc = store_run(ar.conn, "admin.teller_reset", reset_txn, &a);
-        if (rc == ID_OK)
+        if (admin_run(&ar, "reset password", reset_txn, &a, reset_refused))
             http_json(resp, 200, json_pack("{s:s,s:s}", "teller", t.code, "status", "reset"));
-        else if (rc == ID_BAD_INPUT)
-            weak_password(resp);
-        else
-            admin_fail(&ar, rc, "reset password");
     }
     admin_wipe_secret(req, ar.in, "password");
     admin_close(&ar);

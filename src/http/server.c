@@ -5,6 +5,7 @@
 #include "foundation/log.h"
 #include "foundation/metrics.h"
 #include "foundation/netaddr.h"
+#include "foundation/thread.h"
 #include "http/executor.h"
 
 #include <arpa/inet.h>
@@ -499,7 +500,7 @@ static int timer_start(struct http_server *s)
         pthread_cond_destroy(&t->cv);
         return -1;
     }
-    if (pthread_create(&t->thread, NULL, timer_main, s) != 0) {
+    if (thread_start(&t->thread, NULL, timer_main, s, "zhanye-flow") != 0) {
         pthread_mutex_destroy(&t->mu);
         pthread_cond_destroy(&t->cv);
         return -1;

@@ -66,7 +66,8 @@ int admin_session_create(struct store_conn *c, const struct teller *t, const cha
                          int absolute_s, char token_out[ADMIN_TOKEN_LEN + 1]);
 /* ID_OK (out filled, activity recorded), ID_INVALID or ID_EXPIRED with
  * out->end_reason saying why ("unknown", "logged_out", "idle_timeout",
- * "absolute_timeout", "teller_disabled", "role_revoked", "password_reset"). */
+ * "absolute_timeout", "teller_disabled", "role_revoked", "password_reset",
+ * "password_changed"). */
 int admin_session_check(struct store_conn *c, const char *token, struct admin_session *out);
 /* Ends it with reason ([a-z_]{1,32}); ID_NOT_FOUND if unknown or ended. */
 int admin_session_end(struct store_conn *c, const char *token, const char *reason);

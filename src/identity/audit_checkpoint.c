@@ -6,6 +6,7 @@
 #include "foundation/codec.h"
 #include "foundation/log.h"
 #include "foundation/text.h"
+#include "foundation/thread.h"
 #include "identity/audit_int.h"
 
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,7 +438,6 @@ static void *checkpointer_main(void *arg)
 int audit_checkpointer_start(struct store *st)
 {
     pthread_condattr_t ca;
-    sigset_t all, old;
     if (!st || !audit_ctx() || T.running)
         return -1;
     pthread_condattr_init(&ca);
@@ -450,10 +449,7 @@ int audit_checkpointer_start(struct store *st)
     T.st = st;
     T.stop = false;
     /* Signals stay with the main thread's sigwait(). */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    err = pthread_create(&T.th, NULL, checkpointer_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    err = thread_start(&T.th, NULL, checkpointer_main, NULL, "zhanye-audit");
     if (err) {
         pthread_cond_destroy(&T.cv);
         return -1;

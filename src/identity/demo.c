@@ -61,8 +61,10 @@ static int seed_bank(struct store_conn *c, const struct demo_bank *b, const char
     return rc;
 }
 
-static int seed(struct store_conn *c, const char *password)
+/* The store_run callback: arg is the password. */
+static int seed(struct store_conn *c, void *arg)
 {
+    const char *password = arg;
     int64_t province = 0;
     int rc = org_add_province(c, ACTOR, "P00", "省联社", &province);
     if (rc == ID_OK)
@@ -80,16 +82,10 @@ int demo_seed(struct store *st, const struct kek *k, const char *password)
         return ID_BAD_INPUT;
     int rc = store_acquire(st, &c);
     if (rc == STORE_OK)
-        rc = store_begin(c);
-    if (rc == STORE_OK)
-        rc = seed(c, password);
-    if (rc == ID_OK)
-        rc = store_commit(c);
-    if (rc != ID_OK) {
+        rc = store_run(c, "demo.seed", seed, (void *)password);
+    if (rc != ID_OK)
         log_error("demo.seed_failed", "%s: %s", id_rc_name(rc),
                   rc < 0 ? store_errmsg(c) : "see the status");
-        store_rollback(c);
-    }
     store_release(c);
     return rc;
 }

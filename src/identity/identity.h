@@ -8,7 +8,7 @@
  * also covers a failure of the crypto library, the RNG or the file system.
  *
  * Transactions. Every write function runs inside the transaction the caller
- * opened on the same connection (store_begin … store_commit), and writes its
+ * opened on the same connection (a store_run callback), and writes its
  * audit records there, so one request commits its rows, its audit trail and
  * its idempotent answer together. The exceptions record a failed
  * authentication attempt, which must persist whatever the request does next:

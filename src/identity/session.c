@@ -51,6 +51,21 @@ int session_end_teller(struct store_conn *c, int64_t teller_id, const char *reas
     return sstore_end_teller(c, &KIND, teller_id, reason, "system", ended);
 }
 
+int session_end_teller_except(struct store_conn *c, int64_t teller_id, const char *keep_sid,
+                              const char *reason, int64_t *ended)
+{
+    char key[SESSION_KEY_HEX + 1];
+    if (ended)
+        *ended = 0;
+    if (!c || teller_id <= 0 || !valid_token(keep_sid) || !sstore_valid_reason(reason))
+        return ID_BAD_INPUT;
+    int rc = sstore_key(&KIND, keep_sid, key);
+    if (rc == ID_OK)
+        rc = sstore_end_teller_except(c, &KIND, teller_id, key, reason, "system", ended);
+    secmem_wipe(key, sizeof key);
+    return rc;
+}
+
 int session_create(struct store_conn *c, const struct teller *t, const char *dev, int idle_s,
                    int absolute_s, char sid_out[SESSION_TOKEN_LEN + 1])
 {

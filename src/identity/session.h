@@ -12,14 +12,16 @@
  * activity; session_check then ends it ("idle_timeout",
  * "absolute_timeout") and answers ID_EXPIRED. End reasons a client may see:
  * signed_in_elsewhere, logged_out, device_revoked, device_unbound,
- * device_reactivated, teller_disabled, password_reset, unknown (no such
- * session, or a token presented from another device).
+ * device_reactivated, teller_disabled, password_reset, password_changed
+ * (the teller's other sessions, when a tablet changed the password),
+ * unknown (no such session, or a token presented from another device).
  *
  * The storage is session_store.h's, shared with the console's sessions.
- * session_create, session_end and session_end_teller write in the caller's
- * transaction (with their audit records) and never begin or commit one, so
- * they compose into a larger transaction; session_check and
- * session_end_device work inside or outside one. */
+ * session_create, session_end, session_end_teller and
+ * session_end_teller_except write in the caller's transaction (with their
+ * audit records) and never begin or commit one, so they compose into a
+ * larger transaction; session_check and session_end_device work inside or
+ * outside one. */
 #ifndef ZHANYE_SESSION_H
 #define ZHANYE_SESSION_H
 
@@ -68,5 +70,11 @@ int session_end_device(struct store_conn *c, const char *dev, const char *reason
  * reason}); *ended (may be NULL) gets how many. ID_OK (also when there was
  * none), ID_BAD_INPUT. Runs in the caller's transaction. */
 int session_end_teller(struct store_conn *c, int64_t teller_id, const char *reason, int64_t *ended);
+/* session_end_teller, but the session whose token is keep_sid (the one
+ * making the request, e.g. a PASSWORD_CHANGE) stays live; a keep_sid of
+ * another teller, ended or unknown keeps nothing. ID_BAD_INPUT also for a
+ * malformed keep_sid. Runs in the caller's transaction. */
+int session_end_teller_except(struct store_conn *c, int64_t teller_id, const char *keep_sid,
+                              const char *reason, int64_t *ended);
 
 #endif

@@ -173,9 +173,10 @@ struct live {
     char extra[SESSION_EXTRA_MAX + 1];
 };
 
-/* The teller's oldest live sessions, at most END_BATCH, into batch[*n]. */
+/* The teller's oldest live sessions but the one keyed keep_key ("" or a
+ * key: no key is empty), at most END_BATCH, into batch[*n]. */
 static int read_live(struct store_conn *c, const struct session_kind *k, int64_t teller_id,
-                     struct live *batch, int *n)
+                     const char *keep_key, struct live *batch, int *n)
 {
     char sql[SQL_MAX];
     struct store_stmt *s = NULL;
@@ -183,13 +184,15 @@ static int read_live(struct store_conn *c, const struct session_kind *k, int64_t
     int len = snprintf(sql, sizeof sql,
                        "SELECT s.sid, s.bank_id, t.code, COALESCE(s.%s, '') FROM %s s "
                        "JOIN tellers t ON t.id = s.teller_id WHERE s.teller_id = ? AND "
-                       "s.ended_at IS NULL ORDER BY s.created_at, s.sid LIMIT %d",
+                       "s.ended_at IS NULL AND s.sid <> ? ORDER BY s.created_at, s.sid LIMIT %d",
                        k->extra_col, k->table, END_BATCH);
     if (len <= 0 || len >= (int)sizeof sql)
         return ID_BAD_INPUT;
     int rc = store_prepare(c, sql, &s);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 1, teller_id);
+    if (rc == STORE_OK)
+        rc = store_bind_text(s, 2, keep_key);
     while (rc == STORE_OK && *n < END_BATCH && (rc = store_step(s)) == STORE_ROW) {
         struct live *l = &batch[*n];
         l->bank_id = store_col_int64(s, 1);
@@ -207,13 +210,20 @@ static int read_live(struct store_conn *c, const struct session_kind *k, int64_t
 int sstore_end_teller(struct store_conn *c, const struct session_kind *k, int64_t teller_id,
                       const char *reason, const char *actor, int64_t *ended)
 {
+    return sstore_end_teller_except(c, k, teller_id, NULL, reason, actor, ended);
+}
+
+int sstore_end_teller_except(struct store_conn *c, const struct session_kind *k, int64_t teller_id,
+                             const char *keep_key, const char *reason, const char *actor,
+                             int64_t *ended)
+{
     struct live batch[END_BATCH];
     int64_t total = 0;
     int rc = ID_OK, n = END_BATCH, progress = 1;
     /* Batches, so that no statement is stepping over the rows being ended;
      * every batch ends what it read, so this terminates. */
     while (rc == ID_OK && n == END_BATCH && progress) {
-        rc = read_live(c, k, teller_id, batch, &n);
+        rc = read_live(c, k, teller_id, keep_key ? keep_key : "", batch, &n);
         progress = 0;
         for (int i = 0; rc == ID_OK && i < n; i++) {
             int64_t one = 0;

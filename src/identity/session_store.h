@@ -76,6 +76,10 @@ int sstore_end_extra(struct store_conn *c, const struct session_kind *k, const c
  * (may be NULL) gets how many. */
 int sstore_end_teller(struct store_conn *c, const struct session_kind *k, int64_t teller_id,
                       const char *reason, const char *actor, int64_t *ended);
+/* The same, but the session keyed keep_key (NULL: none) stays live. */
+int sstore_end_teller_except(struct store_conn *c, const struct session_kind *k, int64_t teller_id,
+                             const char *keep_key, const char *reason, const char *actor,
+                             int64_t *ended);
 
 /* Whose session a key is, for the audit record of its end. */
 struct sstore_who {

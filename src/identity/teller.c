@@ -520,6 +520,7 @@ struct new_hash {
     const char *hash;
     const char *event;
     bool guarded;
+    const struct teller_pw_also *also; /* NULL: nothing more */
 };
 
 static int write_hash(struct store_conn *c, void *arg)
@@ -556,11 +557,15 @@ static int write_hash(struct store_conn *c, void *arg)
         rc = find(c, NULL, h->t->id, &t, NULL);
         return rc != ID_OK ? rc : t.active ? ID_LOCKED : ID_DISABLED;
     }
-    return audit_append(c, h->t->bank_id, h->actor, h->event, h->t->code, NULL);
+    rc = audit_append(c, h->t->bank_id, h->actor, h->event, h->t->code, NULL);
+    if (rc == ID_OK && h->also && h->also->fn)
+        rc = h->also->fn(c, h->t, h->also->arg);
+    return rc;
 }
 
 int teller_change_password(struct store_conn *c, const char *code, const char *old_pw,
-                           const char *new_pw, const struct lockout *policy)
+                           const char *new_pw, const struct lockout *policy,
+                           const struct teller_pw_also *also)
 {
     struct teller t;
     char actor[ACTOR_MAX];
@@ -575,7 +580,8 @@ int teller_change_password(struct store_conn *c, const char *code, const char *o
                              .actor = self_actor(&t, actor),
                              .hash = hash,
                              .event = "teller.password_changed",
-                             .guarded = true};
+                             .guarded = true,
+                             .also = also};
         rc = store_run(c, "teller.password_change", write_hash, &h);
     }
     secmem_wipe(hash, sizeof hash);

@@ -192,15 +192,30 @@ int teller_attempt_record(struct store_conn *c, struct teller_attempt *a,
 /* Wipes the attempt (its teller and any hash left). */
 void teller_attempt_wipe(struct teller_attempt *a);
 
+/* What commits together with a password change: fn runs inside the
+ * change's transaction, after the new hash is written and audited, with the
+ * teller as verified. It follows the store_run callback contract
+ * (data/store.h: it may run more than once, has no effect outside the
+ * database); a status other than ID_OK rolls the whole change back and is
+ * returned. */
+struct teller_pw_also {
+    int (*fn)(struct store_conn *c, const struct teller *t, void *arg);
+    void *arg;
+};
+
 /* Verifies old_pw exactly as teller_verify_password (failures count on the
  * tablet channel), then sets new_pw (Argon2 before the transaction) and
  * clears both channels' counts and locks. ID_BAD_INPUT if new_pw breaks the
  * policy or equals old_pw (checked first, so a bad new password costs no
  * attempt); ID_LOCKED / ID_DISABLED also when the tablet channel was locked
  * or the teller disabled between the check and the write (nothing changed,
- * no lock lifted). Own transactions. */
+ * no lock lifted). Own transactions, two: the verification (its outcome
+ * persists whatever follows), then one store_run with the new hash, its
+ * audit record and also->fn (also may be NULL): either all of it commits
+ * or none. */
 int teller_change_password(struct store_conn *c, const char *code, const char *old_pw,
-                           const char *new_pw, const struct lockout *policy);
+                           const char *new_pw, const struct lockout *policy,
+                           const struct teller_pw_also *also);
 /* An administrator sets a new password; clears both channels' counts and
  * locks. Caller's transaction. */
 int teller_reset_password(struct store_conn *c, const char *actor, const char *code,

@@ -5,6 +5,7 @@
 #include "foundation/codec.h"
 #include "foundation/log.h"
 #include "foundation/secmem.h"
+#include "identity/admin_session.h"
 #include "identity/audit.h"
 #include "identity/binding.h"
 #include "identity/identity.h"
@@ -138,6 +139,26 @@ static enum tx_result tx_logout(struct tx_ctx *c)
     return rc == ID_OK || rc == ID_NOT_FOUND ? TX_COMMIT : TX_ROLLBACK;
 }
 
+struct pw_changed {
+    const char *sid;           /* the session making the change: it stays */
+    int64_t tablets, consoles; /* out: sessions ended */
+};
+
+/* Commits with the new password (teller_change_password's also): the
+ * teller's console sessions and every other tablet session end, reason
+ * "password_changed". */
+static int end_other_sessions(struct store_conn *c, const struct teller *t, void *arg)
+{
+    struct pw_changed *p = arg;
+    p->tablets = p->consoles = 0;
+    int rc = session_end_teller_except(c, t->id, p->sid, "password_changed", &p->tablets);
+    if (rc == ID_OK)
+        rc = admin_session_end_teller(c, t->id, "password_changed", &p->consoles);
+    /* Not the caller's input at fault (the pipeline checked the session):
+     * never let it pass for a weak new password. */
+    return rc == ID_BAD_INPUT ? ID_ERR : rc;
+}
+
 static enum tx_result tx_password_change(struct tx_ctx *c)
 {
     struct teller t;
@@ -147,10 +168,15 @@ static enum tx_result tx_password_change(struct tx_ctx *c)
         .max_failures = c->env->identity->max_failures,
         .lock_ms = c->env->identity->lock_ms,
     };
+    struct pw_changed p = {.sid = c->sid};
+    const struct teller_pw_also also = {.fn = end_other_sessions, .arg = &p};
     int rc = teller_change_password(c->conn, t.code, str(c->in, "old_password"),
-                                    str(c->in, "new_password"), &policy);
+                                    str(c->in, "new_password"), &policy, &also);
     switch (rc) {
     case ID_OK:
+        log_info("identity.password_changed",
+                 "teller %s: %lld other tablet and %lld console session(s) ended", t.code,
+                 (long long)p.tablets, (long long)p.consoles);
         return TX_COMMIT;
     case ID_BAD_PASSWORD:
         tx_failf(c, ZE_BAD_PASSWORD, "原密码错误");

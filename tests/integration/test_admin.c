@@ -602,6 +602,64 @@ static void reset_password_ends_sessions(void **state)
     tablet_free(&t);
 }
 
+/* A teller's own PASSWORD_CHANGE on the tablet ends their console sessions
+ * (reason password_changed) in the change's transaction, and keeps the
+ * tablet session that made it. */
+static void password_change_ends_other_sessions(void **state)
+{
+    (void)state;
+    struct console adm, own, own2;
+    struct tablet t;
+    long st;
+    login(&adm, "admin01", PW);
+    post_ok(&adm, "/api/v1/admin/tellers",
+            "{\"branch\":\"02\",\"code\":\"bm07\",\"name\":\"改密测试\",\"role\":\"branch_"
+            "manager\",\"password\":\"" PW "\"}",
+            201);
+    json_t *a = post(&adm, "/api/v1/admin/tickets", "{\"teller\":\"bm07\"}", 201, NULL);
+    assert_int_equal(tablet_activate_code(&t, &D, "bm07",
+                                          json_string_value(json_object_get(a, "code")), NULL, 0),
+                     0);
+    json_decref(a);
+    assert_int_equal(tablet_login(&t, "bm07", PW), 0);
+    login(&own, "bm07", PW);
+    login(&own2, "bm07", PW);
+    json_decref(get(&own, "/api/v1/admin/me", 200));
+    json_decref(get(&own2, "/api/v1/admin/me", 200));
+
+    json_t *ans = tablet_call(&t, "PASSWORD_CHANGE",
+                              "{\"old_password\":\"" PW "\",\"new_password\":\"Chg@12345\"}",
+                              "pw-bm07", &st, NULL);
+    assert_string_equal(answer_code(ans), "OK");
+    json_decref(ans);
+    /* Both console sessions ended, saying why. */
+    a = get(&own, "/api/v1/admin/me", 401);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "error"), "reason")),
+                        "password_changed");
+    json_decref(a);
+    a = get(&own2, "/api/v1/admin/me", 401);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "error"), "reason")),
+                        "password_changed");
+    json_decref(a);
+    /* The tablet session that made the change goes on. */
+    ans = tablet_call(&t, "SESSION_INFO", NULL, NULL, &st, NULL);
+    assert_string_equal(answer_code(ans), "OK");
+    json_decref(ans);
+    /* Another teller's console is untouched; the new password opens the console. */
+    json_decref(get(&adm, "/api/v1/admin/me", 200));
+    assert_int_equal(console_login(&own, &D, "bm07", PW), 401);
+    login(&own, "bm07", "Chg@12345");
+    json_decref(get(&own, "/api/v1/admin/me", 200));
+    /* A wrong old password changes nothing and ends nothing. */
+    ans = tablet_call(&t, "PASSWORD_CHANGE",
+                      "{\"old_password\":\"Wrong@1234\",\"new_password\":\"Chg@67890\"}",
+                      "pw-bm07-2", &st, NULL);
+    assert_string_equal(answer_code(ans), "bad_password");
+    json_decref(ans);
+    json_decref(get(&own, "/api/v1/admin/me", 200));
+    tablet_free(&t);
+}
+
 static void disabled_admin_loses_console(void **state)
 {
     (void)state;
@@ -707,6 +765,7 @@ int main(void)
         cmocka_unit_test(devices_and_tickets),
         cmocka_unit_test(reset_password_reaches_tablet),
         cmocka_unit_test(reset_password_ends_sessions),
+        cmocka_unit_test(password_change_ends_other_sessions),
         cmocka_unit_test(disabled_admin_loses_console),
         cmocka_unit_test(audit_endpoints),
         cmocka_unit_test(flow_reload),

@@ -6,6 +6,7 @@
 #include "tablet.h"
 #include "testd.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -433,7 +434,7 @@ static void activation_code_locks_after_5(void **state)
         char *body = NULL, *resp = NULL;
         size_t len;
         assert_int_equal(
-            tablet_seal(&t, "DEVICE_ACTIVATE", "WRNG-CODE", payload, &call, &body, &len), 0);
+            tablet_seal(&t, "DEVICE_ACTIVATE", "WRNG-C2DE", payload, &call, &body, &len), 0);
         assert_int_equal(tablet_post(&t, "DEVICE_ACTIVATE", body, len, &st, &resp), 0);
         assert_int_equal(st, 401);
         free(body);
@@ -537,16 +538,38 @@ static void key_rotation(void **state)
     testd_cleanup(&d);
 }
 
-/* The command-line tablet: activate, log in, call, log out. */
+/* The code as a person types it: lower case, a space for the dash. */
+static void typed_code(const char *code, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; code[i] && i + 1 < cap; i++)
+        out[i] = code[i] == '-' ? ' ' : (char)tolower((unsigned char)code[i]);
+    out[i] = '\0';
+}
+
+/* The command-line tablet: activate (the code typed in lower case with a
+ * space, ZY1 amendment 5), log in, call, log out. */
 static void cli_tablet(void **state)
 {
     struct fx *f = *state;
-    char code[32], state_file[PATH_MAX + 16], login[128];
-    char *out = NULL;
+    char code[32], typed[32], state_file[PATH_MAX + 16], login[128];
+    char *out = NULL, *err = NULL;
     assert_int_equal(tablet_issue_code(&f->d, "demo02", code, sizeof code), 0);
     snprintf(state_file, sizeof state_file, "%s/cli-tablet.json", f->d.dir);
+    /* A code that cannot be one the server issued is refused before anything
+     * is sent: the server named is not even there. */
+    assert_int_equal(run_zhanye(&out, &err, "call", "--state", state_file, "--server",
+                                "http://127.0.0.1:1", "--activate", "k7qx 9pr", "--teller",
+                                "demo02", NULL),
+                     2);
+    assert_non_null(strstr(err, "not an activation code"));
+    assert_null(strstr(err, "cannot fetch"));
+    free(out), free(err);
+    typed_code(code, typed, sizeof typed);
+    assert_string_not_equal(typed, code);
+    assert_non_null(strchr(typed, ' '));
     assert_int_equal(run_zhanye(&out, NULL, "call", "--state", state_file, "--server", f->d.base,
-                                "--activate", code, "--teller", "demo02", NULL),
+                                "--activate", typed, "--teller", "demo02", NULL),
                      0);
     assert_non_null(strstr(out, "\"device_secret\""));
     free(out);

@@ -1,7 +1,10 @@
 /* The foundation over real HTTP: a real `zhanye serve` in a temp directory. */
 #include "testd.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,16 +243,107 @@ static void sigterm_under_load_loses_no_line(void **state)
     testd_cleanup(&t);
 }
 
+/* The mask of blocked signals of one thread of pid, from /proc; false if
+ * the thread is gone. name gets its comm. */
+static bool thread_mask(pid_t pid, const char *tid, unsigned long long *blocked, char *name,
+                        size_t cap)
+{
+    char path[320], line[256];
+    bool found = false;
+    snprintf(path, sizeof path, "/proc/%d/task/%s/comm", (int)pid, tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    if (!fgets(name, (int)cap, f))
+        name[0] = '\0';
+    name[strcspn(name, "\n")] = '\0';
+    fclose(f);
+    snprintf(path, sizeof path, "/proc/%d/task/%s/status", (int)pid, tid);
+    if (!(f = fopen(path, "r")))
+        return false;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "SigBlk:", 7) == 0)
+            found = sscanf(line + 7, "%llx", blocked) == 1;
+    fclose(f);
+    return found;
+}
+
+/* Only the main thread takes SIGTERM, SIGINT and SIGHUP (with sigwait):
+ * every other thread of `zhanye serve` has them blocked, or a SIGTERM that
+ * finds the main thread busy would kill the process outright. The named
+ * threads of src/ (foundation/thread.h) are all there. */
+static void signals_reach_the_main_thread_only(void **state)
+{
+    const struct testd *d = *state;
+    static const char *const named[] = {"zhanye-log", "zhanye-nonce", "zhanye-egress",
+                                        "zhanye-exec", "zhanye-flow"};
+    const unsigned long long want =
+        1ULL << (SIGTERM - 1) | 1ULL << (SIGINT - 1) | 1ULL << (SIGHUP - 1);
+    bool seen[sizeof named / sizeof named[0]] = {false};
+    char dir[64], main_tid[32], name[64];
+    int threads = 0, open_to_signals = 0;
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)d->pid);
+    snprintf(main_tid, sizeof main_tid, "%d", (int)d->pid);
+    DIR *td = opendir(dir);
+    assert_non_null(td);
+    struct dirent *e;
+    while ((e = readdir(td)) != NULL) {
+        unsigned long long blocked = 0;
+        if (e->d_name[0] == '.' || strcmp(e->d_name, main_tid) == 0 ||
+            !thread_mask(d->pid, e->d_name, &blocked, name, sizeof name))
+            continue;
+        threads++;
+        for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+            seen[i] = seen[i] || strcmp(name, named[i]) == 0;
+        if ((blocked & want) != want) {
+            print_error("thread %s (%s) takes process signals: SigBlk %llx\n", e->d_name, name,
+                        blocked);
+            open_to_signals++;
+        }
+    }
+    closedir(td);
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (!seen[i])
+            fail_msg("no thread named %s", named[i]);
+    assert_true(threads >= (int)(sizeof named / sizeof named[0]));
+    assert_int_equal(open_to_signals, 0);
+}
+
+/* SIGTERM right after the server says it listens, 30 times: every stop is
+ * the clean one (exit status 0), never a death by the signal. */
+static void sigterm_right_after_start_is_clean(void **state)
+{
+    (void)state;
+    struct testd t;
+    int unclean = 0;
+    assert_int_equal(testd_init(&t, NULL), 0);
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(testd_start(&t), 0);
+        int rc = testd_stop(&t);
+        if (rc != 0) {
+            print_error("stop %d: exit status %d (-1: killed by a signal)\n", i, rc);
+            unclean++;
+        }
+    }
+    assert_int_equal(unclean, 0);
+    testd_cleanup(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(healthz_and_readyz),        cmocka_unit_test(unknown_route_is_json_404),
-        cmocka_unit_test(metrics_count_requests),    cmocka_unit_test(oversized_body_is_413),
-        cmocka_unit_test(init_refuses_to_overwrite), cmocka_unit_test(check_config_ok),
+        cmocka_unit_test(healthz_and_readyz),
+        cmocka_unit_test(unknown_route_is_json_404),
+        cmocka_unit_test(metrics_count_requests),
+        cmocka_unit_test(oversized_body_is_413),
+        cmocka_unit_test(init_refuses_to_overwrite),
+        cmocka_unit_test(check_config_ok),
+        cmocka_unit_test(signals_reach_the_main_thread_only),
     };
     const struct CMUnitTest solo[] = {
         cmocka_unit_test(bad_config_exits_2),
         cmocka_unit_test(sigterm_under_load_loses_no_line),
+        cmocka_unit_test(sigterm_right_after_start_is_clean),
     };
     int failed = cmocka_run_group_tests_name("server", tests, setup, teardown);
     failed += cmocka_run_group_tests_name("server_lifecycle", solo, NULL, NULL);

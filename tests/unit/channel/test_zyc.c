@@ -2,7 +2,9 @@
  * library against the server steps. */
 #include "channel_test.h"
 
+#include "channel/sm.h"
 #include "foundation/secmem.h"
+#include "identity/ticket.h"
 #include "zyc.h"
 
 #include <sys/stat.h>
@@ -222,7 +224,7 @@ static void test_activate_then_call(void **state)
 
     /* A wrong code is refused by the server as bad_mac. */
     assert_int_equal(
-        zyc_seal(&st, "DEVICE_ACTIVATE", "K7QX-0000", act, strlen(act), 5, &call, &body, &bl),
+        zyc_seal(&st, "DEVICE_ACTIVATE", "K7QX-9PRN", act, strlen(act), 5, &call, &body, &bl),
         ZY1_OK);
     assert_int_equal(server_handle("DEVICE_ACTIVATE", body, F, answer, &rbody, &rl), ZY1_BAD_MAC);
     free(body);
@@ -240,6 +242,173 @@ static void test_activate_then_call(void **state)
     zyc_state_wipe(&st);
 }
 
+/* Amendment 5: the code as typed, canonicalised to the server's format. */
+static void test_activation_code(void **state)
+{
+    static const struct {
+        const char *typed, *canonical; /* canonical NULL: refused */
+    } cases[] = {
+        {.typed = "K7QX-9PRM", .canonical = "K7QX-9PRM"},
+        {.typed = "k7qx-9prm", .canonical = "K7QX-9PRM"},
+        {.typed = "k7qx 9prm", .canonical = "K7QX-9PRM"},
+        {.typed = "K7QX9PRM", .canonical = "K7QX-9PRM"},
+        {.typed = " k7-qx 9p-rm ", .canonical = "K7QX-9PRM"},
+        {.typed = "--k7qx--9prm--", .canonical = "K7QX-9PRM"},
+        {.typed = "abcd efgh", .canonical = "ABCD-EFGH"},
+        {.typed = "K7QX-9PR", .canonical = NULL},   /* 7 characters */
+        {.typed = "K7QX-9PRM2", .canonical = NULL}, /* 9 */
+        {.typed = "K7QX-9PRM-K7QX", .canonical = NULL},
+        {.typed = "K7QX-0PRM", .canonical = NULL}, /* 0 is not in the alphabet */
+        {.typed = "K7QX-1PRM", .canonical = NULL}, /* nor 1, I, L, O */
+        {.typed = "KIQX-9PRM", .canonical = NULL},
+        {.typed = "K7QX_9PRM", .canonical = NULL}, /* only spaces and dashes go */
+        {.typed = "K7QX\t9PRM", .canonical = NULL},
+        {.typed = "K7QX\xef\xbc\x8d"
+                  "9PRM",
+         .canonical = NULL}, /* a full-width dash */
+        {.typed = "", .canonical = NULL},
+        {.typed = " - ", .canonical = NULL},
+    };
+    char out[ZYC_ACT_CODE_LEN + 1];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        zyc_status rc = zyc_activation_code(cases[i].typed, out);
+        if (cases[i].canonical) {
+            if (rc != ZYC_OK || strcmp(out, cases[i].canonical) != 0)
+                fail_msg("\"%s\": %d \"%s\", want \"%s\"", cases[i].typed, rc, out,
+                         cases[i].canonical);
+        } else if (rc != ZYC_BAD_ARG || out[0]) {
+            fail_msg("\"%s\": %d \"%s\", want a refusal", cases[i].typed, rc, out);
+        }
+    }
+    assert_int_equal(zyc_activation_code(NULL, out), ZYC_BAD_ARG);
+    /* The server's format (identity/ticket.h). */
+    assert_int_equal(ZYC_ACT_CODE_LEN, ACT_CODE_LEN);
+    assert_int_equal(strlen("K7QX-9PRM"), ACT_CODE_LEN);
+}
+
+/* Every spelling of the code seals with the same F, the one of the code as
+ * the server printed it; a code that does not canonicalise seals nothing. */
+static void test_activation_code_gives_one_F(void **state)
+{
+    static const char *const same[] = {"K7QX-9PRM", "k7qx 9prm", "k7qx-9prm", "K7 QX 9P RM",
+                                       "k7qx9prm"};
+    const char *act = "{\"data\":{\"device\":{\"model\":\"m\",\"os\":\"o\",\"app\":\"a\"}}}";
+    const char *answer = "{\"code\":\"OK\"}";
+    zyc_state st;
+    zy1_call call;
+    char *body = NULL, *rbody = NULL;
+    size_t bl = 0, rl = 0;
+    uint8_t F[32];
+    new_state(&st);
+    assert_int_equal(zy1_activation_factor("demo01", "K7QX-9PRM", F), ZY1_OK);
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        assert_int_equal(
+            zyc_seal(&st, "DEVICE_ACTIVATE", same[i], act, strlen(act), 5, &call, &body, &bl),
+            ZY1_OK);
+        if (server_handle("DEVICE_ACTIVATE", body, F, answer, &rbody, &rl) != ZY1_OK)
+            fail_msg("\"%s\" was not sealed with the F of K7QX-9PRM", same[i]);
+        free(rbody), free(body);
+        zy1_call_wipe(&call);
+    }
+    body = NULL;
+    assert_int_equal(
+        zyc_seal(&st, "DEVICE_ACTIVATE", "K7QX-9PR", act, strlen(act), 5, &call, &body, &bl),
+        ZY1_BAD_ARG);
+    assert_null(body);
+    assert_int_equal(
+        zyc_seal(&st, "DEVICE_ACTIVATE", "K7QX-0PRM", act, strlen(act), 5, &call, &body, &bl),
+        ZY1_BAD_ARG);
+    assert_null(body);
+    zyc_state_wipe(&st);
+}
+
+/* Amendment 6: a response whose MAC is right but whose SM4 padding is not
+ * is refused by the client (bad_payload), and no plaintext comes out. */
+static void test_response_bad_padding_refused(void **state)
+{
+    zyc_state st;
+    zy1_call call;
+    char *body = NULL, *out = NULL;
+    size_t bl = 0, outn = 0, ctn = 0;
+    uint8_t iv[16] = {0}, ct[32], mac[32];
+    const uint8_t pt[15] = {'{', '}'};
+    char ct_b64[64], iv_b64[32], mac_b64[64], m[256], resp[512];
+    new_state(&st);
+    assert_int_equal(
+        zyc_state_set_device_secret(&st, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), ZYC_OK);
+    assert_int_equal(zyc_seal(&st, "LOGIN", NULL, "{}", 2, 6, &call, &body, &bl), ZY1_OK);
+    free(body);
+    /* 15 bytes pad with one 01; flipping the iv's last bit makes it 00. */
+    assert_int_equal(sm4_cbc_encrypt(call.keys.renc, iv, pt, sizeof pt, ct, sizeof ct, &ctn),
+                     SM_OK);
+    assert_int_equal(ctn, 16);
+    iv[15] ^= 1;
+    b64_encode(ct, ctn, ct_b64, sizeof ct_b64);
+    b64_encode(iv, sizeof iv, iv_b64, sizeof iv_b64);
+    snprintf(m, sizeof m, "ZY1R\nLOGIN\n%s\n7\n%s\n%s", call.nonce_b64, iv_b64, ct_b64);
+    sm_part part = {m, strlen(m)};
+    assert_int_equal(sm_hmac(call.keys.rmac, 32, &part, 1, mac), SM_OK);
+    b64_encode(mac, sizeof mac, mac_b64, sizeof mac_b64);
+    snprintf(resp, sizeof resp, "{\"v\":1,\"ts\":7,\"iv\":\"%s\",\"ct\":\"%s\",\"mac\":\"%s\"}",
+             iv_b64, ct_b64, mac_b64);
+    assert_int_equal(zyc_open(&call, resp, strlen(resp), &out, &outn, NULL), ZY1_BAD_PAYLOAD);
+    assert_null(out);
+    /* The same response with its padding intact opens: the MAC was right. */
+    iv[15] ^= 1;
+    b64_encode(iv, sizeof iv, iv_b64, sizeof iv_b64);
+    snprintf(m, sizeof m, "ZY1R\nLOGIN\n%s\n7\n%s\n%s", call.nonce_b64, iv_b64, ct_b64);
+    part.n = strlen(m);
+    assert_int_equal(sm_hmac(call.keys.rmac, 32, &part, 1, mac), SM_OK);
+    b64_encode(mac, sizeof mac, mac_b64, sizeof mac_b64);
+    snprintf(resp, sizeof resp, "{\"v\":1,\"ts\":7,\"iv\":\"%s\",\"ct\":\"%s\",\"mac\":\"%s\"}",
+             iv_b64, ct_b64, mac_b64);
+    assert_int_equal(zyc_open(&call, resp, strlen(resp), &out, &outn, NULL), ZY1_OK);
+    assert_int_equal(outn, sizeof pt);
+    free(out);
+    zy1_call_wipe(&call);
+    zyc_state_wipe(&st);
+}
+
+/* Amendment 6: S, iv, nonce and the SM2 ephemeral key are drawn afresh for
+ * every request: two seals of the same call share none of them. */
+static void test_seal_draws_fresh_secrets(void **state)
+{
+    zyc_state st;
+    zy1_call a, b;
+    char *ba = NULL, *bb = NULL;
+    size_t la = 0, lb = 0;
+    new_state(&st);
+    assert_int_equal(
+        zyc_state_set_device_secret(&st, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), ZYC_OK);
+    assert_int_equal(zyc_seal(&st, "LOGIN", NULL, "{}", 2, 6, &a, &ba, &la), ZY1_OK);
+    assert_int_equal(zyc_seal(&st, "LOGIN", NULL, "{}", 2, 6, &b, &bb, &lb), ZY1_OK);
+    json_t *ja = json_loads(ba, 0, NULL), *jb = json_loads(bb, 0, NULL);
+    assert_non_null(ja);
+    assert_non_null(jb);
+    static const char *const drawn[] = {"nonce", "iv", "ek", "ct"};
+    for (size_t i = 0; i < sizeof drawn / sizeof drawn[0]; i++) {
+        const char *va = json_string_value(json_object_get(ja, drawn[i]));
+        const char *vb = json_string_value(json_object_get(jb, drawn[i]));
+        assert_non_null(va);
+        assert_non_null(vb);
+        assert_string_not_equal(va, vb);
+    }
+    /* S differs, hence every derived key. */
+    assert_memory_not_equal(&a.keys, &b.keys, sizeof a.keys);
+    /* The SM2 ephemeral points (C1 = 04 || x || y, ek's first 65 bytes) differ. */
+    uint8_t ea[256], eb[256];
+    const char *sa = json_string_value(json_object_get(ja, "ek"));
+    const char *sb = json_string_value(json_object_get(jb, "ek"));
+    assert_true(b64_decode(sa, strlen(sa), ea, sizeof ea) > 65);
+    assert_true(b64_decode(sb, strlen(sb), eb, sizeof eb) > 65);
+    assert_int_equal(sm2_ct_classify(ea, 65 + 32 + 32, 32), SM2_CT_RAW65);
+    assert_memory_not_equal(ea + 1, eb + 1, 64);
+    json_decref(ja), json_decref(jb);
+    free(ba), free(bb);
+    zy1_call_wipe(&a), zy1_call_wipe(&b);
+    zyc_state_wipe(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +417,10 @@ int main(void)
         cmocka_unit_test(test_state_refuses_bad_init),
         cmocka_unit_test(test_state_load_refusals),
         cmocka_unit_test(test_activate_then_call),
+        cmocka_unit_test(test_activation_code),
+        cmocka_unit_test(test_activation_code_gives_one_F),
+        cmocka_unit_test(test_response_bad_padding_refused),
+        cmocka_unit_test(test_seal_draws_fresh_secrets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -368,11 +368,22 @@ static void test_logout(void **state)
     loop(x, "LOGOUT", false);
 }
 
+/* PASSWORD_CHANGE ends the teller's other tablet sessions (and console
+ * ones) in the change's transaction: the template has one more, older. */
 static void test_password_change(void **state)
 {
     struct pctx *x = *state;
+    struct store_conn *c = NULL;
     activate_tablet(x);
     login_tablet(x);
+    assert_int_equal(store_acquire(x->a.store, &c), STORE_OK);
+    assert_int_equal(
+        store_exec(c, "INSERT INTO sessions (sid, bank_id, teller_id, dev, created_at, last_seen, "
+                      "idle_ms, expires_at) SELECT '" TABLET_DEV TABLET_DEV
+                      "', bank_id, id, '" TABLET_DEV
+                      "', 1, 1, 600000, 9000000000000 FROM tellers WHERE code = '" TELLER "'"),
+        STORE_OK);
+    store_release(c);
     x->tx = "PASSWORD_CHANGE";
     x->data = "{\"old_password\":\"" PW "\",\"new_password\":\"" NEW_PW "\"}";
     x->cseq = "pw-1";

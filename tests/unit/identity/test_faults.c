@@ -5,9 +5,11 @@
  * failed run must leave the database exactly as it was, the audit chain
  * intact, nothing open, and the next try must work; every run that
  * succeeds must equal the fault-free run. */
+#include "data/seq.h"
 #include "data/store_fault.h"
 #include "faultloop.h"
 #include "foundation/secmem.h"
+#include "identity/admin_session.h"
 #include "identity/audit.h"
 
 #include "idtest.h"
@@ -371,6 +373,146 @@ static void test_right_password_resets(void **state)
     faultloop_done(&fl);
 }
 
+/* ---- a teller's own password change ------------------------------------------ */
+
+#define NEW_PW "Field@5678"
+
+struct pwctx {
+    struct store_conn *c;
+    char sid[SESSION_TOKEN_LEN + 1]; /* the tablet session making the change */
+};
+
+static int pw_open(struct faultloop *fl, void *p)
+{
+    struct pwctx *x = p;
+    return store_acquire(fl->st, &x->c) == STORE_OK ? 0 : -1;
+}
+
+static void pw_close(struct faultloop *fl, void *p)
+{
+    struct pwctx *x = p;
+    store_release(x->c);
+    x->c = NULL;
+}
+
+struct ended {
+    const char *keep;
+    int64_t tablets, consoles;
+};
+
+/* What PASSWORD_CHANGE commits with the change (identity/tx_identity.c). */
+static int end_others(struct store_conn *c, const struct teller *t, void *arg)
+{
+    struct ended *e = arg;
+    e->tablets = e->consoles = 0;
+    int rc = session_end_teller_except(c, t->id, e->keep, "password_changed", &e->tablets);
+    if (rc == ID_OK)
+        rc = admin_session_end_teller(c, t->id, "password_changed", &e->consoles);
+    return rc;
+}
+
+static int run_pw_change(struct faultloop *fl, void *p, char *out, size_t cap)
+{
+    struct pwctx *x = p;
+    struct ended e = {.keep = x->sid};
+    const struct teller_pw_also also = {.fn = end_others, .arg = &e};
+    int rc = teller_change_password(x->c, "admin01", PW, NEW_PW, NULL, &also);
+    snprintf(out, cap, "%s tablets=%lld consoles=%lld", id_rc_name(rc),
+             rc == ID_OK ? (long long)e.tablets : -1LL, rc == ID_OK ? (long long)e.consoles : -1LL);
+    /* The other tablet session and the console session, not the kept one. */
+    if (rc == ID_OK && (e.tablets != 1 || e.consoles != 1))
+        return FAULTOP_WRONG;
+    return verdict(rc, ID_OK);
+}
+
+struct console_arg {
+    const struct teller *t;
+    char token[ADMIN_TOKEN_LEN + 1];
+};
+
+static int console_cb(struct store_conn *c, void *p)
+{
+    struct console_arg *a = p;
+    a->token[0] = '\0';
+    return admin_session_create(c, a->t, "10.0.0.9", 1800, 8 * 3600, a->token);
+}
+
+/* The new hash, its record and the end of the teller's console session and
+ * other tablet session commit together in one store_run (a one-shot busy is
+ * retried), or nothing does: a failed run leaves the password and every
+ * session as they were. */
+static void test_password_change_ends_others(void **state)
+{
+    struct fx *f = *state;
+    struct faultloop fl;
+    struct pwctx x = {.c = NULL};
+    struct teller t;
+    struct console_arg ca;
+    char sql[400];
+    assert_int_equal(issue_code(f->c, &f->kek, "admin01"), ID_OK);
+    assert_int_equal(activate_dev(f->c, &f->kek, "admin01", DEV_B, 1), ID_OK);
+    assert_int_equal(teller_find(f->c, "admin01", &t), ID_OK);
+    struct session_arg sa = {.t = &t, .dev = DEV_B};
+    assert_int_equal(store_run(f->c, "test.login", session_cb, &sa), ID_OK);
+    memcpy(x.sid, sa.sid, sizeof x.sid);
+    ca.t = &t;
+    assert_int_equal(store_run(f->c, "test.console", console_cb, &ca), ID_OK);
+    /* Another live tablet session of the teller, older (as another node may leave). */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO sessions (sid, bank_id, teller_id, dev, created_at, last_seen, idle_ms, "
+             "expires_at) VALUES ('%064d', %lld, %lld, '" DEV_B "', 1, 1, 600000, %lld)",
+             7, (long long)t.bank_id, (long long)t.id, (long long)clock_wall_ms() + 3600000);
+    assert_int_equal(store_exec(f->c, sql), STORE_OK);
+    take_template(f, &fl);
+    const struct faultop op = {.name = "password change ending other sessions",
+                               .run = run_pw_change,
+                               .open = pw_open,
+                               .close = pw_close,
+                               .retried = true};
+    faultloop_run(&fl, &op, &x);
+    report(&fl, op.name);
+    faultloop_done(&fl);
+    secmem_wipe(&x, sizeof x);
+    secmem_wipe(&ca, sizeof ca);
+    secmem_wipe(&sa, sizeof sa);
+}
+
+/* ---- serial numbers ------------------------------------------------------ */
+
+/* A fresh seq on the fault store takes the next block (seq_blocks row
+ * updated) and issues its first serial: the block reservation is one
+ * store_run, so a one-shot busy is retried. The outcome is the counter
+ * part only (the date part follows the clock). */
+static int run_seq(struct faultloop *fl, void *p, char *out, size_t cap)
+{
+    (void)p;
+    struct seq *q = NULL;
+    char serial[SEQ_LEN + 1] = "";
+    int rc = seq_open(fl->st, 7, 100, &q);
+    if (rc == STORE_OK)
+        rc = seq_next(q, "srv", serial);
+    seq_close(q);
+    snprintf(out, cap, "%s counter=%s", store_rc_name(rc), rc == STORE_OK ? serial + 10 : "-");
+    return rc == STORE_OK ? FAULTOP_OK : rc < 0 ? FAULTOP_FAILED : FAULTOP_WRONG;
+}
+
+static void test_seq_reserve(void **state)
+{
+    struct fx *f = *state;
+    struct faultloop fl;
+    struct seq *q = NULL;
+    char serial[SEQ_LEN + 1];
+    /* A block already taken: the run updates the row rather than inserting it. */
+    assert_int_equal(seq_open(f->st, 7, 100, &q), STORE_OK);
+    assert_int_equal(seq_next(q, "srv", serial), STORE_OK);
+    seq_close(q);
+    take_template(f, &fl);
+    const struct faultop op = {.name = "seq block reservation", .run = run_seq, .retried = true};
+    faultloop_run(&fl, &op, NULL);
+    report(&fl, op.name);
+    faultloop_done(&fl);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup_demo, fx_teardown)
@@ -383,6 +525,8 @@ int main(void)
         T(test_wrong_password),
         T(test_wrong_password_locks),
         T(test_right_password_resets),
+        T(test_password_change_ends_others),
+        T(test_seq_reserve),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

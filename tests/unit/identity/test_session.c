@@ -206,6 +206,70 @@ static void test_end_teller(void **state)
     assert_int_equal(TX(f, session_end_teller(f->c, 0, "password_reset", NULL)), ID_BAD_INPUT);
 }
 
+/* session_end_teller_except ends every live session of the teller but the
+ * one named, however many (more than one batch), one audit record each;
+ * the kept one stays live, other tellers' sessions too. */
+static void test_end_teller_except(void **state)
+{
+    struct fx *f = *state;
+    char sid[SESSION_TOKEN_LEN + 1], other[SESSION_TOKEN_LEN + 1], sql[400];
+    struct session s;
+    struct teller t;
+    int64_t ended = -1;
+    setup_device(f, "demo01", DEV_A);
+    setup_device(f, "demo02", DEV_B);
+    assert_int_equal(login(f, "demo01", DEV_A, 1800, 3600, sid), ID_OK);
+    assert_int_equal(login(f, "demo02", DEV_B, 1800, 3600, other), ID_OK);
+    assert_int_equal(teller_find(f->c, "demo01", &t), ID_OK);
+    /* 20 more live rows of demo01, older than the kept one. */
+    for (int i = 0; i < 20; i++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO sessions (sid, bank_id, teller_id, dev, created_at, last_seen, "
+                 "idle_ms, expires_at) VALUES ('%064d', %lld, %lld, '" DEV_A "', %d, %d, 600000, "
+                 "%lld)",
+                 i, (long long)t.bank_id, (long long)t.id, i, i,
+                 (long long)clock_wall_ms() + 3600000);
+        assert_int_equal(store_exec(f->c, sql), STORE_OK);
+    }
+    int64_t before = q_int(f, "SELECT COUNT(*) FROM audit_log");
+    assert_int_equal(TX(f, session_end_teller_except(f->c, t.id, sid, "password_changed", &ended)),
+                     ID_OK);
+    assert_int_equal(ended, 20);
+    assert_int_equal(session_check(f->c, sid, DEV_A, &s), ID_OK);
+    assert_int_equal(q_int(f,
+                           "SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL AND teller_id = "
+                           "(SELECT id FROM tellers WHERE code = 'demo01')"),
+                     1);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM sessions WHERE end_reason = "
+                              "'password_changed'"),
+                     20);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = 'session.ended' AND "
+                              "target = 'demo01' AND actor = 'system' AND detail = "
+                              "'{\"dev\":\"" DEV_A "\",\"reason\":\"password_changed\"}'"),
+                     20);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log") - before, 20);
+    assert_int_equal(session_check(f->c, other, DEV_B, &s), ID_OK);
+    /* Only the kept one left: nothing ended, nothing audited. */
+    assert_int_equal(TX(f, session_end_teller_except(f->c, t.id, sid, "password_changed", &ended)),
+                     ID_OK);
+    assert_int_equal(ended, 0);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log") - before, 20);
+    /* Another teller's token keeps nothing of this one's. */
+    assert_int_equal(
+        TX(f, session_end_teller_except(f->c, t.id, other, "password_changed", &ended)), ID_OK);
+    assert_int_equal(ended, 1);
+    assert_int_equal(session_check(f->c, sid, DEV_A, &s), ID_INVALID);
+    assert_string_equal(s.end_reason, "password_changed");
+    assert_int_equal(session_check(f->c, other, DEV_B, &s), ID_OK);
+    assert_int_equal(
+        TX(f, session_end_teller_except(f->c, t.id, "not-a-token", "password_changed", NULL)),
+        ID_BAD_INPUT);
+    assert_int_equal(TX(f, session_end_teller_except(f->c, t.id, NULL, "password_changed", NULL)),
+                     ID_BAD_INPUT);
+    assert_int_equal(TX(f, session_end_teller_except(f->c, t.id, sid, "Bad Reason", NULL)),
+                     ID_BAD_INPUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +282,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_needs_bound_device, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_disabled_teller, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_end_teller, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_end_teller_except, fx_setup_demo, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,16 +95,63 @@ static void test_change_password(void **state)
 {
     struct fx *f = *state;
     struct teller t;
-    assert_int_equal(teller_change_password(f->c, "demo01", PW, "short", NULL), ID_BAD_INPUT);
-    assert_int_equal(teller_change_password(f->c, "demo01", PW, PW, NULL), ID_BAD_INPUT);
-    assert_int_equal(teller_change_password(f->c, "demo01", "wrong-old", "New@Pass99", NULL),
+    assert_int_equal(teller_change_password(f->c, "demo01", PW, "short", NULL, NULL), ID_BAD_INPUT);
+    assert_int_equal(teller_change_password(f->c, "demo01", PW, PW, NULL, NULL), ID_BAD_INPUT);
+    assert_int_equal(teller_change_password(f->c, "demo01", "wrong-old", "New@Pass99", NULL, NULL),
                      ID_BAD_PASSWORD);
     assert_int_equal(q_int(f, "SELECT failed_logins FROM tellers WHERE code = 'demo01'"), 1);
-    assert_int_equal(teller_change_password(f->c, "demo01", PW, "New@Pass99", NULL), ID_OK);
+    assert_int_equal(teller_change_password(f->c, "demo01", PW, "New@Pass99", NULL, NULL), ID_OK);
     assert_int_equal(teller_verify_password(f->c, "demo01", PW, NULL, &t), ID_BAD_PASSWORD);
     assert_int_equal(teller_verify_password(f->c, "demo01", "New@Pass99", NULL, &t), ID_OK);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = "
                               "'teller.password_changed' AND actor = 'teller:demo01'"),
+                     1);
+}
+
+struct also_probe {
+    int answer;        /* what the hook returns */
+    int calls;         /* times it ran */
+    int64_t teller_id; /* whom it was given */
+    bool in_txn;       /* it ran inside a transaction */
+};
+
+static int also_hook(struct store_conn *c, const struct teller *t, void *arg)
+{
+    struct also_probe *p = arg;
+    p->calls++;
+    p->teller_id = t->id;
+    p->in_txn = store_in_txn(c);
+    return p->answer;
+}
+
+/* The hook commits with the change, in its transaction; when it fails the
+ * change is rolled back whole: the old password still opens, no record. */
+static void test_change_password_also(void **state)
+{
+    struct fx *f = *state;
+    struct teller t;
+    struct also_probe p = {.answer = ID_CONFLICT};
+    const struct teller_pw_also also = {.fn = also_hook, .arg = &p};
+    assert_int_equal(teller_change_password(f->c, "demo01", PW, "New@Pass99", NULL, &also),
+                     ID_CONFLICT);
+    assert_int_equal(p.calls, 1);
+    assert_true(p.in_txn);
+    assert_false(store_in_txn(f->c));
+    assert_int_equal(teller_verify_password(f->c, "demo01", PW, NULL, &t), ID_OK);
+    assert_int_equal(p.teller_id, t.id);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = "
+                              "'teller.password_changed'"),
+                     0);
+    /* A wrong old password never reaches the hook. */
+    assert_int_equal(teller_change_password(f->c, "demo01", "wrong-old", "New@Pass99", NULL, &also),
+                     ID_BAD_PASSWORD);
+    assert_int_equal(p.calls, 1);
+    p.answer = ID_OK;
+    assert_int_equal(teller_change_password(f->c, "demo01", PW, "New@Pass99", NULL, &also), ID_OK);
+    assert_int_equal(p.calls, 2);
+    assert_int_equal(teller_verify_password(f->c, "demo01", "New@Pass99", NULL, &t), ID_OK);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM audit_log WHERE event = "
+                              "'teller.password_changed'"),
                      1);
 }
 
@@ -330,8 +377,8 @@ static void test_new_password_clears_both(void **state)
     /* A change clears the console's count as well. */
     teller_verify(f->c, TELLER_CONSOLE, "admin01", "wrong-pass", NULL, &t);
     assert_int_equal(column(f, "console_failed_logins", "admin01"), 1);
-    assert_int_equal(teller_change_password(f->c, "admin01", "Reset@Pass1", "Other@Pass2", NULL),
-                     ID_OK);
+    assert_int_equal(
+        teller_change_password(f->c, "admin01", "Reset@Pass1", "Other@Pass2", NULL, NULL), ID_OK);
     assert_int_equal(column(f, "console_failed_logins", "admin01"), 0);
 }
 
@@ -519,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_success_resets_count, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_custom_policy, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_change_password, fx_setup_demo, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_change_password_also, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_reset_clears_lock, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_disabled, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_add_rules, fx_setup_demo, fx_teardown),
