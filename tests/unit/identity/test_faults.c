@@ -324,9 +324,8 @@ static void fail_logins(struct fx *f, const char *teller, int n)
 
 /* A wrong password is counted (failed_logins + 1, login.failed audited) in
  * the function's own transaction: a failed run leaves nothing, a run that
- * answers bad_password leaves exactly the fault-free count. The function's
- * own transaction is hand-written (not store_run), so a one-shot busy is
- * not retried. */
+ * answers bad_password leaves exactly the fault-free count. That
+ * transaction is a store_run, so a one-shot busy is retried. */
 static void test_wrong_password(void **state)
 {
     struct fx *f = *state;
@@ -334,8 +333,11 @@ static void test_wrong_password(void **state)
     struct fctx x = {.f = f, .teller = "demo01", .password = WRONG_PW, .expect = "bad_password"};
     fail_logins(f, "demo01", 1);
     take_template(f, &fl);
-    const struct faultop op = {
-        .name = "wrong password", .run = run_verify, .open = open_conn, .close = close_conn};
+    const struct faultop op = {.name = "wrong password",
+                               .run = run_verify,
+                               .open = open_conn,
+                               .close = close_conn,
+                               .retried = true};
     faultloop_run(&fl, &op, &x);
     report(&fl, op.name);
     faultloop_done(&fl);
@@ -352,7 +354,8 @@ static void test_wrong_password_locks(void **state)
     const struct faultop op = {.name = "wrong password that locks",
                                .run = run_verify,
                                .open = open_conn,
-                               .close = close_conn};
+                               .close = close_conn,
+                               .retried = true};
     faultloop_run(&fl, &op, &x);
     report(&fl, op.name);
     faultloop_done(&fl);
@@ -366,8 +369,11 @@ static void test_right_password_resets(void **state)
     struct fctx x = {.f = f, .teller = "demo01", .password = PW, .expect = "ok"};
     fail_logins(f, "demo01", 2);
     take_template(f, &fl);
-    const struct faultop op = {
-        .name = "right password resets", .run = run_verify, .open = open_conn, .close = close_conn};
+    const struct faultop op = {.name = "right password resets",
+                               .run = run_verify,
+                               .open = open_conn,
+                               .close = close_conn,
+                               .retried = true};
     faultloop_run(&fl, &op, &x);
     report(&fl, op.name);
     faultloop_done(&fl);
