@@ -371,6 +371,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool due, stop, running;
+    uint64_t due_epoch; /* the context the due mark was made in */
     pthread_t th;
     struct store *st;
 } T = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -382,22 +383,23 @@ void audit_checkpoint_note(int64_t seq)
         return;
     pthread_mutex_lock(&T.mu);
     T.due = true;
+    T.due_epoch = x->epoch;
     if (T.running)
         pthread_cond_signal(&T.cv);
     pthread_mutex_unlock(&T.mu);
 }
 
-void audit_checkpoint_forget(void)
+/* A due mark made under a context since closed went with it. */
+static bool due_now(void)
 {
-    pthread_mutex_lock(&T.mu);
-    T.due = false;
-    pthread_mutex_unlock(&T.mu);
+    const struct audit_ctx *x = audit_ctx();
+    return T.due && x && x->epoch == T.due_epoch;
 }
 
 static bool take_due(void)
 {
     pthread_mutex_lock(&T.mu);
-    bool due = T.due;
+    bool due = due_now();
     T.due = false;
     pthread_mutex_unlock(&T.mu);
     return due;
@@ -414,7 +416,8 @@ static void *checkpointer_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&T.mu);
     while (!T.stop) {
-        if (!T.due) {
+        if (!due_now()) {
+            T.due = false;
             pthread_cond_wait(&T.cv, &T.mu);
             continue;
         }

@@ -18,6 +18,7 @@
 #define KEY_HEX (2 * AUDIT_KEY_LEN)
 
 static struct audit_ctx g;
+static uint64_t opens; /* audit_open calls so far: g.epoch */
 
 const struct audit_ctx *audit_ctx(void)
 {
@@ -39,7 +40,6 @@ int audit_pubkey_hex(char out[AUDIT_PUB_HEX + 1])
 
 void audit_close(void)
 {
-    audit_checkpoint_forget();
     sm2_key_free(g.sign);
     sm2_key_free(g.pub);
     secmem_wipe(&g, sizeof g);
@@ -314,6 +314,7 @@ int audit_open(const struct audit_options *o, char *err, size_t errcap)
         audit_close();
         return rc;
     }
+    g.epoch = ++opens;
     g.open = true;
     return ID_OK;
 }

@@ -21,6 +21,7 @@ struct audit_ctx {
     sm2_key *pub;               /* public half, for checking checkpoints */
     char pub_hex[AUDIT_PUB_HEX + 1];
     int64_t every;
+    uint64_t epoch; /* which audit_open this is: a due checkpoint mark belongs to one */
     char checkpoint_file[PATH_MAX];
 };
 
@@ -69,8 +70,6 @@ int audit_walk(struct store_conn *c, enum audit_mode m, struct audit_report *rep
 /* Called by audit_append after each record: marks a checkpoint due when seq
  * is a multiple of checkpoint_every. */
 void audit_checkpoint_note(int64_t seq);
-/* Drops a due mark (audit_close: pending work goes with the context). */
-void audit_checkpoint_forget(void);
 /* The number of rows of audit_checkpoints, or a store status (< 0). */
 int64_t audit_checkpoint_count(struct store_conn *c);
 
