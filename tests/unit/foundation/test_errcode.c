@@ -5,7 +5,6 @@
 #include "foundation/errcode.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,32 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 
+#include "srcscan.h"
 #include "testd.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
-        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf[n] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
-}
 
 /* A code's shape: lowercase letters and underscores, a letter first. */
 static bool code_shaped(const char *s, size_t n)
@@ -159,7 +139,7 @@ static void docs_list_every_code(void **state)
 {
     (void)state;
     char path[512];
-    char *doc = slurp(src_path("docs/api.md", path, sizeof path));
+    char *doc = srcscan_slurp(src_path("docs/api.md", path, sizeof path));
     if (!doc)
         fail_msg("cannot read %s", path);
     /* The section: from its "## ... Error codes" heading to the next "## ". */
@@ -274,40 +254,6 @@ struct scan {
     int allowed_hits[NALLOWED];
     bool used[ZE_COUNT]; /* named as ZE_X, or as allowed code text */
 };
-
-/* A copy of s with its comments blanked (newlines kept); literals intact. */
-static char *strip_comments(const char *s)
-{
-    size_t n = strlen(s), i = 0;
-    char *o = strdup(s);
-    assert_non_null(o);
-    while (i < n) {
-        if (s[i] == '/' && s[i + 1] == '/') {
-            while (i < n && s[i] != '\n')
-                o[i++] = ' ';
-        } else if (s[i] == '/' && s[i + 1] == '*') {
-            o[i] = o[i + 1] = ' ';
-            i += 2;
-            while (i < n && !(s[i] == '*' && s[i + 1] == '/')) {
-                if (s[i] != '\n')
-                    o[i] = ' ';
-                i++;
-            }
-            if (i < n) {
-                o[i] = o[i + 1] = ' ';
-                i += 2;
-            }
-        } else if (s[i] == '"' || s[i] == '\'') {
-            char q = s[i++];
-            while (i < n && s[i] != q && s[i] != '\n')
-                i += s[i] == '\\' && i + 1 < n ? 2 : 1;
-            i++;
-        } else {
-            i++;
-        }
-    }
-    return o;
-}
 
 /* The end of the string or char literal starting at t[i] (one past its quote). */
 static size_t skip_literal(const char *t, size_t i)
@@ -523,46 +469,25 @@ static void scan_calls(const char *path, const char *t, struct scan *sc)
 
 static void scan_text(const char *path, const char *text, struct scan *sc)
 {
-    char *t = strip_comments(text);
+    char *t = srcscan_blank(text, false);
+    assert_non_null(t);
     scan_literals(path, t, sc);
     scan_calls(path, t, sc);
     free(t);
     sc->files++;
 }
 
+/* srcscan_walk's callback: every C file but the table itself, where codes are spelled. */
+static void scan_file(const char *rel, const char *text, void *arg)
+{
+    if (strncmp(rel, "src/foundation/errcode.", 23) != 0)
+        scan_text(rel, text, arg);
+}
+
 static void scan_dir(const char *root, const char *rel, struct scan *sc)
 {
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/%s", root, rel);
-    DIR *d = opendir(dir);
-    if (!d)
-        fail_msg("cannot read %s", dir);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sub[512], full[1536];
-        snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name);
-        snprintf(full, sizeof full, "%s/%s", root, sub);
-        struct stat st;
-        if (stat(full, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            scan_dir(root, sub, sc);
-            continue;
-        }
-        size_t n = strlen(sub);
-        bool c_file = n > 2 && sub[n - 2] == '.' && (sub[n - 1] == 'c' || sub[n - 1] == 'h');
-        /* The table itself is where codes are spelled. */
-        if (!c_file || strncmp(sub, "src/foundation/errcode.", 23) == 0)
-            continue;
-        char *text = slurp(full);
-        if (!text)
-            fail_msg("cannot read %s", full);
-        scan_text(sub, text, sc);
-        free(text);
-    }
-    closedir(d);
+    if (srcscan_walk(root, rel, scan_file, sc) < 0)
+        fail_msg("cannot read %s/%s", root, rel);
 }
 
 /* The lint catches the old style of answer: each line of this fixture is
@@ -608,10 +533,11 @@ static void enum_names_match_codes(void **state)
 {
     (void)state;
     char path[512], name[64];
-    char *h = slurp(src_path("src/foundation/errcode.h", path, sizeof path));
+    char *h = srcscan_slurp(src_path("src/foundation/errcode.h", path, sizeof path));
     if (!h)
         fail_msg("cannot read %s", path);
-    char *t = strip_comments(h);
+    char *t = srcscan_blank(h, false);
+    assert_non_null(t);
     char *p = strstr(t, "enum ze {");
     assert_non_null(p);
     struct report r = {.len = 0};
