@@ -32,6 +32,10 @@
 #define RING_MIN_BYTES (16 * LINE_MAX_BYTES)
 #define RING_MAX_BYTES ((size_t)64 << 20)
 #define DEFAULT_RING_LINES 65536
+/* After a write the writer lingers this long so that the lines of a busy
+ * moment go out in one writev and producers need not wake it per line; a
+ * ring a quarter full, or log_close(), cuts the linger short. */
+#define LINGER_NS (10 * 1000000L)
 
 struct ring {
     char *buf;
@@ -46,10 +50,12 @@ struct ring {
  * only the writer reads while producers append past head. */
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t wake;
+    pthread_cond_t wake; /* CLOCK_MONOTONIC, set up by log_open() */
+    bool wake_ready;     /* wake has its clock */
     bool open;
     bool stopping;
-    bool writer_idle; /* writer is in cond_wait: the next producer signals */
+    bool writer_idle;      /* writer waits for a first line: the next producer signals */
+    bool writer_lingering; /* writer waits out LINGER_NS: a producer signals only past a quarter */
     struct ring ring;
     int fd;
     bool own_fd;
@@ -302,6 +308,30 @@ static void report_write_error(int err)
         write_stderr(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
+/* With mu held: a quarter of the ring (bytes or lines) is waiting. */
+static bool ring_busy(void)
+{
+    const struct ring *r = &L.ring;
+    return (size_t)(r->head - r->tail) > r->cap / 4 || r->lines > r->max_lines / 4;
+}
+
+/* With mu held: waits up to LINGER_NS on the monotonic clock. */
+static void linger(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += LINGER_NS;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    L.writer_lingering = true;
+    while (!L.stopping && !ring_busy() &&
+           pthread_cond_timedwait(&L.wake, &L.mu, &until) != ETIMEDOUT)
+        ;
+    L.writer_lingering = false;
+}
+
 /* The only reader of the ring. Takes everything queued at once and writes it
  * with the mutex released, so producers only wait for a memcpy. */
 static void *writer_main(void *arg)
@@ -330,6 +360,8 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&L.mu);
         L.ring.tail = to;
         L.ring.lines -= lines;
+        if (!L.stopping && !ring_busy())
+            linger();
     }
     pthread_mutex_unlock(&L.mu);
     return arg;
@@ -360,8 +392,9 @@ static int submit(const char *line, size_t len)
     int rc = ring_put(line, len);
     /* Counted under the lock so accepted never lags written. */
     atomic_fetch_add(rc == 0 ? &n_accepted : &n_dropped, 1);
-    if (rc == 0 && L.writer_idle) {
+    if (rc == 0 && (L.writer_idle || (L.writer_lingering && ring_busy()))) {
         L.writer_idle = false;
+        L.writer_lingering = false;
         pthread_cond_signal(&L.wake);
     }
     pthread_mutex_unlock(&L.mu);
@@ -421,6 +454,15 @@ static int install(char *buf, size_t cap, size_t lines, int fd, bool own, enum l
     if (L.open || L.stopping) {
         err = EBUSY;
         goto out;
+    }
+    if (!L.wake_ready) {
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_destroy(&L.wake);
+        pthread_cond_init(&L.wake, &attr);
+        pthread_condattr_destroy(&attr);
+        L.wake_ready = true;
     }
     L.ring = (struct ring){.buf = buf, .cap = cap, .max_lines = lines};
     L.fd = fd;

@@ -373,6 +373,33 @@ static void many_threads_small_ring(void **state)
     free(accepted);
 }
 
+/* Polls log_written() for up to 5 s; true once it reaches n. */
+static bool written_reaches(uint64_t n)
+{
+    struct timespec nap = {0, 1000000L};
+    for (int i = 0; i < 5000 && log_written() < n; i++)
+        nanosleep(&nap, NULL);
+    return log_written() >= n;
+}
+
+/* Lines reach the file while the log stays open: the first after a quiet
+ * spell wakes the writer; those that come while it lingers after a write go
+ * out when the linger ends, with no close and no further line to push them. */
+static void lines_reach_the_file_without_close(void **state)
+{
+    struct tmpfile *t = *state;
+    open_log(t->path, 1000, LOG_INFO);
+    log_info("first", "one");
+    assert_true(written_reaches(1));
+    for (int i = 0; i < 3; i++)
+        log_info("during_linger", "line %d", i);
+    assert_true(written_reaches(4));
+    json_t *lines = read_lines(t->path);
+    assert_int_equal(json_array_size(lines), 4);
+    assert_string_equal(field(json_array_get(lines, 3), "msg"), "line 2");
+    json_decref(lines);
+}
+
 static void *drain_pipe(void *arg)
 {
     int fd = *(int *)arg;
@@ -422,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(stderr_when_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(many_threads_small_ring, setup, teardown),
+        cmocka_unit_test_setup_teardown(lines_reach_the_file_without_close, setup, teardown),
         cmocka_unit_test_setup_teardown(full_ring_drops_instead_of_blocking, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
