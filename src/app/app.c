@@ -8,6 +8,10 @@
 #include "identity/audit_checkpoint.h"
 #include "identity/identity.h"
 
+#include "foundation/secmem.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,29 +39,95 @@ int app_load_config(struct app *a, const char *data_dir, char *err, size_t errca
     return config_load(&a->cfg, data_dir, path, err, errcap) ? APP_ERR_CONFIG : APP_OK;
 }
 
-static int open_store(struct app *a, char *err, size_t errcap)
+static bool is_mariadb(const struct config *cfg)
 {
+    return strcmp(cfg->store.backend, "mariadb") == 0;
+}
+
+/* The database password from password_file into pw: a missing file is no
+ * password; one that others may read is refused. 0, or -1 with err. */
+static int read_db_password(const struct config *cfg, char *pw, size_t cap, char *err,
+                            size_t errcap)
+{
+    const char *path = cfg->store.password_file;
+    pw[0] = '\0';
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return 0;
     struct stat st;
-    if (stat(a->cfg.store.path, &st) != 0) {
-        snprintf(err, errcap, "%s: no database; run `zhanye init --data %s` first",
-                 a->cfg.store.path, a->cfg.data_dir);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+        snprintf(err, errcap, "[store] password_file %s: %s", path,
+                 fd < 0 ? strerror(errno)
+                        : "must be a regular file only its owner can read (0600)");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    ssize_t n = read(fd, pw, cap - 1);
+    close(fd);
+    if (n < 0 || (size_t)n >= cap - 1) {
+        secmem_wipe(pw, cap);
+        snprintf(err, errcap, "[store] password_file %s: %s", path,
+                 n < 0 ? strerror(errno) : "too long");
+        return -1;
+    }
+    while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+        n--;
+    pw[n] = '\0';
+    return 0;
+}
+
+const char *app_store_name(const struct config *cfg, char *buf, size_t cap)
+{
+    if (!is_mariadb(cfg))
+        return cfg->store.path;
+    snprintf(buf, cap, "mariadb %s/%s", cfg->store.servers, cfg->store.database);
+    return buf;
+}
+
+int app_store_open(struct app *a, int pool_size, bool create, char *err, size_t errcap)
+{
+    const struct config *cfg = &a->cfg;
+    char name[PATH_MAX + 80], pw[256];
+    app_store_name(cfg, name, sizeof name);
+    if (!is_mariadb(cfg) && !create && access(cfg->store.path, F_OK) != 0) {
+        snprintf(err, errcap, "%s: no database; run `zhanye init --data %s` first", cfg->store.path,
+                 cfg->data_dir);
         return APP_ERR_RUNTIME;
     }
+    if (is_mariadb(cfg) && read_db_password(cfg, pw, sizeof pw, err, errcap) != 0)
+        return APP_ERR_RUNTIME;
     struct store_config sc = {
-        .backend = a->cfg.store.backend,
-        .path = a->cfg.store.path,
-        .pool_size = a->cfg.store.pool_size,
-        .busy_timeout_ms = a->cfg.store.busy_timeout_ms,
-        .acquire_timeout_ms = a->cfg.store.acquire_timeout_ms,
+        .backend = cfg->store.backend,
+        .path = cfg->store.path,
+        .pool_size = pool_size,
+        .busy_timeout_ms = cfg->store.busy_timeout_ms,
+        .acquire_timeout_ms = cfg->store.acquire_timeout_ms,
+        .servers = cfg->store.servers,
+        .database = cfg->store.database,
+        .user = cfg->store.user,
+        .password = is_mariadb(cfg) ? pw : NULL,
+        .connect_timeout_ms = cfg->store.connect_timeout_ms,
     };
     int rc = store_open(&sc, &a->store);
+    if (is_mariadb(cfg))
+        secmem_wipe(pw, sizeof pw);
     if (rc == STORE_OK)
         rc = store_migrate(a->store);
     if (rc != STORE_OK) {
-        snprintf(err, errcap, "%s: cannot open database: %s", a->cfg.store.path,
-                 store_errmsg(NULL));
+        snprintf(err, errcap, "%s: cannot open database: %s", name, store_errmsg(NULL));
+        store_close(a->store);
+        a->store = NULL;
         return APP_ERR_RUNTIME;
     }
+    return APP_OK;
+}
+
+static int open_store(struct app *a, char *err, size_t errcap)
+{
+    int rc = app_store_open(a, a->cfg.store.pool_size, false, err, errcap);
+    if (rc != APP_OK)
+        return rc;
     if (seq_open(a->store, a->cfg.server.node_id, 1000, &a->seq) != 0) {
         snprintf(err, errcap, "cannot start the serial-number generator: %s", store_errmsg(NULL));
         return APP_ERR_RUNTIME;

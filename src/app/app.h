@@ -25,6 +25,7 @@
 #include "identity/identity.h"
 #include "identity/kek.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,14 @@ struct app {
 int app_config_path(const char *data_dir, char *out, size_t cap);
 /* Loads only the configuration (for --check-config and init). */
 int app_load_config(struct app *a, const char *data_dir, char *err, size_t errcap);
+/* Opens a->store as a->cfg's [store] says, with pool_size connections, and
+ * applies the migrations. sqlite: the file must exist unless create.
+ * mariadb: the password comes from [store] password_file (absent: none;
+ * refused unless 0600) and is wiped once the pool is open. APP_OK, or
+ * APP_ERR_RUNTIME with err naming the database and what went wrong. */
+int app_store_open(struct app *a, int pool_size, bool create, char *err, size_t errcap);
+/* "the file path" or "mariadb SERVERS/DATABASE": how messages name the store. */
+const char *app_store_name(const struct config *cfg, char *buf, size_t cap);
 /* Loads config and opens log, store and seq. Returns an enum app_rc; err says why. */
 int app_open(struct app *a, const char *data_dir, char *err, size_t errcap);
 void app_close(struct app *a);

@@ -67,24 +67,11 @@ static int open_common(const char *cmd, const char *data, bool need_kek, bool ve
         return EXIT_USAGE;
     }
     d->config_loaded = true;
-    if (access(d->app.cfg.store.path, F_OK) != 0) {
-        fprintf(stderr, "zhanye %s: %s: no database; run `zhanye init --data %s` first\n", cmd,
-                d->app.cfg.store.path, data);
+    if (app_store_open(&d->app, 1, false, err, sizeof err) != APP_OK) {
+        fprintf(stderr, "zhanye %s: %s\n", cmd, err);
         return EXIT_FAIL;
     }
-    struct store_config sc = {
-        .backend = d->app.cfg.store.backend,
-        .path = d->app.cfg.store.path,
-        .pool_size = 1,
-        .busy_timeout_ms = d->app.cfg.store.busy_timeout_ms,
-    };
-    int rc = store_open(&sc, &d->app.store);
-    if (rc == STORE_OK)
-        rc = store_migrate(d->app.store);
-    if (rc != STORE_OK) {
-        fprintf(stderr, "zhanye %s: %s: %s\n", cmd, d->app.cfg.store.path, store_errmsg(NULL));
-        return EXIT_FAIL;
-    }
+    int rc;
     if ((rc = open_audit(d, verify_only)) != EXIT_OK)
         return rc;
     if ((rc = store_acquire(d->app.store, &d->conn)) != STORE_OK) {

@@ -39,20 +39,37 @@ static int mkdir_p(const char *dir)
     return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* store_run callback: STORE_CONSTRAINT when the database holds banks already. */
+static int check_empty(struct store_conn *c, void *arg)
+{
+    (void)arg;
+    struct store_stmt *s = NULL;
+    int rc = store_prepare(c, "SELECT COUNT(*) FROM banks", &s);
+    if (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW)
+        rc = store_col_int64(s, 0) > 0 ? STORE_CONSTRAINT : STORE_OK;
+    store_finish(s);
+    return rc;
+}
+
+/* A new database (a server database must hold no banks yet). */
 static int create_database(struct app *a)
 {
-    struct store_config sc = {
-        .backend = a->cfg.store.backend,
-        .path = a->cfg.store.path,
-        .pool_size = 1,
-        .busy_timeout_ms = a->cfg.store.busy_timeout_ms,
-    };
-    int rc = store_open(&sc, &a->store);
+    char err[PATH_MAX + 512], name[PATH_MAX + 80];
+    if (app_store_open(a, 1, true, err, sizeof err) != APP_OK) {
+        fprintf(stderr, "zhanye init: %s\n", err);
+        return -1;
+    }
+    struct store_conn *c = NULL;
+    int rc = store_acquire(a->store, &c);
     if (rc == STORE_OK)
-        rc = store_migrate(a->store);
-    if (rc != STORE_OK)
-        fprintf(stderr, "zhanye init: %s: %s\n", a->cfg.store.path, store_errmsg(NULL));
-    return rc == STORE_OK ? 0 : -1;
+        rc = store_run(c, "init_check_empty", check_empty, NULL);
+    store_release(c);
+    if (rc == STORE_OK)
+        return 0;
+    fprintf(stderr, "zhanye init: %s: %s\n", app_store_name(&a->cfg, name, sizeof name),
+            rc == STORE_CONSTRAINT ? "already initialised (it holds banks); refusing to touch it"
+                                   : store_errmsg(NULL));
+    return -1;
 }
 
 /* A first server key for every configured kid that has no key file yet. */
@@ -179,7 +196,10 @@ int cmd_init(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = EXIT_FAIL;
-    if (access(a.cfg.store.path, F_OK) == 0) {
+    bool mariadb = strcmp(a.cfg.store.backend, "mariadb") == 0;
+    char name[PATH_MAX + 80];
+    app_store_name(&a.cfg, name, sizeof name);
+    if (!mariadb && access(a.cfg.store.path, F_OK) == 0) {
         fprintf(stderr, "zhanye init: %s already exists; refusing to overwrite it\n",
                 a.cfg.store.path);
         goto out;
@@ -187,7 +207,7 @@ int cmd_init(int argc, char **argv)
     if (create_keys(&a) != 0 || create_database(&a) != 0 ||
         create_identity(&a, demo, demo_password) != 0)
         goto out;
-    printf("zhanye: initialised %s (database %s)\n", data, a.cfg.store.path);
+    printf("zhanye: initialised %s (database %s)\n", data, name);
     if (demo)
         printf("zhanye: demo password %s\n", demo_password);
     rc = EXIT_OK;

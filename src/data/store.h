@@ -9,7 +9,8 @@
  * so preparing the same SQL text twice is cheap.
  *
  * Backends: "sqlite" (embedded default: WAL, synchronous=FULL, busy
- * timeout); "mariadb" comes later behind the same functions.
+ * timeout) and "mariadb" (store_mariadb.c: InnoDB, SERIALIZABLE write
+ * transactions, the same SQL with a few type words rewritten in DDL).
  * Every function returns a status code from enum store_rc; nothing aborts. */
 #ifndef ZHANYE_STORE_H
 #define ZHANYE_STORE_H
@@ -29,13 +30,22 @@ enum store_rc {
 };
 
 struct store_config {
-    const char *backend; /* "sqlite" (also when NULL or ""); others fail with STORE_ERR */
+    const char *backend; /* "sqlite" (also when NULL or ""), "mariadb"; others: STORE_ERR */
     const char *path;    /* sqlite: database file */
     int pool_size;       /* connections kept open (>= 1) */
-    int busy_timeout_ms; /* sqlite busy timeout */
+    int busy_timeout_ms; /* sqlite busy timeout; mariadb: innodb_lock_wait_timeout (s, >= 1) */
     /* How long store_acquire waits for a free connection before STORE_BUSY;
      * 0 = the default, STORE_ACQUIRE_DEFAULT_MS. */
     int acquire_timeout_ms;
+    /* mariadb: "HOST:PORT[,HOST:PORT...]" (the writable one among them is
+     * used), the database (created, utf8mb4 with binary collation, if it is
+     * missing and the account may), the account and its password (read only
+     * during store_open; the caller wipes it), the connect timeout (0: 2000). */
+    const char *servers;
+    const char *database;
+    const char *user;
+    const char *password;
+    int connect_timeout_ms;
 };
 
 #define STORE_ACQUIRE_DEFAULT_MS 2000

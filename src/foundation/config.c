@@ -25,8 +25,10 @@ enum cfg_type {
     T_BACKEND,
     T_BOOL,
     T_URLS,
-    T_ADDRS, /* IP addresses and CIDR prefixes (netaddr.h); may be empty */
-    T_PUBURL /* "" or http(s)://HOST[:PORT][/path] */
+    T_ADDRS,     /* IP addresses and CIDR prefixes (netaddr.h); may be empty */
+    T_PUBURL,    /* "" or http(s)://HOST[:PORT][/path] */
+    T_HOSTPORTS, /* HOST:PORT, comma-separated; may be empty */
+    T_IDENT      /* [A-Za-z0-9_]{1,64}: a database or account name */
 };
 
 struct cfg_key {
@@ -71,6 +73,12 @@ static const struct cfg_key KEYS[] = {
     {"store", "pool_size", T_INT, "8", 1, 256, F(store.pool_size), 0},
     {"store", "busy_timeout_ms", T_INT, "5000", 0, 600000, F(store.busy_timeout_ms), 0},
     {"store", "acquire_timeout_ms", T_INT, "2000", 1, 600000, F(store.acquire_timeout_ms), 0},
+    {"store", "servers", T_HOSTPORTS, "", 0, 0, F(store.servers), S(store.servers)},
+    {"store", "database", T_IDENT, "zhanye", 0, 0, F(store.database), S(store.database)},
+    {"store", "user", T_IDENT, "zhanye", 0, 0, F(store.user), S(store.user)},
+    {"store", "password_file", T_PATH, "keys/db.password", 0, 0, F(store.password_file),
+     S(store.password_file)},
+    {"store", "connect_timeout_ms", T_INT, "2000", 100, 600000, F(store.connect_timeout_ms), 0},
     {"channel", "keys", T_KIDS, "k1", 0, 0, F(channel.keys), S(channel.keys)},
     {"channel", "key_dir", T_PATH, "keys", 0, 0, F(channel.key_dir), S(channel.key_dir)},
     {"channel", "window_ms", T_I64, "300000", 1000, 86400000, F(channel.window_ms), 0},
@@ -197,6 +205,37 @@ static bool valid_hostport(const char *v)
         return false;
     long long port;
     return parse_int(colon + 1, 1, 65535, &port) == 0;
+}
+
+static bool valid_hostports(const char *v)
+{
+    for (const char *p = v; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n == 0)
+            break;
+        char one[64];
+        if (n >= sizeof one)
+            return false;
+        memcpy(one, p, n);
+        one[n] = '\0';
+        if (!valid_hostport(one))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+static bool valid_ident(const char *v)
+{
+    size_t n = strlen(v);
+    if (n < 1 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)v[i]) && v[i] != '_')
+            return false;
+    return true;
 }
 
 static bool valid_kid(const char *s, size_t n)
@@ -329,8 +368,20 @@ static int apply(struct config *cfg, const struct cfg_key *k, const char *v, boo
         }
         break;
     case T_BACKEND:
-        if (strcmp(v, "sqlite") != 0) {
-            *why = "must be sqlite";
+        if (strcmp(v, "sqlite") != 0 && strcmp(v, "mariadb") != 0) {
+            *why = "must be sqlite or mariadb";
+            return -1;
+        }
+        break;
+    case T_HOSTPORTS:
+        if (!valid_hostports(v)) {
+            *why = "must be a comma-separated list of HOST:PORT";
+            return -1;
+        }
+        break;
+    case T_IDENT:
+        if (!valid_ident(v)) {
+            *why = "must be 1 to 64 of A-Z a-z 0-9 _";
             return -1;
         }
         break;

@@ -62,6 +62,14 @@ struct config {
         int pool_size;
         int busy_timeout_ms;
         int acquire_timeout_ms; /* wait for a free pooled connection, then 503 */
+        /* mariadb: the servers (HOST:PORT, comma-separated), the database
+         * and the account; the password is read from password_file (0600),
+         * never from this file. */
+        char servers[512];
+        char database[65];
+        char user[65];
+        char password_file[PATH_MAX];
+        int connect_timeout_ms;
     } store;
     struct {
         char keys[256]; /* comma-separated live kids */
