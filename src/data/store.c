@@ -33,6 +33,7 @@ struct store {
 
 static const struct store_backend *const backends[] = {
     &store_backend_sqlite,
+    &store_backend_mariadb,
 };
 
 /* Backends added with store_register_backend (tests only, in practice). */
@@ -199,7 +200,8 @@ int store_open(const struct store_config *cfg, struct store **out)
         goto out;
     be = find_backend(cfg->backend);
     if (!be) {
-        store_be_error("store_open: unknown backend \"%s\" (available: sqlite)", cfg->backend);
+        store_be_error("store_open: unknown backend \"%s\" (available: sqlite, mariadb)",
+                       cfg->backend);
         rc = STORE_ERR;
         goto out;
     }

@@ -60,6 +60,7 @@ struct store_backend {
 };
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_mariadb;
 
 /* Adds a backend that store_open() selects by its name, beside the built-in
  * ones (sqlite). For backends that live outside the core library: the

@@ -512,11 +512,17 @@ static void test_bad_sql(void **state)
 static void test_unknown_backend(void **state)
 {
     struct fx *f = *state;
-    struct store_config cfg = {.backend = "mariadb", .path = f->path, .pool_size = 1};
+    struct store_config cfg = {.backend = "oracle", .path = f->path, .pool_size = 1};
     struct store *st = (struct store *)&cfg; /* must be overwritten with NULL */
     assert_int_equal(store_open(&cfg, &st), STORE_ERR);
     assert_null(st);
-    assert_non_null(strstr(store_errmsg(NULL), "\"mariadb\""));
+    assert_non_null(strstr(store_errmsg(NULL), "\"oracle\""));
+
+    /* mariadb without servers: refused, naming the key to set. */
+    cfg.backend = "mariadb";
+    assert_int_equal(store_open(&cfg, &st), STORE_ERR);
+    assert_null(st);
+    assert_non_null(strstr(store_errmsg(NULL), "servers"));
 
     cfg.backend = "sqlite";
     cfg.pool_size = 0;
