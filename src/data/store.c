@@ -617,13 +617,17 @@ int store_migrate(struct store *st)
     rc = store_acquire(st, &c);
     if (rc != STORE_OK)
         return rc;
-    rc = store_exec(c, create_migrations_sql);
-    if (rc != STORE_OK) {
-        store_be_error("creating schema_migrations: %s", store_errmsg(c));
+    if (c->be->schema_lock && (rc = c->be->schema_lock(c, true)) != STORE_OK) {
+        store_be_error("taking the migration lock: %s", store_errmsg(c));
         goto out;
     }
+    rc = store_exec(c, create_migrations_sql);
+    if (rc != STORE_OK)
+        store_be_error("creating schema_migrations: %s", store_errmsg(c));
     for (size_t i = 0; i < n && rc == STORE_OK; i++)
         rc = apply_one(c, &list[i]);
+    if (c->be->schema_lock)
+        c->be->schema_lock(c, false);
 out:
     store_release(c);
     return rc;

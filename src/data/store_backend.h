@@ -57,6 +57,11 @@ struct store_backend {
     const char *(*errmsg)(struct store_conn *c);
     /* Sets *exists; the catalogue query differs per backend. */
     int (*table_exists)(struct store_conn *c, const char *table, bool *exists);
+    /* Takes (take) or gives back the database-wide lock that serialises
+     * migrations of several processes, where a transaction cannot (DDL
+     * commits implicitly on MariaDB). NULL: the write transaction of each
+     * migration is enough (SQLite). */
+    int (*schema_lock)(struct store_conn *c, bool take);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -246,8 +246,8 @@ static int parse_servers(struct my_conn *c, const char *list)
         size_t hn = colon ? (size_t)(colon - p) : 0;
         char *end = NULL;
         long port = colon ? strtol(colon + 1, &end, 10) : 0;
-        if (c->nservers == MAX_SERVERS || !colon || hn == 0 ||
-            hn >= sizeof c->servers[0].host || end != p + n || port < 1 || port > 65535) {
+        if (c->nservers == MAX_SERVERS || !colon || hn == 0 || hn >= sizeof c->servers[0].host ||
+            end != p + n || port < 1 || port > 65535) {
             store_be_error("mariadb: [store] servers: \"%.*s\" is not HOST:PORT (at most %d)",
                            (int)n, p, MAX_SERVERS);
             return STORE_ERR;
@@ -782,7 +782,8 @@ static void my_reset(struct store_conn *sc)
 
 static bool word_at(const char *p, const char *start, const char *w, size_t n)
 {
-    return strncasecmp(p, w, n) == 0 && (p == start || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+    return strncasecmp(p, w, n) == 0 &&
+           (p == start || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
            !(isalnum((unsigned char)p[n]) || p[n] == '_');
 }
 
@@ -906,6 +907,20 @@ static int my_table_exists(struct store_conn *sc, const char *table, bool *exist
     return rc;
 }
 
+/* A named lock of the server, held by this session: other nodes migrating
+ * at the same time wait here (up to a minute), then find the work done. */
+static int my_schema_lock(struct store_conn *sc, bool take)
+{
+    struct my_conn *c = conn_of(sc);
+    long long got = 0;
+    int rc = query_int(
+        c, take ? "SELECT GET_LOCK('zhanye.schema', 60)" : "SELECT RELEASE_LOCK('zhanye.schema')",
+        &got);
+    if (rc == STORE_OK && take && got != 1)
+        rc = fail_msg(c, STORE_BUSY, "another process held the migration lock for 60 s");
+    return take ? rc : STORE_OK;
+}
+
 const struct store_backend store_backend_mariadb = {
     .name = "mariadb",
     .open = my_open,
@@ -930,4 +945,5 @@ const struct store_backend store_backend_mariadb = {
     .changes = my_changes,
     .errmsg = my_errmsg,
     .table_exists = my_table_exists,
+    .schema_lock = my_schema_lock,
 };
