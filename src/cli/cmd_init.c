@@ -67,8 +67,9 @@ static int create_database(struct app *a)
     if (rc == STORE_OK)
         return 0;
     fprintf(stderr, "zhanye init: %s: %s\n", app_store_name(&a->cfg, name, sizeof name),
-            rc == STORE_CONSTRAINT ? "already initialised (it holds banks); refusing to touch it"
-                                   : store_errmsg(NULL));
+            rc == STORE_CONSTRAINT
+                ? "already initialised (it holds banks); refusing to overwrite it"
+                : store_errmsg(NULL));
     return -1;
 }
 

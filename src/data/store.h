@@ -9,8 +9,8 @@
  * so preparing the same SQL text twice is cheap.
  *
  * Backends: "sqlite" (embedded default: WAL, synchronous=FULL, busy
- * timeout) and "mariadb" (store_mariadb.c: InnoDB, SERIALIZABLE write
- * transactions, the same SQL with a few type words rewritten in DDL).
+ * timeout) and "mariadb" (store_mariadb.c: InnoDB, one writer at a time
+ * through a lock row, the same SQL with a few type words rewritten in DDL).
  * Every function returns a status code from enum store_rc; nothing aborts. */
 #ifndef ZHANYE_STORE_H
 #define ZHANYE_STORE_H

@@ -8,10 +8,15 @@
  *  - Sessions run with sql_mode strict, time_zone UTC, utf8mb4 with the
  *    binary collation (text compares byte-wise, as on SQLite), and
  *    CLIENT_FOUND_ROWS (store_changes counts matched rows, as SQLite does).
- *  - Write transactions are SERIALIZABLE: InnoDB turns their reads into
- *    shared locks, so a read-then-write races no other writer; where two
- *    would, one gets a deadlock, which is STORE_BUSY and store_run retries
- *    it. Reads outside a transaction are plain consistent reads.
+ *  - Write transactions take one writer lock first, as SQLite's BEGIN
+ *    IMMEDIATE does: the row of store_writer_lock, SELECTed FOR UPDATE, so
+ *    writers of every node run one after another and a read-then-write
+ *    races no other writer. The transaction's snapshot (REPEATABLE READ) is
+ *    taken at its first plain read, after the lock, so it sees every write
+ *    committed before. (The audit chain, which nearly every write extends,
+ *    serialises writers anyway; without the lock they would deadlock on it
+ *    instead.) A wait beyond innodb_lock_wait_timeout is STORE_BUSY. Reads
+ *    outside a transaction are plain consistent reads.
  *  - Results are buffered client-side (mysql_stmt_store_result), so other
  *    statements may run on the connection while a result is being read.
  *  - DDL given to store_exec is rewritten word by word outside quotes:
@@ -92,7 +97,8 @@ struct my_server {
 struct my_conn {
     struct store_conn base; /* first: store.c sees only this */
     MYSQL *db;
-    bool broken; /* the session is gone: reopen before the next use */
+    bool broken;   /* the session is gone: reopen before the next use */
+    bool writable; /* connected to a server with @@read_only = 0 */
     struct my_stmt *buckets[STMT_BUCKETS];
     int ncached;
     int64_t last_id, changes;
@@ -337,7 +343,13 @@ static int set_session(struct my_conn *c)
     int rc = simple_query(c, sql);
     /* SET ... TRANSACTION cannot share a statement with other variables. */
     if (rc == STORE_OK)
-        rc = simple_query(c, "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+        rc = simple_query(c, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    /* A replica gets the writer lock's table from its primary. */
+    if (rc == STORE_OK && c->writable)
+        rc = simple_query(c, "CREATE TABLE IF NOT EXISTS store_writer_lock (id INT PRIMARY KEY) "
+                             "ENGINE=InnoDB");
+    if (rc == STORE_OK && c->writable)
+        rc = simple_query(c, "INSERT IGNORE INTO store_writer_lock (id) VALUES (1)");
     return rc;
 }
 
@@ -367,6 +379,7 @@ static int connect_any(struct my_conn *c)
             if (fallback)
                 mysql_close(fallback);
             c->db = db;
+            c->writable = true;
             return STORE_OK;
         }
         if (!fallback)
@@ -376,6 +389,7 @@ static int connect_any(struct my_conn *c)
     }
     if (fallback) {
         c->db = fallback;
+        c->writable = false;
         return STORE_OK;
     }
     return fail_msg(c, STORE_BUSY, first_err[0] ? first_err : "no server answered");
@@ -754,7 +768,14 @@ static int my_begin(struct store_conn *sc)
 {
     struct my_conn *c = conn_of(sc);
     int rc = ensure_open(c);
-    return rc == STORE_OK ? simple_query(c, "START TRANSACTION") : rc;
+    if (rc == STORE_OK)
+        rc = simple_query(c, "START TRANSACTION");
+    if (rc == STORE_OK) {
+        rc = simple_query(c, "SELECT id FROM store_writer_lock WHERE id = 1 FOR UPDATE");
+        if (rc != STORE_OK && !c->broken)
+            simple_query(c, "ROLLBACK");
+    }
+    return rc;
 }
 
 static int my_commit(struct store_conn *sc)
