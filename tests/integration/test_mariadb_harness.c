@@ -5,7 +5,9 @@
  *    of its own), and mariadb_create_db makes utf8mb4/utf8mb4_bin databases
  *    and refuses bad names and duplicates;
  *  - mariadb_stop from a forked child leaves the parent's server alone, and
- *    from its owner ends the server and removes its directory;
+ *    from its owner ends the server and removes its directory; a process
+ *    killed outright takes its server with it, and the next start removes
+ *    the directory it left;
  *  - testd on ZHANYE_TEST_STORE=mariadb writes a zhanye.conf and a 0600
  *    password file that reach a fresh database of the process's server. */
 #include "app/app.h"
@@ -18,6 +20,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,9 +28,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static MYSQL *connect_as(const char *host, int port, const char *sock, const char *user,
                          const char *password, const char *db)
@@ -137,13 +148,73 @@ static void start_account_db_stop(void **state)
     char dir[sizeof m.dir];
     snprintf(dir, sizeof dir, "%s", m.dir);
     int port = m.port;
+    double t0 = now_ms();
     mariadb_stop(&m);
+    fprintf(stderr, "harness: mariadb_stop %.0f ms\n", now_ms() - t0);
     assert_int_equal(m.pid, 0);
     assert_int_equal(kill(pid, 0), -1);
     assert_int_equal(errno, ESRCH);
     assert_int_equal(stat(dir, &sb), -1);
     assert_null(connect_as("127.0.0.1", port, NULL, "zhanye", "x", NULL));
     mariadb_stop(&m); /* twice is harmless */
+}
+
+static bool proc_gone(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[2] == 'Z'; /* a zombie nobody reaped yet */
+}
+
+/* A test process killed outright (SIGKILL: no atexit) takes its server with
+ * it, and the next mariadb_start removes the directory it left. */
+static void killed_owner_leaves_nothing_running(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct mariadb_srv m;
+        close(p[0]);
+        if (mariadb_start(&m) != 0)
+            _exit(1);
+        ssize_t w = write(p[1], &m, sizeof m);
+        (void)w;
+        pause();
+        _exit(0);
+    }
+    close(p[1]);
+    struct mariadb_srv m;
+    ssize_t got = 0;
+    for (ssize_t n;
+         got < (ssize_t)sizeof m && (n = read(p[0], (char *)&m + got, sizeof m - (size_t)got)) > 0;)
+        got += n;
+    close(p[0]);
+    assert_int_equal(got, sizeof m);
+    assert_false(proc_gone(m.pid));
+    assert_int_equal(kill(child, SIGKILL), 0);
+    int st;
+    assert_int_equal(waitpid(child, &st, 0), child);
+    for (int i = 0; i < 200 && !proc_gone(m.pid); i++)
+        usleep(50 * 1000);
+    assert_true(proc_gone(m.pid)); /* PR_SET_PDEATHSIG */
+    struct stat sb;
+    assert_int_equal(stat(m.dir, &sb), 0); /* left behind */
+
+    struct mariadb_srv next;
+    assert_int_equal(mariadb_start(&next), 0);
+    assert_int_equal(stat(m.dir, &sb), -1); /* swept */
+    assert_int_equal(errno, ENOENT);
+    mariadb_stop(&next);
 }
 
 /* testd's MariaDB set-up: whatever `zhanye init` makes of it (it fails while
@@ -155,7 +226,15 @@ static void testd_points_at_a_fresh_database(void **state)
     assert_int_equal(setenv("ZHANYE_TEST_STORE", "mariadb", 1), 0);
     assert_true(testd_mariadb());
     struct testd d;
+    double t0 = now_ms();
     int init_rc = testd_init(&d, NULL);
+    fprintf(stderr, "harness: testd_init on MariaDB %.0f ms (the server's start included)\n",
+            now_ms() - t0);
+    t0 = now_ms();
+    struct testd d2;
+    assert_int_equal(testd_init(&d2, NULL), init_rc);
+    fprintf(stderr, "harness: testd_init on MariaDB %.0f ms (server running)\n", now_ms() - t0);
+    testd_cleanup(&d2);
 
     struct app *a = calloc(1, sizeof *a);
     assert_non_null(a);
@@ -215,7 +294,9 @@ static void testd_store_open_sqlite(void **state)
     (void)state;
     struct testd d;
     assert_false(testd_mariadb());
+    double t0 = now_ms();
     assert_int_equal(testd_init(&d, NULL), 0);
+    fprintf(stderr, "harness: testd_init on SQLite %.0f ms\n", now_ms() - t0);
     struct store *st = NULL;
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -237,6 +318,7 @@ int main(void)
     unsetenv("ZHANYE_TEST_STORE");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(start_account_db_stop),
+        cmocka_unit_test(killed_owner_leaves_nothing_running),
         cmocka_unit_test(testd_store_open_sqlite),
         cmocka_unit_test(testd_points_at_a_fresh_database),
     };

@@ -3,6 +3,7 @@
 #include <mysql.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -338,9 +339,56 @@ static int create_account(struct mariadb_srv *m)
     return rc;
 }
 
+/* Whether pid is a live process (a zombie is not: nobody may reap a
+ * reparented server soon in a container). */
+static bool alive(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return !(paren && paren[1] == ' ' && paren[2] == 'Z');
+}
+
+/* Removes what servers of killed test processes left in /tmp: a directory
+ * of ours (name, owner) whose mariadbd.pid names a process that is gone.
+ * (A server stopped cleanly removes its pid file, and its directory follows
+ * at once; one still starting has none yet: both are left alone.) */
+static void sweep_stale(void)
+{
+    DIR *tmp = opendir("/tmp");
+    if (!tmp)
+        return;
+    for (const struct dirent *e; (e = readdir(tmp));) {
+        char dir[sizeof((struct mariadb_srv *)0)->dir], pidf[sizeof dir + 16];
+        struct stat st;
+        if (strncmp(e->d_name, "zhanye-mdb-", 11) != 0 || strlen(e->d_name) != 17)
+            continue;
+        snprintf(dir, sizeof dir, "/tmp/%.17s", e->d_name);
+        snprintf(pidf, sizeof pidf, "%s/mariadbd.pid", dir);
+        FILE *f = fopen(pidf, "r");
+        long pid = 0;
+        bool ours = lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+        if (f) {
+            if (fscanf(f, "%ld", &pid) != 1)
+                pid = 0;
+            fclose(f);
+        }
+        if (ours && pid > 0 && !alive(pid))
+            rm_rf(dir);
+    }
+    closedir(tmp);
+}
+
 int mariadb_start(struct mariadb_srv *m)
 {
     memset(m, 0, sizeof *m);
+    sweep_stale();
     m->owner = getpid();
     snprintf(m->host, sizeof m->host, "127.0.0.1");
     snprintf(m->user, sizeof m->user, "zhanye");

@@ -7,6 +7,8 @@
  * DIR/error.log. Never a system service: nothing outside DIR is read or
  * written (no my.cnf), and the server dies with the process that started it
  * (PR_SET_PDEATHSIG), even when that one is killed before mariadb_stop().
+ * What such a killed server leaves in /tmp is removed by the next
+ * mariadb_start() of the same user.
  *
  * The server is set up as a replication source will be (binary log in ROW
  * format, server_id 1, gtid_strict_mode) but tuned small and fast for tests:
