@@ -2,8 +2,9 @@
  * succeed and fail, a lockout, a revoked device, a single-sign-on kick,
  * console writes) each leave their record; `zhanye audit verify` passes;
  * then a record is changed, deleted, inserted, rehashed with plain SM3, the
- * tail cut, a checkpoint deleted or forged, with the SQLite C API on the
- * database file, exactly as someone with the sqlite3 shell (and without the
+ * tail cut, a checkpoint deleted or forged, with plain SQL on the database
+ * (through the store API, on SQLite or MariaDB), exactly as someone with the
+ * sqlite3 shell or the mariadb client (and without the
  * key files) would, and every time verify exits 1 naming the record. The
  * server signs checkpoints every 5 records and at its clean shutdown; a
  * missing key stops it; a data directory from before keyed audit is
@@ -13,11 +14,12 @@
 #include "testd.h"
 
 #include "channel/sm.h"
+#include "data/store.h"
 #include "foundation/codec.h"
 
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,66 +32,73 @@
 #define PW "Demo@1234"
 
 static struct testd D;
-static char DB[4200];
 
 /* ---- the database, from outside ----------------------------------------------------- */
 
-static void raw_exec_in(const char *db_path, const char *sql)
+/* Runs sql (one or more statements, no parameters; each commits on its own)
+ * on the database of d, through a store of its own (testd_store_open). */
+static void raw_exec_in(const struct testd *d, const char *sql)
 {
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
+    struct store *st = NULL;
+    struct store_conn *c = NULL;
+    assert_int_equal(testd_store_open(d, &st), 0);
+    assert_int_equal(store_acquire(st, &c), STORE_OK);
+    if (store_exec(c, sql) != STORE_OK)
+        fail_msg("%s: %s", sql, store_errmsg(c));
+    store_release(c);
+    store_close(st);
 }
 
 static void raw_exec(const char *sql)
 {
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-    assert_int_equal(sqlite3_open(DB, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
+    raw_exec_in(&D, sql);
 }
 
-/* The first integer of the first row of sql with text parameters p1, p2 (may be NULL); -1 if none.
- */
+/* The first integer of the first row of sql with text parameters p1, p2
+ * (each bound when not NULL) on the database of d; -1 if none. */
+static int64_t q_int_in(const struct testd *d, const char *sql, const char *p1, const char *p2)
+{
+    struct store *st = NULL;
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    int64_t v = -1;
+    assert_int_equal(testd_store_open(d, &st), 0);
+    assert_int_equal(store_acquire(st, &c), STORE_OK);
+    if (store_prepare(c, sql, &s) != STORE_OK)
+        fail_msg("%s: %s", sql, store_errmsg(c));
+    if (p1)
+        assert_int_equal(store_bind_text(s, 1, p1), STORE_OK);
+    if (p2)
+        assert_int_equal(store_bind_text(s, 2, p2), STORE_OK);
+    if (store_step(s) == STORE_ROW && !store_col_is_null(s, 0))
+        v = store_col_int64(s, 0);
+    store_finish(s);
+    store_release(c);
+    store_close(st);
+    return v;
+}
+
 static int64_t q_int(const char *sql, const char *p1, const char *p2)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-    assert_int_equal(sqlite3_open_v2(DB, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    if (p1)
-        sqlite3_bind_text(s, 1, p1, -1, SQLITE_TRANSIENT);
-    if (p2)
-        sqlite3_bind_text(s, 2, p2, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
+    return q_int_in(&D, sql, p1, p2);
 }
 
-/* The first integer of parameterless sql on another database; -1 if none. */
-static int64_t q_int_in(const char *db_path, const char *sql)
+/* The text of the first column of the first row of sql into out; fails if none. */
+static void q_text(const char *sql, char *out, size_t cap)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
+    struct store *st = NULL;
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    assert_int_equal(testd_store_open(&D, &st), 0);
+    assert_int_equal(store_acquire(st, &c), STORE_OK);
+    if (store_prepare(c, sql, &s) != STORE_OK)
+        fail_msg("%s: %s", sql, store_errmsg(c));
+    if (store_step(s) != STORE_ROW || !store_col_text(s, 0))
+        fail_msg("%s: no row", sql);
+    snprintf(out, cap, "%s", store_col_text(s, 0));
+    store_finish(s);
+    store_release(c);
+    store_close(st);
 }
 
 /* The seq of the newest record of event on target (whose detail contains
@@ -98,7 +107,7 @@ static int64_t record(const char *event, const char *target, const char *has)
 {
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT seq FROM audit_log WHERE event = ?1 AND target = ?2 AND "
+             "SELECT seq FROM audit_log WHERE event = ? AND target = ? AND "
              "instr(detail, '%s') > 0 ORDER BY seq DESC",
              has ? has : "");
     int64_t seq = q_int(sql, event, target);
@@ -224,17 +233,16 @@ static void flows_leave_records(void **state)
     };
     for (size_t i = 0; i < sizeof console_events / sizeof console_events[0]; i++) {
         int64_t seq = record(console_events[i][0], console_events[i][1], NULL);
-        char s[24];
-        snprintf(s, sizeof s, "%lld", (long long)seq);
-        assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE seq = CAST(?1 AS INTEGER) "
-                               "AND actor = 'teller:admin01'",
-                               s, NULL),
-                         1);
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM audit_log WHERE seq = %lld AND actor = 'teller:admin01'",
+                 (long long)seq);
+        assert_int_equal(q_int(sql, NULL, NULL), 1);
     }
     record("device.revoked", a.st.dev, NULL);
     /* Nothing secret went in: no password, no activation code. */
-    assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE instr(detail, ?1) > 0 OR "
-                           "instr(detail, ?2) > 0",
+    assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE instr(detail, ?) > 0 OR "
+                           "instr(detail, ?) > 0",
                            PW, "Reset@12345"),
                      0);
     tablet_free(&a);
@@ -251,7 +259,7 @@ static void altered_record(void **state)
     (void)state;
     char sql[512];
     int64_t seq = record("login.failed", "demo01", NULL);
-    /* UPDATE audit_log SET detail = ... as from the sqlite3 shell */
+    /* UPDATE audit_log SET detail = ... as from the sqlite3 shell or the mariadb client */
     snprintf(sql, sizeof sql, "UPDATE audit_log SET detail = '{\"failures\":0}' WHERE seq = %lld",
              (long long)seq);
     raw_exec(sql);
@@ -277,12 +285,17 @@ static void deleted_record(void **state)
     expect_intact();
 }
 
+/* A forged "teller.enabled" slipped in before the real record `at`, with a
+ * sequence number between at - 1 and at. SQLite only: SQLite's dynamic typing
+ * lets the BIGINT column seq hold at - 0.5 (read back as at - 1); MariaDB's
+ * BIGINT cannot hold such a number, so there is no such forgery to detect. */
 static void inserted_record(void **state)
 {
     (void)state;
     char sql[768];
+    if (testd_mariadb())
+        skip();
     int64_t at = record("teller.disabled", "cm21", NULL);
-    /* A forged "teller.enabled" slipped in before the real record `at`. */
     snprintf(sql, sizeof sql,
              "INSERT INTO audit_log (seq, ts, bank_id, actor, event, target, detail, prev_hash, "
              "hash) SELECT %lld - 0.5, ts, bank_id, actor, 'teller.enabled', target, '{}', "
@@ -293,8 +306,13 @@ static void inserted_record(void **state)
     snprintf(sql, sizeof sql, "DELETE FROM audit_log WHERE seq = %lld - 0.5", (long long)at);
     raw_exec(sql);
     expect_intact();
+}
 
-    /* Appended at the end with a made-up hash. */
+/* Appended at the end with a made-up hash. */
+static void appended_record(void **state)
+{
+    (void)state;
+    char sql[768];
     int64_t last = q_int("SELECT MAX(seq) FROM audit_log", NULL, NULL);
     snprintf(sql, sizeof sql,
              "INSERT INTO audit_log (seq, ts, bank_id, actor, event, target, detail, prev_hash, "
@@ -313,57 +331,75 @@ static void inserted_record(void **state)
 
 /* Recomputes prev_hash and hash of every record from `from` on with plain
  * SM3 and the old label, as someone without the key would. */
-static void sm3_rehash_from(const char *db_path, int64_t from)
+struct rehash {
+    int64_t from;
+};
+
+static int rehash_txn(struct store_conn *c, void *arg)
 {
     static const char label[] = "zhanye audit v1\n";
-    sqlite3 *db = NULL;
-    sqlite3_stmt *q = NULL, *u = NULL;
+    const struct rehash *r = arg;
+    struct store_stmt *q = NULL, *u = NULL;
     uint8_t prev[SM3_LEN] = {0}, h[SM3_LEN];
     char hex[65];
-    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT seq, ts, bank_id, actor, event, target, detail, "
-                                        "prev_hash FROM audit_log WHERE seq >= ? ORDER BY seq",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", -1, &u,
-                           NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_bind_int64(q, 1, from);
-    for (bool first = true; sqlite3_step(q) == SQLITE_ROW; first = false) {
+    int rc = store_prepare(c,
+                           "SELECT seq, ts, bank_id, actor, event, target, detail, prev_hash "
+                           "FROM audit_log WHERE seq >= ? ORDER BY seq",
+                           &q);
+    if (rc != STORE_OK)
+        return rc;
+    store_bind_int64(q, 1, r->from);
+    bool first = true;
+    while ((rc = store_step(q)) == STORE_ROW) {
         char nums[3][24], heads[7][24];
         const char *fields[7];
         if (first)
-            hex_decode((const char *)sqlite3_column_text(q, 7), 64, prev, SM3_LEN);
+            hex_decode(store_col_text(q, 7), 64, prev, SM3_LEN);
+        first = false;
         for (int i = 0; i < 3; i++) {
-            snprintf(nums[i], sizeof nums[i], "%lld", (long long)sqlite3_column_int64(q, i));
+            snprintf(nums[i], sizeof nums[i], "%lld", (long long)store_col_int64(q, i));
             fields[i] = nums[i];
         }
         for (int i = 3; i < 7; i++)
-            fields[i] = (const char *)sqlite3_column_text(q, i);
+            fields[i] = store_col_text(q, i);
         sm_part parts[16] = {{prev, SM3_LEN}, {label, sizeof label - 1}};
         for (int i = 0; i < 7; i++) {
             int n = snprintf(heads[i], sizeof heads[i], "%zu:", strlen(fields[i]));
             parts[2 + 2 * i] = (sm_part){heads[i], (size_t)n};
             parts[3 + 2 * i] = (sm_part){fields[i], strlen(fields[i])};
         }
-        assert_int_equal(sm3_digest(parts, 16, h), SM_OK);
+        if (sm3_digest(parts, 16, h) != SM_OK)
+            break;
+        if ((rc = store_prepare(c, "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
+                                &u)) != STORE_OK)
+            break;
         hex_encode(prev, SM3_LEN, hex, sizeof hex);
-        sqlite3_bind_text(u, 1, hex, -1, SQLITE_TRANSIENT);
+        store_bind_text(u, 1, hex);
         hex_encode(h, SM3_LEN, hex, sizeof hex);
-        sqlite3_bind_text(u, 2, hex, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(u, 3, sqlite3_column_int64(q, 0));
-        assert_int_equal(sqlite3_step(u), SQLITE_DONE);
-        sqlite3_reset(u);
+        store_bind_text(u, 2, hex);
+        store_bind_int64(u, 3, store_col_int64(q, 0));
+        rc = store_step(u);
+        store_finish(u);
+        if (rc != STORE_DONE)
+            break;
         memcpy(prev, h, SM3_LEN);
     }
-    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_finalize(q);
-    sqlite3_finalize(u);
-    sqlite3_close(db);
+    store_finish(q);
+    return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+static void sm3_rehash_from(const struct testd *d, int64_t from)
+{
+    struct store *st = NULL;
+    struct store_conn *c = NULL;
+    struct rehash r = {.from = from};
+    assert_int_equal(testd_store_open(d, &st), 0);
+    assert_int_equal(store_acquire(st, &c), STORE_OK);
+    int rc = store_run(c, "test.sm3_rehash", rehash_txn, &r);
+    if (rc != STORE_OK)
+        fail_msg("rehash from %lld: %s: %s", (long long)from, store_rc_name(rc), store_errmsg(c));
+    store_release(c);
+    store_close(st);
 }
 
 static int64_t file_lines(const char *path)
@@ -437,7 +473,7 @@ static void sm3_rehash_detected(void **state)
              "UPDATE audit_log SET detail = '{\"failures\":0}' WHERE seq = %lld",
              (long long)seq, (long long)seq);
     raw_exec(sql);
-    sm3_rehash_from(DB, seq);
+    sm3_rehash_from(&D, seq);
     expect_broken_at(seq, "rehashed without the key");
     snprintf(sql, sizeof sql,
              "DELETE FROM audit_log WHERE seq >= %lld; INSERT INTO audit_log SELECT * FROM saved;"
@@ -495,14 +531,20 @@ static void deleted_checkpoint_caught_with_shipped_file(void **state)
 static void forged_checkpoint_detected(void **state)
 {
     (void)state;
-    char sql[512];
+    char sql[768];
     int64_t last = q_int("SELECT MAX(seq) FROM audit_checkpoints", NULL, NULL);
     /* The last hex digit of the signature turned: a signature no key made. */
+    char sig[200];
+    snprintf(sql, sizeof sql, "SELECT sig FROM audit_checkpoints WHERE seq = %lld",
+             (long long)last);
+    q_text(sql, sig, sizeof sig);
+    size_t n = strlen(sig);
+    assert_true(n > 0);
+    sig[n - 1] = sig[n - 1] == '0' ? '1' : '0';
     snprintf(sql, sizeof sql,
              "CREATE TABLE saved AS SELECT * FROM audit_checkpoints WHERE seq = %lld;"
-             "UPDATE audit_checkpoints SET sig = substr(sig, 1, length(sig) - 1) || "
-             "CASE WHEN substr(sig, -1) = '0' THEN '1' ELSE '0' END WHERE seq = %lld",
-             (long long)last, (long long)last);
+             "UPDATE audit_checkpoints SET sig = '%s' WHERE seq = %lld",
+             (long long)last, sig, (long long)last);
     raw_exec(sql);
     expect_broken_at(last, "signature does not verify");
     snprintf(sql, sizeof sql,
@@ -529,12 +571,10 @@ static void admin_endpoint_reports(void **state)
     assert_int_equal(json_integer_value(json_object_get(a, "records")), head);
     json_t *lc = json_object_get(a, "last_checkpoint");
     assert_int_equal(json_integer_value(json_object_get(lc, "seq")), head);
-    char seqs[24];
-    snprintf(seqs, sizeof seqs, "%lld", (long long)head);
-    assert_int_equal(q_int("SELECT COUNT(*) FROM audit_checkpoints WHERE seq = CAST(?1 AS "
-                           "INTEGER) AND hash = ?2",
-                           seqs, json_string_value(json_object_get(lc, "hash"))),
-                     1);
+    char cq[128];
+    snprintf(cq, sizeof cq, "SELECT COUNT(*) FROM audit_checkpoints WHERE seq = %lld AND hash = ?",
+             (long long)head);
+    assert_int_equal(q_int(cq, json_string_value(json_object_get(lc, "hash")), NULL), 1);
     assert_true(json_integer_value(json_object_get(lc, "ts")) > 0);
     json_decref(a);
     /* The tail cut down to below the last checkpoint. */
@@ -614,12 +654,11 @@ static void legacy_directory_upgraded(void **state)
 {
     (void)state;
     struct testd L;
-    char db[PATH_MAX + 32], path[PATH_MAX + 64], out[2048];
+    char path[PATH_MAX + 64], out[2048];
     char *o = NULL, *e = NULL;
     assert_int_equal(testd_init(&L, NULL), 0);
-    snprintf(db, sizeof db, "%s/zhanye.db", L.dir);
-    sm3_rehash_from(db, 1);
-    raw_exec_in(db, "DELETE FROM audit_checkpoints");
+    sm3_rehash_from(&L, 1);
+    raw_exec_in(&L, "DELETE FROM audit_checkpoints");
     static const char *const gone[] = {"audit-checkpoints.jsonl", "keys/audit.key",
                                        "keys/audit-sign.key", "keys/audit-sign.pub"};
     for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
@@ -638,7 +677,7 @@ static void legacy_directory_upgraded(void **state)
         fail_msg("verify of a legacy chain: exit %d: %s", rc, out);
 
     /* Broken as a legacy chain: never re-chained, the server does not start. */
-    raw_exec_in(db, "CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq = 3;"
+    raw_exec_in(&L, "CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq = 3;"
                     "UPDATE audit_log SET target = 'someone' WHERE seq = 3");
     o = e = NULL;
     rc = run_zhanye(&o, &e, "serve", "--data", L.dir, "--listen", "127.0.0.1:0", NULL);
@@ -646,11 +685,11 @@ static void legacy_directory_upgraded(void **state)
         fail_msg("serve of a broken legacy chain: exit %d: %s", rc, e ? e : "");
     free(o);
     free(e);
-    raw_exec_in(db, "DELETE FROM audit_log WHERE seq = 3;"
+    raw_exec_in(&L, "DELETE FROM audit_log WHERE seq = 3;"
                     "INSERT INTO audit_log SELECT * FROM saved; DROP TABLE saved");
 
     /* Intact: re-chained under the key at the first start, with its own record. */
-    int64_t n = q_int_in(db, "SELECT MAX(seq) FROM audit_log");
+    int64_t n = q_int_in(&L, "SELECT MAX(seq) FROM audit_log", NULL, NULL);
     assert_int_equal(testd_start(&L), 0);
     /* An answer first: SIGTERM before the main thread waits for it is not ours to test. */
     long st = 0;
@@ -667,8 +706,10 @@ static void legacy_directory_upgraded(void **state)
         fail_msg("verify after the upgrade: want \"%s\": %s", want, out);
     snprintf(path, sizeof path, "%s/audit-checkpoints.jsonl", L.dir);
     assert_int_equal(file_lines(path), 1);
-    assert_int_equal(q_int_in(db, "SELECT seq FROM audit_log WHERE event = 'audit.rekeyed' "
-                                  "AND actor = 'system'"),
+    assert_int_equal(q_int_in(&L,
+                              "SELECT seq FROM audit_log WHERE event = 'audit.rekeyed' AND "
+                              "actor = 'system'",
+                              NULL, NULL),
                      n + 1);
     testd_cleanup(&L);
 }
@@ -682,7 +723,6 @@ static int setup(void **state)
     if (testd_init(&D, "[identity]\nmax_devices = 2\n[audit]\ncheckpoint_every = 5") ||
         testd_start(&D))
         return -1;
-    snprintf(DB, sizeof DB, "%s/zhanye.db", D.dir);
     return 0;
 }
 
@@ -700,6 +740,7 @@ int main(void)
         cmocka_unit_test(altered_record),
         cmocka_unit_test(deleted_record),
         cmocka_unit_test(inserted_record),
+        cmocka_unit_test(appended_record),
         cmocka_unit_test(checkpoints_every_n),
         cmocka_unit_test(sm3_rehash_detected),
         cmocka_unit_test(truncated_tail_detected),

@@ -1,6 +1,7 @@
 /* ZY1 end to end: real envelopes against a real daemon, a negative test for
  * every row of the spec's check table, replay from 8 threads, single sign-on,
  * idempotent cseq across a restart, activation lockout. */
+#include "data/store.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "tablet.h"
@@ -9,7 +10,6 @@
 #include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,13 +320,13 @@ static void input_schema_is_enforced(void **state)
     json_decref(a);
 }
 
-static int count_rows(sqlite3 *h, const char *sql)
+static int count_rows(struct store_conn *c, const char *sql)
 {
-    sqlite3_stmt *s;
+    struct store_stmt *s = NULL;
     int n = -1;
-    if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    if (store_prepare(c, sql, &s) == STORE_OK && store_step(s) == STORE_ROW)
+        n = (int)store_col_int64(s, 0);
+    store_finish(s);
     return n;
 }
 
@@ -395,23 +395,21 @@ static void sso_cseq_revoke_restart(void **state)
     json_decref(ans);
     /* purge: ended sessions and stored answers older than the cutoff go;
      * live sessions stay; the audit chain stays intact. */
-    char db[PATH_MAX + 16];
-    sqlite3 *h;
-    snprintf(db, sizeof db, "%s/zhanye.db", d.dir);
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    assert_int_equal(sqlite3_exec(h,
-                                  "UPDATE sessions SET ended_at = ended_at - 3000000000 "
-                                  "WHERE ended_at IS NOT NULL;"
-                                  "UPDATE tx_answers SET created_at = created_at - 3000000000",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    struct store *db = NULL;
+    struct store_conn *h = NULL;
+    assert_int_equal(testd_store_open(&d, &db), 0);
+    assert_int_equal(store_acquire(db, &h), STORE_OK);
+    assert_int_equal(store_exec(h, "UPDATE sessions SET ended_at = ended_at - 3000000000 "
+                                   "WHERE ended_at IS NOT NULL;"
+                                   "UPDATE tx_answers SET created_at = created_at - 3000000000"),
+                     STORE_OK);
     assert_int_equal(run_zhanye(&out, NULL, "purge", "--data", d.dir, "--days", "30", NULL), 0);
     assert_non_null(strstr(out, " 1 stored answers"));
     free(out);
     assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM sessions WHERE ended_at IS NOT NULL"), 0);
     assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM tx_answers"), 0);
-    sqlite3_close(h);
+    store_release(h);
+    store_close(db);
     assert_int_equal(run_zhanye(&out, NULL, "audit", "verify", "--data", d.dir, NULL), 0);
     free(out);
     assert_int_equal(run_zhanye(NULL, NULL, "purge", "--data", d.dir, "--days", "0", NULL), 2);

@@ -6,12 +6,12 @@
  *    max_failures failures in the lock period (one teller.locked record),
  *    and right passwords racing them do not lift the lock. */
 #include "console.h"
+#include "data/store.h"
 #include "tablet.h"
 #include "testd.h"
 
 #include <pthread.h>
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -60,19 +60,19 @@ static int64_t now_ms(void)
 /* The first integer of sql (one text parameter p) on the daemon's database. */
 static int64_t q_int(const struct testd *d, const char *sql, const char *p)
 {
-    char path[4200];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
+    struct store *st = NULL;
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
     int64_t v = -1;
-    snprintf(path, sizeof path, "%s/zhanye.db", d->dir);
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    sqlite3_bind_text(s, 1, p, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    assert_int_equal(testd_store_open(d, &st), 0);
+    assert_int_equal(store_acquire(st, &c), STORE_OK);
+    assert_int_equal(store_prepare(c, sql, &s), STORE_OK);
+    assert_int_equal(store_bind_text(s, 1, p), STORE_OK);
+    if (store_step(s) == STORE_ROW)
+        v = store_col_int64(s, 0);
+    store_finish(s);
+    store_release(c);
+    store_close(st);
     return v;
 }
 

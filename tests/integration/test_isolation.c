@@ -6,8 +6,8 @@
  *     (not_found on the console; on the channel the transaction's own
  *     "no such thing" answer), so nothing confirms that B02 has it;
  *   - leaves every row of B02 unchanged: a snapshot of all of B02's rows,
- *     read with the SQLite C API from the database file opened read-only,
- *     is compared before and after each request;
+ *     every column, read through a store of the test's own on the daemon's
+ *     database (SQLite or MariaDB), is compared before and after each request;
  *   - never sees a B02 value in an answer.
  * The same matrix runs for a branch manager against another branch of
  * their own bank.
@@ -17,11 +17,11 @@
  * $BRANCH, $BANK and $SID. */
 #include "channel/tx.h"
 #include "console.h"
+#include "data/store.h"
 #include "tablet.h"
 #include "testd.h"
 
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,7 +48,7 @@ static struct console A02; /* admin02: B02 has a live console session too */
 static struct ids B02;     /* the other bank's ids */
 static struct ids BR2;     /* the other branch's ids (B01/02) */
 static struct ids GHOST;   /* ids that exist nowhere */
-static char DB[4200];
+static struct store *DB;   /* the daemon's database, for the snapshots (testd_store_open) */
 
 /* ---- the snapshot ---------------------------------------------------------------- */
 
@@ -62,66 +62,83 @@ static void append(char **buf, size_t *len, const char *s, size_t n)
     *buf = nb;
 }
 
-static void append_row(sqlite3_stmt *s, char **buf, size_t *len)
+/* Columns of table, from the schema (the store API has no column count). */
+static int table_cols(struct store_conn *c, const char *table)
 {
-    for (int i = 0; i < sqlite3_column_count(s); i++) {
-        const unsigned char *v = sqlite3_column_blob(s, i);
-        int n = sqlite3_column_bytes(s, i);
+    struct store_stmt *s = NULL;
+    const char *sql = testd_mariadb() ? "SELECT COUNT(*) FROM information_schema.columns "
+                                        "WHERE table_schema = DATABASE() AND table_name = ?"
+                                      : "SELECT COUNT(*) FROM pragma_table_info(?)";
+    assert_int_equal(store_prepare(c, sql, &s), STORE_OK);
+    assert_int_equal(store_bind_text(s, 1, table), STORE_OK);
+    assert_int_equal(store_step(s), STORE_ROW);
+    int n = (int)store_col_int64(s, 0);
+    store_finish(s);
+    assert_true(n > 0);
+    return n;
+}
+
+static void append_row(struct store_stmt *s, int ncols, char **buf, size_t *len)
+{
+    for (int i = 0; i < ncols; i++) {
+        size_t n = 0;
+        const unsigned char *v = store_col_blob(s, i, &n);
         char hex[3];
-        for (int k = 0; v && k < n; k++) {
+        for (size_t k = 0; v && k < n; k++) {
             snprintf(hex, sizeof hex, "%02x", v[k]);
             append(buf, len, hex, 2);
         }
-        append(buf, len, i + 1 < sqlite3_column_count(s) ? "|" : "\n", 1);
+        append(buf, len, i + 1 < ncols ? "|" : "\n", 1);
     }
 }
 
 /* Every row of the bank's, every column, in a stable order. */
 static char *snapshot(const char *bank_code)
 {
-    static const char *const sql[] = {
-        "SELECT * FROM banks WHERE id = ?1",
-        "SELECT * FROM branches WHERE bank_id = ?1 ORDER BY id",
-        "SELECT * FROM tellers WHERE bank_id = ?1 ORDER BY id",
-        "SELECT * FROM devices WHERE bank_id = ?1 ORDER BY dev",
-        "SELECT * FROM activation_tickets WHERE bank_id = ?1 ORDER BY id",
-        "SELECT * FROM sessions WHERE bank_id = ?1 ORDER BY sid",
-        "SELECT * FROM admin_sessions WHERE bank_id = ?1 ORDER BY sid",
-        "SELECT * FROM tx_answers WHERE bank_id = ?1 ORDER BY dev, tx, cseq",
-        "SELECT * FROM audit_log WHERE bank_id = ?1 ORDER BY seq",
+    static const struct {
+        const char *table, *sql;
+    } q[] = {
+        {"banks", "SELECT * FROM banks WHERE id = ?"},
+        {"branches", "SELECT * FROM branches WHERE bank_id = ? ORDER BY id"},
+        {"tellers", "SELECT * FROM tellers WHERE bank_id = ? ORDER BY id"},
+        {"devices", "SELECT * FROM devices WHERE bank_id = ? ORDER BY dev"},
+        {"activation_tickets", "SELECT * FROM activation_tickets WHERE bank_id = ? ORDER BY id"},
+        {"sessions", "SELECT * FROM sessions WHERE bank_id = ? ORDER BY sid"},
+        {"admin_sessions", "SELECT * FROM admin_sessions WHERE bank_id = ? ORDER BY sid"},
+        {"tx_answers", "SELECT * FROM tx_answers WHERE bank_id = ? ORDER BY dev, tx, cseq"},
+        {"audit_log", "SELECT * FROM audit_log WHERE bank_id = ? ORDER BY seq"},
     };
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
     char *buf = NULL;
     size_t len = 0;
-    assert_int_equal(sqlite3_open_v2(DB, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM banks WHERE code = ?", -1, &s, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(s, 1, bank_code, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    sqlite3_int64 bank = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-        assert_int_equal(sqlite3_prepare_v2(db, sql[i], -1, &s, NULL), SQLITE_OK);
-        sqlite3_bind_int64(s, 1, bank);
-        append(&buf, &len, sql[i], strlen(sql[i]));
+    assert_int_equal(store_acquire(DB, &c), STORE_OK);
+    assert_int_equal(store_prepare(c, "SELECT id FROM banks WHERE code = ?", &s), STORE_OK);
+    store_bind_text(s, 1, bank_code);
+    assert_int_equal(store_step(s), STORE_ROW);
+    int64_t bank = store_col_int64(s, 0);
+    store_finish(s);
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        int ncols = table_cols(c, q[i].table);
+        assert_int_equal(store_prepare(c, q[i].sql, &s), STORE_OK);
+        store_bind_int64(s, 1, bank);
+        append(&buf, &len, q[i].sql, strlen(q[i].sql));
         append(&buf, &len, "\n", 1);
         int rc;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-            append_row(s, &buf, &len);
-        assert_int_equal(rc, SQLITE_DONE);
-        sqlite3_finalize(s);
+        while ((rc = store_step(s)) == STORE_ROW)
+            append_row(s, ncols, &buf, &len);
+        assert_int_equal(rc, STORE_DONE);
+        store_finish(s);
     }
-    sqlite3_close(db);
+    store_release(c);
     return buf;
 }
 
 /* The rows of one branch only (tellers, their devices and tickets). */
 static char *branch_snapshot(const char *bank_code, const char *branch_code)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
     char *buf = NULL;
     size_t len = 0;
     static const char sql[] =
@@ -129,18 +146,19 @@ static char *branch_snapshot(const char *bank_code, const char *branch_code)
         "JOIN banks b ON b.id = br.bank_id LEFT JOIN devices d ON d.teller_id = t.id "
         "LEFT JOIN activation_tickets a ON a.teller_id = t.id "
         "WHERE b.code = ? AND br.code = ? ORDER BY t.id, d.dev, a.id";
-    assert_int_equal(sqlite3_open_v2(DB, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    sqlite3_bind_text(s, 1, bank_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, branch_code, -1, SQLITE_STATIC);
+    assert_int_equal(store_acquire(DB, &c), STORE_OK);
+    int ncols =
+        table_cols(c, "tellers") + table_cols(c, "devices") + table_cols(c, "activation_tickets");
+    assert_int_equal(store_prepare(c, sql, &s), STORE_OK);
+    store_bind_text(s, 1, bank_code);
+    store_bind_text(s, 2, branch_code);
     append(&buf, &len, "", 0);
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        append_row(s, &buf, &len);
-    assert_int_equal(rc, SQLITE_DONE);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    while ((rc = store_step(s)) == STORE_ROW)
+        append_row(s, ncols, &buf, &len);
+    assert_int_equal(rc, STORE_DONE);
+    store_finish(s);
+    store_release(c);
     return buf;
 }
 
@@ -511,7 +529,8 @@ static int setup(void **state)
     char code[32];
     if (testd_init(&D, NULL) || testd_start(&D))
         return -1;
-    snprintf(DB, sizeof DB, "%s/zhanye.db", D.dir);
+    if (testd_store_open(&D, &DB))
+        return -1;
     if (tablet_activate(&T01, &D, "demo01") || tablet_login(&T01, "demo01", PW) ||
         tablet_activate(&T02, &D, "demo02") || tablet_activate(&T03, &D, "demo03") ||
         tablet_login(&T03, "demo03", PW) || tablet_issue_code(&D, "demo04", code, sizeof code))
@@ -543,6 +562,7 @@ static int teardown(void **state)
     tablet_free(&T01);
     tablet_free(&T02);
     tablet_free(&T03);
+    store_close(DB);
     testd_cleanup(&D);
     return 0;
 }

@@ -3,6 +3,7 @@
  * stored answers are sealed at rest, run once under concurrent duplicates,
  * and die with the device's binding; a server serial number is spent only
  * on an authenticated envelope. */
+#include "data/store.h"
 #include "tablet.h"
 #include "testd.h"
 
@@ -10,7 +11,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <sqlite3.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,47 +136,48 @@ static void replay_after_crash(void **state)
     assert_int_equal(tablet_login(&f->t, "demo01", PW), 0);
 }
 
-static sqlite3 *open_db(const struct fx *f)
+/* The daemon's database, through a store of the test's own. */
+static struct store *open_db(const struct fx *f)
 {
-    char db[PATH_MAX + 16];
-    sqlite3 *h = NULL;
-    snprintf(db, sizeof db, "%s/zhanye.db", f->d.dir);
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    return h;
+    struct store *st = NULL;
+    assert_int_equal(testd_store_open(&f->d, &st), 0);
+    return st;
 }
 
 /* True if any stored answer of dev contains needle in its bytes. */
-static bool stored_contains(sqlite3 *h, const char *dev, const char *needle)
+static bool stored_contains(struct store *h, const char *dev, const char *needle)
 {
-    sqlite3_stmt *s;
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
     bool found = false;
-    assert_int_equal(
-        sqlite3_prepare_v2(h, "SELECT answer FROM tx_answers WHERE dev = ?", -1, &s, NULL),
-        SQLITE_OK);
-    sqlite3_bind_text(s, 1, dev, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *b = sqlite3_column_blob(s, 0);
-        int n = sqlite3_column_bytes(s, 0);
-        size_t k = strlen(needle);
-        for (int i = 0; b && i + (int)k <= n && !found; i++)
+    assert_int_equal(store_acquire(h, &c), STORE_OK);
+    assert_int_equal(store_prepare(c, "SELECT answer FROM tx_answers WHERE dev = ?", &s), STORE_OK);
+    store_bind_text(s, 1, dev);
+    while (store_step(s) == STORE_ROW) {
+        size_t n = 0, k = strlen(needle);
+        const char *b = store_col_blob(s, 0, &n);
+        for (size_t i = 0; b && i + k <= n && !found; i++)
             found = memcmp(b + i, needle, k) == 0;
     }
-    sqlite3_finalize(s);
+    store_finish(s);
+    store_release(c);
     return found;
 }
 
-static int count(sqlite3 *h, const char *sql, const char *arg)
+static int count(struct store *h, const char *sql, const char *arg)
 {
-    sqlite3_stmt *s;
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
     int n = -1;
-    if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK) {
+    assert_int_equal(store_acquire(h, &c), STORE_OK);
+    if (store_prepare(c, sql, &s) == STORE_OK) {
         if (arg)
-            sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            n = sqlite3_column_int(s, 0);
+            store_bind_text(s, 1, arg);
+        if (store_step(s) == STORE_ROW)
+            n = (int)store_col_int64(s, 0);
     }
-    sqlite3_finalize(s);
+    store_finish(s);
+    store_release(c);
     return n;
 }
 
@@ -193,11 +195,11 @@ static void stored_login_is_sealed(void **state)
     assert_non_null(sid);
     assert_string_equal(sid,
                         json_string_value(json_object_get(json_object_get(a2, "data"), "sid")));
-    sqlite3 *h = open_db(f);
+    struct store *h = open_db(f);
     assert_int_equal(count(h, "SELECT COUNT(*) FROM tx_answers WHERE dev = ?", f->t.st.dev), 1);
     assert_false(stored_contains(h, f->t.st.dev, sid));
     assert_false(stored_contains(h, f->t.st.dev, "\"sid\""));
-    sqlite3_close(h);
+    store_close(h);
     snprintf(f->t.sid, sizeof f->t.sid, "%s", sid);
     json_decref(a1);
     json_decref(a2);
@@ -236,7 +238,7 @@ static void concurrent_duplicates_run_once(void **state)
     pthread_t th[N];
     char url[256];
     snprintf(url, sizeof url, "%s/api/v1/tx/LOGIN", f->d.base);
-    sqlite3 *h = open_db(f);
+    struct store *h = open_db(f);
     const char *created = "SELECT COUNT(*) FROM audit_log WHERE event = 'session.created'";
     int before = count(h, created, NULL);
     for (int i = 0; i < N; i++) {
@@ -256,7 +258,7 @@ static void concurrent_duplicates_run_once(void **state)
         zy1_call_wipe(&d[i].call);
     }
     assert_int_equal(count(h, created, NULL), before + 1);
-    sqlite3_close(h);
+    store_close(h);
     snprintf(f->t.sid, sizeof f->t.sid, "%s", d[0].sid);
 }
 
@@ -298,7 +300,7 @@ static void answers_die_with_the_binding(void **state)
     json_t *a = tablet_call(&f->t, "SESSION_INFO", NULL, "info-1", &st, NULL);
     assert_string_equal(answer_code(a), "OK");
     json_decref(a);
-    sqlite3 *h = open_db(f);
+    struct store *h = open_db(f);
     assert_true(count(h, "SELECT COUNT(*) FROM tx_answers WHERE dev = ?", f->t.st.dev) >= 1);
     char *out = NULL;
     assert_int_equal(
@@ -306,7 +308,7 @@ static void answers_die_with_the_binding(void **state)
         0);
     free(out);
     assert_int_equal(count(h, "SELECT COUNT(*) FROM tx_answers WHERE dev = ?", f->t.st.dev), 0);
-    sqlite3_close(h);
+    store_close(h);
 }
 
 int main(void)

@@ -1,5 +1,10 @@
 #include "testd.h"
 
+#include "app/app.h"
+#include "data/store.h"
+#include "foundation/config.h"
+#include "mariadb.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,12 +115,86 @@ static int rm_rf(const char *dir)
     return 0;
 }
 
+/* ---- the store under test ---- */
+
+bool testd_mariadb(void)
+{
+    const char *v = getenv("ZHANYE_TEST_STORE");
+    return v && strcmp(v, "mariadb") == 0;
+}
+
+static struct mariadb_srv mdb;
+
+static void mdb_stop_at_exit(void)
+{
+    mariadb_stop(&mdb);
+}
+
+/* The process's MariaDB server, started on first use; NULL if it cannot start
+ * (not retried: every later testd_init fails at once). */
+static const struct mariadb_srv *test_mariadb(void)
+{
+    static int state; /* 0 not tried, 1 running, -1 failed */
+    if (state == 0) {
+        state = mariadb_start(&mdb) == 0 ? 1 : -1;
+        if (state == 1) {
+            atexit(mdb_stop_at_exit);
+            fprintf(stderr,
+                    "testd: private MariaDB at %s (install %.0f ms, start %.0f ms, "
+                    "account %.0f ms)\n",
+                    mdb.servers, mdb.install_ms, mdb.start_ms, mdb.setup_ms);
+        }
+    }
+    return state == 1 ? &mdb : NULL;
+}
+
+/* A fresh database on the process's server, and DIR/zhanye.conf and
+ * DIR/keys/db.password that point the daemon at it. 0 or -1. */
+static int prepare_mariadb(const char *dir)
+{
+    static unsigned serial;
+    const struct mariadb_srv *m = test_mariadb();
+    char db[65], path[PATH_MAX + 32];
+    snprintf(db, sizeof db, "zt_%d_%u", (int)getpid(), ++serial);
+    if (!m || mariadb_create_db(m, db) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/zhanye.conf", dir);
+    if (config_write_default(path) != 0)
+        return -1;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return -1;
+    fprintf(f, "\n[store]\nbackend = mariadb\nservers = %s\ndatabase = %s\nuser = %s\n", m->servers,
+            db, m->user);
+    if (fclose(f) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/keys", dir);
+    if (mkdir(path, 0700) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/keys/db.password", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(m->password);
+    int rc = write(fd, m->password, n) == (ssize_t)n && write(fd, "\n", 1) == 1 ? 0 : -1;
+    return close(fd) == 0 ? rc : -1;
+}
+
 int testd_init(struct testd *d, const char *extra_conf)
 {
     memset(d, 0, sizeof *d);
+    const char *store = getenv("ZHANYE_TEST_STORE");
+    if (store && *store && strcmp(store, "sqlite") != 0 && !testd_mariadb()) {
+        fprintf(stderr, "testd: ZHANYE_TEST_STORE=%s: want sqlite or mariadb\n", store);
+        return -1;
+    }
     snprintf(d->dir, sizeof d->dir, "/tmp/zhanye-test-XXXXXX");
     if (!mkdtemp(d->dir))
         return -1;
+    if (testd_mariadb() && prepare_mariadb(d->dir) != 0) {
+        fprintf(stderr, "testd: cannot prepare a MariaDB database for %s\n", d->dir);
+        return -1;
+    }
     char *err = NULL;
     int rc = run_zhanye(NULL, &err, "init", "--data", d->dir, "--demo", "--demo-password",
                         "Demo@1234", NULL);
@@ -134,6 +214,25 @@ int testd_init(struct testd *d, const char *extra_conf)
         fclose(f);
     }
     return 0;
+}
+
+int testd_store_open(const struct testd *d, struct store **out)
+{
+    char err[PATH_MAX + 512];
+    *out = NULL;
+    struct app *a = calloc(1, sizeof *a);
+    if (!a)
+        return -1;
+    int rc = app_load_config(a, d->dir, err, sizeof err);
+    if (rc == APP_OK)
+        rc = app_store_open(a, 2, false, err, sizeof err);
+    if (rc == APP_OK)
+        *out = a->store;
+    else
+        fprintf(stderr, "testd: cannot open the database of %s: %s\n", d->dir, err);
+    config_free(&a->cfg);
+    free(a);
+    return rc == APP_OK ? 0 : -1;
 }
 
 /* Waits for "zhanye: listening on http://HOST:PORT" on the child's stdout. */

@@ -2,14 +2,22 @@
  * real HTTP through libcurl, and running the CLI as a child process.
  *
  * Nothing here imitates a platform component: tests start the binary named
- * by $ZHANYE_BIN and talk to it over loopback like any client would. */
+ * by $ZHANYE_BIN and talk to it over loopback like any client would.
+ *
+ * The store: SQLite (DIR/zhanye.db) unless the environment has
+ * ZHANYE_TEST_STORE=mariadb. Then the first testd_init of the process starts
+ * a private MariaDB server (support/mariadb.h; stopped at exit), and each
+ * testd_init creates a fresh database on it (zt_<pid>_<n>) for its daemon. */
 #ifndef ZHANYE_TESTD_H
 #define ZHANYE_TESTD_H
 
 #include <jansson.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+struct store;
 
 struct testd {
     char dir[PATH_MAX]; /* the data directory */
@@ -19,8 +27,20 @@ struct testd {
 };
 
 /* mkdtemp + `zhanye init --data DIR --demo --demo-password Demo@1234`, then
- * appends extra_conf (may be NULL) to DIR/zhanye.conf. 0 on success. */
+ * appends extra_conf (may be NULL) to DIR/zhanye.conf. On MariaDB, before
+ * init: the database is created and DIR/zhanye.conf (the documented default
+ * plus a [store] section: backend, servers, database, user) and
+ * DIR/keys/db.password (0600) are written. 0 on success; -1 with the reason
+ * on stderr (also for a ZHANYE_TEST_STORE other than "", sqlite, mariadb). */
 int testd_init(struct testd *d, const char *extra_conf);
+/* True when the tests run on MariaDB (ZHANYE_TEST_STORE=mariadb). */
+bool testd_mariadb(void);
+/* Opens, through zhanye's store API (data/store.h), the database the daemon
+ * of d (after testd_init) uses, as its zhanye.conf says: the SQLite file or
+ * the MariaDB database with the same servers, account and password. Pool of
+ * 2 connections; the caller store_close()s *out. 0, or -1 with the reason on
+ * stderr and *out NULL. */
+int testd_store_open(const struct testd *d, struct store **out);
 /* Starts `zhanye serve` on 127.0.0.1 with a free port; waits until it listens. */
 int testd_start(struct testd *d);
 /* SIGTERM and wait; returns the exit status (or -1 if it died of a signal). */
