@@ -111,9 +111,9 @@ static void init_refuses_to_overwrite(void **state)
     char *err = NULL;
     int rc = run_zhanye(NULL, &err, "init", "--data", d->dir, NULL);
     assert_int_equal(rc, 1);
-    assert_non_null(strstr(err, testd_mariadb() ? "already initialised (it holds banks); "
-                                                  "refusing to touch it"
-                                                : "refusing to overwrite"));
+    assert_non_null(strstr(err, "refusing to overwrite"));
+    if (testd_mariadb())
+        assert_non_null(strstr(err, "already initialised (it holds banks)"));
     free(err);
 }
 

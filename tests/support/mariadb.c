@@ -193,8 +193,12 @@ static int run(char *const argv[], const char *log)
 
 static int install(struct mariadb_srv *m)
 {
-    char datadir[sizeof m->dir + 40], log[sizeof m->dir + 40], sockuser[128];
+    char datadir[sizeof m->dir + 40], log[sizeof m->dir + 40], sockuser[128],
+        tmpdir[sizeof m->dir + 40];
     snprintf(datadir, sizeof datadir, "--datadir=%s/data", m->dir);
+    /* Its own tmpdir: bootstraps running at once in a shared /tmp collide on
+     * their temporary tables ("Unknown table 'mysql.tmp_user_sys'"). */
+    snprintf(tmpdir, sizeof tmpdir, "--tmpdir=%s", m->dir);
     snprintf(log, sizeof log, "%s/install.log", m->dir);
     snprintf(sockuser, sizeof sockuser, "--auth-root-socket-user=%s", os_user());
     char *argv[16] = {"mariadb-install-db",
@@ -203,6 +207,7 @@ static int install(struct mariadb_srv *m)
                       "--auth-root-authentication-method=socket",
                       sockuser,
                       "--skip-test-db",
+                      tmpdir,
                       SMALL_OPTS};
     int n = 0;
     while (argv[n])
