@@ -8,7 +8,7 @@ TESTBUILD ?= build-test
 FUZZBUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test bench fuzz fmt fmt-check lint clean
+.PHONY: all deps build run test bench fuzz fmt fmt-check lint clean cluster cluster-down
 
 all: build
 
@@ -33,6 +33,13 @@ test: build $(TESTBUILD)/build.ninja
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# A province on loopback (docs/deploy.md): MariaDB, Redis, two nodes, HAProxy.
+cluster: build
+	@scripts/cluster.sh start $(BUILD)
+
+cluster-down:
+	@scripts/cluster.sh down
 
 $(FUZZBUILD)/build.ninja:
 	CC=clang meson setup $(FUZZBUILD) --buildtype=debugoptimized -Dfuzz=true \
