@@ -29,10 +29,12 @@
  *
  * Servers: store_config.servers lists HOST:PORT; a connection goes to the
  * first that is writable (@@read_only = 0), else to the first that answers
- * (reads work, writes fail as STORE_BUSY). A connection that breaks is
- * reopened, the same way, at its next use outside a transaction; what
- * breaks inside one fails that transaction with STORE_BUSY (STORE_ERR at
- * COMMIT, whose outcome is then unknown: store_run must not run it again).
+ * (reads work, writes fail as STORE_BUSY). A connection that breaks, or
+ * whose server refuses a write as read-only (a failover made another server
+ * the primary), is reopened, the same way, at its next use outside a
+ * transaction; what breaks inside one fails that transaction with
+ * STORE_BUSY (STORE_ERR at COMMIT, whose outcome is then unknown: store_run
+ * must not run it again).
  *
  * Status mapping: duplicate key, NOT NULL, CHECK and foreign-key errors are
  * STORE_CONSTRAINT; deadlock, lock wait timeout, a read-only server and a
@@ -157,7 +159,9 @@ static int map_errno(unsigned e)
 /* Keeps the message of failure e; returns it as a store status. */
 static int fail_with(struct my_conn *c, unsigned e, const char *msg)
 {
-    if (is_connection_error(e))
+    /* A server that refuses writes is no longer (or not yet) the primary:
+     * the session is opened again at its next use, on the writable one. */
+    if (is_connection_error(e) || e == ER_OPTION_PREVENTS_STATEMENT)
         c->broken = true;
     store_be_format(c->err, sizeof c->err, "%s (mariadb error %u)", msg && *msg ? msg : "?", e);
     return map_errno(e);

@@ -99,8 +99,8 @@ static void start_account_db_stop(void **state)
     assert_string_equal(scalar(my, "SELECT @@gtid_strict_mode"), "1");
     assert_string_equal(scalar(my, "SELECT @@bind_address"), "127.0.0.1");
     /* every privilege: the account creates (and drops) a database of its own */
-    exec_ok(my, "CREATE DATABASE own_db");
-    exec_ok(my, "DROP DATABASE own_db");
+    exec_ok(my, "CREATE DATABASE zt_own_db");
+    exec_ok(my, "DROP DATABASE zt_own_db");
     mysql_close(my);
 
     /* the harness's databases: utf8mb4 with binary collation */

@@ -336,7 +336,10 @@ static int create_account(struct mariadb_srv *m)
         snprintf(sql, sizeof sql, "CREATE USER '%s'@'%s' IDENTIFIED BY '%s'", m->user, HOSTS[i],
                  m->password);
         rc = query(my, sql);
-        snprintf(sql, sizeof sql, "GRANT ALL PRIVILEGES ON *.* TO '%s'@'%s'", m->user, HOSTS[i]);
+        /* As in production: everything on its own databases, nothing global,
+         * so a server's read_only binds it (no READ_ONLY ADMIN). */
+        snprintf(sql, sizeof sql, "GRANT ALL PRIVILEGES ON `zt\\_%%`.* TO '%s'@'%s'", m->user,
+                 HOSTS[i]);
         if (rc == 0)
             rc = query(my, sql);
     }
@@ -421,6 +424,16 @@ int mariadb_start(struct mariadb_srv *m)
     m->setup_ms = now_ms() - t0;
     snprintf(m->servers, sizeof m->servers, "%s:%d", m->host, m->port);
     return 0;
+}
+
+int mariadb_admin_exec(const struct mariadb_srv *m, const char *sql)
+{
+    MYSQL *my = admin_connect(m, false);
+    if (!my)
+        return -1;
+    int rc = query(my, sql);
+    mysql_close(my);
+    return rc;
 }
 
 static bool valid_name(const char *s)

@@ -60,6 +60,10 @@ int mariadb_start(struct mariadb_srv *m);
  * stderr (bad name, no connection, the database exists, ...). */
 int mariadb_create_db(const struct mariadb_srv *m, const char *name);
 
+/* Runs sql as the server's administrator (the OS user, over the socket):
+ * e.g. SET GLOBAL read_only = 1. 0, or -1 with the reason on stderr. */
+int mariadb_admin_exec(const struct mariadb_srv *m, const char *sql);
+
 /* SIGTERM, waits up to 20 s, then SIGKILL; removes DIR. Does nothing for a
  * server that is not running, or when called by any process but the one that
  * started it (a forked child's atexit must not stop its parent's server).

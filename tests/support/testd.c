@@ -148,6 +148,11 @@ static const struct mariadb_srv *test_mariadb(void)
     return state == 1 ? &mdb : NULL;
 }
 
+const struct mariadb_srv *testd_mariadb_server(void)
+{
+    return testd_mariadb() ? test_mariadb() : NULL;
+}
+
 /* A fresh database on the process's server, and DIR/zhanye.conf and
  * DIR/keys/db.password that point the daemon at it. 0 or -1. */
 static int prepare_mariadb(const char *dir)

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 struct store;
+struct mariadb_srv;
 
 struct testd {
     char dir[PATH_MAX]; /* the data directory */
@@ -35,6 +36,8 @@ struct testd {
 int testd_init(struct testd *d, const char *extra_conf);
 /* True when the tests run on MariaDB (ZHANYE_TEST_STORE=mariadb). */
 bool testd_mariadb(void);
+/* The process's MariaDB server (started on first use), or NULL on SQLite. */
+const struct mariadb_srv *testd_mariadb_server(void);
 /* Opens, through zhanye's store API (data/store.h), the database the daemon
  * of d (after testd_init) uses, as its zhanye.conf says: the SQLite file or
  * the MariaDB database with the same servers, account and password. Pool of
