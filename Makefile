@@ -8,7 +8,7 @@ TESTBUILD ?= build-test
 FUZZBUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test bench fuzz fmt fmt-check lint clean cluster cluster-down
+.PHONY: all deps build run test bench bench-cluster fuzz fmt fmt-check lint clean cluster cluster-down
 
 all: build
 
@@ -33,6 +33,10 @@ test: build $(TESTBUILD)/build.ninja
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# Secure tx/s through HAProxy with one node and with two (a cluster of its own).
+bench-cluster: build
+	@scripts/bench-cluster.sh $(BUILD)
 
 # A province on loopback (docs/deploy.md): MariaDB, Redis, two nodes, HAProxy.
 cluster: build

@@ -108,6 +108,8 @@ int app_store_open(struct app *a, int pool_size, bool create, char *err, size_t 
         .user = cfg->store.user,
         .password = is_mariadb(cfg) ? pw : NULL,
         .connect_timeout_ms = cfg->store.connect_timeout_ms,
+        .read_pool_size = pool_size > 1 ? cfg->store.read_pool_size : 0,
+        .replica_wait_ms = cfg->store.replica_wait_ms,
     };
     int rc = store_open(&sc, &a->store);
     if (is_mariadb(cfg))

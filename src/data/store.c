@@ -28,6 +28,11 @@ struct store {
     struct store_conn *free_list;
     int nfree;
     int acquire_timeout_ms;
+    struct store_conn **readers; /* replica connections (store_read_conn) */
+    int nreaders;
+    struct store_conn *reader_free;
+    int nreader_free;
+    int replica_wait_ms;
     _Atomic uint64_t gen[STORE_NTAGS]; /* store_generation */
 };
 
@@ -163,6 +168,41 @@ static void close_conns(struct store *st)
     for (int i = 0; i < st->n; i++)
         st->be->close(st->conns[i]);
     st->n = 0;
+    for (int i = 0; i < st->nreaders; i++)
+        st->be->close(st->readers[i]);
+    st->nreaders = 0;
+    free(st->readers);
+    st->readers = NULL;
+}
+
+/* Replica connections, when the backend has replicas and some are wanted. */
+static int open_readers(struct store *st, const struct store_config *cfg)
+{
+    st->replica_wait_ms = cfg->replica_wait_ms > 0 ? cfg->replica_wait_ms : 100;
+    if (!st->be->open_read || cfg->read_pool_size <= 0)
+        return STORE_OK;
+    if (cfg->read_pool_size > STORE_POOL_MAX) {
+        store_be_error("store_open: read_pool_size %d is outside 0..%d", cfg->read_pool_size,
+                       STORE_POOL_MAX);
+        return STORE_ERR;
+    }
+    st->readers = calloc((size_t)cfg->read_pool_size, sizeof *st->readers);
+    if (!st->readers)
+        return STORE_NOMEM;
+    for (int i = 0; i < cfg->read_pool_size; i++) {
+        struct store_conn *c = NULL;
+        int rc = st->be->open_read(cfg, &c);
+        if (rc != STORE_OK)
+            return rc;
+        c->be = st->be;
+        c->owner = st;
+        c->replica = true;
+        c->next_free = st->reader_free;
+        st->reader_free = c;
+        st->readers[st->nreaders++] = c;
+        st->nreader_free++;
+    }
+    return STORE_OK;
 }
 
 static int open_conns(struct store *st, const struct store_config *cfg)
@@ -230,6 +270,8 @@ int store_open(const struct store_config *cfg, struct store **out)
     }
     sync_ready = true;
     rc = open_conns(st, cfg);
+    if (rc == STORE_OK)
+        rc = open_readers(st, cfg);
 out:
     if (rc == STORE_NOMEM && !thread_err[0])
         store_be_error("store_open: out of memory");
@@ -254,7 +296,7 @@ void store_close(struct store *st)
     if (!st)
         return;
     pthread_mutex_lock(&st->mu);
-    while (st->nfree < st->n)
+    while (st->nfree < st->n || st->nreader_free < st->nreaders)
         pthread_cond_wait(&st->cv, &st->mu);
     pthread_mutex_unlock(&st->mu);
     close_conns(st);
@@ -304,9 +346,15 @@ void store_release(struct store_conn *c)
     c->in_txn = false;
     c->dirty = 0;
     pthread_mutex_lock(&st->mu);
-    c->next_free = st->free_list;
-    st->free_list = c;
-    st->nfree++;
+    if (c->replica) {
+        c->next_free = st->reader_free;
+        st->reader_free = c;
+        st->nreader_free++;
+    } else {
+        c->next_free = st->free_list;
+        st->free_list = c;
+        st->nfree++;
+    }
     /* Broadcast: store_close waits for "all free", acquirers for "one free". */
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
@@ -335,10 +383,63 @@ out:
 
 /* ---- dispatch ---------------------------------------------------------- */
 
+/* A free replica connection, or NULL: a read never waits for one. */
+static struct store_conn *take_reader(struct store *st)
+{
+    pthread_mutex_lock(&st->mu);
+    struct store_conn *r = st->reader_free;
+    if (r) {
+        st->reader_free = r->next_free;
+        st->nreader_free--;
+        r->next_free = NULL;
+    }
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}
+
+int store_read_conn(struct store_conn *c, struct store_conn **out)
+{
+    if (!out)
+        return STORE_ERR;
+    *out = c;
+    if (!c)
+        return STORE_ERR;
+    struct store *st = c->owner;
+    if (st->nreaders == 0 || c->replica || c->in_txn)
+        return STORE_OK;
+    char pos[512];
+    if (c->be->position(c, pos, sizeof pos) != STORE_OK)
+        return STORE_OK;
+    struct store_conn *r = take_reader(st);
+    if (!r)
+        return STORE_OK;
+    if (r->be->catch_up(r, pos, st->replica_wait_ms) != STORE_OK) {
+        store_release(r);
+        return STORE_OK;
+    }
+    *out = r;
+    return STORE_OK;
+}
+
+void store_release_read(struct store_conn *c, struct store_conn *r)
+{
+    if (r && r != c)
+        store_release(r);
+}
+
+bool store_conn_is_replica(const struct store_conn *c)
+{
+    return c && c->replica;
+}
+
 int store_begin(struct store_conn *c)
 {
     if (!c)
         return STORE_ERR;
+    if (c->replica) {
+        store_be_error("store_begin: a replica's connection is for reads only");
+        return STORE_ERR;
+    }
     int rc = c->be->begin(c);
     if (rc == STORE_OK)
         c->in_txn = true;

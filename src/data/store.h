@@ -46,6 +46,12 @@ struct store_config {
     const char *user;
     const char *password;
     int connect_timeout_ms;
+    /* mariadb: connections kept to replicas (read-only servers among
+     * servers) for store_read_conn; 0: reads stay on the primary. How long
+     * a replica may take to catch up before a read goes to the primary
+     * instead (0: 100 ms). */
+    int read_pool_size;
+    int replica_wait_ms;
 };
 
 #define STORE_ACQUIRE_DEFAULT_MS 2000
@@ -67,6 +73,24 @@ int store_ping(struct store *st);
  * back a transaction left open. store_close() waits until all are released. */
 int store_acquire(struct store *st, struct store_conn **out);
 void store_release(struct store_conn *c);
+
+/* ---- reads on replicas ------------------------------------------------------
+ *
+ * For a read outside any transaction that may run on a replica: *out gets a
+ * replica's connection that has applied everything the primary had
+ * committed when this was called (its position is read on c, a connection
+ * of the primary outside a transaction; the replica waits for it up to
+ * replica_wait_ms), so a client reads its own writes whichever node wrote
+ * them. Otherwise *out = c: the store has no replica (SQLite, or none
+ * configured), none is free or reachable, or none caught up in time (a
+ * replica lagging beyond the bound is skipped). Always STORE_OK when c is
+ * not NULL. A replica's connection refuses store_begin and store_run
+ * (STORE_ERR). Give it back with store_release_read(c, *out), which does
+ * nothing when *out is c. */
+int store_read_conn(struct store_conn *c, struct store_conn **out);
+void store_release_read(struct store_conn *c, struct store_conn *r);
+/* True for a connection that store_read_conn took from a replica. */
+bool store_conn_is_replica(const struct store_conn *c);
 
 int store_begin(struct store_conn *c); /* immediate write transaction on sqlite */
 int store_commit(struct store_conn *c);

@@ -22,6 +22,7 @@ struct store_conn {
     struct store *owner;          /* the pool this connection returns to */
     struct store_conn *next_free; /* pool free list; owned by store.c */
     bool in_txn;                  /* between a successful begin and commit/rollback */
+    bool replica;                 /* opened with open_read: a replica's, reads only */
     unsigned dirty;               /* store_tag bits marked in the open transaction */
 };
 
@@ -62,6 +63,16 @@ struct store_backend {
      * commits implicitly on MariaDB). NULL: the write transaction of each
      * migration is enough (SQLite). */
     int (*schema_lock)(struct store_conn *c, bool take);
+    /* Replicas (NULL: the backend has none). open_read makes a connection to
+     * a read-only server; one that cannot connect now is still made and
+     * tries again later (so a replica that comes back is used again).
+     * position writes the primary's replication position (c: a primary
+     * connection) as text; catch_up waits up to wait_ms until c's replica
+     * has applied position: STORE_OK, or STORE_BUSY (lagging, stopped,
+     * unreachable). */
+    int (*open_read)(const struct store_config *cfg, struct store_conn **out);
+    int (*position)(struct store_conn *c, char *out, size_t cap);
+    int (*catch_up)(struct store_conn *c, const char *position, int wait_ms);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -52,12 +52,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define STMT_CACHE_MAX 256
 #define STMT_BUCKETS 64
 #define MAX_SERVERS 8
 #define COL_INITIAL 64
 #define DDL_MAX (64 * 1024)
+#define REPLICA_RETRY_MS 5000
 
 struct my_param {
     enum enum_field_types type;
@@ -99,8 +101,10 @@ struct my_server {
 struct my_conn {
     struct store_conn base; /* first: store.c sees only this */
     MYSQL *db;
-    bool broken;   /* the session is gone: reopen before the next use */
-    bool writable; /* connected to a server with @@read_only = 0 */
+    bool broken;         /* the session is gone: reopen before the next use */
+    bool writable;       /* connected to a server with @@read_only = 0 */
+    bool want_replica;   /* a replica's connection (open_read): read-only servers only */
+    int64_t retry_at_ms; /* a replica's connection that failed: not before then */
     struct my_stmt *buckets[STMT_BUCKETS];
     int ncached;
     int64_t last_id, changes;
@@ -357,6 +361,31 @@ static int set_session(struct my_conn *c)
     return rc;
 }
 
+/* Opens c->db on the first read-only server (a replica) that answers. */
+static int connect_replica(struct my_conn *c)
+{
+    char first_err[256] = "";
+    for (int i = 0; i < c->nservers; i++) {
+        MYSQL *db = new_handle(c);
+        if (!db)
+            return fail_msg(c, STORE_NOMEM, "mariadb: out of memory");
+        const struct my_server *s = &c->servers[i];
+        long long ro = 0;
+        c->db = db;
+        if (mysql_real_connect(db, s->host, c->user, c->password, NULL, s->port, NULL,
+                               CLIENT_FOUND_ROWS) &&
+            query_int(c, "SELECT @@global.read_only", &ro) == STORE_OK && ro == 1) {
+            c->writable = false;
+            return STORE_OK;
+        }
+        if (!first_err[0] && mysql_errno(db))
+            snprintf(first_err, sizeof first_err, "%s:%u: %s", s->host, s->port, mysql_error(db));
+        c->db = NULL;
+        mysql_close(db);
+    }
+    return fail_msg(c, STORE_BUSY, first_err[0] ? first_err : "no replica among the servers");
+}
+
 /* Opens c->db on the first writable server, else on the first that answered. */
 static int connect_any(struct my_conn *c)
 {
@@ -401,7 +430,7 @@ static int connect_any(struct my_conn *c)
 
 static int open_session(struct my_conn *c)
 {
-    int rc = connect_any(c);
+    int rc = c->want_replica ? connect_replica(c) : connect_any(c);
     if (rc == STORE_OK)
         rc = use_database(c);
     if (rc == STORE_OK)
@@ -421,11 +450,20 @@ static int ensure_open(struct my_conn *c)
         return STORE_OK;
     if (c->base.in_txn || any_in_use(c))
         return fail_msg(c, STORE_BUSY, "mariadb: the connection to the server was lost");
+    /* A missing replica is looked for again now and then, not at every read. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (c->want_replica && now_ms < c->retry_at_ms)
+        return fail_msg(c, STORE_BUSY, "mariadb: no replica reachable (retrying shortly)");
     cache_clear(c);
     if (c->db)
         mysql_close(c->db);
     c->db = NULL;
-    return open_session(c);
+    int rc = open_session(c);
+    if (rc != STORE_OK && c->want_replica)
+        c->retry_at_ms = now_ms + REPLICA_RETRY_MS;
+    return rc;
 }
 
 static void my_close(struct store_conn *sc)
@@ -443,7 +481,7 @@ static void my_close(struct store_conn *sc)
     free(c);
 }
 
-static int my_open(const struct store_config *cfg, struct store_conn **out)
+static int open_generic(const struct store_config *cfg, bool replica, struct store_conn **out)
 {
     struct my_conn *c = calloc(1, sizeof *c);
     if (!c) {
@@ -473,7 +511,12 @@ static int my_open(const struct store_config *cfg, struct store_conn **out)
     int ct = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 2000;
     c->connect_timeout_s = (ct + 999) / 1000;
     c->lock_wait_s = cfg->busy_timeout_ms > 0 ? (cfg->busy_timeout_ms + 999) / 1000 : 1;
-    rc = open_session(c);
+    c->want_replica = replica;
+    c->broken = true; /* until open_session succeeds */
+    rc = ensure_open(c);
+    /* A replica may be down now and come back: its connection waits for it. */
+    if (rc == STORE_BUSY && replica)
+        rc = STORE_OK;
     if (rc != STORE_OK)
         store_be_error("mariadb %s/%s: %s", cfg->servers, c->database, c->err);
 out:
@@ -482,6 +525,16 @@ out:
     else
         my_close(&c->base);
     return rc;
+}
+
+static int my_open(const struct store_config *cfg, struct store_conn **out)
+{
+    return open_generic(cfg, false, out);
+}
+
+static int my_open_read(const struct store_config *cfg, struct store_conn **out)
+{
+    return open_generic(cfg, true, out);
 }
 
 /* ---- preparing ------------------------------------------------------------- */
@@ -800,9 +853,11 @@ static int my_rollback(struct store_conn *sc)
     return simple_query(c, "ROLLBACK");
 }
 
+/* Only a transaction left open needs a round trip to end it. */
 static void my_reset(struct store_conn *sc)
 {
-    my_rollback(sc);
+    if (sc->in_txn)
+        my_rollback(sc);
 }
 
 static bool word_at(const char *p, const char *start, const char *w, size_t n)
@@ -932,6 +987,44 @@ static int my_table_exists(struct store_conn *sc, const char *table, bool *exist
     return rc;
 }
 
+/* The primary's binlog position: a GTID list such as "0-1-42". */
+static int my_position(struct store_conn *sc, char *out, size_t cap)
+{
+    struct my_conn *c = conn_of(sc);
+    int rc = ensure_open(c);
+    if (rc != STORE_OK)
+        return rc;
+    const char *sql = "SELECT @@global.gtid_binlog_pos";
+    if (mysql_real_query(c->db, sql, (unsigned long)strlen(sql)) != 0)
+        return fail_conn(c);
+    MYSQL_RES *r = mysql_store_result(c->db);
+    if (!r)
+        return fail_conn(c);
+    MYSQL_ROW row = mysql_fetch_row(r);
+    rc = row && strlen(row[0] ? row[0] : "") < cap ? STORE_OK : STORE_ERR;
+    if (rc == STORE_OK)
+        snprintf(out, cap, "%s", row[0] ? row[0] : "");
+    mysql_free_result(r);
+    return rc == STORE_OK ? rc : fail_msg(c, rc, "mariadb: no binlog position");
+}
+
+/* MASTER_GTID_WAIT: 0 once the replica has applied position, -1 on timeout. */
+static int my_catch_up(struct store_conn *sc, const char *position, int wait_ms)
+{
+    struct my_conn *c = conn_of(sc);
+    if (strspn(position, "0123456789-,") != strlen(position))
+        return fail_msg(c, STORE_ERR, "mariadb: a malformed GTID position");
+    int rc = ensure_open(c);
+    if (rc != STORE_OK || !*position)
+        return rc;
+    char sql[600];
+    snprintf(sql, sizeof sql, "SELECT MASTER_GTID_WAIT('%s', %d.%03d)", position, wait_ms / 1000,
+             wait_ms % 1000);
+    long long got = -1;
+    rc = query_int(c, sql, &got);
+    return rc != STORE_OK ? rc : got == 0 ? STORE_OK : fail_msg(c, STORE_BUSY, "replica lagging");
+}
+
 /* A named lock of the server, held by this session: other nodes migrating
  * at the same time wait here (up to a minute), then find the work done. */
 static int my_schema_lock(struct store_conn *sc, bool take)
@@ -971,4 +1064,7 @@ const struct store_backend store_backend_mariadb = {
     .errmsg = my_errmsg,
     .table_exists = my_table_exists,
     .schema_lock = my_schema_lock,
+    .open_read = my_open_read,
+    .position = my_position,
+    .catch_up = my_catch_up,
 };

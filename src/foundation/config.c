@@ -79,6 +79,8 @@ static const struct cfg_key KEYS[] = {
     {"store", "password_file", T_PATH, "keys/db.password", 0, 0, F(store.password_file),
      S(store.password_file)},
     {"store", "connect_timeout_ms", T_INT, "2000", 100, 600000, F(store.connect_timeout_ms), 0},
+    {"store", "read_pool_size", T_INT, "4", 0, 256, F(store.read_pool_size), 0},
+    {"store", "replica_wait_ms", T_INT, "100", 1, 60000, F(store.replica_wait_ms), 0},
     {"channel", "keys", T_KIDS, "k1", 0, 0, F(channel.keys), S(channel.keys)},
     {"channel", "key_dir", T_PATH, "keys", 0, 0, F(channel.key_dir), S(channel.key_dir)},
     {"channel", "window_ms", T_I64, "300000", 1000, 86400000, F(channel.window_ms), 0},

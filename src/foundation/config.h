@@ -70,6 +70,8 @@ struct config {
         char user[65];
         char password_file[PATH_MAX];
         int connect_timeout_ms;
+        int read_pool_size;  /* connections to replicas for reads (0: none) */
+        int replica_wait_ms; /* how long a replica may take to catch up */
     } store;
     struct {
         char keys[256]; /* comma-separated live kids */

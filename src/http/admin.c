@@ -281,8 +281,14 @@ void admin_list(struct http_request *req, struct http_response *resp, const stru
     int rc = l->by_bank ? admin_list_bank(&ar, &bank_id) : ID_OK;
     if (l->by_bank)
         branch_id = admin_list_branch(&ar);
+    /* The rows may come from a replica that has what the primary had now. */
+    struct store_conn *primary = ar.conn, *reader = NULL;
+    store_read_conn(primary, &reader);
+    ar.conn = reader;
     if (rc == ID_OK)
         rc = r.list ? l->fetch(&r, bank_id, branch_id) : STORE_NOMEM;
+    ar.conn = primary;
+    store_release_read(primary, reader);
     if (rc == ID_OK)
         http_json(resp, 200, json_pack("{s:O}", l->key, r.list));
     else

@@ -253,7 +253,8 @@ static int launch(struct mariadb_srv *m, const char *mariadbd)
 {
     char datadir[sizeof m->dir + 40], sock[sizeof m->socket + 16], pidf[sizeof m->dir + 40],
         errlog[sizeof m->dir + 40], logerr[sizeof errlog + 16], tmpdir[sizeof m->dir + 40],
-        port[32];
+        port[32], sid[32];
+    snprintf(sid, sizeof sid, "--server-id=%d", m->server_id > 0 ? m->server_id : 1);
     snprintf(datadir, sizeof datadir, "--datadir=%s/data", m->dir);
     snprintf(sock, sizeof sock, "--socket=%s", m->socket);
     snprintf(pidf, sizeof pidf, "--pid-file=%s/mariadbd.pid", m->dir);
@@ -271,7 +272,7 @@ static int launch(struct mariadb_srv *m, const char *mariadbd)
                       tmpdir,
                       "--skip-name-resolve",
                       "--log-bin=binlog",
-                      "--server-id=1",
+                      sid,
                       "--gtid-strict-mode=1",
                       "--binlog-format=ROW",
                       "--character-set-server=utf8mb4",
@@ -393,9 +394,9 @@ static void sweep_stale(void)
     closedir(tmp);
 }
 
-int mariadb_start(struct mariadb_srv *m)
+/* Install, launch and (account) the account; m->server_id set by the caller. */
+static int start_generic(struct mariadb_srv *m, bool account)
 {
-    memset(m, 0, sizeof *m);
     sweep_stale();
     m->owner = getpid();
     snprintf(m->host, sizeof m->host, "127.0.0.1");
@@ -417,13 +418,86 @@ int mariadb_start(struct mariadb_srv *m)
         return -1;
     }
     double t0 = now_ms();
-    if (create_account(m) != 0) {
+    if (account && create_account(m) != 0) {
         mariadb_stop(m);
         return -1;
     }
     m->setup_ms = now_ms() - t0;
     snprintf(m->servers, sizeof m->servers, "%s:%d", m->host, m->port);
     return 0;
+}
+
+int mariadb_start(struct mariadb_srv *m)
+{
+    memset(m, 0, sizeof *m);
+    m->server_id = 1;
+    return start_generic(m, true);
+}
+
+/* One integer of a query as the administrator; -2 when it failed. */
+static long long admin_int(const struct mariadb_srv *m, const char *sql)
+{
+    MYSQL *my = admin_connect(m, false);
+    long long v = -2;
+    if (my && mysql_query(my, sql) == 0) {
+        MYSQL_RES *r = mysql_store_result(my);
+        MYSQL_ROW row = r ? mysql_fetch_row(r) : NULL;
+        if (row && row[0])
+            v = strtoll(row[0], NULL, 10);
+        if (r)
+            mysql_free_result(r);
+    } else if (my) {
+        fprintf(stderr, "mariadb: %s: %s\n", sql, mysql_error(my));
+    }
+    if (my)
+        mysql_close(my);
+    return v;
+}
+
+int mariadb_start_replica(const struct mariadb_srv *primary, int server_id, struct mariadb_srv *r)
+{
+    char sql[512], pos[256] = "";
+    memset(r, 0, sizeof *r);
+    r->server_id = server_id;
+    if (start_generic(r, false) != 0)
+        return -1;
+    /* The account comes from the primary's binlog, with everything else. */
+    snprintf(r->password, sizeof r->password, "%s", primary->password);
+    snprintf(sql, sizeof sql, "CREATE USER IF NOT EXISTS 'repl'@'127.0.0.1' IDENTIFIED BY '%s'",
+             primary->password);
+    int rc = mariadb_admin_exec(primary, sql);
+    if (rc == 0)
+        rc = mariadb_admin_exec(primary, "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'");
+    snprintf(sql, sizeof sql,
+             "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='repl', "
+             "MASTER_PASSWORD='%s', MASTER_USE_GTID=slave_pos",
+             primary->port, primary->password);
+    if (rc == 0)
+        rc = mariadb_admin_exec(r, sql);
+    if (rc == 0)
+        rc = mariadb_admin_exec(r, "START SLAVE");
+    if (rc == 0)
+        rc = mariadb_admin_exec(r, "SET GLOBAL read_only = 1");
+    /* Caught up with everything the primary had. */
+    MYSQL *my = rc == 0 ? admin_connect(primary, false) : NULL;
+    if (my && mysql_query(my, "SELECT @@global.gtid_binlog_pos") == 0) {
+        MYSQL_RES *res = mysql_store_result(my);
+        MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+        if (row && row[0])
+            snprintf(pos, sizeof pos, "%s", row[0]);
+        if (res)
+            mysql_free_result(res);
+    }
+    if (my)
+        mysql_close(my);
+    snprintf(sql, sizeof sql, "SELECT MASTER_GTID_WAIT('%s', 30)", pos);
+    if (rc == 0 && admin_int(r, sql) != 0) {
+        fprintf(stderr, "mariadb: the replica did not catch up with %s within 30 s\n", pos);
+        rc = -1;
+    }
+    if (rc != 0)
+        mariadb_stop(r);
+    return rc;
 }
 
 int mariadb_admin_exec(const struct mariadb_srv *m, const char *sql)

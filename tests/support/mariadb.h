@@ -42,6 +42,7 @@ struct mariadb_srv {
     char user[16];     /* "zhanye" */
     char password[33]; /* 32 random hex digits */
     pid_t pid;         /* mariadbd; 0 when stopped */
+    int server_id;     /* 1 for mariadb_start; the caller's for a replica */
     pid_t owner;       /* the process that started it; only it stops it */
     /* What startup cost, in milliseconds: mariadb-install-db, then mariadbd
      * until it accepted a connection, then the account set-up. */
@@ -59,6 +60,12 @@ int mariadb_start(struct mariadb_srv *m);
  * started server. name: 1 to 64 of [A-Za-z0-9_]. 0, or -1 with the reason on
  * stderr (bad name, no connection, the database exists, ...). */
 int mariadb_create_db(const struct mariadb_srv *m, const char *name);
+
+/* A replica of primary (GTID replication from its first transaction, so it
+ * gets the zhanye account and every database), read_only, with the given
+ * server_id (> 1), caught up before it returns. Its user and password are
+ * the primary's. 0, or -1 with the reason on stderr and nothing running. */
+int mariadb_start_replica(const struct mariadb_srv *primary, int server_id, struct mariadb_srv *r);
 
 /* Runs sql as the server's administrator (the OS user, over the socket):
  * e.g. SET GLOBAL read_only = 1. 0, or -1 with the reason on stderr. */
