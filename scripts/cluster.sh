@@ -34,6 +34,9 @@ RUN="$DIR/run" # pid files: NAME.pid holds "PID EXE"
 DEMO_PASSWORD=${ZHANYE_DEMO_PASSWORD:-Zhanye@2026}
 DB_NAME=zhanye
 WAIT_S=${CLUSTER_WAIT_S:-30} # how long one server may take to become ready
+# The operator's account for `zhanye db status|failover` (docs/deploy.md).
+ADMIN_GRANTS="READ_ONLY ADMIN, CONNECTION ADMIN, PROCESS, RELOAD, REPLICATION SLAVE ADMIN, \
+REPLICATION MASTER ADMIN, SLAVE MONITOR"
 ME=$(id -un)
 
 say() { printf 'cluster: %s\n' "$*"; }
@@ -242,12 +245,13 @@ db_ready() { # NAME
 
 # First start only: the accounts (replicated to the replicas from the binlog).
 db_setup_primary() {
-  local d mark zpw rpw
+  local d mark zpw rpw apw
   d=$(db_dir primary)
   mark="$d/setup.done"
   [ -f "$mark" ] && return 0
   zpw=$(cat "$DIR/secrets/db.password")
   rpw=$(cat "$DIR/secrets/repl.password")
+  apw=$(cat "$DIR/secrets/admin.password")
   # No replica is connected yet: the account changes must not wait for an
   # acknowledgement (rpl_semi_sync_master_timeout) before going async.
   db_root primary "SET GLOBAL rpl_semi_sync_master_enabled = OFF;
@@ -256,6 +260,8 @@ db_setup_primary() {
     CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
     CREATE USER IF NOT EXISTS 'zhanye'@'127.0.0.1' IDENTIFIED BY '$zpw';
     GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO 'zhanye'@'127.0.0.1';
+    CREATE USER IF NOT EXISTS 'zhanye_admin'@'127.0.0.1' IDENTIFIED BY '$apw';
+    GRANT $ADMIN_GRANTS ON *.* TO 'zhanye_admin'@'127.0.0.1';
     SET GLOBAL rpl_semi_sync_master_enabled = ON;" ||
     fail_log "creating the accounts on the primary failed" "$d/error.log"
   touch "$mark"
@@ -293,6 +299,7 @@ start_mariadb() {
   mkdir -p "$DIR/secrets"
   [ -s "$DIR/secrets/db.password" ] || random_secret >"$DIR/secrets/db.password"
   [ -s "$DIR/secrets/repl.password" ] || random_secret >"$DIR/secrets/repl.password"
+  [ -s "$DIR/secrets/admin.password" ] || random_secret >"$DIR/secrets/admin.password"
   for n in "${DBS[@]}"; do db_start "$n" & done # mariadb-install-db runs in parallel
   wait_all "MariaDB"
   for n in "${DBS[@]}"; do db_ready "$n"; done

@@ -22,6 +22,7 @@ static const struct command COMMANDS[] = {
     {"activation", cmd_activation, "issue a one-time device activation code for a teller"},
     {"device", cmd_device, "tablets: list, revoke, unbind"},
     {"audit", cmd_audit, "the audit chain: verify, checkpoint, pubkey, keygen"},
+    {"db", cmd_db, "MariaDB servers: status, failover --to HOST:PORT"},
     {"purge", cmd_purge, "delete ended sessions and old stored answers: --data DIR [--days N]"},
 };
 

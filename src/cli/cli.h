@@ -21,5 +21,7 @@ int cmd_activation(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+/* The MariaDB servers: status, failover (data/mariadb_admin.h). */
+int cmd_db(int argc, char **argv);
 
 #endif

@@ -603,6 +603,7 @@ static int my_prepare(struct store_conn *sc, const char *sql, struct store_stmt 
     e = calloc(1, sizeof *e);
     if (!e || (cache && !(e->sql = strdup(sql))) || !(e->st = mysql_stmt_init(c->db)))
         goto out;
+    e->base.conn = sc; /* before a failure: fail_stmt marks the connection broken */
     if (mysql_stmt_prepare(e->st, sql, (unsigned long)strlen(sql)) != 0) {
         rc = fail_stmt(e);
         goto out;
@@ -610,7 +611,6 @@ static int my_prepare(struct store_conn *sc, const char *sql, struct store_stmt 
     rc = setup_binds(e);
     if (rc != STORE_OK)
         goto out;
-    e->base.conn = sc;
     e->hash = h;
     e->in_use = true;
     if (cache) {

@@ -254,7 +254,7 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
     if (r->def->needs_session) {
         const char *code = txauth_session(r->app, r->conn, &r->payload, &r->auth);
         enum ze e = code_of(code);
-        if (code && e == ZE_INTERNAL) { /* the store failed: no verdict */
+        if (code && (e == ZE_INTERNAL || e == ZE_UNAVAILABLE)) { /* the store failed: no verdict */
             sealed_error(r, resp, e, NULL, NULL);
             return false;
         }

@@ -2,6 +2,7 @@
 
 #include "app/app.h"
 #include "foundation/clock.h"
+#include "foundation/errcode.h"
 #include "foundation/log.h"
 #include "identity/authcache.h"
 #include "foundation/secmem.h"
@@ -65,8 +66,10 @@ const char *txauth_resolve(struct app *a, struct store_conn *c, const char *tx, 
     if (rc == ID_NOT_FOUND)
         return "device_unknown";
     log_error("tx.auth", "device lookup failed: %s", id_rc_name(rc));
-    *status = 500;
-    return "internal";
+    /* STORE_BUSY: the database is out of reach for now (a lost or read-only
+     * server, a failover); the tablet retries. */
+    *status = rc == STORE_BUSY ? 503 : 500;
+    return rc == STORE_BUSY ? ze_code(ZE_UNAVAILABLE) : "internal";
 }
 
 void txauth_failed(struct app *a, struct store_conn *c, const struct txauth *au, const char *dev)
@@ -105,7 +108,7 @@ const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payloa
         return NULL;
     if (rc < 0) { /* the store failed: no verdict on the session */
         log_error("tx.auth", "session check failed: %s", id_rc_name(rc));
-        return "internal";
+        return rc == STORE_BUSY ? ze_code(ZE_UNAVAILABLE) : "internal";
     }
     snprintf(au->reason, sizeof au->reason, "%s",
              rc == ID_OK                 ? "wrong_teller"

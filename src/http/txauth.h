@@ -29,15 +29,18 @@ struct txauth {
 };
 
 /* Step 7. NULL when the device (or the activation ticket) is good, else the
- * error code with *status set (403 device_unknown / device_blocked). */
+ * error code with *status set (403 device_unknown / device_blocked; 503
+ * unavailable when the device lookup found the store busy or its server
+ * lost, 500 internal when it failed otherwise). */
 const char *txauth_resolve(struct app *a, struct store_conn *c, const char *tx, const char *dev,
                            const zy1_envelope *env, struct txauth *au, int *status);
 /* After a failed MAC: a wrong activation code counts against the ticket. */
 void txauth_failed(struct app *a, struct store_conn *c, const struct txauth *au, const char *dev);
 /* Step 13. NULL when payload's sid is a live session of the device's
  * teller, else "session_invalid" or "session_expired" with au->reason
- * saying why (e.g. "signed_in_elsewhere"), or "internal" when the store
- * failed (no verdict on the session). */
+ * saying why (e.g. "signed_in_elsewhere"), or "unavailable" (STORE_BUSY:
+ * busy, or its server lost) / "internal" when the store failed (no verdict
+ * on the session). */
 const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payload *p,
                            struct txauth *au);
 /* Records the device's activity (device_touch), unless the cached record

@@ -5,7 +5,8 @@
  * node and back: while it refuses writes, a transaction that writes is
  * answered `unavailable` and leaves nothing behind, reads go on; once it is
  * writable again the node writes without a restart, and the refused request
- * sent again runs once. */
+ * sent again runs once. A session the server killed (the fence of a
+ * failover) fails once and is opened again. */
 #include "data/store.h"
 #include "mariadb.h"
 #include "tablet.h"
@@ -79,10 +80,54 @@ static void writes_refused_while_read_only_then_followed(void **state)
     testd_cleanup(&d);
 }
 
+static int64_t connection_id(struct store_conn *c)
+{
+    struct store_stmt *s = NULL;
+    int64_t id = -1;
+    assert_int_equal(store_prepare(c, "SELECT CONNECTION_ID()", &s), STORE_OK);
+    if (store_step(s) == STORE_ROW)
+        id = store_col_int64(s, 0);
+    store_finish(s);
+    return id;
+}
+
+/* A failover's fence kills the nodes' sessions on the old primary: a killed
+ * session fails its next statement with STORE_BUSY, a statement never
+ * prepared before included (that one crashed the node), and the next use
+ * opens a new session. */
+static void killed_session_fails_once_then_reopens(void **state)
+{
+    (void)state;
+    const struct mariadb_srv *m = testd_mariadb_server();
+    if (!m)
+        skip(); /* SQLite has no sessions to kill */
+    struct testd d;
+    struct store *st = NULL;
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    char sql[64];
+    assert_int_equal(testd_init(&d, NULL), 0);
+    assert_int_equal(testd_store_open(&d, &st), 0);
+    assert_int_equal(store_acquire(st, &c), STORE_OK);
+    int64_t id = connection_id(c);
+    assert_true(id > 0);
+    snprintf(sql, sizeof sql, "KILL CONNECTION %lld", (long long)id);
+    assert_int_equal(mariadb_admin_exec(m, sql), 0);
+    assert_int_equal(store_prepare(c, "SELECT 'never prepared on this session'", &s), STORE_BUSY);
+    assert_null(s);
+    int64_t id2 = connection_id(c);
+    assert_true(id2 > 0);
+    assert_true(id2 != id);
+    store_release(c);
+    store_close(st);
+    testd_cleanup(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(writes_refused_while_read_only_then_followed),
+        cmocka_unit_test(killed_session_fails_once_then_reopens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
