@@ -11,56 +11,8 @@
 set -uo pipefail
 
 DIR=$1
-SRC=${ZHANYE_SRC:?}
-BIN=${ZHANYE_BIN:?}
-CLUSTER="$SRC/scripts/cluster.sh"
-PW=Zhanye@2026
-fails=0
-T0=$SECONDS
-
-for p in mariadbd mariadb-install-db mariadb redis-server redis-sentinel redis-cli haproxy curl; do
-  command -v "$p" >/dev/null || {
-    echo "SKIP: $p is not installed"
-    exit 77
-  }
-done
-
-ok() { echo "ok   - $*"; }
-bad() {
-  echo "FAIL - $*"
-  fails=$((fails + 1))
-}
-check() { # DESCRIPTION CMD...
-  local d=$1
-  shift
-  if "$@"; then ok "$d"; else bad "$d"; fi
-}
-eq() { # DESCRIPTION GOT WANT
-  if [ "$2" = "$3" ]; then ok "$1 ($2)"; else bad "$1: got '$2', want '$3'"; fi
-}
-has() { # DESCRIPTION TEXT PATTERN (grep -E)
-  if grep -qE -- "$3" <<<"$2"; then ok "$1"; else bad "$1: no /$3/ in:
-$2"; fi
-}
-elapsed() { echo "$((SECONDS - T0)) s"; }
-
-# A port base with the 30 ports above it free, below the ephemeral range.
-pick_base() {
-  local b p used
-  used=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
-  for _ in $(seq 50); do
-    b=$((20000 + (RANDOM % 120) * 100))
-    for p in $(seq "$b" $((b + 29))); do
-      grep -qx "$p" <<<"$used" && continue 2
-    done
-    echo "$b"
-    return 0
-  done
-  return 1
-}
-
-export CLUSTER_DIR=$DIR
-cluster() { "$CLUSTER" "$@"; }
+# shellcheck source=cluster_lib.sh
+. "$(dirname "$0")/cluster_lib.sh"
 STREAM_PID=""
 
 on_exit() {
@@ -77,35 +29,15 @@ on_exit() {
 }
 trap on_exit EXIT
 
-[ -f "$DIR/cluster.env" ] && cluster down >/dev/null 2>&1
-rm -rf "$DIR"
-base=$(pick_base) || {
-  echo "no free port range"
-  exit 1
-}
-export CLUSTER_PORT_BASE=$base
-
-out=$(cluster start "$(dirname "$BIN")" 2>&1) || {
-  printf '  | %s\n' "${out//$'\n'/$'\n'  | }"
-  bad "cluster.sh start"
-  exit 1
-}
-BASE=$(sed -n 's/^BASE=//p' <<<"$out")
-NODE1=$(sed -n 's/^NODE1=//p' <<<"$out")
-NODE2=$(sed -n 's/^NODE2=//p' <<<"$out")
-DATA1=$(sed -n 's/^DATA1=//p' <<<"$out")
+cluster_up
 PRIMARY=127.0.0.1:$((base + 10))
 REPLICA=127.0.0.1:$((base + 11))
 STANDBY=127.0.0.1:$((base + 12))
-ok "cluster started ($(elapsed))"
 
 ADMIN=(--admin-user zhanye_admin --admin-password-file "$DIR/secrets/admin.password")
 REPL=(--repl-password-file "$DIR/secrets/repl.password")
 db() { "$BIN" db "$1" --data "$DATA1" "${@:2}" 2>&1; }
 
-sql() { # SERVER SQL: as root over the server's socket
-  mariadb --no-defaults --socket="$DIR/mariadb/$1/mysqld.sock" -uroot -N -B -e "$2" zhanye
-}
 slave_field() { # SERVER FIELD
   mariadb --no-defaults --socket="$DIR/mariadb/$1/mysqld.sock" -uroot -e 'SHOW SLAVE STATUS\G' |
     sed -n "s/^ *$2: //p"
@@ -113,16 +45,7 @@ slave_field() { # SERVER FIELD
 cseqs() { # SERVER PREFIX: the stored answers' cseqs, sorted
   sql "$1" "SELECT cseq FROM tx_answers WHERE cseq LIKE '$2-%'" | sort
 }
-pid_of() { cut -d' ' -f1 "$DIR/run/$1.pid"; }
 
-STATE="$DIR/tablet.json"
-# One tablet transaction: prints its answer code (or "none: <output>").
-call() { # SERVER [CSEQ]
-  local r
-  r=$("$BIN" call --state "$STATE" --server "$1" SESSION_INFO ${2:+--cseq "$2"} 2>&1)
-  r=$(grep -o '"code":"[^"]*"' <<<"$r" | head -n 1 | cut -d'"' -f4 || true)
-  echo "${r:-none}"
-}
 
 # ---- before: status, and the nodes' account is not enough ------------------------
 r=$(db status)
@@ -137,12 +60,7 @@ has "... saying the account lacks the privileges" "$r" "privileges"
 eq "... and the standby is still read-only" "$(sql standby 'SELECT @@read_only')" 1
 
 # ---- a tablet through HAProxy ----------------------------------------------------
-act=$("$BIN" activation issue --data "$DATA1" --teller demo01 2>/dev/null | tail -n 1)
-r=$("$BIN" call --state "$STATE" --server "$BASE" --activate "$act" --teller demo01 2>&1)
-has "tablet activated through HAProxy" "$r" '"code":"OK"'
-r=$("$BIN" call --state "$STATE" --server "$BASE" LOGIN \
-  --data "{\"teller\":\"demo01\",\"password\":\"$PW\"}" 2>&1)
-has "tablet logged in through HAProxy" "$r" '"code":"OK"'
+tablet_login
 
 # The replica stops replicating: it lacks every write from here on.
 sql replica "STOP SLAVE"
