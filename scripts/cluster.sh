@@ -407,6 +407,11 @@ servers = $servers
 database = $DB_NAME
 user = zhanye
 password_file = keys/db.password
+
+[redis]
+; anti-replay records shared by the nodes; the primary as the Sentinels name it
+sentinels = 127.0.0.1:$P_SENTINEL,127.0.0.1:$((P_SENTINEL + 1)),127.0.0.1:$((P_SENTINEL + 2))
+master_name = zhanye
 EOF
   install -m 0600 "$DIR/secrets/db.password" "$d/keys/db.password"
 }
@@ -587,7 +592,7 @@ cmd_status() {
       show "$n" "$port" - stopped
     fi
   done
-  say "Redis and its Sentinels run for the layout only: zhanye does not use Redis yet"
+  say "Redis (a primary, a replica, three Sentinels) holds the nodes' shared anti-replay records ([redis] sentinels)"
 }
 
 case ${1:-} in

@@ -44,19 +44,19 @@ static bool is_mariadb(const struct config *cfg)
     return strcmp(cfg->store.backend, "mariadb") == 0;
 }
 
-/* The database password from password_file into pw: a missing file is no
- * password; one that others may read is refused. 0, or -1 with err. */
-static int read_db_password(const struct config *cfg, char *pw, size_t cap, char *err,
-                            size_t errcap)
+/* A password from the file path ([section] password_file) into pw: a
+ * missing file is no password; one that others may read is refused. 0, or
+ * -1 with err. */
+static int read_password(const char *section, const char *path, char *pw, size_t cap, char *err,
+                         size_t errcap)
 {
-    const char *path = cfg->store.password_file;
     pw[0] = '\0';
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT)
         return 0;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-        snprintf(err, errcap, "[store] password_file %s: %s", path,
+        snprintf(err, errcap, "[%s] password_file %s: %s", section, path,
                  fd < 0 ? strerror(errno)
                         : "must be a regular file only its owner can read (0600)");
         if (fd >= 0)
@@ -67,7 +67,7 @@ static int read_db_password(const struct config *cfg, char *pw, size_t cap, char
     close(fd);
     if (n < 0 || (size_t)n >= cap - 1) {
         secmem_wipe(pw, cap);
-        snprintf(err, errcap, "[store] password_file %s: %s", path,
+        snprintf(err, errcap, "[%s] password_file %s: %s", section, path,
                  n < 0 ? strerror(errno) : "too long");
         return -1;
     }
@@ -95,7 +95,8 @@ int app_store_open(struct app *a, int pool_size, bool create, char *err, size_t 
                  cfg->data_dir);
         return APP_ERR_RUNTIME;
     }
-    if (is_mariadb(cfg) && read_db_password(cfg, pw, sizeof pw, err, errcap) != 0)
+    if (is_mariadb(cfg) &&
+        read_password("store", cfg->store.password_file, pw, sizeof pw, err, errcap) != 0)
         return APP_ERR_RUNTIME;
     struct store_config sc = {
         .backend = cfg->store.backend,
@@ -173,6 +174,41 @@ static int open_channel(struct app *a, char *err, size_t errcap)
     return APP_OK;
 }
 
+/* [redis]: when servers or sentinels is set, the client, and the nonce
+ * store shares its pairs through it (after the restore: those stay local).
+ * Nothing is connected here: a node starts while Redis is down, and its
+ * transactions answer unavailable until Redis is back. */
+static int open_redis(struct app *a, char *err, size_t errcap)
+{
+    const struct config *cfg = &a->cfg;
+    if (!cfg->redis.servers[0] && !cfg->redis.sentinels[0])
+        return APP_OK;
+    char pw[256], why[200] = "";
+    if (read_password("redis", cfg->redis.password_file, pw, sizeof pw, err, errcap) != 0)
+        return APP_ERR_RUNTIME;
+    struct redis_config rc = {
+        .servers = cfg->redis.servers,
+        .sentinels = cfg->redis.sentinels,
+        .master_name = cfg->redis.master_name,
+        .password = pw,
+        .connect_timeout_ms = cfg->redis.connect_timeout_ms,
+        .command_timeout_ms = cfg->redis.command_timeout_ms,
+        .pool_size = cfg->redis.pool_size,
+        .prefix = cfg->redis.prefix,
+    };
+    int rrc = redis_open(&rc, &a->redis, why, sizeof why);
+    secmem_wipe(pw, sizeof pw);
+    if (rrc != REDIS_DONE) {
+        snprintf(err, errcap, "[redis] %s", why);
+        return APP_ERR_CONFIG;
+    }
+    nonce_share(a->nonces, a->redis);
+    log_info("app.redis", "anti-replay records shared through redis %s%s",
+             cfg->redis.sentinels[0] ? "sentinels " : "",
+             cfg->redis.sentinels[0] ? cfg->redis.sentinels : cfg->redis.servers);
+    return APP_OK;
+}
+
 /* The audit context (identity/audit.h): the chain's key and the checkpoint
  * signing key from key_dir, set here before any thread that appends starts;
  * then the chain's head is checked, a legacy chain re-chained once. */
@@ -238,6 +274,8 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
     if (rc == APP_OK)
         rc = open_channel(a, err, errcap);
     if (rc == APP_OK)
+        rc = open_redis(a, err, errcap);
+    if (rc == APP_OK)
         rc = open_audit(a, err, errcap);
     if (rc == APP_OK)
         rc = open_egress(a, err, errcap);
@@ -260,6 +298,8 @@ void app_close(struct app *a)
     a->journal = NULL;
     nonce_close(a->nonces);
     a->nonces = NULL;
+    redis_close(a->redis);
+    a->redis = NULL;
     authcache_close(a->authcache);
     a->authcache = NULL;
     keyring_free(&a->keys);

@@ -2,10 +2,11 @@
  *
  * app_open() loads zhanye.conf from the data directory, starts the
  * async log, opens the store (applying migrations) and the serial-number
- * generator, the channel keys and KEK, the audit context (identity/audit.h:
- * process-wide, keys from key_dir, legacy chain upgraded) and the audit
- * checkpointer thread; app_close() undoes it in reverse order, signing an
- * audit checkpoint of the head on the way. Handlers reach everything
+ * generator, the channel keys and KEK, the Redis client when [redis] names
+ * servers (the nonce store then shares its pairs), the audit context
+ * (identity/audit.h: process-wide, keys from key_dir, legacy chain
+ * upgraded) and the audit checkpointer thread; app_close() undoes it in
+ * reverse order, signing an audit checkpoint of the head on the way. Handlers reach everything
  * through the struct app they are given.
  *
  * Flow control (access gateway) is opened separately by the server, which
@@ -18,6 +19,7 @@
 #include "channel/nonce.h"
 #include "channel/nonce_db.h"
 #include "channel/tx.h"
+#include "data/redis.h"
 #include "data/seq.h"
 #include "data/store.h"
 #include "egress/egress.h"
@@ -42,6 +44,7 @@ struct app {
     struct keyring keys;
     struct nonce_store *nonces;      /* every (dev, nonce) inside twice the window */
     struct nonce_journal *journal;   /* writes read-only TXs' nonces in batches */
+    struct redis *redis;             /* [redis], shared by the nodes; NULL when not set */
     struct kek kek;                  /* seals device secrets, codes, stored answers at rest */
     struct identity_policy identity; /* from [identity] */
     struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */

@@ -1,5 +1,6 @@
 #include "channel/nonce.h"
 
+#include "data/redis.h"
 #include "foundation/secmem.h"
 
 #include <pthread.h>
@@ -29,6 +30,7 @@ struct nonce_store {
     int64_t keep_ms;
     uint64_t seed; /* keys the hash: nonces are chosen by clients, so buckets must not be */
     _Atomic int64_t count;
+    struct redis *shared; /* NULL: this process only */
     struct shard shards[SHARDS];
 };
 
@@ -150,9 +152,40 @@ bool nonce_seen(struct nonce_store *ns, const uint8_t dev[NONCE_DEV_LEN],
     return seen;
 }
 
+void nonce_share(struct nonce_store *ns, struct redis *r)
+{
+    ns->shared = r;
+}
+
+/* Takes the pair in Redis: NONCE_OK, NONCE_REPLAY or NONCE_UNAVAILABLE. */
+static int record_shared(struct nonce_store *ns, const uint8_t *dev, const uint8_t *nonce)
+{
+    static const char HEX[] = "0123456789abcdef";
+    char k[2 + 2 * NONCE_DEV_LEN + 1 + 2 * NONCE_LEN + 1] = "n:";
+    char *p = k + 2;
+    for (int i = 0; i < NONCE_DEV_LEN; i++) {
+        *p++ = HEX[dev[i] >> 4];
+        *p++ = HEX[dev[i] & 15];
+    }
+    *p++ = ':';
+    for (int i = 0; i < NONCE_LEN; i++) {
+        *p++ = HEX[nonce[i] >> 4];
+        *p++ = HEX[nonce[i] & 15];
+    }
+    *p = '\0';
+    int rc = redis_set_nx(ns->shared, k, "1", 1, ns->keep_ms);
+    return rc == REDIS_DONE ? NONCE_OK : rc == REDIS_EXISTS ? NONCE_REPLAY : NONCE_UNAVAILABLE;
+}
+
 int nonce_record(struct nonce_store *ns, const uint8_t dev[NONCE_DEV_LEN],
                  const uint8_t nonce[NONCE_LEN], int64_t now_ms)
 {
+    if (ns->shared) {
+        /* the province first: of all nodes, exactly one takes the pair */
+        int src = record_shared(ns, dev, nonce);
+        if (src != NONCE_OK)
+            return src;
+    }
     uint8_t key[KEY_LEN];
     make_key(key, dev, nonce);
     struct shard *s = shard_of(ns, key);

@@ -74,6 +74,19 @@ struct config {
         int replica_wait_ms; /* how long a replica may take to catch up */
     } store;
     struct {
+        /* Redis shared by the nodes ("" and "": not used): servers
+         * (HOST:PORT list) or Sentinels with the master's name; the password
+         * is read from password_file (0600), never from this file. */
+        char servers[512];
+        char sentinels[512];
+        char master_name[65];
+        char password_file[PATH_MAX];
+        char prefix[65];
+        int connect_timeout_ms;
+        int command_timeout_ms;
+        int pool_size;
+    } redis;
+    struct {
         char keys[256]; /* comma-separated live kids */
         char key_dir[PATH_MAX];
         int64_t window_ms;

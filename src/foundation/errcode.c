@@ -14,9 +14,11 @@ static const struct ze_def TABLE[ZE_COUNT] = {
     [ZE_UNAVAILABLE] = {.code = "unavailable",
                         .http = 503,
                         .message = "服务暂不可用，请稍后重试",
-                        .meaning = "no database connection came free within `[store] "
-                                   "acquire_timeout_ms`, or the database is busy; retry later. "
-                                   "Plain, or sealed after step 10"},
+                        .meaning =
+                            "no database connection came free within `[store] "
+                            "acquire_timeout_ms`, or the database is busy, or (with `[redis]`) "
+                            "Redis did not answer step 11's record; retry later. "
+                            "Plain, or sealed after step 10"},
     [ZE_NOT_FOUND] = {.code = "not_found",
                       .http = 404,
                       .message = "请求的资源不存在",

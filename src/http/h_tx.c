@@ -220,8 +220,11 @@ static bool authenticate(struct txreq *r, struct http_response *resp)
         plain_error(r, resp, ZE_INTERNAL);
         return false;
     }
-    if (nonce_record(a->nonces, devb, r->env.nonce, now) != NONCE_OK) {
-        plain_error(r, resp, ZE_REPLAY);
+    int nrc = nonce_record(a->nonces, devb, r->env.nonce, now);
+    if (nrc != NONCE_OK) {
+        /* shared through Redis and Redis did not answer: nothing recorded,
+         * the tablet may send the same envelope again */
+        plain_error(r, resp, nrc == NONCE_UNAVAILABLE ? ZE_UNAVAILABLE : ZE_REPLAY);
         return false;
     }
     r->nonce_pending = true;
