@@ -1,6 +1,6 @@
 /* GET /healthz — the process is alive and serving (no dependencies checked).
- * GET /readyz — the database and every required backend answer; a load
- * balancer sends traffic only while this is 200. */
+ * GET /readyz — the database, every required backend and (with [redis])
+ * Redis answer; a load balancer sends traffic only while this is 200. */
 #include "app/app.h"
 #include "foundation/clock.h"
 #include "http/handlers.h"
@@ -20,7 +20,12 @@ void h_readyz(struct http_request *req, struct http_response *resp)
     int eg_ok = egress_ready(a->egress);
     json_t *checks = json_pack("{s:s,s:s}", "database", db_ok ? "ok" : "down", "backends",
                                eg_ok ? "ok" : "down");
-    bool ok = db_ok && eg_ok;
+    /* With [redis] set, transactions need it (shared anti-replay records):
+     * a node that cannot reach it takes no traffic until it can again. */
+    bool rd_ok = !a->redis || redis_ping(a->redis) == REDIS_DONE;
+    if (a->redis)
+        json_object_set_new(checks, "redis", json_string(rd_ok ? "ok" : "down"));
+    bool ok = db_ok && eg_ok && rd_ok;
     http_json(resp, ok ? 200 : 503,
               json_pack("{s:s,s:o}", "status", ok ? "ready" : "not_ready", "checks", checks));
 }

@@ -142,10 +142,25 @@ static void redis_down_is_unavailable(void **state)
     char code[64];
     to_node(&f->t, &f->a);
     char *body = seal(&f->t, "SESSION_INFO", &call);
+    long st = 0;
+    json_t *ready = http_get_json(&f->a, "/readyz", &st);
+    assert_int_equal(st, 200);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(ready, "checks"), "redis")), "ok");
+    json_decref(ready);
     assert_int_equal(redis_srv_halt(&f->rs, 0), 0);
     assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code), 503);
     assert_string_equal(code, "unavailable");
+    /* Not ready while Redis is out of reach: the load balancer routes elsewhere. */
+    ready = http_get_json(&f->b, "/readyz", &st);
+    assert_int_equal(st, 503);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(ready, "checks"), "redis")), "down");
+    json_decref(ready);
     assert_int_equal(redis_srv_restart(&f->rs, 0), 0);
+    ready = http_get_json(&f->b, "/readyz", &st);
+    assert_int_equal(st, 200); /* ready again by itself */
+    json_decref(ready);
     assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code), 200);
     assert_string_equal(code, "OK");
     to_node(&f->t, &f->b);
