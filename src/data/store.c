@@ -345,6 +345,7 @@ void store_release(struct store_conn *c)
     c->be->reset(c);
     c->in_txn = false;
     c->dirty = 0;
+    c->last_err = 0;
     pthread_mutex_lock(&st->mu);
     if (c->replica) {
         c->next_free = st->reader_free;
@@ -440,6 +441,7 @@ int store_begin(struct store_conn *c)
         store_be_error("store_begin: a replica's connection is for reads only");
         return STORE_ERR;
     }
+    c->last_err = 0;
     int rc = c->be->begin(c);
     if (rc == STORE_OK)
         c->in_txn = true;
@@ -530,9 +532,22 @@ int store_run(struct store_conn *c, const char *name, store_txn_fn fn, void *arg
     return rc;
 }
 
+/* Keeps a failure's status for store_last_error; returns rc. */
+static int noted(struct store_conn *c, int rc)
+{
+    if (rc < 0 && c)
+        c->last_err = rc;
+    return rc;
+}
+
+int store_last_error(const struct store_conn *c)
+{
+    return c ? c->last_err : STORE_ERR;
+}
+
 int store_exec(struct store_conn *c, const char *sql)
 {
-    return c && sql ? c->be->exec(c, sql) : STORE_ERR;
+    return c && sql ? noted(c, c->be->exec(c, sql)) : STORE_ERR;
 }
 
 int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out)
@@ -540,7 +555,7 @@ int store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out
     if (!out)
         return STORE_ERR;
     *out = NULL;
-    return c && sql ? c->be->prepare(c, sql, out) : STORE_ERR;
+    return c && sql ? noted(c, c->be->prepare(c, sql, out)) : STORE_ERR;
 }
 
 int store_bind_text(struct store_stmt *s, int idx, const char *v)
@@ -567,7 +582,7 @@ int store_bind_null(struct store_stmt *s, int idx)
 
 int store_step(struct store_stmt *s)
 {
-    return s ? s->conn->be->step(s) : STORE_ERR;
+    return s ? noted(s->conn, s->conn->be->step(s)) : STORE_ERR;
 }
 
 const char *store_col_text(struct store_stmt *s, int col)

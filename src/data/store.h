@@ -144,6 +144,13 @@ enum store_tag { STORE_TAG_IDENTITY = 0, STORE_NTAGS };
 void store_mark_changed(struct store_conn *c, enum store_tag tag);
 uint64_t store_generation(struct store *st, enum store_tag tag);
 
+/* The status of the latest call on c that failed (store_exec, store_prepare,
+ * store_step) since c was acquired or its transaction began; 0 if none. For
+ * a caller whose callee reports only "failed": STORE_BUSY then means the
+ * database is out of reach or locked for now (answer `unavailable`, retry),
+ * anything else a fault. */
+int store_last_error(const struct store_conn *c);
+
 /* True while c is inside a transaction begun by store_begin or store_run. */
 bool store_in_txn(const struct store_conn *c);
 

@@ -23,6 +23,7 @@ struct store_conn {
     struct store_conn *next_free; /* pool free list; owned by store.c */
     bool in_txn;                  /* between a successful begin and commit/rollback */
     bool replica;                 /* opened with open_read: a replica's, reads only */
+    int last_err;                 /* store_last_error; owned by store.c */
     unsigned dirty;               /* store_tag bits marked in the open transaction */
 };
 

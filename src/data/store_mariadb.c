@@ -291,8 +291,9 @@ static int simple_query(struct my_conn *c, const char *sql)
     return STORE_OK;
 }
 
-/* One integer answer of a parameterless query, as text parsed. */
-static int query_int(struct my_conn *c, const char *sql, long long *out)
+/* The first column of the first row of a parameterless query, as text into
+ * out (NULL reads as ""); STORE_ERR when there is no row or it is too long. */
+static int query_text(struct my_conn *c, const char *sql, char *out, size_t cap)
 {
     if (mysql_real_query(c->db, sql, (unsigned long)strlen(sql)) != 0)
         return fail_conn(c);
@@ -300,10 +301,23 @@ static int query_int(struct my_conn *c, const char *sql, long long *out)
     if (!r)
         return fail_conn(c);
     MYSQL_ROW row = mysql_fetch_row(r);
-    int rc = row && row[0] ? STORE_OK : fail_msg(c, STORE_ERR, "no value");
+    const char *v = row && row[0] ? row[0] : "";
+    int rc = row && strlen(v) < cap ? STORE_OK : fail_msg(c, STORE_ERR, "no value");
     if (rc == STORE_OK)
-        *out = strtoll(row[0], NULL, 10);
+        snprintf(out, cap, "%s", v);
     mysql_free_result(r);
+    return rc;
+}
+
+/* One integer answer of a parameterless query; NULL is no value. */
+static int query_int(struct my_conn *c, const char *sql, long long *out)
+{
+    char v[32];
+    int rc = query_text(c, sql, v, sizeof v);
+    if (rc == STORE_OK && !v[0])
+        rc = fail_msg(c, STORE_ERR, "no value");
+    if (rc == STORE_OK)
+        *out = strtoll(v, NULL, 10);
     return rc;
 }
 
@@ -992,20 +1006,7 @@ static int my_position(struct store_conn *sc, char *out, size_t cap)
 {
     struct my_conn *c = conn_of(sc);
     int rc = ensure_open(c);
-    if (rc != STORE_OK)
-        return rc;
-    const char *sql = "SELECT @@global.gtid_binlog_pos";
-    if (mysql_real_query(c->db, sql, (unsigned long)strlen(sql)) != 0)
-        return fail_conn(c);
-    MYSQL_RES *r = mysql_store_result(c->db);
-    if (!r)
-        return fail_conn(c);
-    MYSQL_ROW row = mysql_fetch_row(r);
-    rc = row && strlen(row[0] ? row[0] : "") < cap ? STORE_OK : STORE_ERR;
-    if (rc == STORE_OK)
-        snprintf(out, cap, "%s", row[0] ? row[0] : "");
-    mysql_free_result(r);
-    return rc == STORE_OK ? rc : fail_msg(c, rc, "mariadb: no binlog position");
+    return rc == STORE_OK ? query_text(c, "SELECT @@global.gtid_binlog_pos", out, cap) : rc;
 }
 
 /* MASTER_GTID_WAIT: 0 once the replica has applied position, -1 on timeout. */

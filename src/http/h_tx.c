@@ -418,7 +418,8 @@ static int work_in_txn(struct store_conn *c, void *arg)
     w->reply = run_handler(r, c);
     if (!w->reply) {
         w->failed = true;
-        return W_FAILED;
+        /* Locked or out of reach: store_run runs it again, then `unavailable`. */
+        return store_last_error(c) == STORE_BUSY ? STORE_BUSY : W_FAILED;
     }
     if (!r->cseq[0])
         return STORE_OK;
@@ -529,7 +530,9 @@ static void execute(struct txreq *r, struct http_response *resp)
         nonce_to_journal(r);
         w.reply = run_handler(r, r->conn);
         w.failed = !w.reply;
-        rc = STORE_OK;
+        /* A read that failed because the database is out of reach is
+         * `unavailable` (retry), not `internal`. */
+        rc = w.failed && store_last_error(r->conn) == STORE_BUSY ? STORE_BUSY : STORE_OK;
     } else {
         r->nonce_pending = false;
         rc = store_run(r->conn, "tx", work_in_txn, &w);

@@ -7,51 +7,8 @@
 set -uo pipefail
 
 DIR=$1
-SRC=${ZHANYE_SRC:?}
-BIN=${ZHANYE_BIN:?}
-CLUSTER="$SRC/scripts/cluster.sh"
-PW=Zhanye@2026
-fails=0
-
-for p in mariadbd mariadb-install-db mariadb redis-server redis-sentinel redis-cli haproxy curl; do
-  command -v "$p" >/dev/null || {
-    echo "SKIP: $p is not installed"
-    exit 77
-  }
-done
-
-ok() { echo "ok   - $*"; }
-bad() {
-  echo "FAIL - $*"
-  fails=$((fails + 1))
-}
-check() { # DESCRIPTION CMD...
-  local d=$1
-  shift
-  if "$@"; then ok "$d"; else bad "$d"; fi
-}
-eq() { # DESCRIPTION GOT WANT
-  if [ "$2" = "$3" ]; then ok "$1 ($2)"; else bad "$1: got '$2', want '$3'"; fi
-}
-
-# A port base with the 30 ports above it free (nothing listening), below
-# the ephemeral range (32768 and up) where outgoing connections take theirs.
-pick_base() {
-  local b p used
-  used=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
-  for _ in $(seq 50); do
-    b=$((20000 + (RANDOM % 120) * 100))
-    for p in $(seq "$b" $((b + 29))); do
-      grep -qx "$p" <<<"$used" && continue 2
-    done
-    echo "$b"
-    return 0
-  done
-  return 1
-}
-
-export CLUSTER_DIR=$DIR
-cluster() { "$CLUSTER" "$@"; }
+# shellcheck source=cluster_lib.sh
+. "$(dirname "$0")/cluster_lib.sh"
 
 on_exit() {
   local rc=$?
@@ -134,9 +91,6 @@ for n in node1 node2; do
 done
 
 # ---- MariaDB -------------------------------------------------------------------
-sql() { # SERVER SQL: as root over the server's socket
-  mariadb --no-defaults --socket="$DIR/mariadb/$1/mysqld.sock" -uroot -N -B -e "$2" zhanye
-}
 status_var() { sql "$1" "SHOW STATUS LIKE '$2'" | awk '{print $2}'; }
 as_zhanye() { # PORT SQL: the nodes' account over TCP
   MYSQL_PWD=$(cat "$DATA1/keys/db.password") mariadb --no-defaults -h127.0.0.1 -P"$1" \

@@ -111,11 +111,11 @@ eq "writes through HAProxy and each node are answered unavailable" "$codes" \
   " unavailable unavailable unavailable unavailable unavailable unavailable"
 clean() { # CODES...: each a sealed ZY1 answer the tablet retries, or OK
   local c
-  for c in "$@"; do case $c in OK | unavailable | internal) ;; *) return 1 ;; esac; done
+  for c in "$@"; do case $c in OK | unavailable) ;; *) return 1 ;; esac; done
 }
 # A read (no cseq) is served from a replica. The first use of a pooled
 # session still open to the dead server fails (a read then answers
-# `internal` or `unavailable`, sealed) and opens the session again: a read
+# `unavailable`, sealed: store_last_error says the store was out of reach) and opens the session again: a read
 # is OK within a few tries, and then again at once.
 for server in "$NODE1" "$NODE2" "$BASE"; do
   seen="" code=""

@@ -1,4 +1,5 @@
 #include "mariadb.h"
+#include "proc.h"
 
 #include <mysql.h>
 
@@ -30,20 +31,6 @@
 #define SMALL_OPTS                                                                                 \
     "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M", "--performance-schema=OFF"
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static const char *find_mariadbd(void)
 {
     static const char *const CANDIDATES[] = {"/usr/sbin/mariadbd", "/usr/libexec/mariadbd",
@@ -55,84 +42,6 @@ static const char *find_mariadbd(void)
         if (access(CANDIDATES[i], X_OK) == 0)
             return CANDIDATES[i];
     return NULL;
-}
-
-/* A port that was free a moment ago: bind 127.0.0.1:0, read it, release it. */
-static int pick_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-/* fork + exec of argv (argv[0] searched in PATH), stdout and stderr appended
- * to log, stdin from /dev/null, no other descriptor inherited. With
- * die_with_parent the child gets SIGKILL when this thread ends. The child's
- * pid, or -1. */
-static pid_t spawn(char *const argv[], const char *log, bool die_with_parent)
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    /* the child: async-signal-safe calls only */
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-        _exit(126);
-    close_range(3, ~0U, 0);
-    if (die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
-        _exit(126);
-    execvp(argv[0], argv);
-    _exit(127);
-}
-
-/* The last bytes of path, from byte from on, to stderr. */
-static void print_tail(const char *path, long from)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "mariadb: (no %s)\n", path);
-        return;
-    }
-    char buf[3000];
-    fseek(f, 0, SEEK_END);
-    long end = ftell(f);
-    long start = end - (long)sizeof buf + 1 > from ? end - (long)sizeof buf + 1 : from;
-    fseek(f, start, SEEK_SET);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    fprintf(stderr, "mariadb: --- tail of %s ---\n%s\nmariadb: ---\n", path, buf);
-}
-
-/* Whether path from byte from on contains needle. */
-static bool log_has(const char *path, long from, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    char line[1024];
-    bool found = false;
-    fseek(f, from, SEEK_SET);
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, needle) != NULL;
-    fclose(f);
-    return found;
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : 0;
 }
 
 static const char *os_user(void)
@@ -168,20 +77,10 @@ static int query(MYSQL *my, const char *sql)
     return 0;
 }
 
-static void rm_rf(const char *dir)
-{
-    char *const argv[] = {"rm", "-rf", (char *)dir, NULL};
-    pid_t pid = spawn(argv, "/dev/null", false);
-    int st;
-    if (pid > 0)
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
-}
-
 /* Runs argv to completion with its output in log; its exit status or -1. */
 static int run(char *const argv[], const char *log)
 {
-    pid_t pid = spawn(argv, log, true);
+    pid_t pid = proc_spawn(argv, log, true);
     int st;
     if (pid < 0)
         return -1;
@@ -215,12 +114,12 @@ static int install(struct mariadb_srv *m)
     if (geteuid() == 0)
         argv[n++] = "--user=root";
     argv[n] = NULL;
-    double t0 = now_ms();
+    double t0 = proc_now_ms();
     int rc = run(argv, log);
-    m->install_ms = now_ms() - t0;
+    m->install_ms = proc_now_ms() - t0;
     if (rc != 0) {
         fprintf(stderr, "mariadb: mariadb-install-db failed (exit %d)\n", rc);
-        print_tail(log, 0);
+        proc_print_tail("mariadb", log, 0);
         return -1;
     }
     return 0;
@@ -230,7 +129,7 @@ static int install(struct mariadb_srv *m)
  * exited before (its status reaped, pid cleared); -1 after the timeout. */
 static int wait_ready(struct mariadb_srv *m)
 {
-    double deadline = now_ms() + READY_TIMEOUT_MS;
+    double deadline = proc_now_ms() + READY_TIMEOUT_MS;
     for (;;) {
         int st;
         if (waitpid(m->pid, &st, WNOHANG) == m->pid) {
@@ -242,9 +141,9 @@ static int wait_ready(struct mariadb_srv *m)
             mysql_close(my);
             return 0;
         }
-        if (now_ms() > deadline)
+        if (proc_now_ms() > deadline)
             return -1;
-        sleep_ms(25);
+        proc_sleep_ms(25);
     }
 }
 
@@ -288,33 +187,33 @@ static int launch(struct mariadb_srv *m, const char *mariadbd)
     argv[n] = NULL;
 
     for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
-        if ((m->port = pick_port()) <= 0) {
+        if ((m->port = proc_pick_port()) <= 0) {
             fprintf(stderr, "mariadb: no free port on 127.0.0.1: %s\n", strerror(errno));
             return -1;
         }
         snprintf(port, sizeof port, "--port=%d", m->port);
-        long from = file_size(errlog);
-        double t0 = now_ms();
-        m->pid = spawn(argv, errlog, true);
+        long from = proc_file_size(errlog);
+        double t0 = proc_now_ms();
+        m->pid = proc_spawn(argv, errlog, true);
         if (m->pid < 0) {
             m->pid = 0;
             fprintf(stderr, "mariadb: cannot start %s: %s\n", mariadbd, strerror(errno));
             return -1;
         }
         int rc = wait_ready(m);
-        m->start_ms = now_ms() - t0;
+        m->start_ms = proc_now_ms() - t0;
         if (rc == 0)
             return 0;
         if (rc == 1 && attempt < PORT_ATTEMPTS &&
-            (log_has(errlog, from, "Address already in use") ||
-             log_has(errlog, from, "Do you already have another server running"))) {
+            (proc_log_has(errlog, from, "Address already in use") ||
+             proc_log_has(errlog, from, "Do you already have another server running"))) {
             fprintf(stderr, "mariadb: port %d was taken; retrying with another\n", m->port);
             continue;
         }
         fprintf(stderr, "mariadb: %s %s within %d s\n", mariadbd,
                 rc == 1 ? "exited before accepting connections" : "did not accept connections",
                 READY_TIMEOUT_MS / 1000);
-        print_tail(errlog, from);
+        proc_print_tail("mariadb", errlog, from);
         return -1;
     }
     return -1;
@@ -348,56 +247,10 @@ static int create_account(struct mariadb_srv *m)
     return rc;
 }
 
-/* Whether pid is a live process (a zombie is not: nobody may reap a
- * reparented server soon in a container). */
-static bool alive(long pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return !(paren && paren[1] == ' ' && paren[2] == 'Z');
-}
-
-/* Removes what servers of killed test processes left in /tmp: a directory
- * of ours (name, owner) whose mariadbd.pid names a process that is gone.
- * (A server stopped cleanly removes its pid file, and its directory follows
- * at once; one still starting has none yet: both are left alone.) */
-static void sweep_stale(void)
-{
-    DIR *tmp = opendir("/tmp");
-    if (!tmp)
-        return;
-    for (const struct dirent *e; (e = readdir(tmp));) {
-        char dir[sizeof((struct mariadb_srv *)0)->dir], pidf[sizeof dir + 16];
-        struct stat st;
-        if (strncmp(e->d_name, "zhanye-mdb-", 11) != 0 || strlen(e->d_name) != 17)
-            continue;
-        snprintf(dir, sizeof dir, "/tmp/%.17s", e->d_name);
-        snprintf(pidf, sizeof pidf, "%s/mariadbd.pid", dir);
-        FILE *f = fopen(pidf, "r");
-        long pid = 0;
-        bool ours = lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
-        if (f) {
-            if (fscanf(f, "%ld", &pid) != 1)
-                pid = 0;
-            fclose(f);
-        }
-        if (ours && pid > 0 && !alive(pid))
-            rm_rf(dir);
-    }
-    closedir(tmp);
-}
-
 /* Install, launch and (account) the account; m->server_id set by the caller. */
 static int start_generic(struct mariadb_srv *m, bool account)
 {
-    sweep_stale();
+    proc_sweep_stale("zhanye-mdb-", "mariadbd.pid");
     m->owner = getpid();
     snprintf(m->host, sizeof m->host, "127.0.0.1");
     snprintf(m->user, sizeof m->user, "zhanye");
@@ -417,12 +270,12 @@ static int start_generic(struct mariadb_srv *m, bool account)
         mariadb_stop(m);
         return -1;
     }
-    double t0 = now_ms();
+    double t0 = proc_now_ms();
     if (account && create_account(m) != 0) {
         mariadb_stop(m);
         return -1;
     }
-    m->setup_ms = now_ms() - t0;
+    m->setup_ms = proc_now_ms() - t0;
     snprintf(m->servers, sizeof m->servers, "%s:%d", m->host, m->port);
     return 0;
 }
@@ -546,10 +399,10 @@ void mariadb_stop(struct mariadb_srv *m)
     if (m->pid > 0) {
         int st;
         kill(m->pid, SIGTERM);
-        double deadline = now_ms() + STOP_TIMEOUT_MS;
+        double deadline = proc_now_ms() + STOP_TIMEOUT_MS;
         pid_t r;
-        while ((r = waitpid(m->pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
-            sleep_ms(10);
+        while ((r = waitpid(m->pid, &st, WNOHANG)) == 0 && proc_now_ms() < deadline)
+            proc_sleep_ms(10);
         if (r == 0) {
             fprintf(stderr, "mariadb: server %d ignored SIGTERM for %d s; killing it\n",
                     (int)m->pid, STOP_TIMEOUT_MS / 1000);
@@ -560,7 +413,7 @@ void mariadb_stop(struct mariadb_srv *m)
         m->pid = 0;
     }
     if (m->dir[0])
-        rm_rf(m->dir);
+        proc_rm_rf(m->dir);
     m->dir[0] = '\0';
     memset(m->password, 0, sizeof m->password);
 }

@@ -1,4 +1,5 @@
 #include "redis.h"
+#include "proc.h"
 
 #include <hiredis/hiredis.h>
 
@@ -24,20 +25,6 @@
 #define PORT_ATTEMPTS 5
 #define MASTER_NAME "zt"
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static const char *find_redis_server(void)
 {
     const char *env = getenv("ZHANYE_REDIS_SERVER");
@@ -46,144 +33,14 @@ static const char *find_redis_server(void)
     return access("/usr/bin/redis-server", X_OK) == 0 ? "/usr/bin/redis-server" : NULL;
 }
 
-/* A port that was free a moment ago: bind 127.0.0.1:0, read it, release it. */
-static int pick_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-/* fork + exec of argv, stdout and stderr appended to log, stdin from
- * /dev/null, no other descriptor inherited. With die_with_parent the child
- * gets SIGKILL when this thread ends. The child's pid, or -1. */
-static pid_t spawn(char *const argv[], const char *log, bool die_with_parent)
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    /* the child: async-signal-safe calls only */
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-        _exit(126);
-    close_range(3, ~0U, 0);
-    if (die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
-        _exit(126);
-    execvp(argv[0], argv);
-    _exit(127);
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : 0;
-}
-
-/* The last bytes of path, from byte from on, to stderr. */
-static void print_tail(const char *path, long from)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "redis: (no %s)\n", path);
-        return;
-    }
-    char buf[3000];
-    fseek(f, 0, SEEK_END);
-    long end = ftell(f);
-    long start = end - (long)sizeof buf + 1 > from ? end - (long)sizeof buf + 1 : from;
-    fseek(f, start, SEEK_SET);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    fprintf(stderr, "redis: --- tail of %s ---\n%s\nredis: ---\n", path, buf);
-}
-
-/* Whether path from byte from on contains needle. */
-static bool log_has(const char *path, long from, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    char line[1024];
-    bool found = false;
-    fseek(f, from, SEEK_SET);
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, needle) != NULL;
-    fclose(f);
-    return found;
-}
-
-static void rm_rf(const char *dir)
-{
-    char *const argv[] = {"rm", "-rf", (char *)dir, NULL};
-    pid_t pid = spawn(argv, "/dev/null", false);
-    int st;
-    if (pid > 0)
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
-}
-
-/* Whether pid is a live process (not a zombie). */
-static bool alive(long pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return !(paren && paren[1] == ' ' && paren[2] == 'Z');
-}
-
-/* Removes what killed test processes left in /tmp: a directory of ours
- * whose owner.pid names a process that is gone (its servers died with it). */
-static void sweep_stale(void)
-{
-    DIR *tmp = opendir("/tmp");
-    if (!tmp)
-        return;
-    for (const struct dirent *e; (e = readdir(tmp));) {
-        char dir[64], pidf[96];
-        struct stat st;
-        if (strncmp(e->d_name, "zhanye-rds-", 11) != 0 || strlen(e->d_name) != 17)
-            continue;
-        snprintf(dir, sizeof dir, "/tmp/%.17s", e->d_name);
-        snprintf(pidf, sizeof pidf, "%s/owner.pid", dir);
-        FILE *f = fopen(pidf, "r");
-        long pid = 0;
-        bool ours = lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
-        if (f) {
-            if (fscanf(f, "%ld", &pid) != 1)
-                pid = 0;
-            fclose(f);
-        }
-        if (ours && pid > 0 && !alive(pid))
-            rm_rf(dir);
-    }
-    closedir(tmp);
-}
-
 /* Waits up to ms for pid to end; SIGKILL after. */
 static void reap(pid_t pid, int ms)
 {
     int st;
-    double deadline = now_ms() + ms;
+    double deadline = proc_now_ms() + ms;
     pid_t r;
-    while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
-        sleep_ms(10);
+    while ((r = waitpid(pid, &st, WNOHANG)) == 0 && proc_now_ms() < deadline)
+        proc_sleep_ms(10);
     if (r == 0) {
         fprintf(stderr, "redis: process %d ignored SIGTERM for %d s; killing it\n", (int)pid,
                 ms / 1000);
@@ -348,32 +205,32 @@ static int launch(const struct redis_srv *s, struct redis_srv_proc *p, bool sent
     snprintf(conf, sizeof conf, "%s/%s.conf", p->sub, sentinel ? "sentinel" : "redis");
     snprintf(log, sizeof log, "%s/%s.log", p->sub, sentinel ? "sentinel" : "redis");
     char *argv[] = {(char *)bin, conf, sentinel ? "--sentinel" : NULL, NULL};
-    long from = file_size(log);
-    p->pid = spawn(argv, log, true);
+    long from = proc_file_size(log);
+    p->pid = proc_spawn(argv, log, true);
     if (p->pid < 0) {
         p->pid = 0;
         fprintf(stderr, "redis: cannot start %s: %s\n", bin, strerror(errno));
         return -1;
     }
-    double deadline = now_ms() + READY_TIMEOUT_MS;
+    double deadline = proc_now_ms() + READY_TIMEOUT_MS;
     for (;;) {
         int st;
         if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
             p->pid = 0;
-            if (log_has(log, from, "Address already in use"))
+            if (proc_log_has(log, from, "Address already in use"))
                 return 1;
             fprintf(stderr, "redis: %s exited at start\n", conf);
-            print_tail(log, from);
+            proc_print_tail("redis", log, from);
             return -1;
         }
         if (ready(s, p, sentinel, want))
             return 0;
-        if (now_ms() > deadline) {
+        if (proc_now_ms() > deadline) {
             fprintf(stderr, "redis: %s not ready within %d s\n", conf, READY_TIMEOUT_MS / 1000);
-            print_tail(log, from);
+            proc_print_tail("redis", log, from);
             return -1;
         }
-        sleep_ms(20);
+        proc_sleep_ms(20);
     }
 }
 
@@ -390,7 +247,7 @@ static int start_proc(struct redis_srv *s, struct redis_srv_proc *p, const char 
     if (!sentinel)
         snprintf(p->socket, sizeof p->socket, "%s/redis.sock", p->sub);
     for (int attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
-        if ((p->port = pick_port()) <= 0) {
+        if ((p->port = proc_pick_port()) <= 0) {
             fprintf(stderr, "redis: no free port on 127.0.0.1: %s\n", strerror(errno));
             return -1;
         }
@@ -407,9 +264,9 @@ static int start_proc(struct redis_srv *s, struct redis_srv_proc *p, const char 
 
 int redis_srv_start(struct redis_srv *s, const struct redis_srv_opts *opts)
 {
-    double t0 = now_ms();
+    double t0 = proc_now_ms();
     memset(s, 0, sizeof *s);
-    sweep_stale();
+    proc_sweep_stale("zhanye-rds-", "owner.pid");
     s->owner = getpid();
     snprintf(s->host, sizeof s->host, "127.0.0.1");
     snprintf(s->master_name, sizeof s->master_name, MASTER_NAME);
@@ -445,17 +302,17 @@ int redis_srv_start(struct redis_srv *s, const struct redis_srv_opts *opts)
             goto fail;
     /* Each Sentinel's first check may have come before the others were up:
      * wait until every one knows the replica and its peers. */
-    double deadline = now_ms() + READY_TIMEOUT_MS;
+    double deadline = proc_now_ms() + READY_TIMEOUT_MS;
     for (int i = 0; i < s->nsentinels; i++)
         while (!ready(s, &s->sentinel[i], true, KNOWS_PEERS)) {
-            if (now_ms() > deadline) {
+            if (proc_now_ms() > deadline) {
                 char log[sizeof s->sentinel[i].sub + 16];
                 snprintf(log, sizeof log, "%s/sentinel.log", s->sentinel[i].sub);
                 fprintf(stderr, "redis: sentinel %d does not see its peers\n", i);
-                print_tail(log, 0);
+                proc_print_tail("redis", log, 0);
                 goto fail;
             }
-            sleep_ms(50);
+            proc_sleep_ms(50);
         }
     snprintf(s->servers, sizeof s->servers, "127.0.0.1:%d", s->node[0].port);
     snprintf(s->all_servers, sizeof s->all_servers, "%s", s->servers);
@@ -467,7 +324,7 @@ int redis_srv_start(struct redis_srv *s, const struct redis_srv_opts *opts)
         snprintf(s->sentinels + n, sizeof s->sentinels - n, "%s127.0.0.1:%d", i ? "," : "",
                  s->sentinel[i].port);
     }
-    s->start_ms = now_ms() - t0;
+    s->start_ms = proc_now_ms() - t0;
     return 0;
 fail:
     redis_srv_stop(s);
@@ -551,7 +408,7 @@ void redis_srv_stop(struct redis_srv *s)
     for (int i = 0; i < REDIS_SRV_NODES; i++)
         stop_proc(&s->node[i]);
     if (s->dir[0])
-        rm_rf(s->dir);
+        proc_rm_rf(s->dir);
     s->dir[0] = '\0';
     memset(s->password, 0, sizeof s->password);
 }
