@@ -102,7 +102,10 @@ running_pid() {
   [ -f "$f" ] || return 1
   read -r pid exe <"$f" || return 1
   [ -n "$pid" ] && proc_alive "$pid" || return 1
-  [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] || return 1
+  # A program rebuilt since it started shows as "PATH (deleted)": still it.
+  local now
+  now=$(readlink "/proc/$pid/exe" 2>/dev/null)
+  [ "${now% (deleted)}" = "$exe" ] || return 1
   echo "$pid"
 }
 

@@ -174,6 +174,17 @@ static int open_channel(struct app *a, char *err, size_t errcap)
     return APP_OK;
 }
 
+/* store_on_change: this node's committed change, told to the other nodes
+ * (their cached devices and sessions go stale at their next request). If
+ * Redis cannot be told, [identity] cache_ttl_ms still bounds it. */
+static void tell_cluster(void *arg, unsigned tags)
+{
+    (void)tags;
+    if (redis_incrby(arg, REDIS_KEY_CHANGES, 1, NULL) != REDIS_DONE)
+        log_warn("app.redis", "the cluster's change generation was not raised; other nodes see "
+                              "this change within [identity] cache_ttl_ms");
+}
+
 /* [redis]: when servers or sentinels is set, the client, and the nonce
  * store shares its pairs through it (after the restore: those stay local).
  * Nothing is connected here: a node starts while Redis is down, and its
@@ -203,6 +214,7 @@ static int open_redis(struct app *a, char *err, size_t errcap)
         return APP_ERR_CONFIG;
     }
     nonce_share(a->nonces, a->redis);
+    store_on_change(a->store, tell_cluster, a->redis);
     log_info("app.redis", "anti-replay records shared through redis %s%s",
              cfg->redis.sentinels[0] ? "sentinels " : "",
              cfg->redis.sentinels[0] ? cfg->redis.sentinels : cfg->redis.servers);
@@ -298,6 +310,7 @@ void app_close(struct app *a)
     a->journal = NULL;
     nonce_close(a->nonces);
     a->nonces = NULL;
+    store_on_change(a->store, NULL, NULL); /* no commit may reach a closed client */
     redis_close(a->redis);
     a->redis = NULL;
     authcache_close(a->authcache);

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,8 +158,17 @@ void nonce_share(struct nonce_store *ns, struct redis *r)
     ns->shared = r;
 }
 
+/* SET NX PX of the pair and GET of the change generation, atomically: the
+ * generation times two, plus one when the pair was new. */
+static const char RECORD_SCRIPT[] =
+    "local new = redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1])\n"
+    "local g = tonumber(redis.call('GET', KEYS[2]) or '0') or 0\n"
+    "if new then return g * 2 + 1 end\n"
+    "return g * 2\n";
+
 /* Takes the pair in Redis: NONCE_OK, NONCE_REPLAY or NONCE_UNAVAILABLE. */
-static int record_shared(struct nonce_store *ns, const uint8_t *dev, const uint8_t *nonce)
+static int record_shared(struct nonce_store *ns, const uint8_t *dev, const uint8_t *nonce,
+                         uint64_t *gen)
 {
     static const char HEX[] = "0123456789abcdef";
     char k[2 + 2 * NONCE_DEV_LEN + 1 + 2 * NONCE_LEN + 1] = "n:";
@@ -173,18 +183,36 @@ static int record_shared(struct nonce_store *ns, const uint8_t *dev, const uint8
         *p++ = HEX[nonce[i] & 15];
     }
     *p = '\0';
-    int rc = redis_set_nx(ns->shared, k, "1", 1, ns->keep_ms);
-    return rc == REDIS_DONE ? NONCE_OK : rc == REDIS_EXISTS ? NONCE_REPLAY : NONCE_UNAVAILABLE;
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%lld", (long long)ns->keep_ms);
+    const char *keys[] = {k, REDIS_KEY_CHANGES}, *args[] = {ttl};
+    int64_t v = 0;
+    int rc = redis_eval(ns->shared, RECORD_SCRIPT, 2, keys, 1, args, &v);
+    if (rc != REDIS_DONE || v < 0)
+        return NONCE_UNAVAILABLE;
+    *gen = (uint64_t)v / 2;
+    return v % 2 ? NONCE_OK : NONCE_REPLAY;
 }
 
 int nonce_record(struct nonce_store *ns, const uint8_t dev[NONCE_DEV_LEN],
                  const uint8_t nonce[NONCE_LEN], int64_t now_ms)
 {
+    return nonce_record_gen(ns, dev, nonce, now_ms, NULL);
+}
+
+int nonce_record_gen(struct nonce_store *ns, const uint8_t dev[NONCE_DEV_LEN],
+                     const uint8_t nonce[NONCE_LEN], int64_t now_ms, uint64_t *cluster_gen)
+{
+    uint64_t gen = 0;
+    if (cluster_gen)
+        *cluster_gen = 0;
     if (ns->shared) {
         /* the province first: of all nodes, exactly one takes the pair */
-        int src = record_shared(ns, dev, nonce);
+        int src = record_shared(ns, dev, nonce, &gen);
         if (src != NONCE_OK)
             return src;
+        if (cluster_gen)
+            *cluster_gen = gen;
     }
     uint8_t key[KEY_LEN];
     make_key(key, dev, nonce);

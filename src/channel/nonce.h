@@ -42,6 +42,11 @@ void nonce_share(struct nonce_store *ns, struct redis *r);
 /* Records the pair: NONCE_OK; NONCE_REPLAY if it is already there (here,
  * or shared: in Redis); NONCE_UNAVAILABLE (shared only) when Redis cannot
  * say, and then the pair is not recorded anywhere; NONCE_ERR (no memory). */
+/* nonce_record that also gives, when shared through Redis, the cluster's
+ * change generation read in the same round trip (REDIS_KEY_CHANGES; 0 when
+ * not shared or never bumped). cluster_gen may be NULL. */
+int nonce_record_gen(struct nonce_store *ns, const uint8_t dev[NONCE_DEV_LEN],
+                     const uint8_t nonce[NONCE_LEN], int64_t now_ms, uint64_t *cluster_gen);
 int nonce_record(struct nonce_store *ns, const uint8_t dev[NONCE_DEV_LEN],
                  const uint8_t nonce[NONCE_LEN], int64_t now_ms);
 /* Pairs currently remembered (for metrics). */

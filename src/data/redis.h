@@ -147,6 +147,12 @@ int redis_incrby(struct redis *r, const char *key, int64_t by, int64_t *out);
 int redis_eval(struct redis *r, const char *script, int nkeys, const char *const keys[], int nargs,
                const char *const args[], int64_t *out);
 
+/* The cluster's change generation: every node adds 1 after a commit that
+ * could make cached records wrong (store_on_change), and nonce_record_gen
+ * reads it in the same round trip as the anti-replay record, so a cache
+ * entry loaded before another node's change is stale at once. */
+#define REDIS_KEY_CHANGES "g:changes"
+
 /* The primary in use as "HOST:PORT" (or the socket path) into out, "" when
  * none is known (nothing connected yet, or forgotten after a failure). For
  * logs and tests. Returns out. */

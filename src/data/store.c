@@ -33,6 +33,8 @@ struct store {
     struct store_conn *reader_free;
     int nreader_free;
     int replica_wait_ms;
+    store_change_fn on_change; /* store_on_change */
+    void *on_change_arg;
     _Atomic uint64_t gen[STORE_NTAGS]; /* store_generation */
 };
 
@@ -451,10 +453,21 @@ int store_begin(struct store_conn *c)
 /* The generations of the tags c marked go up (after a commit). */
 static void bump_marked(struct store_conn *c)
 {
+    unsigned tags = c->dirty;
     for (int t = 0; t < STORE_NTAGS; t++)
-        if (c->dirty & (1u << t))
+        if (tags & (1u << t))
             atomic_fetch_add(&c->owner->gen[t], 1);
     c->dirty = 0;
+    if (tags && c->owner->on_change)
+        c->owner->on_change(c->owner->on_change_arg, tags);
+}
+
+void store_on_change(struct store *st, store_change_fn fn, void *arg)
+{
+    if (st) {
+        st->on_change = fn;
+        st->on_change_arg = arg;
+    }
 }
 
 int store_commit(struct store_conn *c)

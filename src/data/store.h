@@ -143,6 +143,12 @@ int store_run(struct store_conn *c, const char *name, store_txn_fn fn, void *arg
 enum store_tag { STORE_TAG_IDENTITY = 0, STORE_NTAGS };
 void store_mark_changed(struct store_conn *c, enum store_tag tag);
 uint64_t store_generation(struct store *st, enum store_tag tag);
+/* fn(arg, tags) runs after every commit that raised generations (tags: a
+ * bit per store_tag), on the committing thread, outside any transaction:
+ * how a process tells the other nodes (e.g. a counter in Redis). Set it
+ * once, before the store is shared between threads; NULL removes it. */
+typedef void (*store_change_fn)(void *arg, unsigned tags);
+void store_on_change(struct store *st, store_change_fn fn, void *arg);
 
 /* The status of the latest call on c that failed (store_exec, store_prepare,
  * store_step) since c was acquired or its transaction began; 0 if none. For

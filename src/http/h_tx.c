@@ -54,6 +54,7 @@ struct txreq {
     char cseq[ZY1_CSEQ_MAX + 1];
     char srvseq[SEQ_LEN + 1];
     int64_t nonce_expires; /* when the durable nonce record may go */
+    uint64_t cluster_gen;  /* every node's changes, read with the nonce (0: no Redis) */
     bool nonce_pending;    /* recorded in memory, not yet durably */
     const char *client_ip;
 };
@@ -220,7 +221,7 @@ static bool authenticate(struct txreq *r, struct http_response *resp)
         plain_error(r, resp, ZE_INTERNAL);
         return false;
     }
-    int nrc = nonce_record(a->nonces, devb, r->env.nonce, now);
+    int nrc = nonce_record_gen(a->nonces, devb, r->env.nonce, now, &r->cluster_gen);
     if (nrc != NONCE_OK) {
         /* shared through Redis and Redis did not answer: nothing recorded,
          * the tablet may send the same envelope again */
@@ -255,7 +256,7 @@ static bool open_payload(struct txreq *r, struct http_response *resp)
     if (!r->auth.is_activation)
         txauth_touch(r->app, r->conn, &r->auth, r->dev, r->client_ip);
     if (r->def->needs_session) {
-        const char *code = txauth_session(r->app, r->conn, &r->payload, &r->auth);
+        const char *code = txauth_session(r->app, r->conn, &r->payload, r->cluster_gen, &r->auth);
         enum ze e = code_of(code);
         if (code && (e == ZE_INTERNAL || e == ZE_UNAVAILABLE)) { /* the store failed: no verdict */
             sealed_error(r, resp, e, NULL, NULL);

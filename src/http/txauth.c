@@ -83,7 +83,7 @@ void txauth_failed(struct app *a, struct store_conn *c, const struct txauth *au,
 }
 
 const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payload *p,
-                           struct txauth *au)
+                           uint64_t cluster_gen, struct txauth *au)
 {
     char sid[ZY1_SID_MAX + 1];
     if (!p->sid.p || p->sid.n > ZY1_SID_MAX) {
@@ -92,7 +92,9 @@ const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payloa
     }
     memcpy(sid, p->sid.p, p->sid.n);
     sid[p->sid.n] = '\0';
-    uint64_t gen = store_generation(a->store, STORE_TAG_IDENTITY);
+    /* This node's changes and (shared through Redis) every node's: an entry
+     * cached before either is stale. Both only grow, so their sum does. */
+    uint64_t gen = store_generation(a->store, STORE_TAG_IDENTITY) + cluster_gen;
     int64_t now = clock_wall_ms();
     int rc = ID_OK;
     /* A cached session stands in while it is live and owes no activity

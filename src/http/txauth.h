@@ -40,9 +40,11 @@ void txauth_failed(struct app *a, struct store_conn *c, const struct txauth *au,
  * teller, else "session_invalid" or "session_expired" with au->reason
  * saying why (e.g. "signed_in_elsewhere"), or "unavailable" (STORE_BUSY:
  * busy, or its server lost) / "internal" when the store failed (no verdict
- * on the session). */
+ * on the session). cluster_gen: the cluster's change generation read with
+ * the nonce (nonce_record_gen; 0 without Redis): a session cached before
+ * another node ended it is looked up again. */
 const char *txauth_session(struct app *a, struct store_conn *c, const zy1_payload *p,
-                           struct txauth *au);
+                           uint64_t cluster_gen, struct txauth *au);
 /* Records the device's activity (device_touch), unless the cached record
  * shows it recent and from the same address: no write on most requests. */
 void txauth_touch(struct app *a, struct store_conn *c, struct txauth *au, const char *dev,

@@ -47,8 +47,12 @@ static int setup(void **state)
     memset(&f, 0, sizeof f);
     if (redis_srv_start(&f.rs, NULL) != 0)
         return -1;
-    char conf[128];
-    snprintf(conf, sizeof conf, "\n[redis]\nservers = %s\ncommand_timeout_ms = 1000\n",
+    char conf[256];
+    /* Caches trusted for a minute: only the cluster's change generation can
+     * tell node b that node a ended a session (sso_holds_across_nodes). */
+    snprintf(conf, sizeof conf,
+             "\n[redis]\nservers = %s\ncommand_timeout_ms = 1000\n[identity]\ncache_ttl_ms = "
+             "60000\n",
              f.rs.servers);
     if (testd_init(&f.a, conf) || write_password(&f) || testd_start(&f.a))
         return -1;
@@ -170,11 +174,51 @@ static void redis_down_is_unavailable(void **state)
     zy1_call_wipe(&call);
 }
 
+/* Single sign-on across nodes: a new login on node a ends the teller's
+ * earlier session on node b at once, though b had it cached (for a minute
+ * here): node a raised the cluster's change generation in Redis, and b read
+ * it with the envelope's anti-replay record. */
+static void sso_holds_across_nodes(void **state)
+{
+    struct fx *f = *state;
+    char code[64], old_sid[sizeof f->t.sid];
+    zy1_call call;
+    to_node(&f->t, &f->b);
+    char *body = seal(&f->t, "SESSION_INFO", &call);
+    assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code), 200);
+    assert_string_equal(code, "OK"); /* b has the session cached now */
+    free(body);
+    zy1_call_wipe(&call);
+    snprintf(old_sid, sizeof old_sid, "%s", f->t.sid);
+
+    to_node(&f->t, &f->a);
+    assert_int_equal(tablet_login(&f->t, "demo01", PW), 0); /* ends old_sid */
+    assert_string_not_equal(f->t.sid, old_sid);
+
+    char new_sid[sizeof f->t.sid];
+    snprintf(new_sid, sizeof new_sid, "%s", f->t.sid);
+    snprintf(f->t.sid, sizeof f->t.sid, "%s", old_sid);
+    to_node(&f->t, &f->b);
+    body = seal(&f->t, "SESSION_INFO", &call);
+    assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code), 200);
+    assert_string_equal(code, "session_invalid"); /* not served from b's cache */
+    free(body);
+    zy1_call_wipe(&call);
+
+    snprintf(f->t.sid, sizeof f->t.sid, "%s", new_sid);
+    body = seal(&f->t, "SESSION_INFO", &call);
+    assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code), 200);
+    assert_string_equal(code, "OK");
+    free(body);
+    zy1_call_wipe(&call);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replay_to_another_node),
         cmocka_unit_test(redis_down_is_unavailable),
+        cmocka_unit_test(sso_holds_across_nodes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
