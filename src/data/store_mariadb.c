@@ -618,7 +618,13 @@ static int my_prepare(struct store_conn *sc, const char *sql, struct store_stmt 
     if (!e || (cache && !(e->sql = strdup(sql))) || !(e->st = mysql_stmt_init(c->db)))
         goto out;
     e->base.conn = sc; /* before a failure: fail_stmt marks the connection broken */
-    if (mysql_stmt_prepare(e->st, sql, (unsigned long)strlen(sql)) != 0) {
+    /* One statement, as on SQLite: a trailing ';' (and blanks) is no second one. */
+    size_t n = strlen(sql);
+    while (n && strchr(" \t\r\n", sql[n - 1]))
+        n--;
+    if (n && sql[n - 1] == ';')
+        n--;
+    if (mysql_stmt_prepare(e->st, sql, (unsigned long)n) != 0) {
         rc = fail_stmt(e);
         goto out;
     }
@@ -954,8 +960,15 @@ static int my_exec(struct store_conn *sc, const char *sql)
             continue;
         char end = *p;
         *p = '\0';
-        if (start[strspn(start, " \t\r\n")] != '\0')
+        if (start[strspn(start, " \t\r\n")] != '\0') {
             rc = simple_query(c, start);
+            /* As sqlite3_changes: the rows of the last INSERT, UPDATE or DELETE. */
+            if (rc == STORE_OK && mysql_field_count(c->db) == 0) {
+                c->changes = (int64_t)mysql_affected_rows(c->db);
+                if (mysql_insert_id(c->db))
+                    c->last_id = (int64_t)mysql_insert_id(c->db);
+            }
+        }
         if (rc != STORE_OK || end == '\0')
             break;
         start = p + 1;
