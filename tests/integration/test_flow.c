@@ -767,7 +767,11 @@ static void health_never_waits_for_logins(void **state)
                   p.n, logins, logins_ok, login_max * 1e3, p.max * 1e3, calm50, calm99, ok, nstorm,
                   p50, p99);
     assert_true(p.n > 0 && p.ok == p.n);
-    assert_true(p.max < 0.100);
+    /* A probe that waited behind a LOGIN (Argon2 on the executor) would take
+     * about as long as one; the slowest probe must stay well under the
+     * slowest LOGIN of the same run (no absolute bound: a loaded machine
+     * slows both). */
+    assert_true(p.max < login_max / 2);
     assert_true(logins >= STORM_LOGINS && logins_ok == logins);
     assert_int_equal(other, 0);
     assert_true(ok > 0);
