@@ -44,6 +44,8 @@ done
 eq "transactions through HAProxy are answered OK again" "$code" OK
 odd=$(tr ' ' '\n' <<<"$seen" | grep -vxE 'OK|unavailable|none|' | sort -u | paste -sd, -)
 eq "meanwhile only OK, unavailable or no answer (HAProxy had no ready node)" "$odd" ""
+# Sentinels learn of the promotion one after another: wait for the one asked.
+for _ in $(seq 100); do [ "$(sentinel_master)" = $((base + 21)) ] && break; sleep 0.1; done
 eq "the Sentinels promoted the replica" "$(sentinel_master)" $((base + 21))
 for node in "$NODE1" "$NODE2"; do
   code=""
