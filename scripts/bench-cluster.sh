@@ -44,16 +44,7 @@ stats="http://127.0.0.1:$((CLUSTER_PORT_BASE + 1))/;csv"
 node_pid() { read -r pid _ <"$CLUSTER_DIR/run/node$1.pid" && echo "$pid"; }
 
 for n in 1 2; do
-  cat >>"$CLUSTER_DIR/node$n/zhanye.conf" <<'EOF'
-
-; bench: flow control on the path, its limits far above what two cores carry
-[flow.default]
-rate = 10000000
-burst = 1000000
-max_concurrent = 100000
-queue = 0
-max_wait_ms = 0
-EOF
+  cat "$(dirname "$0")/bench-flow.conf" >>"$CLUSTER_DIR/node$n/zhanye.conf"
   kill -HUP "$(node_pid "$n")"
 done
 

@@ -42,16 +42,7 @@ trap cleanup EXIT
 "$build/bench/bench_flow" >"$dir/flow.out"
 
 "$build/zhanye" init --data "$dir" --demo --demo-password 'Demo@1234' >/dev/null
-cat >>"$dir/zhanye.conf" <<'EOF'
-
-; bench: flow control on the path, its limits far above what two cores carry
-[flow.default]
-rate = 10000000
-burst = 1000000
-max_concurrent = 100000
-queue = 0
-max_wait_ms = 0
-EOF
+cat "$(dirname "$0")/bench-flow.conf" >>"$dir/zhanye.conf"
 "$build/zhanye" serve --data "$dir" --listen 127.0.0.1:0 >"$dir/serve.out" 2>"$dir/serve.err" &
 pid=$!
 port=

@@ -16,8 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 "$build/zhanye" init --data "$dir" --demo --demo-password 'Demo@1234' >/dev/null
-printf '[flow.default]\nrate = 10000000\nburst = 1000000\nmax_concurrent = 100000\nqueue = 0\nmax_wait_ms = 0\n' \
-  >>"$dir/zhanye.conf"
+cat "$(dirname "$0")/bench-flow.conf" >>"$dir/zhanye.conf"
 "$build/zhanye" serve --data "$dir" --listen 127.0.0.1:0 >"$dir/serve.out" 2>"$dir/serve.err" &
 pid=$!
 port=
