@@ -29,7 +29,42 @@ struct store_conn {
 
 struct store_stmt {
     struct store_conn *conn;
+    /* The statement cache's (store_cache.c); a backend leaves them alone. */
+    char *cache_sql; /* the cache key (owned); NULL: not cached, freed at finish */
+    uint64_t cache_hash;
+    bool in_use;
+    struct store_stmt *cache_next;
 };
+
+/* ---- the per-connection statement cache both backends keep --------------
+ *
+ * A connection keeps up to STORE_CACHE_MAX prepared statements keyed by
+ * their SQL text, so a statement the code runs again is not parsed again;
+ * SQL built at run time cannot grow it forever: statements beyond the bound
+ * are prepared and freed per use. A cached statement is lent to one user at
+ * a time (in_use); a second user of the same text while it is lent gets a
+ * statement of its own, uncached. Not thread-safe: a connection has one user. */
+#define STORE_CACHE_MAX 256
+#define STORE_CACHE_BUCKETS 64
+
+struct store_cache {
+    struct store_stmt *buckets[STORE_CACHE_BUCKETS];
+    int n;
+};
+
+uint64_t store_cache_hash(const char *sql);
+/* A cached statement of sql (hash h) that is not lent, now lent; or NULL. */
+struct store_stmt *store_cache_take(struct store_cache *k, const char *sql, uint64_t h);
+/* After a successful prepare of sql: lends s and caches it if there is room
+ * (a failed copy of the key only leaves it uncached). */
+void store_cache_admit(struct store_cache *k, struct store_stmt *s, const char *sql, uint64_t h);
+/* At finish: true if s is cached (now free for the next user), false if it
+ * is not and the backend must free it. */
+bool store_cache_release(struct store_stmt *s);
+/* True if a cached statement is lent. */
+bool store_cache_busy(const struct store_cache *k);
+/* Frees every cached statement with free_stmt (after dropping its key). */
+void store_cache_clear(struct store_cache *k, void (*free_stmt)(struct store_stmt *s));
 
 struct store_backend {
     const char *name; /* the value of store_config.backend that selects it */

@@ -54,8 +54,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define STMT_CACHE_MAX 256
-#define STMT_BUCKETS 64
 #define MAX_SERVERS 8
 #define COL_INITIAL 64
 #define DDL_MAX (64 * 1024)
@@ -79,10 +77,6 @@ struct my_col {
 struct my_stmt {
     struct store_stmt base; /* first: store.c sees only this */
     MYSQL_STMT *st;
-    char *sql; /* cache key; NULL for uncached statements */
-    uint64_t hash;
-    bool in_use;
-    struct my_stmt *next;
     unsigned nparams;
     struct my_param *params;
     MYSQL_BIND *pbind;
@@ -105,8 +99,7 @@ struct my_conn {
     bool writable;       /* connected to a server with @@read_only = 0 */
     bool want_replica;   /* a replica's connection (open_read): read-only servers only */
     int64_t retry_at_ms; /* a replica's connection that failed: not before then */
-    struct my_stmt *buckets[STMT_BUCKETS];
-    int ncached;
+    struct store_cache cache;
     int64_t last_id, changes;
     /* What a reopen needs; the password lives in locked memory. */
     struct my_server servers[MAX_SERVERS];
@@ -189,14 +182,6 @@ static int fail_msg(struct my_conn *c, int rc, const char *msg)
 
 /* ---- statements ----------------------------------------------------------- */
 
-static uint64_t hash_sql(const char *sql)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-        h = (h ^ *p) * 1099511628211u;
-    return h;
-}
-
 static void clear_params(struct my_stmt *e)
 {
     for (unsigned i = 0; i < e->nparams; i++) {
@@ -218,31 +203,12 @@ static void free_entry(struct my_stmt *e)
     free(e->pbind);
     free(e->cols);
     free(e->cbind);
-    free(e->sql);
     free(e);
 }
 
-static void cache_clear(struct my_conn *c)
+static void free_cached(struct store_stmt *s)
 {
-    for (int i = 0; i < STMT_BUCKETS; i++) {
-        struct my_stmt *e = c->buckets[i];
-        while (e) {
-            struct my_stmt *next = e->next;
-            free_entry(e);
-            e = next;
-        }
-        c->buckets[i] = NULL;
-    }
-    c->ncached = 0;
-}
-
-static bool any_in_use(const struct my_conn *c)
-{
-    for (int i = 0; i < STMT_BUCKETS; i++)
-        for (const struct my_stmt *e = c->buckets[i]; e; e = e->next)
-            if (e->in_use)
-                return true;
-    return false;
+    free_entry(stmt_of(s));
 }
 
 /* ---- connecting ------------------------------------------------------------ */
@@ -462,7 +428,7 @@ static int ensure_open(struct my_conn *c)
 {
     if (!c->broken)
         return STORE_OK;
-    if (c->base.in_txn || any_in_use(c))
+    if (c->base.in_txn || store_cache_busy(&c->cache))
         return fail_msg(c, STORE_BUSY, "mariadb: the connection to the server was lost");
     /* A missing replica is looked for again now and then, not at every read. */
     struct timespec now;
@@ -470,7 +436,7 @@ static int ensure_open(struct my_conn *c)
     int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     if (c->want_replica && now_ms < c->retry_at_ms)
         return fail_msg(c, STORE_BUSY, "mariadb: no replica reachable (retrying shortly)");
-    cache_clear(c);
+    store_cache_clear(&c->cache, free_cached);
     if (c->db)
         mysql_close(c->db);
     c->db = NULL;
@@ -485,7 +451,7 @@ static void my_close(struct store_conn *sc)
     struct my_conn *c = conn_of(sc);
     if (!c)
         return;
-    cache_clear(c);
+    store_cache_clear(&c->cache, free_cached);
     if (c->db)
         mysql_close(c->db);
     if (c->password) {
@@ -553,16 +519,6 @@ static int my_open_read(const struct store_config *cfg, struct store_conn **out)
 
 /* ---- preparing ------------------------------------------------------------- */
 
-static struct my_stmt *cache_take(struct my_conn *c, const char *sql, uint64_t h)
-{
-    for (struct my_stmt *e = c->buckets[h % STMT_BUCKETS]; e; e = e->next)
-        if (!e->in_use && e->hash == h && strcmp(e->sql, sql) == 0) {
-            e->in_use = true;
-            return e;
-        }
-    return NULL;
-}
-
 static int setup_binds(struct my_stmt *e)
 {
     e->nparams = (unsigned)mysql_stmt_param_count(e->st);
@@ -606,16 +562,15 @@ static int my_prepare(struct store_conn *sc, const char *sql, struct store_stmt 
     int rc = ensure_open(c);
     if (rc != STORE_OK)
         return rc;
-    uint64_t h = hash_sql(sql);
-    struct my_stmt *e = cache_take(c, sql, h);
+    uint64_t h = store_cache_hash(sql);
+    struct my_stmt *e = stmt_of(store_cache_take(&c->cache, sql, h));
     if (e) {
         *out = &e->base;
         return STORE_OK;
     }
-    bool cache = c->ncached < STMT_CACHE_MAX;
     rc = STORE_NOMEM;
     e = calloc(1, sizeof *e);
-    if (!e || (cache && !(e->sql = strdup(sql))) || !(e->st = mysql_stmt_init(c->db)))
+    if (!e || !(e->st = mysql_stmt_init(c->db)))
         goto out;
     e->base.conn = sc; /* before a failure: fail_stmt marks the connection broken */
     /* One statement, as on SQLite: a trailing ';' (and blanks) is no second one. */
@@ -631,13 +586,7 @@ static int my_prepare(struct store_conn *sc, const char *sql, struct store_stmt 
     rc = setup_binds(e);
     if (rc != STORE_OK)
         goto out;
-    e->hash = h;
-    e->in_use = true;
-    if (cache) {
-        e->next = c->buckets[h % STMT_BUCKETS];
-        c->buckets[h % STMT_BUCKETS] = e;
-        c->ncached++;
-    }
+    store_cache_admit(&c->cache, &e->base, sql, h);
     *out = &e->base;
 out:
     if (rc == STORE_NOMEM)
@@ -654,9 +603,7 @@ static void my_finish(struct store_stmt *s)
         mysql_stmt_free_result(e->st);
     e->executed = e->has_row = false;
     clear_params(e);
-    if (e->sql)
-        e->in_use = false;
-    else
+    if (!store_cache_release(s))
         free_entry(e);
 }
 

@@ -12,25 +12,15 @@
 #include <string.h>
 #include <strings.h>
 
-/* Bounds the per-connection cache so SQL built at run time cannot grow it
- * forever; statements beyond it are prepared and finalized per use. */
-#define STMT_CACHE_MAX 256
-#define STMT_BUCKETS 64
-
 struct sq_stmt {
     struct store_stmt base; /* first: store.c sees only this */
     sqlite3_stmt *st;
-    char *sql; /* cache key; NULL for uncached statements */
-    uint64_t hash;
-    bool in_use;
-    struct sq_stmt *next; /* bucket chain */
 };
 
 struct sq_conn {
     struct store_conn base; /* first: store.c sees only this */
     sqlite3 *db;
-    struct sq_stmt *buckets[STMT_BUCKETS];
-    int ncached;
+    struct store_cache cache;
     char err[512];
 };
 
@@ -73,25 +63,7 @@ static int fail(struct sq_conn *c, int rc, const char *detail)
     return map_rc(rc);
 }
 
-static uint64_t hash_sql(const char *sql)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-        h = (h ^ *p) * 1099511628211u;
-    return h;
-}
-
-/* ---- statement cache --------------------------------------------------- */
-
-static struct sq_stmt *cache_take(struct sq_conn *c, const char *sql, uint64_t h)
-{
-    for (struct sq_stmt *e = c->buckets[h % STMT_BUCKETS]; e; e = e->next)
-        if (!e->in_use && e->hash == h && strcmp(e->sql, sql) == 0) {
-            e->in_use = true;
-            return e;
-        }
-    return NULL;
-}
+/* ---- statements -------------------------------------------------------- */
 
 /* True if the text after the first statement holds another statement;
  * store_prepare runs exactly one and must not drop the rest silently. */
@@ -111,17 +83,21 @@ static int check_tail(struct sq_conn *c, const char *tail)
 static void free_entry(struct sq_stmt *e)
 {
     sqlite3_finalize(e->st);
-    free(e->sql);
     free(e);
+}
+
+static void free_cached(struct store_stmt *s)
+{
+    free_entry(stmt_of(s));
 }
 
 static int prepare_new(struct sq_conn *c, const char *sql, uint64_t h, struct sq_stmt **out)
 {
     const char *tail = NULL;
-    bool cache = c->ncached < STMT_CACHE_MAX;
+    bool cache = c->cache.n < STORE_CACHE_MAX;
     struct sq_stmt *e = calloc(1, sizeof *e);
     int rc = STORE_NOMEM;
-    if (!e || (cache && !(e->sql = strdup(sql))))
+    if (!e)
         goto out;
     rc = sqlite3_prepare_v3(c->db, sql, -1, cache ? SQLITE_PREPARE_PERSISTENT : 0, &e->st, &tail);
     if (rc != SQLITE_OK) {
@@ -136,13 +112,7 @@ static int prepare_new(struct sq_conn *c, const char *sql, uint64_t h, struct sq
     if (rc != STORE_OK)
         goto out;
     e->base.conn = &c->base;
-    e->hash = h;
-    e->in_use = true;
-    if (cache) {
-        e->next = c->buckets[h % STMT_BUCKETS];
-        c->buckets[h % STMT_BUCKETS] = e;
-        c->ncached++;
-    }
+    store_cache_admit(&c->cache, &e->base, sql, h);
     *out = e;
 out:
     if (rc == STORE_NOMEM)
@@ -155,8 +125,8 @@ out:
 static int sq_prepare(struct store_conn *sc, const char *sql, struct store_stmt **out)
 {
     struct sq_conn *c = conn_of(sc);
-    uint64_t h = hash_sql(sql);
-    struct sq_stmt *e = cache_take(c, sql, h);
+    uint64_t h = store_cache_hash(sql);
+    struct sq_stmt *e = stmt_of(store_cache_take(&c->cache, sql, h));
     int rc = STORE_OK;
     if (!e)
         rc = prepare_new(c, sql, h, &e);
@@ -170,24 +140,8 @@ static void sq_finish(struct store_stmt *s)
     struct sq_stmt *e = stmt_of(s);
     sqlite3_reset(e->st);
     sqlite3_clear_bindings(e->st);
-    if (e->sql)
-        e->in_use = false;
-    else
+    if (!store_cache_release(s))
         free_entry(e);
-}
-
-static void cache_clear(struct sq_conn *c)
-{
-    for (int i = 0; i < STMT_BUCKETS; i++) {
-        struct sq_stmt *e = c->buckets[i];
-        while (e) {
-            struct sq_stmt *next = e->next;
-            free_entry(e);
-            e = next;
-        }
-        c->buckets[i] = NULL;
-    }
-    c->ncached = 0;
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -249,7 +203,7 @@ static void sq_close(struct store_conn *sc)
     struct sq_conn *c = conn_of(sc);
     if (!c)
         return;
-    cache_clear(c);
+    store_cache_clear(&c->cache, free_cached);
     /* v2: a statement a caller never finished must not keep the file open. */
     sqlite3_close_v2(c->db);
     free(c);
