@@ -23,6 +23,7 @@ static const struct command COMMANDS[] = {
     {"device", cmd_device, "tablets: list, revoke, unbind"},
     {"audit", cmd_audit, "the audit chain: verify, checkpoint, pubkey, keygen"},
     {"db", cmd_db, "MariaDB servers: status, failover --to HOST:PORT"},
+    {"shard", cmd_shard, "bank shards: list, move --bank CODE --to SHARD"},
     {"purge", cmd_purge, "delete ended sessions and old stored answers: --data DIR [--days N]"},
 };
 

@@ -85,13 +85,20 @@ const char *app_store_name(const struct config *cfg, char *buf, size_t cap)
     return buf;
 }
 
-int app_store_open(struct app *a, int pool_size, bool create, char *err, size_t errcap)
+/* Opens and migrates one database of [store]'s backend and account: the
+ * directory (path, servers and database from [store]) or a shard (its own
+ * path or database, and servers). */
+static int open_db(const struct app *a, const char *path, const char *servers, const char *database,
+                   int pool_size, bool create, struct store **out, char *err, size_t errcap)
 {
     const struct config *cfg = &a->cfg;
     char name[PATH_MAX + 80], pw[256];
-    app_store_name(cfg, name, sizeof name);
-    if (!is_mariadb(cfg) && !create && access(cfg->store.path, F_OK) != 0) {
-        snprintf(err, errcap, "%s: no database; run `zhanye init --data %s` first", cfg->store.path,
+    if (is_mariadb(cfg))
+        snprintf(name, sizeof name, "mariadb %s/%s", servers, database);
+    else
+        snprintf(name, sizeof name, "%s", path);
+    if (!is_mariadb(cfg) && !create && access(path, F_OK) != 0) {
+        snprintf(err, errcap, "%s: no database; run `zhanye init --data %s` first", path,
                  cfg->data_dir);
         return APP_ERR_RUNTIME;
     }
@@ -100,30 +107,92 @@ int app_store_open(struct app *a, int pool_size, bool create, char *err, size_t 
         return APP_ERR_RUNTIME;
     struct store_config sc = {
         .backend = cfg->store.backend,
-        .path = cfg->store.path,
+        .path = path,
         .pool_size = pool_size,
         .busy_timeout_ms = cfg->store.busy_timeout_ms,
         .acquire_timeout_ms = cfg->store.acquire_timeout_ms,
-        .servers = cfg->store.servers,
-        .database = cfg->store.database,
+        .servers = servers,
+        .database = database,
         .user = cfg->store.user,
         .password = is_mariadb(cfg) ? pw : NULL,
         .connect_timeout_ms = cfg->store.connect_timeout_ms,
         .read_pool_size = pool_size > 1 ? cfg->store.read_pool_size : 0,
         .replica_wait_ms = cfg->store.replica_wait_ms,
     };
-    int rc = store_open(&sc, &a->store);
+    int rc = store_open(&sc, out);
     if (is_mariadb(cfg))
         secmem_wipe(pw, sizeof pw);
     if (rc == STORE_OK)
-        rc = store_migrate(a->store);
+        rc = store_migrate(*out);
     if (rc != STORE_OK) {
         snprintf(err, errcap, "%s: cannot open database: %s", name, store_errmsg(NULL));
-        store_close(a->store);
-        a->store = NULL;
+        store_close(*out);
+        *out = NULL;
         return APP_ERR_RUNTIME;
     }
     return APP_OK;
+}
+
+/* [shard.NAME] sections: each database opened like the directory, the map
+ * read. Without any, a->shards routes every bank to main. */
+static int open_shards(struct app *a, int pool_size, char *err, size_t errcap)
+{
+    const struct config *cfg = &a->cfg;
+    if (shards_new(a->store, &a->shards) != STORE_OK) {
+        snprintf(err, errcap, "out of memory");
+        return APP_ERR_RUNTIME;
+    }
+    for (int i = 0; i < cfg->nnamed; i++) {
+        const struct config_named *n = &cfg->named[i];
+        if (strcmp(n->area, "shard") != 0)
+            continue;
+        const char *db = config_named_get(cfg, "shard", n->name, "database");
+        const char *servers = config_named_get(cfg, "shard", n->name, "servers");
+        char path[PATH_MAX];
+        if (!db || !*db ||
+            snprintf(path, sizeof path, "%s/%s.db", cfg->data_dir, db) >= (int)sizeof path) {
+            snprintf(err, errcap, "[shard.%s] database: required (a database name)", n->name);
+            return APP_ERR_CONFIG;
+        }
+        struct store **st = &a->shard_stores[a->nshard_stores];
+        /* A shard added to a running province starts empty: created here. */
+        int rc = open_db(a, path, servers && *servers ? servers : cfg->store.servers, db, pool_size,
+                         true, st, err, errcap);
+        if (rc != APP_OK)
+            return rc;
+        a->nshard_stores++;
+        if (shards_add(a->shards, n->name, *st, config_named_get(cfg, "shard", n->name, "banks")) !=
+            STORE_OK) {
+            snprintf(err, errcap, "[shard.%s] %s", n->name, store_errmsg(NULL));
+            return APP_ERR_CONFIG;
+        }
+    }
+    if (shards_reload(a->shards) != STORE_OK) {
+        snprintf(err, errcap, "the shard map: %s", store_errmsg(NULL));
+        return APP_ERR_RUNTIME;
+    }
+    return APP_OK;
+}
+
+int app_store_open(struct app *a, int pool_size, bool create, char *err, size_t errcap)
+{
+    const struct config *cfg = &a->cfg;
+    int rc = open_db(a, cfg->store.path, cfg->store.servers, cfg->store.database, pool_size, create,
+                     &a->store, err, errcap);
+    if (rc == APP_OK)
+        rc = open_shards(a, pool_size, err, errcap);
+    return rc;
+}
+
+void app_store_close(struct app *a)
+{
+    shards_free(a->shards);
+    a->shards = NULL;
+    for (int i = 0; i < a->nshard_stores; i++)
+        store_close(a->shard_stores[i]);
+    a->nshard_stores = 0;
+    store_close(a->store);
+    a->store = NULL;
 }
 
 static int open_store(struct app *a, char *err, size_t errcap)
@@ -323,10 +392,8 @@ void app_close(struct app *a)
     audit_close();
     if (a->seq)
         seq_close(a->seq);
-    if (a->store)
-        store_close(a->store);
     a->seq = NULL;
-    a->store = NULL;
+    app_store_close(a);
     log_close();
     config_free(&a->cfg);
 }

@@ -20,6 +20,7 @@
 #include "channel/nonce_db.h"
 #include "channel/tx.h"
 #include "data/redis.h"
+#include "data/shard.h"
 #include "data/seq.h"
 #include "data/store.h"
 #include "egress/egress.h"
@@ -41,6 +42,9 @@ struct app {
     struct config cfg;
     struct store *store;
     struct seq *seq;
+    struct shards *shards; /* which database holds each bank's business data (data/shard.h) */
+    struct store *shard_stores[SHARD_MAX];
+    int nshard_stores;
     struct keyring keys;
     struct nonce_store *nonces;      /* every (dev, nonce) inside twice the window */
     struct nonce_journal *journal;   /* writes read-only TXs' nonces in batches */
@@ -64,6 +68,10 @@ int app_load_config(struct app *a, const char *data_dir, char *err, size_t errca
  * refused unless 0600) and is wiped once the pool is open. APP_OK, or
  * APP_ERR_RUNTIME with err naming the database and what went wrong. */
 int app_store_open(struct app *a, int pool_size, bool create, char *err, size_t errcap);
+/* ... and, after the directory, every [shard.NAME] database the same way,
+ * with a->shards reading the map (APP_ERR_CONFIG for a bad section).
+ * app_store_close() closes them all (NULL members are fine). */
+void app_store_close(struct app *a);
 /* "the file path" or "mariadb SERVERS/DATABASE": how messages name the store. */
 const char *app_store_name(const struct config *cfg, char *buf, size_t cap);
 /* Loads config and opens log, store and seq. Returns an enum app_rc; err says why. */

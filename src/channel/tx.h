@@ -93,6 +93,11 @@ struct tx_def {
     /* Reads only: without a cseq it runs outside any transaction, so it
      * never takes the database's write lock (SQLite serialises writers). */
     bool read_only;
+    /* A business transaction: it works on the bank's business data, so the
+     * pipeline runs it on the bank's shard (data/shard.h) with its fence
+     * checked, and its stored answers move with the bank. Identity
+     * transactions (false) run on the directory. */
+    bool bank_data;
     const struct tx_field *fields;
     size_t nfields;
 };

@@ -23,5 +23,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
 /* The MariaDB servers: status, failover (data/mariadb_admin.h). */
 int cmd_db(int argc, char **argv);
+/* Bank shards: list, move --bank CODE --to SHARD (data/shard.h). */
+int cmd_shard(int argc, char **argv);
 
 #endif

@@ -114,8 +114,7 @@ void cli_admin_close(struct cli_admin *d)
             fprintf(stderr, "zhanye %s: a due audit checkpoint failed (see above)\n", d->cmd);
         audit_close();
     }
-    if (d->app.store)
-        store_close(d->app.store);
+    app_store_close(&d->app);
     if (d->config_loaded)
         config_free(&d->app.cfg);
     memset(d, 0, sizeof *d);

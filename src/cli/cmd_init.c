@@ -214,8 +214,7 @@ int cmd_init(int argc, char **argv)
     rc = EXIT_OK;
 out:
     audit_close();
-    if (a.store)
-        store_close(a.store);
+    app_store_close(&a);
     config_free(&a.cfg);
     return rc;
 usage:

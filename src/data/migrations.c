@@ -184,7 +184,34 @@ static const struct migration migrations[] = {
     {8, "console_lockout",
      "ALTER TABLE tellers ADD COLUMN console_failed_logins INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE tellers ADD COLUMN console_locked_until BIGINT NOT NULL DEFAULT 0"},
+    /* Bank shards (data/shard.h). bank_shards, in the directory: banks
+     * moved by `zhanye shard move` and where to. shard_banks, in every
+     * database: the fence of banks that left it or moved into it. */
+    {10, "bank_shards",
+     "CREATE TABLE bank_shards ("
+     "bank_id BIGINT NOT NULL PRIMARY KEY, "
+     "shard VARCHAR(40) NOT NULL, "
+     "moved_at BIGINT NOT NULL);"
+     "CREATE TABLE shard_banks ("
+     "bank_id BIGINT NOT NULL PRIMARY KEY, "
+     "state VARCHAR(10) NOT NULL, "
+     "since BIGINT NOT NULL, "
+     "CHECK (state IN ('moving', 'gone', 'active')))"},
 };
+
+/* The tables of business data, each with a bank_id column: what lives in a
+ * bank's shard and moves with it (data/shard.h). Append a table here in the
+ * migration that creates it. */
+static const char *const bank_tables[] = {NULL};
+
+const char *const *migrations_bank_tables(size_t *count)
+{
+    size_t n = 0;
+    while (bank_tables[n])
+        n++;
+    *count = n;
+    return bank_tables;
+}
 
 const struct migration *migrations_list(size_t *count)
 {

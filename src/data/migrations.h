@@ -18,5 +18,8 @@ struct migration {
 
 /* The whole list in ascending order; *count receives its length. */
 const struct migration *migrations_list(size_t *count);
+/* The business tables (each has a bank_id column) that live in a bank's
+ * shard and move with it, NULL-terminated; *count receives how many. */
+const char *const *migrations_bank_tables(size_t *count);
 
 #endif

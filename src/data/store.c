@@ -617,6 +617,16 @@ const void *store_col_blob(struct store_stmt *s, int col, size_t *len)
     return s ? s->conn->be->col_blob(s, col, len) : NULL;
 }
 
+int store_col_count(struct store_stmt *s)
+{
+    return s ? s->conn->be->col_count(s) : 0;
+}
+
+enum store_type store_col_type(struct store_stmt *s, int col)
+{
+    return s ? s->conn->be->col_type(s, col) : STORE_T_NULL;
+}
+
 bool store_col_is_null(struct store_stmt *s, int col)
 {
     return s ? s->conn->be->col_is_null(s, col) : true;

@@ -173,6 +173,12 @@ const char *store_col_text(struct store_stmt *s, int col); /* col from 0; NULL f
 int64_t store_col_int64(struct store_stmt *s, int col);
 const void *store_col_blob(struct store_stmt *s, int col, size_t *len);
 bool store_col_is_null(struct store_stmt *s, int col);
+/* What a generic copy of rows needs (data/shard_move.c): the number of
+ * columns of a statement's result (0 for one that returns none), and the
+ * storage class of column col of the current row. */
+enum store_type { STORE_T_NULL = 0, STORE_T_INT, STORE_T_TEXT, STORE_T_BLOB };
+int store_col_count(struct store_stmt *s);
+enum store_type store_col_type(struct store_stmt *s, int col);
 /* Resets and returns the statement to the connection's cache. */
 void store_finish(struct store_stmt *s);
 

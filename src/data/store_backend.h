@@ -88,6 +88,8 @@ struct store_backend {
     int64_t (*col_int64)(struct store_stmt *s, int col);
     const void *(*col_blob)(struct store_stmt *s, int col, size_t *len);
     bool (*col_is_null)(struct store_stmt *s, int col);
+    int (*col_count)(struct store_stmt *s);
+    enum store_type (*col_type)(struct store_stmt *s, int col);
     void (*finish)(struct store_stmt *s);
     int64_t (*last_insert_id)(struct store_conn *c);
     int64_t (*changes)(struct store_conn *c);

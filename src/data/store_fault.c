@@ -261,6 +261,16 @@ static const void *f_col_blob(struct store_stmt *s, int col, size_t *len)
     return real->col_blob(s, col, len);
 }
 
+static int f_col_count(struct store_stmt *s)
+{
+    return real->col_count(s);
+}
+
+static enum store_type f_col_type(struct store_stmt *s, int col)
+{
+    return real->col_type(s, col);
+}
+
 static bool f_col_is_null(struct store_stmt *s, int col)
 {
     return real->col_is_null(s, col);
@@ -312,6 +322,8 @@ static const struct store_backend store_backend_fault = {
     .col_int64 = f_col_int64,
     .col_blob = f_col_blob,
     .col_is_null = f_col_is_null,
+    .col_count = f_col_count,
+    .col_type = f_col_type,
     .finish = f_finish,
     .last_insert_id = f_last_insert_id,
     .changes = f_changes,

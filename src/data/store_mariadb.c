@@ -72,6 +72,7 @@ struct my_col {
     unsigned long len;
     my_bool is_null;
     my_bool error;
+    enum store_type kind; /* of a non-NULL value, from the result's metadata */
 };
 
 struct my_stmt {
@@ -519,6 +520,28 @@ static int my_open_read(const struct store_config *cfg, struct store_conn **out)
 
 /* ---- preparing ------------------------------------------------------------- */
 
+/* The storage class a column's values have, as SQLite would give them. */
+static enum store_type kind_of(const MYSQL_FIELD *f)
+{
+    switch (f->type) {
+    case MYSQL_TYPE_TINY:
+    case MYSQL_TYPE_SHORT:
+    case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_LONG:
+    case MYSQL_TYPE_LONGLONG:
+        return STORE_T_INT;
+    case MYSQL_TYPE_TINY_BLOB:
+    case MYSQL_TYPE_MEDIUM_BLOB:
+    case MYSQL_TYPE_LONG_BLOB:
+    case MYSQL_TYPE_BLOB:
+    case MYSQL_TYPE_STRING:
+    case MYSQL_TYPE_VAR_STRING:
+        return f->charsetnr == 63 ? STORE_T_BLOB : STORE_T_TEXT; /* 63: binary */
+    default:
+        return STORE_T_TEXT;
+    }
+}
+
 static int setup_binds(struct my_stmt *e)
 {
     e->nparams = (unsigned)mysql_stmt_param_count(e->st);
@@ -534,11 +557,16 @@ static int setup_binds(struct my_stmt *e)
     if (!meta)
         return STORE_OK;
     e->ncols = mysql_num_fields(meta);
-    mysql_free_result(meta);
     e->cols = calloc(e->ncols, sizeof *e->cols);
     e->cbind = calloc(e->ncols, sizeof *e->cbind);
-    if (!e->cols || !e->cbind)
+    if (!e->cols || !e->cbind) {
+        mysql_free_result(meta);
         return STORE_NOMEM;
+    }
+    MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+    for (unsigned i = 0; i < e->ncols; i++)
+        e->cols[i].kind = kind_of(&fields[i]);
+    mysql_free_result(meta);
     for (unsigned i = 0; i < e->ncols; i++) {
         struct my_col *col = &e->cols[i];
         if (!(col->data = malloc(COL_INITIAL)))
@@ -781,6 +809,17 @@ static const void *my_col_blob(struct store_stmt *s, int col, size_t *len)
     return c->data;
 }
 
+static int my_col_count(struct store_stmt *s)
+{
+    return (int)stmt_of(s)->ncols;
+}
+
+static enum store_type my_col_type(struct store_stmt *s, int col)
+{
+    struct my_col *c = row_col(s, col);
+    return c ? c->kind : STORE_T_NULL;
+}
+
 static bool my_col_is_null(struct store_stmt *s, int col)
 {
     return row_col(s, col) == NULL;
@@ -1019,6 +1058,8 @@ const struct store_backend store_backend_mariadb = {
     .col_int64 = my_col_int64,
     .col_blob = my_col_blob,
     .col_is_null = my_col_is_null,
+    .col_count = my_col_count,
+    .col_type = my_col_type,
     .finish = my_finish,
     .last_insert_id = my_last_insert_id,
     .changes = my_changes,

@@ -349,6 +349,25 @@ static const void *sq_col_blob(struct store_stmt *s, int col, size_t *len)
     return p;
 }
 
+static int sq_col_count(struct store_stmt *s)
+{
+    return sqlite3_column_count(stmt_of(s)->st);
+}
+
+static enum store_type sq_col_type(struct store_stmt *s, int col)
+{
+    switch (sqlite3_column_type(stmt_of(s)->st, col)) {
+    case SQLITE_INTEGER:
+        return STORE_T_INT;
+    case SQLITE_BLOB:
+        return STORE_T_BLOB;
+    case SQLITE_NULL:
+        return STORE_T_NULL;
+    default:
+        return STORE_T_TEXT; /* TEXT, and REAL, which the schema does not use */
+    }
+}
+
 static bool sq_col_is_null(struct store_stmt *s, int col)
 {
     sqlite3_stmt *st = row_col(s, col);
@@ -406,6 +425,8 @@ const struct store_backend store_backend_sqlite = {
     .col_int64 = sq_col_int64,
     .col_blob = sq_col_blob,
     .col_is_null = sq_col_is_null,
+    .col_count = sq_col_count,
+    .col_type = sq_col_type,
     .finish = sq_finish,
     .last_insert_id = sq_last_insert_id,
     .changes = sq_changes,

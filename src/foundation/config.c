@@ -129,11 +129,15 @@ static const struct cfg_key KEYS[] = {
     {"egress", "retries", T_INT, "1", 0, 10, 0, 0},
     {"egress", "retry_budget_pct", T_INT, "20", 0, 100, 0, 0},
     {"egress", "required", T_BOOL, "false", 0, 0, 0, 0},
+    /* [shard.NAME]: a database holding some banks' business data (data/shard.h). */
+    {"shard", "database", T_STR, "", 0, 0, 0, 0},
+    {"shard", "servers", T_STR, "", 0, 0, 0, 0},
+    {"shard", "banks", T_STR, "", 0, 0, 0, 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
-/* Areas whose sections carry a name: [flow.LOGIN], [egress.core]. */
-static const char *const NAMED_AREAS[] = {"flow", "egress"};
+/* Areas whose sections carry a name: [flow.LOGIN], [egress.core], [shard.s1]. */
+static const char *const NAMED_AREAS[] = {"flow", "egress", "shard"};
 
 struct load_ctx {
     struct config *cfg;

@@ -231,10 +231,13 @@ int testd_store_open(const struct testd *d, struct store **out)
     int rc = app_load_config(a, d->dir, err, sizeof err);
     if (rc == APP_OK)
         rc = app_store_open(a, 2, false, err, sizeof err);
-    if (rc == APP_OK)
+    if (rc == APP_OK) { /* the directory is the caller's; the rest is closed */
         *out = a->store;
-    else
+        a->store = NULL;
+    } else {
         fprintf(stderr, "testd: cannot open the database of %s: %s\n", d->dir, err);
+    }
+    app_store_close(a);
     config_free(&a->cfg);
     free(a);
     return rc == APP_OK ? 0 : -1;

@@ -278,6 +278,12 @@ static void test_crud(void **state)
     assert_true(store_col_int64(s, 2) == INT64_MAX);
     assert_true(store_col_is_null(s, 3));
     assert_null(store_col_text(s, 3));
+    /* What a generic row copy reads: the count and each value's class. */
+    assert_int_equal(store_col_count(s), 4);
+    assert_int_equal(store_col_type(s, 0), STORE_T_TEXT);
+    assert_int_equal(store_col_type(s, 1), STORE_T_BLOB);
+    assert_int_equal(store_col_type(s, 2), STORE_T_INT);
+    assert_int_equal(store_col_type(s, 3), STORE_T_NULL);
     assert_int_equal(store_step(s), STORE_DONE);
     store_finish(s);
 
