@@ -2,9 +2,11 @@
  *
  * Deletes what no one needs after N days (default 30): tablet and console
  * sessions that ended or expired, and stored idempotent answers (a tablet
- * retries a submission within minutes, not weeks). The audit log is never
- * purged. Meant for a nightly cron job; the purge itself is audited. */
+ * retries a submission within minutes, not weeks), in the directory and in
+ * every bank shard (data/shard.h). The audit log is never purged. Meant for
+ * a nightly cron job; the purge itself is audited. */
 #include "cli/cli_admin.h"
+#include "data/shard.h"
 #include "foundation/clock.h"
 #include "identity/audit.h"
 #include "identity/identity.h"
@@ -44,7 +46,34 @@ struct purge_args {
     long days;
     int64_t cutoff;
     int64_t n[sizeof PURGES / sizeof PURGES[0]]; /* out: rows deleted per statement */
+    int64_t in_shards;                           /* out: stored answers deleted in shards */
+    int64_t shard_n;                             /* the one shard's, last attempt */
 };
+
+/* store_run callback on a shard: its stored answers. */
+static int purge_shard_txn(struct store_conn *c, void *arg)
+{
+    struct purge_args *a = arg;
+    a->shard_n = 0;
+    return purge_one(c, 2, a->cutoff, &a->shard_n);
+}
+
+static int purge_shard(const char *name, struct store *st, void *arg)
+{
+    if (strcmp(name, SHARD_MAIN) == 0)
+        return STORE_OK; /* the directory: purge_txn */
+    struct store_conn *c = NULL;
+    int rc = store_acquire(st, &c);
+    if (rc == STORE_OK) {
+        rc = store_run(c, "cli.purge_shard", purge_shard_txn, arg);
+        if (rc == STORE_OK)
+            ((struct purge_args *)arg)->in_shards += ((struct purge_args *)arg)->shard_n;
+        else
+            fprintf(stderr, "zhanye purge: shard %s: %s\n", name, store_errmsg(c));
+        store_release(c);
+    }
+    return rc;
+}
 
 /* store_run callback: every purge and its audit record. */
 static int purge_txn(struct store_conn *c, void *arg)
@@ -55,9 +84,10 @@ static int purge_txn(struct store_conn *c, void *arg)
     for (int i = 0; rc == ID_OK && i < (int)(sizeof PURGES / sizeof PURGES[0]); i++)
         rc = purge_one(c, i, a->cutoff, &a->n[i]);
     if (rc == ID_OK)
-        rc = audit_appendf(c, 0, a->actor, "data.purged", "", "{s:i,s:I,s:I,s:I}", "days",
+        rc = audit_appendf(c, 0, a->actor, "data.purged", "", "{s:i,s:I,s:I,s:I,s:I}", "days",
                            (int)a->days, "sessions", (json_int_t)a->n[0], "admin_sessions",
-                           (json_int_t)a->n[1], "tx_answers", (json_int_t)a->n[2]);
+                           (json_int_t)a->n[1], "tx_answers", (json_int_t)a->n[2],
+                           "tx_answers_in_shards", (json_int_t)a->in_shards);
     return rc;
 }
 
@@ -95,11 +125,14 @@ int cmd_purge(int argc, char **argv)
                            .days = days,
                            .cutoff = clock_wall_ms() - (int64_t)days * 86400000};
     if (rc == EXIT_OK)
+        rc = shards_each(d.app.shards, purge_shard, &p) == STORE_OK ? EXIT_OK : EXIT_FAIL;
+    if (rc == EXIT_OK)
         rc = cli_admin_run(&d, "cli.purge", purge_txn, &p, "purge") == ID_OK ? EXIT_OK : EXIT_FAIL;
     if (rc == EXIT_OK)
         printf("purged older than %ld days: %lld sessions, %lld console sessions, %lld stored "
-               "answers\n",
-               days, (long long)p.n[0], (long long)p.n[1], (long long)p.n[2]);
+               "answers (%lld of them in bank shards)\n",
+               days, (long long)p.n[0], (long long)p.n[1], (long long)(p.n[2] + p.in_shards),
+               (long long)p.in_shards);
     cli_admin_close(&d);
     return rc;
 usage:

@@ -27,8 +27,8 @@
 static int list_banks(struct cli_admin *d)
 {
     struct store_stmt *s = NULL;
-    int rc = store_prepare(d->conn, "SELECT id, code, name FROM banks WHERE kind = 'bank' ORDER BY code",
-                           &s);
+    int rc = store_prepare(
+        d->conn, "SELECT id, code, name FROM banks WHERE kind = 'bank' ORDER BY code", &s);
     printf("%-16s %-12s %s\n", "BANK", "SHARD", "NAME");
     while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
         char shard[SHARD_NAME_MAX + 1];
@@ -110,8 +110,11 @@ static int move_bank(struct cli_admin *d, const char *code, const char *to)
     size_t n = bank_tables(tables, where, sizeof where);
     shards_route(d->app.shards, b.id, from);
     struct audit_args aa = {.actor = cli_admin_actor(actor, sizeof actor),
-                            .event = "shard.move_started", .bank = b.code, .bank_id = b.id,
-                            .from = from, .to = to};
+                            .event = "shard.move_started",
+                            .bank = b.code,
+                            .bank_id = b.id,
+                            .from = from,
+                            .to = to};
     if (cli_admin_run(d, "cli.shard_audit", audit_txn, &aa, "record the move") != ID_OK)
         return EXIT_FAIL;
     struct shard_move_report rep;
@@ -136,8 +139,8 @@ static int move_bank(struct cli_admin *d, const char *code, const char *to)
         return EXIT_FAIL;
     }
     for (size_t i = 0; i < rep.ntables; i++)
-        printf("  %-24s %10lld rows  sm3 %s\n", rep.table[i].name,
-               (long long)rep.table[i].rows, rep.table[i].digest);
+        printf("  %-24s %10lld rows  sm3 %s\n", rep.table[i].name, (long long)rep.table[i].rows,
+               rep.table[i].digest);
     printf("moved bank %s from %s to %s%s: %lld rows, verified\n", b.code, rep.from, rep.to,
            rep.resumed ? " (finished an interrupted move)" : "", (long long)rep.rows);
     return EXIT_OK;
@@ -173,8 +176,7 @@ int cmd_shard(int argc, char **argv)
         }
     }
     bool move = strcmp(verb, "move") == 0;
-    if (!data || optind != argc || (!move && strcmp(verb, "list") != 0) ||
-        (move != (bank && to)))
+    if (!data || optind != argc || (!move && strcmp(verb, "list") != 0) || (move != (bank && to)))
         goto usage;
     struct cli_admin d;
     int rc = cli_admin_open("shard", data, false, &d);

@@ -3,7 +3,6 @@
 
 #include "data/store_backend.h"
 
-
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -97,8 +96,7 @@ static int parse_codes(struct shards *sh, int idx, const char *banks)
             break;
         char code[CODE_MAX + 1];
         if (n > CODE_MAX) {
-            store_be_error("[shard.%s] banks: a bank code longer than %d bytes", s->name,
-                           CODE_MAX);
+            store_be_error("[shard.%s] banks: a bank code longer than %d bytes", s->name, CODE_MAX);
             return STORE_ERR;
         }
         memcpy(code, p, n);
@@ -106,8 +104,8 @@ static int parse_codes(struct shards *sh, int idx, const char *banks)
         p += n;
         int other = find_code(sh, code);
         if (other >= 0) {
-            store_be_error("[shard.%s] banks: bank %s is already placed in shard %s", s->name,
-                           code, sh->s[other].name);
+            store_be_error("[shard.%s] banks: bank %s is already placed in shard %s", s->name, code,
+                           sh->s[other].name);
             return STORE_ERR;
         }
         void *grown = realloc(s->codes, (size_t)(s->ncodes + 1) * sizeof *s->codes);
@@ -237,8 +235,8 @@ struct store *shards_route(struct shards *sh, int64_t bank_id, char *name)
     int idx = 0;
     pthread_rwlock_rdlock(&sh->lock);
     struct place key = {.bank_id = bank_id};
-    const struct place *p = sh->nmap ? bsearch(&key, sh->map, sh->nmap, sizeof key, cmp_place)
-                                     : NULL;
+    const struct place *p =
+        sh->nmap ? bsearch(&key, sh->map, sh->nmap, sizeof key, cmp_place) : NULL;
     if (p)
         idx = p->idx;
     pthread_rwlock_unlock(&sh->lock);

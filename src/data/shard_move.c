@@ -131,8 +131,8 @@ static int scan(struct store_conn *c, const struct shard_table *t, int64_t bank_
     select_sql(sql, sizeof sql, t, ncols);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     struct store_stmt *s = NULL;
-    int rc = md && EVP_DigestInit_ex(md, EVP_sm3(), NULL) == 1 ? store_prepare(c, sql, &s)
-                                                                 : STORE_NOMEM;
+    int rc =
+        md && EVP_DigestInit_ex(md, EVP_sm3(), NULL) == 1 ? store_prepare(c, sql, &s) : STORE_NOMEM;
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 1, bank_id);
     *rows = 0;
@@ -340,8 +340,12 @@ int shard_move(struct shards *sh, int64_t bank_id, const char *to, const struct 
                size_t ntables, int64_t now_ms, struct shard_move_report *rep)
 {
     memset(rep, 0, sizeof *rep);
-    struct move m = {.sh = sh, .bank_id = bank_id, .tables = tables, .ntables = ntables,
-                     .now_ms = now_ms, .rep = rep};
+    struct move m = {.sh = sh,
+                     .bank_id = bank_id,
+                     .tables = tables,
+                     .ntables = ntables,
+                     .now_ms = now_ms,
+                     .rep = rep};
     if (bank_id <= 0 || ntables > SHARD_MOVE_TABLES) {
         store_be_error("shard move: bad bank id or too many tables");
         return STORE_ERR;
@@ -364,8 +368,7 @@ int shard_move(struct shards *sh, int64_t bank_id, const char *to, const struct 
     if (m.src == m.dst) { /* already switched: finish a source left half-way, if any */
         rc = shards_each(sh, finish_source, &m);
         if (rc == STORE_OK && !rep->resumed) {
-            store_be_error("shard move: bank %lld is in shard %s already", (long long)bank_id,
-                           to);
+            store_be_error("shard move: bank %lld is in shard %s already", (long long)bank_id, to);
             rc = STORE_ERR;
         }
         return rc;

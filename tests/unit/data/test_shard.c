@@ -107,8 +107,8 @@ static int setup(void **state)
     memset(&f, 0, sizeof f);
     snprintf(f.dir, sizeof f.dir, "/tmp/zhanye-shard-XXXXXX");
     if (!mkdtemp(f.dir) || !(f.main = open_db(&f, "main", "sqlite")) ||
-        !(f.s1 = open_db(&f, "s1", "sqlite")) || !(f.s2 = open_db(&f, STORE_FAULT_BACKEND,
-                                                                   STORE_FAULT_BACKEND)))
+        !(f.s1 = open_db(&f, "s1", "sqlite")) ||
+        !(f.s2 = open_db(&f, STORE_FAULT_BACKEND, STORE_FAULT_BACKEND)))
         return -1;
     if (exec_on(f.main, "INSERT INTO banks (id, code, name, kind, status, created_at) VALUES "
                         "(1, 'B01', '一行', 'bank', 'active', 1), (2, 'B02', '二行', 'bank', "
@@ -157,8 +157,8 @@ static void test_placement(void **state)
     assert_int_equal(shards_reload(f->sh), STORE_OK);
     assert_ptr_equal(shards_route(f->sh, 3, NULL), f->s2);
     /* A row naming a shard nobody defined is refused; the map stays. */
-    assert_int_equal(
-        exec_on(f->main, "UPDATE bank_shards SET shard = 'nowhere' WHERE bank_id = 3"), STORE_OK);
+    assert_int_equal(exec_on(f->main, "UPDATE bank_shards SET shard = 'nowhere' WHERE bank_id = 3"),
+                     STORE_OK);
     assert_int_equal(shards_reload(f->sh), STORE_ERR);
     assert_non_null(strstr(store_errmsg(NULL), "nowhere"));
     assert_ptr_equal(shards_route(f->sh, 3, NULL), f->s2);
@@ -206,8 +206,7 @@ static void assert_moved(struct fx *f)
                                      "answer = X'00ff10' AND created_at = 5"),
                      1);
     assert_int_equal(
-        count_on(f->s2, "SELECT COUNT(*) FROM tx_answers WHERE cseq = 'c2' AND answer IS NULL"),
-        1);
+        count_on(f->s2, "SELECT COUNT(*) FROM tx_answers WHERE cseq = 'c2' AND answer IS NULL"), 1);
     assert_int_equal(count_on(f->s2, "SELECT COUNT(*) FROM tx_answers WHERE cseq = '走访' AND "
                                      "typeof(answer) = 'blob' AND length(answer) = 0"),
                      1);
