@@ -108,9 +108,9 @@ struct flow {
     /* Cluster-wide rates (flow_share): NULL = every rule node-local. Set
      * once under admin_mu before traffic. */
     struct flow_lease *lease;
-    _Atomic bool fallback;         /* Redis unreachable: node-local rates */
-    _Atomic uint64_t fetch_since;  /* when the fetch under way began; 0 = none */
-    uint64_t probe_at, warned_ns;  /* the lease thread's own */
+    _Atomic bool fallback;        /* Redis unreachable: node-local rates */
+    _Atomic uint64_t fetch_since; /* when the fetch under way began; 0 = none */
+    uint64_t probe_at, warned_ns; /* the lease thread's own */
     struct metric *m_fallback;
 };
 
@@ -1101,12 +1101,14 @@ static uint64_t probe(struct flow *f, struct redis *rd, uint64_t now)
 }
 
 /* One rule's turn: expiry, and a fetch if wanted, then its queued heads.
- * REDIS_DONE, or the fetch's failure. *due: when r next needs a round. */
+ * REDIS_DONE, or the fetch's failure. *due: when r next needs a round. The
+ * slot's times are the thread's clock; the rule's own clock moves only
+ * when a head is dispatched. */
 static int lease_rule(struct flow *f, struct flow_rule *r, struct redis *rd, uint64_t *due)
 {
     char name[FLOW_NAME_MAX];
     pthread_mutex_lock(&r->mu);
-    uint64_t now = rule_clock(r, clock_mono_ns());
+    uint64_t now = clock_mono_ns();
     int64_t dropped = flow_lease_expire(&r->ls, now);
     bool want = flow_lease_wants(&r->ls, r->qlen > 0, now);
     *due = flow_lease_due(&r->ls, r->qlen > 0);
@@ -1130,12 +1132,12 @@ static int lease_rule(struct flow *f, struct flow_rule *r, struct redis *rd, uin
         return rc;
     metric_add(m_tokens, (uint64_t)g.granted);
     pthread_mutex_lock(&r->mu);
-    now = rule_clock(r, clock_mono_ns());
+    now = clock_mono_ns();
     if (r->ls.cluster) /* else a reload made it node-local meanwhile: the tokens are lost */
         flow_lease_add(&r->ls, &g, t0, now);
     *due = now; /* look again at once, with the grant in */
     if (r->head)
-        settle_unlock(f, r, now, NULL);
+        settle_unlock(f, r, rule_clock(r, now), NULL);
     else
         pthread_mutex_unlock(&r->mu);
     return REDIS_DONE;

@@ -113,8 +113,8 @@
  * into flow. on_ready / on_refused run on whichever thread made the decision:
  * the timer thread (flow_tick), a thread finishing a request (flow_done), a
  * thread admitting into the same rule (flow_admit), the lease thread (tokens
- * arrived from Redis), or flow_reload / flow_shutdown's caller; possibly before flow_admit() has returned on the
- * queuing thread. They may call flow_admit/done/cancel/tick, never
+ * arrived from Redis), or flow_reload / flow_shutdown's caller; possibly before flow_admit() has
+ * returned on the queuing thread. They may call flow_admit/done/cancel/tick, never
  * flow_reload/shutdown/free. After a hook returns flow never touches that
  * ticket again.
  *
@@ -137,9 +137,9 @@
  * the rule's per-address table (every address starts with a full bucket); an
  * unchanged one keeps it. A new rate or burst of a cluster-scope rule applies
  * to the next fetch from Redis (Redis carries the cluster bucket's debt the
- * same way); a rule made node-local drops its leased tokens. A TX whose section disappeared maps to `default`
- * for new arrivals, while its queued and running requests finish under its
- * old rule. Reload is all-or-nothing: on error nothing changed. */
+ * same way); a rule made node-local drops its leased tokens. A TX whose section disappeared maps to
+ * `default` for new arrivals, while its queued and running requests finish under its old rule.
+ * Reload is all-or-nothing: on error nothing changed. */
 #ifndef ZHANYE_ACCESS_FLOW_H
 #define ZHANYE_ACCESS_FLOW_H
 

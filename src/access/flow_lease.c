@@ -156,7 +156,7 @@ uint64_t flow_lease_ready_at(const struct flow_lease_slot *s, const struct gcra 
     uint64_t need = ahead - (uint64_t)s->pool, base = now;
     if (s->ready_ns > now)
         base = s->ready_ns; /* Redis' TAT - tau then: one token at a time from there */
-    else /* unknown fill: at most burst conform at once */
+    else                    /* unknown fill: at most burst conform at once */
         need = need >= g->burst ? need - (g->burst - 1) : 0;
     if (need > GCRA_MAX_BURST)
         return UINT64_MAX;

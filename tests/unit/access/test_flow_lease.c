@@ -91,9 +91,7 @@ struct req {
     _Atomic int outcome;
 };
 
-static void on_queued(struct flow_ticket *t, void *cookie)
-{
-}
+static void on_queued(struct flow_ticket *t, void *cookie) {}
 
 static void on_decided(struct flow_ticket *t, void *cookie)
 {
@@ -160,10 +158,10 @@ static int teardown(void **state)
 
 static void slot_arithmetic(void **state)
 {
-    assert_int_equal(flow_lease_size(100, 10), 1);     /* 1.0 per 10 ms */
-    assert_int_equal(flow_lease_size(1000, 100), 10);  /* rate x 10 ms */
-    assert_int_equal(flow_lease_size(50000, 50), 50);  /* at most burst */
-    assert_int_equal(flow_lease_size(3, 100), 1);      /* at least 1 */
+    assert_int_equal(flow_lease_size(100, 10), 1);    /* 1.0 per 10 ms */
+    assert_int_equal(flow_lease_size(1000, 100), 10); /* rate x 10 ms */
+    assert_int_equal(flow_lease_size(50000, 50), 50); /* at most burst */
+    assert_int_equal(flow_lease_size(3, 100), 1);     /* at least 1 */
     assert_int_equal(flow_lease_size(GCRA_MAX_RATE, GCRA_MAX_BURST), 10000000);
 
     struct flow_lease_slot s = {.cluster = true, .lease = 10};
@@ -183,10 +181,10 @@ static void slot_arithmetic(void **state)
     assert_int_equal(s.pool, 10);
     assert_false(s.starved);
     assert_int_equal(s.expires_ns, now + FLOW_LEASE_TTL_NS);
-    assert_int_equal(s.next_fetch_ns, now + MS); /* t0 + wait */
+    assert_int_equal(s.next_fetch_ns, now + MS);            /* t0 + wait */
     assert_false(flow_lease_wants(&s, true, now + 2 * MS)); /* full pool */
     s.pool = 5;
-    s.taken = 5; /* at half a lease after use: fetch ahead */
+    s.taken = 5;                                    /* at half a lease after use: fetch ahead */
     assert_false(flow_lease_wants(&s, false, now)); /* not before Redis' time */
     assert_true(flow_lease_wants(&s, false, now + MS));
     assert_int_equal(flow_lease_due(&s, false), now + MS);
@@ -358,8 +356,8 @@ static int64_t flood_two_nodes(const char *ini, bool shared, bool cluster, doubl
 static void two_nodes_share_the_rate(void **state)
 {
     double elapsed;
-    int64_t admitted = flood_two_nodes("[flow.PAY]\nrate = 200\nburst = 20\nqueue = 0\n", true,
-                                       true, &elapsed);
+    int64_t admitted =
+        flood_two_nodes("[flow.PAY]\nrate = 200\nburst = 20\nqueue = 0\n", true, true, &elapsed);
     double fetches = metric_value("zhanye_flow_lease_fetches_total{tx=\"PAY\"}");
     double tokens = metric_value("zhanye_flow_lease_tokens_total{tx=\"PAY\"}");
     /* At most burst + rate x elapsed, plus what the two pools held at the
