@@ -84,8 +84,12 @@ static int measure_cluster(struct flow *f, const char *tx, double *ns_out)
                 fprintf(stderr, "bench_flow: %s: no lease of %d tokens\n", tx, CLUSTER_PAIRS);
                 return -1;
             }
-            /* Demand: an empty pool wakes the lease thread. */
-            if (flow_admit(f, tx, NULL, clock_mono_ns(), &t) == FLOW_ADMITTED)
+            /* Demand: an empty pool wakes the lease thread. A request that
+             * queued for it is withdrawn (or done, if it started meanwhile). */
+            enum flow_verdict v = flow_admit(f, tx, NULL, clock_mono_ns(), &t);
+            if (v == FLOW_QUEUED && flow_cancel(&t, clock_mono_ns()) != 0)
+                v = t.verdict;
+            if (v == FLOW_ADMITTED)
                 flow_done(&t, clock_mono_ns());
             nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
         }

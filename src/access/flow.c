@@ -280,10 +280,11 @@ static enum flow_verdict refuse(struct flow_rule *r, struct flow_ticket *t, enum
     return t->verdict;
 }
 
-static void enqueue(struct flow *f, struct flow_rule *r, struct flow_ticket *t, uint64_t now)
+static void enqueue(struct flow *f, struct flow_rule *r, struct flow_ticket *t, uint64_t now,
+                    uint64_t wait_ns)
 {
     t->enq_ns_ = now;
-    t->deadline_ns_ = now + r->max_wait_ns;
+    t->deadline_ns_ = now + wait_ns;
     t->next_ = NULL;
     t->prev_ = r->tail;
     if (r->tail) {
@@ -482,11 +483,26 @@ static struct flow_rule *lookup(struct flow *f, const char *tx)
 }
 
 /* Why a request that cannot start now may not wait either; NONE if it may. */
-static enum flow_reason no_wait_reason(struct flow_rule *r, bool token, uint64_t now)
+/* Why a request that cannot start now may not wait either; NONE if it may,
+ * for at most *wait_ns. A rule that does not queue (queue = 0 or
+ * max_wait_ms = 0) still lets a cluster-scope request whose node's lease is
+ * empty wait for the lease thread's fetch: at most a lease's worth of them,
+ * for at most FLOW_LEASE_WAIT_NS, and only if the cluster may have a token
+ * by then (else an idle rule would refuse its first request). */
+static enum flow_reason no_wait_reason(struct flow_rule *r, bool token, uint64_t now,
+                                       uint64_t *wait_ns)
 {
+    bool queues = r->queue_cap > 0 && r->max_wait_ns > 0;
+    if (!queues && !token && leasing(r, now)) {
+        *wait_ns = FLOW_LEASE_WAIT_NS;
+        if (r->qlen >= r->ls.lease || ready_at(r, now, (uint64_t)r->qlen) > now + *wait_ns)
+            return FLOW_R_RATE;
+        return FLOW_R_NONE;
+    }
+    *wait_ns = r->max_wait_ns;
     if (r->qlen > 0 && r->qlen >= r->queue_cap)
         return FLOW_R_QUEUE_FULL;
-    if (r->queue_cap == 0 || r->max_wait_ns == 0)
+    if (!queues)
         return token ? FLOW_R_CONCURRENCY : FLOW_R_RATE;
     /* Even if everyone ahead starts on time, its token comes too late. */
     if (ready_at(r, now, (uint64_t)r->qlen) > now + r->max_wait_ns)
@@ -505,14 +521,15 @@ static enum flow_verdict decide_rule(struct flow *f, struct flow_rule *r, struct
         start(r, t, src, now);
         return FLOW_ADMITTED;
     }
-    enum flow_reason why = no_wait_reason(r, src != TK_NONE, now);
+    uint64_t wait_ns;
+    enum flow_reason why = no_wait_reason(r, src != TK_NONE, now, &wait_ns);
     if (why != FLOW_R_NONE)
         return refuse(r, t, why, now);
     if (business && !cap_take(&f->queued, &f->cap_queued))
         return refuse(r, t, FLOW_R_OVERLOADED, now);
     if (business)
         metric_inc(f->m_queued);
-    enqueue(f, r, t, now);
+    enqueue(f, r, t, now, wait_ns);
     return FLOW_QUEUED;
 }
 

@@ -36,8 +36,11 @@
  * lease thread (zhanye-lease) into a node-local pool of at most one lease
  * (rate x 10 ms, at least 1, at most burst; unused tokens expire after
  * 100 ms), so admission takes a token with no I/O. A request that finds
- * the pool empty wakes the thread and queues or is refused (RATE) exactly
- * as when the bucket is empty. Over any interval w the cluster admits at
+ * the pool empty wakes the thread and queues or is refused (RATE) as when
+ * the bucket is empty, except that in a rule that does not queue (queue = 0
+ * or max_wait_ms = 0) it may wait for the fetch: at most a lease's worth of
+ * such requests, at most 20 ms (then TIMEOUT), and only if Redis' last
+ * answer says a token may come by then. Over any interval w the cluster admits at
  * most burst + rate x w plus what the nodes held at its start (at most
  * 1.5 leases each). The per-address limits, max_concurrent, the queue and
  * the global caps stay node-local: they guard this node's threads and
@@ -106,6 +109,7 @@
  *   5. Reload (SIGHUP or management API): flow_reload(); nothing queued or
  *      running is dropped.
  *   6. Stop: flow_shutdown() before MHD_stop_daemon (stops the lease thread,
+ *      waiting for a Redis call under way, which data/redis.h bounds; then
  *      refuses and thereby resumes every waiter), flow_free() after it.
  *
  * HOOKS run with no rule lock held, except on_queued, which runs under the

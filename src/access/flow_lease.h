@@ -42,6 +42,7 @@ struct redis;
 #define FLOW_LEASE_STALL_NS UINT64_C(250000000) /* a fetch this slow: node-local meanwhile */
 #define FLOW_LEASE_PROBE_NS UINT64_C(500000000) /* Redis unreachable: PING this often */
 #define FLOW_LEASE_IDLE_NS UINT64_C(1000000000) /* the thread's longest sleep */
+#define FLOW_LEASE_WAIT_NS UINT64_C(20000000)   /* a rule that does not queue: wait for a fetch */
 #define FLOW_LEASE_WAIT_MAX_US ((INT64_C(1) << 28) - 1) /* the script's wait is capped here */
 #define FLOW_LEASE_MAX_N ((INT64_C(1) << 24) - 1)       /* tokens one fetch may ask for */
 

@@ -8,9 +8,11 @@
  *  - two flows ("nodes", each with its own Redis client) flooded at once
  *    admit the rule's rate between them; with scope = node about twice it;
  *  - a queued request is started by the lease thread when tokens arrive,
- *    with no flow_tick();
+ *    with no flow_tick(); a rule with queue = 0, used now and then, waits
+ *    for the lease instead of refusing the request that finds it empty;
  *  - Redis stopped: the rule falls back to its own bucket at the full rate
- *    (gauge 1), and leases again once Redis is back. */
+ *    (gauge 1), and leases again once Redis is back; Redis frozen (a fetch
+ *    hangs): requests still pass on local tokens meanwhile. */
 #include "access/flow.h"
 #include "access/flow_lease.h"
 #include "access/gcra.h"
@@ -22,6 +24,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -101,6 +104,27 @@ static void on_decided(struct flow_ticket *t, void *cookie)
 }
 
 static const struct flow_hooks HOOKS = {on_queued, on_decided, on_decided};
+
+/* flow_admit of tx as the server would: a queued request is waited for
+ * (ticking like the server's timer meanwhile), an admitted one done.
+ * Returns the final verdict. */
+static enum flow_verdict admit_wait(struct flow *f, const char *tx)
+{
+    struct req q;
+    memset(&q, 0, sizeof q);
+    q.t.cookie = &q;
+    enum flow_verdict v = flow_admit(f, tx, NULL, clock_mono_ns(), &q.t);
+    if (v == FLOW_QUEUED) {
+        while (atomic_load(&q.hooks) == 0) {
+            flow_tick(f, clock_mono_ns());
+            nanosleep(&(struct timespec){.tv_nsec = 200000}, NULL);
+        }
+        v = (enum flow_verdict)atomic_load(&q.outcome);
+    }
+    if (v == FLOW_ADMITTED)
+        (void)flow_done(&q.t, clock_mono_ns());
+    return v;
+}
 
 /* A flow from ini, its rates shared through rd (NULL: not shared). */
 static struct flow *node_flow(struct config *cfg, const char *ini, struct redis *rd)
@@ -303,13 +327,7 @@ static void *flood_main(void *arg)
 {
     struct flooder *w = arg;
     while (clock_mono_ns() < w->until) {
-        struct req q;
-        memset(&q, 0, sizeof q);
-        q.t.cookie = &q;
-        if (flow_admit(w->f, "PAY", NULL, clock_mono_ns(), &q.t) == FLOW_ADMITTED) {
-            w->admitted++;
-            (void)flow_done(&q.t, clock_mono_ns());
-        }
+        w->admitted += admit_wait(w->f, "PAY") == FLOW_ADMITTED;
         sleep_us(100); /* some 5 000 offered per second per thread */
     }
     return NULL;
@@ -420,6 +438,30 @@ static void queued_heads_start_when_tokens_arrive(void **state)
     redis_close(rd);
 }
 
+/* A rule that does not queue, used now and then: each request finds the
+ * node's lease empty (the last one expired) while the cluster has tokens.
+ * It waits for the lease thread's fetch instead of a 429. */
+static void idle_rule_without_queue_admits_its_first_request(void **state)
+{
+    struct config cfg;
+    struct redis *rd = client(&srv, "lt:");
+    struct flow *f = node_flow(&cfg, "[flow.RARE]\nrate = 100\nburst = 10\nqueue = 0\n", rd);
+    for (int i = 0; i < 4; i++) {
+        struct flow_stats s;
+        assert_int_equal(flow_stats(f, "RARE", &s), 0);
+        assert_int_equal(s.lease_pool, 0); /* nothing on hand */
+        assert_int_equal(admit_wait(f, "RARE"), FLOW_ADMITTED);
+        sleep_us((long)(FLOW_LEASE_TTL_NS / 1000) + 50000); /* its leftovers expire */
+    }
+    struct flow_stats s;
+    assert_int_equal(flow_stats(f, "RARE", &s), 0);
+    assert_int_equal(s.admitted, 4);
+    assert_int_equal(s.refused_total, 0);
+    flow_free(f, clock_mono_ns());
+    config_free(&cfg);
+    redis_close(rd);
+}
+
 /* --- Redis down and back ------------------------------------------------------------ */
 
 #define FB_RATE 100
@@ -430,13 +472,7 @@ static int64_t offer(struct flow *f, uint64_t ns)
 {
     int64_t admitted = 0;
     for (uint64_t t0 = clock_mono_ns(); clock_mono_ns() - t0 < ns;) {
-        struct req q;
-        memset(&q, 0, sizeof q);
-        q.t.cookie = &q;
-        if (flow_admit(f, "PAY", NULL, clock_mono_ns(), &q.t) == FLOW_ADMITTED) {
-            admitted++;
-            flow_done(&q.t, clock_mono_ns());
-        }
+        admitted += admit_wait(f, "PAY") == FLOW_ADMITTED;
         sleep_us(2000);
     }
     return admitted;
@@ -483,6 +519,16 @@ static void redis_down_falls_back_and_returns(void **state)
     assert_true(offer(f, 300 * MS) > 0);
     assert_true(metric_value("zhanye_flow_lease_tokens_total{tx=\"PAY\"}") > before);
     assert_true(metric_value("zhanye_flow_lease_fallback") == 0);
+
+    /* Redis frozen: a fetch hangs until the client's 1 s command timeout.
+     * Requests are not held up meanwhile: from 250 ms into the hung fetch
+     * they take local tokens (without that, none would pass for a second). */
+    assert_int_equal(kill(own.node[0].pid, SIGSTOP), 0);
+    int64_t frozen = offer(f, 900 * MS);
+    print_message("frozen redis: admitted %lld in 0.9 s\n", (long long)frozen);
+    assert_true(frozen >= 20);
+    assert_int_equal(kill(own.node[0].pid, SIGCONT), 0);
+    offer_until_fallback(f, false);
     flow_free(f, clock_mono_ns());
     config_free(&cfg);
     redis_close(rd);
@@ -521,6 +567,7 @@ int main(void)
         cmocka_unit_test_teardown(rate_change_carries_the_debt, teardown),
         cmocka_unit_test_teardown(share_refuses_misuse, teardown),
         cmocka_unit_test_teardown(queued_heads_start_when_tokens_arrive, teardown),
+        cmocka_unit_test_teardown(idle_rule_without_queue_admits_its_first_request, teardown),
         cmocka_unit_test_teardown(two_nodes_share_the_rate, teardown),
         cmocka_unit_test_teardown(two_nodes_node_scope_admit_twice, teardown),
         cmocka_unit_test_teardown(redis_down_falls_back_and_returns, teardown),
