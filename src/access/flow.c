@@ -110,7 +110,8 @@ struct flow {
     struct flow_lease *lease;
     _Atomic bool fallback;        /* Redis unreachable: node-local rates */
     _Atomic uint64_t fetch_since; /* when the fetch under way began; 0 = none */
-    uint64_t probe_at, warned_ns; /* the lease thread's own */
+    uint64_t probe_at, warned_ns; /* the lease thread's own, */
+    bool warned;                  /* and so is this: the last fallback was logged */
     struct metric *m_fallback;
 };
 
@@ -482,7 +483,6 @@ static struct flow_rule *lookup(struct flow *f, const char *tx)
     return r && atomic_load_explicit(&r->active, memory_order_relaxed) ? r : f->deflt;
 }
 
-/* Why a request that cannot start now may not wait either; NONE if it may. */
 /* Why a request that cannot start now may not wait either; NONE if it may,
  * for at most *wait_ns. A rule that does not queue (queue = 0 or
  * max_wait_ms = 0) still lets a cluster-scope request whose node's lease is
@@ -1078,7 +1078,8 @@ static void fall_back(struct flow *f, int rc, uint64_t now)
     if (atomic_exchange(&f->fallback, true))
         return;
     metric_set(f->m_fallback, 1);
-    if (!f->warned_ns || now - f->warned_ns >= FALLBACK_LOG_NS) {
+    f->warned = !f->warned_ns || now - f->warned_ns >= FALLBACK_LOG_NS;
+    if (f->warned) {
         f->warned_ns = now;
         log_warn("flow.lease",
                  "redis %s: cluster-scope rates fall back to each node's own, at the full "
@@ -1113,7 +1114,8 @@ static uint64_t probe(struct flow *f, struct redis *rd, uint64_t now)
     }
     atomic_store(&f->fallback, false);
     metric_set(f->m_fallback, 0);
-    log_info("flow.lease", "redis answers again: cluster-scope rates from leases");
+    if (f->warned) /* a flapping Redis logs no more than its warnings */
+        log_info("flow.lease", "redis answers again: cluster-scope rates from leases");
     return now;
 }
 
