@@ -2,7 +2,10 @@
 # bench.sh BUILD — prints benchmark figures, one "name value" per line.
 #
 # Micro: bench_flow (flow_admit_ns: one uncontended admit + done pair;
-# flow_admit_addr_ns: the same under a per-address limit) and
+# flow_admit_addr_ns: the same under a per-address limit;
+# flow_admit_cluster_ns: the same for a cluster-scope rule served from its
+# lease, against a private redis-server on a unix socket in the bench's
+# directory, "n/a" without redis-server) and
 # bench_crypto (sm2_decrypt_us, open_seal_us). End to end: a fresh data
 # directory, `zhanye serve` from BUILD with flow limits far above the load,
 # and zhanye-load in the closed loop: it makes its own devices, seals its
@@ -30,16 +33,40 @@ value() { # value NAME FILE
 
 dir=$(mktemp -d /tmp/zhanye-bench-XXXXXX)
 pid=
+rpid=
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  for p in "$pid" "$rpid"; do
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null || true
+      wait "$p" 2>/dev/null || true
+    fi
+  done
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
-"$build/bench/bench_flow" >"$dir/flow.out"
+# The cluster-scope figure needs a Redis: a private one, no port, no disk.
+redis_bin=${ZHANYE_REDIS_SERVER:-$(command -v redis-server || true)}
+if [ -n "$redis_bin" ]; then
+  "$redis_bin" --port 0 --unixsocket "$dir/redis.sock" --save '' --appendonly no \
+    >"$dir/redis.log" 2>&1 &
+  rpid=$!
+  for _ in $(seq 1 100); do
+    [ -S "$dir/redis.sock" ] && break
+    sleep 0.05
+  done
+fi
+if [ -n "$rpid" ] && [ -S "$dir/redis.sock" ]; then
+  "$build/bench/bench_flow" "$dir/redis.sock" >"$dir/flow.out" 2>"$dir/flow.err" || {
+    cat "$dir/flow.err" >&2
+    exit 1
+  }
+  kill -TERM "$rpid"
+  wait "$rpid" || true
+  rpid=
+else
+  "$build/bench/bench_flow" >"$dir/flow.out"
+fi
 
 "$build/zhanye" init --data "$dir" --demo --demo-password 'Demo@1234' >/dev/null
 cat "$(dirname "$0")/bench-flow.conf" >>"$dir/zhanye.conf"
@@ -80,6 +107,8 @@ echo "open_seal_us $(value open_seal_us "$dir/crypto.out")"
 awk -v s="$sm2" -v c="$cpu" 'BEGIN { printf "ratio_to_sm2_ceiling %.3f\n", s / c }'
 echo "flow_admit_ns $(value flow_admit_ns "$dir/flow.out")"
 echo "flow_admit_addr_ns $(value flow_admit_addr_ns "$dir/flow.out")"
+cluster_ns=$(value flow_admit_cluster_ns "$dir/flow.out")
+echo "flow_admit_cluster_ns ${cluster_ns:-n/a}"
 for k in duration_s connections requests ok load_cpu_pct; do
   echo "e2e_$k $(value "$k" "$dir/load.out")"
 done

@@ -1,10 +1,13 @@
 #include "access/flow.h"
 
 #include "access/flow_addr.h"
+#include "access/flow_lease.h"
 #include "access/flow_rules.h"
 #include "access/gcra.h"
+#include "data/redis.h"
 #include "foundation/clock.h"
 #include "foundation/config.h"
+#include "foundation/log.h"
 #include "foundation/metrics.h"
 
 #include <pthread.h>
@@ -19,6 +22,13 @@
 /* Ticket life: IDLE -> QUEUED -> RUNNING -> DONE, with REFUSED reachable
  * from IDLE and QUEUED. Changed only under the rule's lock. */
 enum { TS_IDLE = 0, TS_QUEUED, TS_RUNNING, TS_DONE, TS_REFUSED };
+
+/* Where a request's token comes from: none now, the rule's lease of the
+ * cluster's tokens, or the rule's own (node-local) GCRA. */
+enum token_src { TK_NONE = 0, TK_POOL, TK_LOCAL };
+
+/* Redis unreachable: the warning is logged at most this often. */
+#define FALLBACK_LOG_NS (UINT64_C(60) * GCRA_NS_PER_S)
 
 /* Name -> rule, open addressing. Entries are added (under admin_mu) but never
  * moved or removed, so admission looks a TX up with no lock at all. Twice
@@ -72,6 +82,9 @@ struct flow_rule {
      * admin_mu and mu. addr_on mirrors it for a lock-free hint. */
     struct flow_addr *addr;
     _Atomic bool addr_on;
+    /* Cluster scope: the configured scope, and the lease (under mu). */
+    bool scope_cluster;
+    struct flow_lease_slot ls;
     struct metric *m_offered, *m_admitted, *m_refused[FLOW_NREASONS];
     struct metric *m_queued, *m_in_flight, *m_wait, *m_addr_evicted;
 };
@@ -92,6 +105,14 @@ struct flow {
     _Atomic unsigned rr;     /* where the next sweep starts: fairness across rules */
     uint64_t seed;           /* of the per-address tables' hash */
     struct metric *m_conns, *m_run, *m_queued;
+    /* Cluster-wide rates (flow_share): NULL = every rule node-local. Set
+     * once under admin_mu before traffic. */
+    struct flow_lease *lease;
+    _Atomic bool fallback;        /* Redis unreachable: node-local rates */
+    _Atomic uint64_t fetch_since; /* when the fetch under way began; 0 = none */
+    uint64_t probe_at, warned_ns; /* the lease thread's own, */
+    bool warned;                  /* and so is this: the last fallback was logged */
+    struct metric *m_fallback;
 };
 
 /* A request's client address, reduced to its key at most once. */
@@ -163,6 +184,57 @@ static void run_give(struct flow *f)
     metric_dec(f->m_run);
 }
 
+/* --- tokens: the rule's own GCRA, or its lease of the cluster's ------------------ */
+
+/* Whether r's tokens come from its lease at now rather than from its own
+ * GCRA: cluster scope, Redis reachable, and, with the pool empty, no fetch
+ * under way for longer than FLOW_LEASE_STALL_NS (a Redis that hangs must
+ * not starve the rule until the client's timeouts tell). Under r->mu. */
+static bool leasing(struct flow_rule *r, uint64_t now)
+{
+    struct flow *f = r->flow;
+    if (!r->ls.cluster || atomic_load_explicit(&f->fallback, memory_order_relaxed))
+        return false;
+    if (r->ls.pool > 0)
+        return true;
+    uint64_t since = atomic_load_explicit(&f->fetch_since, memory_order_relaxed);
+    return since == 0 || now < since + FLOW_LEASE_STALL_NS;
+}
+
+/* Where a token for r would come from at now, if there is one. An empty
+ * lease wakes the lease thread (once per grant). Under r->mu. */
+static enum token_src token_at(struct flow_rule *r, uint64_t now)
+{
+    if (!leasing(r, now))
+        return gcra_conforms(&r->g, now) ? TK_LOCAL : TK_NONE;
+    if (r->ls.pool > 0)
+        return TK_POOL;
+    if (!r->ls.starved) {
+        r->ls.starved = true;
+        flow_lease_poke(r->flow->lease);
+    }
+    return TK_NONE;
+}
+
+static void token_take(struct flow_rule *r, enum token_src src, uint64_t now)
+{
+    if (src == TK_POOL) {
+        r->ls.pool--;
+        r->ls.taken++;
+    } else {
+        gcra_take(&r->g, now);
+    }
+}
+
+/* Earliest time the (ahead + 1)-th next token could be r's: the local
+ * schedule, or the lower bound from what Redis last said. Under r->mu. */
+static uint64_t ready_at(struct flow_rule *r, uint64_t now, uint64_t ahead)
+{
+    if (leasing(r, now))
+        return flow_lease_ready_at(&r->ls, &r->g, now, ahead);
+    return gcra_ready_at(&r->g, now, ahead);
+}
+
 /* Whole seconds from now until at, rounded up, within [1, FLOW_RETRY_MAX_S]. */
 static int retry_secs(uint64_t at, uint64_t now)
 {
@@ -176,18 +248,18 @@ static int retry_secs(uint64_t at, uint64_t now)
 /* Seconds until the rule could take one more request: the token schedule
  * behind everyone queued; 1 when a slot or a global cap is what is short.
  * (ADDR_RATE: the caller sets the address's own time.) */
-static int retry_after(const struct flow_rule *r, enum flow_reason why, uint64_t now)
+static int retry_after(struct flow_rule *r, enum flow_reason why, uint64_t now)
 {
     if (why == FLOW_R_OVERLOADED || why == FLOW_R_SHUTDOWN || why == FLOW_R_CANCELLED)
         return 1;
-    return retry_secs(gcra_ready_at(&r->g, now, (uint64_t)r->qlen), now);
+    return retry_secs(ready_at(r, now, (uint64_t)r->qlen), now);
 }
 
 /* --- ticket transitions, all under r->mu ------------------------------------ */
 
-static void start(struct flow_rule *r, struct flow_ticket *t, uint64_t now)
+static void start(struct flow_rule *r, struct flow_ticket *t, enum token_src src, uint64_t now)
 {
-    gcra_take(&r->g, now);
+    token_take(r, src, now);
     r->in_flight++;
     r->admitted++;
     metric_inc(r->m_admitted);
@@ -209,10 +281,11 @@ static enum flow_verdict refuse(struct flow_rule *r, struct flow_ticket *t, enum
     return t->verdict;
 }
 
-static void enqueue(struct flow *f, struct flow_rule *r, struct flow_ticket *t, uint64_t now)
+static void enqueue(struct flow *f, struct flow_rule *r, struct flow_ticket *t, uint64_t now,
+                    uint64_t wait_ns)
 {
     t->enq_ns_ = now;
-    t->deadline_ns_ = now + r->max_wait_ns;
+    t->deadline_ns_ = now + wait_ns;
     t->next_ = NULL;
     t->prev_ = r->tail;
     if (r->tail) {
@@ -260,15 +333,17 @@ static void unqueue(struct flow *f, struct flow_rule *r, struct flow_ticket *t, 
 
 /* --- the queue --------------------------------------------------------------- */
 
-/* Whether the head may start now; takes its global slot if so. */
-static bool head_can_start(struct flow *f, struct flow_rule *r, uint64_t now)
+/* Where the head's token would come from if it may start now (TK_NONE:
+ * it may not); takes its global slot if so. */
+static enum token_src head_can_start(struct flow *f, struct flow_rule *r, uint64_t now)
 {
-    if (r->in_flight >= r->max_concurrent || !gcra_conforms(&r->g, now))
-        return false;
-    if (r->priority || run_take(f))
-        return true;
+    if (r->in_flight >= r->max_concurrent)
+        return TK_NONE;
+    enum token_src src = token_at(r, now);
+    if (src == TK_NONE || r->priority || run_take(f))
+        return src;
     atomic_store(&f->blocked, true);
-    return false;
+    return TK_NONE;
 }
 
 static void push(struct batch *b, struct flow_ticket *t)
@@ -302,9 +377,10 @@ static bool dispatch(struct flow *f, struct flow_rule *r, uint64_t now, struct b
         if (b->n == BATCH)
             return true;
         struct flow_ticket *t = r->head;
-        if (now <= t->deadline_ns_ && head_can_start(f, r, now)) {
+        enum token_src src = TK_NONE;
+        if (now <= t->deadline_ns_ && (src = head_can_start(f, r, now)) != TK_NONE) {
             unqueue(f, r, t, now);
-            start(r, t, now);
+            start(r, t, src, now);
         } else if (now >= t->deadline_ns_) {
             unqueue(f, r, t, now);
             refuse(r, t, FLOW_R_TIMEOUT, now);
@@ -327,8 +403,9 @@ static void fire(const struct flow *f, const struct batch *b)
 }
 
 /* When r's queue next needs attention without any flow_done(): the earliest
- * deadline, or the head's token time if only the token is missing. */
-static uint64_t next_due(const struct flow_rule *r)
+ * deadline, or the head's token time if only the token is missing (a lease's
+ * tokens come with the lease thread, which starts the head itself). */
+static uint64_t next_due(struct flow_rule *r)
 {
     if (!r->head)
         return UINT64_MAX;
@@ -336,7 +413,7 @@ static uint64_t next_due(const struct flow_rule *r)
     for (const struct flow_ticket *t = r->unordered ? r->head : NULL; t; t = t->next_)
         if (t->deadline_ns_ < due)
             due = t->deadline_ns_;
-    if (r->in_flight < r->max_concurrent) {
+    if (r->in_flight < r->max_concurrent && !leasing(r, r->now)) {
         uint64_t at = gcra_ready_at(&r->g, r->now, 0);
         if (at > r->now && at < due)
             due = at;
@@ -406,15 +483,29 @@ static struct flow_rule *lookup(struct flow *f, const char *tx)
     return r && atomic_load_explicit(&r->active, memory_order_relaxed) ? r : f->deflt;
 }
 
-/* Why a request that cannot start now may not wait either; NONE if it may. */
-static enum flow_reason no_wait_reason(const struct flow_rule *r, bool token, uint64_t now)
+/* Why a request that cannot start now may not wait either; NONE if it may,
+ * for at most *wait_ns. A rule that does not queue (queue = 0 or
+ * max_wait_ms = 0) still lets a cluster-scope request whose node's lease is
+ * empty wait for the lease thread's fetch: at most a lease's worth of them,
+ * for at most FLOW_LEASE_WAIT_NS, and only if the cluster may have a token
+ * by then (else an idle rule would refuse its first request). */
+static enum flow_reason no_wait_reason(struct flow_rule *r, bool token, uint64_t now,
+                                       uint64_t *wait_ns)
 {
+    bool queues = r->queue_cap > 0 && r->max_wait_ns > 0;
+    if (!queues && !token && leasing(r, now)) {
+        *wait_ns = FLOW_LEASE_WAIT_NS;
+        if (r->qlen >= r->ls.lease || ready_at(r, now, (uint64_t)r->qlen) > now + *wait_ns)
+            return FLOW_R_RATE;
+        return FLOW_R_NONE;
+    }
+    *wait_ns = r->max_wait_ns;
     if (r->qlen > 0 && r->qlen >= r->queue_cap)
         return FLOW_R_QUEUE_FULL;
-    if (r->queue_cap == 0 || r->max_wait_ns == 0)
+    if (!queues)
         return token ? FLOW_R_CONCURRENCY : FLOW_R_RATE;
     /* Even if everyone ahead starts on time, its token comes too late. */
-    if (gcra_ready_at(&r->g, now, (uint64_t)r->qlen) > now + r->max_wait_ns)
+    if (ready_at(r, now, (uint64_t)r->qlen) > now + r->max_wait_ns)
         return FLOW_R_RATE;
     return FLOW_R_NONE;
 }
@@ -423,21 +514,22 @@ static enum flow_reason no_wait_reason(const struct flow_rule *r, bool token, ui
 static enum flow_verdict decide_rule(struct flow *f, struct flow_rule *r, struct flow_ticket *t,
                                      bool business, uint64_t now)
 {
-    bool token = gcra_conforms(&r->g, now);
-    if (!r->head && token && r->in_flight < r->max_concurrent) {
+    enum token_src src = token_at(r, now);
+    if (!r->head && src != TK_NONE && r->in_flight < r->max_concurrent) {
         if (business && !run_take(f))
             return refuse(r, t, FLOW_R_OVERLOADED, now);
-        start(r, t, now);
+        start(r, t, src, now);
         return FLOW_ADMITTED;
     }
-    enum flow_reason why = no_wait_reason(r, token, now);
+    uint64_t wait_ns;
+    enum flow_reason why = no_wait_reason(r, src != TK_NONE, now, &wait_ns);
     if (why != FLOW_R_NONE)
         return refuse(r, t, why, now);
     if (business && !cap_take(&f->queued, &f->cap_queued))
         return refuse(r, t, FLOW_R_OVERLOADED, now);
     if (business)
         metric_inc(f->m_queued);
-    enqueue(f, r, t, now);
+    enqueue(f, r, t, now, wait_ns);
     return FLOW_QUEUED;
 }
 
@@ -614,6 +706,9 @@ static void drain_unlock(struct flow *f, struct flow_rule *r, uint64_t now)
 void flow_shutdown(struct flow *f, uint64_t now_ns)
 {
     pthread_mutex_lock(&f->admin_mu);
+    /* First: once it has stopped, no hook can fire from the lease thread
+     * (the server stops libmicrohttpd after this returns). */
+    flow_lease_stop(f->lease);
     /* Set before taking each rule's lock: an arrival decided after that pass
      * sees the flag, one decided before it is drained by the pass. */
     atomic_store(&f->shut, true);
@@ -658,6 +753,27 @@ static struct flow_addr *addr_table_for(const struct flow *f, const struct flow_
     return a;
 }
 
+/* Makes r's lease follow its scope and the flow's sharing, and its size
+ * the rule's rate (a fetch reads rate and burst afresh: a reload applies at
+ * the next one). Leaving cluster scope drops the tokens held. Under r->mu
+ * and admin_mu (or on a rule not yet published). */
+static void lease_apply(struct flow_rule *r)
+{
+    bool cluster = r->scope_cluster && r->flow->lease;
+    if (cluster && !r->ls.m_fetches) {
+        char labels[160];
+        snprintf(labels, sizeof labels, "tx=\"%s\"", r->name);
+        r->ls.m_fetches = metrics_counter("zhanye_flow_lease_fetches_total", labels);
+        r->ls.m_tokens = metrics_counter("zhanye_flow_lease_tokens_total", labels);
+        r->ls.m_dropped = metrics_counter("zhanye_flow_lease_dropped_total", labels);
+    }
+    int64_t dropped = cluster ? 0 : flow_lease_drop(&r->ls);
+    if (dropped > 0)
+        metric_add(r->ls.m_dropped, (uint64_t)dropped);
+    r->ls.cluster = cluster;
+    r->ls.lease = flow_lease_size(r->g.rate, r->g.burst);
+}
+
 /* Parameters from s; the bucket keeps its debt. Under r->mu. r->addr is
  * already the table s needs (or NULL). */
 static void rule_apply(struct flow_rule *r, const struct flow_spec *s, uint64_t now)
@@ -671,6 +787,8 @@ static void rule_apply(struct flow_rule *r, const struct flow_spec *s, uint64_t 
     if (r->addr) /* same checks as rate and burst: cannot fail */
         (void)flow_addr_tune(r->addr, (uint64_t)s->per_addr_rate, (uint64_t)s->per_addr_burst);
     atomic_store_explicit(&r->addr_on, r->addr != NULL, memory_order_relaxed);
+    r->scope_cluster = s->cluster;
+    lease_apply(r);
 }
 
 static struct flow_rule *rule_new(struct flow *f, const struct flow_spec *s)
@@ -875,6 +993,14 @@ static void describe_metrics(void)
     metrics_describe("zhanye_flow_global_queued", "gauge", "Business requests queued");
     metrics_describe("zhanye_flow_addr_evicted_total", "counter",
                      "Per-address entries forgotten while their address still owed tokens");
+    metrics_describe("zhanye_flow_lease_fetches_total", "counter",
+                     "Fetches of cluster-scope tokens from Redis, whatever their outcome");
+    metrics_describe("zhanye_flow_lease_tokens_total", "counter",
+                     "Cluster-scope tokens Redis granted to this node");
+    metrics_describe("zhanye_flow_lease_dropped_total", "counter",
+                     "Leased tokens dropped unused (expired, or the rule left cluster scope)");
+    metrics_describe("zhanye_flow_lease_fallback", "gauge",
+                     "1 while Redis is unreachable and cluster-scope rates are node-local");
 }
 
 /* The per-address tables' hash seed: unpredictable, so that no client can
@@ -905,6 +1031,7 @@ int flow_from_config(const struct config *cfg, const struct flow_caps *caps,
     f->m_conns = metrics_gauge("zhanye_flow_global_connections", NULL);
     f->m_run = metrics_gauge("zhanye_flow_global_in_flight", NULL);
     f->m_queued = metrics_gauge("zhanye_flow_global_queued", NULL);
+    f->m_fallback = metrics_gauge("zhanye_flow_lease_fallback", NULL);
     pthread_mutex_lock(&f->admin_mu);
     int rc = apply_config(f, cfg, caps, 0, err, errcap);
     pthread_mutex_unlock(&f->admin_mu);
@@ -931,11 +1058,151 @@ void flow_free(struct flow *f, uint64_t now_ns)
     if (!f)
         return;
     flow_shutdown(f, now_ns);
+    flow_lease_free(f->lease);
     int n = atomic_load(&f->nrules);
     for (int i = 0; i < n; i++)
         rule_free(f->rules[i]);
     pthread_mutex_destroy(&f->admin_mu);
     free(f);
+}
+
+/* --- cluster-wide rates: the lease thread's side ---------------------------------- */
+
+/* Redis did not serve a fetch (rc): every cluster-scope rule takes its
+ * tokens from its own GCRA, at the full rate on this node, until a PING
+ * answers. The tokens held are dropped; heads that the local bucket lets
+ * start now are started. */
+static void fall_back(struct flow *f, int rc, uint64_t now)
+{
+    f->probe_at = now + FLOW_LEASE_PROBE_NS;
+    if (atomic_exchange(&f->fallback, true))
+        return;
+    metric_set(f->m_fallback, 1);
+    f->warned = !f->warned_ns || now - f->warned_ns >= FALLBACK_LOG_NS;
+    if (f->warned) {
+        f->warned_ns = now;
+        log_warn("flow.lease",
+                 "redis %s: cluster-scope rates fall back to each node's own, at the full "
+                 "rate on every node, until it answers",
+                 rc == REDIS_UNAVAILABLE ? "unreachable" : "refused the lease script");
+    }
+    int n = atomic_load_explicit(&f->nrules, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        struct flow_rule *r = f->rules[i];
+        pthread_mutex_lock(&r->mu);
+        int64_t dropped = flow_lease_drop(&r->ls);
+        if (dropped > 0)
+            metric_add(r->ls.m_dropped, (uint64_t)dropped);
+        if (r->head)
+            settle_unlock(f, r, rule_clock(r, now), NULL);
+        else
+            pthread_mutex_unlock(&r->mu);
+    }
+}
+
+/* While fallen back: PING when due; once it answers, rules lease again
+ * (their pools are empty: the first request or waiter fetches). */
+static uint64_t probe(struct flow *f, struct redis *rd, uint64_t now)
+{
+    if (now < f->probe_at)
+        return f->probe_at;
+    int rc = redis_ping(rd);
+    now = clock_mono_ns();
+    if (rc != REDIS_DONE) {
+        f->probe_at = now + FLOW_LEASE_PROBE_NS;
+        return f->probe_at;
+    }
+    atomic_store(&f->fallback, false);
+    metric_set(f->m_fallback, 0);
+    if (f->warned) /* a flapping Redis logs no more than its warnings */
+        log_info("flow.lease", "redis answers again: cluster-scope rates from leases");
+    return now;
+}
+
+/* One rule's turn: expiry, and a fetch if wanted, then its queued heads.
+ * REDIS_DONE, or the fetch's failure. *due: when r next needs a round. The
+ * slot's times are the thread's clock; the rule's own clock moves only
+ * when a head is dispatched. */
+static int lease_rule(struct flow *f, struct flow_rule *r, struct redis *rd, uint64_t *due)
+{
+    char name[FLOW_NAME_MAX];
+    pthread_mutex_lock(&r->mu);
+    uint64_t now = clock_mono_ns();
+    int64_t dropped = flow_lease_expire(&r->ls, now);
+    bool want = flow_lease_wants(&r->ls, r->qlen > 0, now);
+    *due = flow_lease_due(&r->ls, r->qlen > 0);
+    uint64_t rate = r->g.rate, burst = r->g.burst;
+    int64_t n = r->ls.lease;
+    struct metric *m_fetches = r->ls.m_fetches, *m_tokens = r->ls.m_tokens;
+    struct metric *m_dropped = r->ls.m_dropped;
+    memcpy(name, r->name, sizeof name);
+    pthread_mutex_unlock(&r->mu);
+    if (dropped > 0)
+        metric_add(m_dropped, (uint64_t)dropped);
+    if (!want)
+        return REDIS_DONE;
+    struct flow_lease_grant g;
+    uint64_t t0 = clock_mono_ns();
+    atomic_store(&f->fetch_since, t0);
+    int rc = flow_lease_fetch(rd, name, rate, burst, n, &g);
+    atomic_store(&f->fetch_since, 0);
+    metric_inc(m_fetches);
+    if (rc != REDIS_DONE)
+        return rc;
+    metric_add(m_tokens, (uint64_t)g.granted);
+    pthread_mutex_lock(&r->mu);
+    now = clock_mono_ns();
+    if (r->ls.cluster) /* else a reload made it node-local meanwhile: the tokens are lost */
+        flow_lease_add(&r->ls, &g, t0, now);
+    *due = now; /* look again at once, with the grant in */
+    if (r->head)
+        settle_unlock(f, r, rule_clock(r, now), NULL);
+    else
+        pthread_mutex_unlock(&r->mu);
+    return REDIS_DONE;
+}
+
+uint64_t flow_lease_round(struct flow *f, struct redis *rd, uint64_t now)
+{
+    if (atomic_load(&f->fallback))
+        return probe(f, rd, now);
+    uint64_t next = UINT64_MAX;
+    int n = atomic_load_explicit(&f->nrules, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        uint64_t due = UINT64_MAX;
+        int rc = lease_rule(f, f->rules[i], rd, &due);
+        if (rc != REDIS_DONE) {
+            fall_back(f, rc, clock_mono_ns());
+            return f->probe_at;
+        }
+        if (due < next)
+            next = due;
+    }
+    return next;
+}
+
+int flow_share(struct flow *f, struct redis *rd, char *err, size_t errcap)
+{
+    pthread_mutex_lock(&f->admin_mu);
+    int rc = -1;
+    if (!rd)
+        snprintf(err, errcap, "flow: no redis client to share rates through");
+    else if (f->lease)
+        snprintf(err, errcap, "flow: rates are already shared");
+    else if (atomic_load(&f->shut))
+        snprintf(err, errcap, "flow: shut down");
+    else if (flow_lease_start(f, rd, &f->lease) != 0)
+        snprintf(err, errcap, "flow: cannot start the lease thread");
+    else
+        rc = 0;
+    int n = rc == 0 ? atomic_load(&f->nrules) : 0;
+    for (int i = 0; i < n; i++) {
+        pthread_mutex_lock(&f->rules[i]->mu);
+        lease_apply(f->rules[i]);
+        pthread_mutex_unlock(&f->rules[i]->mu);
+    }
+    pthread_mutex_unlock(&f->admin_mu);
+    return rc;
 }
 
 /* --- introspection --------------------------------------------------------------- */
@@ -968,6 +1235,9 @@ int flow_stats(struct flow *f, const char *tx, struct flow_stats *out)
     }
     out->in_flight = r->in_flight;
     out->queued = r->qlen;
+    out->cluster = r->ls.cluster;
+    out->lease_pool = r->ls.pool;
+    out->lease_fallback = r->ls.cluster && atomic_load(&f->fallback);
     pthread_mutex_unlock(&r->mu);
     return 0;
 }

@@ -30,6 +30,26 @@
  * address owing least (access/flow_addr.h). Without an address (NULL or "")
  * there is no per-address check.
  *
+ * CLUSTER SCOPE. After flow_share(f, redis), a rule whose scope is cluster
+ * (`scope = cluster`, the default) holds its rate and burst for all nodes
+ * together: its tokens come from one GCRA in Redis, fetched ahead by the
+ * lease thread (zhanye-lease) into a node-local pool of at most one lease
+ * (rate x 10 ms, at least 1, at most burst; unused tokens expire after
+ * 100 ms), so admission takes a token with no I/O. A request that finds
+ * the pool empty wakes the thread and queues or is refused (RATE) as when
+ * the bucket is empty, except that in a rule that does not queue (queue = 0
+ * or max_wait_ms = 0) it may wait for the fetch: at most a lease's worth of
+ * such requests, at most 20 ms (then TIMEOUT), and only if Redis' last
+ * answer says a token may come by then. Over any interval w the cluster admits at
+ * most burst + rate x w plus what the nodes held at its start (at most
+ * 1.5 leases each). The per-address limits, max_concurrent, the queue and
+ * the global caps stay node-local: they guard this node's threads and
+ * memory. Redis unreachable (a fetch fails, or one takes longer than
+ * 250 ms): the rule uses its own GCRA at the full rate on this node
+ * (logged, gauge zhanye_flow_lease_fallback) until Redis answers a PING.
+ * Without flow_share every rule is node-local. Details: access/flow_lease.h
+ * and docs/flow-control.md.
+ *
  * A RULE. Each request needs a token (GCRA, rate/s, bucket of burst, exact in
  * nanoseconds: see access/gcra.h) and one of max_concurrent slots.
  *   - The queue is empty and both are free: ADMITTED, run now.
@@ -44,6 +64,8 @@
  *     queue = 0 or max_wait_ms = 0 (RATE or CONCURRENCY, whichever is short);
  *     or the token schedule alone cannot start it by its deadline even if every
  *     waiter ahead starts on time (RATE): waiting would only delay the 429.
+ *     (In cluster scope the schedule is a lower bound from Redis' last answer:
+ *     as if this node got every token the cluster grants from now on.)
  * GLOBAL CAPS (business class only): open connections above max_connections,
  * a start that would exceed max_in_flight, or a wait that would exceed
  * max_queued is refused at once with OVERLOADED (503). A queued head that has
@@ -86,16 +108,17 @@
  *      between: a second call is a no-op returning -1.
  *   5. Reload (SIGHUP or management API): flow_reload(); nothing queued or
  *      running is dropped.
- *   6. Stop: flow_shutdown() before MHD_stop_daemon (refuses and thereby
- *      resumes every waiter), flow_free() after it.
+ *   6. Stop: flow_shutdown() before MHD_stop_daemon (stops the lease thread,
+ *      waiting for a Redis call under way, which data/redis.h bounds; then
+ *      refuses and thereby resumes every waiter), flow_free() after it.
  *
  * HOOKS run with no rule lock held, except on_queued, which runs under the
  * rule's lock (so the suspend happens before any resume can) and must not call
  * into flow. on_ready / on_refused run on whichever thread made the decision:
  * the timer thread (flow_tick), a thread finishing a request (flow_done), a
- * thread admitting into the same rule (flow_admit), or flow_reload /
- * flow_shutdown's caller; possibly before flow_admit() has returned on the
- * queuing thread. They may call flow_admit/done/cancel/tick, never
+ * thread admitting into the same rule (flow_admit), the lease thread (tokens
+ * arrived from Redis), or flow_reload / flow_shutdown's caller; possibly before flow_admit() has
+ * returned on the queuing thread. They may call flow_admit/done/cancel/tick, never
  * flow_reload/shutdown/free. After a hook returns flow never touches that
  * ticket again.
  *
@@ -105,7 +128,8 @@
  * thread can call into flow.
  *
  * TIME. now_ns is a monotonic clock in nanoseconds (clock_mono_ns(), or a
- * fake one in tests). Threads may pass slightly stale values: each rule keeps
+ * fake one in tests; clock_mono_ns() once flow_share() was called: the lease
+ * thread uses it). Threads may pass slightly stale values: each rule keeps
  * its own clock monotonic by taking the maximum seen.
  *
  * RELOAD keeps every queued request in its place with its original deadline;
@@ -115,9 +139,11 @@
  * until below it; a new rate/burst keeps the bucket's debt (tokens owed) and
  * caps it at the new burst. A changed per_addr_rate or per_addr_burst empties
  * the rule's per-address table (every address starts with a full bucket); an
- * unchanged one keeps it. A TX whose section disappeared maps to `default`
- * for new arrivals, while its queued and running requests finish under its
- * old rule. Reload is all-or-nothing: on error nothing changed. */
+ * unchanged one keeps it. A new rate or burst of a cluster-scope rule applies
+ * to the next fetch from Redis (Redis carries the cluster bucket's debt the
+ * same way); a rule made node-local drops its leased tokens. A TX whose section disappeared maps to
+ * `default` for new arrivals, while its queued and running requests finish under its old rule.
+ * Reload is all-or-nothing: on error nothing changed. */
 #ifndef ZHANYE_ACCESS_FLOW_H
 #define ZHANYE_ACCESS_FLOW_H
 
@@ -128,6 +154,7 @@
 struct config;
 struct flow;
 struct flow_rule;
+struct redis;
 
 #define FLOW_TICK_NS UINT64_C(1000000) /* longest the timer thread should sleep */
 #define FLOW_MAX_RULES 512             /* distinct TX rules over the process's life */
@@ -194,6 +221,9 @@ struct flow_stats {
     int64_t in_flight, queued;
     int64_t addr_tracked;  /* addresses owing tokens now (at most 4096) */
     uint64_t addr_evicted; /* live per-address entries evicted since the table's creation */
+    bool cluster;          /* the rate is the cluster's (cluster scope, flow shared) */
+    int64_t lease_pool;    /* leased tokens on hand */
+    bool lease_fallback;   /* cluster scope, but node-local now: Redis unreachable */
 };
 
 struct flow_global_stats {
@@ -208,6 +238,13 @@ int flow_from_config(const struct config *cfg, const struct flow_caps *caps,
                      const struct flow_hooks *hooks, struct flow **out, char *err, size_t errcap);
 /* Refuses every waiter (SHUTDOWN, hooks fire), then frees. NULL is a no-op. */
 void flow_free(struct flow *f, uint64_t now_ns);
+
+/* Makes the cluster-scope rules' rates cluster-wide through rd (see CLUSTER
+ * SCOPE): starts the lease thread. Once, after flow_from_config and before
+ * any traffic; rd must stay open until flow_free (or flow_shutdown) has
+ * returned. 0, or -1 with err set (NULL rd, already shared, shut down, the
+ * thread could not start) and nothing changed. */
+int flow_share(struct flow *f, struct redis *rd, char *err, size_t errcap);
 
 /* Decides one request for transaction tx (NULL or "" = default rule) from
  * client address addr (an IP literal as inet_ntop writes it; NULL or "" = no

@@ -33,6 +33,7 @@ static const struct flow_spec BUILTIN = {
     .max_wait_ms = 200,
     .per_addr_rate = PER_ADDR_UNSET,
     .per_addr_burst = 0,
+    .cluster = true,
 };
 
 /* Rules built in under a fixed name: flow keys the HTTP server gives whole
@@ -143,6 +144,24 @@ static int key_index(const char *key)
     return -1;
 }
 
+/* The scope key's values; config.c declares the key as a string. */
+#define SCOPE_KEY "scope"
+
+static int set_scope(struct flow_spec *s, const char *section, const char *v, char *err,
+                     size_t errcap)
+{
+    if (v && strcmp(v, "cluster") == 0)
+        s->cluster = true;
+    else if (v && strcmp(v, "node") == 0)
+        s->cluster = false;
+    else {
+        snprintf(err, errcap, "[flow.%s] %s = '%s': must be cluster or node", section, SCOPE_KEY,
+                 v ? v : "(none)");
+        return -1;
+    }
+    return 0;
+}
+
 /* The keys sec sets, written over out's values. Only the keys written in
  * the file count, so they are read from the section itself
  * (config_named_get would answer config.c's default for the others). */
@@ -150,6 +169,11 @@ static int apply_written(const struct config_named *sec, struct flow_spec *out, 
                          size_t errcap)
 {
     for (int j = 0; j < CONFIG_NAMED_KEYS && sec->keys[j]; j++) {
+        if (strcmp(sec->keys[j], SCOPE_KEY) == 0) {
+            if (set_scope(out, sec->name, sec->vals[j], err, errcap))
+                return -1;
+            continue;
+        }
         int k = key_index(sec->keys[j]);
         if (k < 0) {
             snprintf(err, errcap, "[flow.%s]: unknown key '%s'", sec->name, sec->keys[j]);
@@ -190,6 +214,7 @@ static int load_tx(const struct config_named *sec, const struct flow_spec *def,
 {
     const struct flow_spec *builtin = builtin_named(sec->name);
     *out = builtin ? *builtin : *def;
+    out->cluster = def->cluster; /* fixed route keys too: scope follows default */
     int w = snprintf(out->name, sizeof out->name, "%s", sec->name);
     if (w < 0 || (size_t)w >= sizeof out->name) {
         snprintf(err, errcap, "[flow.%.40s]: name too long", sec->name);
@@ -266,7 +291,8 @@ int flow_specs_load(const struct config *cfg, struct flow_specs *out, char *err,
             snprintf(err, errcap, "too many [flow.*] sections (max %d)", FLOW_MAX_SPECS);
             return -1;
         }
-        out->tx[out->n++] = BUILTIN_NAMED[i];
+        out->tx[out->n] = BUILTIN_NAMED[i];
+        out->tx[out->n++].cluster = out->def.cluster;
     }
     resolve_per_addr(&out->def);
     for (int i = 0; i < out->n; i++)

@@ -11,7 +11,13 @@
  * per_addr_rate set nowhere is max(1, rate / 4) for the TXs of
  * flow_has_per_addr_default() (LOGIN) and 0 (off) for the others; and
  * per_addr_burst 0 (its declared default) means max(1, burst / 4). rate and
- * burst there are the TX's own, after inheritance. */
+ * burst there are the TX's own, after inheritance.
+ *
+ * SCOPE (`scope = cluster|node`) inherits the same way; the built-in is
+ * cluster, which takes effect only once the flow shares its rates through
+ * Redis (flow_share); without it every rule is node-local. The fixed
+ * route keys (ADMIN_LOGIN) take [flow.default]'s scope unless their own
+ * section sets one. */
 #ifndef ZHANYE_ACCESS_FLOW_RULES_H
 #define ZHANYE_ACCESS_FLOW_RULES_H
 
@@ -31,6 +37,7 @@ struct flow_spec {
     bool priority;
     int64_t rate, burst, max_concurrent, queue, max_wait_ms;
     int64_t per_addr_rate, per_addr_burst; /* resolved: 0 = off, else both >= 1 */
+    bool cluster;                          /* scope = cluster (the default) */
 };
 
 struct flow_specs {

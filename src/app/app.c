@@ -414,11 +414,19 @@ int app_flow_open(struct app *a, const struct flow_hooks *hooks, char *err, size
     struct flow_caps caps = caps_of(&a->cfg);
     if (flow_from_config(&a->cfg, &caps, hooks, &a->flow, err, errcap) != 0)
         return APP_ERR_CONFIG;
+    /* With Redis, cluster-scope rules hold their rates for the whole cluster. */
+    if (a->redis && flow_share(a->flow, a->redis, err, errcap) != 0) {
+        flow_free(a->flow, clock_mono_ns());
+        a->flow = NULL;
+        return APP_ERR_RUNTIME;
+    }
     struct flow_global_stats g;
     flow_global_stats(a->flow, &g);
-    log_info("flow.start", "%d rules; business caps: %lld connections, %lld in flight, %lld queued",
+    log_info("flow.start",
+             "%d rules; business caps: %lld connections, %lld in flight, %lld queued; "
+             "cluster-scope rates %s",
              g.nrules, (long long)g.caps.max_connections, (long long)g.caps.max_in_flight,
-             (long long)g.caps.max_queued);
+             (long long)g.caps.max_queued, a->redis ? "shared through redis" : "node-local");
     return APP_OK;
 }
 

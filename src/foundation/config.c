@@ -112,6 +112,8 @@ static const struct cfg_key KEYS[] = {
     /* Per client address inside a rule; 0 = off (LOGIN: rate/4), burst 0 = burst/4. */
     {"flow", "per_addr_rate", T_INT, "0", 0, 10000000, 0, 0},
     {"flow", "per_addr_burst", T_INT, "0", 0, 10000000, 0, 0},
+    /* cluster: the rate holds for all nodes through Redis (node without [redis]); or node. */
+    {"flow", "scope", T_STR, "cluster", 0, 0, 0, 0},
     /* [egress.SYSTEM]: one connector per downstream system (docs/egress.md). */
     {"egress", "address", T_URLS, "", 0, 0, 0, 0},
     {"egress", "connect_timeout_ms", T_INT, "1000", 1, 60000, 0, 0},
