@@ -141,9 +141,10 @@ int redis_incrby(struct redis *r, const char *key, int64_t by, int64_t *out);
  * unchanged. The script must return an integer (put into *out, out may be
  * NULL) or nil. nkeys, nargs 0..16. REDIS_DONE, REDIS_NOTFOUND (it returned
  * nil), REDIS_UNAVAILABLE, REDIS_FAIL (a script error, another reply type).
- * A script that writes must not also read time or randomness it then
- * writes (Redis 7 replicates its effects, so that is safe, but keep
- * scripts short: the server runs nothing else meanwhile). */
+ * A script may read TIME and write what it computes from it (Redis 5 and
+ * later replicate a script's effects, not the script: flow_lease's bucket
+ * does so, and calls redis.replicate_commands() for older servers). Keep
+ * scripts short: the server runs nothing else meanwhile. */
 int redis_eval(struct redis *r, const char *script, int nkeys, const char *const keys[], int nargs,
                const char *const args[], int64_t *out);
 
