@@ -255,7 +255,8 @@ static json_t *object_of(json_t *v, const char *path, const struct nested *spec,
     if (!out)
         return bad(err, path, "内存不足");
     for (size_t i = 0; i < n; i++) {
-        snprintf(sub, sizeof sub, "%s.%s", path, spec[i].name);
+        if (snprintf(sub, sizeof sub, "%s.%s", path, spec[i].name) >= (int)sizeof sub)
+            sub[sizeof sub - 1] = '\0'; /* paths are short; a long one is cut, never overrun */
         json_t *m = json_object_get(v, spec[i].name);
         json_t *norm = m ? spec[i].check(m, sub, today, err) : json_null();
         if (!norm) {
@@ -313,7 +314,8 @@ static json_t *array_of(json_t *v, const char *path, size_t max, const struct ne
     json_t *item;
     json_array_foreach(v, i, item)
     {
-        snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+        if (snprintf(sub, sizeof sub, "%s[%zu]", path, i) >= (int)sizeof sub)
+            sub[sizeof sub - 1] = '\0';
         json_t *norm = object_of(item, sub, spec, n, today, err);
         if (!norm) {
             json_decref(out);
@@ -366,7 +368,8 @@ static json_t *check_products(json_t *v, const char *path, int32_t today, struct
     json_t *item;
     json_array_foreach(v, i, item)
     {
-        snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+        if (snprintf(sub, sizeof sub, "%s[%zu]", path, i) >= (int)sizeof sub)
+            sub[sizeof sub - 1] = '\0';
         if (!product_code(json_string_value(item)))
             return bad(err, sub, "产品代码须为1到32个小写字母、数字或下划线");
         for (size_t k = 0; k < i; k++)
