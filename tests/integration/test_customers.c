@@ -140,8 +140,9 @@ static char *dump_of(size_t *len, bool with_audit)
             for (int k = 0; k < ncols[i]; k++) {
                 size_t n = 0;
                 const void *v = store_col_blob(s, k, &n);
-                buf = realloc(buf, *len + n + 2);
-                assert_non_null(buf);
+                char *nb = realloc(buf, *len + n + 2);
+                assert_non_null(nb);
+                buf = nb;
                 if (n)
                     memcpy(buf + *len, v, n);
                 *len += n;
@@ -152,9 +153,10 @@ static char *dump_of(size_t *len, bool with_audit)
         store_finish(s);
     }
     store_release(c);
-    buf = realloc(buf, *len + 1);
-    buf[*len] = '\0';
-    return buf;
+    char *nb = realloc(buf, *len + 1);
+    assert_non_null(nb);
+    nb[*len] = '\0';
+    return nb;
 }
 
 static char *dump(size_t *len)
