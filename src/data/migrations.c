@@ -184,6 +184,45 @@ static const struct migration migrations[] = {
     {8, "console_lockout",
      "ALTER TABLE tellers ADD COLUMN console_failed_logins INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE tellers ADD COLUMN console_locked_until BIGINT NOT NULL DEFAULT 0"},
+    /* Customers (src/business/customer_db.h). Business tables: every row is
+     * one bank's (bank_id first in every key), ids are numbered per bank, no
+     * reference to the identity tables (teller and branch ids are plain
+     * numbers), so that a bank's rows can live in a shard database of their
+     * own. The record and the history values are sealed under the KEK;
+     * id_index / phone_index are keyed blind indexes (business/
+     * customer_seal.h); only the name and the masked ID and phone are clear. */
+    {9, "customers",
+     "CREATE TABLE customers ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "version BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "kind VARCHAR(10) NOT NULL, "
+     "name VARCHAR(200) NOT NULL, "
+     "id_index CHAR(64) NOT NULL, "
+     "id_masked VARCHAR(24) NOT NULL, "
+     "phone_index CHAR(64), "
+     "phone_masked VARCHAR(24), "
+     "sealed BLOB NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CONSTRAINT customers_id_index UNIQUE (bank_id, id_index), "
+     "CHECK (kind IN ('person', 'business')));"
+     "CREATE INDEX customers_name ON customers (bank_id, name);"
+     "CREATE INDEX customers_phone ON customers (bank_id, phone_index);"
+     "CREATE TABLE customer_history ("
+     "bank_id BIGINT NOT NULL, "
+     "customer_id BIGINT NOT NULL, "
+     "version BIGINT NOT NULL, "
+     "field VARCHAR(32) NOT NULL, "
+     "old_value BLOB, "
+     "new_value BLOB, "
+     "teller_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "changed_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, customer_id, version, field))"},
     /* Bank shards (data/shard.h). bank_shards, in the directory: banks
      * moved by `zhanye shard move` and where to. shard_banks, in every
      * database: the fence of banks that left it or moved into it. */
@@ -202,7 +241,7 @@ static const struct migration migrations[] = {
 /* The tables of business data, each with a bank_id column: what lives in a
  * bank's shard and moves with it (data/shard.h). Append a table here in the
  * migration that creates it. */
-static const char *const bank_tables[] = {NULL};
+static const char *const bank_tables[] = {"customers", "customer_history", NULL};
 
 const char *const *migrations_bank_tables(size_t *count)
 {

@@ -745,3 +745,8 @@ const char *tenant_errmsg(struct tenant_conn *tc)
         return "tenant: no connection";
     return tc->refused ? tc->err : store_errmsg(tc->c);
 }
+
+struct store_conn *tenant_audit_conn(struct tenant_conn *tc)
+{
+    return tc ? tc->c : NULL;
+}

@@ -102,4 +102,11 @@ int64_t tenant_changes(struct tenant_conn *tc);
 /* Why the last tenant_* call on tc failed: the rule it broke, or the store's message. */
 const char *tenant_errmsg(struct tenant_conn *tc);
 
+/* FOR THE AUDIT LAYER ONLY (identity/audit.h, audit_tenant): the connection
+ * under the scope, so that a business transaction's audit record is written
+ * in the same database transaction as its work. Nothing else may call it:
+ * business code would leave the scope with it (src/business/ is scanned
+ * for store types and calls, tests/unit/identity/test_tenant.c). */
+struct store_conn *tenant_audit_conn(struct tenant_conn *tc);
+
 #endif

@@ -158,6 +158,19 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                           .message = "新密码不符合要求",
                           .meaning = "the new password is not 8..128 bytes, or (PASSWORD_CHANGE) "
                                      "equals the old one; the message names the bounds"},
+    [ZE_CUSTOMER_EXISTS] = {.code = "customer_exists",
+                            .http = 409,
+                            .message = "该证件号码的客户已存在",
+                            .meaning = "sealed, CUSTOMER_CREATE and CUSTOMER_UPDATE: the bank "
+                                       "already has a customer with this ID number (USCC for a "
+                                       "business); `data.customer_id` is that customer. Nothing "
+                                       "is written"},
+    [ZE_CUSTOMER_NOT_FOUND] = {.code = "customer_not_found",
+                               .http = 404,
+                               .message = "客户不存在",
+                               .meaning = "sealed, CUSTOMER_GET and CUSTOMER_UPDATE: no customer "
+                                          "with this id in the session's bank (another bank's "
+                                          "customer is answered the same)"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",

@@ -63,6 +63,9 @@ enum ze {
     ZE_TELLER_LOCKED,
     ZE_TELLER_DISABLED,
     ZE_WEAK_PASSWORD,
+    /* Business transactions, sealed. */
+    ZE_CUSTOMER_EXISTS,
+    ZE_CUSTOMER_NOT_FOUND,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,

@@ -2,6 +2,7 @@
  * hashing is in audit_chain.c, verification in audit_verify.c). */
 #include "identity/audit.h"
 
+#include "data/tenant.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/log.h"
@@ -160,6 +161,50 @@ int audit_appendf(struct store_conn *c, int64_t bank_id, const char *actor, cons
         log_error("audit.append_failed", "%s: detail does not pack: %s", event ? event : "(null)",
                   jerr.text);
     free(detail);
+    return rc;
+}
+
+/* ---- business transactions, through their tenant scope ------------------ */
+
+static int tenant_append(struct tenant_conn *tc, const char *actor, const char *event,
+                         const char *target, json_t *detail)
+{
+    const struct scope *sc = tenant_scope(tc);
+    int rc = ID_BAD_INPUT;
+    char *text = NULL;
+    if (sc && json_is_object(detail) &&
+        json_object_set_new(detail, "teller_id", json_integer(sc->teller_id)) == 0 &&
+        json_object_set_new(detail, "branch_id", json_integer(sc->branch_id)) == 0)
+        text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text)
+        rc = audit_append(tenant_audit_conn(tc), sc->bank_id, actor, event, target, text);
+    else
+        log_error("audit.append_failed", "%s: no scope or a malformed detail",
+                  event ? event : "(null)");
+    free(text);
+    return rc;
+}
+
+int audit_tenant(struct tenant_conn *tc, const char *actor, const char *event, const char *target,
+                 const char *detail_json)
+{
+    json_error_t jerr;
+    json_t *detail = json_loads(detail_json ? detail_json : "{}", JSON_REJECT_DUPLICATES, &jerr);
+    int rc = tenant_append(tc, actor, event, target, detail);
+    json_decref(detail);
+    return rc;
+}
+
+int audit_tenantf(struct tenant_conn *tc, const char *actor, const char *event, const char *target,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    json_error_t jerr;
+    va_start(ap, fmt);
+    json_t *detail = json_vpack_ex(&jerr, 0, fmt, ap);
+    va_end(ap);
+    int rc = tenant_append(tc, actor, event, target, detail);
+    json_decref(detail);
     return rc;
 }
 

@@ -117,6 +117,20 @@ int audit_append(struct store_conn *c, int64_t bank_id, const char *actor, const
 int audit_appendf(struct store_conn *c, int64_t bank_id, const char *actor, const char *event,
                   const char *target, const char *fmt, ...);
 
+struct tenant_conn;
+/* For business transactions, which hold only a tenant scope (data/tenant.h):
+ * appends one record on the scope's connection, inside the request's
+ * transaction, with bank_id the scope's bank (the caller cannot name
+ * another) and the scope's "teller_id" and "branch_id" added to detail
+ * (given members of those names are replaced). actor is who acted, as
+ * above ("dev:<hex>" for a tablet). Returns as audit_append; ID_BAD_INPUT
+ * also for a NULL scope or a detail that is not a JSON object. */
+int audit_tenant(struct tenant_conn *tc, const char *actor, const char *event, const char *target,
+                 const char *detail_json);
+/* The same with detail built by json_pack(fmt, ...). */
+int audit_tenantf(struct tenant_conn *tc, const char *actor, const char *event, const char *target,
+                  const char *fmt, ...);
+
 /* One record as audit_list hands it over; the strings live only during the call. */
 struct audit_record {
     int64_t seq, ts, bank_id;

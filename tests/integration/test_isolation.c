@@ -14,7 +14,9 @@
  *
  * Adding a transaction or an endpoint is adding one row to ZY1_ROWS or
  * API_ROWS; the templates name the other side's ids as $TELLER, $DEV,
- * $BRANCH, $BANK and $SID. */
+ * $BRANCH, $BANK and $SID, and its customer as $CUST (id), $IDNO, $PHONE
+ * and $CNAME. Customer ids are numbered per bank: B02's named customer has
+ * an id above any B01 has while the matrix runs. */
 #include "channel/tx.h"
 #include "console.h"
 #include "data/store.h"
@@ -36,6 +38,7 @@
 /* The ids one side of the matrix names. */
 struct ids {
     const char *teller, *dev, *branch, *bank, *sid;
+    const char *cust, *idno, *phone, *cname; /* a customer: id, ID number, phone, name */
 };
 
 static struct testd D;
@@ -107,6 +110,9 @@ static char *snapshot(const char *bank_code)
         {"admin_sessions", "SELECT * FROM admin_sessions WHERE bank_id = ? ORDER BY sid"},
         {"tx_answers", "SELECT * FROM tx_answers WHERE bank_id = ? ORDER BY dev, tx, cseq"},
         {"audit_log", "SELECT * FROM audit_log WHERE bank_id = ? ORDER BY seq"},
+        {"customers", "SELECT * FROM customers WHERE bank_id = ? ORDER BY id"},
+        {"customer_history",
+         "SELECT * FROM customer_history WHERE bank_id = ? ORDER BY customer_id, version, field"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -169,11 +175,9 @@ static char *fill(const char *tmpl, const struct ids *ids)
 {
     const struct {
         const char *key, *val;
-    } subs[] = {{"$TELLER", ids->teller},
-                {"$DEV", ids->dev},
-                {"$BRANCH", ids->branch},
-                {"$BANK", ids->bank},
-                {"$SID", ids->sid}};
+    } subs[] = {{"$TELLER", ids->teller}, {"$DEV", ids->dev},     {"$BRANCH", ids->branch},
+                {"$BANK", ids->bank},     {"$SID", ids->sid},     {"$CUST", ids->cust},
+                {"$IDNO", ids->idno},     {"$PHONE", ids->phone}, {"$CNAME", ids->cname}};
     char *out = NULL;
     size_t len = 0;
     append(&out, &len, "", 0);
@@ -238,6 +242,18 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"DEVICE_ACTIVATE", VIA_TLR, NULL, "device_unknown", true},
     /* An unknown dev is simply a new tablet: no ghost to compare with. */
     {"DEVICE_ACTIVATE", VIA_DEV, NULL, "device_conflict", false},
+    /* Customers: another bank's customer is one that does not exist. */
+    {"CUSTOMER_GET", VIA_DATA, "{\"customer_id\":$CUST}", "customer_not_found", true},
+    {"CUSTOMER_GET", VIA_SID, "{\"customer_id\":$CUST}", "session_invalid", true},
+    {"CUSTOMER_UPDATE", VIA_DATA, "{\"customer_id\":$CUST,\"name\":\"改名\",\"phone\":\"$PHONE\"}",
+     "customer_not_found", true},
+    {"CUSTOMER_SEARCH", VIA_DATA, "{\"id_no\":\"$IDNO\"}", "OK", true},
+    {"CUSTOMER_SEARCH", VIA_DATA, "{\"phone\":\"$PHONE\"}", "OK", true},
+    {"CUSTOMER_SEARCH", VIA_DATA, "{\"name\":\"$CNAME\"}", "OK", true},
+    /* One customer per ID number per bank: B02's number is free in B01
+     * (customer_exists would tell that B02 has it). */
+    {"CUSTOMER_CREATE", VIA_DATA, "{\"kind\":\"person\",\"name\":\"隔离\",\"id_no\":\"$IDNO\"}",
+     "OK", true},
 };
 
 /* The code of the plain error in j, or "". */
@@ -319,6 +335,8 @@ static void zy1_matrix(void **state)
         if (strcmp(before, after) != 0)
             fail_msg("%s row %zu changed rows of B02", row->tx, i);
         shows_nothing_of(row->tx, text, &B02, B02_VALUES);
+        if (text && strstr(text, "\"items\":[{"))
+            fail_msg("%s row %zu: B02's customer found: %s", row->tx, i, text);
         if (row->ghost) {
             zy1_run(row, &GHOST, ghost, sizeof ghost, &gtext);
             if (strcmp(got, ghost) != 0)
@@ -522,6 +540,41 @@ static void console_login_or_die(struct console *c, const char *teller)
         fail_msg("console login %s", teller);
 }
 
+/* B02's customers: the last one is named by the matrix. Its id (5) is above
+ * any B01 has then (the CUSTOMER_CREATE row adds two to B01's none). */
+#define B02_CUST "5"
+#define B02_IDNO "330102199001011234"
+#define B02_PHONE "13612345678"
+#define B02_CNAME "绿水孙大娘"
+#define GHOST_IDNO "11010519491231002X"
+#define GHOST_PHONE "13599998888"
+
+static int b02_customers(void)
+{
+    static const char *const ids[] = {"330102199104050017", "330102199104050025",
+                                      "330102199104050033", "330102199002280014"};
+    char data[256];
+    long st;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        snprintf(data, sizeof data, "{\"kind\":\"person\",\"name\":\"绿水%zu\",\"id_no\":\"%s\"}",
+                 i, ids[i]);
+        json_t *a = tablet_call(&T03, "CUSTOMER_CREATE", data, NULL, &st, NULL);
+        bool ok = a && strcmp(answer_code(a), "OK") == 0;
+        json_decref(a);
+        if (!ok)
+            return -1;
+    }
+    json_t *a = tablet_call(&T03, "CUSTOMER_CREATE",
+                            "{\"kind\":\"person\",\"name\":\"" B02_CNAME "\",\"id_no\":\"" B02_IDNO
+                            "\",\"phone\":\"" B02_PHONE "\"}",
+                            NULL, &st, NULL);
+    bool ok = a && strcmp(answer_code(a), "OK") == 0 &&
+              json_integer_value(json_object_get(json_object_get(a, "data"), "customer_id")) ==
+                  atoi(B02_CUST);
+    json_decref(a);
+    return ok ? 0 : -1;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -547,12 +600,17 @@ static int setup(void **state)
                      NULL) != 201)
         return -1;
     console_login_or_die(&BM1, "bm01");
+    if (b02_customers() != 0)
+        return -1;
     snprintf(sid_ghost, sizeof sid_ghost, "%064d", 7);
-    B02 = (struct ids){"demo03", T03.st.dev, "01", "B02", T03.sid};
+    B02 = (struct ids){"demo03", T03.st.dev, "01",      "B02",    T03.sid,
+                       B02_CUST, B02_IDNO,   B02_PHONE, B02_CNAME};
     /* demo02 has no session; its sid is one that exists nowhere either. */
-    BR2 = (struct ids){"demo02", T02.st.dev, "02", "B01", sid_ghost};
+    BR2 = (struct ids){"demo02", T02.st.dev, "02",        "B01",     sid_ghost,
+                       "999999", GHOST_IDNO, GHOST_PHONE, "无此客户"};
     snprintf(dev_ghost, sizeof dev_ghost, "%s", "0123456789abcdef0123456789abcdef");
-    GHOST = (struct ids){"ghost99", dev_ghost, "99", "B99", sid_ghost};
+    GHOST = (struct ids){"ghost99", dev_ghost,  "99",        "B99",     sid_ghost,
+                         "999999",  GHOST_IDNO, GHOST_PHONE, "无此客户"};
     return 0;
 }
 
