@@ -10,10 +10,14 @@
  *   the same answer from the database, and the copy is written again.
  * - A device revoked on node a (management API) is refused by node b at
  *   once on LOGIN (no session), though b has it cached for a minute.
+ * - MariaDB only, last: with the database server stopped, node b still
+ *   answers a retry of a cseq (device and session cached, the copy in
+ *   Redis): no database round trip at all.
  * The nodes are two `zhanye serve` on one data directory, as in
  * test_redis.c. */
 #include "data/store.h"
 #include "console.h"
+#include "mariadb.h"
 #include "redis.h"
 #include "tablet.h"
 #include "testd.h"
@@ -338,6 +342,38 @@ static void revoked_elsewhere_refused_at_once(void **state)
     tablet_free(&t);
 }
 
+/* The database server stopped (MariaDB; it does not come back, so this
+ * runs last): a retry whose device and session node b has cached is still
+ * answered, from Redis, with the stored answer. */
+static void retry_answered_with_database_down(void **state)
+{
+    struct fx *f = *state;
+    const struct mariadb_srv *m = testd_mariadb_server();
+    if (!m)
+        skip(); /* SQLite is a file in the node's own process */
+    struct tablet t;
+    char code[64], s1[64], s2[64];
+    assert_int_equal(tablet_activate(&t, &f->a, "demo03"), 0);
+    assert_int_equal(tablet_login(&t, "demo03", PW), 0);
+    to_node(&t, &f->b);
+    for (int i = 0; i < 2; i++) { /* b caches the device and the session */
+        info(&t, NULL, code, s1);
+        assert_string_equal(code, "OK");
+    }
+    info(&t, "dd-1", code, s1);
+    assert_string_equal(code, "OK");
+
+    mariadb_stop((struct mariadb_srv *)m);
+    long hits_b = metric(&f->b, HITS);
+    info(&t, "dd-1", code, s2);
+    assert_string_equal(code, "OK");
+    assert_string_equal(s2, s1);
+    assert_int_equal(metric(&f->b, HITS), hits_b + 1);
+    info(&t, "dd-2", code, s2); /* a new cseq needs the database */
+    assert_string_not_equal(code, "OK");
+    tablet_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +381,7 @@ int main(void)
         cmocka_unit_test(cseq_runs_again_after_reactivation),
         cmocka_unit_test(redis_outage_keeps_answers),
         cmocka_unit_test(revoked_elsewhere_refused_at_once),
+        cmocka_unit_test(retry_answered_with_database_down),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
