@@ -46,10 +46,10 @@ enum answer_cache_rc {
 
 /* Whose answer: the device, its binding's DS, the TX and the cseq. */
 struct answer_key {
-    const char *dev;                         /* 32 lowercase hex digits */
-    const uint8_t *ds;                       /* ANSWER_CACHE_DS_LEN bytes, secret */
-    const char *tx;                          /* the TX code */
-    const char *cseq;                        /* [A-Za-z0-9_-]{1,64} */
+    const char *dev;   /* 32 lowercase hex digits */
+    const uint8_t *ds; /* ANSWER_CACHE_DS_LEN bytes, secret */
+    const char *tx;    /* the TX code */
+    const char *cseq;  /* [A-Za-z0-9_-]{1,64} */
 };
 
 /* The cache on r with copies kept ttl_s seconds. r NULL or ttl_s <= 0: the
