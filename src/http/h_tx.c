@@ -589,7 +589,7 @@ static int work_own(struct work *w)
 
 static void cache_count(const char *result)
 {
-    char labels[32];
+    char labels[48];
     snprintf(labels, sizeof labels, "result=\"%s\"", result);
     metric_inc(metrics_counter("zhanye_tx_answer_cache_total", labels));
 }
@@ -615,7 +615,7 @@ static bool answer_from_copy(struct txreq *r, struct http_response *resp)
     size_t n = 0;
     int rc = answer_cache_get(r->app->answers, &k, &sealed, &n);
     if (rc != ANSWER_HIT) {
-        cache_count(rc == ANSWER_MISS ? "miss" : "unavailable");
+        cache_count(rc == ANSWER_MISS ? "miss" : "redis_unavailable");
         return false;
     }
     /* Opened in the stored answer's own context: a copy put under another
