@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include "access/flow.h"
+#include "channel/answer_cache.h"
 #include "foundation/clock.h"
 #include "foundation/log.h"
 #include "identity/authcache.h"
@@ -255,7 +256,8 @@ static void tell_cluster(void *arg, unsigned tags)
 }
 
 /* [redis]: when servers or sentinels is set, the client, and the nonce
- * store shares its pairs through it (after the restore: those stay local).
+ * store shares its pairs through it (after the restore: those stay local);
+ * copies of stored answers go there too ([redis] answer_ttl_s; 0: none).
  * Nothing is connected here: a node starts while Redis is down, and its
  * transactions answer unavailable until Redis is back. */
 static int open_redis(struct app *a, char *err, size_t errcap)
@@ -284,6 +286,10 @@ static int open_redis(struct app *a, char *err, size_t errcap)
     }
     nonce_share(a->nonces, a->redis);
     store_on_change(a->store, tell_cluster, a->redis);
+    if (answer_cache_open(a->redis, cfg->redis.answer_ttl_s, &a->answers) != 0) {
+        snprintf(err, errcap, "cannot allocate the answer cache");
+        return APP_ERR_RUNTIME;
+    }
     log_info("app.redis", "anti-replay records shared through redis %s%s",
              cfg->redis.sentinels[0] ? "sentinels " : "",
              cfg->redis.sentinels[0] ? cfg->redis.sentinels : cfg->redis.servers);
@@ -380,6 +386,8 @@ void app_close(struct app *a)
     nonce_close(a->nonces);
     a->nonces = NULL;
     store_on_change(a->store, NULL, NULL); /* no commit may reach a closed client */
+    answer_cache_close(a->answers);
+    a->answers = NULL;
     redis_close(a->redis);
     a->redis = NULL;
     authcache_close(a->authcache);

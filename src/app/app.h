@@ -35,6 +35,7 @@
 struct flow;
 struct flow_hooks;
 struct authcache;
+struct answer_cache;
 
 enum app_rc { APP_OK = 0, APP_ERR_CONFIG = 2, APP_ERR_RUNTIME = 1 };
 
@@ -49,6 +50,7 @@ struct app {
     struct nonce_store *nonces;      /* every (dev, nonce) inside twice the window */
     struct nonce_journal *journal;   /* writes read-only TXs' nonces in batches */
     struct redis *redis;             /* [redis], shared by the nodes; NULL when not set */
+    struct answer_cache *answers;    /* copies of stored answers in Redis; NULL: off */
     struct kek kek;                  /* seals device secrets, codes, stored answers at rest */
     struct identity_policy identity; /* from [identity] */
     struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */

@@ -91,6 +91,9 @@ static const struct cfg_key KEYS[] = {
     {"redis", "connect_timeout_ms", T_INT, "500", 1, 60000, F(redis.connect_timeout_ms), 0},
     {"redis", "command_timeout_ms", T_INT, "500", 1, 60000, F(redis.command_timeout_ms), 0},
     {"redis", "pool_size", T_INT, "8", 1, 256, F(redis.pool_size), 0},
+    /* Copies of stored ZY1 answers in Redis (channel/answer_cache.h); 0: none. At
+     * most a day: `zhanye purge --days 1` must not leave a copy of a purged answer. */
+    {"redis", "answer_ttl_s", T_INT, "86400", 0, 86400, F(redis.answer_ttl_s), 0},
     {"channel", "keys", T_KIDS, "k1", 0, 0, F(channel.keys), S(channel.keys)},
     {"channel", "key_dir", T_PATH, "keys", 0, 0, F(channel.key_dir), S(channel.key_dir)},
     {"channel", "window_ms", T_I64, "300000", 1000, 86400000, F(channel.window_ms), 0},

@@ -85,6 +85,7 @@ struct config {
         int connect_timeout_ms;
         int command_timeout_ms;
         int pool_size;
+        int answer_ttl_s; /* copies of stored answers (answer_cache.h); 0: none */
     } redis;
     struct {
         char keys[256]; /* comma-separated live kids */

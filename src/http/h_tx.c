@@ -14,8 +14,20 @@
  *  - a read-only TX without cseq, and every refusal after step 11, hand
  *    their nonce to the batch journal (channel/nonce_db.h).
  * Stored answers are sealed under the KEK: they may carry a device secret or
- * a session id. Plaintexts holding secrets are wiped before they are freed. */
+ * a session id. Plaintexts holding secrets are wiped before they are freed.
+ *
+ * With Redis, a copy of each stored answer goes there once its transaction
+ * committed (channel/answer_cache.h), and a retry of an answered cseq that
+ * passed every check up to step 13 is answered from the copy without a
+ * database transaction (its nonce then goes to the journal, as a read's);
+ * a miss, or Redis not answering, takes the database path as without it.
+ *
+ * The cluster's change generation comes with the nonce at step 11, after
+ * the device was taken from the cache at step 7: when another node changed
+ * identity records since the cached device was validated, step 7 runs again
+ * on the database (and 9-10 with a new DS) before anything else happens. */
 #include "app/app.h"
+#include "channel/answer_cache.h"
 #include "channel/idem.h"
 #include "channel/nonce_db.h"
 #include "channel/tx.h"
@@ -180,6 +192,31 @@ static bool check_envelope(struct txreq *r, const struct http_request *req,
     return true;
 }
 
+/* Step 7 again when the cluster generation read at step 11 says another
+ * node changed identity records since the cached device was validated
+ * (txauth_cluster_check); with a new DS, steps 9-10 again. The common path
+ * (the generation unchanged) costs one comparison. */
+static bool recheck_device(struct txreq *r, const sm2_key *key, struct http_response *resp)
+{
+    bool rekey = false;
+    int status = 0;
+    const char *code =
+        txauth_cluster_check(r->app, r->conn, r->dev, r->cluster_gen, &r->auth, &rekey, &status);
+    if (code) {
+        plain_error(r, resp, code_of(code));
+        return false;
+    }
+    if (!rekey)
+        return true;
+    zy1_keys_wipe(&r->keys);
+    zy1_status st = zy1_authenticate(key, r->tx, &r->env, r->auth.F, &r->keys);
+    if (st != ZY1_OK) {
+        plain_error(r, resp, st == ZY1_BAD_MAC ? ZE_BAD_MAC : ZE_INTERNAL);
+        return false;
+    }
+    return true;
+}
+
 /* Steps 5 to 11: time, key, device, nonce, MAC, nonce recorded in memory. */
 static bool authenticate(struct txreq *r, struct http_response *resp)
 {
@@ -212,6 +249,9 @@ static bool authenticate(struct txreq *r, struct http_response *resp)
         return false;
     }
     zy1_status st = zy1_authenticate(key, r->tx, &r->env, r->auth.F, &r->keys);
+    /* A cached device re-activated elsewhere has a new DS: read it again. */
+    if (st == ZY1_BAD_MAC && txauth_reload_on_bad_mac(a, r->conn, r->dev, &r->auth))
+        st = zy1_authenticate(key, r->tx, &r->env, r->auth.F, &r->keys);
     if (st == ZY1_BAD_MAC) {
         txauth_failed(a, r->conn, &r->auth, r->dev);
         plain_error(r, resp, ZE_BAD_MAC);
@@ -228,6 +268,8 @@ static bool authenticate(struct txreq *r, struct http_response *resp)
         plain_error(r, resp, nrc == NONCE_UNAVAILABLE ? ZE_UNAVAILABLE : ZE_REPLAY);
         return false;
     }
+    if (!recheck_device(r, key, resp))
+        return false;
     r->nonce_pending = true;
     r->nonce_expires = now + 2 * a->cfg.channel.window_ms;
     /* Only an authenticated envelope costs a server serial number. */
@@ -366,7 +408,9 @@ static char *run_handler(struct txreq *r, struct store_conn *conn)
 /* What one store_run of the work produced. */
 struct work {
     struct txreq *r;
-    char *reply;  /* the answer's plaintext */
+    char *reply;     /* the answer's plaintext */
+    uint8_t *sealed; /* the answer as stored (sealed under the KEK), for the Redis copy */
+    size_t sealed_len;
     bool replay;  /* the durable nonce record was there already */
     bool failed;  /* the handler rolled back */
     bool pending; /* a concurrent duplicate holds the claim on the cseq */
@@ -376,10 +420,19 @@ struct work {
 /* Positive outcomes that roll back (data/store.h): nothing of them may stay. */
 enum { W_REPLAY = 1, W_FAILED, W_STORED };
 
+/* w keeps the stored form of its answer (taking sealed; NULL drops it). */
+static void keep_sealed(struct work *w, uint8_t *sealed, size_t n)
+{
+    free(w->sealed);
+    w->sealed = sealed;
+    w->sealed_len = sealed ? n : 0;
+}
+
 static void work_reset(struct work *w)
 {
     free_text(w->reply);
     w->reply = NULL;
+    keep_sealed(w, NULL, 0);
     w->replay = w->failed = w->pending = w->answered_before = false;
 }
 
@@ -393,6 +446,10 @@ static int stored_answer(struct work *w, struct store_conn *c)
         w->reply = open_answer(w->r, sealed, n);
         w->answered_before = true;
         rc = w->reply ? W_STORED : STORE_ERR;
+        if (w->reply) {
+            keep_sealed(w, sealed, n);
+            sealed = NULL;
+        }
     }
     free(sealed);
     return rc;
@@ -429,7 +486,7 @@ static int work_in_txn(struct store_conn *c, void *arg)
     rc = seal_answer(r, w->reply, &sealed, &n);
     if (rc == STORE_OK)
         rc = idem_put(c, r->auth.bank_id, r->dev, r->tx, r->cseq, sealed, n, clock_wall_ms());
-    free(sealed);
+    keep_sealed(w, sealed, n); /* copied to Redis only once this commits */
     /* A duplicate on another connection stored first: run again, and find it. */
     return rc == STORE_CONSTRAINT ? STORE_BUSY : rc;
 }
@@ -455,6 +512,10 @@ static int claim(struct store_conn *c, void *arg)
         w->reply = open_answer(r, sealed, n);
         w->answered_before = true;
         rc = w->reply ? STORE_OK : STORE_ERR;
+        if (w->reply) {
+            keep_sealed(w, sealed, n);
+            sealed = NULL;
+        }
     } else if (rc == IDEM_NEW || rc == IDEM_PENDING) {
         w->pending = rc == IDEM_PENDING; /* not ours to run */
         rc = STORE_OK;
@@ -475,8 +536,12 @@ static int settle_claim(struct store_conn *c, void *arg)
     int rc = seal_answer(r, w->reply, &sealed, &n);
     if (rc == STORE_OK)
         rc = idem_finish(c, r->dev, r->tx, r->cseq, sealed, n);
-    free(sealed);
-    return rc == STORE_DONE ? STORE_OK : rc; /* taken over as stale: ours stands anyway */
+    /* Taken over as stale (STORE_DONE): ours stands anyway, but the row
+     * may hold the other holder's answer, so ours is not copied. */
+    keep_sealed(w, rc == STORE_OK ? sealed : NULL, n);
+    if (rc != STORE_OK)
+        free(sealed);
+    return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 /* A concurrent duplicate holds the claim: its answer, once stored. */
@@ -510,6 +575,7 @@ static int work_own(struct work *w)
      * then stays pending, abandoned: a retry of the cseq on this node runs
      * again at once, on another node once the claim is stale. */
     if (r->cseq[0] && store_run(r->conn, "tx_answer", settle_claim, w) != STORE_OK) {
+        keep_sealed(w, NULL, 0); /* not stored: nothing to copy */
         idem_abandon(r->dev, r->tx, r->cseq);
         if (w->reply)
             log_warn("tx.answer_not_stored",
@@ -519,11 +585,71 @@ static int work_own(struct work *w)
     return STORE_OK;
 }
 
+/* ---- the Redis copies of stored answers (channel/answer_cache.h) ------------ */
+
+static void cache_count(const char *result)
+{
+    char labels[48];
+    snprintf(labels, sizeof labels, "result=\"%s\"", result);
+    metric_inc(metrics_counter("zhanye_tx_answer_cache_total", labels));
+}
+
+/* Whether r's answer may have a copy: a cseq, Redis, and a bound device
+ * (not an activation: its binding is being made). */
+static bool cacheable(const struct txreq *r, struct answer_key *k)
+{
+    if (!r->cseq[0] || !answer_cache_on(r->app->answers) || r->auth.is_activation ||
+        !r->auth.device.has_ds)
+        return false;
+    *k = (struct answer_key){.dev = r->dev, .ds = r->auth.device.ds, .tx = r->tx, .cseq = r->cseq};
+    return true;
+}
+
+/* Step 14 from the copy: true when answered (the nonce to the journal). */
+static bool answer_from_copy(struct txreq *r, struct http_response *resp)
+{
+    struct answer_key k;
+    if (!cacheable(r, &k))
+        return false;
+    uint8_t *sealed = NULL;
+    size_t n = 0;
+    int rc = answer_cache_get(r->app->answers, &k, &sealed, &n);
+    if (rc != ANSWER_HIT) {
+        cache_count(rc == ANSWER_MISS ? "miss" : "redis_unavailable");
+        return false;
+    }
+    /* Opened in the stored answer's own context: a copy put under another
+     * key does not open, and is dropped. */
+    char *reply = open_answer(r, sealed, n);
+    free(sealed);
+    if (!reply) {
+        cache_count("invalid");
+        answer_cache_drop(r->app->answers, &k);
+        return false;
+    }
+    cache_count("hit");
+    nonce_to_journal(r);
+    count(r->tx, "replayed_cseq");
+    seal_text(r, resp, reply);
+    free_text(reply);
+    return true;
+}
+
+/* The committed answer of w, copied to Redis. */
+static void copy_answer(struct txreq *r, const struct work *w)
+{
+    struct answer_key k;
+    if (w->sealed && cacheable(r, &k))
+        answer_cache_put(r->app->answers, &k, w->sealed, w->sealed_len);
+}
+
 /* Step 14 and the handler. */
 static void execute(struct txreq *r, struct http_response *resp)
 {
     struct work w = {.r = r};
     int rc;
+    if (answer_from_copy(r, resp))
+        return;
     if (r->def->own_transaction) {
         r->nonce_pending = false;
         rc = work_own(&w);
@@ -546,6 +672,7 @@ static void execute(struct txreq *r, struct http_response *resp)
         if (w.answered_before)
             count(r->tx, "replayed_cseq");
         seal_text(r, resp, w.reply);
+        copy_answer(r, &w); /* committed: stored now, or found stored */
     } else {
         log_error("tx.failed", "TX=%s dev=%s: %s", r->tx, r->dev,
                   w.failed ? "the handler failed" : store_rc_name(rc));

@@ -37,23 +37,9 @@ static const char *resolve_ticket(struct app *a, struct store_conn *c, const zy1
     }
 }
 
-const char *txauth_resolve(struct app *a, struct store_conn *c, const char *tx, const char *dev,
-                           const zy1_envelope *env, struct txauth *au, int *status)
+/* The verdict on a device_lookup's outcome rc; au takes d's F and ids when good. */
+static const char *device_verdict(int rc, struct txauth *au, int *status)
 {
-    memset(au, 0, sizeof *au);
-    if (strcmp(tx, ZY1_ACTIVATE_TX) == 0)
-        return resolve_ticket(a, c, env, au, status);
-    /* The generation is read before the database, so a write that commits
-     * in between leaves what is cached stale (data/store.h). */
-    uint64_t gen = store_generation(a->store, STORE_TAG_IDENTITY);
-    int64_t now = clock_wall_ms();
-    int rc = ID_OK;
-    au->device_cached = authcache_device_get(a->authcache, dev, gen, now, &au->device);
-    if (!au->device_cached) {
-        rc = device_lookup(c, &a->kek, dev, &au->device);
-        if (rc == ID_OK && au->device.has_ds)
-            authcache_device_put(a->authcache, &au->device, gen, now);
-    }
     *status = 403;
     if (rc == ID_OK && au->device.has_ds) {
         memcpy(au->F, au->device.ds, ZY1_F_LEN);
@@ -70,6 +56,76 @@ const char *txauth_resolve(struct app *a, struct store_conn *c, const char *tx, 
      * server, a failover); the tablet retries. */
     *status = rc == STORE_BUSY ? 503 : 500;
     return rc == STORE_BUSY ? ze_code(ZE_UNAVAILABLE) : "internal";
+}
+
+/* au->device read from the database (and cached under the generations
+ * read before it): device_lookup's status. */
+static int reload_device(struct app *a, struct store_conn *c, const char *dev, uint64_t cluster,
+                         struct txauth *au)
+{
+    uint64_t gen = store_generation(a->store, STORE_TAG_IDENTITY);
+    device_wipe(&au->device);
+    au->device_cached = false;
+    au->device_cluster = cluster;
+    int rc = device_lookup(c, &a->kek, dev, &au->device);
+    if (rc == ID_OK && au->device.has_ds)
+        authcache_device_put(a->authcache, &au->device, gen, cluster, clock_wall_ms());
+    return rc;
+}
+
+const char *txauth_resolve(struct app *a, struct store_conn *c, const char *tx, const char *dev,
+                           const zy1_envelope *env, struct txauth *au, int *status)
+{
+    memset(au, 0, sizeof *au);
+    if (strcmp(tx, ZY1_ACTIVATE_TX) == 0)
+        return resolve_ticket(a, c, env, au, status);
+    /* The generations are read before the database, so a write that commits
+     * in between leaves what is cached stale (data/store.h). */
+    uint64_t gen = store_generation(a->store, STORE_TAG_IDENTITY);
+    uint64_t cluster = authcache_cluster_gen(a->authcache);
+    int rc = ID_OK;
+    au->device_cached = authcache_device_get(a->authcache, dev, gen, clock_wall_ms(), &au->device,
+                                             &au->device_cluster);
+    if (!au->device_cached) {
+        au->device_cluster = cluster;
+        rc = device_lookup(c, &a->kek, dev, &au->device);
+        if (rc == ID_OK && au->device.has_ds)
+            authcache_device_put(a->authcache, &au->device, gen, cluster, clock_wall_ms());
+    }
+    return device_verdict(rc, au, status);
+}
+
+const char *txauth_cluster_check(struct app *a, struct store_conn *c, const char *dev,
+                                 uint64_t cluster_gen, struct txauth *au, bool *rekey, int *status)
+{
+    *rekey = false;
+    *status = 0;
+    authcache_cluster_seen(a->authcache, cluster_gen);
+    if (au->is_activation || cluster_gen == au->device_cluster || !au->device_cached)
+        return NULL;
+    uint8_t ds[DS_LEN];
+    memcpy(ds, au->device.ds, DS_LEN);
+    const char *code = device_verdict(reload_device(a, c, dev, cluster_gen, au), au, status);
+    *rekey = !code && !secmem_equal(ds, au->device.ds, DS_LEN);
+    secmem_wipe(ds, sizeof ds);
+    return code;
+}
+
+bool txauth_reload_on_bad_mac(struct app *a, struct store_conn *c, const char *dev,
+                              struct txauth *au)
+{
+    if (au->is_activation || !au->device_cached)
+        return false;
+    uint8_t ds[DS_LEN];
+    int status = 0;
+    memcpy(ds, au->device.ds, DS_LEN);
+    /* Tagged with the cluster generation the entry had: it was read before
+     * this database read too, and the request has read none yet. */
+    const char *code =
+        device_verdict(reload_device(a, c, dev, au->device_cluster, au), au, &status);
+    bool changed = !code && !secmem_equal(ds, au->device.ds, DS_LEN);
+    secmem_wipe(ds, sizeof ds);
+    return changed;
 }
 
 void txauth_failed(struct app *a, struct store_conn *c, const struct txauth *au, const char *dev)

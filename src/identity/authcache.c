@@ -5,6 +5,7 @@
 #include "foundation/secmem.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 struct dslot {
     bool used;
     uint64_t gen;
+    uint64_t cluster; /* the cluster generation it was validated against */
     int64_t loaded_ms;
     struct device d;
 };
@@ -28,7 +30,8 @@ struct sslot {
 
 struct authcache {
     int64_t ttl_ms;
-    uint64_t seed; /* keys the slot choice: device ids and tokens come from clients */
+    uint64_t seed;            /* keys the slot choice: device ids and tokens come from clients */
+    _Atomic uint64_t cluster; /* the latest cluster generation a request read */
     pthread_mutex_t mu[STRIPES];
     struct dslot dev[AUTHCACHE_SLOTS];
     struct sslot ses[AUTHCACHE_SLOTS];
@@ -79,7 +82,7 @@ void authcache_close(struct authcache *ac)
 }
 
 bool authcache_device_get(struct authcache *ac, const char *dev, uint64_t gen, int64_t now_ms,
-                          struct device *out)
+                          struct device *out, uint64_t *cluster)
 {
     if (!ac || !ac->ttl_ms)
         return false;
@@ -87,14 +90,16 @@ bool authcache_device_get(struct authcache *ac, const char *dev, uint64_t gen, i
     struct dslot *s = &ac->dev[i];
     pthread_mutex_lock(lock_of(ac, i));
     bool hit = fresh(ac, s->used, s->gen, s->loaded_ms, gen, now_ms) && strcmp(s->d.dev, dev) == 0;
-    if (hit)
+    if (hit) {
         *out = s->d;
+        *cluster = s->cluster;
+    }
     pthread_mutex_unlock(lock_of(ac, i));
     return hit;
 }
 
 void authcache_device_put(struct authcache *ac, const struct device *d, uint64_t gen,
-                          int64_t now_ms)
+                          uint64_t cluster, int64_t now_ms)
 {
     if (!ac || !ac->ttl_ms || !d->has_ds)
         return;
@@ -104,6 +109,7 @@ void authcache_device_put(struct authcache *ac, const struct device *d, uint64_t
     secmem_wipe(&s->d, sizeof s->d);
     s->d = *d;
     s->gen = gen;
+    s->cluster = cluster;
     s->loaded_ms = now_ms;
     s->used = true;
     pthread_mutex_unlock(lock_of(ac, i));
@@ -123,6 +129,19 @@ void authcache_device_touched(struct authcache *ac, const char *dev, const char 
             strcpy(s->d.last_addr, addr);
     }
     pthread_mutex_unlock(lock_of(ac, i));
+}
+
+void authcache_cluster_seen(struct authcache *ac, uint64_t cluster)
+{
+    /* A plain store, not a maximum: a Redis that lost its data starts the
+     * generation again from 0, and entries must follow it down too. */
+    if (ac && atomic_load_explicit(&ac->cluster, memory_order_relaxed) != cluster)
+        atomic_store(&ac->cluster, cluster);
+}
+
+uint64_t authcache_cluster_gen(struct authcache *ac)
+{
+    return ac ? atomic_load(&ac->cluster) : 0;
 }
 
 bool authcache_session_get(struct authcache *ac, const char *sid, uint64_t gen, int64_t now_ms,
