@@ -32,6 +32,7 @@
 #include "channel/nonce_db.h"
 #include "channel/tx.h"
 #include "channel/zy1.h"
+#include "data/shard.h"
 #include "data/tenant.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
@@ -418,7 +419,7 @@ struct work {
 };
 
 /* Positive outcomes that roll back (data/store.h): nothing of them may stay. */
-enum { W_REPLAY = 1, W_FAILED, W_STORED };
+enum { W_REPLAY = 1, W_FAILED, W_STORED, W_MOVING, W_GONE };
 
 /* w keeps the stored form of its answer (taking sealed; NULL drops it). */
 static void keep_sealed(struct work *w, uint8_t *sealed, size_t n)
@@ -461,7 +462,11 @@ static int work_in_txn(struct store_conn *c, void *arg)
     struct work *w = arg;
     struct txreq *r = w->r;
     work_reset(w);
-    int rc = nonce_db_insert(c, r->dev, r->env.nonce, r->nonce_expires);
+    /* A business TX: first, is the bank's data (still) in this database? */
+    int rc = r->def->bank_data ? shard_fence(c, r->auth.bank_id) : SHARD_HERE;
+    if (rc != SHARD_HERE)
+        return rc == SHARD_MOVING ? W_MOVING : rc == SHARD_GONE ? W_GONE : rc;
+    rc = nonce_db_insert(c, r->dev, r->env.nonce, r->nonce_expires);
     if (rc == STORE_CONSTRAINT) {
         w->replay = true;
         return W_REPLAY;
@@ -643,6 +648,74 @@ static void copy_answer(struct txreq *r, const struct work *w)
         answer_cache_put(r->app->answers, &k, w->sealed, w->sealed_len);
 }
 
+/* A business TX reads or writes its bank's shard (data/shard.h): the
+ * connection for it, which is r->conn when that is the directory. */
+static int shard_conn(struct txreq *r, struct store_conn **c)
+{
+    struct store *st = shards_route(r->app->shards, r->auth.bank_id, NULL);
+    *c = r->conn;
+    return st == r->app->store ? STORE_OK : store_acquire(st, c);
+}
+
+static void shard_release(struct txreq *r, struct store_conn *c)
+{
+    if (c && c != r->conn)
+        store_release(c);
+}
+
+/* A read-only TX without cseq runs outside any transaction. A read that
+ * failed because the database is out of reach is `unavailable` (retry),
+ * not `internal`. */
+static int read_plain(struct txreq *r, struct store_conn *c, struct work *w)
+{
+    w->reply = run_handler(r, c);
+    w->failed = !w->reply;
+    return w->failed && store_last_error(c) == STORE_BUSY ? STORE_BUSY : STORE_OK;
+}
+
+/* The same for a business TX: the fence before and after the read (a move
+ * may delete the rows in between); reads go on while a move copies. */
+static int read_on_shard(struct txreq *r, struct store_conn *c, struct work *w)
+{
+    int rc = shard_fence(c, r->auth.bank_id);
+    if (rc == SHARD_HERE || rc == SHARD_MOVING)
+        rc = read_plain(r, c, w);
+    if (rc == STORE_OK && shard_fence(c, r->auth.bank_id) == SHARD_GONE) {
+        work_reset(w);
+        rc = SHARD_GONE;
+    }
+    return rc == SHARD_GONE ? W_GONE : rc;
+}
+
+/* The work of a TX that does not open its own transactions, on the
+ * directory or, for a business TX, on its bank's shard. A shard that says
+ * the bank has gone makes the map reload and the work run once more where
+ * the bank is now; one that says a move is copying it answers
+ * `unavailable` (nothing was written: the tablet seals again). */
+static int work_routed(struct txreq *r, struct work *w)
+{
+    bool read = r->def->read_only && !r->cseq[0];
+    int rc = W_GONE;
+    for (int attempt = 0; rc == W_GONE && attempt < 2; attempt++) {
+        struct store_conn *c = r->conn;
+        if (attempt > 0 && shards_reload(r->app->shards) != STORE_OK)
+            return STORE_BUSY;
+        if (r->def->bank_data && shard_conn(r, &c) != STORE_OK)
+            return STORE_BUSY; /* the shard is out of reach */
+        if (!read)
+            rc = store_run(c, "tx", work_in_txn, w);
+        else if (r->def->bank_data)
+            rc = read_on_shard(r, c, w);
+        else
+            rc = read_plain(r, c, w);
+        shard_release(r, c);
+    }
+    if (rc == W_GONE) /* moved twice while it ran: the tablet tries again */
+        log_warn("tx.shard", "TX=%s bank=%lld: its shard moved while it ran", r->tx,
+                 (long long)r->auth.bank_id);
+    return rc == W_GONE || rc == W_MOVING ? STORE_BUSY : rc;
+}
+
 /* Step 14 and the handler. */
 static void execute(struct txreq *r, struct http_response *resp)
 {
@@ -653,16 +726,12 @@ static void execute(struct txreq *r, struct http_response *resp)
     if (r->def->own_transaction) {
         r->nonce_pending = false;
         rc = work_own(&w);
-    } else if (r->def->read_only && !r->cseq[0]) {
-        nonce_to_journal(r);
-        w.reply = run_handler(r, r->conn);
-        w.failed = !w.reply;
-        /* A read that failed because the database is out of reach is
-         * `unavailable` (retry), not `internal`. */
-        rc = w.failed && store_last_error(r->conn) == STORE_BUSY ? STORE_BUSY : STORE_OK;
     } else {
-        r->nonce_pending = false;
-        rc = store_run(r->conn, "tx", work_in_txn, &w);
+        if (r->def->read_only && !r->cseq[0])
+            nonce_to_journal(r);
+        else
+            r->nonce_pending = false;
+        rc = work_routed(r, &w);
     }
     if (w.replay) {
         plain_error(r, resp, ZE_REPLAY);

@@ -65,6 +65,7 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/audit/records", h_admin_audit_records),
     ADMIN_POST("/flow/reload", h_admin_flow_reload),
     ADMIN_GET("/egress", h_admin_egress),
+    ADMIN_GET("/reports/customers", h_admin_report_customers),
 };
 #undef ADMIN_GET
 #undef ADMIN_POST
