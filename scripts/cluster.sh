@@ -261,8 +261,11 @@ db_setup_primary() {
     CREATE USER IF NOT EXISTS 'repl'@'127.0.0.1' IDENTIFIED BY '$rpw';
     GRANT REPLICATION SLAVE, REPLICATION SLAVE ADMIN ON *.* TO 'repl'@'127.0.0.1';
     CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+    CREATE DATABASE IF NOT EXISTS \`${DB_NAME}_s1\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+    CREATE DATABASE IF NOT EXISTS \`${DB_NAME}_s2\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
     CREATE USER IF NOT EXISTS 'zhanye'@'127.0.0.1' IDENTIFIED BY '$zpw';
     GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO 'zhanye'@'127.0.0.1';
+    GRANT ALL PRIVILEGES ON \`${DB_NAME}\\_%\`.* TO 'zhanye'@'127.0.0.1';
     CREATE USER IF NOT EXISTS 'zhanye_admin'@'127.0.0.1' IDENTIFIED BY '$apw';
     GRANT $ADMIN_GRANTS ON *.* TO 'zhanye_admin'@'127.0.0.1';
     SET GLOBAL rpl_semi_sync_master_enabled = ON;" ||
@@ -410,6 +413,16 @@ servers = $servers
 database = $DB_NAME
 user = zhanye
 password_file = keys/db.password
+
+; bank shards (分库): each demo bank's business data in a database of its own,
+; on the same servers (docs/deploy.md; move one with zhanye shard move)
+[shard.s1]
+database = ${DB_NAME}_s1
+banks = B01
+
+[shard.s2]
+database = ${DB_NAME}_s2
+banks = B02
 
 [redis]
 ; anti-replay records shared by the nodes; the primary as the Sentinels name it

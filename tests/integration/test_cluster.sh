@@ -78,6 +78,7 @@ tx DEVICE_ACTIVATE --activate "$act" --teller demo01
 tx LOGIN LOGIN --data "{\"teller\":\"demo01\",\"password\":\"$PW\"}"
 tx SESSION_INFO SESSION_INFO
 tx SESSION_INFO SESSION_INFO
+tx CUSTOMER_CREATE CUSTOMER_CREATE --data '{"kind":"person","name":"集群客户","id_no":"11010519491231002X"}'
 check "node1 answered a transaction (srvseq node ids:$nodes)" grep -qw 01 <<<"$nodes"
 check "node2 answered a transaction (srvseq node ids:$nodes)" grep -qw 02 <<<"$nodes"
 # The stats page (CSV): status (field 18) UP, last health check (37) passed.
@@ -122,6 +123,25 @@ done
 out=$(as_zhanye $((base + 10)) "UPDATE banks SET name = name WHERE code = 'B77'; SELECT 'written'")
 eq "the primary takes the same write from the nodes' account" "$out" written
 eq "the primary counts both replicas" "$(status_var primary Rpl_semi_sync_master_clients)" 2
+
+# ---- bank shards ---------------------------------------------------------------
+# B01's customers are in its shard zhanye_s1, on the primary and the replica.
+eq "B01's customer is in shard s1 on the primary" \
+  "$(sql primary 'SELECT COUNT(*) FROM zhanye_s1.customers')" 1
+eq "and none in the directory" "$(sql primary 'SELECT COUNT(*) FROM zhanye.customers')" 0
+for _ in $(seq 50); do
+  [ "$(sql replica 'SELECT COUNT(*) FROM zhanye_s1.customers' 2>/dev/null)" = 1 ] && break
+  sleep 0.1
+done
+eq "and on the replica" "$(sql replica 'SELECT COUNT(*) FROM zhanye_s1.customers')" 1
+out=$("$BIN" shard move --data "$DATA1" --bank B01 --to s2 2>&1)
+check "zhanye shard move B01 to s2 on the cluster ($out)" grep -q verified <<<"$out"
+eq "s2 holds it now" "$(sql primary 'SELECT COUNT(*) FROM zhanye_s2.customers')" 1
+eq "s1 none" "$(sql primary 'SELECT COUNT(*) FROM zhanye_s1.customers')" 0
+r=$("$BIN" call --state "$STATE" --server "$BASE" CUSTOMER_SEARCH --data '{"name":"集群"}' 2>&1)
+check "both nodes follow: the customer is found through HAProxy ($r)" grep -q '"name":"集群客户"' <<<"$r"
+r=$("$BIN" call --state "$STATE" --server "$BASE" CUSTOMER_SEARCH --data '{"name":"集群"}' 2>&1)
+check "twice ($r)" grep -q '"name":"集群客户"' <<<"$r"
 
 # ---- Redis ---------------------------------------------------------------------
 eq "Redis primary answers" "$(redis-cli -p $((base + 20)) ping)" PONG
