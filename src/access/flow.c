@@ -1162,8 +1162,10 @@ static int lease_rule(struct flow *f, struct flow_rule *r, struct redis *rd, uin
     return REDIS_DONE;
 }
 
-uint64_t flow_lease_round(struct flow *f, struct redis *rd, uint64_t now)
+/* The lease thread's round (access/flow_lease.h, flow_lease_round_fn). */
+static uint64_t lease_round(void *owner, struct redis *rd, uint64_t now)
 {
+    struct flow *f = owner;
     if (atomic_load(&f->fallback))
         return probe(f, rd, now);
     uint64_t next = UINT64_MAX;
@@ -1191,7 +1193,7 @@ int flow_share(struct flow *f, struct redis *rd, char *err, size_t errcap)
         snprintf(err, errcap, "flow: rates are already shared");
     else if (atomic_load(&f->shut))
         snprintf(err, errcap, "flow: shut down");
-    else if (flow_lease_start(f, rd, &f->lease) != 0)
+    else if (flow_lease_start(lease_round, f, rd, &f->lease) != 0)
         snprintf(err, errcap, "flow: cannot start the lease thread");
     else
         rc = 0;

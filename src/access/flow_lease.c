@@ -166,7 +166,8 @@ uint64_t flow_lease_ready_at(const struct flow_lease_slot *s, const struct gcra 
 /* --- the thread ------------------------------------------------------------------ */
 
 struct flow_lease {
-    struct flow *f;
+    flow_lease_round_fn round;
+    void *owner;
     struct redis *rd;
     pthread_t th;
     pthread_mutex_t mu;
@@ -183,7 +184,7 @@ static void *lease_main(void *arg)
     while (!l->stop) {
         atomic_store(&l->kicked, false);
         pthread_mutex_unlock(&l->mu);
-        uint64_t next = flow_lease_round(l->f, l->rd, clock_mono_ns());
+        uint64_t next = l->round(l->owner, l->rd, clock_mono_ns());
         uint64_t now = clock_mono_ns();
         if (next > now + FLOW_LEASE_IDLE_NS)
             next = now + FLOW_LEASE_IDLE_NS;
@@ -197,12 +198,14 @@ static void *lease_main(void *arg)
     return NULL;
 }
 
-int flow_lease_start(struct flow *f, struct redis *rd, struct flow_lease **out)
+int flow_lease_start(flow_lease_round_fn round, void *owner, struct redis *rd,
+                     struct flow_lease **out)
 {
     struct flow_lease *l = calloc(1, sizeof *l);
     if (!l)
         return -1;
-    l->f = f;
+    l->round = round;
+    l->owner = owner;
     l->rd = rd;
     atomic_init(&l->kicked, false);
     pthread_condattr_t ca;

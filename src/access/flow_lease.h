@@ -21,7 +21,7 @@
  * named zhanye-lease) fetches when a rule runs low and has demand, asking
  * flow_lease_size() tokens; tokens not used within FLOW_LEASE_TTL_NS of
  * their grant are dropped, so that no node can bank tokens into a burst
- * beyond the rule's. The thread's rounds are flow_lease_round(), in flow.c
+ * beyond the rule's. The thread's rounds are its owner's (flow.c passes one
  * (it walks the rules under their locks and starts queued heads).
  *
  * Not thread-safe by itself: the slot functions run under the rule's lock;
@@ -32,7 +32,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct flow;
 struct gcra;
 struct metric;
 struct redis;
@@ -108,8 +107,18 @@ uint64_t flow_lease_ready_at(const struct flow_lease_slot *s, const struct gcra 
 
 struct flow_lease;
 
-/* Starts the lease thread of f over rd. 0, or -1 (nothing started). */
-int flow_lease_start(struct flow *f, struct redis *rd, struct flow_lease **out);
+/* One round of the thread over its owner's rules at now (clock_mono_ns):
+ * expires, fetches what is wanted, starts queued heads that got their
+ * tokens, and handles Redis being unreachable. Returns when the next round
+ * is due (UINT64_MAX: only when poked). Called only by the lease thread,
+ * never under any lock. flow.c's rounds walk its rules; this file knows
+ * nothing of them, so the dependency runs one way. */
+typedef uint64_t (*flow_lease_round_fn)(void *owner, struct redis *rd, uint64_t now);
+
+/* Starts the lease thread: round(owner, rd, now) again and again. 0, or -1
+ * (nothing started). */
+int flow_lease_start(flow_lease_round_fn round, void *owner, struct redis *rd,
+                     struct flow_lease **out);
 /* Stops and joins the thread (it finishes the fetch under way, at most
  * redis.h's bound). Again, or NULL: a no-op. */
 void flow_lease_stop(struct flow_lease *l);
@@ -119,12 +128,5 @@ void flow_lease_free(struct flow_lease *l);
  * thread, also after flow_lease_stop (then it does nothing useful); may be
  * called under a rule's lock (never under the thread's own). NULL: no-op. */
 void flow_lease_poke(struct flow_lease *l);
-
-/* Implemented by flow.c: one round over f's rules at now (the thread's
- * clock_mono_ns): expires, fetches what is wanted, starts queued heads
- * that got their tokens, and handles Redis being unreachable. Returns when
- * the next round is due (UINT64_MAX: only when poked). Called only by the
- * lease thread, never under any lock. */
-uint64_t flow_lease_round(struct flow *f, struct redis *rd, uint64_t now);
 
 #endif
