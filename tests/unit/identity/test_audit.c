@@ -556,7 +556,9 @@ static void test_checkpointer_thread(void **state)
 {
     struct fx *f = *state;
     reopen(f, 5);
-    assert_int_equal(audit_checkpointer_start(f->st), 0);
+    struct audit_chain ch = {.name = AUDIT_CHAIN_MAIN, .st = f->st}; /* file: the context's */
+    struct audit_chains cs = {.n = 1, .v = &ch};
+    assert_int_equal(audit_checkpointer_start(&cs), 0);
     append_n(f, 12);
     for (int i = 0;
          i < 500 && q_int(f, "SELECT COUNT(*) FROM audit_checkpoints WHERE seq >= 10") == 0; i++)
