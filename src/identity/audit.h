@@ -122,7 +122,7 @@ int audit_pubkey_hex(char out[AUDIT_PUB_HEX + 1]);
 struct audit_chain {
     char name[SHARD_NAME_MAX + 1]; /* "main" or the shard's name */
     struct store *st;              /* the database (the caller's; outlives the chain) */
-    char file[PATH_MAX];           /* its checkpoint file */
+    char file[PATH_MAX];           /* its checkpoint file ("": the context's) */
 };
 
 /* Every chain of a province, main first, then the shards in shards_each()
@@ -239,8 +239,9 @@ struct audit_report {
  * file is missing (reason says which line or file); ID_ERR if the context
  * is not open, or a store status. */
 int audit_verify(struct store *st, const char *checkpoint_file, struct audit_report *out);
-/* The same for one chain: checked against ch->file (skipped if it does not
- * exist) or, when copy is not NULL, against copy (which must exist). */
+/* The same for one chain: checked against ch->file (an empty name: the
+ * context's; skipped if it does not exist) or, when copy is not NULL,
+ * against copy (which must exist). */
 int audit_verify_chain(const struct audit_chain *ch, const char *copy, struct audit_report *out);
 
 /* ---- start-up ----------------------------------------------------------- */

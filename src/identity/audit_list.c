@@ -223,8 +223,8 @@ static int write_cursor(const struct src *v, size_t n, char *next, size_t cap)
         if (!v[i].active || !v[i].has)
             continue; /* every row it had was taken: fewer than the page's + 1 */
         int64_t bound = v[i].last_taken ? v[i].last_taken : v[i].r.seq + 1;
-        int k = snprintf(next + len, cap - len, "%s%s:%" PRId64, len ? "," : "", v[i].ch->name,
-                         bound);
+        int k =
+            snprintf(next + len, cap - len, "%s%s:%" PRId64, len ? "," : "", v[i].ch->name, bound);
         if (k < 0 || (size_t)k >= cap - len)
             return ID_BAD_INPUT;
         len += (size_t)k;
@@ -281,8 +281,8 @@ int audit_list_chains(const struct audit_chains *cs, struct store_conn *held, in
                       int (*fn)(const char *chain, const struct audit_record *r, void *arg),
                       void *arg, char *next, size_t nextcap)
 {
-    if (!cs || !cs->n || cs->n > AUDIT_CHAINS_MAX || !fn || !next ||
-        nextcap < AUDIT_CURSOR_MAX || !scope_ok(bank_id, branch_id, limit))
+    if (!cs || !cs->n || cs->n > AUDIT_CHAINS_MAX || !fn || !next || nextcap < AUDIT_CURSOR_MAX ||
+        !scope_ok(bank_id, branch_id, limit))
         return ID_BAD_INPUT;
     next[0] = '\0';
     struct src *v = calloc(cs->n, sizeof *v);

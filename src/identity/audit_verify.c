@@ -320,5 +320,7 @@ int audit_verify_chain(const struct audit_chain *ch, const char *copy, struct au
 {
     if (!ch)
         return ID_ERR;
-    return copy ? verify(ch->st, copy, true, rep) : verify(ch->st, ch->file, false, rep);
+    if (copy)
+        return verify(ch->st, copy, true, rep);
+    return verify(ch->st, ch->file[0] ? ch->file : NULL, false, rep); /* "": the context's */
 }

@@ -142,8 +142,7 @@ static void expect_all_intact(void)
     int rc = verify(NULL, out, sizeof out);
     if (rc != 0 || strncmp(out, "audit chain intact: ", 20) != 0 ||
         !strstr(out, "shard s1: audit chain intact: ") ||
-        !strstr(out, "shard s2: audit chain intact: ") ||
-        !strstr(out, "all 3 audit chains intact"))
+        !strstr(out, "shard s2: audit chain intact: ") || !strstr(out, "all 3 audit chains intact"))
         fail_msg("audit verify: exit %d: %s", rc, out);
 }
 
