@@ -341,6 +341,17 @@ static int open_egress(struct app *a, char *err, size_t errcap)
     return egress_open(&a->cfg, dir, &a->egress, err, errcap) == 0 ? APP_OK : APP_ERR_CONFIG;
 }
 
+/* The audit checkpointer, one thread for the chain of every database. */
+static int start_checkpointer(struct app *a)
+{
+    struct audit_chains cs;
+    int rc = audit_chains_collect(a->shards, a->cfg.data_dir, &cs) == ID_OK
+                 ? audit_checkpointer_start(&cs)
+                 : -1;
+    audit_chains_free(&cs);
+    return rc;
+}
+
 int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
 {
     int rc = app_load_config(a, data_dir, err, errcap);
@@ -366,7 +377,7 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
         rc = open_audit(a, err, errcap);
     if (rc == APP_OK)
         rc = open_egress(a, err, errcap);
-    if (rc == APP_OK && audit_checkpointer_start(a->store) != 0) {
+    if (rc == APP_OK && start_checkpointer(a) != 0) {
         snprintf(err, errcap, "cannot start the audit checkpointer");
         rc = APP_ERR_RUNTIME;
     }
@@ -394,9 +405,13 @@ void app_close(struct app *a)
     a->authcache = NULL;
     keyring_free(&a->keys);
     kek_wipe(&a->kek);
-    /* A clean shutdown signs the head (nothing if no record came since). */
-    if (audit_checkpointer_stop() && a->store)
-        (void)audit_checkpoint(a->store, NULL); /* logs the outcome */
+    /* A clean shutdown signs each chain's head (nothing if no record came since). */
+    struct audit_chains cs;
+    if (audit_checkpointer_stop() && a->store &&
+        audit_chains_collect(a->shards, a->cfg.data_dir, &cs) == ID_OK) {
+        (void)audit_checkpoint_all(&cs); /* logs the outcome */
+        audit_chains_free(&cs);
+    }
     audit_close();
     if (a->seq)
         seq_close(a->seq);

@@ -1,5 +1,5 @@
-/* audit.c — appending to the keyed chain and listing it (see audit.h; the
- * hashing is in audit_chain.c, verification in audit_verify.c). */
+/* audit.c — appending to the keyed chain (see audit.h; the hashing is in
+ * audit_chain.c, listing in audit_list.c, verification in audit_verify.c). */
 #include "identity/audit.h"
 
 #include "data/tenant.h"
@@ -205,76 +205,5 @@ int audit_tenantf(struct tenant_conn *tc, const char *actor, const char *event, 
     va_end(ap);
     int rc = tenant_append(tc, actor, event, target, detail);
     json_decref(detail);
-    return rc;
-}
-
-/* ---- listing ------------------------------------------------------------- */
-
-#define LIST_COLS "SELECT seq, ts, bank_id, actor, event, target, detail FROM audit_log "
-#define LIST_TAIL "AND (seq < ? OR ? = 0) ORDER BY seq DESC LIMIT ?"
-
-/* The query for the scope and its first free parameter. */
-static const char *list_sql(int64_t bank_id, int64_t branch_id, int *next)
-{
-    if (bank_id == 0) {
-        *next = 1;
-        return LIST_COLS "WHERE 1 = 1 " LIST_TAIL;
-    }
-    *next = branch_id ? 4 : 2;
-    return branch_id ? LIST_COLS
-               "WHERE bank_id = ? AND (target IN (SELECT code FROM tellers WHERE branch_id = ?) "
-               "OR target IN (SELECT d.dev FROM devices d JOIN tellers t ON t.id = d.teller_id "
-               "WHERE t.branch_id = ?)) " LIST_TAIL
-                     : LIST_COLS "WHERE bank_id = ? " LIST_TAIL;
-}
-
-static const char *col(struct store_stmt *s, int i)
-{
-    const char *t = store_col_text(s, i);
-    return t ? t : "";
-}
-
-static int bind_list(struct store_stmt *s, int64_t bank_id, int64_t branch_id, int next,
-                     int64_t before_seq, int limit)
-{
-    int rc = bank_id ? store_bind_int64(s, 1, bank_id) : STORE_OK;
-    if (rc == STORE_OK && branch_id)
-        rc = store_bind_int64(s, 2, branch_id);
-    if (rc == STORE_OK && branch_id)
-        rc = store_bind_int64(s, 3, branch_id);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, next, before_seq);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, next + 1, before_seq);
-    if (rc == STORE_OK)
-        rc = store_bind_int64(s, next + 2, limit);
-    return rc;
-}
-
-int audit_list(struct store_conn *c, int64_t bank_id, int64_t branch_id, int64_t before_seq,
-               int limit, int (*fn)(const struct audit_record *r, void *arg), void *arg)
-{
-    struct store_stmt *s = NULL;
-    int next = 1;
-    if (!c || !fn || bank_id < 0 || branch_id < 0 || (branch_id && !bank_id) || before_seq < 0 ||
-        limit < 1 || limit > AUDIT_LIST_MAX)
-        return ID_BAD_INPUT;
-    int rc = store_prepare(c, list_sql(bank_id, branch_id, &next), &s);
-    if (rc == STORE_OK)
-        rc = bind_list(s, bank_id, branch_id, next, before_seq, limit);
-    while (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
-        struct audit_record r = {store_col_int64(s, 0),
-                                 store_col_int64(s, 1),
-                                 store_col_int64(s, 2),
-                                 col(s, 3),
-                                 col(s, 4),
-                                 col(s, 5),
-                                 col(s, 6)};
-        rc = fn(&r, arg);
-    }
-    if (rc == STORE_DONE)
-        rc = ID_OK;
-    if (s)
-        store_finish(s);
     return rc;
 }

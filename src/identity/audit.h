@@ -54,9 +54,11 @@
 #ifndef ZHANYE_AUDIT_H
 #define ZHANYE_AUDIT_H
 
+#include "data/shard.h"
 #include "data/store.h"
 #include "identity/identity.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -101,6 +103,42 @@ void audit_close(void);
 bool audit_is_open(void);
 /* The public checkpoint key as 130 hex digits; ID_ERR when not open. */
 int audit_pubkey_hex(char out[AUDIT_PUB_HEX + 1]);
+
+/* ---- chains: one per database --------------------------------------------
+ *
+ * audit_append continues the chain of the database its connection belongs
+ * to, so each database has a chain of its own: the directory's ("main")
+ * holds the identity layer's records and whatever the CLI and the console
+ * audit; each bank shard's (data/shard.h) holds the business records of the
+ * banks while they lived there (a bank moved away leaves its old records
+ * where they were written). Each chain is verified and checkpointed on its
+ * own, with its own checkpoint file (audit_checkpoint.h):
+ *   main        DATA/audit-checkpoints.jsonl
+ *   shard NAME  DATA/audit-checkpoints-NAME.jsonl */
+
+#define AUDIT_CHAIN_MAIN SHARD_MAIN
+#define AUDIT_CHAINS_MAX (SHARD_MAX + 1)
+
+struct audit_chain {
+    char name[SHARD_NAME_MAX + 1]; /* "main" or the shard's name */
+    struct store *st;              /* the database (the caller's; outlives the chain) */
+    char file[PATH_MAX];           /* its checkpoint file ("": the context's) */
+};
+
+/* Every chain of a province, main first, then the shards in shards_each()
+ * order; v is malloc'd (audit_chains_free). */
+struct audit_chains {
+    size_t n;
+    struct audit_chain *v;
+};
+
+/* The chains of sh's databases with their checkpoint files in data_dir.
+ * ID_OK; ID_BAD_INPUT if a path does not fit; STORE_NOMEM. out is empty
+ * (and freeable) on failure. */
+int audit_chains_collect(struct shards *sh, const char *data_dir, struct audit_chains *out);
+void audit_chains_free(struct audit_chains *cs);
+/* The chain called name, or NULL. */
+const struct audit_chain *audit_chains_find(const struct audit_chains *cs, const char *name);
 
 /* ---- appending and listing --------------------------------------------- */
 
@@ -149,6 +187,30 @@ struct audit_record {
 int audit_list(struct store_conn *c, int64_t bank_id, int64_t branch_id, int64_t before_seq,
                int limit, int (*fn)(const struct audit_record *r, void *arg), void *arg);
 
+/* The newest records of every chain of cs, merged newest first by ts
+ * (equal ts: in the order of cs, main first), of the scope as in
+ * audit_list, at most limit (1..AUDIT_LIST_MAX). fn gets the name of the
+ * record's chain too. held: a connection of the database of cs->v[0] the
+ * caller holds, used for that chain (NULL: one is acquired); every other
+ * chain's database gets a connection of its own for the call.
+ *
+ * Paging across chains: a cursor names, for each chain that may hold more
+ * records, the seq the next page continues below, "main:1204,s1:88"
+ * (names of cs, each once; seq >= 1). before NULL or "": the first page,
+ * every chain from its newest record; a chain the cursor does not name has
+ * no more; a plain "SEQ" is "main:SEQ" (the form of a single database). next
+ * (nextcap >= AUDIT_CURSOR_MAX) gets the cursor of the following page, ""
+ * when no chain holds more. The seq bounds make pages neither repeat nor
+ * skip a record, whatever the clocks did; records appended after the first
+ * page come on no page of it.
+ * ID_OK; ID_BAD_INPUT for a malformed cursor or argument; a store status
+ * (STORE_BUSY: a database's pool is exhausted); or fn's non-zero value. */
+#define AUDIT_CURSOR_MAX (AUDIT_CHAINS_MAX * (SHARD_NAME_MAX + 22) + 1)
+int audit_list_chains(const struct audit_chains *cs, struct store_conn *held, int64_t bank_id,
+                      int64_t branch_id, const char *before, int limit,
+                      int (*fn)(const char *chain, const struct audit_record *r, void *arg),
+                      void *arg, char *next, size_t nextcap);
+
 /* ---- verifying ----------------------------------------------------------- */
 
 struct audit_report {
@@ -177,6 +239,10 @@ struct audit_report {
  * file is missing (reason says which line or file); ID_ERR if the context
  * is not open, or a store status. */
 int audit_verify(struct store *st, const char *checkpoint_file, struct audit_report *out);
+/* The same for one chain: checked against ch->file (an empty name: the
+ * context's; skipped if it does not exist) or, when copy is not NULL,
+ * against copy (which must exist). */
+int audit_verify_chain(const struct audit_chain *ch, const char *copy, struct audit_report *out);
 
 /* ---- start-up ----------------------------------------------------------- */
 

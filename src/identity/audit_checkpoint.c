@@ -28,7 +28,14 @@
 
 int audit_checkpoint_path(const char *data_dir, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "%s/%s", data_dir, AUDIT_CHECKPOINT_FILE);
+    return audit_checkpoint_path_of(data_dir, AUDIT_CHAIN_MAIN, out, cap);
+}
+
+int audit_checkpoint_path_of(const char *data_dir, const char *name, char *out, size_t cap)
+{
+    int n = strcmp(name, AUDIT_CHAIN_MAIN) == 0
+                ? snprintf(out, cap, "%s/%s", data_dir, AUDIT_CHECKPOINT_FILE)
+                : snprintf(out, cap, "%s/" AUDIT_CHECKPOINT_PREFIX "%s.jsonl", data_dir, name);
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
@@ -174,16 +181,48 @@ static int head_cp(struct store_conn *c, struct audit_checkpoint *cp)
     return rc;
 }
 
-/* store_run callback: arg is the struct audit_checkpoint to fill. Only
- * rows at the head's own seq matter: one planted at a future seq cannot
- * stop checkpoints (audit_verify reports it). */
+/* The highest seq of a checkpoint at or below head (0: none) into *seq. */
+static int last_cp_seq(struct store_conn *c, int64_t head, int64_t *seq)
+{
+    struct store_stmt *s = NULL;
+    *seq = 0;
+    int rc = store_prepare(c, "SELECT MAX(seq) FROM audit_checkpoints WHERE seq <= ?", &s);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 1, head);
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    if (rc == STORE_ROW) {
+        *seq = store_col_is_null(s, 0) ? 0 : store_col_int64(s, 0);
+        rc = STORE_OK;
+    }
+    store_finish(s);
+    return rc;
+}
+
+struct cp_job {
+    struct audit_checkpoint cp;
+    bool if_crossed; /* only if the chain reached a multiple of every since its last one */
+};
+
+/* store_run callback: arg is the struct cp_job. Only rows at the head's
+ * own seq matter: one planted at a future seq cannot stop checkpoints
+ * (audit_verify reports it). */
 static int checkpoint_txn(struct store_conn *c, void *arg)
 {
-    struct audit_checkpoint *cp = arg, old;
+    struct cp_job *job = arg;
+    struct audit_checkpoint *cp = &job->cp, old;
     memset(cp, 0, sizeof *cp);
     int rc = head_cp(c, cp);
     if (rc != ID_OK)
         return rc;
+    if (job->if_crossed) {
+        int64_t last = 0, every = audit_ctx()->every > 0 ? audit_ctx()->every : 1;
+        rc = last_cp_seq(c, cp->seq, &last);
+        if (rc != STORE_OK)
+            return rc;
+        if (cp->seq / every <= last / every)
+            return ID_EXISTS; /* not due in this chain */
+    }
     rc = cp_at(c, cp->seq, &old);
     if (rc == ID_OK) { /* signed already, unless that row is forged or of a cut chain */
         if (!audit_checkpoint_sig_ok(&old) || strcmp(old.hash, cp->hash) != 0)
@@ -332,37 +371,65 @@ static int ship(struct store_conn *c, const char *path)
 
 /* ---- making one ----------------------------------------------------------- */
 
-int audit_checkpoint(struct store *st, struct audit_checkpoint *out)
+/* Signs ch's head (if_crossed: only when due in it), then ships. */
+static int checkpoint_one(const struct audit_chain *ch, bool if_crossed,
+                          struct audit_checkpoint *out)
 {
     const struct audit_ctx *x = audit_ctx();
     struct store_conn *c = NULL;
-    struct audit_checkpoint cp = {0};
-    if (!x || !x->sign || !st)
+    struct cp_job job = {.if_crossed = if_crossed};
+    if (!x || !x->sign || !ch || !ch->st)
         return ID_ERR;
-    int rc = store_acquire(st, &c);
+    const char *file = ch->file[0] ? ch->file : x->checkpoint_file;
+    int rc = store_acquire(ch->st, &c);
     if (rc == STORE_OK)
-        rc = store_run(c, "audit.checkpoint", checkpoint_txn, &cp);
+        rc = store_run(c, "audit.checkpoint", checkpoint_txn, &job);
     if (rc == ID_CORRUPT)
         log_error("audit.checkpoint",
-                  "record %" PRId64 " does not verify under the audit key, or the database's "
-                  "checkpoint at it is not its own: not signed; run zhanye audit verify",
-                  cp.seq);
+                  "chain %s: record %" PRId64 " does not verify under the audit key, or the "
+                  "database's checkpoint at it is not its own: not signed; run zhanye audit "
+                  "verify",
+                  ch->name, job.cp.seq);
     else if (rc < 0)
-        log_error("audit.checkpoint", "%s: %s", store_rc_name(rc), store_errmsg(c));
+        log_error("audit.checkpoint", "chain %s: %s: %s", ch->name, store_rc_name(rc),
+                  store_errmsg(c));
     if (rc == ID_OK)
-        log_info("audit.checkpoint", "signed seq %" PRId64 " hash %s", cp.seq, cp.hash);
+        log_info("audit.checkpoint", "chain %s: signed seq %" PRId64 " hash %s", ch->name,
+                 job.cp.seq, job.cp.hash);
     if (rc == ID_OK || rc == ID_EXISTS) {
-        int src = ship(c, x->checkpoint_file);
+        int src = ship(c, file);
         if (src != ID_OK) {
             log_error("audit.checkpoint_file", "%s: not written (%s); the next checkpoint ships it",
-                      x->checkpoint_file, src == ID_BAD_INPUT ? "malformed" : id_rc_name(src));
+                      file, src == ID_BAD_INPUT ? "malformed" : id_rc_name(src));
             rc = ID_ERR;
         }
     }
     store_release(c);
     if (out)
-        *out = cp;
+        *out = job.cp;
     return rc;
+}
+
+int audit_checkpoint_chain(const struct audit_chain *ch, struct audit_checkpoint *out)
+{
+    return checkpoint_one(ch, false, out);
+}
+
+int audit_checkpoint(struct store *st, struct audit_checkpoint *out)
+{
+    struct audit_chain ch = {.name = AUDIT_CHAIN_MAIN, .st = st}; /* file: the context's */
+    return checkpoint_one(&ch, false, out);
+}
+
+int audit_checkpoint_all(const struct audit_chains *cs)
+{
+    int first = ID_OK;
+    for (size_t i = 0; cs && i < cs->n; i++) {
+        int rc = checkpoint_one(&cs->v[i], false, NULL); /* logs its failures */
+        if (rc != ID_OK && rc != ID_EXISTS && rc != ID_NOT_FOUND && first == ID_OK)
+            first = rc;
+    }
+    return first;
 }
 
 /* ---- when: the due mark and the thread ------------------------------------ */
@@ -373,7 +440,7 @@ static struct {
     bool due, stop, running;
     uint64_t due_epoch; /* the context the due mark was made in */
     pthread_t th;
-    struct store *st;
+    struct audit_chains chains; /* the thread's own copy */
 } T = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 void audit_checkpoint_note(int64_t seq)
@@ -423,9 +490,13 @@ static void *checkpointer_main(void *arg)
         }
         T.due = false;
         pthread_mutex_unlock(&T.mu);
-        int rc = audit_checkpoint(T.st, NULL); /* logs its failures */
+        /* The mark does not say which chain reached a multiple: each chain
+         * that did since its last checkpoint is signed. */
+        bool busy = false;
+        for (size_t i = 0; i < T.chains.n; i++) /* logs its failures */
+            busy |= checkpoint_one(&T.chains.v[i], true, NULL) == STORE_BUSY;
         pthread_mutex_lock(&T.mu);
-        bool retry = rc == STORE_BUSY; /* the rest waits for the next due mark */
+        bool retry = busy; /* the rest waits for the next due mark */
         if (retry && !T.stop) {
             T.due = true;
             struct timespec until;
@@ -438,23 +509,30 @@ static void *checkpointer_main(void *arg)
     return NULL;
 }
 
-int audit_checkpointer_start(struct store *st)
+int audit_checkpointer_start(const struct audit_chains *cs)
 {
     pthread_condattr_t ca;
-    if (!st || !audit_ctx() || T.running)
+    if (!cs || !cs->n || !audit_ctx() || T.running)
         return -1;
+    T.chains.v = malloc(cs->n * sizeof *T.chains.v);
+    if (!T.chains.v)
+        return -1;
+    memcpy(T.chains.v, cs->v, cs->n * sizeof *T.chains.v);
+    T.chains.n = cs->n;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     int err = pthread_cond_init(&T.cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (err)
+    if (err) {
+        audit_chains_free(&T.chains);
         return -1;
-    T.st = st;
+    }
     T.stop = false;
     /* Signals stay with the main thread's sigwait(). */
     err = thread_start(&T.th, NULL, checkpointer_main, NULL, "zhanye-audit");
     if (err) {
         pthread_cond_destroy(&T.cv);
+        audit_chains_free(&T.chains);
         return -1;
     }
     pthread_mutex_lock(&T.mu);
@@ -478,5 +556,6 @@ bool audit_checkpointer_stop(void)
     T.running = false;
     pthread_mutex_unlock(&T.mu);
     pthread_cond_destroy(&T.cv);
+    audit_chains_free(&T.chains);
     return true;
 }

@@ -4,8 +4,10 @@
  * time ts (Unix ms) it was signed at, with an SM2 signature (SM3, default
  * identifier, channel/sm.h) by the audit signing key over the text
  *     "zhanye audit checkpoint v1|<seq>|<hash, 64 lowercase hex>|<ts>"
- * It is stored in the table audit_checkpoints and, after that commits,
- * appended as one line to the checkpoint file (DATA/audit-checkpoints.jsonl),
+ * It is stored in the table audit_checkpoints of the chain's own database
+ * and, after that commits, appended as one line to the chain's checkpoint
+ * file (DATA/audit-checkpoints.jsonl for the directory's chain,
+ * DATA/audit-checkpoints-<shard>.jsonl for a shard's; audit.h "chains"),
  *     {"seq":1000,"ts":1767225600000,"hash":"<64 hex>","sig":"<hex of DER>"}
  * for the operator to ship elsewhere (docs/operations.md). Whoever holds
  * the public key (audit-sign.pub, `zhanye audit pubkey`) can check a line.
@@ -14,15 +16,19 @@
  * an exclusive flock, so a crash between commit and file costs nothing; a
  * line cut short by a crash is dropped and rewritten.
  *
- * When: audit_append marks a checkpoint due each time seq reaches a
- * multiple of [audit] checkpoint_every. In the server the checkpointer
- * thread (audit_checkpointer_start) takes it at once, in a transaction of
- * its own after the appending one ended; a CLI command takes it when it
- * closes (audit_checkpoint_if_due). Since the checkpoint signs the head
- * committed by then, there are at most checkpoint_every records between
- * checkpoints, plus those appended while one is signed. Also by `zhanye
- * audit checkpoint` and at a clean shutdown (app_close). A checkpoint is
- * only signed over a head that verifies under the audit key. */
+ * When: audit_append marks a checkpoint due each time a chain's seq
+ * reaches a multiple of [audit] checkpoint_every. In the server the
+ * checkpointer thread (audit_checkpointer_start; one thread for every
+ * chain) takes it at once, in a transaction of its own after the appending
+ * one ended: the mark does not say which chain, so it signs the head of
+ * each chain that reached a multiple of checkpoint_every since its last
+ * checkpoint. A CLI command, which appends to the directory's chain only,
+ * takes it when it closes (audit_checkpoint_if_due). Since a checkpoint
+ * signs the head committed by then, there are at most checkpoint_every
+ * records between a chain's checkpoints, plus those appended while one is
+ * signed. Also by `zhanye audit checkpoint` and at a clean shutdown
+ * (app_close), for every chain (audit_checkpoint_all). A checkpoint is only
+ * signed over a head that verifies under the audit key. */
 #ifndef ZHANYE_AUDIT_CHECKPOINT_H
 #define ZHANYE_AUDIT_CHECKPOINT_H
 
@@ -34,6 +40,7 @@
 #include <stdint.h>
 
 #define AUDIT_CHECKPOINT_FILE "audit-checkpoints.jsonl"
+#define AUDIT_CHECKPOINT_PREFIX "audit-checkpoints-" /* + shard name + ".jsonl" */
 
 struct audit_checkpoint {
     int64_t seq, ts;
@@ -41,8 +48,13 @@ struct audit_checkpoint {
     char sig[AUDIT_SIG_HEX + 1];
 };
 
-/* data_dir/audit-checkpoints.jsonl into out; -1 if it does not fit. */
+/* data_dir/audit-checkpoints.jsonl (the directory's chain) into out; -1 if
+ * it does not fit. */
 int audit_checkpoint_path(const char *data_dir, char *out, size_t cap);
+/* The checkpoint file of the chain called name (AUDIT_CHAIN_MAIN or a
+ * shard's name): data_dir/audit-checkpoints.jsonl for main,
+ * data_dir/audit-checkpoints-<name>.jsonl for a shard; -1 if it does not fit. */
+int audit_checkpoint_path_of(const char *data_dir, const char *name, char *out, size_t cap);
 /* Creates an empty checkpoint file (O_EXCL, 0644): the mark of a data
  * directory keyed from the start (see audit_prepare). ID_OK, ID_EXISTS,
  * or ID_ERR (errno set). */
@@ -59,14 +71,24 @@ int audit_checkpoint_file_create(const char *path);
  *                 (logged; the next checkpoint ships it);
  *   or a store status. */
 int audit_checkpoint(struct store *st, struct audit_checkpoint *out);
-/* audit_checkpoint if one is due (and clears the mark); ID_OK when none was. */
+/* The same on chain ch (st, into ch->file; an empty file name: the
+ * context's). Returns as audit_checkpoint. */
+int audit_checkpoint_chain(const struct audit_chain *ch, struct audit_checkpoint *out);
+/* audit_checkpoint_chain on every chain of cs (a clean shutdown). ID_OK if
+ * each was signed, had nothing new or is empty; else the first failure
+ * (the other chains are still signed). */
+int audit_checkpoint_all(const struct audit_chains *cs);
+/* audit_checkpoint (the directory's chain) if one is due (and clears the
+ * mark); ID_OK when none was. For the CLI, which appends there only. */
 int audit_checkpoint_if_due(struct store *st);
 
-/* The server's checkpointer thread: waits for a due mark and checkpoints;
- * a failure is logged and retried a second later. Start after audit_open
- * and audit_prepare (all signals are blocked in it); 0, or -1 if it could
- * not start. */
-int audit_checkpointer_start(struct store *st);
+/* The server's checkpointer thread, one for all the chains of cs (copied;
+ * their stores must outlive the thread): waits for a due mark and
+ * checkpoints each chain it is due in; a busy database is retried a second
+ * later, other failures are logged and wait for the next mark. Start after
+ * audit_open and audit_prepare (all signals are blocked in it); 0, or -1
+ * if it could not start (cs empty, no context, already running). */
+int audit_checkpointer_start(const struct audit_chains *cs);
 /* Stops and joins it; a due checkpoint is left for the caller. true if it was running. */
 bool audit_checkpointer_stop(void);
 

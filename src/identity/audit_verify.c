@@ -254,7 +254,8 @@ static int check(struct store_conn *c, struct vstate *vs, bool file_exists)
     return ID_OK;
 }
 
-int audit_verify(struct store *st, const char *checkpoint_file, struct audit_report *rep)
+/* The chain of st against file (NULL: the context's), which must exist if required. */
+static int verify(struct store *st, const char *file, bool required, struct audit_report *rep)
 {
     const struct audit_ctx *x = audit_ctx();
     struct vstate vs = {.rep = rep};
@@ -269,10 +270,10 @@ int audit_verify(struct store *st, const char *checkpoint_file, struct audit_rep
         snprintf(rep->reason, sizeof rep->reason, "the audit key is not loaded");
         return ID_ERR;
     }
-    vs.file_name = checkpoint_file ? checkpoint_file : x->checkpoint_file;
+    vs.file_name = file ? file : x->checkpoint_file;
     int rc = audit_checkpoint_read_file(vs.file_name, push_line, &vs.file, &bad_line);
     bool file_exists = rc != ID_NOT_FOUND;
-    if (rc == ID_NOT_FOUND && !checkpoint_file)
+    if (rc == ID_NOT_FOUND && !required)
         rc = ID_OK; /* the data directory's own file is optional */
     if (rc != ID_OK) {
         if (rc == ID_BAD_INPUT)
@@ -308,4 +309,18 @@ int audit_verify(struct store *st, const char *checkpoint_file, struct audit_rep
     list_free(&vs.db);
     list_free(&vs.file);
     return rc;
+}
+
+int audit_verify(struct store *st, const char *checkpoint_file, struct audit_report *rep)
+{
+    return verify(st, checkpoint_file, checkpoint_file != NULL, rep);
+}
+
+int audit_verify_chain(const struct audit_chain *ch, const char *copy, struct audit_report *rep)
+{
+    if (!ch)
+        return ID_ERR;
+    if (copy)
+        return verify(ch->st, copy, true, rep);
+    return verify(ch->st, ch->file[0] ? ch->file : NULL, false, rep); /* "": the context's */
 }

@@ -551,12 +551,163 @@ static void test_checkpoint_every_n(void **state)
     assert_int_equal(file_lines(f->cpfile), 3);
 }
 
+/* ---- chains of several databases ---------------------------------------------------- */
+
+static int append_txn(struct store_conn *c, void *arg)
+{
+    return audit_append(c, *(int64_t *)arg, ACTOR, "test.shard", "t", NULL);
+}
+
+/* A second database, "s1", beside the fixture's (main). */
+static struct store *open_s1(struct fx *f)
+{
+    char path[192];
+    snprintf(path, sizeof path, "%s/s1.db", f->dir);
+    struct store_config cfg = {
+        .backend = "sqlite", .path = path, .pool_size = 2, .busy_timeout_ms = 5000};
+    struct store *st = NULL;
+    assert_int_equal(store_open(&cfg, &st), STORE_OK);
+    assert_int_equal(store_migrate(st), STORE_OK);
+    return st;
+}
+
+static void append_on(struct store *st, int64_t bank, int n)
+{
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(st, &c), STORE_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(store_run(c, "test.append", append_txn, &bank), ID_OK);
+    store_release(c);
+}
+
+struct seen_chains {
+    char key[64][24]; /* "chain:seq" */
+    int64_t ts[64];
+    size_t n;
+};
+
+static int see_chain(const char *chain, const struct audit_record *r, void *arg)
+{
+    struct seen_chains *v = arg;
+    assert_true(v->n < 64);
+    v->ts[v->n] = r->ts;
+    snprintf(v->key[v->n++], sizeof v->key[0], "%s:%lld", chain, (long long)r->seq);
+    return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Records of two chains, merged and paged: each once, even with s1's clock
+ * set back (higher seq, older ts); every malformed cursor is refused. */
+static void test_list_chains(void **state)
+{
+    struct fx *f = *state;
+    struct store *s1 = open_s1(f);
+    struct audit_chain v[2] = {{.name = AUDIT_CHAIN_MAIN, .st = f->st}, {.name = "s1", .st = s1}};
+    struct audit_chains cs = {.n = 2, .v = v};
+    append_on(f->st, 1, 3);
+    append_on(s1, 1, 4);
+    clock_set_offset_ms(-3600 * 1000);
+    append_on(s1, 1, 2); /* s1's seq 5, 6: an hour older than its seq 4 */
+    append_on(f->st, 2, 1);
+    clock_set_offset_ms(0);
+    char next[AUDIT_CURSOR_MAX], before[AUDIT_CURSOR_MAX];
+
+    struct seen_chains all = {0};
+    assert_int_equal(
+        audit_list_chains(&cs, f->c, 0, 0, NULL, 100, see_chain, &all, next, sizeof next), ID_OK);
+    assert_int_equal(all.n, 10);
+    assert_string_equal(next, "");
+    /* Each chain in its own order (seq descending): main's head first, its
+     * clock was set back too. */
+    assert_string_equal(all.key[0], "main:4");
+
+    struct seen_chains paged = {0};
+    before[0] = '\0';
+    for (int pages = 0; pages < 20; pages++) {
+        size_t had = paged.n;
+        assert_int_equal(
+            audit_list_chains(&cs, f->c, 0, 0, before, 3, see_chain, &paged, next, sizeof next),
+            ID_OK);
+        assert_true(paged.n - had <= 3);
+        if (!*next)
+            break;
+        snprintf(before, sizeof before, "%s", next);
+    }
+    assert_int_equal(paged.n, all.n);
+    qsort(all.key, all.n, sizeof all.key[0], by_key);
+    qsort(paged.key, paged.n, sizeof paged.key[0], by_key);
+    for (size_t i = 0; i < all.n; i++)
+        assert_string_equal(all.key[i], paged.key[i]);
+
+    /* Bank 2: main's one record; the scope holds in every chain. */
+    struct seen_chains b2 = {0};
+    assert_int_equal(
+        audit_list_chains(&cs, f->c, 2, 0, NULL, 10, see_chain, &b2, next, sizeof next), ID_OK);
+    assert_int_equal(b2.n, 1);
+    assert_string_equal(b2.key[0], "main:4");
+    /* A plain SEQ is main's; a cursor names each chain at most once. */
+    struct seen_chains one = {0};
+    assert_int_equal(
+        audit_list_chains(&cs, f->c, 0, 0, "3", 10, see_chain, &one, next, sizeof next), ID_OK);
+    assert_int_equal(one.n, 2);
+    assert_string_equal(one.key[0], "main:2");
+    static const char *const bad[] = {"0",         "x",           "main:0",  "main:x",
+                                      "main:",     ":3",          "s9:3",    "main:3,",
+                                      "s1:2,s1:3", "main:3;s1:2", "main:-1", "s1:3:4"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct seen_chains none = {0};
+        if (audit_list_chains(&cs, f->c, 0, 0, bad[i], 10, see_chain, &none, next, sizeof next) !=
+            ID_BAD_INPUT)
+            fail_msg("cursor \"%s\" accepted", bad[i]);
+    }
+    store_close(s1);
+}
+
+/* Each chain verified and checkpointed on its own, into its own file. */
+static void test_chains_checkpointed_apart(void **state)
+{
+    struct fx *f = *state;
+    struct store *s1 = open_s1(f);
+    struct audit_chain v[2] = {{.name = AUDIT_CHAIN_MAIN, .st = f->st}, {.name = "s1", .st = s1}};
+    assert_int_equal(audit_checkpoint_path_of(f->dir, "s1", v[1].file, sizeof v[1].file), 0);
+    assert_non_null(strstr(v[1].file, "/audit-checkpoints-s1.jsonl"));
+    struct audit_chains cs = {.n = 2, .v = v};
+    append_on(f->st, 1, 2);
+    append_on(s1, 1, 5);
+    assert_int_equal(audit_checkpoint_all(&cs), ID_OK);
+    struct audit_report r;
+    assert_int_equal(audit_verify_chain(&v[1], NULL, &r), ID_OK);
+    assert_int_equal(r.records, 5);
+    assert_int_equal(r.last.seq, 5);
+    assert_int_equal(r.file_checkpoints, 1);
+    assert_int_equal(audit_verify_chain(&v[0], NULL, &r), ID_OK);
+    assert_int_equal(r.last.seq, 2);
+    assert_int_equal(r.file_checkpoints, 1); /* the context's file */
+    assert_int_equal(file_lines(v[1].file), 1);
+    assert_int_equal(file_lines(f->cpfile), 1);
+    /* s1's tail cut below its checkpoint: found in s1, main intact. */
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(s1, &c), STORE_OK);
+    assert_int_equal(store_exec(c, "DELETE FROM audit_log WHERE seq >= 4"), STORE_OK);
+    store_release(c);
+    assert_int_equal(audit_verify_chain(&v[1], NULL, &r), ID_CORRUPT);
+    assert_int_equal(r.first_bad, 4);
+    assert_int_equal(audit_verify_chain(&v[0], NULL, &r), ID_OK);
+    store_close(s1);
+}
+
 /* The server's thread takes what comes due, in a transaction of its own. */
 static void test_checkpointer_thread(void **state)
 {
     struct fx *f = *state;
     reopen(f, 5);
-    assert_int_equal(audit_checkpointer_start(f->st), 0);
+    struct audit_chain ch = {.name = AUDIT_CHAIN_MAIN, .st = f->st}; /* file: the context's */
+    struct audit_chains cs = {.n = 1, .v = &ch};
+    assert_int_equal(audit_checkpointer_start(&cs), 0);
     append_n(f, 12);
     for (int i = 0;
          i < 500 && q_int(f, "SELECT COUNT(*) FROM audit_checkpoints WHERE seq >= 10") == 0; i++)
@@ -791,6 +942,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wrong_key_refused, fx_setup_empty, fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_every_n, fx_setup_empty, fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpointer_thread, fx_setup_empty, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_list_chains, fx_setup_empty, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_chains_checkpointed_apart, fx_setup_empty,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_empty_log_checkpoint, fx_setup_empty, fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_file_heals, fx_setup_empty, fx_teardown),
         cmocka_unit_test_setup_teardown(test_truncated_below_checkpoint, fx_setup_empty,
