@@ -185,7 +185,8 @@ static void catalogs(void **state)
         {"[{\"code\":\"a\",\"name\":\"\",\"kind\":\"manual\"}]", "tags[0].name"},
         {"[{\"code\":\"a\",\"name\":\"甲\",\"kind\":\"auto\"}]", "tags[0].kind"},
         {"[{\"code\":\"a\",\"name\":\"甲\",\"kind\":\"rule\"}]", "tags[0].rule"},
-        {"[{\"code\":\"a\",\"name\":\"甲\",\"kind\":\"manual\",\"rule\":\"true\"}]", "tags[0].rule"},
+        {"[{\"code\":\"a\",\"name\":\"甲\",\"kind\":\"manual\",\"rule\":\"true\"}]",
+         "tags[0].rule"},
         {"[{\"code\":\"a\",\"name\":\"甲\",\"kind\":\"manual\",\"x\":1}]", "tags[0].x"},
         {"[{\"code\":\"a\",\"name\":\"甲\",\"kind\":\"manual\"},{\"code\":\"a\",\"name\":\"乙\","
          "\"kind\":\"manual\"}]",
@@ -202,7 +203,8 @@ static void catalogs(void **state)
         const char *json, *field;
     } badp[] = {
         {"[{\"code\":\"p\",\"name\":\"产\",\"category\":\"toy\"}]", "products[0].category"},
-        {"[{\"code\":\"p\",\"name\":\"产\",\"category\":\"loan\",\"base\":101}]", "products[0].base"},
+        {"[{\"code\":\"p\",\"name\":\"产\",\"category\":\"loan\",\"base\":101}]",
+         "products[0].base"},
         {"[{\"code\":\"p\",\"name\":\"产\",\"category\":\"loan\",\"targets\":{\"farmer\":101}}]",
          "products[0].targets.farmer"},
         {"[{\"code\":\"p\",\"name\":\"产\",\"category\":\"loan\",\"targets\":{\"zz\":1}}]",
