@@ -1,14 +1,18 @@
 /* The transaction registry: every ZY1 transaction of the platform, once. */
 #include "business/customer.h"
+#include "business/recommend.h"
+#include "business/tag.h"
 #include "channel/tx.h"
 #include "identity/tx_identity.h"
 
 #include <string.h>
 
 static const struct tx_def *const ALL[] = {
-    &TX_DEVICE_ACTIVATE, &TX_LOGIN,        &TX_LOGOUT,
-    &TX_PASSWORD_CHANGE, &TX_SESSION_INFO, &TX_CUSTOMER_CREATE,
-    &TX_CUSTOMER_UPDATE, &TX_CUSTOMER_GET, &TX_CUSTOMER_SEARCH,
+    &TX_DEVICE_ACTIVATE, &TX_LOGIN,          &TX_LOGOUT,
+    &TX_PASSWORD_CHANGE, &TX_SESSION_INFO,   &TX_CUSTOMER_CREATE,
+    &TX_CUSTOMER_UPDATE, &TX_CUSTOMER_GET,   &TX_CUSTOMER_SEARCH,
+    &TX_TAG_CATALOG,     &TX_TAG_SET,        &TX_TAG_CLEAR,
+    &TX_TAG_LIST,        &TX_RECOMMEND_LIST, &TX_RECOMMEND_FEEDBACK,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

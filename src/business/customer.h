@@ -26,7 +26,9 @@
  * customer.created, customer.updated (the members changed), customer.viewed
  * (also a miss, {"found": false}) and customer.searched ({"by", "results"}).
  * A bad member is bad_request with a message "data.<path>: <what is wrong>"
- * and nothing written. The record is sealed at rest (customer_seal.h). */
+ * and nothing written. The record is sealed at rest (customer_seal.h).
+ * CREATE and UPDATE evaluate the bank's rule tags on the record written,
+ * in the same transaction (tag_eval.h tag_refresh). */
 #ifndef ZHANYE_CUSTOMER_H
 #define ZHANYE_CUSTOMER_H
 

@@ -207,6 +207,20 @@ void cdb_row_free(struct cdb_row *r)
     r->sealed_len = 0;
 }
 
+int cdb_load(struct tenant_conn *tc, const struct kek *k, int64_t id, json_t **rec)
+{
+    struct cdb_row r;
+    char ctx[CS_CONTEXT_MAX];
+    *rec = NULL;
+    int rc = cdb_get(tc, id, &r);
+    if (rc != CDB_OK)
+        return rc;
+    cdb_context(tenant_scope(tc)->bank_id, id, ctx);
+    rc = cs_open_json(k, ctx, r.sealed, r.sealed_len, rec);
+    cdb_row_free(&r);
+    return rc == CS_OK ? CDB_OK : rc == CS_CORRUPT ? CS_CORRUPT : STORE_ERR;
+}
+
 static int bind_blob_opt(struct tenant_stmt *s, int idx, const uint8_t *v, size_t n)
 {
     return v ? tenant_bind_blob(s, idx, v, n) : tenant_bind_null(s, idx);

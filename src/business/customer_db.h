@@ -67,6 +67,11 @@ int cdb_get(struct tenant_conn *tc, int64_t id, struct cdb_row *r);
  * or changed meanwhile. */
 int cdb_update(struct tenant_conn *tc, const struct cdb_row *r);
 void cdb_row_free(struct cdb_row *r);
+/* Customer id's record, opened with k, into *rec (a new reference; it holds
+ * PII: wipe its strings, zy1_json_wipe, before the last json_decref).
+ * CDB_OK, CDB_NONE, CS_CORRUPT (the sealed record does not open) or a
+ * store status. For the modules that read a profile (tags, recommendations). */
+int cdb_load(struct tenant_conn *tc, const struct kek *k, int64_t id, json_t **rec);
 
 struct cdb_change {
     int64_t customer_id, version, teller_id, branch_id, at;

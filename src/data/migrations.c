@@ -236,12 +236,69 @@ static const struct migration migrations[] = {
      "state VARCHAR(10) NOT NULL, "
      "since BIGINT NOT NULL, "
      "CHECK (state IN ('moving', 'gone', 'active')))"},
+    /* Tags and recommendations (business/tag_catalog.h, tag_db.h,
+     * product.h, recommend_db.h): business tables in the bank's shard,
+     * bank_id first in every key, no reference to identity tables. */
+    {14, "tags_recommendations",
+     "CREATE TABLE tag_defs ("
+     "bank_id BIGINT NOT NULL, "
+     "code VARCHAR(32) NOT NULL, "
+     "name VARCHAR(60) NOT NULL, "
+     "kind VARCHAR(10) NOT NULL, "
+     "rule TEXT, "
+     "pos INTEGER NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, code), "
+     "CHECK (kind IN ('manual', 'rule')));"
+     "CREATE TABLE customer_tags ("
+     "bank_id BIGINT NOT NULL, "
+     "customer_id BIGINT NOT NULL, "
+     "code VARCHAR(32) NOT NULL, "
+     "source VARCHAR(10) NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "set_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, customer_id, code), "
+     "CHECK (source IN ('manual', 'rule')));"
+     "CREATE INDEX customer_tags_code ON customer_tags (bank_id, code);"
+     "CREATE TABLE products ("
+     "bank_id BIGINT NOT NULL, "
+     "code VARCHAR(32) NOT NULL, "
+     "name VARCHAR(60) NOT NULL, "
+     "category VARCHAR(16) NOT NULL, "
+     "base INTEGER NOT NULL, "
+     "targets TEXT NOT NULL, "
+     "pos INTEGER NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, code));"
+     "CREATE TABLE recommend_feedback ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "customer_id BIGINT NOT NULL, "
+     "product VARCHAR(32) NOT NULL, "
+     "verdict VARCHAR(10) NOT NULL, "
+     "tags TEXT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CHECK (verdict IN ('accepted', 'declined', 'later')));"
+     "CREATE INDEX recommend_feedback_customer ON recommend_feedback (bank_id, customer_id);"
+     "CREATE TABLE recommend_stats ("
+     "bank_id BIGINT NOT NULL, "
+     "product VARCHAR(32) NOT NULL, "
+     "tag VARCHAR(32) NOT NULL, "
+     "accepted BIGINT NOT NULL, "
+     "declined BIGINT NOT NULL, "
+     "later BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, product, tag))"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a
  * bank's shard and moves with it (data/shard.h). Append a table here in the
  * migration that creates it. */
-static const char *const bank_tables[] = {"customers", "customer_history", NULL};
+static const char *const bank_tables[] = {
+    "customers", "customer_history",   "tag_defs",        "customer_tags",
+    "products",  "recommend_feedback", "recommend_stats", NULL};
 
 const char *const *migrations_bank_tables(size_t *count)
 {

@@ -113,6 +113,13 @@ static char *snapshot(const char *bank_code)
         {"customers", "SELECT * FROM customers WHERE bank_id = ? ORDER BY id"},
         {"customer_history",
          "SELECT * FROM customer_history WHERE bank_id = ? ORDER BY customer_id, version, field"},
+        {"tag_defs", "SELECT * FROM tag_defs WHERE bank_id = ? ORDER BY code"},
+        {"customer_tags",
+         "SELECT * FROM customer_tags WHERE bank_id = ? ORDER BY customer_id, code"},
+        {"products", "SELECT * FROM products WHERE bank_id = ? ORDER BY code"},
+        {"recommend_feedback", "SELECT * FROM recommend_feedback WHERE bank_id = ? ORDER BY id"},
+        {"recommend_stats",
+         "SELECT * FROM recommend_stats WHERE bank_id = ? ORDER BY product, tag"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -254,6 +261,17 @@ static const struct zy1_row ZY1_ROWS[] = {
      * (customer_exists would tell that B02 has it). */
     {"CUSTOMER_CREATE", VIA_DATA, "{\"kind\":\"person\",\"name\":\"隔离\",\"id_no\":\"$IDNO\"}",
      "OK", true},
+    /* Tags and recommendations: B02's customer is one that does not exist;
+     * B02's own catalog (a tag named 绿水...) never shows in B01's. */
+    {"TAG_CATALOG", VIA_DATA, NULL, "OK", true},
+    {"TAG_SET", VIA_DATA, "{\"customer_id\":$CUST,\"tag\":\"vip\"}", "customer_not_found", true},
+    {"TAG_CLEAR", VIA_DATA, "{\"customer_id\":$CUST,\"tag\":\"green_vip\"}", "customer_not_found",
+     true},
+    {"TAG_LIST", VIA_DATA, "{\"customer_id\":$CUST}", "customer_not_found", true},
+    {"RECOMMEND_LIST", VIA_DATA, "{\"customer_id\":$CUST}", "customer_not_found", true},
+    {"RECOMMEND_FEEDBACK", VIA_DATA,
+     "{\"customer_id\":$CUST,\"product\":\"loan\",\"verdict\":\"declined\"}", "customer_not_found",
+     true},
 };
 
 /* The code of the plain error in j, or "". */
@@ -424,6 +442,9 @@ static const struct api_row API_ROWS[] = {
     {"POST", "/api/v1/admin/devices/revoke", "{\"dev\":\"$DEV\"}", NF, NF, BANK | BRANCH},
     {"POST", "/api/v1/admin/devices/unbind", "{\"dev\":\"$DEV\"}", NF, NF, BANK | BRANCH},
     {"POST", "/api/v1/admin/tickets", "{\"teller\":\"$TELLER\"}", NF, NF, BANK | BRANCH},
+    /* The catalogs: a branch manager loads none (403 whatever is named). */
+    {"GET", "/api/v1/admin/catalog?bank=$BANK", NULL, NF, NF, BANK},
+    {"POST", "/api/v1/admin/catalog", "{\"bank\":\"$BANK\",\"tags\":[]}", NF, FORBIDDEN, BANK},
 };
 
 static long api_call(struct console *c, const struct api_row *row, const struct ids *ids,
@@ -575,6 +596,33 @@ static int b02_customers(void)
     return ok ? 0 : -1;
 }
 
+/* B02's own catalog, and its customer tagged and given feedback. */
+static int b02_catalog(void)
+{
+    long st;
+    if (console_post(&A02, "/api/v1/admin/catalog",
+                     "{\"tags\":[{\"code\":\"green_vip\",\"name\":\"绿水贵宾\",\"kind\":"
+                     "\"manual\"},{\"code\":\"green_old\",\"name\":\"绿水长者\",\"kind\":"
+                     "\"rule\",\"rule\":\"age >= 30\"}],\"products\":[{\"code\":\"loan\","
+                     "\"name\":\"绿水贷\",\"category\":\"loan\",\"targets\":{\"green_old\":"
+                     "50}}]}",
+                     NULL) != 200)
+        return -1;
+    static const char *const calls[][2] = {
+        {"TAG_SET", "{\"customer_id\":" B02_CUST ",\"tag\":\"green_vip\"}"},
+        {"RECOMMEND_FEEDBACK",
+         "{\"customer_id\":" B02_CUST ",\"product\":\"loan\",\"verdict\":\"declined\"}"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        json_t *a = tablet_call(&T03, calls[i][0], calls[i][1], NULL, &st, NULL);
+        bool ok = a && strcmp(answer_code(a), "OK") == 0;
+        json_decref(a);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -600,7 +648,7 @@ static int setup(void **state)
                      NULL) != 201)
         return -1;
     console_login_or_die(&BM1, "bm01");
-    if (b02_customers() != 0)
+    if (b02_customers() != 0 || b02_catalog() != 0)
         return -1;
     snprintf(sid_ghost, sizeof sid_ghost, "%064d", 7);
     B02 = (struct ids){"demo03", T03.st.dev, "01",      "B02",    T03.sid,
