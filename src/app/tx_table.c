@@ -1,14 +1,15 @@
 /* The transaction registry: every ZY1 transaction of the platform, once. */
 #include "business/customer.h"
+#include "business/visit.h"
 #include "channel/tx.h"
 #include "identity/tx_identity.h"
 
 #include <string.h>
 
 static const struct tx_def *const ALL[] = {
-    &TX_DEVICE_ACTIVATE, &TX_LOGIN,        &TX_LOGOUT,
-    &TX_PASSWORD_CHANGE, &TX_SESSION_INFO, &TX_CUSTOMER_CREATE,
-    &TX_CUSTOMER_UPDATE, &TX_CUSTOMER_GET, &TX_CUSTOMER_SEARCH,
+    &TX_DEVICE_ACTIVATE, &TX_LOGIN,           &TX_LOGOUT,          &TX_PASSWORD_CHANGE,
+    &TX_SESSION_INFO,    &TX_CUSTOMER_CREATE, &TX_CUSTOMER_UPDATE, &TX_CUSTOMER_GET,
+    &TX_CUSTOMER_SEARCH, &TX_VISIT_TASKS,     &TX_VISIT_CHECKIN,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

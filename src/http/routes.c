@@ -66,6 +66,7 @@ static const struct http_route ROUTES[] = {
     ADMIN_POST("/flow/reload", h_admin_flow_reload),
     ADMIN_GET("/egress", h_admin_egress),
     ADMIN_GET("/reports/customers", h_admin_report_customers),
+    ADMIN_POST("/visits/tasks", h_admin_visit_assign),
 };
 #undef ADMIN_GET
 #undef ADMIN_POST
