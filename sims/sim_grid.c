@@ -42,7 +42,8 @@ static json_t *household(uint32_t h, int c, int k, double lat, double lon, char 
     snprintf(id, cap, "H%02d%02d", c + 1, k + 1);
     snprintf(name, sizeof name, "%s%s", SURNAMES[x % 10], GIVEN[(x / 10) % 10]);
     snprintf(masked, sizeof masked, "330102********%04u", (x % 9000) + 1000);
-    snprintf(addr, sizeof addr, "青山县城关镇%s村%d组%d号", VILLAGES[(x / 7) % 6], c + 1, k * 3 + 2);
+    snprintf(addr, sizeof addr, "青山县城关镇%s村%d组%d号", VILLAGES[(x / 7) % 6], c + 1,
+             k * 3 + 2);
     /* Households lie 100..700 m from the cell's centre, in different directions. */
     double dlat = ((k % 2) ? 1 : -1) * (0.001 + 0.0015 * k);
     double dlon = ((k / 2) ? 1 : -1) * (0.001 + 0.001 * k);
@@ -67,8 +68,9 @@ static json_t *cell(uint32_t h, const char *bank, const char *branch, int c)
         json_array_append_new(ls, json_pack("{s:s, s:s, s:i}", "householdId", hid, "product",
                                             PRODUCTS[x % 6], "score", (int)(60 + x % 40)));
         if (k == 0) /* the first has a second lead */
-            json_array_append_new(ls, json_pack("{s:s, s:s, s:i}", "householdId", hid, "product",
-                                                PRODUCTS[(x + 1) % 6], "score", (int)(30 + x % 30)));
+            json_array_append_new(ls,
+                                  json_pack("{s:s, s:s, s:i}", "householdId", hid, "product",
+                                            PRODUCTS[(x + 1) % 6], "score", (int)(30 + x % 30)));
     }
     return json_pack("{s:s, s:s, s:f, s:f, s:i, s:o, s:o}", "cellId", id, "name", name, "lat", lat,
                      "lon", lon, "radiusM", 800, "households", hs, "leads", ls);

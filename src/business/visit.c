@@ -259,8 +259,8 @@ static enum tx_result tx_checkin(struct tx_ctx *c)
     }
     enum tx_result res = TX_ROLLBACK;
     int rc = in.task_id ? checkin_task(c, &in, &t) : VDB_OK;
-    if (rc == VDB_OK && in.customer_id && (rc = customer_exists(c->tenant, in.customer_id)) ==
-                                              VDB_NONE)
+    if (rc == VDB_OK && in.customer_id &&
+        (rc = customer_exists(c->tenant, in.customer_id)) == VDB_NONE)
         tx_fail(c, ZE_CUSTOMER_NOT_FOUND);
     if (rc == VDB_NONE)
         res = TX_COMMIT;
@@ -318,9 +318,8 @@ int visit_assign(struct tenant_conn *tc, const struct visit_assign *a, int64_t *
     json_t *target = json_pack("{s:{s:I, s:s}}", "customer", "customer_id",
                                (json_int_t)a->customer_id, "name", r.name);
     cdb_row_free(&r);
-    json_t *leads = a->product && a->product[0]
-                        ? json_pack("[{s:s}]", "product", a->product)
-                        : json_array();
+    json_t *leads =
+        a->product && a->product[0] ? json_pack("[{s:s}]", "product", a->product) : json_array();
     struct vdb_task t = {.teller_id = a->teller_id,
                          .branch_id = sc->branch_id,
                          .customer_id = a->customer_id,
@@ -345,9 +344,9 @@ int visit_assign(struct tenant_conn *tc, const struct visit_assign *a, int64_t *
         char target_s[32], date[11];
         snprintf(target_s, sizeof target_s, "visit_task:%" PRId64, t.id);
         vi_day_text(a->day, date);
-        rc = audit_tenantf(tc, a->actor, "visit.assigned", target_s, "{s:I, s:I, s:s}",
-                           "assignee", (json_int_t)a->teller_id, "customer_id",
-                           (json_int_t)a->customer_id, "date", date) == ID_OK
+        rc = audit_tenantf(tc, a->actor, "visit.assigned", target_s, "{s:I, s:I, s:s}", "assignee",
+                           (json_int_t)a->teller_id, "customer_id", (json_int_t)a->customer_id,
+                           "date", date) == ID_OK
                  ? VISIT_OK
                  : STORE_ERR;
     }

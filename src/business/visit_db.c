@@ -147,8 +147,8 @@ int vdb_task_get(struct tenant_conn *tc, int64_t id, struct vdb_task *t)
 {
     struct tenant_stmt *s = NULL;
     memset(t, 0, sizeof *t);
-    int rc = tenant_prepare(tc, "SELECT " TASK_COLS " FROM visit_tasks WHERE bank_id = ? AND id = ?",
-                            &s);
+    int rc = tenant_prepare(
+        tc, "SELECT " TASK_COLS " FROM visit_tasks WHERE bank_id = ? AND id = ?", &s);
     if (rc == STORE_OK)
         rc = tenant_bind_int64(s, 2, id);
     if (rc == STORE_OK)

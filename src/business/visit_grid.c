@@ -289,9 +289,8 @@ static int household_task(struct tenant_conn *tc, const struct vgrid_cell *c,
     return rc;
 }
 
-int vgrid_apply(struct tenant_conn *tc, const struct vgrid *g, int32_t day,
-                const int64_t *tellers, size_t ntellers, const char *actor,
-                struct vgrid_result *res)
+int vgrid_apply(struct tenant_conn *tc, const struct vgrid *g, int32_t day, const int64_t *tellers,
+                size_t ntellers, const char *actor, struct vgrid_result *res)
 {
     int rc = VI_OK;
     res->created = res->skipped = 0;

@@ -87,8 +87,7 @@ struct vgrid_result {
     int64_t created, skipped;
 };
 
-int vgrid_apply(struct tenant_conn *tc, const struct vgrid *g, int32_t day,
-                const int64_t *tellers, size_t ntellers, const char *actor,
-                struct vgrid_result *res);
+int vgrid_apply(struct tenant_conn *tc, const struct vgrid *g, int32_t day, const int64_t *tellers,
+                size_t ntellers, const char *actor, struct vgrid_result *res);
 
 #endif

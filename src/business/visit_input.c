@@ -37,8 +37,7 @@ int vi_date(json_t *v, const char *path, int32_t *day, struct vi_error *err)
         if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
             return bad(err, path, "须为YYYY-MM-DD格式的日期");
     int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (y < 2000 || y > 2099 || m < 1 || m > 12 || d < 1 ||
-        d > mdays[m - 1] + (m == 2 && leap(y)))
+    if (y < 2000 || y > 2099 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap(y)))
         return bad(err, path, "不是有效日期");
     *day = (int32_t)(y * 10000 + m * 100 + d);
     return VI_OK;

@@ -125,12 +125,11 @@ static int sync_txn(struct store_conn *c, void *arg)
 }
 
 /* The grid's cells of one branch, checked. EXIT_OK or EXIT_FAIL (said). */
-static int pull(struct egress *eg, const struct branch_work *w, const char *date,
-                struct vgrid **g)
+static int pull(struct egress *eg, const struct branch_work *w, const char *date, struct vgrid **g)
 {
     struct egress_error e = {0};
-    json_t *out = NULL, *in = json_pack("{s:s, s:s, s:s}", "bank", w->bank, "branch", w->branch,
-                                        "date", date);
+    json_t *out = NULL,
+           *in = json_pack("{s:s, s:s, s:s}", "bank", w->bank, "branch", w->branch, "date", date);
     enum egress_kind k = in ? egress_call(eg, "grid_cells", in, &out, &e) : EGRESS_E_INTERNAL;
     json_decref(in);
     if (k != EGRESS_OK) {
@@ -183,7 +182,8 @@ static int open_egress(struct cli_admin *d, struct egress **eg)
 {
     struct stat sb;
     char err[512];
-    const char *dir = stat(d->app.cfg.server.conf_dir, &sb) == 0 ? d->app.cfg.server.conf_dir : NULL;
+    const char *dir =
+        stat(d->app.cfg.server.conf_dir, &sb) == 0 ? d->app.cfg.server.conf_dir : NULL;
     if (egress_open(&d->app.cfg, dir, eg, err, sizeof err) != 0) {
         fprintf(stderr, "zhanye grid: egress: %s\n", err);
         return EXIT_USAGE;

@@ -35,8 +35,8 @@
 extern char **environ;
 
 static struct testd D;
-static struct tablet T1; /* demo01, B01/01 */
-static struct tablet T3; /* demo03, B02/01 */
+static struct tablet T1;  /* demo01, B01/01 */
+static struct tablet T3;  /* demo03, B02/01 */
 static struct console BM; /* bm01, branch manager of B01/01 */
 static struct console A1; /* admin01, bank admin of B01 */
 static struct store *DB;
@@ -187,8 +187,7 @@ static void sync_makes_tasks_once(void **state)
     assert_non_null(strstr(out, "B01/01: 3 cells, 0 tasks created, 9 already there"));
     free(out);
     assert_int_equal(db_int("SELECT COUNT(*) FROM visit_tasks"), 18);
-    assert_int_equal(db_int("SELECT COUNT(*) FROM audit_log WHERE event = 'visit.grid_synced'"),
-                     4);
+    assert_int_equal(db_int("SELECT COUNT(*) FROM audit_log WHERE event = 'visit.grid_synced'"), 4);
     /* Every bank: B02 gets its own. */
     assert_int_equal(grid_sync(&out, NULL, NULL), 0);
     assert_non_null(strstr(out, "B02/01: 3 cells, 9 tasks created"));
@@ -202,8 +201,8 @@ static void sync_makes_tasks_once(void **state)
     json_t *hh = json_object_get(first, "household");
     assert_non_null(json_string_value(json_object_get(hh, "name")));
     assert_non_null(strstr(json_string_value(json_object_get(hh, "address")), "青山县"));
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(first, "cell"), "ref")),
-                           "B01-01-C"));
+    assert_non_null(strstr(
+        json_string_value(json_object_get(json_object_get(first, "cell"), "ref")), "B01-01-C"));
     json_t *leads = json_object_get(first, "leads");
     assert_int_equal(json_array_size(leads), 2);
     assert_true(num(json_array_get(leads, 0), "score") >= num(json_array_get(leads, 1), "score"));
@@ -572,8 +571,9 @@ static int sim_start(void)
     char me[16];
     snprintf(me, sizeof me, "%d", (int)getpid());
     snprintf(SIM_DIR, sizeof SIM_DIR, "/tmp/zt_grid_%d", (int)getpid());
-    const char *argv[] = {bin,    "grid",  "--listen",    "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                          "--data", SIM_DIR, "--watch-pid", me,            NULL};
+    const char *argv[] = {bin,           "grid",   "--listen", "127.0.0.1:0", "--admin",
+                          "127.0.0.1:0", "--data", SIM_DIR,    "--watch-pid", me,
+                          NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, po[1], 1);
