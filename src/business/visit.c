@@ -109,7 +109,7 @@ static json_t *ordered(struct tasks_out *o, bool by_distance)
 
 static enum tx_result tx_tasks(struct tx_ctx *c)
 {
-    struct vi_error e;
+    struct vi_error e = {0};
     const struct scope *sc = tenant_scope(c->tenant);
     int32_t day = visit_today();
     double lat = 0, lon = 0;
@@ -248,7 +248,7 @@ static int write_visit(struct tx_ctx *c, const struct vi_checkin *in, struct vdb
 
 static enum tx_result tx_checkin(struct tx_ctx *c)
 {
-    struct vi_error e;
+    struct vi_error e = {0};
     struct vi_checkin in;
     struct vdb_task t = {0};
     const struct scope *sc = tenant_scope(c->tenant);

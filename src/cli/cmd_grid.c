@@ -138,7 +138,7 @@ static int pull(struct egress *eg, const struct branch_work *w, const char *date
         json_decref(out);
         return EXIT_FAIL;
     }
-    struct vi_error ve;
+    struct vi_error ve = {0};
     int rc = vgrid_parse(json_object_get(out, "cells"), g, &ve);
     json_decref(out);
     if (rc != VI_OK) {
@@ -247,7 +247,7 @@ int cmd_grid(int argc, char **argv)
             bank = optarg;
             break;
         case 't': {
-            struct vi_error e;
+            struct vi_error e = {0};
             json_t *v = json_string(optarg);
             int ok = v && vi_date(v, "date", &day, &e) == VI_OK;
             json_decref(v);

@@ -168,9 +168,11 @@ static const struct ze_def TABLE[ZE_COUNT] = {
     [ZE_CUSTOMER_NOT_FOUND] = {.code = "customer_not_found",
                                .http = 404,
                                .message = "客户不存在",
-                               .meaning = "sealed, CUSTOMER_GET and CUSTOMER_UPDATE: no customer "
-                                          "with this id in the session's bank (another bank's "
-                                          "customer is answered the same)"},
+                               .meaning = "sealed, CUSTOMER_GET, CUSTOMER_UPDATE and "
+                                          "VISIT_CHECKIN: no customer with this id in the "
+                                          "session's bank (another bank's customer is answered "
+                                          "the same); plain (404) from the console's "
+                                          "`POST /api/v1/admin/visits/tasks`"},
     [ZE_VISIT_TASK_NOT_FOUND] = {.code = "visit_task_not_found",
                                  .http = 404,
                                  .message = "走访任务不存在",

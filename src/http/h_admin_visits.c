@@ -69,7 +69,7 @@ static void bad(struct admin_req *ar, const struct vi_error *e)
 /* The members' values; false with the answer set. */
 static bool inputs(struct admin_req *ar, struct assign_args *x, char **note)
 {
-    struct vi_error e;
+    struct vi_error e = {0};
     json_t *in = ar->in, *d = json_object_get(in, "date"), *p = json_object_get(in, "product");
     x->a.day = visit_today();
     x->a.customer_id = json_integer_value(json_object_get(in, "customer_id"));

@@ -43,7 +43,7 @@ static void check_grid(const struct vgrid *g)
             for (size_t k = 0; k < h; k++)
                 CHECK(strcmp(c->households[k].ref, hh->ref) != 0);
             for (size_t l = 0; l < hh->nleads; l++) {
-                struct vi_error e;
+                struct vi_error e = {0};
                 json_t *p = json_string(hh->leads[l].product);
                 CHECK(p && vi_product(p, "p", &e) == VI_OK);
                 json_decref(p);
@@ -55,7 +55,7 @@ static void check_grid(const struct vgrid *g)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct vi_error e;
+    struct vi_error e = {0};
     struct vgrid *g = NULL;
     if (vgrid_parse_text((const char *)data, size, &g, &e) == VI_OK) {
         CHECK(g);

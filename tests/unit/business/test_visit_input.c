@@ -17,7 +17,7 @@
 static void dates(void **state)
 {
     (void)state;
-    struct vi_error e;
+    struct vi_error e = {0};
     int32_t d = 0;
     json_t *v = json_string("2028-02-29");
     assert_int_equal(vi_date(v, "date", &d, &e), VI_OK);
@@ -90,18 +90,22 @@ static void checkins(void **state)
         {"{\"task_id\":1,\"lat\":1,\"outcome\":\"met\",\"notes\":\"\"}", "lon"},
         {"{\"task_id\":1,\"lat\":90.5,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\"}", "lat"},
         {"{\"task_id\":1,\"lat\":1,\"lon\":-180.1,\"outcome\":\"met\",\"notes\":\"\"}", "lon"},
-        {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"at\":1780000300001}",
+        {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"at\":"
+         "1780000300001}",
          "at"},
-        {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"at\":1779395199999}",
+        {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"at\":"
+         "1779395199999}",
          "at"},
         {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"MET\",\"notes\":\"\"}", "outcome"},
         {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\"}", "notes"},
         {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\\r\"}", "notes"},
         {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"photos\":[\"\"]}",
          "photos[0]"},
-        {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"photos\":[\"a/b\"]}",
+        {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"photos\":[\"a/"
+         "b\"]}",
          "photos[0]"},
-        {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"next_step\":\"a\\nb\"}",
+        {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"next_step\":"
+         "\"a\\nb\"}",
          "next_step"},
         {"{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"\",\"open_lead\":{}}",
          "open_lead.product"},
@@ -116,7 +120,8 @@ static void checkins(void **state)
     /* 2001 bytes of notes after trimming; 2000 is fine. */
     char big[2100];
     memset(big, 'x', sizeof big);
-    snprintf(big, sizeof big, "{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"");
+    snprintf(big, sizeof big,
+             "{\"task_id\":1,\"lat\":1,\"lon\":1,\"outcome\":\"met\",\"notes\":\"");
     size_t n = strlen(big);
     memset(big + n, 'x', 2000);
     snprintf(big + n + 2000, sizeof big - n - 2000, "\"}");
@@ -129,19 +134,19 @@ static void checkins(void **state)
 }
 
 #define GRID_OK                                                                                    \
-    "{\"cells\":[{\"cellId\":\"B01-01-C1\",\"name\":\"河东网格1\",\"lat\":30.2,\"lon\":120.1,"   \
-    "\"radiusM\":800,\"households\":[{\"householdId\":\"H0101\",\"name\":\"王建国\","             \
-    "\"idMasked\":\"330102********1234\",\"address\":\"河东村1组2号\",\"lat\":30.201,"           \
-    "\"lon\":120.101},{\"householdId\":\"H0102\",\"name\":\"李秀英\",\"lat\":30.2,"               \
-    "\"lon\":120.1}],\"leads\":[{\"householdId\":\"H0101\",\"product\":\"deposit\","             \
-    "\"score\":61.5},{\"householdId\":\"H0101\",\"product\":\"ebank\",\"score\":90}],"           \
+    "{\"cells\":[{\"cellId\":\"B01-01-C1\",\"name\":\"河东网格1\",\"lat\":30.2,\"lon\":120.1," \
+    "\"radiusM\":800,\"households\":[{\"householdId\":\"H0101\",\"name\":\"王建国\","           \
+    "\"idMasked\":\"330102********1234\",\"address\":\"河东村1组2号\",\"lat\":30.201,"        \
+    "\"lon\":120.101},{\"householdId\":\"H0102\",\"name\":\"李秀英\",\"lat\":30.2,"             \
+    "\"lon\":120.1}],\"leads\":[{\"householdId\":\"H0101\",\"product\":\"deposit\","               \
+    "\"score\":61.5},{\"householdId\":\"H0101\",\"product\":\"ebank\",\"score\":90}],"             \
     "\"extra\":true}]}"
 
 static void grid(void **state)
 {
     (void)state;
     struct vgrid *g = NULL;
-    struct vi_error e;
+    struct vi_error e = {0};
     assert_int_equal(vgrid_parse_text(GRID_OK, strlen(GRID_OK), &g, &e), VI_OK);
     assert_int_equal(g->ncells, 1);
     assert_string_equal(g->cells[0].ref, "B01-01-C1");
