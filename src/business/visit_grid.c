@@ -65,10 +65,10 @@ static int position(json_t *o, const char *path, double *lat, double *lon, struc
 {
     char p[96];
     json_t *a = json_object_get(o, "lat"), *b = json_object_get(o, "lon");
-    snprintf(p, sizeof p, "%s.lat", path);
+    snprintf(p, sizeof p, "%.64s.lat", path);
     if (!json_is_number(a) || !vg_lat_ok(json_number_value(a)))
         return bad(err, p, "纬度须为-90到90之间的数");
-    snprintf(p, sizeof p, "%s.lon", path);
+    snprintf(p, sizeof p, "%.64s.lon", path);
     if (!json_is_number(b) || !vg_lon_ok(json_number_value(b)))
         return bad(err, p, "经度须为-180到180之间的数");
     *lat = json_number_value(a);
@@ -83,20 +83,20 @@ static int household(json_t *o, const char *path, struct vgrid_cell *c, struct v
     memset(h, 0, sizeof *h);
     if (!json_is_object(o))
         return bad(err, path, "须为对象");
-    snprintf(p, sizeof p, "%s.householdId", path);
+    snprintf(p, sizeof p, "%.64s.householdId", path);
     if (ref(json_object_get(o, "householdId"), p, sizeof h->ref - 1, h->ref, err) != VI_OK)
         return VI_BAD;
     for (size_t i = 0; i < c->nhouseholds; i++)
         if (strcmp(c->households[i].ref, h->ref) == 0)
             return bad(err, p, "编号重复");
-    snprintf(p, sizeof p, "%s.name", path);
+    snprintf(p, sizeof p, "%.64s.name", path);
     if (text(json_object_get(o, "name"), p, sizeof h->name - 1, true, h->name, err) != VI_OK)
         return VI_BAD;
-    snprintf(p, sizeof p, "%s.idMasked", path);
+    snprintf(p, sizeof p, "%.64s.idMasked", path);
     if (text(json_object_get(o, "idMasked"), p, sizeof h->id_masked - 1, false, h->id_masked,
              err) != VI_OK)
         return VI_BAD;
-    snprintf(p, sizeof p, "%s.address", path);
+    snprintf(p, sizeof p, "%.64s.address", path);
     if (text(json_object_get(o, "address"), p, sizeof h->address - 1, false, h->address, err) !=
         VI_OK)
         return VI_BAD;
@@ -111,7 +111,7 @@ static int lead(json_t *o, const char *path, struct vgrid_cell *c, struct vi_err
     char p[96], hid[33];
     if (!json_is_object(o))
         return bad(err, path, "须为对象");
-    snprintf(p, sizeof p, "%s.householdId", path);
+    snprintf(p, sizeof p, "%.64s.householdId", path);
     if (ref(json_object_get(o, "householdId"), p, sizeof hid - 1, hid, err) != VI_OK)
         return VI_BAD;
     struct vgrid_household *h = NULL;
@@ -120,12 +120,12 @@ static int lead(json_t *o, const char *path, struct vgrid_cell *c, struct vi_err
             h = &c->households[i];
     if (!h)
         return bad(err, p, "不是本网格的住户");
-    snprintf(p, sizeof p, "%s.product", path);
+    snprintf(p, sizeof p, "%.64s.product", path);
     json_t *prod = json_object_get(o, "product");
     if (vi_product(prod, p, err) != VI_OK)
         return VI_BAD;
     json_t *sc = json_object_get(o, "score");
-    snprintf(p, sizeof p, "%s.score", path);
+    snprintf(p, sizeof p, "%.64s.score", path);
     if (!json_is_number(sc) || !(json_number_value(sc) >= 0 && json_number_value(sc) <= 100))
         return bad(err, p, "评分须为0到100之间的数");
     struct vgrid_lead *nl = realloc(h->leads, (h->nleads + 1) * sizeof *nl);
@@ -140,32 +140,32 @@ static int lead(json_t *o, const char *path, struct vgrid_cell *c, struct vi_err
 
 static int cell(json_t *o, const char *path, struct vgrid *g, struct vi_error *err)
 {
-    char p[64], q[96];
+    char p[96], q[96];
     struct vgrid_cell *c = &g->cells[g->ncells];
     memset(c, 0, sizeof *c);
     if (!json_is_object(o))
         return bad(err, path, "须为对象");
-    snprintf(p, sizeof p, "%s.cellId", path);
+    snprintf(p, sizeof p, "%.64s.cellId", path);
     if (ref(json_object_get(o, "cellId"), p, sizeof c->ref - 1, c->ref, err) != VI_OK)
         return VI_BAD;
     for (size_t i = 0; i < g->ncells; i++)
         if (strcmp(g->cells[i].ref, c->ref) == 0)
             return bad(err, p, "编号重复");
-    snprintf(p, sizeof p, "%s.name", path);
+    snprintf(p, sizeof p, "%.64s.name", path);
     if (text(json_object_get(o, "name"), p, sizeof c->name - 1, true, c->name, err) != VI_OK)
         return VI_BAD;
     if (position(o, path, &c->lat, &c->lon, err) != VI_OK)
         return VI_BAD;
     json_t *r = json_object_get(o, "radiusM");
-    snprintf(p, sizeof p, "%s.radiusM", path);
+    snprintf(p, sizeof p, "%.64s.radiusM", path);
     if (!json_is_integer(r) || json_integer_value(r) < 1 || json_integer_value(r) > 100000)
         return bad(err, p, "半径须为1到100000之间的整数");
     c->radius_m = json_integer_value(r);
     json_t *hs = json_object_get(o, "households"), *ls = json_object_get(o, "leads");
-    snprintf(p, sizeof p, "%s.households", path);
+    snprintf(p, sizeof p, "%.64s.households", path);
     if (!json_is_array(hs) || json_array_size(hs) > VGRID_HOUSEHOLDS_MAX)
         return bad(err, p, "须为至多%d项的数组", VGRID_HOUSEHOLDS_MAX);
-    snprintf(p, sizeof p, "%s.leads", path);
+    snprintf(p, sizeof p, "%.64s.leads", path);
     if (!json_is_array(ls) || json_array_size(ls) > VGRID_LEADS_MAX)
         return bad(err, p, "须为至多%d项的数组", VGRID_LEADS_MAX);
     g->ncells++; /* from here on vgrid_free frees what the cell holds */
@@ -173,12 +173,12 @@ static int cell(json_t *o, const char *path, struct vgrid *g, struct vi_error *e
     if (!c->households)
         return bad(err, path, "内存不足");
     for (size_t i = 0; i < json_array_size(hs); i++) {
-        snprintf(q, sizeof q, "%s.households[%zu]", path, i);
+        snprintf(q, sizeof q, "%.64s.households[%u]", path, (unsigned)i);
         if (household(json_array_get(hs, i), q, c, err) != VI_OK)
             return VI_BAD;
     }
     for (size_t i = 0; i < json_array_size(ls); i++) {
-        snprintf(q, sizeof q, "%s.leads[%zu]", path, i);
+        snprintf(q, sizeof q, "%.64s.leads[%u]", path, (unsigned)i);
         if (lead(json_array_get(ls, i), q, c, err) != VI_OK)
             return VI_BAD;
     }
