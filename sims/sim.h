@@ -82,4 +82,8 @@ int sim_listen(const char *host, int *port);
 extern const struct sim_service SIM_CORE;
 extern const struct sim_service SIM_HTTP;
 
+/* The grid platform (sim_grid.c): the reply to POST /grid/cells. */
+struct json_t;
+struct json_t *sim_grid_cells(struct json_t *in, unsigned *status);
+
 #endif

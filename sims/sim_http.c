@@ -207,6 +207,8 @@ static json_t *dispatch(struct sim *s, const char *url, json_t *in, unsigned *st
         return social(h, in, status);
     if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/apply") == 0)
         return loan(h, in, status);
+    if (strcmp(m, "grid") == 0 && strcmp(url, "/grid/cells") == 0)
+        return sim_grid_cells(in, status);
     *status = 404;
     return code_reply("4040", "接口不存在");
 }

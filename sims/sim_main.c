@@ -1,7 +1,7 @@
 /* zhanye-sim MODE --listen HOST:PORT --admin HOST:PORT [--data DIR]
  *             [--watch-pid PID] [--zpk HEX]
  *
- * MODE is core | idcheck | face | card | social | loan. Port 0 picks a free
+ * MODE is core | idcheck | face | card | social | loan | grid. Port 0 picks a free
  * port; the ports in use are printed on one line once both listen:
  *   zhanye-sim core: listening on tcp://127.0.0.1:19100 admin http://127.0.0.1:19200
  * Runs until SIGTERM/SIGINT, or until the process --watch-pid names exits
@@ -301,7 +301,7 @@ struct args {
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: zhanye-sim core|idcheck|face|card|social|loan --listen HOST:PORT "
+    fprintf(stderr, "usage: zhanye-sim core|idcheck|face|card|social|loan|grid --listen HOST:PORT "
                     "--admin HOST:PORT [--data DIR] [--watch-pid PID] [--zpk HEX32]\n");
     return 2;
 }
@@ -346,10 +346,10 @@ static int split_hostport(const char *hp, char *host, size_t cap, int *port)
 
 static int setup(struct sim *s, const struct args *a)
 {
-    static const char *const HTTP_MODES[] = {"idcheck", "face", "card", "social", "loan"};
+    static const char *const HTTP_MODES[] = {"idcheck", "face", "card", "social", "loan", "grid"};
     s->mode = a->mode;
     s->svc = strcmp(a->mode, "core") == 0 ? &SIM_CORE : NULL;
-    for (size_t i = 0; i < 5 && !s->svc; i++)
+    for (size_t i = 0; i < sizeof HTTP_MODES / sizeof HTTP_MODES[0] && !s->svc; i++)
         if (strcmp(a->mode, HTTP_MODES[i]) == 0)
             s->svc = &SIM_HTTP;
     if (!s->svc || split_hostport(a->listen, s->host, sizeof s->host, &s->port))

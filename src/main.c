@@ -24,6 +24,7 @@ static const struct command COMMANDS[] = {
     {"audit", cmd_audit, "the audit chain: verify, checkpoint, pubkey, keygen"},
     {"db", cmd_db, "MariaDB servers: status, failover --to HOST:PORT"},
     {"shard", cmd_shard, "bank shards: list, move --bank CODE --to SHARD"},
+    {"grid", cmd_grid, "digital grid: sync --data DIR [--bank CODE] [--date D] (visit tasks)"},
     {"purge", cmd_purge, "delete ended sessions and old stored answers: --data DIR [--days N]"},
 };
 

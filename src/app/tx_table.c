@@ -2,6 +2,7 @@
 #include "business/customer.h"
 #include "business/recommend.h"
 #include "business/tag.h"
+#include "business/visit.h"
 #include "channel/tx.h"
 #include "identity/tx_identity.h"
 
@@ -13,6 +14,7 @@ static const struct tx_def *const ALL[] = {
     &TX_CUSTOMER_UPDATE, &TX_CUSTOMER_GET,   &TX_CUSTOMER_SEARCH,
     &TX_TAG_CATALOG,     &TX_TAG_SET,        &TX_TAG_CLEAR,
     &TX_TAG_LIST,        &TX_RECOMMEND_LIST, &TX_RECOMMEND_FEEDBACK,
+    &TX_VISIT_TASKS,     &TX_VISIT_CHECKIN,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -17,14 +17,16 @@ static bool type_ok(const struct tx_field *f, json_t *v)
         return json_is_object(v);
     case TXF_ARRAY:
         return json_is_array(v) && (!f->max || json_array_size(v) <= f->max);
+    case TXF_NUMBER:
+        return json_is_number(v);
     }
     return false;
 }
 
 static const char *type_name(enum tx_ftype t)
 {
-    static const char *const names[] = {"a string", "an integer", "a boolean", "an object",
-                                        "an array"};
+    static const char *const names[] = {"a string",  "an integer", "a boolean",
+                                        "an object", "an array",   "a number"};
     return names[t];
 }
 

@@ -17,7 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum tx_ftype { TXF_STRING, TXF_INT, TXF_BOOL, TXF_OBJECT, TXF_ARRAY };
+/* TXF_NUMBER: an integer or a real (a GPS coordinate). */
+enum tx_ftype { TXF_STRING, TXF_INT, TXF_BOOL, TXF_OBJECT, TXF_ARRAY, TXF_NUMBER };
 
 struct tx_field {
     const char *name;

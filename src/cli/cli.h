@@ -25,5 +25,7 @@ int cmd_purge(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 /* Bank shards: list, move --bank CODE --to SHARD (data/shard.h). */
 int cmd_shard(int argc, char **argv);
+/* The digital grid: sync (visit tasks from the grid platform). */
+int cmd_grid(int argc, char **argv);
 
 #endif

@@ -236,6 +236,70 @@ static const struct migration migrations[] = {
      "state VARCHAR(10) NOT NULL, "
      "since BIGINT NOT NULL, "
      "CHECK (state IN ('moving', 'gone', 'active')))"},
+    /* Visits (src/business/visit_db.h). Business tables like customers':
+     * bank_id first in every key, ids per bank, teller / branch / customer
+     * ids as plain numbers. Positions are integer micro-degrees. A task
+     * from the grid has grid_ref (the household's reference), unique per
+     * bank and day: a second sync of the day adds nothing. */
+    {12, "visits",
+     "CREATE TABLE visit_tasks ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "task_day INTEGER NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "source VARCHAR(10) NOT NULL, "
+     "grid_ref VARCHAR(64), "
+     "customer_id BIGINT, "
+     "target TEXT NOT NULL, "
+     "lat_e6 BIGINT, "
+     "lon_e6 BIGINT, "
+     "leads TEXT NOT NULL, "
+     "note VARCHAR(300) NOT NULL, "
+     "status VARCHAR(10) NOT NULL, "
+     "visit_id BIGINT, "
+     "assigned_by BIGINT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CONSTRAINT visit_tasks_grid UNIQUE (bank_id, task_day, grid_ref), "
+     "CHECK (source IN ('grid', 'manager')), "
+     "CHECK (status IN ('open', 'done')));"
+     "CREATE INDEX visit_tasks_mine ON visit_tasks (bank_id, teller_id, task_day);"
+     "CREATE TABLE visits ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "task_id BIGINT, "
+     "customer_id BIGINT, "
+     "lat_e6 BIGINT NOT NULL, "
+     "lon_e6 BIGINT NOT NULL, "
+     "visited_at BIGINT NOT NULL, "
+     "outcome VARCHAR(12) NOT NULL, "
+     "notes TEXT NOT NULL, "
+     "photos TEXT NOT NULL, "
+     "next_step VARCHAR(300) NOT NULL, "
+     "distance_m BIGINT, "
+     "far INTEGER NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CHECK (outcome IN ('met', 'not_home', 'refused', 'interested', 'done')));"
+     "CREATE INDEX visits_customer ON visits (bank_id, customer_id);"
+     "CREATE TABLE visit_leads ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "visit_id BIGINT NOT NULL, "
+     "task_id BIGINT, "
+     "customer_id BIGINT, "
+     "product VARCHAR(32) NOT NULL, "
+     "note VARCHAR(300) NOT NULL, "
+     "status VARCHAR(10) NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CHECK (status IN ('open', 'won', 'lost')))"},
     /* Tags and recommendations (business/tag_catalog.h, tag_db.h,
      * product.h, recommend_db.h): business tables in the bank's shard,
      * bank_id first in every key, no reference to identity tables. */
@@ -296,9 +360,17 @@ static const struct migration migrations[] = {
 /* The tables of business data, each with a bank_id column: what lives in a
  * bank's shard and moves with it (data/shard.h). Append a table here in the
  * migration that creates it. */
-static const char *const bank_tables[] = {
-    "customers", "customer_history",   "tag_defs",        "customer_tags",
-    "products",  "recommend_feedback", "recommend_stats", NULL};
+static const char *const bank_tables[] = {"customers",
+                                          "customer_history",
+                                          "visit_tasks",
+                                          "visits",
+                                          "visit_leads",
+                                          "tag_defs",
+                                          "customer_tags",
+                                          "products",
+                                          "recommend_feedback",
+                                          "recommend_stats",
+                                          NULL};
 
 const char *const *migrations_bank_tables(size_t *count)
 {

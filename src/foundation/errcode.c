@@ -168,9 +168,24 @@ static const struct ze_def TABLE[ZE_COUNT] = {
     [ZE_CUSTOMER_NOT_FOUND] = {.code = "customer_not_found",
                                .http = 404,
                                .message = "客户不存在",
-                               .meaning = "sealed, CUSTOMER_GET and CUSTOMER_UPDATE: no customer "
-                                          "with this id in the session's bank (another bank's "
-                                          "customer is answered the same)"},
+                               .meaning = "sealed, CUSTOMER_GET, CUSTOMER_UPDATE and "
+                                          "VISIT_CHECKIN: no customer with this id in the "
+                                          "session's bank (another bank's customer is answered "
+                                          "the same); plain (404) from the console's "
+                                          "`POST /api/v1/admin/visits/tasks`"},
+    [ZE_VISIT_TASK_NOT_FOUND] = {.code = "visit_task_not_found",
+                                 .http = 404,
+                                 .message = "走访任务不存在",
+                                 .meaning = "sealed, VISIT_CHECKIN: no visit task with this id "
+                                            "assigned to the session's teller in their bank "
+                                            "(another teller's or another bank's task is "
+                                            "answered the same). Nothing is written"},
+    [ZE_VISIT_TASK_CLOSED] = {.code = "visit_task_closed",
+                              .http = 409,
+                              .message = "该走访任务已完成",
+                              .meaning = "sealed, VISIT_CHECKIN: the task was closed by an "
+                                         "earlier check-in (another `cseq`); `data.visit_id` is "
+                                         "that visit. Nothing is written"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",

@@ -66,6 +66,8 @@ enum ze {
     /* Business transactions, sealed. */
     ZE_CUSTOMER_EXISTS,
     ZE_CUSTOMER_NOT_FOUND,
+    ZE_VISIT_TASK_NOT_FOUND,
+    ZE_VISIT_TASK_CLOSED,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,

@@ -36,6 +36,7 @@ void h_admin_egress(struct http_request *req, struct http_response *resp);
 void h_admin_report_customers(struct http_request *req, struct http_response *resp);
 void h_admin_catalog(struct http_request *req, struct http_response *resp);
 void h_admin_catalog_load(struct http_request *req, struct http_response *resp);
+void h_admin_visit_assign(struct http_request *req, struct http_response *resp);
 
 /* The platform's routes, in match order. */
 const struct http_route *routes_table(size_t *n);

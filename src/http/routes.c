@@ -68,6 +68,7 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/reports/customers", h_admin_report_customers),
     ADMIN_GET("/catalog", h_admin_catalog),
     ADMIN_POST("/catalog", h_admin_catalog_load),
+    ADMIN_POST("/visits/tasks", h_admin_visit_assign),
 };
 #undef ADMIN_GET
 #undef ADMIN_POST

@@ -39,6 +39,7 @@
 struct ids {
     const char *teller, *dev, *branch, *bank, *sid;
     const char *cust, *idno, *phone, *cname; /* a customer: id, ID number, phone, name */
+    const char *task;                        /* a visit task's id */
 };
 
 static struct testd D;
@@ -120,6 +121,9 @@ static char *snapshot(const char *bank_code)
         {"recommend_feedback", "SELECT * FROM recommend_feedback WHERE bank_id = ? ORDER BY id"},
         {"recommend_stats",
          "SELECT * FROM recommend_stats WHERE bank_id = ? ORDER BY product, tag"},
+        {"visit_tasks", "SELECT * FROM visit_tasks WHERE bank_id = ? ORDER BY id"},
+        {"visits", "SELECT * FROM visits WHERE bank_id = ? ORDER BY id"},
+        {"visit_leads", "SELECT * FROM visit_leads WHERE bank_id = ? ORDER BY id"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -184,7 +188,8 @@ static char *fill(const char *tmpl, const struct ids *ids)
         const char *key, *val;
     } subs[] = {{"$TELLER", ids->teller}, {"$DEV", ids->dev},     {"$BRANCH", ids->branch},
                 {"$BANK", ids->bank},     {"$SID", ids->sid},     {"$CUST", ids->cust},
-                {"$IDNO", ids->idno},     {"$PHONE", ids->phone}, {"$CNAME", ids->cname}};
+                {"$IDNO", ids->idno},     {"$PHONE", ids->phone}, {"$CNAME", ids->cname},
+                {"$TASK", ids->task}};
     char *out = NULL;
     size_t len = 0;
     append(&out, &len, "", 0);
@@ -272,6 +277,19 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"RECOMMEND_FEEDBACK", VIA_DATA,
      "{\"customer_id\":$CUST,\"product\":\"loan\",\"verdict\":\"declined\"}", "customer_not_found",
      true},
+    /* Visits: B02's task (assigned to demo03 by B02's branch manager) and
+     * customer are ones that do not exist; the list shows none of B02's. */
+    {"VISIT_CHECKIN", VIA_DATA,
+     "{\"task_id\":$TASK,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\",\"notes\":\"x\"}",
+     "visit_task_not_found", true},
+    {"VISIT_CHECKIN", VIA_DATA,
+     "{\"customer_id\":$CUST,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\",\"notes\":\"x\"}",
+     "customer_not_found", true},
+    {"VISIT_CHECKIN", VIA_SID,
+     "{\"task_id\":$TASK,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\",\"notes\":\"x\"}",
+     "session_invalid", true},
+    {"VISIT_TASKS", VIA_DATA, "{}", "OK", true},
+    {"VISIT_TASKS", VIA_SID, "{}", "session_invalid", true},
 };
 
 /* The code of the plain error in j, or "". */
@@ -445,6 +463,17 @@ static const struct api_row API_ROWS[] = {
     /* The catalogs: a branch manager loads none (403 whatever is named). */
     {"GET", "/api/v1/admin/catalog?bank=$BANK", NULL, NF, NF, BANK},
     {"POST", "/api/v1/admin/catalog", "{\"bank\":\"$BANK\",\"tags\":[]}", NF, FORBIDDEN, BANK},
+    /* Visit tasks: branch managers only (a bank admin is refused whatever is
+     * named); another branch's or bank's client manager is nobody. */
+    {"POST", "/api/v1/admin/visits/tasks", "{\"teller\":\"$TELLER\",\"customer_id\":1}", FORBIDDEN,
+     NF, BANK | BRANCH},
+    /* B01's own client manager and B02's customer: no such customer. */
+    {"POST",
+     "/api/v1/admin/visits/tasks",
+     "{\"teller\":\"demo01\",\"customer_id\":$CUST}",
+     {0, NULL},
+     {404, "customer_not_found"},
+     BANK},
 };
 
 static long api_call(struct console *c, const struct api_row *row, const struct ids *ids,
@@ -623,6 +652,30 @@ static int b02_catalog(void)
     return 0;
 }
 
+/* A visit task of B02's: demo03's, given by B02's branch manager. Its id
+ * (1) is named by the matrix; B01 has no task while the matrix runs. */
+#define B02_TASK "1"
+
+static int b02_task(void)
+{
+    struct console a2 = {0}, bm2 = {0};
+    if (console_login(&a2, &D, "admin02", PW) != 200 ||
+        console_post(&a2, "/api/v1/admin/tellers",
+                     "{\"branch\":\"01\",\"code\":\"bm02\",\"name\":\"南湖负责人\",\"role\":"
+                     "\"branch_manager\",\"password\":\"" PW "\"}",
+                     NULL) != 201 ||
+        console_login(&bm2, &D, "bm02", PW) != 200)
+        return -1;
+    json_t *a = NULL;
+    long st = console_post(
+        &bm2, "/api/v1/admin/visits/tasks",
+        "{\"teller\":\"demo03\",\"customer_id\":" B02_CUST ",\"lat\":30.2,\"lon\":120.1}", &a);
+    bool ok = st == 201 && json_integer_value(json_object_get(json_object_get(a, "task"),
+                                                              "task_id")) == atoi(B02_TASK);
+    json_decref(a);
+    return ok ? 0 : -1;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -648,17 +701,17 @@ static int setup(void **state)
                      NULL) != 201)
         return -1;
     console_login_or_die(&BM1, "bm01");
-    if (b02_customers() != 0 || b02_catalog() != 0)
+    if (b02_customers() != 0 || b02_catalog() != 0 || b02_task() != 0)
         return -1;
     snprintf(sid_ghost, sizeof sid_ghost, "%064d", 7);
-    B02 = (struct ids){"demo03", T03.st.dev, "01",      "B02",    T03.sid,
-                       B02_CUST, B02_IDNO,   B02_PHONE, B02_CNAME};
+    B02 = (struct ids){"demo03", T03.st.dev, "01",      "B02",     T03.sid,
+                       B02_CUST, B02_IDNO,   B02_PHONE, B02_CNAME, B02_TASK};
     /* demo02 has no session; its sid is one that exists nowhere either. */
-    BR2 = (struct ids){"demo02", T02.st.dev, "02",        "B01",     sid_ghost,
-                       "999999", GHOST_IDNO, GHOST_PHONE, "无此客户"};
+    BR2 = (struct ids){"demo02", T02.st.dev, "02",        "B01",      sid_ghost,
+                       "999999", GHOST_IDNO, GHOST_PHONE, "无此客户", "999999"};
     snprintf(dev_ghost, sizeof dev_ghost, "%s", "0123456789abcdef0123456789abcdef");
-    GHOST = (struct ids){"ghost99", dev_ghost,  "99",        "B99",     sid_ghost,
-                         "999999",  GHOST_IDNO, GHOST_PHONE, "无此客户"};
+    GHOST = (struct ids){"ghost99", dev_ghost,  "99",        "B99",      sid_ghost,
+                         "999999",  GHOST_IDNO, GHOST_PHONE, "无此客户", "999999"};
     return 0;
 }
 
