@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # sims.sh — the simulators of the bank's other systems, for `make run`.
 #
-#   sims.sh start BUILD DATA [WATCH_PID]   start all six (stopping old ones first)
+#   sims.sh start BUILD DATA [WATCH_PID]   start all seven (stopping old ones first)
 #   sims.sh stop DATA                      stop them
 #   sims.sh status DATA                    show each one's admin stats
 #
 # Ports (loopback; SIM_PORT_BASE moves them, default 19100):
 #   core 19100  idcheck 19101  face 19102  card 19103  social 19104  loan 19105
+#   grid 19106
 #   admin port = service port + 100 (core admin 19200, ...)
 # State, logs and pid files live in DATA/sims/. On start, DATA/zhanye.conf
-# gets one [egress.NAME] section per simulator unless it already has
-# [egress.*] sections. With WATCH_PID the simulators exit when that process
-# does (run.sh passes its own pid, which `exec zhanye serve` keeps).
+# gets an [egress.NAME] section for each simulator it has none for (one
+# pointing elsewhere is left alone). With WATCH_PID the simulators exit when
+# that process does (run.sh passes its own pid, which `exec zhanye serve` keeps).
 set -euo pipefail
-MODES=(core idcheck face card social loan)
+MODES=(core idcheck face card social loan grid)
 base=${SIM_PORT_BASE:-19100}
 
 port_of() { # MODE -> service port
@@ -37,15 +38,16 @@ stop_all() {
 }
 
 write_conf() {
-  local conf=$1/zhanye.conf m scheme
+  local conf=$1/zhanye.conf m scheme missing=()
   [ -f "$conf" ] || return 0
-  if grep -q '^\[egress\.' "$conf"; then
-    return 0
-  fi
+  for m in "${MODES[@]}"; do
+    grep -q "^\[egress\.$m\]" "$conf" || missing+=("$m")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
   {
     echo
     echo "; the simulators started by scripts/sims.sh (make run); see docs/egress.md"
-    for m in "${MODES[@]}"; do
+    for m in "${missing[@]}"; do
       scheme=http
       if [ "$m" = core ]; then scheme=tcp; fi
       echo "[egress.$m]"
