@@ -1,4 +1,5 @@
 /* The transaction registry: every ZY1 transaction of the platform, once. */
+#include "business/attach.h"
 #include "business/customer.h"
 #include "channel/tx.h"
 #include "identity/tx_identity.h"
@@ -6,9 +7,10 @@
 #include <string.h>
 
 static const struct tx_def *const ALL[] = {
-    &TX_DEVICE_ACTIVATE, &TX_LOGIN,        &TX_LOGOUT,
-    &TX_PASSWORD_CHANGE, &TX_SESSION_INFO, &TX_CUSTOMER_CREATE,
-    &TX_CUSTOMER_UPDATE, &TX_CUSTOMER_GET, &TX_CUSTOMER_SEARCH,
+    &TX_DEVICE_ACTIVATE, &TX_LOGIN,           &TX_LOGOUT,          &TX_PASSWORD_CHANGE,
+    &TX_SESSION_INFO,    &TX_CUSTOMER_CREATE, &TX_CUSTOMER_UPDATE, &TX_CUSTOMER_GET,
+    &TX_CUSTOMER_SEARCH, &TX_ATTACH_BEGIN,    &TX_ATTACH_CHUNK,    &TX_ATTACH_STATUS,
+    &TX_ATTACH_END,      &TX_ATTACH_GET,      &TX_ATTACH_LIST,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

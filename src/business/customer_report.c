@@ -10,8 +10,8 @@ static const char *const SQL_BANK =
 static const char *const SQL_BRANCH = "SELECT bank_id, kind, COUNT(*) FROM customers WHERE "
                                       "bank_id = ? AND branch_id = ? GROUP BY bank_id, kind";
 
-int customer_report(struct tenant_conn *tc,
-                    int (*fn)(const struct customer_tally *t, void *arg), void *arg)
+int customer_report(struct tenant_conn *tc, int (*fn)(const struct customer_tally *t, void *arg),
+                    void *arg)
 {
     const struct scope *sc = tenant_scope(tc);
     struct tenant_stmt *s = NULL;

@@ -23,7 +23,7 @@ struct customer_tally {
     int64_t persons, businesses;
 };
 
-int customer_report(struct tenant_conn *tc,
-                    int (*fn)(const struct customer_tally *t, void *arg), void *arg);
+int customer_report(struct tenant_conn *tc, int (*fn)(const struct customer_tally *t, void *arg),
+                    void *arg);
 
 #endif

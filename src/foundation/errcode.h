@@ -66,6 +66,11 @@ enum ze {
     /* Business transactions, sealed. */
     ZE_CUSTOMER_EXISTS,
     ZE_CUSTOMER_NOT_FOUND,
+    ZE_ATTACH_NOT_FOUND,
+    ZE_ATTACH_TOO_LARGE,
+    ZE_ATTACH_BAD_TYPE,
+    ZE_ATTACH_MISMATCH,
+    ZE_ATTACH_INCOMPLETE,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,

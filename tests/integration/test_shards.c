@@ -130,7 +130,6 @@ static const char *get_name(struct tablet *t, int64_t id, char *out, size_t cap)
     return out;
 }
 
-
 /* ---- the tests ------------------------------------------------------------------ */
 
 static void customers_live_in_their_shard(void **state)
@@ -168,8 +167,8 @@ static void move_while_serving(void **state)
     int64_t id = created_id(json_incref(first));
     int64_t b01 = count(S1, B01_ROWS);
     char *out = NULL, *err = NULL;
-    int rc = run_zhanye(&out, &err, "shard", "move", "--data", D.dir, "--bank", "B01", "--to",
-                        "s2", NULL);
+    int rc = run_zhanye(&out, &err, "shard", "move", "--data", D.dir, "--bank", "B01", "--to", "s2",
+                        NULL);
     if (rc != 0)
         fail_msg("zhanye shard move: %d %s %s", rc, out ? out : "", err ? err : "");
     assert_non_null(strstr(out, "verified"));
@@ -239,8 +238,8 @@ static json_t *report_row(json_t *rep, const char *code)
 {
     json_t *banks = json_object_get(rep, "banks"), *b;
     size_t i;
-    json_array_foreach(banks, i, b) if (strcmp(json_string_value(json_object_get(b, "code")),
-                                               code) == 0) return b;
+    json_array_foreach(
+        banks, i, b) if (strcmp(json_string_value(json_object_get(b, "code")), code) == 0) return b;
     return NULL;
 }
 
@@ -262,9 +261,7 @@ static void report_merges_shards(void **state)
     assert_non_null(b02);
     char shard[SHARD_NAME_MAX + 1];
     snprintf(shard, sizeof shard, "%s", json_string_value(json_object_get(b01, "shard")));
-    struct store *where = strcmp(shard, "s1") == 0   ? S1
-                          : strcmp(shard, "s2") == 0 ? S2
-                                                     : MAIN;
+    struct store *where = strcmp(shard, "s1") == 0 ? S1 : strcmp(shard, "s2") == 0 ? S2 : MAIN;
     assert_int_equal(member(b01, "persons"), count(where, B01_ROWS));
     assert_true(member(b01, "persons") > 0);
     assert_int_equal(member(b02, "persons"), count(MAIN, B02_ROWS));
@@ -288,8 +285,8 @@ static int setup(void **state)
     snprintf(DB1, sizeof DB1, "zt_%d_%u_s1", (int)getpid(), ++serial);
     snprintf(DB2, sizeof DB2, "zt_%d_%u_s2", (int)getpid(), serial);
     char conf[512];
-    snprintf(conf, sizeof conf, "[shard.s1]\ndatabase = %s\nbanks = B01\n[shard.s2]\ndatabase = %s\n",
-             DB1, DB2);
+    snprintf(conf, sizeof conf,
+             "[shard.s1]\ndatabase = %s\nbanks = B01\n[shard.s2]\ndatabase = %s\n", DB1, DB2);
     if (testd_init(&D, conf))
         return -1;
     const struct mariadb_srv *m = testd_mariadb_server();
