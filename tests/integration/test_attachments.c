@@ -132,7 +132,8 @@ static struct buf make_png(uint32_t w, uint32_t h, unsigned seed)
     }
     put_be32(&z, (s2 << 16) | a);
     png_chunk(&b, "IDAT", z.p, z.n);
-    png_chunk(&b, "IEND", NULL, 0);
+    static const uint8_t none[1];
+    png_chunk(&b, "IEND", none, 0);
     free(raw.p);
     free(z.p);
     return b;
