@@ -236,7 +236,9 @@ static int open_channel(struct app *a, char *err, size_t errcap)
         .max_failures = a->cfg.identity.max_failures,
         .lock_ms = (int64_t)a->cfg.identity.lock_minutes * 60000,
     };
-    a->tx_env = (struct tx_env){.kek = &a->kek, .identity = &a->identity};
+    a->tx_env = (struct tx_env){.kek = &a->kek,
+                                .identity = &a->identity,
+                                .attach_max_bytes = a->cfg.business.attach_max_bytes};
     if (authcache_open(a->cfg.identity.cache_ttl_ms, &a->authcache) != 0) {
         snprintf(err, errcap, "cannot allocate the device and session cache");
         return APP_ERR_RUNTIME;

@@ -1,4 +1,5 @@
 /* The transaction registry: every ZY1 transaction of the platform, once. */
+#include "business/attach.h"
 #include "business/customer.h"
 #include "business/recommend.h"
 #include "business/tag.h"
@@ -14,7 +15,9 @@ static const struct tx_def *const ALL[] = {
     &TX_CUSTOMER_UPDATE, &TX_CUSTOMER_GET,   &TX_CUSTOMER_SEARCH,
     &TX_TAG_CATALOG,     &TX_TAG_SET,        &TX_TAG_CLEAR,
     &TX_TAG_LIST,        &TX_RECOMMEND_LIST, &TX_RECOMMEND_FEEDBACK,
-    &TX_VISIT_TASKS,     &TX_VISIT_CHECKIN,
+    &TX_VISIT_TASKS,     &TX_VISIT_CHECKIN,  &TX_ATTACH_BEGIN,
+    &TX_ATTACH_CHUNK,    &TX_ATTACH_STATUS,  &TX_ATTACH_END,
+    &TX_ATTACH_GET,      &TX_ATTACH_LIST,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -1,4 +1,4 @@
-/* visit — the visit transactions of ZY1 (docs/api.md §1.13-1.15), and the
+/* visit — the visit transactions of ZY1 (docs/api.md §1.19-1.21), and the
  * assignment of a task by a branch manager (the console's
  * POST /api/v1/admin/visits/tasks, §2.3, calls visit_assign):
  *

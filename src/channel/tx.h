@@ -37,6 +37,7 @@ struct identity_policy;
 struct tx_env {
     const struct kek *kek;                  /* seals secrets at rest (identity/kek.h) */
     const struct identity_policy *identity; /* timeouts, device cap, lockout (identity.h) */
+    int64_t attach_max_bytes; /* [business] attach_max_bytes (business/attach.h); 0: default */
 };
 
 /* What a handler gets and gives back.

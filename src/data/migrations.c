@@ -300,6 +300,48 @@ static const struct migration migrations[] = {
      "created_at BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, id), "
      "CHECK (status IN ('open', 'won', 'lost')))"},
+    /* Attachments (src/business/attach_db.h): business tables, as 9's. A
+     * content is one attachments row per bank (content-addressed: sm3
+     * unique per bank), its chunks sealed under the KEK one row each
+     * (BLOB: LONGBLOB on MariaDB), its links to customers, visits or
+     * business references. The file name is sealed; the rest is clear. */
+    {13, "attachments",
+     "CREATE TABLE attachments ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "sm3 CHAR(64) NOT NULL, "
+     "kind VARCHAR(10) NOT NULL, "
+     "size BIGINT NOT NULL, "
+     "chunks INTEGER NOT NULL, "
+     "state VARCHAR(10) NOT NULL, "
+     "mime VARCHAR(32) NOT NULL, "
+     "name_sealed BLOB NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "stored_at BIGINT, "
+     "PRIMARY KEY (bank_id, id), "
+     "CONSTRAINT attachments_sm3 UNIQUE (bank_id, sm3), "
+     "CHECK (kind IN ('photo', 'document')), "
+     "CHECK (state IN ('uploading', 'stored', 'abandoned')));"
+     "CREATE INDEX attachments_state ON attachments (state, created_at);"
+     "CREATE TABLE attach_chunks ("
+     "bank_id BIGINT NOT NULL, "
+     "attachment_id BIGINT NOT NULL, "
+     "idx INTEGER NOT NULL, "
+     "len INTEGER NOT NULL, "
+     "sealed BLOB NOT NULL, "
+     "PRIMARY KEY (bank_id, attachment_id, idx));"
+     "CREATE TABLE attach_links ("
+     "bank_id BIGINT NOT NULL, "
+     "attachment_id BIGINT NOT NULL, "
+     "link_kind VARCHAR(10) NOT NULL, "
+     "link_ref VARCHAR(40) NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, attachment_id, link_kind, link_ref), "
+     "CHECK (link_kind IN ('customer', 'visit', 'business')));"
+     "CREATE INDEX attach_links_subject ON attach_links (bank_id, link_kind, link_ref)"},
     /* Tags and recommendations (business/tag_catalog.h, tag_db.h,
      * product.h, recommend_db.h): business tables in the bank's shard,
      * bank_id first in every key, no reference to identity tables. */
@@ -360,17 +402,10 @@ static const struct migration migrations[] = {
 /* The tables of business data, each with a bank_id column: what lives in a
  * bank's shard and moves with it (data/shard.h). Append a table here in the
  * migration that creates it. */
-static const char *const bank_tables[] = {"customers",
-                                          "customer_history",
-                                          "visit_tasks",
-                                          "visits",
-                                          "visit_leads",
-                                          "tag_defs",
-                                          "customer_tags",
-                                          "products",
-                                          "recommend_feedback",
-                                          "recommend_stats",
-                                          NULL};
+static const char *const bank_tables[] = {
+    "customers",   "customer_history",   "visit_tasks",     "visits",   "visit_leads",
+    "attachments", "attach_chunks",      "attach_links",    "tag_defs", "customer_tags",
+    "products",    "recommend_feedback", "recommend_stats", NULL};
 
 const char *const *migrations_bank_tables(size_t *count)
 {

@@ -106,6 +106,9 @@ static const struct cfg_key KEYS[] = {
     {"identity", "cache_ttl_ms", T_INT, "2000", 0, 60000, F(identity.cache_ttl_ms), 0},
     /* The audit chain's signed checkpoints (identity/audit_checkpoint.h). */
     {"audit", "checkpoint_every", T_I64, "1000", 1, 1000000000, F(audit.checkpoint_every), 0},
+    /* Attachments (business/attach.h): the largest content, every bank. */
+    {"business", "attach_max_bytes", T_SIZE, "10M", 1024, 64LL << 20, F(business.attach_max_bytes),
+     0},
     /* [flow.TX] and [flow.default]: access-gateway rules. */
     {"flow", "rate", T_INT, "1000", 1, 10000000, 0, 0},
     {"flow", "burst", T_INT, "100", 1, 10000000, 0, 0},

@@ -103,6 +103,9 @@ struct config {
     struct {
         int64_t checkpoint_every; /* a signed checkpoint at least every this many records */
     } audit;
+    struct {
+        int64_t attach_max_bytes; /* largest attachment (business/attach.h) */
+    } business;
     int nnamed;
     struct config_named named[CONFIG_MAX_NAMED];
 };

@@ -168,10 +168,11 @@ static const struct ze_def TABLE[ZE_COUNT] = {
     [ZE_CUSTOMER_NOT_FOUND] = {.code = "customer_not_found",
                                .http = 404,
                                .message = "客户不存在",
-                               .meaning = "sealed, CUSTOMER_GET, CUSTOMER_UPDATE and "
-                                          "VISIT_CHECKIN: no customer with this id in the "
-                                          "session's bank (another bank's customer is answered "
-                                          "the same); plain (404) from the console's "
+                               .meaning = "sealed, CUSTOMER_GET, CUSTOMER_UPDATE, "
+                                          "VISIT_CHECKIN and ATTACH_BEGIN's `link.customer_id`: "
+                                          "no customer with this id in the session's bank "
+                                          "(another bank's customer is answered the same); "
+                                          "plain (404) from the console's "
                                           "`POST /api/v1/admin/visits/tasks`"},
     [ZE_VISIT_TASK_NOT_FOUND] = {.code = "visit_task_not_found",
                                  .http = 404,
@@ -186,6 +187,43 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                               .meaning = "sealed, VISIT_CHECKIN: the task was closed by an "
                                          "earlier check-in (another `cseq`); `data.visit_id` is "
                                          "that visit. Nothing is written"},
+    [ZE_ATTACH_NOT_FOUND] = {.code = "attach_not_found",
+                             .http = 404,
+                             .message = "附件不存在",
+                             .meaning = "sealed, ATTACH_CHUNK, ATTACH_STATUS, ATTACH_END and "
+                                        "ATTACH_GET: no such upload (or, for ATTACH_GET, stored "
+                                        "attachment) in the session's bank; also an upload "
+                                        "abandoned (refused, or purged after a day): begin "
+                                        "again. Another bank's is answered the same"},
+    [ZE_ATTACH_TOO_LARGE] = {.code = "attach_too_large",
+                             .http = 413,
+                             .message = "附件超过大小上限",
+                             .meaning = "sealed, ATTACH_BEGIN and ATTACH_END: the size is above "
+                                        "`[business] attach_max_bytes`; `data.max_bytes` is the "
+                                        "limit. Nothing is written at BEGIN; at END the upload "
+                                        "is abandoned"},
+    [ZE_ATTACH_BAD_TYPE] = {.code = "attach_bad_type",
+                            .http = 415,
+                            .message = "附件内容类型不符",
+                            .meaning = "sealed, ATTACH_CHUNK (chunk 0), ATTACH_END and "
+                                       "ATTACH_BEGIN: the content's magic bytes are not of the "
+                                       "kind's types (photo: JPEG, PNG; document: PDF), or the "
+                                       "bank has this content stored as the other kind. Nothing is "
+                                       "written, except at END: the upload is abandoned"},
+    [ZE_ATTACH_MISMATCH] = {.code = "attach_mismatch",
+                            .http = 422,
+                            .message = "附件内容校验失败",
+                            .meaning = "sealed, ATTACH_CHUNK: the chunk's bytes do not have the "
+                                       "`sm3` sent with it (nothing written; send it again); "
+                                       "ATTACH_END: the whole content's SM3 is not the one "
+                                       "declared at ATTACH_BEGIN (the upload is abandoned: "
+                                       "begin again)"},
+    [ZE_ATTACH_INCOMPLETE] = {.code = "attach_incomplete",
+                              .http = 409,
+                              .message = "附件尚未上传完整",
+                              .meaning = "sealed, ATTACH_END before every chunk is there; "
+                                         "`data.missing` lists the chunks to send. Nothing is "
+                                         "written"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",

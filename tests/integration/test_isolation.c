@@ -15,11 +15,15 @@
  * Adding a transaction or an endpoint is adding one row to ZY1_ROWS or
  * API_ROWS; the templates name the other side's ids as $TELLER, $DEV,
  * $BRANCH, $BANK and $SID, and its customer as $CUST (id), $IDNO, $PHONE
- * and $CNAME. Customer ids are numbered per bank: B02's named customer has
- * an id above any B01 has while the matrix runs. */
+ * and $CNAME, its attachment as $ATT, an upload under way as $UPL and a
+ * stored content's SM3 as $SM3. Customer and attachment ids are numbered
+ * per bank: B02's named ones have ids above any B01 has while the rows
+ * naming them run (the ATTACH_BEGIN rows that give B01 uploads come last). */
+#include "channel/sm.h"
 #include "channel/tx.h"
 #include "console.h"
 #include "data/store.h"
+#include "foundation/codec.h"
 #include "tablet.h"
 #include "testd.h"
 
@@ -34,12 +38,15 @@
 #include <cmocka.h>
 
 #define PW "Demo@1234"
+/* An SM3 no content of either bank has. */
+#define GHOST_SM3 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 /* The ids one side of the matrix names. */
 struct ids {
     const char *teller, *dev, *branch, *bank, *sid;
     const char *cust, *idno, *phone, *cname; /* a customer: id, ID number, phone, name */
     const char *task;                        /* a visit task's id */
+    const char *att, *upl, *sm3;             /* a stored attachment, an upload, an SM3 */
 };
 
 static struct testd D;
@@ -124,6 +131,11 @@ static char *snapshot(const char *bank_code)
         {"visit_tasks", "SELECT * FROM visit_tasks WHERE bank_id = ? ORDER BY id"},
         {"visits", "SELECT * FROM visits WHERE bank_id = ? ORDER BY id"},
         {"visit_leads", "SELECT * FROM visit_leads WHERE bank_id = ? ORDER BY id"},
+        {"attachments", "SELECT * FROM attachments WHERE bank_id = ? ORDER BY id"},
+        {"attach_chunks",
+         "SELECT * FROM attach_chunks WHERE bank_id = ? ORDER BY attachment_id, idx"},
+        {"attach_links", "SELECT * FROM attach_links WHERE bank_id = ? ORDER BY attachment_id, "
+                         "link_kind, link_ref"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -189,7 +201,8 @@ static char *fill(const char *tmpl, const struct ids *ids)
     } subs[] = {{"$TELLER", ids->teller}, {"$DEV", ids->dev},     {"$BRANCH", ids->branch},
                 {"$BANK", ids->bank},     {"$SID", ids->sid},     {"$CUST", ids->cust},
                 {"$IDNO", ids->idno},     {"$PHONE", ids->phone}, {"$CNAME", ids->cname},
-                {"$TASK", ids->task}};
+                {"$TASK", ids->task},     {"$ATT", ids->att},     {"$UPL", ids->upl},
+                {"$SM3", ids->sm3}};
     char *out = NULL;
     size_t len = 0;
     append(&out, &len, "", 0);
@@ -290,6 +303,27 @@ static const struct zy1_row ZY1_ROWS[] = {
      "session_invalid", true},
     {"VISIT_TASKS", VIA_DATA, "{}", "OK", true},
     {"VISIT_TASKS", VIA_SID, "{}", "session_invalid", true},
+    /* Attachments: another bank's upload or attachment is one that does
+     * not exist; its customer is no customer to link to. */
+    {"ATTACH_GET", VIA_DATA, "{\"attachment_id\":$ATT}", "attach_not_found", true},
+    {"ATTACH_GET", VIA_SID, "{\"attachment_id\":$ATT}", "session_invalid", true},
+    {"ATTACH_STATUS", VIA_DATA, "{\"upload_id\":$UPL}", "attach_not_found", true},
+    {"ATTACH_CHUNK", VIA_DATA, "{\"upload_id\":$UPL,\"index\":0,\"data\":\"JVBERi0x\"}",
+     "attach_not_found", true},
+    {"ATTACH_END", VIA_DATA, "{\"upload_id\":$UPL}", "attach_not_found", true},
+    {"ATTACH_END", VIA_DATA, "{\"upload_id\":$ATT}", "attach_not_found", true},
+    {"ATTACH_LIST", VIA_DATA, "{\"customer_id\":$CUST}", "OK", true},
+    {"ATTACH_LIST", VIA_DATA, "{\"business\":\"ISO-B02\"}", "OK", true},
+    {"ATTACH_BEGIN", VIA_DATA,
+     "{\"kind\":\"document\",\"name\":\"iso.pdf\",\"size\":40,\"sm3\":\"" GHOST_SM3
+     "\",\"link\":{\"customer_id\":$CUST}}",
+     "customer_not_found", true},
+    /* Dedup never crosses banks: B02's content is new to B01 (an upload of
+     * its own, not B02's attachment). Last: it gives B01 uploads. */
+    {"ATTACH_BEGIN", VIA_DATA,
+     "{\"kind\":\"document\",\"name\":\"iso.pdf\",\"size\":40,\"sm3\":\"$SM3\","
+     "\"link\":{\"business\":\"ISO-B01\"}}",
+     "OK", true},
 };
 
 /* The code of the plain error in j, or "". */
@@ -371,7 +405,7 @@ static void zy1_matrix(void **state)
         if (strcmp(before, after) != 0)
             fail_msg("%s row %zu changed rows of B02", row->tx, i);
         shows_nothing_of(row->tx, text, &B02, B02_VALUES);
-        if (text && strstr(text, "\"items\":[{"))
+        if (text && (strstr(text, "\"items\":[{") || strstr(text, "\"stored\"")))
             fail_msg("%s row %zu: B02's customer found: %s", row->tx, i, text);
         if (row->ghost) {
             zy1_run(row, &GHOST, ghost, sizeof ghost, &gtext);
@@ -598,6 +632,44 @@ static void console_login_or_die(struct console *c, const char *teller)
 #define B02_CNAME "绿水孙大娘"
 #define GHOST_IDNO "11010519491231002X"
 #define GHOST_PHONE "13599998888"
+/* B02's attachments: an upload under way (1), a stored one (2). */
+#define B02_UPL "1"
+#define B02_ATT "2"
+static char B02_SM3[65];
+
+/* One attachment of B02 linked to business ISO-B02; end: stored, else left
+ * under way. Its id, or -1. */
+static int64_t b02_attachment(const char *content, bool end, char sm3[65])
+{
+    uint8_t d[SM3_LEN];
+    char b64[128], data[512];
+    size_t n = strlen(content);
+    sm_part part = {content, n};
+    long st;
+    if (sm3_digest(&part, 1, d) != SM_OK || hex_encode(d, sizeof d, sm3, 65) != 64 ||
+        b64_encode((const uint8_t *)content, n, b64, sizeof b64) < 0)
+        return -1;
+    snprintf(data, sizeof data,
+             "{\"kind\":\"document\",\"name\":\"绿水合同.pdf\",\"size\":%zu,\"sm3\":\"%s\","
+             "\"link\":{\"business\":\"ISO-B02\"}}",
+             n, sm3);
+    json_t *a = tablet_call(&T03, "ATTACH_BEGIN", data, NULL, &st, NULL);
+    int64_t id = json_integer_value(json_object_get(json_object_get(a, "data"), "upload_id"));
+    bool ok = a && strcmp(answer_code(a), "OK") == 0;
+    json_decref(a);
+    snprintf(data, sizeof data, "{\"upload_id\":%lld,\"index\":0,\"data\":\"%s\"}", (long long)id,
+             b64);
+    a = ok ? tablet_call(&T03, "ATTACH_CHUNK", data, NULL, &st, NULL) : NULL;
+    ok = a && strcmp(answer_code(a), "OK") == 0;
+    json_decref(a);
+    if (ok && end) {
+        snprintf(data, sizeof data, "{\"upload_id\":%lld}", (long long)id);
+        a = tablet_call(&T03, "ATTACH_END", data, NULL, &st, NULL);
+        ok = a && strcmp(answer_code(a), "OK") == 0;
+        json_decref(a);
+    }
+    return ok ? id : -1;
+}
 
 static int b02_customers(void)
 {
@@ -701,17 +773,21 @@ static int setup(void **state)
                      NULL) != 201)
         return -1;
     console_login_or_die(&BM1, "bm01");
-    if (b02_customers() != 0 || b02_catalog() != 0 || b02_task() != 0)
+    char upl_sm3[65];
+    if (b02_customers() != 0 || b02_catalog() != 0 || b02_task() != 0 ||
+        b02_attachment("%PDF-1.4\n% B02 under way\n", false, upl_sm3) != atoi(B02_UPL) ||
+        b02_attachment("%PDF-1.4\n% B02 stored, 40 bytes long\n", true, B02_SM3) != atoi(B02_ATT))
         return -1;
     snprintf(sid_ghost, sizeof sid_ghost, "%064d", 7);
-    B02 = (struct ids){"demo03", T03.st.dev, "01",      "B02",     T03.sid,
-                       B02_CUST, B02_IDNO,   B02_PHONE, B02_CNAME, B02_TASK};
+    B02 = (struct ids){"demo03",  T03.st.dev, "01",     "B02",   T03.sid, B02_CUST, B02_IDNO,
+                       B02_PHONE, B02_CNAME,  B02_TASK, B02_ATT, B02_UPL, B02_SM3};
     /* demo02 has no session; its sid is one that exists nowhere either. */
-    BR2 = (struct ids){"demo02", T02.st.dev, "02",        "B01",      sid_ghost,
-                       "999999", GHOST_IDNO, GHOST_PHONE, "无此客户", "999999"};
+    BR2 = (struct ids){"demo02",    T02.st.dev, "02",     "B01",    sid_ghost, "999999", GHOST_IDNO,
+                       GHOST_PHONE, "无此客户", "999999", "999999", "999999",  GHOST_SM3};
     snprintf(dev_ghost, sizeof dev_ghost, "%s", "0123456789abcdef0123456789abcdef");
-    GHOST = (struct ids){"ghost99", dev_ghost,  "99",        "B99",      sid_ghost,
-                         "999999",  GHOST_IDNO, GHOST_PHONE, "无此客户", "999999"};
+    GHOST =
+        (struct ids){"ghost99",   dev_ghost,  "99",     "B99",    sid_ghost, "999999", GHOST_IDNO,
+                     GHOST_PHONE, "无此客户", "999999", "999999", "999999",  GHOST_SM3};
     return 0;
 }
 
