@@ -2,6 +2,7 @@
  * ATTACH_GET and ATTACH_LIST (see attach.h). Everything goes through
  * c->tenant. */
 #include "business/attach.h"
+#include "business/biz.h"
 
 #include "business/attach_check.h"
 #include "business/attach_db.h"
@@ -34,16 +35,6 @@ static const struct scope *scope_of(const struct tx_ctx *c)
 static int64_t limit_of(const struct tx_ctx *c)
 {
     return c->env->attach_max_bytes > 0 ? c->env->attach_max_bytes : ATTACH_MAX_BYTES_DEFAULT;
-}
-
-static void actor_of(const struct tx_ctx *c, char out[AUDIT_ACTOR_MAX + 1])
-{
-    snprintf(out, AUDIT_ACTOR_MAX + 1, "dev:%s", c->dev ? c->dev : "");
-}
-
-static void target_of(int64_t id, char out[40])
-{
-    snprintf(out, 40, "attachment:%" PRId64, id);
 }
 
 static void chunk_context(const struct tx_ctx *c, const char *sm3, int64_t idx,
@@ -373,8 +364,8 @@ static enum tx_result tx_begin(struct tx_ctx *c)
     put_upload(c, &r);
     if (put_received(c, &r, false, NULL) != ADB_OK)
         goto out;
-    actor_of(c, actor);
-    target_of(r.id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "attachment", r.id);
     snprintf(linked, sizeof linked, "%s:%s", b.link.kind, b.link.ref);
     if (audit_tenantf(c->tenant, actor, event, target, "{s:s, s:I, s:I, s:s, s:b, s:b}", "kind",
                       r.kind, "size", (json_int_t)r.size, "chunks", (json_int_t)r.chunks, "link",
@@ -472,8 +463,8 @@ static enum tx_result tx_chunk(struct tx_ctx *c)
         if (seal(c, ctx, buf, n, &sealed, &sealed_len) ||
             adb_chunk_put(c->tenant, id, idx, n, sealed, sealed_len) != ADB_OK)
             goto out;
-        actor_of(c, actor);
-        target_of(id, target);
+        biz_actor(c, actor);
+        biz_target(target, sizeof target, "attachment", id);
         if (audit_tenantf(c->tenant, actor, "attach.chunk", target, "{s:I, s:I}", "index",
                           (json_int_t)idx, "len", (json_int_t)n) != ID_OK)
             goto out;
@@ -512,8 +503,8 @@ static enum tx_result tx_status(struct tx_ctx *c)
         return rc == ADB_NONE ? TX_COMMIT : TX_ROLLBACK;
     put_upload(c, &r);
     rc = put_received(c, &r, true, &count);
-    actor_of(c, actor);
-    target_of(id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "attachment", id);
     if (rc == ADB_OK)
         rc = audit_tenantf(c->tenant, actor, "attach.checked", target, "{s:s, s:I}", "state",
                            r.state, "received", (json_int_t)count);
@@ -562,8 +553,8 @@ static int assemble(struct tx_ctx *c, const struct adb_row *r, uint8_t **out)
 static enum tx_result refuse(struct tx_ctx *c, const struct adb_row *r, const char *reason)
 {
     char actor[AUDIT_ACTOR_MAX + 1], target[40];
-    actor_of(c, actor);
-    target_of(r->id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "attachment", r->id);
     if (adb_abandon(c->tenant, r->id) != ADB_OK ||
         audit_tenantf(c->tenant, actor, "attach.refused", target, "{s:s, s:s, s:I}", "reason",
                       reason, "kind", r->kind, "size", (json_int_t)r->size) != ID_OK)
@@ -601,8 +592,8 @@ static enum tx_result finish(struct tx_ctx *c, struct adb_row *r, const uint8_t 
         return TX_ROLLBACK;
     snprintf(r->state, sizeof r->state, "%s", ADB_STORED);
     snprintf(r->mime, sizeof r->mime, "%s", ac_mime(t));
-    actor_of(c, actor);
-    target_of(r->id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "attachment", r->id);
     if (audit_tenantf(c->tenant, actor, "attach.stored", target, "{s:s, s:s, s:I, s:I}", "kind",
                       r->kind, "mime", r->mime, "size", (json_int_t)r->size, "chunks",
                       (json_int_t)r->chunks) != ID_OK)
@@ -716,8 +707,8 @@ static enum tx_result tx_get(struct tx_ctx *c)
     int rc = adb_get(c->tenant, id, &r);
     if (rc == ADB_OK && strcmp(r.state, ADB_STORED) != 0)
         rc = ADB_NONE; /* an upload is not an attachment yet */
-    actor_of(c, actor);
-    target_of(id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "attachment", id);
     if (rc == ADB_OK && idx >= r.chunks) {
         tx_failf(c, ZE_BAD_REQUEST, "data.index: 须在0到%" PRId64 "之间", r.chunks - 1);
         adb_row_free(&r);
@@ -781,7 +772,7 @@ static enum tx_result tx_list(struct tx_ctx *c)
     json_object_set_new(c->out, "more", json_boolean(l.seen > l.limit));
     if (rc != ADB_OK)
         return TX_ROLLBACK;
-    actor_of(c, actor);
+    biz_actor(c, actor);
     rc = audit_tenantf(c->tenant, actor, "attach.listed", "", "{s:s, s:I}", "by", s.kind, "results",
                        (json_int_t)json_array_size(l.items));
     return rc == ID_OK ? TX_COMMIT : TX_ROLLBACK;

@@ -1,6 +1,7 @@
 /* customer.c — CUSTOMER_CREATE, CUSTOMER_UPDATE, CUSTOMER_GET and
  * CUSTOMER_SEARCH (see customer.h). Everything goes through c->tenant. */
 #include "business/customer.h"
+#include "business/biz.h"
 
 #include "business/customer_db.h"
 #include "business/customer_id.h"
@@ -37,25 +38,6 @@ static int32_t today(void)
 static int64_t bank_of(const struct tx_ctx *c)
 {
     return tenant_scope(c->tenant)->bank_id;
-}
-
-static void actor_of(const struct tx_ctx *c, char out[AUDIT_ACTOR_MAX + 1])
-{
-    snprintf(out, AUDIT_ACTOR_MAX + 1, "dev:%s", c->dev ? c->dev : "");
-}
-
-static void target_of(int64_t id, char out[32])
-{
-    snprintf(out, 32, "customer:%" PRId64, id);
-}
-
-/* Frees a record holding PII: its strings are wiped first. */
-static void drop(json_t *j)
-{
-    if (j) {
-        zy1_json_wipe(j);
-        json_decref(j);
-    }
 }
 
 static const char *member(const json_t *rec, const char *key)
@@ -140,8 +122,8 @@ static enum tx_result tx_create(struct tx_ctx *c)
     if (cs_seal_json(c->env->kek, ctx, rec, &r.sealed, &r.sealed_len) != CS_OK ||
         cdb_insert(c->tenant, &r) != CDB_OK || tag_refresh(c->tenant, r.id, rec) != TDB_OK)
         goto out;
-    actor_of(c, actor);
-    target_of(r.id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "customer", r.id);
     if (audit_tenantf(c->tenant, actor, "customer.created", target, "{s:s, s:I}", "kind", r.kind,
                       "version", (json_int_t)r.version) != ID_OK)
         goto out;
@@ -150,7 +132,7 @@ static enum tx_result tx_create(struct tx_ctx *c)
     res = TX_COMMIT;
 out:
     free(r.sealed);
-    drop(rec);
+    biz_drop(rec);
     return res;
 }
 
@@ -267,8 +249,8 @@ static enum tx_result write_update(struct tx_ctx *c, struct cdb_row *r, json_t *
         if (record_change(c, r, json_string_value(f), old_rec, new_rec) != CDB_OK)
             return TX_ROLLBACK;
     }
-    actor_of(c, actor);
-    target_of(r->id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "customer", r->id);
     if (audit_tenantf(c->tenant, actor, "customer.updated", target, "{s:I, s:O}", "version",
                       (json_int_t)r->version, "fields", changed) != ID_OK)
         return TX_ROLLBACK;
@@ -316,8 +298,8 @@ static enum tx_result tx_update(struct tx_ctx *c)
     res = TX_COMMIT;
 out:
     cdb_row_free(&r);
-    drop(old_rec);
-    drop(new_rec);
+    biz_drop(old_rec);
+    biz_drop(new_rec);
     json_decref(changed);
     return res;
 }
@@ -343,7 +325,7 @@ static int open_value(struct history_out *h, const struct cdb_change *ch, const 
     /* A copy: w's strings are wiped below. */
     if (rc == CS_OK)
         json_object_set_new(item, which, json_deep_copy(json_object_get(w, "v")));
-    drop(w);
+    biz_drop(w);
     return rc;
 }
 
@@ -358,7 +340,7 @@ static int history_item(const struct cdb_change *ch, void *arg)
     if (rc == CS_OK)
         rc = open_value(h, ch, "new", ch->new_v, ch->new_len, item);
     if (rc != CS_OK) {
-        drop(item);
+        biz_drop(item);
         h->rc = rc;
         return STORE_ERR;
     }
@@ -407,8 +389,8 @@ static enum tx_result tx_get(struct tx_ctx *c)
     int rc = id > 0 ? load(c, id, &r, &rec) : CDB_NONE;
     if (rc == CDB_OK)
         rc = get_answer(c, &r, rec, history);
-    actor_of(c, actor);
-    target_of(id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "customer", id);
     if (rc == CDB_NONE) {
         tx_fail(c, ZE_CUSTOMER_NOT_FOUND);
         rc = audit_tenantf(c->tenant, actor, "customer.viewed", target, "{s:b}", "found", 0);
@@ -417,7 +399,7 @@ static enum tx_result tx_get(struct tx_ctx *c)
                            "history", history);
     }
     cdb_row_free(&r);
-    drop(rec);
+    biz_drop(rec);
     return rc == ID_OK ? TX_COMMIT : TX_ROLLBACK;
 }
 
@@ -521,7 +503,7 @@ static enum tx_result tx_search(struct tx_ctx *c)
     json_object_set_new(c->out, "more", json_boolean(s.seen > s.limit));
     if (rc != CDB_OK)
         return TX_ROLLBACK;
-    actor_of(c, actor);
+    biz_actor(c, actor);
     rc = audit_tenantf(c->tenant, actor, "customer.searched", "", "{s:s, s:I}", "by", label,
                        "results", (json_int_t)json_array_size(s.items));
     return rc == ID_OK ? TX_COMMIT : TX_ROLLBACK;

@@ -1,6 +1,7 @@
 /* recommend.c — RECOMMEND_LIST and RECOMMEND_FEEDBACK (see recommend.h).
  * Everything goes through c->tenant. */
 #include "business/recommend.h"
+#include "business/biz.h"
 
 #include "business/customer_db.h"
 #include "business/product.h"
@@ -23,24 +24,6 @@
 #define LIST_MAX 20
 #define SHIFT_MAX 30 /* points one tag's feedback can move a product */
 #define SHIFT_DAMP 3 /* answers it takes to move half way */
-
-static void actor_of(const struct tx_ctx *c, char out[AUDIT_ACTOR_MAX + 1])
-{
-    snprintf(out, AUDIT_ACTOR_MAX + 1, "dev:%s", c->dev ? c->dev : "");
-}
-
-static void target_of(int64_t id, char out[32])
-{
-    snprintf(out, 32, "customer:%" PRId64, id);
-}
-
-static void drop(json_t *j)
-{
-    if (j) {
-        zy1_json_wipe(j);
-        json_decref(j);
-    }
-}
 
 /* The customer (record wiped here) and the tags carried now into *tags.
  * CDB_NONE: answered customer_not_found. */
@@ -67,7 +50,7 @@ static int customer_tags(struct tx_ctx *c, int64_t *id, json_t **products, json_
         rc = *products ? CDB_OK : STORE_NOMEM;
     }
     tag_catalog_free(&cat);
-    drop(rec);
+    biz_drop(rec);
     return rc;
 }
 
@@ -228,8 +211,8 @@ static enum tx_result tx_list(struct tx_ctx *c)
     }
     json_object_set_new(c->out, "customer_id", json_integer(id));
     json_object_set(c->out, "items", items);
-    actor_of(c, actor);
-    target_of(id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "customer", id);
     if (audit_tenantf(c->tenant, actor, "recommend.listed", target, "{s:I}", "count",
                       (json_int_t)json_array_size(items)) == ID_OK)
         res = TX_COMMIT;
@@ -297,8 +280,8 @@ static enum tx_result tx_feedback(struct tx_ctx *c)
     json_object_set_new(c->out, "product", json_string(product));
     json_object_set_new(c->out, "verdict", json_string(verdict));
     json_object_set_new(c->out, "feedback_id", json_integer(f.id));
-    actor_of(c, actor);
-    target_of(id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "customer", id);
     if (audit_tenantf(c->tenant, actor, "recommend.feedback", target, "{s:s, s:s}", "product",
                       product, "verdict", verdict) == ID_OK)
         res = TX_COMMIT;

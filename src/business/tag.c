@@ -1,6 +1,7 @@
 /* tag.c — TAG_CATALOG, TAG_SET, TAG_CLEAR and TAG_LIST (see tag.h).
  * Everything goes through c->tenant. */
 #include "business/tag.h"
+#include "business/biz.h"
 
 #include "business/customer_db.h"
 #include "business/tag_catalog.h"
@@ -16,16 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void actor_of(const struct tx_ctx *c, char out[AUDIT_ACTOR_MAX + 1])
-{
-    snprintf(out, AUDIT_ACTOR_MAX + 1, "dev:%s", c->dev ? c->dev : "");
-}
-
-static void target_of(int64_t id, char out[32])
-{
-    snprintf(out, 32, "customer:%" PRId64, id);
-}
-
 /* The customer's record into *rec; CDB_NONE answered customer_not_found. */
 static int customer_of(struct tx_ctx *c, int64_t *id, json_t **rec)
 {
@@ -36,14 +27,6 @@ static int customer_of(struct tx_ctx *c, int64_t *id, json_t **rec)
     else if (rc == CS_CORRUPT)
         log_error("tag.customer", "customer %" PRId64 ": the sealed record does not open", *id);
     return rc;
-}
-
-static void drop(json_t *j)
-{
-    if (j) {
-        zy1_json_wipe(j);
-        json_decref(j);
-    }
 }
 
 /* ---- TAG_CATALOG ------------------------------------------------------------------- */
@@ -61,7 +44,7 @@ static enum tx_result tx_catalog(struct tx_ctx *c)
         return TX_ROLLBACK;
     json_object_set_new(c->out, "tags", tags);
     json_object_set_new(c->out, "builtin", json_boolean(builtin));
-    actor_of(c, actor);
+    biz_actor(c, actor);
     return audit_tenantf(c->tenant, actor, "tag.catalog_viewed", "", "{s:I}", "count",
                          (json_int_t)json_array_size(tags)) == ID_OK
                ? TX_COMMIT
@@ -76,7 +59,7 @@ static int manual_target(struct tx_ctx *c, int64_t *id, const char **tag)
 {
     json_t *rec = NULL;
     int rc = customer_of(c, id, &rec);
-    drop(rec);
+    biz_drop(rec);
     if (rc != CDB_OK)
         return rc == CDB_NONE ? 0 : -1;
     *tag = json_string_value(json_object_get(c->in, "tag"));
@@ -112,8 +95,8 @@ static enum tx_result tx_set(struct tx_ctx *c)
     json_object_set_new(c->out, "customer_id", json_integer(id));
     json_object_set_new(c->out, "tag", json_string(tag));
     json_object_set_new(c->out, "added", json_boolean(added));
-    actor_of(c, actor);
-    target_of(id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "customer", id);
     return audit_tenantf(c->tenant, actor, "tag.set", target, "{s:s, s:b}", "tag", tag, "added",
                          added) == ID_OK
                ? TX_COMMIT
@@ -134,8 +117,8 @@ static enum tx_result tx_clear(struct tx_ctx *c)
     json_object_set_new(c->out, "customer_id", json_integer(id));
     json_object_set_new(c->out, "tag", json_string(tag));
     json_object_set_new(c->out, "cleared", json_boolean(rc == TDB_OK));
-    actor_of(c, actor);
-    target_of(id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "customer", id);
     return audit_tenantf(c->tenant, actor, "tag.cleared", target, "{s:s, s:b}", "tag", tag,
                          "cleared", rc == TDB_OK) == ID_OK
                ? TX_COMMIT
@@ -158,13 +141,13 @@ static enum tx_result tx_list(struct tx_ctx *c)
     if (rc == CDB_OK)
         rc = tag_current(c->tenant, &cat, id, rec, &tags);
     tag_catalog_free(&cat);
-    drop(rec);
+    biz_drop(rec);
     if (rc != CDB_OK)
         return TX_ROLLBACK;
     json_object_set_new(c->out, "customer_id", json_integer(id));
     json_object_set_new(c->out, "tags", tags);
-    actor_of(c, actor);
-    target_of(id, target);
+    biz_actor(c, actor);
+    biz_target(target, sizeof target, "customer", id);
     return audit_tenantf(c->tenant, actor, "tag.listed", target, "{s:I}", "count",
                          (json_int_t)json_array_size(tags)) == ID_OK
                ? TX_COMMIT

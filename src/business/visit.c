@@ -1,6 +1,7 @@
 /* visit.c — VISIT_TASKS, VISIT_CHECKIN and visit_assign (see visit.h).
  * Everything goes through the tenant scope. */
 #include "business/visit.h"
+#include "business/biz.h"
 
 #include "business/customer_db.h"
 #include "business/visit_db.h"
@@ -26,11 +27,6 @@ int32_t visit_today(void)
     if (!gmtime_r(&t, &tm))
         return 0;
     return (int32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
-}
-
-static void actor_of(const struct tx_ctx *c, char out[AUDIT_ACTOR_MAX + 1])
-{
-    snprintf(out, AUDIT_ACTOR_MAX + 1, "dev:%s", c->dev ? c->dev : "");
 }
 
 static void bad_member(struct tx_ctx *c, const struct vi_error *e)
@@ -135,7 +131,7 @@ static enum tx_result tx_tasks(struct tx_ctx *c)
     vi_day_text(day, date);
     json_object_set_new(c->out, "date", json_string(date));
     json_object_set_new(c->out, "items", items);
-    actor_of(c, actor);
+    biz_actor(c, actor);
     if (audit_tenantf(c->tenant, actor, "visit.tasks_listed", "", "{s:s, s:I}", "date", date,
                       "results", (json_int_t)o.n) != ID_OK)
         goto out;
@@ -226,7 +222,7 @@ static int write_visit(struct tx_ctx *c, const struct vi_checkin *in, struct vdb
     if (rc != VDB_OK)
         return rc == VDB_NONE ? STORE_ERR : rc; /* the task closed under us: cannot be */
     char actor[AUDIT_ACTOR_MAX + 1], target[32];
-    actor_of(c, actor);
+    biz_actor(c, actor);
     snprintf(target, sizeof target, "visit:%" PRId64, v->id);
     json_t *detail =
         json_pack("{s:s, s:b, s:I, s:b}", "outcome", v->outcome, "far", v->far, "photos",
