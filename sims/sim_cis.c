@@ -22,8 +22,7 @@ static const struct {
     {"11010519491231002X", "王秀英", "13700137000", "北京市朝阳区和平街十一区8号楼", "retired"},
     {"330102199001011234", "陈志强", "15857100001", "浙江省杭州市上城区青山县城关镇河东村3组5号",
      "farmer"},
-    {"520102197805050024", "杨玉梅", "18985000024", "贵州省贵阳市南明区花果园大街12号",
-     "medical"},
+    {"520102197805050024", "杨玉梅", "18985000024", "贵州省贵阳市南明区花果园大街12号", "medical"},
 };
 
 json_t *sim_cis_person(json_t *in, unsigned *status)
@@ -35,8 +34,8 @@ json_t *sim_cis_person(json_t *in, unsigned *status)
     }
     for (size_t i = 0; i < sizeof PEOPLE / sizeof PEOPLE[0]; i++)
         if (strcmp(PEOPLE[i].id_no, id) == 0)
-            return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "code", "0000", "message", "成功",
-                             "name", PEOPLE[i].name, "mobile", PEOPLE[i].mobile, "address",
+            return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "code", "0000", "message", "成功", "name",
+                             PEOPLE[i].name, "mobile", PEOPLE[i].mobile, "address",
                              PEOPLE[i].address, "occupation", PEOPLE[i].occupation);
     return json_pack("{s:s,s:s}", "code", "1001", "message", "查无此人");
 }

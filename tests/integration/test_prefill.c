@@ -401,7 +401,8 @@ static int sim_start(void)
             break;
         len += (size_t)n;
         buf[len] = '\0';
-        const char *on = strstr(buf, "listening on http://127.0.0.1:"), *ad = strstr(buf, " admin ");
+        const char *on = strstr(buf, "listening on http://127.0.0.1:"),
+                   *ad = strstr(buf, " admin ");
         if (on && ad && strchr(ad, '\n')) {
             SIM_PORT = atoi(on + strlen("listening on http://127.0.0.1:"));
             snprintf(SIM_ADMIN, sizeof SIM_ADMIN, "%.*s", (int)strcspn(ad + 7, "\n"), ad + 7);
