@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # sims.sh — the simulators of the bank's other systems, for `make run`.
 #
-#   sims.sh start BUILD DATA [WATCH_PID]   start all seven (stopping old ones first)
+#   sims.sh start BUILD DATA [WATCH_PID]   start all eight (stopping old ones first)
 #   sims.sh stop DATA                      stop them
 #   sims.sh status DATA                    show each one's admin stats
 #
 # Ports (loopback; SIM_PORT_BASE moves them, default 19100):
 #   core 19100  idcheck 19101  face 19102  card 19103  social 19104  loan 19105
-#   grid 19106
+#   grid 19106  cis 19107
 #   admin port = service port + 100 (core admin 19200, ...)
 # State, logs and pid files live in DATA/sims/. On start, DATA/zhanye.conf
 # gets an [egress.NAME] section for each simulator it has none for (one
 # pointing elsewhere is left alone). With WATCH_PID the simulators exit when
 # that process does (run.sh passes its own pid, which `exec zhanye serve` keeps).
 set -euo pipefail
-MODES=(core idcheck face card social loan grid)
+MODES=(core idcheck face card social loan grid cis)
 base=${SIM_PORT_BASE:-19100}
 
 port_of() { # MODE -> service port

@@ -1,6 +1,7 @@
 /* sim — shared parts of zhanye-sim, the simulators of the bank's other
  * systems (core banking over fixed-length TCP; ID check, face compare,
- * credit card, social-security card and loans over HTTP/JSON).
+ * credit card, social-security card, loans, the grid platform and the
+ * customer information system over HTTP/JSON).
  *
  * Each simulator runs as its own process with two ports: the service port
  * (what the platform's egress gateway calls) and an admin HTTP port for
@@ -85,5 +86,7 @@ extern const struct sim_service SIM_HTTP;
 /* The grid platform (sim_grid.c): the reply to POST /grid/cells. */
 struct json_t;
 struct json_t *sim_grid_cells(struct json_t *in, unsigned *status);
+/* The customer information system (sim_cis.c): the reply to POST /cis/person. */
+struct json_t *sim_cis_person(struct json_t *in, unsigned *status);
 
 #endif

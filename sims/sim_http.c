@@ -1,5 +1,6 @@
 /* The HTTP/JSON simulators: networked ID check, face compare, credit card,
- * social-security card and loans (one per process, by mode). Replies are
+ * social-security card and loans, the grid platform (sim_grid.c) and the
+ * customer information system (sim_cis.c) (one per process, by mode). Replies are
  * {"code":"0000","message":...,...}; a code other than 0000 is a business
  * refusal, HTTP 503 with code 9999 the system's own failure, HTTP 400 a
  * request it cannot read. libmicrohttpd runs a thread per connection, so
@@ -209,6 +210,8 @@ static json_t *dispatch(struct sim *s, const char *url, json_t *in, unsigned *st
         return loan(h, in, status);
     if (strcmp(m, "grid") == 0 && strcmp(url, "/grid/cells") == 0)
         return sim_grid_cells(in, status);
+    if (strcmp(m, "cis") == 0 && strcmp(url, "/cis/person") == 0)
+        return sim_cis_person(in, status);
     *status = 404;
     return code_reply("4040", "接口不存在");
 }

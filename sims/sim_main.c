@@ -1,7 +1,7 @@
 /* zhanye-sim MODE --listen HOST:PORT --admin HOST:PORT [--data DIR]
  *             [--watch-pid PID] [--zpk HEX]
  *
- * MODE is core | idcheck | face | card | social | loan | grid. Port 0 picks a free
+ * MODE is core | idcheck | face | card | social | loan | grid | cis. Port 0 picks a free
  * port; the ports in use are printed on one line once both listen:
  *   zhanye-sim core: listening on tcp://127.0.0.1:19100 admin http://127.0.0.1:19200
  * Runs until SIGTERM/SIGINT, or until the process --watch-pid names exits
@@ -301,8 +301,9 @@ struct args {
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: zhanye-sim core|idcheck|face|card|social|loan|grid --listen HOST:PORT "
-                    "--admin HOST:PORT [--data DIR] [--watch-pid PID] [--zpk HEX32]\n");
+    fprintf(stderr,
+            "usage: zhanye-sim core|idcheck|face|card|social|loan|grid|cis --listen HOST:PORT "
+            "--admin HOST:PORT [--data DIR] [--watch-pid PID] [--zpk HEX32]\n");
     return 2;
 }
 
@@ -346,7 +347,8 @@ static int split_hostport(const char *hp, char *host, size_t cap, int *port)
 
 static int setup(struct sim *s, const struct args *a)
 {
-    static const char *const HTTP_MODES[] = {"idcheck", "face", "card", "social", "loan", "grid"};
+    static const char *const HTTP_MODES[] = {"idcheck", "face", "card", "social",
+                                             "loan",    "grid", "cis"};
     s->mode = a->mode;
     s->svc = strcmp(a->mode, "core") == 0 ? &SIM_CORE : NULL;
     for (size_t i = 0; i < sizeof HTTP_MODES / sizeof HTTP_MODES[0] && !s->svc; i++)

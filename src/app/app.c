@@ -340,7 +340,10 @@ static int open_egress(struct app *a, char *err, size_t errcap)
     const char *dir = stat(a->cfg.server.conf_dir, &st) == 0 ? a->cfg.server.conf_dir : NULL;
     if (!dir)
         log_warn("app.egress", "%s: missing; no egress routes", a->cfg.server.conf_dir);
-    return egress_open(&a->cfg, dir, &a->egress, err, errcap) == 0 ? APP_OK : APP_ERR_CONFIG;
+    if (egress_open(&a->cfg, dir, &a->egress, err, errcap) != 0)
+        return APP_ERR_CONFIG;
+    a->tx_env.egress = a->egress; /* for the transactions' prepare phase (channel/tx.h) */
+    return APP_OK;
 }
 
 /* The audit checkpointer, one thread for the chain of every database. */
@@ -394,6 +397,7 @@ void app_close(struct app *a)
     a->flow = NULL;
     egress_close(a->egress);
     a->egress = NULL;
+    a->tx_env.egress = NULL;
     nonce_journal_close(a->journal); /* flushed: a clean stop loses no record */
     a->journal = NULL;
     nonce_close(a->nonces);

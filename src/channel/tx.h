@@ -6,7 +6,9 @@
  * pipeline (http/h_tx.c) validates `data` against the schema before the
  * handler runs, so a handler sees only well-formed input; unknown members
  * are refused. Handlers run inside one database transaction together with
- * their audit records and the stored idempotent answer. */
+ * their audit records and the stored idempotent answer; what they need from
+ * the bank's other systems is fetched before it, by the TX's prepare
+ * function (see struct tx_def). */
 #ifndef ZHANYE_TX_H
 #define ZHANYE_TX_H
 
@@ -30,6 +32,7 @@ struct tx_field {
 struct tenant_conn;
 struct kek;
 struct identity_policy;
+struct egress;
 
 /* What every handler may use besides the request: explicit inputs, set once
  * by the composition root (app/), so that no handler reaches into the
@@ -38,6 +41,9 @@ struct tx_env {
     const struct kek *kek;                  /* seals secrets at rest (identity/kek.h) */
     const struct identity_policy *identity; /* timeouts, device cap, lockout (identity.h) */
     int64_t attach_max_bytes; /* [business] attach_max_bytes (business/attach.h); 0: default */
+    /* The bank's other systems (egress/egress.h): for a TX's prepare
+     * function only, never inside a transaction; may be NULL. */
+    struct egress *egress;
 };
 
 /* What a handler gets and gives back.
@@ -69,6 +75,10 @@ struct tx_ctx {
     const char *sid;    /* the session token, when one was presented */
     const void *ticket; /* DEVICE_ACTIVATE: the activation ticket (identity/device.h) */
     json_t *in;         /* payload.data, validated against the schema; wiped after */
+    /* What the TX's prepare function fetched (see struct tx_def), for fn:
+     * NULL when it fetched nothing or was not run. Owned by the pipeline,
+     * wiped and freed after the request; fn only reads it. */
+    json_t *fetched;
     /* outputs */
     const char *code; /* "OK" unless the handler sets an error (tx_fail) */
     char message[256];
@@ -100,6 +110,25 @@ struct tx_def {
      * checked, and its stored answers move with the bank. Identity
      * transactions (false) run on the directory. */
     bool bank_data;
+    /* Optional: the part of the work that calls the bank's other systems
+     * (env->egress), run BEFORE the database transaction and without it, so
+     * that a slow remote call never holds a shard's writer lock.
+     *
+     * Contract: it runs at most once per request, after steps 1-13 and the
+     * input schema, and before fn; its ctx has conn and tenant NULL (no
+     * database at all), out NULL, the session's ids, in, and fetched NULL.
+     * It decides nothing about the answer: it leaves what it learned in
+     * c->fetched (a new reference it creates; the pipeline wipes and frees
+     * it) and returns TX_COMMIT; fn, in the transaction as usual, reads
+     * c->fetched and answers (fn may run more than once, on the same
+     * fetched). Its code and message are ignored. TX_ROLLBACK (out of
+     * memory) answers `internal` without running fn. It must bound its
+     * own time (an egress step has a deadline). A retry of a cseq whose
+     * answer is stored in the database or Redis is answered from there
+     * without prepare; only a concurrent duplicate, racing the first, may
+     * run prepare a second time (its result is then not used). Only for a
+     * TX that is neither read_only nor own_transaction. */
+    tx_fn prepare;
     const struct tx_field *fields;
     size_t nfields;
 };

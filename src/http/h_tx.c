@@ -13,6 +13,11 @@
  *    then stores its answer on the claim;
  *  - a read-only TX without cseq, and every refusal after step 11, hand
  *    their nonce to the batch journal (channel/nonce_db.h).
+ * A TX with a prepare function (channel/tx.h) runs it after the checks and
+ * before its transaction, with no database connection in its hands: what it
+ * fetches from the bank's other systems (a slow remote call) never holds a
+ * shard's writer lock. A retry of a cseq whose answer is stored (Redis, or
+ * the database: one read, outside any transaction) skips it.
  * Stored answers are sealed under the KEK: they may carry a device secret or
  * a session id. Plaintexts holding secrets are wiped before they are freed.
  *
@@ -70,6 +75,7 @@ struct txreq {
     uint64_t cluster_gen;  /* every node's changes, read with the nonce (0: no Redis) */
     bool nonce_pending;    /* recorded in memory, not yet durably */
     const char *client_ip;
+    json_t *fetched; /* what the TX's prepare function fetched (tx_ctx.fetched) */
 };
 
 static void req_free(struct txreq *r)
@@ -78,6 +84,10 @@ static void req_free(struct txreq *r)
     zy1_envelope_free(&r->env);
     zy1_keys_wipe(&r->keys);
     txauth_wipe(&r->auth);
+    if (r->fetched) {
+        zy1_json_wipe(r->fetched); /* a customer's data from the bank's systems */
+        json_decref(r->fetched);
+    }
     if (r->conn)
         store_release(r->conn);
 }
@@ -392,6 +402,7 @@ static char *run_handler(struct txreq *r, struct store_conn *conn)
         .sid = sid[0] ? sid : NULL,
         .ticket = r->auth.is_activation ? &r->auth.ticket : NULL,
         .in = r->payload.data,
+        .fetched = r->fetched,
         .code = "OK",
         .out = json_object(),
     };
@@ -716,12 +727,58 @@ static int work_routed(struct txreq *r, struct work *w)
     return rc == W_GONE || rc == W_MOVING ? STORE_BUSY : rc;
 }
 
-/* Step 14 and the handler. */
+/* Whether the cseq's answer is stored already: one read, outside any
+ * transaction (the transaction that follows reads it again and answers). */
+static bool answered_before(struct txreq *r)
+{
+    struct store_conn *c = r->conn;
+    if (!r->cseq[0] || (r->def->bank_data && shard_conn(r, &c) != STORE_OK))
+        return false;
+    uint8_t *sealed = NULL;
+    size_t n = 0;
+    bool done = idem_get(c, r->dev, r->tx, r->cseq, &sealed, &n) == IDEM_DONE;
+    free(sealed);
+    shard_release(r, c);
+    return done;
+}
+
+/* The TX's prepare phase (channel/tx.h): before the transaction, with no
+ * database; r->fetched for the handler. false when answered (`internal`). */
+static bool prepare(struct txreq *r, struct http_response *resp)
+{
+    if (!r->def->prepare || r->def->own_transaction || r->def->read_only || answered_before(r))
+        return true;
+    const struct session *s = &r->auth.session;
+    char tlr[ZY1_ID_MAX + 1];
+    text_of(&r->env.tlr, tlr, sizeof tlr);
+    struct tx_ctx c = {
+        .env = &r->app->tx_env,
+        .tx = r->tx,
+        .dev = r->dev,
+        .tlr = tlr,
+        .client_ip = r->client_ip,
+        .bank_id = r->auth.bank_id,
+        .teller_id = r->auth.teller_id,
+        .branch_id = s->branch_id,
+        .role = s->role,
+        .in = r->payload.data,
+        .code = "OK",
+    };
+    enum tx_result res = r->def->prepare(&c);
+    r->fetched = c.fetched;
+    if (res == TX_COMMIT)
+        return true;
+    log_error("tx.failed", "TX=%s dev=%s: the prepare phase failed", r->tx, r->dev);
+    sealed_error(r, resp, ZE_INTERNAL, NULL, NULL);
+    return false;
+}
+
+/* Step 14, the prepare phase and the handler. */
 static void execute(struct txreq *r, struct http_response *resp)
 {
     struct work w = {.r = r};
     int rc;
-    if (answer_from_copy(r, resp))
+    if (answer_from_copy(r, resp) || !prepare(r, resp))
         return;
     if (r->def->own_transaction) {
         r->nonce_pending = false;

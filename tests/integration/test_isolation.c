@@ -275,6 +275,10 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"CUSTOMER_SEARCH", VIA_DATA, "{\"id_no\":\"$IDNO\"}", "OK", true},
     {"CUSTOMER_SEARCH", VIA_DATA, "{\"phone\":\"$PHONE\"}", "OK", true},
     {"CUSTOMER_SEARCH", VIA_DATA, "{\"name\":\"$CNAME\"}", "OK", true},
+    /* Prefill: B02's customer is no customer of B01's (no customer_id,
+     * checked in zy1_matrix); the CIS is not configured here: manual. */
+    {"CUSTOMER_PREFILL", VIA_DATA, "{\"id_no\":\"$IDNO\"}", "OK", true},
+    {"CUSTOMER_PREFILL", VIA_SID, "{\"id_no\":\"$IDNO\"}", "session_invalid", true},
     /* One customer per ID number per bank: B02's number is free in B01
      * (customer_exists would tell that B02 has it). */
     {"CUSTOMER_CREATE", VIA_DATA, "{\"kind\":\"person\",\"name\":\"隔离\",\"id_no\":\"$IDNO\"}",
@@ -407,6 +411,8 @@ static void zy1_matrix(void **state)
         shows_nothing_of(row->tx, text, &B02, B02_VALUES);
         if (text && (strstr(text, "\"items\":[{") || strstr(text, "\"stored\"")))
             fail_msg("%s row %zu: B02's customer found: %s", row->tx, i, text);
+        if (text && strcmp(row->tx, "CUSTOMER_PREFILL") == 0 && strstr(text, "\"customer_id\""))
+            fail_msg("%s row %zu: B02's customer named: %s", row->tx, i, text);
         if (row->ghost) {
             zy1_run(row, &GHOST, ghost, sizeof ghost, &gtext);
             if (strcmp(got, ghost) != 0)
