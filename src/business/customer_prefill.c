@@ -1,5 +1,6 @@
 /* customer_prefill.c — CUSTOMER_PREFILL (see customer_prefill.h). */
 #include "business/customer_prefill.h"
+#include "business/biz.h"
 
 #include "business/customer_db.h"
 #include "business/customer_id.h"
@@ -152,9 +153,9 @@ static enum tx_result tx_prefill(struct tx_ctx *c)
     if (msg)
         json_object_set_new(c->out, "message", json_string(msg));
     char actor[AUDIT_ACTOR_MAX + 1], target[32] = "";
-    snprintf(actor, sizeof actor, "dev:%s", c->dev ? c->dev : "");
+    biz_actor(c, actor);
     if (id > 0)
-        snprintf(target, sizeof target, "customer:%" PRId64, id);
+        biz_target(target, sizeof target, "customer", id);
     return audit_tenantf(c->tenant, actor, "customer.prefilled", target, "{s:s}", "result",
                          result) == ID_OK
                ? TX_COMMIT

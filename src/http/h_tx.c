@@ -376,6 +376,30 @@ static char *open_answer(const struct txreq *r, const uint8_t *sealed, size_t n)
 }
 
 /* Runs the handler on conn; the reply text (malloc'd) or NULL on TX_ROLLBACK. */
+/* What a handler (or a prepare function) learns of the request; tlr is the
+ * caller's buffer for the envelope's tlr. conn, tenant, sid and out are the
+ * caller's to set. */
+static struct tx_ctx ctx_of(struct txreq *r, char tlr[ZY1_ID_MAX + 1])
+{
+    const struct session *s = &r->auth.session;
+    text_of(&r->env.tlr, tlr, ZY1_ID_MAX + 1);
+    return (struct tx_ctx){
+        .env = &r->app->tx_env,
+        .tx = r->tx,
+        .dev = r->dev,
+        .tlr = tlr,
+        .client_ip = r->client_ip,
+        .bank_id = r->auth.bank_id,
+        .teller_id = r->auth.teller_id,
+        .branch_id = s->branch_id,
+        .role = s->role,
+        .ticket = r->auth.is_activation ? &r->auth.ticket : NULL,
+        .in = r->payload.data,
+        .fetched = r->fetched,
+        .code = "OK",
+    };
+}
+
 static char *run_handler(struct txreq *r, struct store_conn *conn)
 {
     const struct session *s = &r->auth.session;
@@ -386,26 +410,11 @@ static char *run_handler(struct txreq *r, struct store_conn *conn)
     if (r->def->needs_session && tenant_open(conn, &sc, &tenant) != STORE_OK)
         return NULL;
     text_of(&r->payload.sid, sid, sizeof sid);
-    text_of(&r->env.tlr, tlr, sizeof tlr);
-    struct tx_ctx c = {
-        .env = &r->app->tx_env,
-        .conn = conn,
-        .tenant = tenant,
-        .tx = r->tx,
-        .dev = r->dev,
-        .tlr = tlr,
-        .client_ip = r->client_ip,
-        .bank_id = r->auth.bank_id,
-        .teller_id = r->auth.teller_id,
-        .branch_id = s->branch_id,
-        .role = s->role,
-        .sid = sid[0] ? sid : NULL,
-        .ticket = r->auth.is_activation ? &r->auth.ticket : NULL,
-        .in = r->payload.data,
-        .fetched = r->fetched,
-        .code = "OK",
-        .out = json_object(),
-    };
+    struct tx_ctx c = ctx_of(r, tlr);
+    c.conn = conn;
+    c.tenant = tenant;
+    c.sid = sid[0] ? sid : NULL;
+    c.out = json_object();
     if (c.out && r->def->fn(&c) == TX_COMMIT)
         reply = reply_text(c.code, c.message, c.out, r->srvseq);
     if (reply)
@@ -748,22 +757,8 @@ static bool prepare(struct txreq *r, struct http_response *resp)
 {
     if (!r->def->prepare || r->def->own_transaction || r->def->read_only || answered_before(r))
         return true;
-    const struct session *s = &r->auth.session;
     char tlr[ZY1_ID_MAX + 1];
-    text_of(&r->env.tlr, tlr, sizeof tlr);
-    struct tx_ctx c = {
-        .env = &r->app->tx_env,
-        .tx = r->tx,
-        .dev = r->dev,
-        .tlr = tlr,
-        .client_ip = r->client_ip,
-        .bank_id = r->auth.bank_id,
-        .teller_id = r->auth.teller_id,
-        .branch_id = s->branch_id,
-        .role = s->role,
-        .in = r->payload.data,
-        .code = "OK",
-    };
+    struct tx_ctx c = ctx_of(r, tlr); /* no connection: the prepare phase has none */
     enum tx_result res = r->def->prepare(&c);
     r->fetched = c.fetched;
     if (res == TX_COMMIT)
