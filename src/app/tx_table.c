@@ -1,6 +1,7 @@
 /* The transaction registry: every ZY1 transaction of the platform, once. */
 #include "business/attach.h"
 #include "business/customer.h"
+#include "business/perf_summary.h"
 #include "business/recommend.h"
 #include "business/tag.h"
 #include "business/visit.h"
@@ -17,7 +18,7 @@ static const struct tx_def *const ALL[] = {
     &TX_TAG_LIST,        &TX_RECOMMEND_LIST, &TX_RECOMMEND_FEEDBACK,
     &TX_VISIT_TASKS,     &TX_VISIT_CHECKIN,  &TX_ATTACH_BEGIN,
     &TX_ATTACH_CHUNK,    &TX_ATTACH_STATUS,  &TX_ATTACH_END,
-    &TX_ATTACH_GET,      &TX_ATTACH_LIST,
+    &TX_ATTACH_GET,      &TX_ATTACH_LIST,    &TX_PERF_SUMMARY,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -136,6 +136,8 @@ static char *snapshot(const char *bank_code)
          "SELECT * FROM attach_chunks WHERE bank_id = ? ORDER BY attachment_id, idx"},
         {"attach_links", "SELECT * FROM attach_links WHERE bank_id = ? ORDER BY attachment_id, "
                          "link_kind, link_ref"},
+        {"perf_counters", "SELECT * FROM perf_counters WHERE bank_id = ? ORDER BY branch_id, "
+                          "teller_id, period_kind, period_start, metric"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
