@@ -130,8 +130,8 @@ static int done(int rc)
 }
 
 /* One row: UPDATE, then INSERT when there was none. */
-static int add_row(struct tenant_conn *tc, int64_t branch, int64_t teller, char kind,
-                   int32_t start, const char *metric, int64_t qty, int64_t amount)
+static int add_row(struct tenant_conn *tc, int64_t branch, int64_t teller, char kind, int32_t start,
+                   const char *metric, int64_t qty, int64_t amount)
 {
     const char kind_s[2] = {kind, '\0'};
     struct tenant_stmt *s = NULL;
@@ -266,7 +266,8 @@ int perf_feedback(struct tenant_conn *tc, const char *verdict, int64_t now_ms)
 int perf_business(struct tenant_conn *tc, const char *type, int64_t amount_fen, int64_t now_ms)
 {
     size_t n = type ? strlen(type) : 0;
-    if (n < 1 || n > PERF_BUSINESS_TYPE_MAX || strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+    if (n < 1 || n > PERF_BUSINESS_TYPE_MAX ||
+        strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
         return STORE_ERR;
     char metric[PERF_METRIC_MAX + 1];
     snprintf(metric, sizeof metric, "business:%s", type);

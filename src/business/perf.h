@@ -58,7 +58,7 @@
 
 enum { PERF_OK = 0 };
 
-#define PERF_METRIC_MAX 48     /* bytes of a metric name */
+#define PERF_METRIC_MAX 48 /* bytes of a metric name */
 #define PERF_BUSINESS_TYPE_MAX 32
 #define PERF_INFO_MEMBERS 7 /* optional members of either kind (customer_profile.h) */
 

@@ -114,11 +114,10 @@ json_t *perf_figures_json(const struct perf_figures *f)
     json_t *outcomes = json_object();
     for (size_t i = 0; outcomes && i < PERF_OUTCOMES; i++)
         json_object_set_new(outcomes, OUTCOMES[i], json_integer(f->by_outcome[i]));
-    json_t *business = f->business ? json_pack("{s:I, s:I, s:O}", "count",
-                                               (json_int_t)f->business_count, "amount",
-                                               (json_int_t)f->business_amount, "by_type",
-                                               f->business)
-                                   : NULL;
+    json_t *business =
+        f->business ? json_pack("{s:I, s:I, s:O}", "count", (json_int_t)f->business_count, "amount",
+                                (json_int_t)f->business_amount, "by_type", f->business)
+                    : NULL;
     if (!outcomes || !business) {
         json_decref(outcomes);
         json_decref(business);
@@ -206,8 +205,8 @@ static enum tx_result tx_summary(struct tx_ctx *c)
     int32_t start = perf_period_start(kind, day);
     int rc;
     json_t *cur = period_answer(c->tenant, level, kind, start, &rc);
-    json_t *prev = cur ? period_answer(c->tenant, level, kind, perf_period_prev(kind, start), &rc)
-                       : NULL;
+    json_t *prev =
+        cur ? period_answer(c->tenant, level, kind, perf_period_prev(kind, start), &rc) : NULL;
     if (!cur || !prev) {
         json_decref(cur);
         json_decref(prev);

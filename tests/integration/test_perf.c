@@ -157,9 +157,9 @@ static void is_the_work(json_t *f)
 static void is_empty(json_t *f)
 {
     assert_non_null(f);
-    static const char *const keys[] = {"customers_created", "profiles_written", "visits",
-                                       "leads_opened", "recommendations_made",
-                                       "recommendations_accepted"};
+    static const char *const keys[] = {
+        "customers_created", "profiles_written",     "visits",
+        "leads_opened",      "recommendations_made", "recommendations_accepted"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (num(f, keys[i]) != 0) {
             char *t = json_dumps(f, JSON_COMPACT);
@@ -174,8 +174,9 @@ static void do_the_work(void **state)
 {
     (void)state;
     /* B02 does some work of its own first: B01 must not see it. */
-    json_t *a = call(&T3, "CUSTOMER_CREATE",
-                     "{\"kind\":\"person\",\"name\":\"绿水客户\",\"id_no\":\"330102199104050017\"}");
+    json_t *a =
+        call(&T3, "CUSTOMER_CREATE",
+             "{\"kind\":\"person\",\"name\":\"绿水客户\",\"id_no\":\"330102199104050017\"}");
     expect_code(a, "OK");
     json_decref(a);
 
@@ -283,8 +284,7 @@ static void summary_shows_the_work(void **state)
         snprintf(data, sizeof data, "{\"period\":\"%s\"}", periods[i]);
         json_t *a = summary(&T1, data);
         assert_string_equal(json_string_value(json_object_get(data_of(a), "scope")), "mine");
-        assert_string_equal(json_string_value(json_object_get(data_of(a), "period")),
-                            periods[i]);
+        assert_string_equal(json_string_value(json_object_get(data_of(a), "period")), periods[i]);
         is_the_work(json_object_get(data_of(a), "current"));
         is_empty(json_object_get(data_of(a), "previous"));
         json_t *p = json_object_get(json_object_get(data_of(a), "current"), "period");
@@ -419,16 +419,15 @@ static void console_bank_admin(void **state)
     is_the_work(json_object_get(branch_in(b, "01"), "current"));
     is_empty(json_object_get(branch_in(b, "02"), "current"));
     is_the_work(json_object_get(json_object_get(a, "total"), "current"));
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(a, "period"), "kind")), "week");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "period"), "kind")),
+                        "week");
     char *text = json_dumps(a, JSON_COMPACT);
     assert_null(strstr(text, "\"B02\""));
     free(text);
     json_decref(a);
     /* Another bank is one that does not exist. */
-    assert_int_equal(console_get(&A1, "/api/v1/admin/reports/performance?period=day&bank=B02",
-                                 NULL),
-                     404);
+    assert_int_equal(
+        console_get(&A1, "/api/v1/admin/reports/performance?period=day&bank=B02", NULL), 404);
     /* B02's admin sees B02's one customer, nothing of B01's. */
     a = report(&A2, "period=day");
     b = bank_in(a, "B02");
@@ -479,8 +478,7 @@ static int setup(void **state)
         tablet_activate(&T3, &D, "demo03") || tablet_login(&T3, "demo03", PW))
         return -1;
     if (console_login(&A1, &D, "admin01", PW) != 200 ||
-        console_login(&A2, &D, "admin02", PW) != 200 ||
-        console_login(&P0, &D, "prov01", PW) != 200)
+        console_login(&A2, &D, "admin02", PW) != 200 || console_login(&P0, &D, "prov01", PW) != 200)
         return -1;
     if (console_post(&A1, "/api/v1/admin/tellers",
                      "{\"branch\":\"01\",\"code\":\"bm01\",\"name\":\"城关负责人\",\"role\":"
