@@ -188,14 +188,17 @@ static int add_row(struct tenant_conn *tc, int64_t branch, int64_t teller, char 
 int perf_add(struct tenant_conn *tc, int64_t branch, int64_t teller, const char *metric,
              int64_t qty, int64_t amount, int64_t now_ms)
 {
-    if (!tc || !metric || !metric[0] || strlen(metric) > PERF_METRIC_MAX)
+    if (!tc || teller <= 0 || !metric || !metric[0] || strlen(metric) > PERF_METRIC_MAX)
         return STORE_ERR;
     int32_t day = perf_day_of(now_ms);
     static const char kinds[] = {'d', 'w', 'm'};
     int rc = PERF_OK;
-    for (size_t i = 0; i < sizeof kinds && rc == PERF_OK; i++)
-        rc = add_row(tc, branch, teller, kinds[i], perf_period_start(kinds[i], day), metric, qty,
-                     amount);
+    for (size_t i = 0; i < sizeof kinds && rc == PERF_OK; i++) {
+        int32_t start = perf_period_start(kinds[i], day);
+        rc = add_row(tc, branch, teller, kinds[i], start, metric, qty, amount);
+        if (rc == PERF_OK) /* the branch's sum */
+            rc = add_row(tc, branch, 0, kinds[i], start, metric, qty, amount);
+    }
     return rc;
 }
 
@@ -276,20 +279,23 @@ int perf_business(struct tenant_conn *tc, const char *type, int64_t amount_fen, 
 
 /* ---- reading ------------------------------------------------------------------ */
 
-#define COLS "bank_id, branch_id, metric, SUM(qty), SUM(amount) FROM perf_counters "
+/* Each reads one row per metric (and branch, bank) of the period: the
+ * branch's sums are rows of their own (teller_id 0), the indexes of
+ * migration 15 follow the WHERE and the order. */
+#define COLS "SELECT bank_id, branch_id, metric, qty, amount FROM perf_counters "
 
 static const char *const SQL_MINE =
-    "SELECT bank_id, branch_id, metric, qty, amount FROM perf_counters WHERE bank_id = ? AND "
-    "branch_id = ? AND teller_id = ? AND period_kind = ? AND period_start = ? ORDER BY metric";
+    COLS "WHERE bank_id = ? AND branch_id = ? AND teller_id = ? AND period_kind = ? AND "
+         "period_start = ? ORDER BY metric";
 static const char *const SQL_BRANCH =
-    "SELECT " COLS "WHERE bank_id = ? AND branch_id = ? AND period_kind = ? AND period_start = ? "
-    "GROUP BY bank_id, branch_id, metric ORDER BY metric";
+    COLS "WHERE bank_id = ? AND branch_id = ? AND teller_id = 0 AND period_kind = ? AND "
+         "period_start = ? ORDER BY metric";
 static const char *const SQL_BANK =
-    "SELECT " COLS "WHERE bank_id = ? AND period_kind = ? AND period_start = ? "
-    "GROUP BY bank_id, branch_id, metric ORDER BY branch_id, metric";
+    COLS "WHERE bank_id = ? AND teller_id = 0 AND period_kind = ? AND period_start = ? "
+         "ORDER BY branch_id, metric";
 static const char *const SQL_PROVINCE =
-    "SELECT bank_id, 0, metric, SUM(qty), SUM(amount) FROM perf_counters WHERE period_kind = ? "
-    "AND period_start = ? GROUP BY bank_id, metric ORDER BY bank_id, metric";
+    "SELECT bank_id, 0, metric, SUM(qty), SUM(amount) FROM perf_counters WHERE teller_id = 0 AND "
+    "period_kind = ? AND period_start = ? GROUP BY bank_id, metric ORDER BY bank_id, metric";
 
 int perf_read(struct tenant_conn *tc, enum perf_level level, char kind, int32_t start,
               int (*fn)(const struct perf_row *r, void *arg), void *arg)

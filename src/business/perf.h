@@ -5,11 +5,14 @@
  * Table perf_counters (bank's shard, migration 15), key (bank_id,
  * branch_id, teller_id, period_kind, period_start, metric): one row per
  * teller (in the branch they worked in), period and metric, with qty (how
- * many) and amount (of money, fen; 0 where it means nothing). Every add
- * updates three rows: the day ('d', period_start YYYYMMDD of the day), the
- * week ('w', its Monday) and the month ('m', its 1st), dates in the bank's
- * time (China Standard Time). The work is counted on the day the server
- * records it (now_ms), not on a date the tablet claims.
+ * many) and amount (of money, fen; 0 where it means nothing), and the same
+ * summed for the whole branch under teller_id 0. Every add updates six
+ * rows: the teller's and the branch's for the day ('d', period_start
+ * YYYYMMDD of the day), the week ('w', its Monday) and the month ('m', its
+ * 1st), dates in the bank's time (China Standard Time). So a summary reads
+ * at most one row per metric (a teller, a branch) or per branch and metric
+ * (a bank), whatever the number of visits or tellers behind it. The work is counted on the day the
+ * server records it (now_ms), not on a date the tablet claims.
  *
  * The metrics (the names are fixed; the console and tablets rely on them):
  *   customers_created           CUSTOMER_CREATE, qty 1
@@ -81,9 +84,9 @@ char perf_kind_parse(const char *s);
 
 /* ---- writing: inside the work's transaction -------------------------------------- */
 
-/* Adds qty and amount to metric of (branch, teller) in the day, week and
- * month containing now_ms, in the scope's bank. metric 1..PERF_METRIC_MAX
- * bytes (STORE_ERR otherwise). */
+/* Adds qty and amount to metric of (branch, teller) and of the branch
+ * (teller 0) in the day, week and month containing now_ms, in the scope's
+ * bank. teller > 0, metric 1..PERF_METRIC_MAX bytes (STORE_ERR otherwise). */
 int perf_add(struct tenant_conn *tc, int64_t branch, int64_t teller, const char *metric,
              int64_t qty, int64_t amount, int64_t now_ms);
 /* A customer record written by the scope's teller (rec: customer_profile.h):
@@ -102,8 +105,8 @@ int perf_business(struct tenant_conn *tc, const char *type, int64_t amount_fen, 
 
 enum perf_level {
     PERF_MINE,     /* the scope's teller in the scope's branch */
-    PERF_BRANCH,   /* the scope's branch, summed over its tellers */
-    PERF_BANK,     /* the scope's bank, summed per branch */
+    PERF_BRANCH,   /* the scope's branch (its teller-0 rows) */
+    PERF_BANK,     /* the scope's bank, per branch */
     PERF_PROVINCE, /* every bank of the database, summed per bank (province admin only) */
 };
 

@@ -397,9 +397,12 @@ static const struct migration migrations[] = {
      "declined BIGINT NOT NULL, "
      "later BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, product, tag))"},
-    /* Performance counters (business/perf.h): per teller, period (day,
-     * week, month) and metric, added to in the work's own transaction.
-     * Indexed by period for the bank's and the province's summaries. */
+    /* Performance counters (business/perf.h): per teller and per branch
+     * (teller_id 0), period (day, week, month) and metric, added to in the
+     * work's own transaction.
+     * Indexed by period, in the order they group by, for the branch's,
+     * the bank's and the province's summaries: a summary reads the
+     * period's rows only, however many periods the table holds. */
     {15, "perf_counters",
      "CREATE TABLE perf_counters ("
      "bank_id BIGINT NOT NULL, "
@@ -412,8 +415,10 @@ static const struct migration migrations[] = {
      "amount BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, branch_id, teller_id, period_kind, period_start, metric), "
      "CHECK (period_kind IN ('d', 'w', 'm')));"
-     "CREATE INDEX perf_counters_bank ON perf_counters (bank_id, period_kind, period_start);"
-     "CREATE INDEX perf_counters_period ON perf_counters (period_kind, period_start)"},
+     "CREATE INDEX perf_counters_bank ON perf_counters "
+     "(bank_id, teller_id, period_kind, period_start, branch_id, metric);"
+     "CREATE INDEX perf_counters_period ON perf_counters "
+     "(teller_id, period_kind, period_start, bank_id, metric)"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a

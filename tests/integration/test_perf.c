@@ -96,13 +96,15 @@ static int64_t db_int(const char *sql)
     return v;
 }
 
-/* The day's counter of metric for bank (code), summed over its tellers. */
+/* The day's counter of metric for bank (code), summed over its tellers
+ * (not the branches' sums, teller_id 0). */
 static int64_t counter(const char *bank, const char *metric)
 {
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT COALESCE(SUM(p.qty), 0) FROM perf_counters p JOIN banks b ON b.id = "
-             "p.bank_id WHERE b.code = '%s' AND p.metric = '%s' AND p.period_kind = 'd'",
+             "p.bank_id WHERE b.code = '%s' AND p.metric = '%s' AND p.period_kind = 'd' AND "
+             "p.teller_id > 0",
              bank, metric);
     return db_int(sql);
 }
