@@ -7,8 +7,8 @@
  * 365 days up to 2026-11-30, each with its outcome, one in ten creating a
  * customer, one in three showing three products, one in fifteen accepted.
  * The rows are the ones perf_add would write (day, week and month rows per
- * teller and metric, and per branch under teller 0), summed in memory and inserted in one transaction,
- * which is what makes the 1M fill take seconds, not hours.
+ * teller and metric, and per branch under teller 0), summed in memory and inserted in one
+ * transaction, which is what makes the 1M fill take seconds, not hours.
  *
  * Then, timed (median of ITERATIONS or of those that fit in 2 s, at least
  * 20; microseconds), what PERF_SUMMARY does
@@ -35,10 +35,15 @@
 #define BUDGET_NS 2000000000ULL
 #define NMETRICS 9
 
-static const char *const METRICS[NMETRICS] = {
-    "visits",           "visits_met",           "visits_not_home",         "visits_refused",
-    "visits_interested", "visits_done",         "customers_created",       "recommendations_made",
-    "recommendations_accepted"};
+static const char *const METRICS[NMETRICS] = {"visits",
+                                              "visits_met",
+                                              "visits_not_home",
+                                              "visits_refused",
+                                              "visits_interested",
+                                              "visits_done",
+                                              "customers_created",
+                                              "recommendations_made",
+                                              "recommendations_accepted"};
 
 static int32_t DATES[DAYS];
 
@@ -131,8 +136,8 @@ static int open_db(const char *dir, const char *name, struct store **st)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.db", dir, name);
     remove(path);
-    struct store_config cfg = {.backend = "sqlite", .path = path, .pool_size = 1,
-                               .busy_timeout_ms = 5000};
+    struct store_config cfg = {
+        .backend = "sqlite", .path = path, .pool_size = 1, .busy_timeout_ms = 5000};
     if (store_open(&cfg, st) != STORE_OK || store_migrate(*st) != STORE_OK) {
         fprintf(stderr, "bench_perf: cannot open %s\n", path);
         return -1;

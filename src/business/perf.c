@@ -188,14 +188,15 @@ static int add_row(struct tenant_conn *tc, int64_t branch, int64_t teller, char 
 int perf_add(struct tenant_conn *tc, int64_t branch, int64_t teller, const char *metric,
              int64_t qty, int64_t amount, int64_t now_ms)
 {
-    if (!tc || teller <= 0 || !metric || !metric[0] || strlen(metric) > PERF_METRIC_MAX)
+    if (!tc || teller < 0 || !metric || !metric[0] || strlen(metric) > PERF_METRIC_MAX)
         return STORE_ERR;
     int32_t day = perf_day_of(now_ms);
     static const char kinds[] = {'d', 'w', 'm'};
     int rc = PERF_OK;
     for (size_t i = 0; i < sizeof kinds && rc == PERF_OK; i++) {
         int32_t start = perf_period_start(kinds[i], day);
-        rc = add_row(tc, branch, teller, kinds[i], start, metric, qty, amount);
+        if (teller > 0)
+            rc = add_row(tc, branch, teller, kinds[i], start, metric, qty, amount);
         if (rc == PERF_OK) /* the branch's sum */
             rc = add_row(tc, branch, 0, kinds[i], start, metric, qty, amount);
     }

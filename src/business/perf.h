@@ -86,7 +86,9 @@ char perf_kind_parse(const char *s);
 
 /* Adds qty and amount to metric of (branch, teller) and of the branch
  * (teller 0) in the day, week and month containing now_ms, in the scope's
- * bank. teller > 0, metric 1..PERF_METRIC_MAX bytes (STORE_ERR otherwise). */
+ * bank; teller 0 (the platform's own work, a batch job) adds to the
+ * branch's only. metric 1..PERF_METRIC_MAX bytes, teller >= 0 (STORE_ERR
+ * otherwise). */
 int perf_add(struct tenant_conn *tc, int64_t branch, int64_t teller, const char *metric,
              int64_t qty, int64_t amount, int64_t now_ms);
 /* A customer record written by the scope's teller (rec: customer_profile.h):
