@@ -6,7 +6,11 @@
 # flow_admit_cluster_ns: the same for a cluster-scope rule served from its
 # lease, against a private redis-server on a unix socket in the bench's
 # directory, "n/a" without redis-server) and
-# bench_crypto (sm2_decrypt_us, open_seal_us). End to end: a fresh data
+# bench_crypto (sm2_decrypt_us, open_seal_us) and bench_perf
+# (perf_summary_us_10k / _1m: a client manager's PERF_SUMMARY over the
+# counters of 10 thousand and of 1 million visits, in private SQLite
+# databases in the bench's directory, and their ratio; the bank's daily
+# report likewise, perf_summary_bank_*). End to end: a fresh data
 # directory, `zhanye serve` from BUILD with flow limits far above the load,
 # and zhanye-load in the closed loop: it makes its own devices, seals its
 # whole pool ahead, then fires it for BENCH_SECONDS over BENCH_CONNECTIONS
@@ -96,6 +100,7 @@ wait "$pid" || true
 pid=
 
 "$build/bench/bench_crypto" >"$dir/crypto.out"
+"$build/bench/bench_perf" "$dir" >"$dir/perf.out"
 
 sm2=$(value sm2_decrypt_us "$dir/crypto.out")
 cpu=$(value server_cpu_us_per_tx "$dir/load.out")
@@ -111,5 +116,9 @@ cluster_ns=$(value flow_admit_cluster_ns "$dir/flow.out")
 echo "flow_admit_cluster_ns ${cluster_ns:-n/a}"
 for k in duration_s connections requests ok load_cpu_pct; do
   echo "e2e_$k $(value "$k" "$dir/load.out")"
+done
+for k in perf_summary_us_10k perf_summary_us_1m perf_summary_ratio perf_summary_bank_us_10k \
+  perf_summary_bank_us_1m perf_summary_bank_ratio perf_rows_1m perf_fill_s_1m; do
+  echo "$k $(value "$k" "$dir/perf.out")"
 done
 sed -n 's/^status_/e2e_status_/p' "$dir/load.out" # anything but 200, if any

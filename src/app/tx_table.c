@@ -2,6 +2,7 @@
 #include "business/attach.h"
 #include "business/customer.h"
 #include "business/customer_prefill.h"
+#include "business/perf_summary.h"
 #include "business/recommend.h"
 #include "business/tag.h"
 #include "business/visit.h"
@@ -19,6 +20,7 @@ static const struct tx_def *const ALL[] = {
     &TX_VISIT_TASKS,     &TX_VISIT_CHECKIN,  &TX_ATTACH_BEGIN,
     &TX_ATTACH_CHUNK,    &TX_ATTACH_STATUS,  &TX_ATTACH_END,
     &TX_ATTACH_GET,      &TX_ATTACH_LIST,    &TX_CUSTOMER_PREFILL,
+    &TX_PERF_SUMMARY,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -7,6 +7,7 @@
 #include "business/customer_id.h"
 #include "business/customer_profile.h"
 #include "business/customer_seal.h"
+#include "business/perf.h"
 #include "business/tag_eval.h"
 #include "channel/zy1.h"
 #include "data/tenant.h"
@@ -120,7 +121,8 @@ static enum tx_result tx_create(struct tx_ctx *c)
     r.created_at = r.updated_at = clock_wall_ms();
     cdb_context(sc->bank_id, r.id, ctx);
     if (cs_seal_json(c->env->kek, ctx, rec, &r.sealed, &r.sealed_len) != CS_OK ||
-        cdb_insert(c->tenant, &r) != CDB_OK || tag_refresh(c->tenant, r.id, rec) != TDB_OK)
+        cdb_insert(c->tenant, &r) != CDB_OK || tag_refresh(c->tenant, r.id, rec) != TDB_OK ||
+        perf_customer(c->tenant, rec, true, r.created_at) != PERF_OK)
         goto out;
     biz_actor(c, actor);
     biz_target(target, sizeof target, "customer", r.id);
@@ -240,7 +242,8 @@ static enum tx_result write_update(struct tx_ctx *c, struct cdb_row *r, json_t *
     r->updated_at = clock_wall_ms();
     cdb_context(bank_of(c), r->id, ctx);
     if (cs_seal_json(c->env->kek, ctx, new_rec, &r->sealed, &r->sealed_len) != CS_OK ||
-        cdb_update(c->tenant, r) != CDB_OK || tag_refresh(c->tenant, r->id, new_rec) != TDB_OK)
+        cdb_update(c->tenant, r) != CDB_OK || tag_refresh(c->tenant, r->id, new_rec) != TDB_OK ||
+        perf_customer(c->tenant, new_rec, false, r->updated_at) != PERF_OK)
         return TX_ROLLBACK;
     size_t i;
     json_t *f;

@@ -4,6 +4,7 @@
 #include "business/biz.h"
 
 #include "business/customer_db.h"
+#include "business/perf.h"
 #include "business/product.h"
 #include "business/recommend_db.h"
 #include "business/tag_catalog.h"
@@ -209,6 +210,10 @@ static enum tx_result tx_list(struct tx_ctx *c)
                                         "name", s->p->name, "category", s->p->category, "score",
                                         (json_int_t)s->score, "reason", reason, "tags", matched));
     }
+    const struct scope *sc = tenant_scope(c->tenant);
+    if (perf_add(c->tenant, sc->branch_id, sc->teller_id, "recommendations_made",
+                 (int64_t)json_array_size(items), 0, clock_wall_ms()) != PERF_OK)
+        goto out;
     json_object_set_new(c->out, "customer_id", json_integer(id));
     json_object_set(c->out, "items", items);
     biz_actor(c, actor);
@@ -274,7 +279,8 @@ static enum tx_result tx_feedback(struct tx_ctx *c)
                              .verdict = verdict,
                              .tags = codes,
                              .ntags = n ? n : 1};
-    if (rdb_feedback_add(c->tenant, &f) != RDB_OK)
+    if (rdb_feedback_add(c->tenant, &f) != RDB_OK ||
+        perf_feedback(c->tenant, verdict, f.at) != PERF_OK)
         goto out;
     json_object_set_new(c->out, "customer_id", json_integer(id));
     json_object_set_new(c->out, "product", json_string(product));

@@ -4,6 +4,7 @@
 #include "business/biz.h"
 
 #include "business/customer_db.h"
+#include "business/perf.h"
 #include "business/visit_db.h"
 #include "business/visit_geo.h"
 #include "business/visit_input.h"
@@ -217,6 +218,8 @@ static int write_visit(struct tx_ctx *c, const struct vi_checkin *in, struct vdb
                              .note = in->lead_note};
         rc = vdb_lead_insert(c->tenant, &l);
     }
+    if (rc == VDB_OK)
+        rc = perf_visit(c->tenant, v->outcome, in->open_lead, v->created_at);
     free(photos);
     v->photos = NULL;
     if (rc != VDB_OK)

@@ -397,15 +397,37 @@ static const struct migration migrations[] = {
      "declined BIGINT NOT NULL, "
      "later BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, product, tag))"},
+    /* Performance counters (business/perf.h): per teller and per branch
+     * (teller_id 0), period (day, week, month) and metric, added to in the
+     * work's own transaction.
+     * Indexed by period, in the order they group by, for the branch's,
+     * the bank's and the province's summaries: a summary reads the
+     * period's rows only, however many periods the table holds. */
+    {15, "perf_counters",
+     "CREATE TABLE perf_counters ("
+     "bank_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "period_kind CHAR(1) NOT NULL, "
+     "period_start INTEGER NOT NULL, "
+     "metric VARCHAR(48) NOT NULL, "
+     "qty BIGINT NOT NULL, "
+     "amount BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, branch_id, teller_id, period_kind, period_start, metric), "
+     "CHECK (period_kind IN ('d', 'w', 'm')));"
+     "CREATE INDEX perf_counters_bank ON perf_counters "
+     "(bank_id, teller_id, period_kind, period_start, branch_id, metric);"
+     "CREATE INDEX perf_counters_period ON perf_counters "
+     "(teller_id, period_kind, period_start, bank_id, metric)"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a
  * bank's shard and moves with it (data/shard.h). Append a table here in the
  * migration that creates it. */
 static const char *const bank_tables[] = {
-    "customers",   "customer_history",   "visit_tasks",     "visits",   "visit_leads",
-    "attachments", "attach_chunks",      "attach_links",    "tag_defs", "customer_tags",
-    "products",    "recommend_feedback", "recommend_stats", NULL};
+    "customers",   "customer_history",   "visit_tasks",     "visits",        "visit_leads",
+    "attachments", "attach_chunks",      "attach_links",    "tag_defs",      "customer_tags",
+    "products",    "recommend_feedback", "recommend_stats", "perf_counters", NULL};
 
 const char *const *migrations_bank_tables(size_t *count)
 {

@@ -136,6 +136,8 @@ static char *snapshot(const char *bank_code)
          "SELECT * FROM attach_chunks WHERE bank_id = ? ORDER BY attachment_id, idx"},
         {"attach_links", "SELECT * FROM attach_links WHERE bank_id = ? ORDER BY attachment_id, "
                          "link_kind, link_ref"},
+        {"perf_counters", "SELECT * FROM perf_counters WHERE bank_id = ? ORDER BY branch_id, "
+                          "teller_id, period_kind, period_start, metric"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -306,6 +308,11 @@ static const struct zy1_row ZY1_ROWS[] = {
      "{\"task_id\":$TASK,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\",\"notes\":\"x\"}",
      "session_invalid", true},
     {"VISIT_TASKS", VIA_DATA, "{}", "OK", true},
+    /* Performance: B01's figures count none of B02's work (shows_nothing
+     * and perf_counts_nothing_of_b02 below); another's session is none. */
+    {"PERF_SUMMARY", VIA_DATA, "{\"period\":\"month\"}", "OK", true},
+    {"PERF_SUMMARY", VIA_DATA, "{\"period\":\"day\",\"scope\":\"branch\"}", "forbidden", true},
+    {"PERF_SUMMARY", VIA_SID, "{\"period\":\"day\"}", "session_invalid", true},
     {"VISIT_TASKS", VIA_SID, "{}", "session_invalid", true},
     /* Attachments: another bank's upload or attachment is one that does
      * not exist; its customer is no customer to link to. */
@@ -507,6 +514,8 @@ static const struct api_row API_ROWS[] = {
      * named); another branch's or bank's client manager is nobody. */
     {"POST", "/api/v1/admin/visits/tasks", "{\"teller\":\"$TELLER\",\"customer_id\":1}", FORBIDDEN,
      NF, BANK | BRANCH},
+    /* Performance: another bank is one that does not exist. */
+    {"GET", "/api/v1/admin/reports/performance?period=day&bank=$BANK", NULL, NF, NF, BANK},
     /* B01's own client manager and B02's customer: no such customer. */
     {"POST",
      "/api/v1/admin/visits/tasks",
@@ -596,6 +605,7 @@ static void lists_show_nothing_of_b02(void **state)
         "/api/v1/admin/audit/records",
         "/api/v1/admin/me",
         "/api/v1/admin/audit/records?limit=500",
+        "/api/v1/admin/reports/performance?period=month",
     };
     struct console *actors[] = {&A01, &BM1};
     for (size_t k = 0; k < 2; k++)
@@ -620,6 +630,51 @@ static void lists_show_nothing_of_b02(void **state)
     assert_string_equal(answer_code(a), "OK");
     json_decref(a);
     assert_int_equal(console_get(&A02, "/api/v1/admin/me", NULL), 200);
+}
+
+/* B01's own customers (all demo01's: the matrix's CUSTOMER_CREATE rows). */
+static int64_t b01_customers(void)
+{
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    assert_int_equal(store_acquire(DB, &c), STORE_OK);
+    assert_int_equal(store_prepare(c,
+                                   "SELECT COUNT(*) FROM customers c JOIN banks b ON b.id = "
+                                   "c.bank_id WHERE b.code = 'B01'",
+                                   &s),
+                     STORE_OK);
+    assert_int_equal(store_step(s), STORE_ROW);
+    int64_t n = store_col_int64(s, 0);
+    store_finish(s);
+    store_release(c);
+    return n;
+}
+
+static int64_t created_this_month(struct tablet *t)
+{
+    long st;
+    json_t *a = tablet_call(t, "PERF_SUMMARY", "{\"period\":\"month\"}", NULL, &st, NULL);
+    assert_string_equal(answer_code(a), "OK");
+    int64_t n = json_integer_value(json_object_get(
+        json_object_get(json_object_get(a, "data"), "current"), "customers_created"));
+    json_decref(a);
+    return n;
+}
+
+/* B01's figures count B01's work only; B02's five customers are B02's. */
+static void perf_counts_nothing_of_b02(void **state)
+{
+    (void)state;
+    assert_int_equal(created_this_month(&T01), b01_customers());
+    assert_int_equal(created_this_month(&T03), 5);
+    json_t *a = NULL;
+    assert_int_equal(console_get(&A01, "/api/v1/admin/reports/performance?period=month", &a), 200);
+    json_t *b = json_array_get(json_object_get(a, "banks"), 0);
+    assert_int_equal(json_array_size(json_object_get(a, "banks")), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(b, "current"), "customers_created")),
+        b01_customers());
+    json_decref(a);
 }
 
 /* ---- fixture ------------------------------------------------------------------------ */
@@ -813,7 +868,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(zy1_rows_cover_every_tx),   cmocka_unit_test(zy1_matrix),
         cmocka_unit_test(api_matrix_bank_admin),     cmocka_unit_test(api_matrix_branch_manager),
-        cmocka_unit_test(lists_show_nothing_of_b02),
+        cmocka_unit_test(lists_show_nothing_of_b02), cmocka_unit_test(perf_counts_nothing_of_b02),
     };
     return cmocka_run_group_tests_name("isolation", tests, setup, teardown);
 }
