@@ -140,6 +140,17 @@ void audit_chains_free(struct audit_chains *cs);
 /* The chain called name, or NULL. */
 const struct audit_chain *audit_chains_find(const struct audit_chains *cs, const char *name);
 
+/* Each chain's checkpoint file (identity/audit_checkpoint.h). */
+#define AUDIT_CHECKPOINT_FILE "audit-checkpoints.jsonl"
+#define AUDIT_CHECKPOINT_PREFIX "audit-checkpoints-" /* + shard name + ".jsonl" */
+/* data_dir/audit-checkpoints.jsonl (the directory's chain) into out; -1 if
+ * it does not fit. */
+int audit_checkpoint_path(const char *data_dir, char *out, size_t cap);
+/* The checkpoint file of the chain called name (AUDIT_CHAIN_MAIN or a
+ * shard's name): data_dir/audit-checkpoints.jsonl for main,
+ * data_dir/audit-checkpoints-<name>.jsonl for a shard; -1 if it does not fit. */
+int audit_checkpoint_path_of(const char *data_dir, const char *name, char *out, size_t cap);
+
 /* ---- appending and listing --------------------------------------------- */
 
 /* Appends one record. bank_id is the bank the event concerns (0: none, a

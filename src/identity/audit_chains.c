@@ -2,8 +2,6 @@
  * database (see audit.h). */
 #include "identity/audit.h"
 
-#include "identity/audit_checkpoint.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +45,19 @@ int audit_chains_collect(struct shards *sh, const char *data_dir, struct audit_c
     if (rc != 0)
         audit_chains_free(out);
     return rc;
+}
+
+int audit_checkpoint_path(const char *data_dir, char *out, size_t cap)
+{
+    return audit_checkpoint_path_of(data_dir, AUDIT_CHAIN_MAIN, out, cap);
+}
+
+int audit_checkpoint_path_of(const char *data_dir, const char *name, char *out, size_t cap)
+{
+    int n = strcmp(name, AUDIT_CHAIN_MAIN) == 0
+                ? snprintf(out, cap, "%s/%s", data_dir, AUDIT_CHECKPOINT_FILE)
+                : snprintf(out, cap, "%s/" AUDIT_CHECKPOINT_PREFIX "%s.jsonl", data_dir, name);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
 void audit_chains_free(struct audit_chains *cs)

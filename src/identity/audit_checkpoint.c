@@ -26,19 +26,6 @@
 #define LINE_MAX_LEN 512 /* a line is about 300 bytes */
 #define RETRY_MS 1000
 
-int audit_checkpoint_path(const char *data_dir, char *out, size_t cap)
-{
-    return audit_checkpoint_path_of(data_dir, AUDIT_CHAIN_MAIN, out, cap);
-}
-
-int audit_checkpoint_path_of(const char *data_dir, const char *name, char *out, size_t cap)
-{
-    int n = strcmp(name, AUDIT_CHAIN_MAIN) == 0
-                ? snprintf(out, cap, "%s/%s", data_dir, AUDIT_CHECKPOINT_FILE)
-                : snprintf(out, cap, "%s/" AUDIT_CHECKPOINT_PREFIX "%s.jsonl", data_dir, name);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
 int audit_checkpoint_file_create(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

@@ -39,22 +39,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUDIT_CHECKPOINT_FILE "audit-checkpoints.jsonl"
-#define AUDIT_CHECKPOINT_PREFIX "audit-checkpoints-" /* + shard name + ".jsonl" */
-
 struct audit_checkpoint {
     int64_t seq, ts;
     char hash[AUDIT_HASH_HEX + 1];
     char sig[AUDIT_SIG_HEX + 1];
 };
 
-/* data_dir/audit-checkpoints.jsonl (the directory's chain) into out; -1 if
- * it does not fit. */
-int audit_checkpoint_path(const char *data_dir, char *out, size_t cap);
-/* The checkpoint file of the chain called name (AUDIT_CHAIN_MAIN or a
- * shard's name): data_dir/audit-checkpoints.jsonl for main,
- * data_dir/audit-checkpoints-<name>.jsonl for a shard; -1 if it does not fit. */
-int audit_checkpoint_path_of(const char *data_dir, const char *name, char *out, size_t cap);
+/* audit_checkpoint_path(_of), the names of the checkpoint files: with the
+ * chains, in identity/audit.h. */
 /* Creates an empty checkpoint file (O_EXCL, 0644): the mark of a data
  * directory keyed from the start (see audit_prepare). ID_OK, ID_EXISTS,
  * or ID_ERR (errno set). */
