@@ -72,7 +72,7 @@ else
   "$build/bench/bench_flow" >"$dir/flow.out"
 fi
 
-"$build/zhanye" init --data "$dir" --demo --demo-password 'Demo@1234' >/dev/null
+"$build/zhanye" init --data "$dir" --demo-org --demo-password 'Demo@1234' >/dev/null
 cat "$(dirname "$0")/bench-flow.conf" >>"$dir/zhanye.conf"
 "$build/zhanye" serve --data "$dir" --listen 127.0.0.1:0 >"$dir/serve.out" 2>"$dir/serve.err" &
 pid=$!

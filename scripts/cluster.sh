@@ -438,7 +438,7 @@ setup_nodes() {
   d2=$(node_dir 2)
   if [ ! -f "$d1/init.done" ]; then
     write_node_conf 1
-    "$BIN" init --data "$d1" --demo --demo-password "$DEMO_PASSWORD" >"$d1/init.log" 2>&1 ||
+    "$BIN" init --data "$d1" --demo-org --demo-password "$DEMO_PASSWORD" >"$d1/init.log" 2>&1 ||
       fail_log "zhanye init on node1 failed" "$d1/init.log"
     touch "$d1/init.done"
   fi

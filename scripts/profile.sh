@@ -15,7 +15,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-"$build/zhanye" init --data "$dir" --demo --demo-password 'Demo@1234' >/dev/null
+"$build/zhanye" init --data "$dir" --demo-org --demo-password 'Demo@1234' >/dev/null
 cat "$(dirname "$0")/bench-flow.conf" >>"$dir/zhanye.conf"
 "$build/zhanye" serve --data "$dir" --listen 127.0.0.1:0 >"$dir/serve.out" 2>"$dir/serve.err" &
 pid=$!

@@ -81,8 +81,9 @@ static int read_password(const char *section, const char *path, char *pw, size_t
 const char *app_store_name(const struct config *cfg, char *buf, size_t cap)
 {
     if (!is_mariadb(cfg))
-        return cfg->store.path;
-    snprintf(buf, cap, "mariadb %s/%s", cfg->store.servers, cfg->store.database);
+        snprintf(buf, cap, "%s", cfg->store.path);
+    else
+        snprintf(buf, cap, "mariadb %s/%s", cfg->store.servers, cfg->store.database);
     return buf;
 }
 

@@ -1,11 +1,15 @@
-/* zhanye init --data DIR [--demo] [--demo-password P]
+/* zhanye init --data DIR [--demo | --demo-org] [--demo-password P]
  *
  * Creates the data directory with a documented zhanye.conf, the database
  * (all migrations applied), the server keys, the KEK, the audit keys and
  * the (empty) audit checkpoint file and, with --demo, the demo organisation
- * and a first audit checkpoint. Key files that exist are kept. It never
- * overwrites an existing database: re-running init is refused. */
+ * (identity/demo.h), the demo banks' business data (app/demo_business.h:
+ * customers, tags, visits, feedback) and a first audit checkpoint; with
+ * --demo-org the organisation only (the test suite's and the benchmarks'
+ * starting point). Key files that exist are kept. It never overwrites an
+ * existing database: re-running init is refused. */
 #include "app/app.h"
+#include "app/demo_business.h"
 #include "channel/keyring.h"
 #include "cli/cli.h"
 #include "foundation/log.h"
@@ -126,7 +130,10 @@ static int create_audit(struct app *a)
 
 /* The KEK that seals device secrets and activation codes (kept if it
  * exists) and, with --demo, the demo organisation (identity/demo.h). */
-static int create_identity(struct app *a, bool demo, const char *demo_password)
+/* What --demo and --demo-org ask for. */
+enum { DEMO_NONE = 0, DEMO_ORG, DEMO_FULL };
+
+static int create_identity(struct app *a, int demo, const char *demo_password)
 {
     char path[PATH_MAX];
     struct kek k;
@@ -145,9 +152,14 @@ static int create_identity(struct app *a, bool demo, const char *demo_password)
     if (rc == ID_OK)
         printf("zhanye: created key-encryption key %s\n", path);
     rc = demo ? demo_seed(a->store, &k, demo_password) : ID_OK;
-    kek_wipe(&k);
     if (rc != ID_OK)
         fprintf(stderr, "zhanye init: demo organisation: %s\n", id_rc_name(rc));
+    char why[256];
+    if (rc == ID_OK && demo == DEMO_FULL && demo_business_seed(a, &k, why, sizeof why) != 0) {
+        fprintf(stderr, "zhanye init: demo business data: %s\n", why);
+        rc = ID_ERR;
+    }
+    kek_wipe(&k);
     if (rc == ID_OK && demo && (rc = audit_checkpoint(a->store, NULL)) != ID_OK)
         fprintf(stderr, "zhanye init: first audit checkpoint: %s\n", id_rc_name(rc));
     return rc == ID_OK ? 0 : -1;
@@ -158,11 +170,12 @@ int cmd_init(int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
         {"demo", no_argument, NULL, 'D'},
+        {"demo-org", no_argument, NULL, 'O'},
         {"demo-password", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *demo_password = "Zhanye@2026";
-    bool demo = false;
+    int demo = DEMO_NONE;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -170,7 +183,10 @@ int cmd_init(int argc, char **argv)
             data = optarg;
             break;
         case 'D':
-            demo = true;
+            demo = DEMO_FULL;
+            break;
+        case 'O':
+            demo = DEMO_ORG;
             break;
         case 'p':
             demo_password = optarg;
@@ -218,6 +234,6 @@ out:
     config_free(&a.cfg);
     return rc;
 usage:
-    fprintf(stderr, "usage: zhanye init --data DIR [--demo] [--demo-password P]\n");
+    fprintf(stderr, "usage: zhanye init --data DIR [--demo | --demo-org] [--demo-password P]\n");
     return EXIT_USAGE;
 }

@@ -1,4 +1,5 @@
 /* The foundation over real HTTP: a real `zhanye serve` in a temp directory. */
+#include "data/store.h"
 #include "testd.h"
 
 #include <dirent.h>
@@ -115,6 +116,76 @@ static void init_refuses_to_overwrite(void **state)
     if (testd_mariadb())
         assert_non_null(strstr(err, "already initialised (it holds banks)"));
     free(err);
+}
+
+/* `zhanye init --demo` makes the demo banks' business data through the
+ * transaction handlers themselves: customers of both banks (persons and
+ * businesses), visits with leads, feedback, rule tags and performance
+ * counters, every one audited in a chain that verifies. */
+static int64_t count_of(struct store *st, const char *sql)
+{
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    int64_t n = -1;
+    if (store_acquire(st, &c) != STORE_OK)
+        return -1;
+    if (store_prepare(c, sql, &s) == STORE_OK && store_step(s) == STORE_ROW)
+        n = store_col_int64(s, 0);
+    store_finish(s);
+    store_release(c);
+    return n;
+}
+
+static void init_demo_makes_business_data(void **state)
+{
+    (void)state;
+    if (testd_mariadb())
+        skip(); /* the file layout of a data directory of its own */
+    char dir[] = "/tmp/zhanye-demo-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    char *out = NULL, *err = NULL;
+    int rc = run_zhanye(&out, &err, "init", "--data", dir, "--demo", NULL);
+    if (rc != 0)
+        fail_msg("zhanye init --demo: %d %s", rc, err ? err : "");
+    free(out);
+    free(err);
+    snprintf(path, sizeof path, "%s/zhanye.db", dir);
+    struct store_config cfg = {.backend = "sqlite", .path = path, .pool_size = 1};
+    struct store *st = NULL;
+    assert_int_equal(store_open(&cfg, &st), STORE_OK);
+    assert_true(count_of(st, "SELECT COUNT(DISTINCT bank_id) FROM customers") == 2);
+    assert_true(count_of(st, "SELECT COUNT(*) FROM customers WHERE kind = 'person'") >= 30);
+    assert_true(count_of(st, "SELECT COUNT(*) FROM customers WHERE kind = 'business'") >= 4);
+    assert_true(count_of(st, "SELECT COUNT(*) FROM visits") >= 16);
+    assert_true(count_of(st, "SELECT COUNT(*) FROM visit_leads") >= 4);
+    assert_true(count_of(st, "SELECT COUNT(*) FROM recommend_feedback") >= 8);
+    assert_true(count_of(st, "SELECT COUNT(*) FROM customer_tags") > 0);
+    assert_true(count_of(st, "SELECT COUNT(*) FROM perf_counters") > 0);
+    assert_int_equal(count_of(st, "SELECT COUNT(*) FROM customers") -
+                         count_of(st, "SELECT COUNT(*) FROM audit_log WHERE event = "
+                                      "'customer.created'"),
+                     0);
+    static const char *const FINGERPRINT =
+        "SELECT COUNT(*) * 1000003 + SUM(LENGTH(name) * id * bank_id) FROM customers";
+    int64_t fp = count_of(st, FINGERPRINT);
+    store_close(st);
+    rc = run_zhanye(&out, &err, "audit", "verify", "--data", dir, NULL);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "intact"));
+    free(out);
+    free(err);
+    /* Deterministic: a second directory gets the same customers. */
+    char dir2[] = "/tmp/zhanye-demo-XXXXXX";
+    assert_non_null(mkdtemp(dir2));
+    assert_int_equal(run_zhanye(NULL, NULL, "init", "--data", dir2, "--demo", NULL), 0);
+    struct store *st2 = NULL;
+    snprintf(path, sizeof path, "%s/zhanye.db", dir2);
+    assert_int_equal(store_open(&cfg, &st2), STORE_OK);
+    assert_int_equal(count_of(st2, FINGERPRINT), fp);
+    store_close(st2);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, dir2);
+    assert_int_equal(system(cmd), 0);
 }
 
 static void check_config_ok(void **state)
@@ -341,6 +412,7 @@ int main(void)
         cmocka_unit_test(metrics_count_requests),
         cmocka_unit_test(oversized_body_is_413),
         cmocka_unit_test(init_refuses_to_overwrite),
+        cmocka_unit_test(init_demo_makes_business_data),
         cmocka_unit_test(check_config_ok),
         cmocka_unit_test(signals_reach_the_main_thread_only),
     };

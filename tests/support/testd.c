@@ -201,7 +201,7 @@ int testd_init(struct testd *d, const char *extra_conf)
         return -1;
     }
     char *err = NULL;
-    int rc = run_zhanye(NULL, &err, "init", "--data", d->dir, "--demo", "--demo-password",
+    int rc = run_zhanye(NULL, &err, "init", "--data", d->dir, "--demo-org", "--demo-password",
                         "Demo@1234", NULL);
     if (rc != 0) {
         fprintf(stderr, "testd: zhanye init failed (%d): %s\n", rc, err ? err : "");

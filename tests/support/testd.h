@@ -27,7 +27,8 @@ struct testd {
     pid_t pid;
 };
 
-/* mkdtemp + `zhanye init --data DIR --demo --demo-password Demo@1234`, then
+/* mkdtemp + `zhanye init --data DIR --demo-org --demo-password Demo@1234` (the
+ * demo organisation without business data), then
  * appends extra_conf (may be NULL) to DIR/zhanye.conf. On MariaDB, before
  * init: the database is created and DIR/zhanye.conf (the documented default
  * plus a [store] section: backend, servers, database, user) and
