@@ -54,10 +54,10 @@ fuzz: deps $(FUZZBUILD)/build.ninja
 	@scripts/fuzz.sh $(FUZZBUILD) $(FUZZ_SECONDS)
 
 fmt:
-	@git ls-files '*.c' '*.h' | xargs clang-format -i
+	@git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i
 
 fmt-check:
-	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+	@git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)

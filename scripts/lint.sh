@@ -2,7 +2,7 @@
 # lint.sh format|cppcheck — the static checks `make test` runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=$(git ls-files '*.c' '*.h' 2>/dev/null || true)
+files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || true)
 [ -n "$files" ] || files=$(find src client tests bench sims -name '*.[ch]')
 case "${1:-}" in
 format)

@@ -72,8 +72,8 @@ static int make_uscc(unsigned *s, char out[CID_LEN + 1])
 {
     static const char CHECK[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
     char c[CID_LEN + 1];
-    snprintf(c, sizeof c, "9233%02u%02u%04u%05u0", 1 + next(s) % 90, next(s) % 100,
-             next(s) % 10000, next(s) % 100000);
+    snprintf(c, sizeof c, "9233%02u%02u%04u%05u0", 1 + next(s) % 90, next(s) % 100, next(s) % 10000,
+             next(s) % 100000);
     for (size_t i = 0; i < sizeof CHECK - 1; i++) {
         c[17] = CHECK[i];
         if (cid_uscc(c, out) == CID_OK)
@@ -117,9 +117,9 @@ static json_t *business(unsigned *s, int n)
         return NULL;
     snprintf(name, sizeof name, "青山县%s%s", PICK(VILLAGES, s), BUSINESSES[n % 5]);
     snprintf(boss, sizeof boss, "%s%s", PICK(SURNAMES, s), PICK(GIVEN, s));
-    return json_pack("{s:s, s:s, s:s, s:{s:s}, s:s, s:I}", "kind", "business", "name", name,
-                     "uscc", uscc, "legal_person", "name", boss, "industry", INDUSTRIES[n % 5],
-                     "turnover", (json_int_t)(200000 + next(s) % 500 * 10000));
+    return json_pack("{s:s, s:s, s:s, s:{s:s}, s:s, s:I}", "kind", "business", "name", name, "uscc",
+                     uscc, "legal_person", "name", boss, "industry", INDUSTRIES[n % 5], "turnover",
+                     (json_int_t)(200000 + next(s) % 500 * 10000));
 }
 
 /* ---- running a handler as a tablet's request would ----------------------------- */
@@ -179,14 +179,14 @@ static int run(struct app *a, const struct tx_env *env, const struct teller *t,
 }
 
 /* One client manager's customers, visits and feedback. */
-static int seed_teller(struct app *a, const struct tx_env *env, const struct teller *t,
-                       unsigned *s, int32_t today, char *err, size_t errcap)
+static int seed_teller(struct app *a, const struct tx_env *env, const struct teller *t, unsigned *s,
+                       int32_t today, char *err, size_t errcap)
 {
     for (int n = 0; n < DEMO_CUSTOMERS_PER_TELLER; n++) {
         struct call k;
         json_t *rec = n % 6 == 5 ? business(s, n) : person(s, today, n);
         if (run(a, env, t, &TX_CUSTOMER_CREATE, rec, &k) != 0) {
-            if (strcmp(k.code, "customer_exists") == 0)
+            if (strcmp(k.code, ze_code(ZE_CUSTOMER_EXISTS)) == 0)
                 continue; /* the generator drew a number twice */
             snprintf(err, errcap, "demo customer of %s: %s", t->code, k.code);
             return -1;
@@ -198,9 +198,9 @@ static int seed_teller(struct app *a, const struct tx_env *env, const struct tel
                                    120.15 + (double)(next(s) % 100) / 1000.0, "outcome",
                                    OUTCOMES[n / 2 % 5], "notes", "走访了解家庭经营和资金需求");
             if (n % 4 == 0 && in)
-                json_object_set_new(in, "open_lead",
-                                    json_pack("{s:s, s:s}", "product", "loan", "note",
-                                              "春耕备货有资金需求"));
+                json_object_set_new(
+                    in, "open_lead",
+                    json_pack("{s:s, s:s}", "product", "loan", "note", "春耕备货有资金需求"));
             if (run(a, env, t, &TX_VISIT_CHECKIN, in, &k) != 0) {
                 snprintf(err, errcap, "demo visit of %s: %s", t->code, k.code);
                 return -1;
