@@ -206,7 +206,12 @@ static int seed_teller(struct app *a, const struct tx_env *env, const struct tel
                 return -1;
             }
         }
-        if (n % 3 == 1) {
+        if (n % 3 == 1) { /* shown the ranking, then answered */
+            json_t *list = json_pack("{s:I}", "customer_id", (json_int_t)id);
+            if (run(a, env, t, &TX_RECOMMEND_LIST, list, &k) != 0) {
+                snprintf(err, errcap, "demo recommendations of %s: %s", t->code, k.code);
+                return -1;
+            }
             json_t *in = json_pack("{s:I, s:s, s:s}", "customer_id", (json_int_t)id, "product",
                                    n % 2 ? "mobile_banking" : "debit_card", "verdict",
                                    n % 5 == 1 ? "declined" : "accepted");

@@ -5,7 +5,7 @@
  * recommendation feedback, so that every screen has something to show.
  *
  * Everything is written by the platform's own transaction handlers
- * (CUSTOMER_CREATE, VISIT_CHECKIN, RECOMMEND_FEEDBACK), run in the bank's
+ * (CUSTOMER_CREATE, VISIT_CHECKIN, RECOMMEND_LIST, RECOMMEND_FEEDBACK), run in the bank's
  * shard through the tenant scope exactly as a tablet's request would be:
  * the same rules, audit records (actor "dev:demo"), tags and performance
  * counters. The data is generated deterministically (the same each time).
