@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # run.sh BUILD DATA LISTEN — creates the data directory with demo data if it
-# has no database, starts the simulators of the bank's other systems, then
-# runs the platform in the foreground (Ctrl-C stops everything).
+# has no database, starts the simulators of the bank's other systems (and,
+# the first time, syncs the grid platform's visit tasks), then runs the
+# platform in the foreground (Ctrl-C stops everything).
 set -euo pipefail
 build=$1 data=$2 listen=$3
 bin="$build/zhanye"
 pw=${ZHANYE_DEMO_PASSWORD:-Zhanye@2026}
+fresh=0
 if [ ! -f "$data/zhanye.db" ]; then
   "$bin" init --data "$data" --demo --demo-password "$pw"
+  fresh=1
 fi
 # The egress mappings and routes ship in the source tree's conf/.
 [ -e "$data/conf" ] || ln -s "$(cd "$(dirname "$0")/.." && pwd)/conf" "$data/conf"
 scripts/sims.sh start "$build" "$data" $$
+# The demo's visit tasks come from the grid platform, as every night's sync.
+if [ "$fresh" = 1 ]; then
+  "$bin" grid sync --data "$data" >/dev/null ||
+    echo "run.sh: zhanye grid sync failed; visit tasks come with the next one" >&2
+fi
 cat <<EOT
 
   zhanye is starting on http://$listen
