@@ -7,21 +7,19 @@
 #include "foundation/clock.h"
 #include "foundation/config.h"
 #include "foundation/metrics.h"
+#include "simproc.h"
 #include "testd.h"
 
 #include <openssl/evp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,113 +32,11 @@ extern char **environ;
 
 /* ---- simulator processes ---- */
 
-struct simproc {
-    const char *mode;
-    pid_t pid;
-    int port;
-    char admin[64]; /* http://127.0.0.1:PORT */
-    char dir[128];
-};
-
 enum { CORE, IDCHECK, FACE, CARD, SOCIAL, LOAN, NSIMS };
 static struct simproc sims[NSIMS] = {{.mode = "core"}, {.mode = "idcheck"}, {.mode = "face"},
                                      {.mode = "card"}, {.mode = "social"},  {.mode = "loan"}};
 static char confdir[512];
 static char workdir[64];
-
-static int read_ports(int fd, struct simproc *s)
-{
-    char buf[512];
-    size_t len = 0;
-    while (len < sizeof buf - 1) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 20000) <= 0)
-            return -1;
-        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
-        if (n <= 0)
-            return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
-        const char *on = strstr(buf, "listening on "), *ad = strstr(buf, " admin ");
-        if (on && ad && strchr(ad, '\n')) {
-            const char *colon = strchr(strstr(on, "://") + 3, ':');
-            s->port = atoi(colon + 1);
-            snprintf(s->admin, sizeof s->admin, "%.*s", (int)strcspn(ad + 7, "\n"), ad + 7);
-            return s->port > 0 ? 0 : -1;
-        }
-    }
-    return -1;
-}
-
-static int sim_start(struct simproc *s)
-{
-    const char *bin = getenv("ZHANYE_SIM_BIN");
-    snprintf(s->dir, sizeof s->dir, "%s/%s", workdir, s->mode);
-    int po[2];
-    if (!bin || pipe(po))
-        return -1;
-    char me[16];
-    snprintf(me, sizeof me, "%d", (int)getpid()); /* they go when this test dies */
-    const char *argv[] = {bin,           s->mode,  "--listen", "127.0.0.1:0", "--admin",
-                          "127.0.0.1:0", "--data", s->dir,     "--watch-pid", me,
-                          NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_addclose(&fa, po[0]);
-    int rc = posix_spawn(&s->pid, bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(po[1]);
-    if (rc == 0)
-        rc = read_ports(po[0], s);
-    close(po[0]);
-    return rc;
-}
-
-/* SIGTERM; the exit status is checked so that a simulator's own ASan
- * report (leak, overflow) fails the test run. */
-static int sim_stop(struct simproc *s)
-{
-    int st = 0;
-    if (s->pid <= 0)
-        return 0;
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, &st, 0);
-    s->pid = 0;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
-static json_t *sim_admin(struct simproc *s, const char *method, const char *path, const char *body)
-{
-    char url[128];
-    struct http_result r;
-    snprintf(url, sizeof url, "%s%s", s->admin, path);
-    json_t *j = NULL;
-    if (http_do(method, url, body, body ? strlen(body) : 0, &r) == 0 && r.status == 200)
-        j = json_loads(r.body, 0, NULL);
-    http_result_free(&r);
-    assert_non_null(j);
-    return j;
-}
-
-static void sim_fault(struct simproc *s, const char *fault)
-{
-    json_decref(sim_admin(s, "POST", "/admin/fault", fault));
-}
-
-static void sim_reset(struct simproc *s)
-{
-    sim_fault(s, "{}");
-    json_decref(sim_admin(s, "POST", "/admin/stats/reset", "{}"));
-}
-
-static long long sim_stat(struct simproc *s, const char *key)
-{
-    json_t *j = sim_admin(s, "GET", "/admin/stats", NULL);
-    long long v = json_integer_value(json_object_get(j, key));
-    json_decref(j);
-    return v;
-}
 
 static int setup_all(void **state)
 {
@@ -149,7 +45,7 @@ static int setup_all(void **state)
         return -1;
     src_path("conf", confdir, sizeof confdir);
     for (int i = 0; i < NSIMS; i++)
-        if (sim_start(&sims[i]) != 0) {
+        if (simproc_start(&sims[i], workdir) != 0) {
             fprintf(stderr, "cannot start simulator %s (ZHANYE_SIM_BIN?)\n", sims[i].mode);
             return -1;
         }
@@ -160,7 +56,7 @@ static int teardown_all(void **state)
 {
     int rc = 0;
     for (int i = 0; i < NSIMS; i++)
-        if (sim_stop(&sims[i]) != 0) {
+        if (simproc_stop(&sims[i]) != 0) {
             fprintf(stderr, "simulator %s did not exit cleanly\n", sims[i].mode);
             rc = -1;
         }
@@ -175,7 +71,7 @@ static int teardown_all(void **state)
 static int reset_sims(void **state)
 {
     for (int i = 0; i < NSIMS; i++)
-        sim_reset(&sims[i]);
+        simproc_reset(&sims[i]);
     return 0;
 }
 
@@ -368,7 +264,7 @@ static void mapping_errors_never_reach_the_system(void **state)
     struct egress *eg = open_gw(NULL, &cfg);
     struct egress_error e;
     json_t *out;
-    long long before = sim_stat(&sims[CORE], "requests");
+    long long before = simproc_stat(&sims[CORE], "requests");
     /* 31 Chinese characters are 62 bytes of GBK; the name field holds 60. */
     char name[128] = "";
     for (int i = 0; i < 31; i++)
@@ -388,7 +284,7 @@ static void mapping_errors_never_reach_the_system(void **state)
         call(eg, "id_check", json_pack("{s:i,s:s}", "id_no", 5, "name", "x"), &out, &e),
         EGRESS_E_MAPPING);
     assert_string_equal(e.field, "idNo");
-    assert_int_equal(sim_stat(&sims[CORE], "requests"), before);
+    assert_int_equal(simproc_stat(&sims[CORE], "requests"), before);
     assert_int_equal(call(eg, "no_such_step", NULL, &out, &e), EGRESS_E_ROUTE);
     assert_int_equal(e.attempts, 0);
     close_gw(eg, &cfg);
@@ -480,14 +376,14 @@ static void breaker_opens_refuses_and_recovers(void **state)
     struct egress *eg = open_gw(BREAKER_CONF, &cfg);
     struct egress_error e;
     json_t *out;
-    sim_fault(&sims[CORE], "{\"error_rate\":1}");
+    simproc_fault(&sims[CORE], "{\"error_rate\":1}");
     for (int i = 1; i <= 4; i++) {
         assert_int_equal(call(eg, "balance_query", balance_in(), &out, &e), EGRESS_E_REMOTE);
         assert_string_equal(e.code, "9999");
         assert_string_equal(breaker_of(eg, "core"), i < 4 ? "closed" : "open");
     }
     assert_false(egress_ready(eg)); /* core is required */
-    long long reached = sim_stat(&sims[CORE], "requests");
+    long long reached = simproc_stat(&sims[CORE], "requests");
     assert_int_equal(reached, 4);
     for (int i = 0; i < 5; i++) {
         uint64_t t0 = clock_mono_ns();
@@ -495,7 +391,7 @@ static void breaker_opens_refuses_and_recovers(void **state)
         assert_true(ms_since(t0) < 20); /* immediate: no I/O at all */
         assert_int_equal(e.attempts, 0);
     }
-    assert_int_equal(sim_stat(&sims[CORE], "requests"), reached); /* nothing got through */
+    assert_int_equal(simproc_stat(&sims[CORE], "requests"), reached); /* nothing got through */
 
     /* Still failing when the probe goes: open again, and refusing at once. */
     usleep(320 * 1000);
@@ -504,14 +400,14 @@ static void breaker_opens_refuses_and_recovers(void **state)
     assert_int_equal(call(eg, "balance_query", balance_in(), &out, &e), EGRESS_E_OPEN);
 
     /* Recovered: the next probe closes it. */
-    sim_fault(&sims[CORE], "{}");
+    simproc_fault(&sims[CORE], "{}");
     usleep(320 * 1000);
     assert_string_equal(breaker_of(eg, "core"), "half_open");
     assert_int_equal(call(eg, "balance_query", balance_in(), &out, &e), EGRESS_OK);
     json_decref(out);
     assert_string_equal(breaker_of(eg, "core"), "closed");
     assert_true(egress_ready(eg));
-    assert_int_equal(sim_stat(&sims[CORE], "requests"), reached + 2);
+    assert_int_equal(simproc_stat(&sims[CORE], "requests"), reached + 2);
     close_gw(eg, &cfg);
 }
 
@@ -522,13 +418,13 @@ static void breaker_opens_when_a_system_is_down(void **state)
     struct egress_error e;
     json_t *out;
     json_t *in = json_pack("{s:s,s:s}", "id_no", "110101199003077578", "name", "张三");
-    sim_fault(&sims[IDCHECK], "{\"refuse\":true}");
+    simproc_fault(&sims[IDCHECK], "{\"refuse\":true}");
     for (int i = 1; i <= 4; i++)
         assert_int_equal(egress_call(eg, "id_check", in, &out, &e), EGRESS_E_CONNECT);
     assert_string_equal(breaker_of(eg, "idcheck"), "open");
     assert_true(egress_ready(eg)); /* idcheck is not required */
     assert_int_equal(egress_call(eg, "id_check", in, &out, &e), EGRESS_E_OPEN);
-    sim_fault(&sims[IDCHECK], "{}");
+    simproc_fault(&sims[IDCHECK], "{}");
     usleep(320 * 1000);
     assert_int_equal(egress_call(eg, "id_check", in, &out, &e), EGRESS_OK);
     json_decref(out);
@@ -577,16 +473,16 @@ static void simulators_never_see_more_than_max_concurrent(void **state)
     struct config cfg;
     struct egress *eg = open_gw(
         "max_concurrent = 3\nqueue = 64\nmax_wait_ms = 5000\ncall_timeout_ms = 8000\n", &cfg);
-    sim_fault(&sims[CORE], "{\"latency_ms\":40}");
-    sim_fault(&sims[CARD], "{\"latency_ms\":40}");
+    simproc_fault(&sims[CORE], "{\"latency_ms\":40}");
+    simproc_fault(&sims[CARD], "{\"latency_ms\":40}");
     json_t *bal = balance_in();
     run_load(eg, "balance_query", bal, 10, 3);
     json_t *apply = json_pack("{s:s,s:s,s:s}", "id_no", "310104198807163222", "name", "欧阳娜娜",
                               "product", "PLAT");
     run_load(eg, "credit_card_apply", apply, 10, 3);
-    long long core_peak = sim_stat(&sims[CORE], "peak_connections");
-    long long card_peak = sim_stat(&sims[CARD], "peak_connections");
-    long long card_busy = sim_stat(&sims[CARD], "peak_in_flight");
+    long long core_peak = simproc_stat(&sims[CORE], "peak_connections");
+    long long card_peak = simproc_stat(&sims[CARD], "peak_connections");
+    long long card_busy = simproc_stat(&sims[CARD], "peak_in_flight");
     assert_true(core_peak <= 3 && core_peak >= 2);
     assert_true(card_peak <= 3 && card_peak >= 2);
     assert_true(card_busy <= 3);
@@ -599,11 +495,11 @@ static void a_full_queue_refuses_at_once(void **state)
 {
     struct config cfg;
     struct egress *eg = open_gw("max_concurrent = 1\nqueue = 0\ncall_timeout_ms = 2000\n", &cfg);
-    sim_fault(&sims[CORE], "{\"latency_ms\":300}");
+    simproc_fault(&sims[CORE], "{\"latency_ms\":300}");
     pthread_t th;
     struct load l = {eg, "balance_query", balance_in(), 1, 0, PTHREAD_MUTEX_INITIALIZER};
     pthread_create(&th, NULL, hammer, &l);
-    while (sim_stat(&sims[CORE], "in_flight") < 1)
+    while (simproc_stat(&sims[CORE], "in_flight") < 1)
         usleep(2000);
     struct egress_error e;
     json_t *out;
@@ -635,16 +531,16 @@ static void no_call_outlives_its_timeout(void **state)
     struct egress *eg = open_gw("call_timeout_ms = 250\nmax_concurrent = 1\nqueue = 4\n"
                                 "max_wait_ms = 5000\nbreaker_min_calls = 10\n",
                                 &cfg);
-    sim_fault(&sims[CORE], "{\"stall\":true}");
-    sim_fault(&sims[IDCHECK], "{\"stall\":true}");
+    simproc_fault(&sims[CORE], "{\"stall\":true}");
+    simproc_fault(&sims[IDCHECK], "{\"stall\":true}");
     expect_timeout(eg, "balance_query", balance_in(), 250);
     expect_timeout(eg, "id_check",
                    json_pack("{s:s,s:s}", "id_no", "110101199003077578", "name", "张三"), 250);
-    sim_fault(&sims[CORE], "{\"latency_ms\":2000}");
+    simproc_fault(&sims[CORE], "{\"latency_ms\":2000}");
     expect_timeout(eg, "balance_query", balance_in(), 250);
 
     /* Waiting in the bulkhead queue counts against the same deadline. */
-    sim_fault(&sims[CORE], "{\"stall\":true}");
+    simproc_fault(&sims[CORE], "{\"stall\":true}");
     pthread_t th;
     struct load l = {eg, "balance_query", balance_in(), 1, 0, PTHREAD_MUTEX_INITIALIZER};
     l.ok = 0;
@@ -653,8 +549,8 @@ static void no_call_outlives_its_timeout(void **state)
     expect_timeout(eg, "balance_query", balance_in(), 250);
     pthread_join(th, NULL);
     json_decref(l.in);
-    sim_fault(&sims[CORE], "{}");
-    sim_fault(&sims[IDCHECK], "{}");
+    simproc_fault(&sims[CORE], "{}");
+    simproc_fault(&sims[IDCHECK], "{}");
     close_gw(eg, &cfg);
 }
 
@@ -671,27 +567,27 @@ static void malformed_replies_are_errors(void **state)
     for (size_t i = 0; i < 4; i++) {
         char f[64];
         snprintf(f, sizeof f, "{\"malformed\":\"%s\"}", TCP_KINDS[i]);
-        sim_fault(&sims[CORE], f);
+        simproc_fault(&sims[CORE], f);
         enum egress_kind k = call(eg, "balance_query", balance_in(), &out, &e);
         if (k != EGRESS_E_PROTOCOL)
             fail_msg("core %s: %s: %s", TCP_KINDS[i], egress_kind_name(k), e.message);
         assert_null(out);
     }
-    sim_fault(&sims[CORE], "{\"malformed\":\"close\"}");
+    simproc_fault(&sims[CORE], "{\"malformed\":\"close\"}");
     assert_int_equal(call(eg, "balance_query", balance_in(), &out, &e), EGRESS_E_IO);
     static const char *const HTTP_KINDS[] = {"json", "shape", "field", "type"};
     for (size_t i = 0; i < 4; i++) {
         char f[64];
         snprintf(f, sizeof f, "{\"malformed\":\"%s\"}", HTTP_KINDS[i]);
-        sim_fault(&sims[IDCHECK], f);
+        simproc_fault(&sims[IDCHECK], f);
         enum egress_kind k =
             call(eg, "id_check",
                  json_pack("{s:s,s:s}", "id_no", "110101199003077578", "name", "张三"), &out, &e);
         if (k != EGRESS_E_PROTOCOL)
             fail_msg("idcheck %s: %s: %s", HTTP_KINDS[i], egress_kind_name(k), e.message);
     }
-    sim_fault(&sims[CORE], "{}");
-    sim_fault(&sims[IDCHECK], "{}");
+    simproc_fault(&sims[CORE], "{}");
+    simproc_fault(&sims[IDCHECK], "{}");
     assert_int_equal(call(eg, "balance_query", balance_in(), &out, &e), EGRESS_OK);
     json_decref(out);
     close_gw(eg, &cfg);
@@ -707,18 +603,18 @@ static void only_idempotent_steps_are_retried(void **state)
                                 &cfg);
     struct egress_error e;
     json_t *out;
-    sim_fault(&sims[CORE], "{\"error_rate\":1}");
-    long long r0 = sim_stat(&sims[CORE], "requests");
+    simproc_fault(&sims[CORE], "{\"error_rate\":1}");
+    long long r0 = simproc_stat(&sims[CORE], "requests");
     assert_int_equal(call(eg, "balance_query", balance_in(), &out, &e), EGRESS_E_REMOTE);
     assert_int_equal(e.attempts, 3);
-    assert_int_equal(sim_stat(&sims[CORE], "requests"), r0 + 3);
+    assert_int_equal(simproc_stat(&sims[CORE], "requests"), r0 + 3);
     assert_int_equal(call(eg, "open_account",
                           json_pack("{s:s,s:s,s:s}", "cust_no", "C000000000000001", "currency",
                                     "CNY", "product", "SAV001"),
                           &out, &e),
                      EGRESS_E_REMOTE);
     assert_int_equal(e.attempts, 1);
-    assert_int_equal(sim_stat(&sims[CORE], "requests"), r0 + 4);
+    assert_int_equal(simproc_stat(&sims[CORE], "requests"), r0 + 4);
     close_gw(eg, &cfg);
 
     /* A 10 % budget over a window of 10 holds one retry. */
@@ -728,7 +624,7 @@ static void only_idempotent_steps_are_retried(void **state)
     assert_int_equal(e.attempts, 2);
     assert_int_equal(call(eg, "balance_query", balance_in(), &out, &e), EGRESS_E_REMOTE);
     assert_int_equal(e.attempts, 1);
-    sim_fault(&sims[CORE], "{}");
+    simproc_fault(&sims[CORE], "{}");
     close_gw(eg, &cfg);
 }
 
@@ -743,17 +639,17 @@ static void restart_and_failover(void **state)
     struct egress_error e;
     json_t *out;
     json_t *q = json_pack("{s:s,s:s}", "id_type", "01", "id_no", "110101199003077578");
-    sim_fault(&sims[CORE], "{\"refuse\":true}");
+    simproc_fault(&sims[CORE], "{\"refuse\":true}");
     uint64_t t0 = clock_mono_ns();
     assert_int_equal(egress_call(eg, "customer_query", q, &out, &e), EGRESS_E_CONNECT);
     assert_true(ms_since(t0) < 100);
-    sim_fault(&sims[CORE], "{}");
-    json_decref(sim_admin(&sims[CORE], "POST", "/admin/restart", "{\"down_ms\":200}"));
+    simproc_fault(&sims[CORE], "{}");
+    json_decref(simproc_admin(&sims[CORE], "POST", "/admin/restart", "{\"down_ms\":200}"));
     assert_int_equal(egress_call(eg, "customer_query", q, &out, &e), EGRESS_OK);
     assert_string_equal(json_string_value(json_object_get(out, "name")), "张三");
     json_decref(out);
-    assert_int_equal(sim_stat(&sims[CORE], "restarts"), 1);
-    json_decref(sim_admin(&sims[CARD], "POST", "/admin/restart", "{\"down_ms\":0}"));
+    assert_int_equal(simproc_stat(&sims[CORE], "restarts"), 1);
+    json_decref(simproc_admin(&sims[CARD], "POST", "/admin/restart", "{\"down_ms\":0}"));
     assert_int_equal(call(eg, "credit_card_status",
                           json_pack("{s:s}", "application_no", "CC99999999999999"), &out, &e),
                      EGRESS_E_BUSINESS); /* kept-alive connections died; a new one is made */
@@ -788,10 +684,10 @@ static void metrics_and_status_per_system(void **state)
     json_t *out;
     assert_int_equal(call(eg, "balance_query", balance_in(), &out, &e), EGRESS_OK);
     json_decref(out);
-    sim_fault(&sims[CORE], "{\"error_rate\":1}");
+    simproc_fault(&sims[CORE], "{\"error_rate\":1}");
     for (int i = 0; i < 4; i++)
         call(eg, "balance_query", balance_in(), &out, &e);
-    sim_fault(&sims[CORE], "{}");
+    simproc_fault(&sims[CORE], "{}");
     char *m = metrics_render(NULL);
     assert_non_null(m);
     static const char *const WANT[] = {

@@ -11,20 +11,20 @@
  * the audit record, which holds the result and no value of the person. */
 #include "data/store.h"
 #include "tablet.h"
+#include "simproc.h"
 #include "testd.h"
 
-#include <poll.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -37,15 +37,11 @@
 #define CALL_TIMEOUT_MS 1000
 #define SLOW_MS 6000
 
-extern char **environ;
-
 static struct testd D;
 static struct tablet T1; /* demo01, B01 */
 static struct store *DB;
-static pid_t SIM_PID;
-static int SIM_PORT;
-static char SIM_ADMIN[64];
-static char SIM_DIR[64];
+static struct simproc SIM = {.mode = "cis"};
+static char SIM_DIR[64]; /* its work directory */
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -125,31 +121,14 @@ static double ms_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* The simulator's admin API. */
-static json_t *sim_admin(const char *method, const char *path, const char *body)
-{
-    char url[128];
-    struct http_result r;
-    snprintf(url, sizeof url, "%s%s", SIM_ADMIN, path);
-    json_t *j = NULL;
-    if (http_do(method, url, body, body ? strlen(body) : 0, &r) == 0 && r.status == 200)
-        j = json_loads(r.body, 0, NULL);
-    http_result_free(&r);
-    assert_non_null(j);
-    return j;
-}
-
 static void sim_fault(const char *fault)
 {
-    json_decref(sim_admin("POST", "/admin/fault", fault));
+    simproc_fault(&SIM, fault);
 }
 
 static long long sim_requests(void)
 {
-    json_t *j = sim_admin("GET", "/admin/stats", NULL);
-    long long v = json_integer_value(json_object_get(j, "requests"));
-    json_decref(j);
-    return v;
+    return simproc_stat(&SIM, "requests");
 }
 
 /* The value of one series of the daemon's /metrics (0 when absent). */
@@ -348,7 +327,7 @@ static void cis_down_is_manual_and_opens_the_breaker(void **state)
     /* The CIS is back, but the breaker (open 60 s) keeps it out of the path:
      * the answer is manual at once and the CIS sees nothing. */
     sim_fault("{}");
-    json_decref(sim_admin("POST", "/admin/stats/reset", "{}"));
+    json_decref(simproc_admin(&SIM, "POST", "/admin/stats/reset", "{}"));
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     json_t *a = prefill(ID_A);
@@ -370,47 +349,11 @@ static void cis_down_is_manual_and_opens_the_breaker(void **state)
 
 /* ---- fixture -------------------------------------------------------------------------- */
 
-/* zhanye-sim cis on free ports: its ports from its first line. */
+/* zhanye-sim cis on free ports, in a work directory of its own. */
 static int sim_start(void)
 {
-    const char *bin = getenv("ZHANYE_SIM_BIN");
-    int po[2];
-    if (!bin || pipe(po))
-        return -1;
-    char me[16];
-    snprintf(me, sizeof me, "%d", (int)getpid());
     snprintf(SIM_DIR, sizeof SIM_DIR, "/tmp/zt_cis_%d", (int)getpid());
-    const char *argv[] = {bin,           "cis",    "--listen", "127.0.0.1:0", "--admin",
-                          "127.0.0.1:0", "--data", SIM_DIR,    "--watch-pid", me,
-                          NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_addclose(&fa, po[0]);
-    int rc = posix_spawn(&SIM_PID, bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(po[1]);
-    char buf[512];
-    size_t len = 0;
-    while (rc == 0 && len < sizeof buf - 1) {
-        struct pollfd p = {.fd = po[0], .events = POLLIN};
-        if (poll(&p, 1, 20000) <= 0)
-            break;
-        ssize_t n = read(po[0], buf + len, sizeof buf - 1 - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = '\0';
-        const char *on = strstr(buf, "listening on http://127.0.0.1:"),
-                   *ad = strstr(buf, " admin ");
-        if (on && ad && strchr(ad, '\n')) {
-            SIM_PORT = atoi(on + strlen("listening on http://127.0.0.1:"));
-            snprintf(SIM_ADMIN, sizeof SIM_ADMIN, "%.*s", (int)strcspn(ad + 7, "\n"), ad + 7);
-            break;
-        }
-    }
-    close(po[0]);
-    return rc == 0 && SIM_PORT > 0 && SIM_ADMIN[0] ? 0 : -1;
+    return mkdir(SIM_DIR, 0700) == 0 || errno == EEXIST ? simproc_start(&SIM, SIM_DIR) : -1;
 }
 
 static int setup(void **state)
@@ -427,7 +370,7 @@ static int setup(void **state)
              "[egress.cis]\naddress = http://127.0.0.1:%d\ncall_timeout_ms = %d\nretries = 0\n"
              "breaker_window = 10\nbreaker_min_calls = 4\nbreaker_failure_rate = 50\n"
              "breaker_open_ms = 60000\n",
-             SIM_PORT, CALL_TIMEOUT_MS);
+             SIM.port, CALL_TIMEOUT_MS);
     if (testd_init(&D, conf))
         return -1;
     snprintf(link, sizeof link, "%s/conf", D.dir);
@@ -446,16 +389,10 @@ static int teardown(void **state)
     tablet_free(&T1);
     store_close(DB);
     testd_cleanup(&D);
-    int st = 0;
-    if (SIM_PID > 0) {
-        kill(SIM_PID, SIGTERM);
-        waitpid(SIM_PID, &st, 0);
-    }
+    int rc = simproc_stop(&SIM);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", SIM_DIR);
-    if (system(cmd) != 0)
-        return -1;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return system(cmd) == 0 ? rc : -1;
 }
 
 int main(void)

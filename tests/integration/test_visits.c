@@ -12,12 +12,13 @@
 #include "console.h"
 #include "data/store.h"
 #include "tablet.h"
+#include "simproc.h"
 #include "testd.h"
 
 #include <math.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,14 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #define PW "Demo@1234"
-
-extern char **environ;
 
 static struct testd D;
 static struct tablet T1;  /* demo01, B01/01 */
@@ -40,9 +39,8 @@ static struct tablet T3;  /* demo03, B02/01 */
 static struct console BM; /* bm01, branch manager of B01/01 */
 static struct console A1; /* admin01, bank admin of B01 */
 static struct store *DB;
-static pid_t SIM_PID;
-static int SIM_PORT;
-static char SIM_DIR[64];
+static struct simproc SIM = {.mode = "grid"};
+static char SIM_DIR[64]; /* its work directory */
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -561,42 +559,11 @@ static void session_required(void **state)
 
 /* ---- fixture -------------------------------------------------------------------------- */
 
-/* zhanye-sim grid on free ports; its service port from its first line. */
+/* zhanye-sim grid on free ports, in a work directory of its own. */
 static int sim_start(void)
 {
-    const char *bin = getenv("ZHANYE_SIM_BIN");
-    int po[2];
-    if (!bin || pipe(po))
-        return -1;
-    char me[16];
-    snprintf(me, sizeof me, "%d", (int)getpid());
     snprintf(SIM_DIR, sizeof SIM_DIR, "/tmp/zt_grid_%d", (int)getpid());
-    const char *argv[] = {bin,           "grid",   "--listen", "127.0.0.1:0", "--admin",
-                          "127.0.0.1:0", "--data", SIM_DIR,    "--watch-pid", me,
-                          NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_addclose(&fa, po[0]);
-    int rc = posix_spawn(&SIM_PID, bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(po[1]);
-    char buf[512];
-    size_t len = 0;
-    while (rc == 0 && len < sizeof buf - 1) {
-        ssize_t n = read(po[0], buf + len, sizeof buf - 1 - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = '\0';
-        const char *on = strstr(buf, "listening on http://127.0.0.1:");
-        if (on && strchr(on, '\n')) {
-            SIM_PORT = atoi(on + strlen("listening on http://127.0.0.1:"));
-            break;
-        }
-    }
-    close(po[0]);
-    return rc == 0 && SIM_PORT > 0 ? 0 : -1;
+    return mkdir(SIM_DIR, 0700) == 0 || errno == EEXIST ? simproc_start(&SIM, SIM_DIR) : -1;
 }
 
 static int setup(void **state)
@@ -607,7 +574,7 @@ static int setup(void **state)
         fprintf(stderr, "cannot start the grid simulator (ZHANYE_SIM_BIN?)\n");
         return -1;
     }
-    snprintf(conf, sizeof conf, "[egress.grid]\naddress = http://127.0.0.1:%d\n", SIM_PORT);
+    snprintf(conf, sizeof conf, "[egress.grid]\naddress = http://127.0.0.1:%d\n", SIM.port);
     if (testd_init(&D, conf))
         return -1;
     snprintf(link, sizeof link, "%s/conf", D.dir);
@@ -635,16 +602,10 @@ static int teardown(void **state)
     tablet_free(&T3);
     store_close(DB);
     testd_cleanup(&D);
-    int st = 0;
-    if (SIM_PID > 0) {
-        kill(SIM_PID, SIGTERM);
-        waitpid(SIM_PID, &st, 0);
-    }
+    int rc = simproc_stop(&SIM);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", SIM_DIR);
-    if (system(cmd) != 0)
-        return -1;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return system(cmd) == 0 ? rc : -1;
 }
 
 int main(void)
