@@ -1,7 +1,8 @@
 /* sim — shared parts of zhanye-sim, the simulators of the bank's other
  * systems (core banking over fixed-length TCP; ID check, face compare,
  * credit card, social-security card, loans, the grid platform and the
- * customer information system over HTTP/JSON).
+ * customer information system over HTTP/JSON; the paperless platform over
+ * FTP).
  *
  * Each simulator runs as its own process with two ports: the service port
  * (what the platform's egress gateway calls) and an admin HTTP port for
@@ -15,6 +16,19 @@
  *   POST /admin/restart  {"down_ms":N}: the service port goes away (every
  *                        connection dropped, new ones refused) for N ms
  *                        (default 500), then comes back; state persists
+ *
+ * The paperless platform (无纸化平台, mode paperless, sim_ftp.c) is an FTP
+ * server (passive mode, binary) on the service port serving the flat
+ * directory DATA/paperless/inbox/; log in as user SIM_FTP_USER with
+ * password SIM_FTP_PASS (fixed demo values: "zhanye" / "paperless-demo").
+ * After each STOR of NAME it writes NAME.receipt ({"name","size","sm3",
+ * "receipt_no","received_at"}) before answering 226; a NAME containing
+ * BADRECEIPT gets a receipt whose sm3 is wrong, one containing NORECEIPT
+ * none. Faults: stall and latency_ms hold every command after login,
+ * error_rate answers transfer commands (STOR, RETR, LIST, NLST, DELE,
+ * SIZE) 451, malformed "reply" answers a line that is not an FTP reply;
+ * refuse and restart close the port and every connection. "requests"
+ * counts commands after login.
  *
  * "connections" counts connections being served: from accept until the
  * reply is handed to the kernel (TCP), or from accept to close (HTTP,
@@ -82,6 +96,19 @@ int sim_listen(const char *host, int *port);
 
 extern const struct sim_service SIM_CORE;
 extern const struct sim_service SIM_HTTP;
+extern const struct sim_service SIM_PAPERLESS;
+
+/* The FTP server (sim_ftp.c), reusable by any simulator that serves files:
+ * sim_ftp_start listens on s->host:s->port (port 0 picks one and writes it
+ * back) and serves the existing directory root, writing delivery receipts
+ * when receipts is true; *f is created on the first start (pass NULL) and
+ * kept across restarts. sim_ftp_stop (with s->stopping set) drops every
+ * connection and returns when all are gone. */
+#define SIM_FTP_USER "zhanye"
+#define SIM_FTP_PASS "paperless-demo"
+struct sim_ftp;
+int sim_ftp_start(struct sim *s, const char *root, bool receipts, struct sim_ftp **f);
+void sim_ftp_stop(struct sim_ftp *f);
 
 /* The grid platform (sim_grid.c): the reply to POST /grid/cells. */
 struct json_t;

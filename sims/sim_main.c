@@ -1,7 +1,8 @@
 /* zhanye-sim MODE --listen HOST:PORT --admin HOST:PORT [--data DIR]
  *             [--watch-pid PID] [--zpk HEX]
  *
- * MODE is core | idcheck | face | card | social | loan | grid | cis. Port 0 picks a free
+ * MODE is core | idcheck | face | card | social | loan | grid | cis | paperless. Port 0
+ * picks a free
  * port; the ports in use are printed on one line once both listen:
  *   zhanye-sim core: listening on tcp://127.0.0.1:19100 admin http://127.0.0.1:19200
  * Runs until SIGTERM/SIGINT, or until the process --watch-pid names exits
@@ -302,7 +303,8 @@ struct args {
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: zhanye-sim core|idcheck|face|card|social|loan|grid|cis --listen HOST:PORT "
+            "usage: zhanye-sim core|idcheck|face|card|social|loan|grid|cis|paperless --listen "
+            "HOST:PORT "
             "--admin HOST:PORT [--data DIR] [--watch-pid PID] [--zpk HEX32]\n");
     return 2;
 }
@@ -350,7 +352,9 @@ static int setup(struct sim *s, const struct args *a)
     static const char *const HTTP_MODES[] = {"idcheck", "face", "card", "social",
                                              "loan",    "grid", "cis"};
     s->mode = a->mode;
-    s->svc = strcmp(a->mode, "core") == 0 ? &SIM_CORE : NULL;
+    s->svc = strcmp(a->mode, "core") == 0        ? &SIM_CORE
+             : strcmp(a->mode, "paperless") == 0 ? &SIM_PAPERLESS
+                                                  : NULL;
     for (size_t i = 0; i < sizeof HTTP_MODES / sizeof HTTP_MODES[0] && !s->svc; i++)
         if (strcmp(a->mode, HTTP_MODES[i]) == 0)
             s->svc = &SIM_HTTP;
@@ -408,7 +412,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("zhanye-sim %s: listening on %s://%s:%d admin http://%s:%d\n", s.mode,
-           s.svc == &SIM_CORE ? "tcp" : "http", s.host, s.port, ahost, aport);
+           s.svc == &SIM_CORE ? "tcp" : s.svc == &SIM_PAPERLESS ? "ftp" : "http", s.host, s.port, ahost, aport);
     fflush(stdout);
     wait_for_end(&set, a.watch);
     MHD_stop_daemon(admin);

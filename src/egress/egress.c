@@ -2,17 +2,21 @@
 
 #include "egress/breaker.h"
 #include "egress/bulkhead.h"
+#include "egress/conn_ftp.h"
 #include "egress/conn_http.h"
 #include "egress/conn_tcp.h"
 #include "egress/mapping.h"
+#include "egress/receipt.h"
 #include "egress/retry.h"
 #include "egress/route.h"
 #include "foundation/clock.h"
 #include "foundation/log.h"
 #include "foundation/metrics.h"
+#include "foundation/secmem.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -20,12 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_ENDPOINTS 8
 #define NBUCKETS 14 /* METRICS_LATENCY_NBUCKETS */
 
-enum proto { PROTO_TCP, PROTO_HTTP };
+enum proto { PROTO_TCP, PROTO_HTTP, PROTO_FTP };
+static const char *const PROTO_NAMES[] = {"tcp", "http", "ftp"};
 
 struct endpoint {
     char url[256]; /* http: base URL without a trailing '/'; tcp: as configured */
@@ -41,6 +48,8 @@ struct connector {
     _Atomic int preferred; /* the endpoint that answered last */
     int connect_timeout_ms, call_timeout_ms, max_wait_ms, retries;
     bool required;
+    char user[64];      /* ftp: the login */
+    char password[256]; /* ftp: from password_file; wiped at close */
 
     pthread_mutex_t mu; /* breaker and budget */
     struct breaker br;
@@ -143,7 +152,9 @@ static int parse_addresses(struct connector *c, const char *v, char *err, size_t
     }
     if (c->nep == 0)
         return oerr(err, cap, "[egress.%s]: 'address' is required", c->name);
-    c->proto = strncmp(c->ep[0].url, "tcp:", 4) == 0 ? PROTO_TCP : PROTO_HTTP;
+    c->proto = strncmp(c->ep[0].url, "tcp:", 4) == 0   ? PROTO_TCP
+               : strncmp(c->ep[0].url, "ftp:", 4) == 0 ? PROTO_FTP
+                                                       : PROTO_HTTP;
     return 0;
 }
 
@@ -197,6 +208,40 @@ static void register_metrics(struct connector *c)
     }
 }
 
+/* ftp: the login from 'user' and 'password_file' (relative to the data
+ * directory; "" = no password; a file others may read is refused). */
+static int read_login(const struct config *cfg, struct connector *c, char *err, size_t cap)
+{
+    const char *u = config_named_get(cfg, "egress", c->name, "user");
+    const char *pf = config_named_get(cfg, "egress", c->name, "password_file");
+    snprintf(c->user, sizeof c->user, "%s", u ? u : "anonymous");
+    if (!pf || !*pf)
+        return 0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s%s%s", pf[0] == '/' ? "" : cfg->data_dir,
+             pf[0] == '/' ? "" : "/", pf);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return oerr(err, cap, "[egress.%s] password_file %s: %s", c->name, path,
+                    fd < 0 ? strerror(e) : "must be a regular file only its owner can read (0600)");
+    }
+    ssize_t n = read(fd, c->password, sizeof c->password - 1);
+    close(fd);
+    if (n < 0 || (size_t)n >= sizeof c->password - 1) {
+        secmem_wipe(c->password, sizeof c->password);
+        return oerr(err, cap, "[egress.%s] password_file %s: %s", c->name, path,
+                    n < 0 ? "cannot read" : "too long");
+    }
+    while (n > 0 && (c->password[n - 1] == '\n' || c->password[n - 1] == '\r'))
+        n--;
+    c->password[n] = '\0';
+    return 0;
+}
+
 static int open_connector(const struct config *cfg, const char *name, struct connector *c,
                           char *err, size_t cap)
 {
@@ -208,6 +253,8 @@ static int open_connector(const struct config *cfg, const char *name, struct con
     c->max_wait_ms = get_int(cfg, name, "max_wait_ms");
     c->retries = get_int(cfg, name, "retries");
     c->required = strcmp(config_named_get(cfg, "egress", name, "required"), "true") == 0;
+    if (c->proto == PROTO_FTP && read_login(cfg, c, err, cap))
+        return -1;
     struct breaker_config bc = {
         .window = get_int(cfg, name, "breaker_window"),
         .min_calls = get_int(cfg, name, "breaker_min_calls"),
@@ -273,11 +320,18 @@ static int bind_routes(struct egress *eg, char *err, size_t cap)
                      r->step, r->system, r->system);
             continue;
         }
+        if (!r->mapping != (c->proto == PROTO_FTP))
+            return oerr(err, cap,
+                        "routes.conf step [%s]: [egress.%s] is %s; a step %s a mapping exactly "
+                        "when its system is not ftp",
+                        r->step, c->name, PROTO_NAMES[c->proto], r->mapping ? "has" : "lacks");
+        if (!r->mapping)
+            continue;
         bool fix = r->mapping->format == MAPPING_FIXLEN;
         if (fix != (c->proto == PROTO_TCP))
             return oerr(err, cap, "routes.conf step [%s]: mapping %s is %s but [egress.%s] is %s",
                         r->step, r->mapping->name, fix ? "fixlen" : "json", c->name,
-                        c->proto == PROTO_TCP ? "tcp" : "http");
+                        PROTO_NAMES[c->proto]);
     }
     return 0;
 }
@@ -328,6 +382,7 @@ void egress_close(struct egress *eg)
     for (int i = 0; i < eg->nc; i++) {
         bulkhead_destroy(&eg->c[i].bh);
         pthread_mutex_destroy(&eg->c[i].mu);
+        secmem_wipe(eg->c[i].password, sizeof eg->c[i].password);
     }
     free(eg->c);
     free(eg->route_conn);
@@ -442,10 +497,37 @@ static void observe(struct connector *c, uint64_t ns)
     atomic_fetch_add(&c->lat_buckets[b], 1);
 }
 
-/* Breaker, bulkhead, transport, verdict, breaker record: one attempt. */
-static enum egress_kind attempt(struct egress *eg, struct connector *c, const struct mapping *m,
-                                const char *req, size_t len, uint64_t deadline, json_t **out,
-                                struct egress_error *e)
+/* What one attempt does once admitted: the protocol exchange and its verdict. */
+typedef enum egress_kind (*attempt_fn)(struct egress *eg, struct connector *c, void *arg,
+                                       uint64_t deadline, struct egress_error *e);
+
+struct call_arg {
+    const struct mapping *m;
+    const char *req;
+    size_t len;
+    json_t **out;
+};
+
+static enum egress_kind call_exchange(struct egress *eg, struct connector *c, void *arg,
+                                      uint64_t deadline, struct egress_error *e)
+{
+    struct call_arg *a = arg;
+    char *resp = NULL;
+    size_t resp_len = 0;
+    long status = 0;
+    enum egress_kind k = transport(eg, c, a->m, a->req, a->len, deadline, &resp, &resp_len,
+                                   &status, e->message, sizeof e->message);
+    if (k == EGRESS_OK)
+        k = judge_reply(a->m, resp, resp_len, status, a->out, e);
+    else
+        e->kind = k;
+    free(resp);
+    return k;
+}
+
+/* Breaker, bulkhead, the exchange, breaker record: one attempt. */
+static enum egress_kind attempt(struct egress *eg, struct connector *c, attempt_fn fn, void *arg,
+                                uint64_t deadline, struct egress_error *e)
 {
     struct breaker_permit permit;
     pthread_mutex_lock(&c->mu);
@@ -474,16 +556,7 @@ static enum egress_kind attempt(struct egress *eg, struct connector *c, const st
     e->attempts++;
 
     uint64_t t0 = clock_mono_ns();
-    char *resp = NULL;
-    size_t resp_len = 0;
-    long status = 0;
-    enum egress_kind k = transport(eg, c, m, req, len, deadline, &resp, &resp_len, &status,
-                                   e->message, sizeof e->message);
-    if (k == EGRESS_OK)
-        k = judge_reply(m, resp, resp_len, status, out, e);
-    else
-        e->kind = k;
-    free(resp);
+    enum egress_kind k = fn(eg, c, arg, deadline, e);
     uint64_t took = clock_mono_ns() - t0;
 
     pthread_mutex_lock(&c->mu);
@@ -505,10 +578,10 @@ static bool retryable(enum egress_kind k)
 }
 
 /* Whether (and after which pause) another attempt is made. */
-static bool may_retry(struct connector *c, const struct route *r, enum egress_kind k, int n,
+static bool may_retry(struct connector *c, bool idempotent, enum egress_kind k, int n,
                       uint64_t deadline)
 {
-    if (!r->idempotent || !retryable(k) || n > c->retries)
+    if (!idempotent || !retryable(k) || n > c->retries)
         return false;
     pthread_mutex_lock(&c->mu);
     bool ok = retry_budget_withdraw(&c->budget);
@@ -573,9 +646,10 @@ static enum egress_kind run_step(struct egress *eg, struct connector *c, const s
         json_decref(*out);
         *out = NULL;
         e->code[0] = e->field[0] = '\0';
-        k = attempt(eg, c, r->mapping, req, len, deadline, out, e);
+        struct call_arg a = {.m = r->mapping, .req = req, .len = len, .out = out};
+        k = attempt(eg, c, call_exchange, &a, deadline, e);
         count_error(c, k);
-        if (k == EGRESS_OK || !may_retry(c, r, k, n, deadline))
+        if (k == EGRESS_OK || !may_retry(c, r->idempotent, k, n, deadline))
             break;
     }
     free(req);
@@ -599,6 +673,9 @@ enum egress_kind egress_call(struct egress *eg, const char *step, json_t *in, js
     else if (!c)
         k = set_err(e, EGRESS_E_ROUTE, "step '%s': system '%s' is not configured ([egress.%s])",
                     e->step, r->system, r->system);
+    else if (!r->mapping)
+        k = set_err(e, EGRESS_E_ROUTE, "step '%s' transfers files: use egress_put_file/get_file",
+                    e->step);
     else {
         snprintf(e->system, sizeof e->system, "%s", c->name);
         k = run_step(eg, c, r, in, out, e);
@@ -607,6 +684,175 @@ enum egress_kind egress_call(struct egress *eg, const char *step, json_t *in, js
     if (k != EGRESS_OK && k != EGRESS_E_BUSINESS) {
         json_decref(*out);
         *out = NULL;
+    }
+    log_outcome(e, clock_mono_ns() - t0);
+    return k;
+}
+
+/* ---- file transfer ---- */
+
+struct file_arg {
+    const char *name;
+    const uint8_t *data; /* put */
+    size_t n;
+    const char *sm3_hex;
+    json_t **receipt;
+    uint8_t **got; /* get */
+    size_t *got_n;
+};
+
+/* One FTP session to one address: the upload and its receipt, or the download. */
+static enum egress_kind file_session(struct connector *c, int ep, struct file_arg *a,
+                                     uint64_t deadline, struct egress_error *e)
+{
+    struct ftp_session *s = ftp_open(c->ep[ep].url, c->user, c->password[0] ? c->password : NULL,
+                                     c->connect_timeout_ms, deadline);
+    if (!s)
+        return set_err(e, EGRESS_E_INTERNAL, "cannot set up the FTP session");
+    enum egress_kind k;
+    if (a->got) {
+        k = ftp_get(s, a->name, FTP_FILE_MAX, a->got, a->got_n, e->message, sizeof e->message);
+        ftp_close(s);
+        return k;
+    }
+    k = ftp_put(s, a->name, a->data, a->n, e->message, sizeof e->message);
+    char rname[FTP_NAME_MAX + 16];
+    snprintf(rname, sizeof rname, "%s.receipt", a->name);
+    uint8_t *text = NULL;
+    size_t len = 0;
+    if (k == EGRESS_OK) {
+        k = ftp_get(s, rname, 4096, &text, &len, e->message, sizeof e->message);
+        if (k == EGRESS_E_REJECTED) { /* 550: the system wrote no receipt */
+            snprintf(e->field, sizeof e->field, "receipt");
+            k = set_err(e, EGRESS_E_PROTOCOL, "%s: no delivery receipt for the upload", c->name);
+        }
+    }
+    ftp_close(s);
+    if (k != EGRESS_OK)
+        return k;
+    enum receipt_verdict v = receipt_check((const char *)text, len, a->name, a->n, a->sm3_hex,
+                                           a->receipt, e->field, sizeof e->field, e->message,
+                                           sizeof e->message);
+    free(text);
+    return v == RECEIPT_OK ? EGRESS_OK : EGRESS_E_PROTOCOL;
+}
+
+static enum egress_kind file_exchange(struct egress *eg, struct connector *c, void *arg,
+                                      uint64_t deadline, struct egress_error *e)
+{
+    (void)eg;
+    struct file_arg *a = arg;
+    enum egress_kind k = EGRESS_E_CONNECT;
+    int first = atomic_load(&c->preferred);
+    for (int i = 0; i < c->nep && k == EGRESS_E_CONNECT && clock_mono_ns() < deadline; i++) {
+        int ep = (first + i) % c->nep;
+        k = file_session(c, ep, a, deadline, e);
+        if (k != EGRESS_E_CONNECT && ep != first)
+            atomic_store(&c->preferred, ep);
+    }
+    if (k == EGRESS_E_CONNECT && clock_mono_ns() >= deadline)
+        k = EGRESS_E_TIMEOUT;
+    e->kind = k;
+    return k;
+}
+
+/* Route, name check and the attempts of one file step. Files are always
+ * idempotent: an upload overwrites the file of the same name. */
+static enum egress_kind run_file(struct egress *eg, const char *step, struct file_arg *a,
+                                 struct egress_error *e)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->step, sizeof e->step, "%s", step ? step : "");
+    const struct route *r = eg && step ? route_find(&eg->routes, step) : NULL;
+    struct connector *c = r ? eg->route_conn[r - eg->routes.r] : NULL;
+    if (!r)
+        return set_err(e, EGRESS_E_ROUTE, "no route for step '%s'", e->step);
+    if (!c)
+        return set_err(e, EGRESS_E_ROUTE, "step '%s': system '%s' is not configured ([egress.%s])",
+                       e->step, r->system, r->system);
+    snprintf(e->system, sizeof e->system, "%s", c->name);
+    if (c->proto != PROTO_FTP)
+        return set_err(e, EGRESS_E_ROUTE, "step '%s': system '%s' does not transfer files",
+                       e->step, c->name);
+    if (!ftp_name_ok(a->name)) {
+        snprintf(e->field, sizeof e->field, "name");
+        count_error(c, EGRESS_E_MAPPING);
+        return set_err(e, EGRESS_E_MAPPING,
+                       "name: 1..%d bytes without '/', '\\', '..', a leading '.' or control "
+                       "characters",
+                       FTP_NAME_MAX);
+    }
+    uint64_t deadline = clock_mono_ns() + (uint64_t)c->call_timeout_ms * 1000000u;
+    pthread_mutex_lock(&c->mu);
+    retry_budget_deposit(&c->budget);
+    pthread_mutex_unlock(&c->mu);
+    enum egress_kind k;
+    for (int n = 1;; n++) {
+        if (a->receipt) {
+            json_decref(*a->receipt);
+            *a->receipt = NULL;
+        }
+        if (a->got) {
+            free(*a->got);
+            *a->got = NULL;
+            *a->got_n = 0;
+        }
+        e->code[0] = e->field[0] = '\0';
+        k = attempt(eg, c, file_exchange, a, deadline, e);
+        count_error(c, k);
+        if (k == EGRESS_OK || !may_retry(c, true, k, n, deadline))
+            break;
+    }
+    return k;
+}
+
+enum egress_kind egress_put_file(struct egress *eg, const char *step, const char *name,
+                                 const uint8_t *data, size_t n, json_t **receipt,
+                                 struct egress_error *err)
+{
+    struct egress_error local = {.kind = EGRESS_OK};
+    struct egress_error *e = err ? err : &local;
+    json_t *rcpt = NULL;
+    char hex[65];
+    uint64_t t0 = clock_mono_ns();
+    struct file_arg a = {
+        .name = name, .data = data ? data : (const uint8_t *)"", .n = data ? n : 0,
+        .sm3_hex = hex, .receipt = &rcpt};
+    enum egress_kind k;
+    if (receipt_sm3_hex(a.data, a.n, hex)) {
+        memset(e, 0, sizeof *e);
+        k = set_err(e, EGRESS_E_INTERNAL, "SM3 is not available");
+    } else {
+        k = run_file(eg, step, &a, e);
+    }
+    e->kind = k;
+    if (k != EGRESS_OK) {
+        json_decref(rcpt);
+        rcpt = NULL;
+    }
+    if (receipt)
+        *receipt = rcpt;
+    else
+        json_decref(rcpt);
+    log_outcome(e, clock_mono_ns() - t0);
+    return k;
+}
+
+enum egress_kind egress_get_file(struct egress *eg, const char *step, const char *name,
+                                 uint8_t **data, size_t *n, struct egress_error *err)
+{
+    struct egress_error local = {.kind = EGRESS_OK};
+    struct egress_error *e = err ? err : &local;
+    uint64_t t0 = clock_mono_ns();
+    *data = NULL;
+    *n = 0;
+    struct file_arg a = {.name = name, .got = data, .got_n = n};
+    enum egress_kind k = run_file(eg, step, &a, e);
+    e->kind = k;
+    if (k != EGRESS_OK) {
+        free(*data);
+        *data = NULL;
+        *n = 0;
     }
     log_outcome(e, clock_mono_ns() - t0);
     return k;
@@ -654,7 +900,7 @@ static json_t *connector_json(struct connector *c)
         json_object_set_new(tr, breaker_state_name((enum breaker_state)s),
                             json_integer((json_int_t)c->transitions[s]));
     return json_pack("{s:s,s:o,s:b,s:s,s:o,s:i,s:i,s:i,s:I,s:I,s:o,s:o}", "protocol",
-                     c->proto == PROTO_TCP ? "tcp" : "http", "addresses", addr, "required",
+                     PROTO_NAMES[c->proto], "addresses", addr, "required",
                      c->required, "breaker", breaker_state_name(state_of(c)), "transitions", tr,
                      "in_flight", bulkhead_in_flight(&c->bh), "waiting", bulkhead_waiting(&c->bh),
                      "max_concurrent", c->bh.max, "attempts", (json_int_t)atomic_load(&c->attempts),

@@ -4,7 +4,7 @@
  *
  * One connector per [egress.SYSTEM] section of zhanye.conf: its addresses
  * (the scheme is the protocol: tcp:// length-prefixed fixed-length records,
- * http(s):// JSON), timeouts, a bulkhead (max_concurrent + bounded FIFO
+ * http(s):// JSON, ftp:// files), timeouts, a bulkhead (max_concurrent + bounded FIFO
  * wait), a circuit breaker (breaker.h) and a retry budget (retry.h). A
  * business step is routed (conf/routes.conf) to one system and one mapping
  * (conf/mappings/NAME.json) that converts the platform's JSON to the
@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum egress_kind {
     EGRESS_OK = 0,
@@ -73,6 +74,30 @@ void egress_close(struct egress *eg);
  * NULL). *out is set for EGRESS_OK and EGRESS_E_BUSINESS, NULL otherwise. */
 enum egress_kind egress_call(struct egress *eg, const char *step, json_t *in, json_t **out,
                              struct egress_error *err);
+
+/* File transfer (an ftp:// system; the step is routed in routes.conf with
+ * no mapping). Same breaker, bulkhead, deadline (call_timeout_ms) and
+ * retry budget as egress_call; files are always retried within `retries`
+ * (an upload of the same name overwrites). name must be 1..128 bytes with
+ * no '/', '\\', "..", leading '.' or control character, else
+ * EGRESS_E_MAPPING with err->field "name" (nothing is sent). A step that
+ * is not a file step (or a file step to egress_call) is EGRESS_E_ROUTE.
+ *
+ * egress_put_file uploads n bytes as name (overwriting), then reads the
+ * delivery receipt name.receipt the system writes ({"name","size","sm3",
+ * "receipt_no","received_at"}, receipt.h) and checks its name, size and
+ * SM3 against what was sent: no receipt, a malformed one or a mismatch is
+ * EGRESS_E_PROTOCOL with err->field the member at fault ("receipt",
+ * "size", "sm3", ...). On EGRESS_OK *receipt (when receipt is not NULL)
+ * gets the receipt (a new reference); otherwise it is set to NULL. */
+enum egress_kind egress_put_file(struct egress *eg, const char *step, const char *name,
+                                 const uint8_t *data, size_t n, json_t **receipt,
+                                 struct egress_error *err);
+/* egress_get_file downloads name into *data (malloc'd, *n bytes, with a NUL
+ * after them; at most 64 MiB); on any error *data is NULL and *n 0. A file
+ * the system does not have is EGRESS_E_REJECTED (FTP 550). */
+enum egress_kind egress_get_file(struct egress *eg, const char *step, const char *name,
+                                 uint8_t **data, size_t *n, struct egress_error *err);
 
 /* For /readyz: false when a system marked required = true has its breaker
  * open (it failed its recent calls and is not being probed yet). */

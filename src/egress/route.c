@@ -105,9 +105,12 @@ static int complete(struct rload *rl, const struct mapping_set *maps)
     for (size_t i = 0; i < rl->t->n && !rl->failed; i++) {
         struct route *r = &rl->t->r[i];
         rl->line = r->line;
-        if (!r->system[0] || !r->mapping_name[0])
-            rfail(rl, "step [%s] needs 'system' and 'mapping'", r->step);
-        else if (!(r->mapping = mapping_find(maps, r->mapping_name)))
+        if (!r->system[0])
+            rfail(rl,
+                  "step [%s] needs 'system' and 'mapping' (no 'mapping' for a file-transfer "
+                  "system)",
+                  r->step);
+        else if (r->mapping_name[0] && !(r->mapping = mapping_find(maps, r->mapping_name)))
             rfail(rl, "step [%s]: no mapping '%s' in mappings/", r->step, r->mapping_name);
     }
     return rl->failed ? -1 : 0;

@@ -5,8 +5,11 @@
  *     system = core                ; an [egress.core] section of zhanye.conf
  *     mapping = core_customer_query ; conf/mappings/core_customer_query.json
  *     idempotent = true            ; may be retried (default false)
+ * A step without 'mapping' moves files (an ftp:// system, egress_put_file);
+ * its mapping is NULL, and egress_open() checks that its system transfers
+ * files (and that every other step's system does not).
  * Loading is strict like zhanye.conf: an unknown key, a repeated key, a
- * missing system or mapping, or a mapping that does not exist fails with
+ * missing system, or a mapping that does not exist fails with
  * "FILE:LINE: what" (for a step-wide problem, LINE is its first key's).
  * Whether the system is configured is checked by egress_open(). Immutable
  * once loaded. */
@@ -25,7 +28,7 @@ struct route {
     char step[ROUTE_STEP_MAX];
     char system[ROUTE_SYSTEM_MAX];
     char mapping_name[MAPPING_NAME_MAX];
-    const struct mapping *mapping;
+    const struct mapping *mapping; /* NULL: a file-transfer step */
     bool idempotent;
     int line;
 };

@@ -137,6 +137,9 @@ static const struct cfg_key KEYS[] = {
     {"egress", "retries", T_INT, "1", 0, 10, 0, 0},
     {"egress", "retry_budget_pct", T_INT, "20", 0, 100, 0, 0},
     {"egress", "required", T_BOOL, "false", 0, 0, 0, 0},
+    /* ftp:// systems only: the login; the password is read from a file. */
+    {"egress", "user", T_STR, "anonymous", 0, 0, 0, 0},
+    {"egress", "password_file", T_PATH, "", 0, 0, 0, 0},
     /* [shard.NAME]: a database holding some banks' business data (data/shard.h). */
     {"shard", "database", T_STR, "", 0, 0, 0, 0},
     {"shard", "servers", T_STR, "", 0, 0, 0, 0},
@@ -293,10 +296,12 @@ static bool valid_bool(const char *v)
     return strcmp(v, "true") == 0 || strcmp(v, "false") == 0;
 }
 
-/* One egress address: tcp://HOST:PORT, or http(s)://HOST:PORT with an optional /path. */
+/* One egress address: tcp://HOST:PORT or ftp://HOST:PORT, or http(s)://HOST:PORT
+ * with an optional /path. */
 static bool valid_url(const char *s, size_t n)
 {
-    size_t skip = n >= 6 && strncmp(s, "tcp://", 6) == 0     ? 6
+    bool bare = (n >= 6 && strncmp(s, "tcp://", 6) == 0) || (n >= 6 && strncmp(s, "ftp://", 6) == 0);
+    size_t skip = bare                                       ? 6
                   : n >= 7 && strncmp(s, "http://", 7) == 0  ? 7
                   : n >= 8 && strncmp(s, "https://", 8) == 0 ? 8
                                                              : 0;
@@ -305,8 +310,8 @@ static bool valid_url(const char *s, size_t n)
     size_t hp = strcspn(s + skip, "/");
     if (hp > n - skip)
         hp = n - skip;
-    if (skip == 6 && hp != n - skip)
-        return false; /* a socket address has no path */
+    if (bare && hp != n - skip)
+        return false; /* a socket or file-transfer address has no path */
     char host[64];
     if (hp >= sizeof host)
         return false;
@@ -417,8 +422,8 @@ static int apply(struct config *cfg, const struct cfg_key *k, const char *v, boo
         break;
     case T_URLS:
         if (!valid_urls(v)) {
-            *why = "must be 1 to 8 comma-separated tcp://HOST:PORT or http(s)://HOST:PORT[/path] "
-                   "addresses of one scheme";
+            *why = "must be 1 to 8 comma-separated tcp://HOST:PORT, ftp://HOST:PORT or "
+                   "http(s)://HOST:PORT[/path] addresses of one scheme";
             return -1;
         }
         break;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define CONFIG_MAX_NAMED 256
-#define CONFIG_NAMED_KEYS 16
+#define CONFIG_NAMED_KEYS 24
 
 /* A `[area.NAME]` section: values kept as validated strings, looked up by key. */
 struct config_named {
