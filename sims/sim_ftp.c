@@ -394,9 +394,10 @@ static bool faulted(struct session *ss, const char *cmd)
             return true;
     }
     sim_sleep_ms(s, f.latency_ms);
-    if (strcmp(f.malformed, "reply") == 0) {
+    if (strcmp(f.malformed, "reply") == 0 &&
+        (strcmp(cmd, "PASV") == 0 || strcmp(cmd, "EPSV") == 0)) {
         atomic_fetch_add(&s->malformed_sent, 1);
-        send_all(ss->fd, "zhanye says hello\r\n", 19);
+        reply(ss, "%s Entering Passive Mode (nowhere)", cmd[0] == 'E' ? "229" : "227");
         return true;
     }
     if (is_transfer(cmd) && sim_draw_error(s, &f)) {
@@ -475,8 +476,8 @@ static bool command(struct session *ss, char *line)
     } else if (strcmp(cmd, "OPTS") == 0) {
         reply(ss, "200 Always in UTF8 mode");
     } else if (strcmp(cmd, "TYPE") == 0) {
-        reply(ss, arg[0] == 'I' || arg[0] == 'A' ? "200 Switching to Binary mode"
-                                                 : "504 Only TYPE I");
+        reply(ss,
+              arg[0] == 'I' || arg[0] == 'A' ? "200 Switching to Binary mode" : "504 Only TYPE I");
     } else if (strcmp(cmd, "PWD") == 0) {
         reply(ss, "257 \"/\" is the current directory");
     } else if (strcmp(cmd, "CWD") == 0) {

@@ -354,7 +354,7 @@ static int setup(struct sim *s, const struct args *a)
     s->mode = a->mode;
     s->svc = strcmp(a->mode, "core") == 0        ? &SIM_CORE
              : strcmp(a->mode, "paperless") == 0 ? &SIM_PAPERLESS
-                                                  : NULL;
+                                                 : NULL;
     for (size_t i = 0; i < sizeof HTTP_MODES / sizeof HTTP_MODES[0] && !s->svc; i++)
         if (strcmp(a->mode, HTTP_MODES[i]) == 0)
             s->svc = &SIM_HTTP;
@@ -412,7 +412,10 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("zhanye-sim %s: listening on %s://%s:%d admin http://%s:%d\n", s.mode,
-           s.svc == &SIM_CORE ? "tcp" : s.svc == &SIM_PAPERLESS ? "ftp" : "http", s.host, s.port, ahost, aport);
+           s.svc == &SIM_CORE        ? "tcp"
+           : s.svc == &SIM_PAPERLESS ? "ftp"
+                                     : "http",
+           s.host, s.port, ahost, aport);
     fflush(stdout);
     wait_for_end(&set, a.watch);
     MHD_stop_daemon(admin);

@@ -141,8 +141,9 @@ static enum egress_kind classify(const struct ftp_session *s, CURLcode cc, bool 
         break;
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_ABORTED_BY_CALLBACK:
-        k = late ? EGRESS_E_TIMEOUT : cc == CURLE_OPERATION_TIMEDOUT ? EGRESS_E_CONNECT
-                                                                       : EGRESS_E_INTERNAL;
+        k = late                             ? EGRESS_E_TIMEOUT
+            : cc == CURLE_OPERATION_TIMEDOUT ? EGRESS_E_CONNECT
+                                             : EGRESS_E_INTERNAL;
         break;
     case CURLE_LOGIN_DENIED:
     case CURLE_REMOTE_ACCESS_DENIED:

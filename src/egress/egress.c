@@ -515,8 +515,8 @@ static enum egress_kind call_exchange(struct egress *eg, struct connector *c, vo
     char *resp = NULL;
     size_t resp_len = 0;
     long status = 0;
-    enum egress_kind k = transport(eg, c, a->m, a->req, a->len, deadline, &resp, &resp_len,
-                                   &status, e->message, sizeof e->message);
+    enum egress_kind k = transport(eg, c, a->m, a->req, a->len, deadline, &resp, &resp_len, &status,
+                                   e->message, sizeof e->message);
     if (k == EGRESS_OK)
         k = judge_reply(a->m, resp, resp_len, status, a->out, e);
     else
@@ -730,9 +730,9 @@ static enum egress_kind file_session(struct connector *c, int ep, struct file_ar
     ftp_close(s);
     if (k != EGRESS_OK)
         return k;
-    enum receipt_verdict v = receipt_check((const char *)text, len, a->name, a->n, a->sm3_hex,
-                                           a->receipt, e->field, sizeof e->field, e->message,
-                                           sizeof e->message);
+    enum receipt_verdict v =
+        receipt_check((const char *)text, len, a->name, a->n, a->sm3_hex, a->receipt, e->field,
+                      sizeof e->field, e->message, sizeof e->message);
     free(text);
     return v == RECEIPT_OK ? EGRESS_OK : EGRESS_E_PROTOCOL;
 }
@@ -772,8 +772,8 @@ static enum egress_kind run_file(struct egress *eg, const char *step, struct fil
                        e->step, r->system, r->system);
     snprintf(e->system, sizeof e->system, "%s", c->name);
     if (c->proto != PROTO_FTP)
-        return set_err(e, EGRESS_E_ROUTE, "step '%s': system '%s' does not transfer files",
-                       e->step, c->name);
+        return set_err(e, EGRESS_E_ROUTE, "step '%s': system '%s' does not transfer files", e->step,
+                       c->name);
     if (!ftp_name_ok(a->name)) {
         snprintf(e->field, sizeof e->field, "name");
         count_error(c, EGRESS_E_MAPPING);
@@ -815,9 +815,11 @@ enum egress_kind egress_put_file(struct egress *eg, const char *step, const char
     json_t *rcpt = NULL;
     char hex[65];
     uint64_t t0 = clock_mono_ns();
-    struct file_arg a = {
-        .name = name, .data = data ? data : (const uint8_t *)"", .n = data ? n : 0,
-        .sm3_hex = hex, .receipt = &rcpt};
+    struct file_arg a = {.name = name,
+                         .data = data ? data : (const uint8_t *)"",
+                         .n = data ? n : 0,
+                         .sm3_hex = hex,
+                         .receipt = &rcpt};
     enum egress_kind k;
     if (receipt_sm3_hex(a.data, a.n, hex)) {
         memset(e, 0, sizeof *e);
@@ -900,9 +902,9 @@ static json_t *connector_json(struct connector *c)
         json_object_set_new(tr, breaker_state_name((enum breaker_state)s),
                             json_integer((json_int_t)c->transitions[s]));
     return json_pack("{s:s,s:o,s:b,s:s,s:o,s:i,s:i,s:i,s:I,s:I,s:o,s:o}", "protocol",
-                     PROTO_NAMES[c->proto], "addresses", addr, "required",
-                     c->required, "breaker", breaker_state_name(state_of(c)), "transitions", tr,
-                     "in_flight", bulkhead_in_flight(&c->bh), "waiting", bulkhead_waiting(&c->bh),
+                     PROTO_NAMES[c->proto], "addresses", addr, "required", c->required, "breaker",
+                     breaker_state_name(state_of(c)), "transitions", tr, "in_flight",
+                     bulkhead_in_flight(&c->bh), "waiting", bulkhead_waiting(&c->bh),
                      "max_concurrent", c->bh.max, "attempts", (json_int_t)atomic_load(&c->attempts),
                      "retries", (json_int_t)atomic_load(&c->retried), "errors", errors, "latency",
                      latency_json(c));

@@ -56,8 +56,8 @@ static int hexeq(const char *a, const char *b)
 }
 
 enum receipt_verdict receipt_check(const char *text, size_t len, const char *name, size_t size,
-                                   const char *sm3_hex, json_t **out, char *field,
-                                   size_t fieldcap, char *msg, size_t msgcap)
+                                   const char *sm3_hex, json_t **out, char *field, size_t fieldcap,
+                                   char *msg, size_t msgcap)
 {
     *out = NULL;
     if (!text || len > RECEIPT_TEXT_MAX)

@@ -25,7 +25,7 @@ int receipt_sm3_hex(const uint8_t *data, size_t n, char out[65]);
  * ("receipt", "name", "size", "sm3", "receipt_no", "received_at") and msg
  * says why without quoting the receipt. */
 enum receipt_verdict receipt_check(const char *text, size_t len, const char *name, size_t size,
-                                   const char *sm3_hex, json_t **out, char *field,
-                                   size_t fieldcap, char *msg, size_t msgcap);
+                                   const char *sm3_hex, json_t **out, char *field, size_t fieldcap,
+                                   char *msg, size_t msgcap);
 
 #endif

@@ -300,7 +300,8 @@ static bool valid_bool(const char *v)
  * with an optional /path. */
 static bool valid_url(const char *s, size_t n)
 {
-    bool bare = (n >= 6 && strncmp(s, "tcp://", 6) == 0) || (n >= 6 && strncmp(s, "ftp://", 6) == 0);
+    bool bare =
+        (n >= 6 && strncmp(s, "tcp://", 6) == 0) || (n >= 6 && strncmp(s, "ftp://", 6) == 0);
     size_t skip = bare                                       ? 6
                   : n >= 7 && strncmp(s, "http://", 7) == 0  ? 7
                   : n >= 8 && strncmp(s, "https://", 8) == 0 ? 8
