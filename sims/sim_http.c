@@ -9,7 +9,29 @@
  * Demo identities (the same as the core simulator's customers):
  *   110101199003077578 张三, 310104198807163222 欧阳娜娜, 440106197512254411 李四
  * Face: an image whose bytes are "FACE:" + the ID number scores 90..99,
- * any other image 10..49 (deterministic).
+ * any other image 10..49 (deterministic). "liveness" is false when the
+ * request says "live": false or the image's bytes start with "SPOOF:" (a
+ * photo of a photo), true otherwise.
+ *
+ * Loan pre-screen (POST /loan/prescreen {idNo,name,amount,termMonths,
+ * purpose,collateral}) -> {decision,limit,reasons}, first rule that applies:
+ *   decline: purpose not one of consumption, car, education, housing,
+ *            renovation, business, agriculture ("purpose"); amount over
+ *            5 000 000 ("amount")                              limit "0.00"
+ *   refer:   amount over 500 000 with no collateral ("" or "none":
+ *            "collateral"); term over 120 months ("term")       limit "500000.00"
+ *   pass:    otherwise                                        limit = amount
+ * Card signing (/card/sign) needs an application from /card/apply (2004),
+ * faceToFace true (2005) and a 64-hex signedFormSm3 (400); status "signed".
+ * Cancellations (/card/cancel, /loan/cancel {applicationNo}, the loanNo of
+ * /loan/apply; /social/card/cancel {cardNo}) set "cancelled" (2004 when
+ * unknown; cancelling twice answers the same). /social/card/activate
+ * {idNo,cardNo} needs the card of that ID number from /social/card/apply
+ * (2004) and not cancelled (2006); status "active".
+ *
+ * Every endpoint is idempotent by request serial: a request with a
+ * "serial" member already answered (same path) gets the first answer again
+ * without the work being done twice (the last SERIAL_MAX serials are kept).
  *
  * Malformed-reply faults ("malformed"): json (not JSON), shape (a JSON
  * array), field (code 0000 but the result fields missing), type (result
@@ -26,10 +48,20 @@
 #include <unistd.h>
 
 #define MAX_APPS 4096
+#define SERIAL_MAX 4096
 
 struct app_rec {
     char no[24];
     char status[16];
+    char id_no[20];
+};
+
+/* One answered request, by path and serial. */
+struct answered {
+    char url[40];
+    char serial[41];
+    unsigned status;
+    char *text;
 };
 
 struct hstate {
@@ -38,6 +70,9 @@ struct hstate {
     struct app_rec apps[MAX_APPS];
     int napps;
     unsigned seq;
+    pthread_mutex_t serial_mu; /* held from lookup to store: a serial is worked once */
+    struct answered done[SERIAL_MAX];
+    int ndone, next_done;
 };
 
 struct body {
@@ -115,14 +150,18 @@ static json_t *face(json_t *in, unsigned *status)
         bool same = (size_t)got == strlen(want) && memcmp(raw, want, (size_t)got) == 0;
         uint32_t h = fnv(raw, (size_t)got);
         double score = same ? 90 + (h % 1000) / 100.0 : 10 + (h % 4000) / 100.0;
+        bool live = !json_is_false(json_object_get(in, "live")) &&
+                    !((size_t)got >= 6 && memcmp(raw, "SPOOF:", 6) == 0);
         r = ok_reply();
         json_object_set_new(r, "score", json_real(score));
+        json_object_set_new(r, "liveness", json_boolean(live));
     }
     free(raw);
     return r;
 }
 
-static json_t *new_app(struct hstate *h, const char *prefix, const char *status, const char *key)
+static json_t *new_app(struct hstate *h, const char *prefix, const char *status, const char *key,
+                       const char *id_no)
 {
     char no[24];
     pthread_mutex_lock(&h->mu);
@@ -130,6 +169,7 @@ static json_t *new_app(struct hstate *h, const char *prefix, const char *status,
     if (h->napps < MAX_APPS) {
         snprintf(h->apps[h->napps].no, sizeof h->apps[0].no, "%s", no);
         snprintf(h->apps[h->napps].status, sizeof h->apps[0].status, "%s", status);
+        snprintf(h->apps[h->napps].id_no, sizeof h->apps[0].id_no, "%s", id_no ? id_no : "");
         h->napps++;
     }
     pthread_mutex_unlock(&h->mu);
@@ -159,7 +199,7 @@ static json_t *card(struct hstate *h, const char *url, json_t *in, unsigned *sta
     }
     if (strcmp(str(in, "product"), "GOLD") != 0 && strcmp(str(in, "product"), "PLAT") != 0)
         return code_reply("2001", "产品不存在");
-    json_t *r = new_app(h, "CC", "approved", "applicationNo");
+    json_t *r = new_app(h, "CC", "approved", "applicationNo", str(in, "idNo"));
     json_object_set_new(r, "status", json_string("approved"));
     return r;
 }
@@ -170,7 +210,7 @@ static json_t *social(struct hstate *h, json_t *in, unsigned *status)
         *status = 400;
         return code_reply("4000", "参数错误");
     }
-    json_t *r = new_app(h, "SC", "issued", "socialCardNo");
+    json_t *r = new_app(h, "SC", "issued", "socialCardNo", str(in, "idNo"));
     json_object_set_new(r, "bankLinked", json_true());
     return r;
 }
@@ -187,9 +227,134 @@ static json_t *loan(struct hstate *h, json_t *in, unsigned *status)
     if (a <= 0 || json_integer_value(term) < 1 || json_integer_value(term) > 360)
         return code_reply("3002", "金额或期限不合规");
     const char *st = a > 500000 ? "rejected" : "approved";
-    json_t *r = new_app(h, "LN", st, "loanNo");
+    json_t *r = new_app(h, "LN", st, "loanNo", str(in, "idNo"));
     json_object_set_new(r, "status", json_string(st));
     json_object_set_new(r, "rate", json_string("4.35"));
+    return r;
+}
+
+/* Under h->mu: the record numbered no (with prefix), or NULL. */
+static struct app_rec *find_app(struct hstate *h, const char *no, const char *prefix)
+{
+    for (int i = 0; no && i < h->napps; i++)
+        if (strcmp(h->apps[i].no, no) == 0 && strncmp(no, prefix, 2) == 0)
+            return &h->apps[i];
+    return NULL;
+}
+
+/* Sets the status of record no ("cancelled", ...); 2004 when there is none. */
+static json_t *set_app_status(struct hstate *h, const char *no, const char *prefix, const char *st,
+                              unsigned *status)
+{
+    if (!no) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    pthread_mutex_lock(&h->mu);
+    struct app_rec *a = find_app(h, no, prefix);
+    if (a)
+        snprintf(a->status, sizeof a->status, "%s", st);
+    pthread_mutex_unlock(&h->mu);
+    if (!a)
+        return code_reply("2004", "申请不存在");
+    json_t *r = ok_reply();
+    json_object_set_new(r, "status", json_string(st));
+    return r;
+}
+
+static bool is_hex64(const char *v)
+{
+    if (!v || strlen(v) != 64)
+        return false;
+    for (size_t i = 0; i < 64; i++)
+        if (!strchr("0123456789abcdefABCDEF", v[i]))
+            return false;
+    return true;
+}
+
+static json_t *card_sign(struct hstate *h, json_t *in, unsigned *status)
+{
+    const char *no = str(in, "applicationNo");
+    json_t *f2f = json_object_get(in, "faceToFace");
+    if (!no || !is_hex64(str(in, "signedFormSm3")) || !json_is_boolean(f2f)) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    if (!json_is_true(f2f))
+        return code_reply("2005", "信用卡须面签");
+    pthread_mutex_lock(&h->mu);
+    struct app_rec *a = find_app(h, no, "CC");
+    bool cancelled = a && strcmp(a->status, "cancelled") == 0;
+    if (a && !cancelled)
+        snprintf(a->status, sizeof a->status, "signed");
+    pthread_mutex_unlock(&h->mu);
+    if (!a)
+        return code_reply("2004", "申请不存在");
+    if (cancelled)
+        return code_reply("2006", "申请已撤销");
+    json_t *r = ok_reply();
+    json_object_set_new(r, "status", json_string("signed"));
+    return r;
+}
+
+static json_t *social_activate(struct hstate *h, json_t *in, unsigned *status)
+{
+    const char *id = str(in, "idNo"), *no = str(in, "cardNo");
+    if (!id || !no) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    pthread_mutex_lock(&h->mu);
+    struct app_rec *a = find_app(h, no, "SC");
+    bool found = a && strcmp(a->id_no, id) == 0;
+    bool cancelled = found && strcmp(a->status, "cancelled") == 0;
+    if (found && !cancelled)
+        snprintf(a->status, sizeof a->status, "active");
+    pthread_mutex_unlock(&h->mu);
+    if (!found)
+        return code_reply("2004", "社保卡不存在");
+    if (cancelled)
+        return code_reply("2006", "社保卡已注销");
+    json_t *r = ok_reply();
+    json_object_set_new(r, "status", json_string("active"));
+    return r;
+}
+
+static json_t *loan_prescreen(json_t *in, unsigned *status)
+{
+    static const char *const PURPOSES[] = {"consumption", "car",      "education",  "housing",
+                                           "renovation",  "business", "agriculture"};
+    const char *amount = str(in, "amount"), *purpose = str(in, "purpose");
+    const char *coll = str(in, "collateral");
+    json_t *term = json_object_get(in, "termMonths");
+    char *end = NULL;
+    double a = amount ? strtod(amount, &end) : 0;
+    if (!str(in, "idNo") || !str(in, "name") || !amount || !end || *end || !purpose ||
+        !json_is_integer(term) || json_integer_value(term) < 1 || json_integer_value(term) > 360 ||
+        !(a > 0)) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    bool known = false;
+    for (size_t i = 0; i < sizeof PURPOSES / sizeof PURPOSES[0]; i++)
+        known |= strcmp(purpose, PURPOSES[i]) == 0;
+    bool no_coll = !coll || !*coll || strcmp(coll, "none") == 0;
+    const char *decision = "pass", *reason = NULL;
+    char limit[32];
+    snprintf(limit, sizeof limit, "%.2f", a);
+    if (!known || a > 5000000) {
+        decision = "decline";
+        reason = !known ? "purpose" : "amount";
+        snprintf(limit, sizeof limit, "0.00");
+    } else if ((a > 500000 && no_coll) || json_integer_value(term) > 120) {
+        decision = "refer";
+        reason = a > 500000 && no_coll ? "collateral" : "term";
+        snprintf(limit, sizeof limit, "500000.00");
+    }
+    json_t *r = ok_reply();
+    json_object_set_new(r, "decision", json_string(decision));
+    json_object_set_new(r, "limit", json_string(limit));
+    json_object_set_new(r, "reasons", reason ? json_pack("[s]", reason) : json_array());
     return r;
 }
 
@@ -204,10 +369,22 @@ static json_t *dispatch(struct sim *s, const char *url, json_t *in, unsigned *st
     if (strcmp(m, "card") == 0 &&
         (strcmp(url, "/card/apply") == 0 || strcmp(url, "/card/status") == 0))
         return card(h, url, in, status);
+    if (strcmp(m, "card") == 0 && strcmp(url, "/card/sign") == 0)
+        return card_sign(h, in, status);
+    if (strcmp(m, "card") == 0 && strcmp(url, "/card/cancel") == 0)
+        return set_app_status(h, str(in, "applicationNo"), "CC", "cancelled", status);
     if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/apply") == 0)
         return social(h, in, status);
+    if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/activate") == 0)
+        return social_activate(h, in, status);
+    if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/cancel") == 0)
+        return set_app_status(h, str(in, "cardNo"), "SC", "cancelled", status);
     if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/apply") == 0)
         return loan(h, in, status);
+    if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/prescreen") == 0)
+        return loan_prescreen(in, status);
+    if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/cancel") == 0)
+        return set_app_status(h, str(in, "applicationNo"), "LN", "cancelled", status);
     if (strcmp(m, "grid") == 0 && strcmp(url, "/grid/cells") == 0)
         return sim_grid_cells(in, status);
     if (strcmp(m, "cis") == 0 && strcmp(url, "/cis/person") == 0)
@@ -247,6 +424,36 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, char
     return rc;
 }
 
+/* Under serial_mu: a copy of the answer already given to serial on url, or NULL. */
+static char *answered_before(struct hstate *h, const char *url, const char *serial,
+                             unsigned *status)
+{
+    for (int i = 0; i < h->ndone; i++)
+        if (strcmp(h->done[i].serial, serial) == 0 && strcmp(h->done[i].url, url) == 0) {
+            *status = h->done[i].status;
+            return strdup(h->done[i].text);
+        }
+    return NULL;
+}
+
+/* Under serial_mu: keeps the answer (the oldest goes when full). */
+static void remember(struct hstate *h, const char *url, const char *serial, unsigned status,
+                     const char *text)
+{
+    char *copy = strdup(text);
+    if (!copy)
+        return;
+    struct answered *a = &h->done[h->next_done];
+    free(a->text);
+    snprintf(a->url, sizeof a->url, "%s", url);
+    snprintf(a->serial, sizeof a->serial, "%s", serial);
+    a->status = status;
+    a->text = copy;
+    h->next_done = (h->next_done + 1) % SERIAL_MAX;
+    if (h->ndone < SERIAL_MAX)
+        h->ndone++;
+}
+
 /* The reply to one complete request, fault injection first. */
 static char *answer(struct sim *s, const char *url, struct body *b, unsigned *status)
 {
@@ -270,14 +477,28 @@ static char *answer(struct sim *s, const char *url, struct body *b, unsigned *st
         return strdup("{\"code\":\"9999\",\"message\":\"系统繁忙\"}");
     }
     json_t *in = b->too_big ? NULL : json_loadb(b->p ? b->p : "", b->len, 0, NULL);
-    json_t *out = json_is_object(in) ? dispatch(s, url, in, status) : NULL;
-    if (!out) {
-        *status = 400;
-        out = code_reply("4000", "请求不是JSON对象");
+    const char *serial = json_is_object(in) ? str(in, "serial") : NULL;
+    struct hstate *h = s->state;
+    if (serial && (strlen(serial) == 0 || strlen(serial) >= sizeof h->done[0].serial ||
+                   strlen(url) >= sizeof h->done[0].url))
+        serial = NULL;
+    if (serial)
+        pthread_mutex_lock(&h->serial_mu);
+    char *text = serial ? answered_before(h, url, serial, status) : NULL;
+    if (!text) {
+        json_t *out = json_is_object(in) ? dispatch(s, url, in, status) : NULL;
+        if (!out) {
+            *status = 400;
+            out = code_reply("4000", "请求不是JSON对象");
+        }
+        text = json_dumps(out, JSON_COMPACT);
+        json_decref(out);
+        if (serial && text)
+            remember(h, url, serial, *status, text);
     }
-    char *text = json_dumps(out, JSON_COMPACT);
+    if (serial)
+        pthread_mutex_unlock(&h->serial_mu);
     json_decref(in);
-    json_decref(out);
     return text;
 }
 
@@ -346,6 +567,7 @@ static int http_start(struct sim *s)
         if (!h)
             return -1;
         pthread_mutex_init(&h->mu, NULL);
+        pthread_mutex_init(&h->serial_mu, NULL);
         s->state = h;
     }
     int fd = sim_listen(s->host, &s->port);

@@ -359,6 +359,251 @@ static void http_systems_convert(void **state)
     close_gw(eg, &cfg);
 }
 
+/* ---- the businesses' later steps and compensations ---- */
+
+/* Calls step with in (consumed) and expects want; the reply (or NULL). */
+static json_t *expect(struct egress *eg, const char *step, json_t *in, enum egress_kind want,
+                      struct egress_error *e)
+{
+    json_t *out = NULL;
+    enum egress_kind k = call(eg, step, in, &out, e);
+    if (k != want)
+        fail_msg("%s: %s (%s), wanted %s", step, egress_kind_name(k), e->message,
+                 egress_kind_name(want));
+    return out;
+}
+
+static const char *sval(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+static void face_liveness(void **state)
+{
+    struct config cfg;
+    struct egress *eg = open_gw(NULL, &cfg);
+    struct egress_error e;
+    const char *img = "RkFDRToxMTAxMDExOTkwMDMwNzc1Nzg="; /* FACE:110101199003077578 */
+    json_t *out =
+        expect(eg, "face_compare",
+               json_pack("{s:s,s:s}", "id_no", "110101199003077578", "image", img), EGRESS_OK, &e);
+    assert_true(json_is_true(json_object_get(out, "liveness")));
+    json_decref(out);
+    out = expect(eg, "face_compare",
+                 json_pack("{s:s,s:s,s:b}", "id_no", "110101199003077578", "image", img, "live", 0),
+                 EGRESS_OK, &e);
+    assert_true(json_is_false(json_object_get(out, "liveness")));
+    json_decref(out);
+    /* "SPOOF:110101199003077578": the test marker of a photo of a photo. */
+    out = expect(eg, "face_compare",
+                 json_pack("{s:s,s:s}", "id_no", "110101199003077578", "image",
+                           "U1BPT0Y6MTEwMTAxMTk5MDAzMDc3NTc4"),
+                 EGRESS_OK, &e);
+    assert_true(json_is_false(json_object_get(out, "liveness")));
+    json_decref(out);
+    close_gw(eg, &cfg);
+}
+
+static json_t *prescreen_in(const char *amount, int term, const char *purpose, const char *coll)
+{
+    json_t *in = json_pack("{s:s,s:s,s:s,s:i,s:s}", "id_no", "440106197512254411", "name", "李四",
+                           "amount", amount, "term_months", term, "purpose", purpose);
+    if (coll)
+        json_object_set_new(in, "collateral", json_string(coll));
+    return in;
+}
+
+static void loan_prescreen_rules(void **state)
+{
+    struct config cfg;
+    struct egress *eg = open_gw(NULL, &cfg);
+    struct egress_error e;
+    static const struct {
+        const char *amount;
+        int term;
+        const char *purpose, *coll, *decision, *limit, *reason;
+    } CASES[] = {
+        {"200000.00", 36, "car", NULL, "pass", "200000.00", NULL},
+        {"800000.00", 36, "housing", NULL, "refer", "500000.00", "collateral"},
+        {"800000.00", 36, "housing", "house:京(2020)0001", "pass", "800000.00", NULL},
+        {"100000.00", 180, "business", "none", "refer", "500000.00", "term"},
+        {"100000.00", 12, "gambling", NULL, "decline", "0.00", "purpose"},
+        {"6000000.00", 12, "business", "land", "decline", "0.00", "amount"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        json_t *out =
+            expect(eg, "loan_prescreen",
+                   prescreen_in(CASES[i].amount, CASES[i].term, CASES[i].purpose, CASES[i].coll),
+                   EGRESS_OK, &e);
+        assert_string_equal(sval(out, "decision"), CASES[i].decision);
+        assert_string_equal(sval(out, "limit"), CASES[i].limit);
+        json_t *r = json_object_get(out, "reasons");
+        assert_int_equal(json_array_size(r), CASES[i].reason ? 1 : 0);
+        if (CASES[i].reason)
+            assert_string_equal(json_string_value(json_array_get(r, 0)), CASES[i].reason);
+        json_decref(out);
+    }
+    /* A missing purpose never reaches the system. */
+    json_t *in = prescreen_in("1.00", 12, "car", NULL);
+    json_object_del(in, "purpose");
+    expect(eg, "loan_prescreen", in, EGRESS_E_MAPPING, &e);
+    assert_string_equal(e.field, "purpose");
+    close_gw(eg, &cfg);
+}
+
+static void card_sign_and_cancel(void **state)
+{
+    struct config cfg;
+    struct egress *eg = open_gw(NULL, &cfg);
+    struct egress_error e;
+    const char *sm3 = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0";
+    json_t *out = expect(eg, "credit_card_apply",
+                         json_pack("{s:s,s:s,s:s}", "id_no", "310104198807163222", "name",
+                                   "欧阳娜娜", "product", "GOLD"),
+                         EGRESS_OK, &e);
+    char no[32];
+    snprintf(no, sizeof no, "%s", sval(out, "application_no"));
+    json_decref(out);
+    out = expect(
+        eg, "card_sign",
+        json_pack("{s:s,s:s,s:b}", "application_no", no, "signed_form_sm3", sm3, "face_to_face", 0),
+        EGRESS_E_BUSINESS, &e);
+    assert_string_equal(e.code, "2005");
+    json_decref(out);
+    out = expect(
+        eg, "card_sign",
+        json_pack("{s:s,s:s,s:b}", "application_no", no, "signed_form_sm3", sm3, "face_to_face", 1),
+        EGRESS_OK, &e);
+    assert_string_equal(sval(out, "status"), "signed");
+    json_decref(out);
+    out = expect(eg, "credit_card_status", json_pack("{s:s}", "application_no", no), EGRESS_OK, &e);
+    assert_string_equal(sval(out, "status"), "signed");
+    json_decref(out);
+    out = expect(eg, "card_cancel", json_pack("{s:s}", "application_no", no), EGRESS_OK, &e);
+    assert_string_equal(sval(out, "status"), "cancelled");
+    json_decref(out);
+    out = expect(eg, "credit_card_status", json_pack("{s:s}", "application_no", no), EGRESS_OK, &e);
+    assert_string_equal(sval(out, "status"), "cancelled");
+    json_decref(out);
+    out = expect(eg, "card_cancel", json_pack("{s:s}", "application_no", "CC99999999999999"),
+                 EGRESS_E_BUSINESS, &e);
+    assert_string_equal(e.code, "2004");
+    json_decref(out);
+    close_gw(eg, &cfg);
+}
+
+static void social_activate_and_cancel(void **state)
+{
+    struct config cfg;
+    struct egress *eg = open_gw(NULL, &cfg);
+    struct egress_error e;
+    json_t *out = expect(eg, "social_card_apply",
+                         json_pack("{s:s,s:s}", "id_no", "440106197512254411", "name", "李四"),
+                         EGRESS_OK, &e);
+    char no[32];
+    snprintf(no, sizeof no, "%s", sval(out, "social_card_no"));
+    json_decref(out);
+    /* Someone else's ID number does not activate the card. */
+    out = expect(eg, "social_card_activate",
+                 json_pack("{s:s,s:s}", "id_no", "110101199003077578", "card_no", no),
+                 EGRESS_E_BUSINESS, &e);
+    assert_string_equal(e.code, "2004");
+    json_decref(out);
+    out =
+        expect(eg, "social_card_activate",
+               json_pack("{s:s,s:s}", "id_no", "440106197512254411", "card_no", no), EGRESS_OK, &e);
+    assert_string_equal(sval(out, "status"), "active");
+    json_decref(out);
+    out = expect(eg, "social_card_cancel", json_pack("{s:s}", "card_no", no), EGRESS_OK, &e);
+    assert_string_equal(sval(out, "status"), "cancelled");
+    json_decref(out);
+    out = expect(eg, "social_card_activate",
+                 json_pack("{s:s,s:s}", "id_no", "440106197512254411", "card_no", no),
+                 EGRESS_E_BUSINESS, &e);
+    assert_string_equal(e.code, "2006");
+    json_decref(out);
+    close_gw(eg, &cfg);
+}
+
+static void loan_cancel(void **state)
+{
+    struct config cfg;
+    struct egress *eg = open_gw(NULL, &cfg);
+    struct egress_error e;
+    json_t *out = expect(eg, "loan_apply",
+                         json_pack("{s:s,s:s,s:i}", "id_no", "440106197512254411", "amount",
+                                   "100000.00", "term_months", 24),
+                         EGRESS_OK, &e);
+    char no[32];
+    snprintf(no, sizeof no, "%s", sval(out, "loan_no"));
+    json_decref(out);
+    out = expect(eg, "loan_cancel", json_pack("{s:s}", "application_no", no), EGRESS_OK, &e);
+    assert_string_equal(sval(out, "status"), "cancelled");
+    json_decref(out);
+    out = expect(eg, "loan_cancel", json_pack("{s:s}", "application_no", "LN00000000009999"),
+                 EGRESS_E_BUSINESS, &e);
+    assert_string_equal(e.code, "2004");
+    json_decref(out);
+    close_gw(eg, &cfg);
+}
+
+/* The workflow engine re-sends a step with the same serial after an unknown
+ * outcome: the system answers the first answer and does the work once. */
+static void repeated_serial_is_answered_once(void **state)
+{
+    struct config cfg;
+    struct egress *eg = open_gw(NULL, &cfg);
+    struct egress_error e;
+    char ser[48];
+    snprintf(ser, sizeof ser, "BIZ-%ld-1", (long)getpid());
+    json_t *apply = json_pack("{s:s,s:s,s:s,s:s}", "id_no", "310104198807163222", "name",
+                              "欧阳娜娜", "product", "GOLD", "serial", ser);
+    json_t *a = expect(eg, "credit_card_apply", json_incref(apply), EGRESS_OK, &e);
+    json_t *b = expect(eg, "credit_card_apply", json_incref(apply), EGRESS_OK, &e);
+    assert_string_equal(sval(a, "application_no"), sval(b, "application_no"));
+    /* Without a serial (or another one) it is a new application. */
+    json_object_del(apply, "serial");
+    json_t *c = expect(eg, "credit_card_apply", apply, EGRESS_OK, &e);
+    assert_string_not_equal(sval(a, "application_no"), sval(c, "application_no"));
+    json_decref(b);
+    json_decref(c);
+    /* A compensation re-sent after the record changed still answers its first answer. */
+    json_t *cancel =
+        json_pack("{s:s,s:s}", "application_no", sval(a, "application_no"), "serial", "CANCEL-1");
+    json_decref(a);
+    json_t *x = expect(eg, "card_cancel", json_incref(cancel), EGRESS_OK, &e);
+    json_t *y = expect(eg, "card_cancel", cancel, EGRESS_OK, &e);
+    assert_true(json_equal(x, y));
+    json_decref(x);
+    json_decref(y);
+    /* Loans, social cards and the pre-screen: the same serial, the same number. */
+    json_t *loan = json_pack("{s:s,s:s,s:i,s:s}", "id_no", "440106197512254411", "amount",
+                             "1000.00", "term_months", 12, "serial", ser);
+    a = expect(eg, "loan_apply", json_incref(loan), EGRESS_OK, &e);
+    b = expect(eg, "loan_apply", loan, EGRESS_OK, &e);
+    assert_string_equal(sval(a, "loan_no"), sval(b, "loan_no"));
+    json_decref(a);
+    json_decref(b);
+    json_t *soc =
+        json_pack("{s:s,s:s,s:s}", "id_no", "440106197512254411", "name", "李四", "serial", ser);
+    a = expect(eg, "social_card_apply", json_incref(soc), EGRESS_OK, &e);
+    b = expect(eg, "social_card_apply", soc, EGRESS_OK, &e);
+    assert_string_equal(sval(a, "social_card_no"), sval(b, "social_card_no"));
+    json_decref(a);
+    json_decref(b);
+    long long before = simproc_stat(&sims[FACE], "requests");
+    json_t *face = json_pack("{s:s,s:s,s:s}", "id_no", "110101199003077578", "image",
+                             "RkFDRToxMTAxMDExOTkwMDMwNzc1Nzg=", "serial", ser);
+    a = expect(eg, "face_compare", json_incref(face), EGRESS_OK, &e);
+    b = expect(eg, "face_compare", face, EGRESS_OK, &e);
+    assert_true(json_equal(a, b));
+    assert_int_equal(simproc_stat(&sims[FACE], "requests"), before + 2); /* both reached it */
+    json_decref(a);
+    json_decref(b);
+    close_gw(eg, &cfg);
+}
+
 /* ---- breaker ---- */
 
 #define BREAKER_CONF                                                                               \
@@ -728,6 +973,12 @@ int main(void)
         cmocka_unit_test_setup(core_banking_round_trips_gbk, reset_sims),
         cmocka_unit_test_setup(mapping_errors_never_reach_the_system, reset_sims),
         cmocka_unit_test_setup(http_systems_convert, reset_sims),
+        cmocka_unit_test_setup(face_liveness, reset_sims),
+        cmocka_unit_test_setup(loan_prescreen_rules, reset_sims),
+        cmocka_unit_test_setup(card_sign_and_cancel, reset_sims),
+        cmocka_unit_test_setup(social_activate_and_cancel, reset_sims),
+        cmocka_unit_test_setup(loan_cancel, reset_sims),
+        cmocka_unit_test_setup(repeated_serial_is_answered_once, reset_sims),
         cmocka_unit_test_setup(breaker_opens_refuses_and_recovers, reset_sims),
         cmocka_unit_test_setup(breaker_opens_when_a_system_is_down, reset_sims),
         cmocka_unit_test_setup(simulators_never_see_more_than_max_concurrent, reset_sims),

@@ -257,6 +257,12 @@ static void route_errors_name_the_line(void **state)
     assert_int_equal(rt.n, 1);
     assert_ptr_equal(rt.r[0].mapping, &m1);
     route_free(&rt);
+    /* A step without a mapping moves files. */
+    rp = write_file("routes.conf", "[files]\nsystem = paperless\n");
+    assert_int_equal(route_load(rp, &set, &rt, err, sizeof err), 0);
+    assert_int_equal(rt.n, 1);
+    assert_null(rt.r[0].mapping);
+    route_free(&rt);
     char missing[128];
     snprintf(missing, sizeof missing, "%s/none.conf", dir);
     assert_int_equal(route_load(missing, &set, &rt, err, sizeof err), 0);
@@ -284,7 +290,13 @@ static void egress_config_errors(void **state)
     static const struct {
         const char *conf, *want;
     } BAD[] = {
-        {"[egress.core]\naddress = ftp://h:21\n", "bad value 'ftp://h:21' for key 'address'"},
+        {"[egress.core]\naddress = sftp://h:22\n", "bad value 'sftp://h:22' for key 'address'"},
+        {"[egress.paperless]\naddress = ftp://h:21/inbox\n", "key 'address'"},
+        {"[egress.core]\naddress = ftp://h:21\n", "[egress.core] is ftp; a step has a mapping"},
+        {"[egress.paperless]\naddress = http://h:1\n",
+         "step [voucher_deliver]: [egress.paperless] is http"},
+        {"[egress.paperless]\naddress = ftp://h:21\npassword_file = /nonexistent/pw\n",
+         "[egress.paperless] password_file /nonexistent/pw"},
         {"[egress.core]\naddress = tcp://h:1, http://h:2\n", "one scheme"},
         {"[egress.core]\naddress = tcp://h:1/path\n", "key 'address'"},
         {"[egress.core]\naddress = http://h\n", "key 'address'"},
