@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # sims.sh — the simulators of the bank's other systems, for `make run`.
 #
-#   sims.sh start BUILD DATA [WATCH_PID]   start all eight (stopping old ones first)
+#   sims.sh start BUILD DATA [WATCH_PID]   start all nine (stopping old ones first)
 #   sims.sh stop DATA                      stop them
 #   sims.sh status DATA                    show each one's admin stats
 #
 # Ports (loopback; SIM_PORT_BASE moves them, default 19100):
 #   core 19100  idcheck 19101  face 19102  card 19103  social 19104  loan 19105
-#   grid 19106  cis 19107
+#   grid 19106  cis 19107  paperless 19108 (FTP)
 #   admin port = service port + 100 (core admin 19200, ...)
 # State, logs and pid files live in DATA/sims/. On start, DATA/zhanye.conf
 # gets an [egress.NAME] section for each simulator it has none for (one
-# pointing elsewhere is left alone). With WATCH_PID the simulators exit when
+# pointing elsewhere is left alone); the paperless platform's FTP login is
+# user zhanye with the password in DATA/sims/paperless.password (0600, the
+# simulator's fixed demo password, sims/sim.h). With WATCH_PID the simulators exit when
 # that process does (run.sh passes its own pid, which `exec zhanye serve` keeps).
 set -euo pipefail
-MODES=(core idcheck face card social loan grid cis)
+MODES=(core idcheck face card social loan grid cis paperless)
 base=${SIM_PORT_BASE:-19100}
 
 port_of() { # MODE -> service port
@@ -50,9 +52,14 @@ write_conf() {
     for m in "${missing[@]}"; do
       scheme=http
       if [ "$m" = core ]; then scheme=tcp; fi
+      if [ "$m" = paperless ]; then scheme=ftp; fi
       echo "[egress.$m]"
       echo "address = $scheme://127.0.0.1:$(port_of "$m")"
       if [ "$m" = core ]; then echo "required = true"; fi
+      if [ "$m" = paperless ]; then
+        echo "user = zhanye"
+        echo "password_file = sims/paperless.password"
+      fi
     done
   } >>"$conf"
 }
@@ -81,9 +88,11 @@ start_all() {
       exit 1
     fi
   done
+  (umask 077 && printf 'paperless-demo\n' >"$dir/paperless.password")
   write_conf "$data"
   echo "  simulators: core tcp://127.0.0.1:$base, idcheck/face/card/social/loan http ports" \
-    "$((base + 1))-$((base + 5)); fault injection on port + 100 (POST /admin/fault)"
+    "$((base + 1))-$((base + 5)), paperless ftp://127.0.0.1:$((base + 8));" \
+    "fault injection on port + 100 (POST /admin/fault)"
 }
 
 status_all() {
