@@ -204,8 +204,8 @@ static int set_common(struct ftp_session *s, const char *url)
     int bad = 0;
     bad |= curl_easy_setopt(s->easy, CURLOPT_URL, url) != CURLE_OK;
     bad |= curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, ms) != CURLE_OK;
-    bad |= curl_easy_setopt(s->easy, CURLOPT_SERVER_RESPONSE_TIMEOUT,
-                            ms / 1000 > 0 ? ms / 1000 : 1L) != CURLE_OK;
+    /* Past the deadline: the total timeout and the progress callback rule. */
+    bad |= curl_easy_setopt(s->easy, CURLOPT_SERVER_RESPONSE_TIMEOUT, ms / 1000 + 2) != CURLE_OK;
     return bad ? -1 : 0;
 }
 
