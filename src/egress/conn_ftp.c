@@ -76,7 +76,6 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *user)
 /* Aborts the transfer once the deadline has passed, whatever curl waits for. */
 static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-    (void)dt, (void)dn, (void)ut, (void)un;
     const struct ftp_session *s = user;
     return clock_mono_ns() >= s->deadline_ns;
 }

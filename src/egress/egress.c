@@ -217,9 +217,11 @@ static int read_login(const struct config *cfg, struct connector *c, char *err, 
     snprintf(c->user, sizeof c->user, "%s", u ? u : "anonymous");
     if (!pf || !*pf)
         return 0;
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s%s%s", pf[0] == '/' ? "" : cfg->data_dir,
-             pf[0] == '/' ? "" : "/", pf);
+    char path[2 * PATH_MAX + 2];
+    int w = snprintf(path, sizeof path, "%s%s%s", pf[0] == '/' ? "" : cfg->data_dir,
+                     pf[0] == '/' ? "" : "/", pf);
+    if (w < 0 || (size_t)w >= sizeof path)
+        return oerr(err, cap, "[egress.%s] password_file: path too long", c->name);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
