@@ -89,8 +89,8 @@ struct voucher_input {
 
 /* Issues the voucher of a completed business.
  *
- * Preconditions: inside the caller's write transaction (a store_run
- * callback, data/store.h) on tc, whose scope is the business's bank,
+ * Preconditions: inside the caller's write transaction (the runner's
+ * callback, data layer) on tc, whose scope is the business's bank,
  * branch and teller (they are recorded); env->kek and env->voucher_key
  * set (the composition root's, channel/tx.h); now_ms the issue time
  * (Unix ms: the voucher's time, printed in China time and set as the PDF's

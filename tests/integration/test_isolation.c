@@ -96,11 +96,13 @@ static void append_row(struct store_stmt *s, int ncols, char **buf, size_t *len)
     for (int i = 0; i < ncols; i++) {
         size_t n = 0;
         const unsigned char *v = store_col_blob(s, i, &n);
-        char hex[3];
-        for (size_t k = 0; v && k < n; k++) {
-            snprintf(hex, sizeof hex, "%02x", v[k]);
-            append(buf, len, hex, 2);
-        }
+        /* one append per column: a voucher's sealed PDF is ~130 KiB */
+        char *hex = malloc(2 * n + 1);
+        assert_non_null(hex);
+        for (size_t k = 0; v && k < n; k++)
+            snprintf(hex + 2 * k, 3, "%02x", v[k]);
+        append(buf, len, hex, v ? 2 * n : 0);
+        free(hex);
         append(buf, len, i + 1 < ncols ? "|" : "\n", 1);
     }
 }
