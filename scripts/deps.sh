@@ -8,6 +8,7 @@ PKGS=(
   cppcheck clang-format sqlite3 curl ca-certificates
   libssl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libinih-dev
   libargon2-dev libcurl4-openssl-dev libhiredis-dev libmariadb-dev libcmocka-dev
+  libcairo2-dev libpango1.0-dev fonts-noto-cjk
   mariadb-server-core mariadb-client-core redis-server redis-sentinel haproxy
   nodejs npm
 )

@@ -25,6 +25,7 @@ static const struct command COMMANDS[] = {
     {"db", cmd_db, "MariaDB servers: status, failover --to HOST:PORT"},
     {"shard", cmd_shard, "bank shards: list, move --bank CODE --to SHARD"},
     {"grid", cmd_grid, "digital grid: sync --data DIR [--bank CODE] [--date D] (visit tasks)"},
+    {"voucher", cmd_voucher, "electronic vouchers: list, export --id ID --out FILE, verify FILE"},
     {"purge", cmd_purge, "delete ended sessions and old stored answers: --data DIR [--days N]"},
 };
 

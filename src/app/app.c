@@ -1,6 +1,8 @@
 #include "app/app.h"
 
 #include "access/flow.h"
+#include "business/voucher_pdf.h"
+#include "business/voucher_sign.h"
 #include "channel/answer_cache.h"
 #include "foundation/clock.h"
 #include "foundation/log.h"
@@ -237,9 +239,21 @@ static int open_channel(struct app *a, char *err, size_t errcap)
         .max_failures = a->cfg.identity.max_failures,
         .lock_ms = (int64_t)a->cfg.identity.lock_minutes * 60000,
     };
+    /* The voucher signing key: created here when missing (a data directory
+     * from before vouchers), never overwritten. */
+    int vrc = vsign_key_create(a->cfg.channel.key_dir);
+    if (vrc == VS_OK)
+        log_info("app.voucher_key", "created the voucher signing key in %s",
+                 a->cfg.channel.key_dir);
+    if (vrc == VS_ERR || vsign_key_load(a->cfg.channel.key_dir, &a->voucher_key) != VS_OK) {
+        snprintf(err, errcap, "%s/%s: missing or unsafe voucher signing key (mode 0600, SM2 PEM)",
+                 a->cfg.channel.key_dir, VOUCHER_KEY_FILE);
+        return APP_ERR_RUNTIME;
+    }
     a->tx_env = (struct tx_env){.kek = &a->kek,
                                 .identity = &a->identity,
-                                .attach_max_bytes = a->cfg.business.attach_max_bytes};
+                                .attach_max_bytes = a->cfg.business.attach_max_bytes,
+                                .voucher_key = a->voucher_key};
     if (authcache_open(a->cfg.identity.cache_ttl_ms, &a->authcache) != 0) {
         snprintf(err, errcap, "cannot allocate the device and session cache");
         return APP_ERR_RUNTIME;
@@ -412,6 +426,10 @@ void app_close(struct app *a)
     a->authcache = NULL;
     keyring_free(&a->keys);
     kek_wipe(&a->kek);
+    a->tx_env.voucher_key = NULL;
+    sm2_key_free(a->voucher_key);
+    vpdf_cleanup(); /* the HTTP threads that render have been joined */
+    a->voucher_key = NULL;
     /* A clean shutdown signs each chain's head (nothing if no record came since). */
     struct audit_chains cs;
     if (audit_checkpointer_stop() && a->store &&

@@ -52,6 +52,7 @@ struct app {
     struct redis *redis;             /* [redis], shared by the nodes; NULL when not set */
     struct answer_cache *answers;    /* copies of stored answers in Redis; NULL: off */
     struct kek kek;                  /* seals device secrets, codes, stored answers at rest */
+    struct sm2_key *voucher_key;     /* signs vouchers (business/voucher_sign.h) */
     struct identity_policy identity; /* from [identity] */
     struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */
     struct authcache *authcache;     /* device and session records of the request path */

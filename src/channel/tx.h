@@ -33,6 +33,7 @@ struct tenant_conn;
 struct kek;
 struct identity_policy;
 struct egress;
+struct sm2_key;
 
 /* What every handler may use besides the request: explicit inputs, set once
  * by the composition root (app/), so that no handler reaches into the
@@ -44,6 +45,9 @@ struct tx_env {
     /* The bank's other systems (egress/egress.h): for a TX's prepare
      * function only, never inside a transaction; may be NULL. */
     struct egress *egress;
+    /* Signs the electronic vouchers (business/voucher_sign.h: its own SM2
+     * key, DATA/keys/voucher-sign.key); NULL where vouchers are not issued. */
+    const struct sm2_key *voucher_key;
 };
 
 /* What a handler gets and gives back.

@@ -27,5 +27,7 @@ int cmd_db(int argc, char **argv);
 int cmd_shard(int argc, char **argv);
 /* The digital grid: sync (visit tasks from the grid platform). */
 int cmd_grid(int argc, char **argv);
+/* Electronic vouchers: list, export --id ID --out FILE, verify FILE (business/voucher.h). */
+int cmd_voucher(int argc, char **argv);
 
 #endif

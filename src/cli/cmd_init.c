@@ -10,6 +10,7 @@
  * existing database: re-running init is refused. */
 #include "app/app.h"
 #include "app/demo_business.h"
+#include "business/voucher_sign.h"
 #include "channel/keyring.h"
 #include "cli/cli.h"
 #include "foundation/log.h"
@@ -151,6 +152,16 @@ static int create_identity(struct app *a, int demo, const char *demo_password)
     }
     if (rc == ID_OK)
         printf("zhanye: created key-encryption key %s\n", path);
+    int vrc = vsign_key_create(a->cfg.channel.key_dir);
+    if (vrc == VS_ERR) {
+        fprintf(stderr, "zhanye init: cannot create the voucher signing key in %s\n",
+                a->cfg.channel.key_dir);
+        kek_wipe(&k);
+        return -1;
+    }
+    if (vrc == VS_OK)
+        printf("zhanye: created voucher signing key %s/%s\n", a->cfg.channel.key_dir,
+               VOUCHER_KEY_FILE);
     rc = demo ? demo_seed(a->store, &k, demo_password) : ID_OK;
     if (rc != ID_OK)
         fprintf(stderr, "zhanye init: demo organisation: %s\n", id_rc_name(rc));

@@ -419,15 +419,43 @@ static const struct migration migrations[] = {
      "(bank_id, teller_id, period_kind, period_start, branch_id, metric);"
      "CREATE INDEX perf_counters_period ON perf_counters "
      "(teller_id, period_kind, period_start, bank_id, metric)"},
+    /* Electronic vouchers (business/voucher_db.h): a business table of the
+     * bank's shard, one row per issued voucher, never updated (no code
+     * path writes it after the INSERT). The PDF is sealed under the KEK
+     * (BLOB: LONGBLOB on MariaDB); its SM3 and the SM2 signature of it are
+     * clear. What happens to a voucher later (delivery to the paperless
+     * platform) goes in a table of its own keyed by (bank_id, voucher_id). */
+    {17, "vouchers",
+     "CREATE TABLE vouchers ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "kind VARCHAR(16) NOT NULL, "
+     "serial VARCHAR(40) NOT NULL, "
+     "customer_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "issued_at BIGINT NOT NULL, "
+     "size BIGINT NOT NULL, "
+     "sm3 CHAR(64) NOT NULL, "
+     "sig VARCHAR(144) NOT NULL, "
+     "key_id CHAR(16) NOT NULL, "
+     "pdf_sealed BLOB NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CONSTRAINT vouchers_serial UNIQUE (bank_id, serial), "
+     "CHECK (kind IN ('debit_card', 'ebank', 'loan', 'credit_card', 'social_card', "
+     "'agency')));"
+     "CREATE INDEX vouchers_sm3 ON vouchers (bank_id, sm3);"
+     "CREATE INDEX vouchers_customer ON vouchers (bank_id, customer_id, id)"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a
  * bank's shard and moves with it (data/shard.h). Append a table here in the
  * migration that creates it. */
 static const char *const bank_tables[] = {
-    "customers",   "customer_history",   "visit_tasks",     "visits",        "visit_leads",
-    "attachments", "attach_chunks",      "attach_links",    "tag_defs",      "customer_tags",
-    "products",    "recommend_feedback", "recommend_stats", "perf_counters", NULL};
+    "customers",       "customer_history", "visit_tasks",   "visits",
+    "visit_leads",     "attachments",      "attach_chunks", "attach_links",
+    "tag_defs",        "customer_tags",    "products",      "recommend_feedback",
+    "recommend_stats", "perf_counters",    "vouchers",      NULL};
 
 const char *const *migrations_bank_tables(size_t *count)
 {

@@ -224,6 +224,13 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                               .meaning = "sealed, ATTACH_END before every chunk is there; "
                                          "`data.missing` lists the chunks to send. Nothing is "
                                          "written"},
+    /* Electronic vouchers (business/voucher.h). */
+    [ZE_VOUCHER_NOT_FOUND] = {.code = "voucher_not_found",
+                              .http = 404,
+                              .message = "凭证不存在",
+                              .meaning = "sealed, VOUCHER_GET and VOUCHER_VERIFY by id: no such "
+                                         "voucher in the session's bank (another bank's voucher "
+                                         "is answered the same)"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",

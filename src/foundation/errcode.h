@@ -73,6 +73,8 @@ enum ze {
     ZE_ATTACH_BAD_TYPE,
     ZE_ATTACH_MISMATCH,
     ZE_ATTACH_INCOMPLETE,
+    /* Electronic vouchers (business/voucher.h). */
+    ZE_VOUCHER_NOT_FOUND,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,

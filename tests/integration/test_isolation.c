@@ -26,6 +26,7 @@
 #include "foundation/codec.h"
 #include "tablet.h"
 #include "testd.h"
+#include "vissue.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +48,7 @@ struct ids {
     const char *cust, *idno, *phone, *cname; /* a customer: id, ID number, phone, name */
     const char *task;                        /* a visit task's id */
     const char *att, *upl, *sm3;             /* a stored attachment, an upload, an SM3 */
+    const char *vch;                         /* a voucher's id ("V<bank>-<n>") */
 };
 
 static struct testd D;
@@ -94,11 +96,13 @@ static void append_row(struct store_stmt *s, int ncols, char **buf, size_t *len)
     for (int i = 0; i < ncols; i++) {
         size_t n = 0;
         const unsigned char *v = store_col_blob(s, i, &n);
-        char hex[3];
-        for (size_t k = 0; v && k < n; k++) {
-            snprintf(hex, sizeof hex, "%02x", v[k]);
-            append(buf, len, hex, 2);
-        }
+        /* one append per column: a voucher's sealed PDF is ~130 KiB */
+        char *hex = malloc(2 * n + 1);
+        assert_non_null(hex);
+        for (size_t k = 0; v && k < n; k++)
+            snprintf(hex + 2 * k, 3, "%02x", v[k]);
+        append(buf, len, hex, v ? 2 * n : 0);
+        free(hex);
         append(buf, len, i + 1 < ncols ? "|" : "\n", 1);
     }
 }
@@ -138,6 +142,7 @@ static char *snapshot(const char *bank_code)
                          "link_kind, link_ref"},
         {"perf_counters", "SELECT * FROM perf_counters WHERE bank_id = ? ORDER BY branch_id, "
                           "teller_id, period_kind, period_start, metric"},
+        {"vouchers", "SELECT * FROM vouchers WHERE bank_id = ? ORDER BY id"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -204,7 +209,7 @@ static char *fill(const char *tmpl, const struct ids *ids)
                 {"$BANK", ids->bank},     {"$SID", ids->sid},     {"$CUST", ids->cust},
                 {"$IDNO", ids->idno},     {"$PHONE", ids->phone}, {"$CNAME", ids->cname},
                 {"$TASK", ids->task},     {"$ATT", ids->att},     {"$UPL", ids->upl},
-                {"$SM3", ids->sm3}};
+                {"$SM3", ids->sm3},       {"$VCH", ids->vch}};
     char *out = NULL;
     size_t len = 0;
     append(&out, &len, "", 0);
@@ -226,7 +231,7 @@ static char *fill(const char *tmpl, const struct ids *ids)
 static void shows_nothing_of(const char *what, const char *text, const struct ids *other,
                              const char *const *extra)
 {
-    const char *vals[] = {other->teller, other->dev, other->sid, NULL};
+    const char *vals[] = {other->teller, other->dev, other->sid, other->vch, NULL};
     for (size_t i = 0; vals[i]; i++)
         if (text && strstr(text, vals[i]))
             fail_msg("%s: the answer shows %s: %s", what, vals[i], text);
@@ -329,6 +334,13 @@ static const struct zy1_row ZY1_ROWS[] = {
      "{\"kind\":\"document\",\"name\":\"iso.pdf\",\"size\":40,\"sm3\":\"" GHOST_SM3
      "\",\"link\":{\"customer_id\":$CUST}}",
      "customer_not_found", true},
+    /* Vouchers: another bank's voucher is one that does not exist; B01's
+     * list shows none of B02's (B01 has none: "items":[] ). */
+    {"VOUCHER_GET", VIA_DATA, "{\"voucher_id\":\"$VCH\"}", "voucher_not_found", true},
+    {"VOUCHER_GET", VIA_SID, "{\"voucher_id\":\"$VCH\"}", "session_invalid", true},
+    {"VOUCHER_VERIFY", VIA_DATA, "{\"voucher_id\":\"$VCH\"}", "voucher_not_found", true},
+    {"VOUCHER_LIST", VIA_DATA, "{}", "OK", true},
+    {"VOUCHER_LIST", VIA_SID, "{}", "session_invalid", true},
     /* Dedup never crosses banks: B02's content is new to B01 (an upload of
      * its own, not B02's attachment). Last: it gives B01 uploads. */
     {"ATTACH_BEGIN", VIA_DATA,
@@ -697,6 +709,18 @@ static void console_login_or_die(struct console *c, const char *teller)
 #define B02_UPL "1"
 #define B02_ATT "2"
 static char B02_SM3[65];
+/* B02's voucher, issued as the workflow engine issues one (vissue.h). */
+static char B02_VCH[48];
+#define GHOST_VCH "V999-000001"
+
+static int b02_voucher(void)
+{
+    int64_t bank = 0, branch = 0, teller = 0;
+    if (vissue_open(D.dir) || vissue_teller(DB, "demo03", &bank, &branch, &teller))
+        return -1;
+    return vissue(DB, bank, branch, teller, "agency", "ISO-B02-V1", atoi(B02_CUST), 1796000000000LL,
+                  B02_VCH);
+}
 
 /* One attachment of B02 linked to business ISO-B02; end: stored, else left
  * under way. Its id, or -1. */
@@ -837,18 +861,20 @@ static int setup(void **state)
     char upl_sm3[65];
     if (b02_customers() != 0 || b02_catalog() != 0 || b02_task() != 0 ||
         b02_attachment("%PDF-1.4\n% B02 under way\n", false, upl_sm3) != atoi(B02_UPL) ||
-        b02_attachment("%PDF-1.4\n% B02 stored, 40 bytes long\n", true, B02_SM3) != atoi(B02_ATT))
+        b02_attachment("%PDF-1.4\n% B02 stored, 40 bytes long\n", true, B02_SM3) != atoi(B02_ATT) ||
+        b02_voucher() != 0)
         return -1;
     snprintf(sid_ghost, sizeof sid_ghost, "%064d", 7);
     B02 = (struct ids){"demo03",  T03.st.dev, "01",     "B02",   T03.sid, B02_CUST, B02_IDNO,
-                       B02_PHONE, B02_CNAME,  B02_TASK, B02_ATT, B02_UPL, B02_SM3};
+                       B02_PHONE, B02_CNAME,  B02_TASK, B02_ATT, B02_UPL, B02_SM3,  B02_VCH};
     /* demo02 has no session; its sid is one that exists nowhere either. */
-    BR2 = (struct ids){"demo02",    T02.st.dev, "02",     "B01",    sid_ghost, "999999", GHOST_IDNO,
-                       GHOST_PHONE, "无此客户", "999999", "999999", "999999",  GHOST_SM3};
+    BR2 =
+        (struct ids){"demo02",    T02.st.dev, "02",     "B01",    sid_ghost, "999999",  GHOST_IDNO,
+                     GHOST_PHONE, "无此客户", "999999", "999999", "999999",  GHOST_SM3, GHOST_VCH};
     snprintf(dev_ghost, sizeof dev_ghost, "%s", "0123456789abcdef0123456789abcdef");
     GHOST =
-        (struct ids){"ghost99",   dev_ghost,  "99",     "B99",    sid_ghost, "999999", GHOST_IDNO,
-                     GHOST_PHONE, "无此客户", "999999", "999999", "999999",  GHOST_SM3};
+        (struct ids){"ghost99",   dev_ghost,  "99",     "B99",    sid_ghost, "999999",  GHOST_IDNO,
+                     GHOST_PHONE, "无此客户", "999999", "999999", "999999",  GHOST_SM3, GHOST_VCH};
     return 0;
 }
 
@@ -858,6 +884,7 @@ static int teardown(void **state)
     tablet_free(&T01);
     tablet_free(&T02);
     tablet_free(&T03);
+    vissue_close();
     store_close(DB);
     testd_cleanup(&D);
     return 0;
