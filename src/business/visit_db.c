@@ -241,6 +241,18 @@ int vdb_customer_position(struct tenant_conn *tc, int64_t customer_id, int64_t *
     return rc;
 }
 
+int vdb_visit_exists(struct tenant_conn *tc, int64_t id)
+{
+    struct tenant_stmt *s = NULL;
+    int rc = tenant_prepare(tc, "SELECT id FROM visits WHERE bank_id = ? AND id = ?", &s);
+    if (rc == STORE_OK)
+        rc = tenant_bind_int64(s, 2, id);
+    if (rc == STORE_OK)
+        rc = tenant_step(s);
+    tenant_finish(s);
+    return rc == STORE_ROW ? VDB_OK : rc == STORE_DONE ? VDB_NONE : rc;
+}
+
 int vdb_visit_insert(struct tenant_conn *tc, const struct vdb_visit *v)
 {
     struct tenant_stmt *s = NULL;
