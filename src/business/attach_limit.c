@@ -73,7 +73,8 @@ int attach_limit_set(struct tenant_conn *tc, const char *actor, int64_t max_byte
 {
     int64_t old = 0;
     char target[32];
-    if (!tc || !actor || max_bytes < 0 || max_bytes > ATTACH_LIMIT_MAX)
+    if (!tc || !actor || max_bytes < 0 || (max_bytes && max_bytes < ATTACH_LIMIT_MIN) ||
+        max_bytes > ATTACH_LIMIT_MAX)
         return ID_BAD_INPUT;
     int rc = attach_limit_get(tc, &old);
     if (rc == AL_NONE)

@@ -18,7 +18,7 @@
  * Every function works through a tenant scope (data/tenant.h): the bank is
  * the scope's. Returns AL_OK, AL_NONE (no limit of the bank's own) or a
  * negative store status; attach_limit_set also ID_BAD_INPUT for a limit
- * outside 0..ATTACH_LIMIT_MAX and an audit status. */
+ * other than 0 or ATTACH_LIMIT_MIN..ATTACH_LIMIT_MAX, and an audit status. */
 #ifndef ZHANYE_ATTACH_LIMIT_H
 #define ZHANYE_ATTACH_LIMIT_H
 
@@ -28,13 +28,15 @@
 
 enum { AL_OK = 0, AL_NONE = 1 };
 
-/* The largest limit a bank may set: 1 GiB (4096 chunks). */
-#define ATTACH_LIMIT_MAX (1024LL * 1024 * 1024)
+/* The limits a bank may set: those of [business] attach_max_bytes
+ * (ATTACH_END holds one content in memory while it checks it). */
+#define ATTACH_LIMIT_MIN 1024LL
+#define ATTACH_LIMIT_MAX (64LL * 1024 * 1024)
 
 /* The bank's own limit into *max_bytes, or AL_NONE. */
 int attach_limit_get(struct tenant_conn *tc, int64_t *max_bytes);
 
-/* Sets the bank's limit to max_bytes (1..ATTACH_LIMIT_MAX), or with 0
+/* Sets the bank's limit to max_bytes (ATTACH_LIMIT_MIN..MAX), or with 0
  * removes it (the deployment's applies again); audited as actor. Inside
  * the caller's write transaction. */
 int attach_limit_set(struct tenant_conn *tc, const char *actor, int64_t max_bytes, int64_t now);

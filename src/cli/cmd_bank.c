@@ -5,8 +5,8 @@
  * `add --province` creates the root (省联社), once; every other bank (法人行社)
  * hangs under it. Codes are [A-Za-z0-9_-]{1,16}. `set` writes a bank's own
  * settings in its shard (business/attach_limit.h): --attach-max-bytes N
- * (1..1 GiB; 0 removes the bank's own, [business] attach_max_bytes applies
- * again), audited on the shard's chain. */
+ * (1024..64M bytes; 0 removes the bank's own, [business] attach_max_bytes
+ * applies again), audited on the shard's chain. */
 #include "business/attach_limit.h"
 #include "cli/cli_admin.h"
 #include "data/shard.h"
@@ -102,9 +102,12 @@ static int set(struct cli_admin *d, const char *code, const char *max)
     struct bank b;
     errno = 0;
     long long v = strtoll(max, &end, 10);
-    if (errno || end == max || *end || v < 0 || v > ATTACH_LIMIT_MAX) {
-        fprintf(stderr, "zhanye bank: --attach-max-bytes: 0..%lld (0: the deployment's limit)\n",
-                (long long)ATTACH_LIMIT_MAX);
+    if (errno || end == max || *end || v < 0 || (v && v < ATTACH_LIMIT_MIN) ||
+        v > ATTACH_LIMIT_MAX) {
+        fprintf(stderr,
+                "zhanye bank: --attach-max-bytes: %lld..%lld bytes, or 0 for the deployment's "
+                "limit\n",
+                (long long)ATTACH_LIMIT_MIN, (long long)ATTACH_LIMIT_MAX);
         return EXIT_USAGE;
     }
     int rc = org_find_bank(d->conn, code, &b);

@@ -9,6 +9,7 @@
  * bank can neither read, continue, nor link to B01's; no byte of a content
  * or a file name in clear in the database; abandoned uploads purged. */
 #include "channel/sm.h"
+#include "console.h"
 #include "data/store.h"
 #include "foundation/codec.h"
 #include "tablet.h"
@@ -908,6 +909,36 @@ static void limit_per_bank(void **state)
     assert_int_equal(run_zhanye(NULL, NULL, "bank", "set", "--data", D.dir, "--code", "B02",
                                 "--attach-max-bytes", "0", NULL),
                      0);
+    /* The same through the management API: a bank admin sets their own
+     * bank's; another bank's admin cannot; a client manager cannot. */
+    struct console adm, adm2;
+    json_t *r = NULL;
+    assert_int_equal(console_login(&adm, &D, "admin01", PW), 200);
+    assert_int_equal(console_login(&adm2, &D, "admin02", PW), 200);
+    assert_int_equal(
+        console_post(&adm, "/api/v1/admin/banks/settings", "{\"attach_max_bytes\":120000}", &r),
+        200);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r, "settings"), "attach_max_bytes")),
+        120000);
+    json_decref(r);
+    assert_int_equal(console_post(&adm2, "/api/v1/admin/banks/settings",
+                                  "{\"bank\":\"B01\",\"attach_max_bytes\":5000000}", NULL),
+                     404);
+    assert_int_equal(
+        console_post(&adm, "/api/v1/admin/banks/settings", "{\"attach_max_bytes\":5}", NULL), 400);
+    a = call(&T1, "ATTACH_BEGIN", fmt, 150000, 74);
+    expect_code(a, "attach_too_large");
+    assert_int_equal(int_of(a, "max_bytes"), 120000);
+    json_decref(a);
+    assert_int_equal(
+        console_post(&adm, "/api/v1/admin/banks/settings", "{\"attach_max_bytes\":0}", &r), 200);
+    assert_true(json_is_null(json_object_get(json_object_get(r, "settings"), "attach_max_bytes")));
+    json_decref(r);
+    assert_int_equal(db_int("SELECT COUNT(*) FROM audit_log WHERE event = "
+                            "'bank.settings_changed' AND actor LIKE '%admin01%'",
+                            NULL),
+                     2);
 }
 
 /* ---- idempotence ---------------------------------------------------------------------- */
