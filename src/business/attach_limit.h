@@ -11,7 +11,7 @@
  * Set by a bank administrator (or the province) through the management
  * API (PUT /api/v1/admin/banks/settings, http/h_admin_org.c) or the CLI
  * (`zhanye bank set --code C --attach-max-bytes N`), both through
- * attach_limit_set in a store_run transaction on the bank's shard, audited
+ * attach_limit_set in a write transaction on the bank's shard, audited
  * there (bank.settings_changed, target "bank:<id>", detail the old and the
  * new limit; 0 / null: none).
  *
