@@ -2,6 +2,8 @@
  * (see attach_limit.h). */
 #include "business/attach_limit.h"
 
+#include "business/biz_db.h"
+
 #include "identity/audit.h"
 
 #include <inttypes.h>
@@ -27,46 +29,19 @@ int attach_limit_get(struct tenant_conn *tc, int64_t *max_bytes)
     return rc;
 }
 
-/* Binds max_bytes (0: NULL), actor and now at idx, idx + 1, idx + 2. */
-static int bind_row(struct tenant_stmt *s, int idx, int64_t max_bytes, const char *actor,
-                    int64_t now)
-{
-    int rc = max_bytes ? tenant_bind_int64(s, idx, max_bytes) : tenant_bind_null(s, idx);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, idx + 1, actor);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, idx + 2, now);
-    return rc;
-}
-
 /* Writes the row: updated if there, else inserted. */
 static int write_row(struct tenant_conn *tc, int64_t max_bytes, const char *actor, int64_t now)
 {
-    struct tenant_stmt *s = NULL;
-    int rc = tenant_prepare(tc,
-                            "UPDATE bank_settings SET attach_max_bytes = ?, actor = ?, "
-                            "updated_at = ? WHERE bank_id = ?",
-                            &s);
-    if (rc == STORE_OK)
-        rc = bind_row(s, 1, max_bytes, actor, now);
-    if (rc == STORE_OK)
-        rc = tenant_step(s);
-    tenant_finish(s);
-    if (rc != STORE_DONE)
+    int rc = BDB_EXEC(tc,
+                      "UPDATE bank_settings SET attach_max_bytes = ?, actor = ?, "
+                      "updated_at = ? WHERE bank_id = ?",
+                      4, BDB_I_OPT(max_bytes > 0, max_bytes), BDB_S(actor), BDB_I(now));
+    if (rc != 0 || tenant_changes(tc) == 1)
         return rc;
-    if (tenant_changes(tc) == 1)
-        return AL_OK;
-    s = NULL;
-    rc = tenant_prepare(tc,
-                        "INSERT INTO bank_settings (bank_id, attach_max_bytes, actor, updated_at) "
-                        "VALUES (?, ?, ?, ?)",
-                        &s);
-    if (rc == STORE_OK)
-        rc = bind_row(s, 2, max_bytes, actor, now);
-    if (rc == STORE_OK)
-        rc = tenant_step(s);
-    tenant_finish(s);
-    return rc == STORE_DONE ? AL_OK : rc;
+    return BDB_EXEC(tc,
+                    "INSERT INTO bank_settings (bank_id, attach_max_bytes, actor, updated_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    1, BDB_I_OPT(max_bytes > 0, max_bytes), BDB_S(actor), BDB_I(now));
 }
 
 int attach_limit_set(struct tenant_conn *tc, const char *actor, int64_t max_bytes, int64_t now)
