@@ -6,7 +6,9 @@
 
 #include "business/attach_check.h"
 #include "business/attach_db.h"
+#include "business/attach_limit.h"
 #include "business/customer_db.h"
+#include "business/visit_db.h"
 #include "channel/sm.h"
 #include "data/tenant.h"
 #include "foundation/clock.h"
@@ -32,9 +34,14 @@ static const struct scope *scope_of(const struct tx_ctx *c)
     return tenant_scope(c->tenant);
 }
 
-static int64_t limit_of(const struct tx_ctx *c)
+/* The size limit of a content in the session's bank: the bank's own
+ * (attach_limit.h), else the deployment's. 0 or a store status. */
+static int limit_of(struct tx_ctx *c, int64_t *limit)
 {
-    return c->env->attach_max_bytes > 0 ? c->env->attach_max_bytes : ATTACH_MAX_BYTES_DEFAULT;
+    int rc = attach_limit_get(c->tenant, limit);
+    if (rc == AL_NONE)
+        *limit = c->env->attach_max_bytes > 0 ? c->env->attach_max_bytes : ATTACH_MAX_BYTES_DEFAULT;
+    return rc == AL_OK || rc == AL_NONE ? 0 : rc;
 }
 
 static void chunk_context(const struct tx_ctx *c, const char *sm3, int64_t idx,
@@ -124,9 +131,10 @@ struct subject {
     const char *member;           /* the member that named it */
 };
 
-/* The one subject in obj (path "link." or ""), checked; a customer must be
- * one of the bank's. 1: *s set; 0: answered (bad_request,
- * customer_not_found); negative: a store failure. */
+/* The one subject in obj (path "link." or ""), checked; a link's customer
+ * or visit must be one of the bank's. 1: *s set; 0: answered (bad_request,
+ * customer_not_found, visit_not_found, the message naming the member);
+ * negative: a store failure. */
 static int subject_of(struct tx_ctx *c, json_t *obj, const char *path, bool only_subject,
                       struct subject *s)
 {
@@ -181,14 +189,21 @@ static int subject_of(struct tx_ctx *c, json_t *obj, const char *path, bool only
     }
     int64_t id = json_integer_value(v);
     snprintf(s->ref, sizeof s->ref, "%" PRId64, id);
-    /* A visit is not looked up yet: the visits module lands apart. */
-    if (which != 0 || !path[0])
-        return 1;
-    struct cdb_row row = {0};
-    int rc = cdb_get(c->tenant, id, &row);
-    cdb_row_free(&row);
-    if (rc == CDB_NONE) {
-        tx_fail(c, ZE_CUSTOMER_NOT_FOUND);
+    if (!path[0])
+        return 1; /* a listing: what is linked to an unknown subject is nothing */
+    /* A link: its customer or visit is one of the bank's (another bank's
+     * is answered as one that does not exist). */
+    int rc;
+    if (which == 0) {
+        struct cdb_row row = {0};
+        rc = cdb_get(c->tenant, id, &row);
+        cdb_row_free(&row);
+    } else {
+        rc = vdb_visit_exists(c->tenant, id);
+    }
+    if (rc == CDB_NONE) { /* VDB_NONE too */
+        tx_failf(c, which == 0 ? ZE_CUSTOMER_NOT_FOUND : ZE_VISIT_NOT_FOUND, "data.%s%s: %s", path,
+                 given, which == 0 ? "客户不存在" : "走访记录不存在");
         return 0;
     }
     return rc == CDB_OK ? 1 : (rc < 0 ? rc : STORE_ERR);
@@ -281,9 +296,13 @@ static int begin_input(struct tx_ctx *c, struct begin_in *b)
         tx_failf(c, ZE_BAD_REQUEST, "data.sm3: 须为64位十六进制的SM3摘要");
         return 0;
     }
-    if (b->size > limit_of(c)) {
-        tx_failf(c, ZE_ATTACH_TOO_LARGE, "附件超过上限（%" PRId64 "字节）", limit_of(c));
-        json_object_set_new(c->out, "max_bytes", json_integer(limit_of(c)));
+    int64_t limit = 0;
+    int rc = limit_of(c, &limit);
+    if (rc != 0)
+        return rc < 0 ? rc : STORE_ERR;
+    if (b->size > limit) {
+        tx_failf(c, ZE_ATTACH_TOO_LARGE, "附件超过上限（%" PRId64 "字节）", limit);
+        json_object_set_new(c->out, "max_bytes", json_integer(limit));
         return 0;
     }
     return subject_of(c, json_object_get(c->in, "link"), "link.", true, &b->link);
@@ -581,10 +600,12 @@ static enum tx_result finish(struct tx_ctx *c, struct adb_row *r, const uint8_t 
         tx_failf(c, ZE_ATTACH_BAD_TYPE, "内容不是%s允许的类型，上传已作废", r->kind);
         return refuse(c, r, "type");
     }
-    if (r->size > limit_of(c)) {
-        tx_failf(c, ZE_ATTACH_TOO_LARGE, "附件超过上限（%" PRId64 "字节），上传已作废",
-                 limit_of(c));
-        json_object_set_new(c->out, "max_bytes", json_integer(limit_of(c)));
+    int64_t limit = 0;
+    if (limit_of(c, &limit) != 0)
+        return TX_ROLLBACK;
+    if (r->size > limit) {
+        tx_failf(c, ZE_ATTACH_TOO_LARGE, "附件超过上限（%" PRId64 "字节），上传已作废", limit);
+        json_object_set_new(c->out, "max_bytes", json_integer(limit));
         return refuse(c, r, "size");
     }
     int64_t now = clock_wall_ms();

@@ -49,7 +49,9 @@
  * Every one needs a session and works in the session's bank only, through
  * tx_ctx.tenant (attach_db.h); another bank's upload or attachment is
  * answered exactly as one that does not exist (attach_not_found), another
- * bank's customer as customer_not_found, and the same content in two banks
+ * bank's customer as customer_not_found and another bank's visit as
+ * visit_not_found (a link's customer and visit are looked up in the bank;
+ * the message names the member), and the same content in two banks
  * is two attachments (dedup never crosses a bank). Every one is audited in
  * its transaction (actor "dev:<dev>", target "attachment:<id>"; never the
  * content or the name): attach.begun, attach.linked, attach.chunk,
@@ -76,9 +78,10 @@
  *
  * LIMITS. Chunks are ATTACH_CHUNK_BYTES (256 KiB) of raw content: about
  * 342 KiB of base64 in the payload, about 460 KiB of envelope, well under
- * [server] body_limit (8M). A content is 1..tx_env.attach_max_bytes bytes
- * ([business] attach_max_bytes, 10M; one limit for every bank for now, a
- * per-bank override is a later step). Uploads left uploading for a day are
+ * [server] body_limit (8M). A content is 1..the bank's limit bytes: its
+ * own (attach_limit.h: bank_settings in its shard, set by its
+ * administrator), else tx_env.attach_max_bytes ([business]
+ * attach_max_bytes, 10M). Uploads left uploading for a day are
  * abandoned by `zhanye purge` (src/cli/cmd_purge.c). */
 #ifndef ZHANYE_ATTACH_H
 #define ZHANYE_ATTACH_H

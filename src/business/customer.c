@@ -260,6 +260,25 @@ static enum tx_result write_update(struct tx_ctx *c, struct cdb_row *r, json_t *
     return TX_COMMIT;
 }
 
+/* The edit was made on the record's current version. Otherwise answered:
+ * bad_request for a version that is not one, conflict (data.version the
+ * current one) for another; nothing is written then. */
+static bool version_matches(struct tx_ctx *c, const struct cdb_row *r)
+{
+    json_int_t want = json_integer_value(json_object_get(c->in, "version"));
+    if (want < 1) {
+        tx_failf(c, ZE_BAD_REQUEST, "data.version: 须为正整数（CUSTOMER_GET 所答的版本）");
+        return false;
+    }
+    if (want == r->version)
+        return true;
+    tx_failf(c, ZE_CONFLICT, "客户资料已被他人修改（当前为第%" PRId64 "版），请重新读取后再修改",
+             r->version);
+    json_object_set_new(c->out, "customer_id", json_integer(r->id));
+    json_object_set_new(c->out, "version", json_integer(r->version));
+    return false;
+}
+
 static enum tx_result tx_update(struct tx_ctx *c)
 {
     struct cp_error e;
@@ -273,7 +292,13 @@ static enum tx_result tx_update(struct tx_ctx *c)
         res = TX_COMMIT;
         goto out;
     }
-    if (rc != CDB_OK || !(new_rec = json_deep_copy(old_rec)))
+    if (rc != CDB_OK)
+        goto out;
+    if (!version_matches(c, &r)) {
+        res = TX_COMMIT;
+        goto out;
+    }
+    if (!(new_rec = json_deep_copy(old_rec)))
         goto out;
     rc = cp_apply(new_rec, c->in, today(), &e);
     if (rc == CP_BAD) {
@@ -527,9 +552,10 @@ static enum tx_result tx_search(struct tx_ctx *c)
         {.name = "assets", .type = TXF_ARRAY, .max = 20},                                          \
         {.name = "products", .type = TXF_ARRAY, .max = 50},                                        \
         {.name = "legal_person", .type = TXF_OBJECT},                                              \
-        {.name = "industry", .type = TXF_STRING, .max = 8},                                        \
+        {.name = "industry", .type = TXF_STRING, .max = 8}, {.name = "turnover", .type = TXF_INT}, \
+        {.name = "lat", .type = TXF_NUMBER},                                                       \
     {                                                                                              \
-        .name = "turnover", .type = TXF_INT                                                        \
+        .name = "lon", .type = TXF_NUMBER                                                          \
     }
 
 static const struct tx_field F_CREATE[] = {
@@ -538,6 +564,7 @@ static const struct tx_field F_CREATE[] = {
 };
 static const struct tx_field F_UPDATE[] = {
     {.name = "customer_id", .type = TXF_INT, .required = true},
+    {.name = "version", .type = TXF_INT, .required = true},
     {.name = "kind", .type = TXF_STRING, .max = 16},
     RECORD_FIELDS,
 };

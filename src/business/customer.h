@@ -4,12 +4,19 @@
  *                    one customer per ID number (USCC) per bank, else
  *                    customer_exists with data.customer_id the existing one.
  *                    Answers data.customer_id and data.version (1).
- *   CUSTOMER_UPDATE  {"customer_id", members...}: the members given replace
- *                    the record's ("" / [] / {} remove an optional one); one
- *                    history row per member changed (old and new values,
- *                    who, when); data.changed lists them, data.version is
- *                    the record's new version (unchanged if nothing changed,
- *                    and then nothing is written).
+ *   CUSTOMER_UPDATE  {"customer_id", "version", members...}: version
+ *                    (required) is the one the edit started from, as
+ *                    CUSTOMER_GET / CREATE / UPDATE answered it; another
+ *                    than the record's is conflict with data.version the
+ *                    current one and nothing written (optimistic locking:
+ *                    of two managers editing the same version the second
+ *                    re-reads, so no change is silently lost). The members
+ *                    given replace the record's ("" / [] / {} remove an
+ *                    optional one); one history row per member changed
+ *                    (old and new values, who, when); data.changed lists
+ *                    them, data.version is the record's new version
+ *                    (unchanged if nothing changed, and then nothing is
+ *                    written).
  *   CUSTOMER_GET     {"customer_id", "history"?}: the whole record with the
  *                    full ID number and phone, derived birth_date and sex for
  *                    a person, and with history true the changes.

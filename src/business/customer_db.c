@@ -3,6 +3,8 @@
  * others are numbered around it as tenant.h says. */
 #include "business/customer_db.h"
 
+#include "business/biz_db.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,51 +68,17 @@ int cdb_find_index(struct tenant_conn *tc, const char *id_index, int64_t *id)
     return rc;
 }
 
-/* Binds "" as NULL (no phone). */
-static int bind_opt(struct tenant_stmt *s, int idx, const char *v)
-{
-    return v && v[0] ? tenant_bind_text(s, idx, v) : tenant_bind_null(s, idx);
-}
-
 int cdb_insert(struct tenant_conn *tc, const struct cdb_row *r)
 {
-    struct tenant_stmt *s = NULL;
-    int rc = tenant_prepare(tc,
-                            "INSERT INTO customers (bank_id, id, version, branch_id, teller_id, "
-                            "created_at, updated_at, kind, name, id_index, id_masked, "
-                            "phone_index, phone_masked, sealed) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            &s);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 2, r->id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 3, r->version);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 4, r->branch_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 5, r->teller_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 6, r->created_at);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 7, r->updated_at);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 8, r->kind);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 9, r->name);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 10, r->id_index);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 11, r->id_masked);
-    if (rc == STORE_OK)
-        rc = bind_opt(s, 12, r->phone_index);
-    if (rc == STORE_OK)
-        rc = bind_opt(s, 13, r->phone_masked);
-    if (rc == STORE_OK)
-        rc = tenant_bind_blob(s, 14, r->sealed, r->sealed_len);
-    if (rc == STORE_OK)
-        rc = done(tenant_step(s));
-    tenant_finish(s);
-    return rc;
+    return BDB_EXEC(tc,
+                    "INSERT INTO customers (bank_id, id, version, branch_id, teller_id, "
+                    "created_at, updated_at, kind, name, id_index, id_masked, "
+                    "phone_index, phone_masked, sealed) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    1, BDB_I(r->id), BDB_I(r->version), BDB_I(r->branch_id), BDB_I(r->teller_id),
+                    BDB_I(r->created_at), BDB_I(r->updated_at), BDB_S(r->kind), BDB_S(r->name),
+                    BDB_S(r->id_index), BDB_S(r->id_masked), BDB_S_OPT(r->phone_index),
+                    BDB_S_OPT(r->phone_masked), BDB_B(r->sealed, r->sealed_len));
 }
 
 /* The ROW_COLS of the current row into r (not the sealed record). */
@@ -163,36 +131,14 @@ int cdb_get(struct tenant_conn *tc, int64_t id, struct cdb_row *r)
 
 int cdb_update(struct tenant_conn *tc, const struct cdb_row *r)
 {
-    struct tenant_stmt *s = NULL;
-    int rc = tenant_prepare(tc,
-                            "UPDATE customers SET version = ?, updated_at = ?, name = ?, "
-                            "id_index = ?, id_masked = ?, phone_index = ?, phone_masked = ?, "
-                            "sealed = ? WHERE bank_id = ? AND id = ? AND version = ?",
-                            &s);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 1, r->version);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 2, r->updated_at);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 3, r->name);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 4, r->id_index);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 5, r->id_masked);
-    if (rc == STORE_OK)
-        rc = bind_opt(s, 6, r->phone_index);
-    if (rc == STORE_OK)
-        rc = bind_opt(s, 7, r->phone_masked);
-    if (rc == STORE_OK)
-        rc = tenant_bind_blob(s, 8, r->sealed, r->sealed_len);
-    /* 9 is the bank's */
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 10, r->id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 11, r->version - 1);
-    if (rc == STORE_OK)
-        rc = done(tenant_step(s));
-    tenant_finish(s);
+    int rc =
+        BDB_EXEC(tc,
+                 "UPDATE customers SET version = ?, updated_at = ?, name = ?, "
+                 "id_index = ?, id_masked = ?, phone_index = ?, phone_masked = ?, "
+                 "sealed = ? WHERE bank_id = ? AND id = ? AND version = ?",
+                 9, BDB_I(r->version), BDB_I(r->updated_at), BDB_S(r->name), BDB_S(r->id_index),
+                 BDB_S(r->id_masked), BDB_S_OPT(r->phone_index), BDB_S_OPT(r->phone_masked),
+                 BDB_B(r->sealed, r->sealed_len), BDB_I(r->id), BDB_I(r->version - 1));
     if (rc == CDB_OK && tenant_changes(tc) != 1)
         rc = CDB_NONE;
     return rc;
@@ -221,39 +167,15 @@ int cdb_load(struct tenant_conn *tc, const struct kek *k, int64_t id, json_t **r
     return rc == CS_OK ? CDB_OK : rc == CS_CORRUPT ? CS_CORRUPT : STORE_ERR;
 }
 
-static int bind_blob_opt(struct tenant_stmt *s, int idx, const uint8_t *v, size_t n)
-{
-    return v ? tenant_bind_blob(s, idx, v, n) : tenant_bind_null(s, idx);
-}
-
 int cdb_history_add(struct tenant_conn *tc, const struct cdb_change *ch)
 {
-    struct tenant_stmt *s = NULL;
-    int rc = tenant_prepare(tc,
-                            "INSERT INTO customer_history (bank_id, customer_id, version, field, "
-                            "old_value, new_value, teller_id, branch_id, changed_at) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            &s);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 2, ch->customer_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 3, ch->version);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 4, ch->field);
-    if (rc == STORE_OK)
-        rc = bind_blob_opt(s, 5, ch->old_v, ch->old_len);
-    if (rc == STORE_OK)
-        rc = bind_blob_opt(s, 6, ch->new_v, ch->new_len);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 7, ch->teller_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 8, ch->branch_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 9, ch->at);
-    if (rc == STORE_OK)
-        rc = done(tenant_step(s));
-    tenant_finish(s);
-    return rc;
+    return BDB_EXEC(tc,
+                    "INSERT INTO customer_history (bank_id, customer_id, version, field, "
+                    "old_value, new_value, teller_id, branch_id, changed_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    1, BDB_I(ch->customer_id), BDB_I(ch->version), BDB_S(ch->field),
+                    BDB_B(ch->old_v, ch->old_len), BDB_B(ch->new_v, ch->new_len),
+                    BDB_I(ch->teller_id), BDB_I(ch->branch_id), BDB_I(ch->at));
 }
 
 int cdb_history(struct tenant_conn *tc, int64_t customer_id,

@@ -3,6 +3,7 @@
 #include "business/customer_profile.h"
 
 #include "business/customer_id.h"
+#include "business/visit_geo.h"
 #include "foundation/text.h"
 
 #include <stdarg.h>
@@ -226,6 +227,23 @@ static json_t *check_industry(json_t *v, const char *path, int32_t today, struct
     return json_string(s);
 }
 
+/* A WGS-84 coordinate, stored as a real. */
+static json_t *check_lat(json_t *v, const char *path, int32_t today, struct cp_error *err)
+{
+    (void)today;
+    if (!json_is_number(v) || !vg_lat_ok(json_number_value(v)))
+        return bad(err, path, "纬度须为-90到90之间的数");
+    return json_real(json_number_value(v));
+}
+
+static json_t *check_lon(json_t *v, const char *path, int32_t today, struct cp_error *err)
+{
+    (void)today;
+    if (!json_is_number(v) || !vg_lon_ok(json_number_value(v)))
+        return bad(err, path, "经度须为-180到180之间的数");
+    return json_real(json_number_value(v));
+}
+
 /* ---- nested ----------------------------------------------------------------------- */
 
 struct nested {
@@ -397,6 +415,8 @@ static const struct member MEMBERS[] = {
     {.name = "legal_person", .kinds = K_BUSINESS, .required = false, .check = check_legal_person},
     {.name = "industry", .kinds = K_BUSINESS, .required = false, .check = check_industry},
     {.name = "turnover", .kinds = K_BUSINESS, .required = false, .check = check_yuan},
+    {.name = "lat", .kinds = K_ALL, .required = false, .check = check_lat},
+    {.name = "lon", .kinds = K_ALL, .required = false, .check = check_lon},
 };
 
 static unsigned kind_bit(const char *kind)
@@ -462,7 +482,8 @@ int cp_apply(json_t *rec, json_t *in, int32_t today, struct cp_error *err)
     json_t *v;
     json_object_foreach(in, key, v)
     {
-        if (strcmp(key, "kind") == 0 || strcmp(key, "customer_id") == 0)
+        if (strcmp(key, "kind") == 0 || strcmp(key, "customer_id") == 0 ||
+            strcmp(key, "version") == 0)
             continue;
         size_t i = 0;
         while (i < NELEM(MEMBERS) && strcmp(MEMBERS[i].name, key) != 0)
@@ -475,6 +496,12 @@ int cp_apply(json_t *rec, json_t *in, int32_t today, struct cp_error *err)
             bad(err, key, kind == K_PERSON ? "个人客户不适用此字段" : "企业客户不适用此字段");
             return CP_BAD;
         }
+    }
+    /* A position is both coordinates or neither. */
+    if (!json_object_get(in, "lat") != !json_object_get(in, "lon")) {
+        bad(err, json_object_get(in, "lat") ? "lon" : "lat",
+            json_object_get(in, "lat") ? "须与lat一同给出" : "须与lon一同给出");
+        return CP_BAD;
     }
     for (size_t i = 0; i < NELEM(MEMBERS); i++) {
         const struct member *m = &MEMBERS[i];

@@ -27,13 +27,19 @@
  *   industry  B   GB/T 4754 code: a section letter A..T, then 0, 2, 3 or 4
  *                 digits ("A", "A01", "A011", "A0111")
  *   turnover  B   annual turnover in yuan, 0..10^13
+ *   lat, lon      the customer's own position (home, shop), WGS-84
+ *                 degrees: lat -90..90, lon -180..180 (numbers, stored as
+ *                 reals); given together or not at all, replaced together,
+ *                 never removed once set (a position is corrected, not
+ *                 unknown again). VISIT_CHECKIN measures `far` from it.
  * Nested objects take only the members named; strings nested inside follow
  * the same text rule (name 1..100 bytes).
  *
  * cp_apply() applies the members of a CUSTOMER_CREATE / CUSTOMER_UPDATE
  * data object to rec: each given member is checked and stored normalised;
  * an empty string or empty array removes an optional member (it cannot
- * remove a required one). "customer_id" is skipped (the caller's). Then the
+ * remove a required one). "customer_id" and "version" are skipped (the
+ * caller's); lat and lon must come together. Then the
  * whole record is checked: kind known and unchanged, the kind's required
  * members present, no member of the other kind.
  * Returns CP_OK (rec updated), CP_BAD with err naming the member by its

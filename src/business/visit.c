@@ -175,11 +175,37 @@ static int checkin_task(struct tx_ctx *c, struct vi_checkin *in, struct vdb_task
     return VDB_OK;
 }
 
-/* The known position of the visit's task or customer; *has false if none. */
+/* The customer's own position (lat, lon of the record), if it has one. */
+static int own_position(struct tx_ctx *c, int64_t customer_id, bool *has, int64_t *lat_e6,
+                        int64_t *lon_e6)
+{
+    json_t *rec = NULL;
+    *has = false;
+    int rc = cdb_load(c->tenant, c->env->kek, customer_id, &rec);
+    if (rc == CDB_OK) {
+        json_t *la = json_object_get(rec, "lat"), *lo = json_object_get(rec, "lon");
+        if (json_is_number(la) && json_is_number(lo)) {
+            *has = true;
+            *lat_e6 = vg_e6(json_number_value(la));
+            *lon_e6 = vg_e6(json_number_value(lo));
+        }
+    }
+    biz_drop(rec);
+    return rc == CDB_OK || rc == CDB_NONE ? VDB_OK : rc < 0 ? rc : STORE_ERR;
+}
+
+/* The known position: the customer's own (their record's lat, lon), else
+ * the task's, else that of the customer's latest task with one; *has false
+ * if none. */
 static int known_position(struct tx_ctx *c, const struct vi_checkin *in, const struct vdb_task *t,
                           bool *has, int64_t *lat_e6, int64_t *lon_e6)
 {
     *has = false;
+    if (in->customer_id) {
+        int rc = own_position(c, in->customer_id, has, lat_e6, lon_e6);
+        if (rc != VDB_OK || *has)
+            return rc;
+    }
     if (t->has_pos) {
         *has = true;
         *lat_e6 = t->lat_e6;

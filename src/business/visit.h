@@ -11,9 +11,10 @@
  *   VISIT_CHECKIN  {"task_id"? | "customer_id"?, "lat", "lon", "at"?,
  *                  "outcome", "notes", "photos"?, "next_step"?,
  *                  "open_lead"?}: records one visit; closes the task; the
- *                  distance from the known position of the task's household
- *                  or customer (the customer's: their latest task with a
- *                  position) is kept and a visit farther than VG_FAR_M is
+ *                  distance from the known position — the customer's own
+ *                  (CUSTOMER_CREATE/UPDATE lat, lon) when the record has
+ *                  one, else the task's household's, else the customer's
+ *                  latest task with a position — is kept and a visit farther than VG_FAR_M is
  *                  flagged far — never refused; open_lead opens a lead.
  *                  Answers data.visit_id, far, distance_m (absent without a
  *                  known position), lead_id. Audited visit.checked_in.

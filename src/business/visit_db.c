@@ -3,6 +3,8 @@
  * numbered around it as tenant.h says. */
 #include "business/visit_db.h"
 
+#include "business/biz_db.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,63 +40,18 @@ int vdb_next_id(struct tenant_conn *tc, enum vdb_table t, int64_t *id)
     return rc == STORE_DONE ? STORE_ERR : rc;
 }
 
-/* Binds v, or NULL when absent. */
-static int bind_opt_int(struct tenant_stmt *s, int idx, bool present, int64_t v)
-{
-    return present ? tenant_bind_int64(s, idx, v) : tenant_bind_null(s, idx);
-}
-
-static int bind_opt_text(struct tenant_stmt *s, int idx, const char *v)
-{
-    return v && v[0] ? tenant_bind_text(s, idx, v) : tenant_bind_null(s, idx);
-}
-
 int vdb_task_insert(struct tenant_conn *tc, const struct vdb_task *t)
 {
-    struct tenant_stmt *s = NULL;
-    int rc = tenant_prepare(tc,
-                            "INSERT INTO visit_tasks (bank_id, " TASK_COLS ") VALUES (?, ?, ?, ?, "
-                            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            &s);
-    int i = 2;
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, t->id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, t->day);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, t->teller_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, t->branch_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, t->source);
-    if (rc == STORE_OK)
-        rc = bind_opt_text(s, i++, t->grid_ref);
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, t->customer_id > 0, t->customer_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, t->target ? t->target : "{}");
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, t->has_pos, t->lat_e6);
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, t->has_pos, t->lon_e6);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, t->leads ? t->leads : "[]");
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, t->note);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, t->status[0] ? t->status : "open");
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, t->visit_id > 0, t->visit_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, t->assigned_by);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, t->created_at);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, t->updated_at);
-    if (rc == STORE_OK)
-        rc = done(tenant_step(s));
-    tenant_finish(s);
-    return rc;
+    return BDB_EXEC(
+        tc,
+        "INSERT INTO visit_tasks (bank_id, " TASK_COLS ") VALUES (?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        1, BDB_I(t->id), BDB_I(t->day), BDB_I(t->teller_id), BDB_I(t->branch_id), BDB_S(t->source),
+        BDB_S_OPT(t->grid_ref), BDB_I_OPT(t->customer_id > 0, t->customer_id),
+        BDB_S(t->target ? t->target : "{}"), BDB_I_OPT(t->has_pos, t->lat_e6),
+        BDB_I_OPT(t->has_pos, t->lon_e6), BDB_S(t->leads ? t->leads : "[]"), BDB_S(t->note),
+        BDB_S(t->status[0] ? t->status : "open"), BDB_I_OPT(t->visit_id > 0, t->visit_id),
+        BDB_I(t->assigned_by), BDB_I(t->created_at), BDB_I(t->updated_at));
 }
 
 int vdb_task_find_grid(struct tenant_conn *tc, int32_t day, const char *grid_ref, int64_t *id)
@@ -191,20 +148,10 @@ int vdb_tasks_open(struct tenant_conn *tc, int64_t teller_id, int32_t day,
 
 int vdb_task_close(struct tenant_conn *tc, int64_t id, int64_t visit_id, int64_t now)
 {
-    struct tenant_stmt *s = NULL;
-    int rc = tenant_prepare(tc,
-                            "UPDATE visit_tasks SET status = 'done', visit_id = ?, updated_at = ? "
-                            "WHERE bank_id = ? AND id = ? AND status = 'open'",
-                            &s);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 1, visit_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 2, now);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 4, id);
-    if (rc == STORE_OK)
-        rc = done(tenant_step(s));
-    tenant_finish(s);
+    int rc = BDB_EXEC(tc,
+                      "UPDATE visit_tasks SET status = 'done', visit_id = ?, updated_at = ? "
+                      "WHERE bank_id = ? AND id = ? AND status = 'open'",
+                      3, BDB_I(visit_id), BDB_I(now), BDB_I(id));
     if (rc == VDB_OK && tenant_changes(tc) != 1)
         rc = VDB_NONE;
     return rc;
@@ -241,81 +188,41 @@ int vdb_customer_position(struct tenant_conn *tc, int64_t customer_id, int64_t *
     return rc;
 }
 
-int vdb_visit_insert(struct tenant_conn *tc, const struct vdb_visit *v)
+int vdb_visit_exists(struct tenant_conn *tc, int64_t id)
 {
     struct tenant_stmt *s = NULL;
-    int rc = tenant_prepare(tc,
-                            "INSERT INTO visits (bank_id, id, teller_id, branch_id, task_id, "
-                            "customer_id, lat_e6, lon_e6, visited_at, outcome, notes, photos, "
-                            "next_step, distance_m, far, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                            "?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            &s);
-    int i = 2;
+    int rc = tenant_prepare(tc, "SELECT id FROM visits WHERE bank_id = ? AND id = ?", &s);
     if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, v->id);
+        rc = tenant_bind_int64(s, 2, id);
     if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, v->teller_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, v->branch_id);
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, v->task_id > 0, v->task_id);
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, v->customer_id > 0, v->customer_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, v->lat_e6);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, v->lon_e6);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, v->at);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, v->outcome);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, v->notes);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, v->photos);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, v->next_step);
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, v->has_distance, v->distance_m);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, v->far ? 1 : 0);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, v->created_at);
-    if (rc == STORE_OK)
-        rc = done(tenant_step(s));
+        rc = tenant_step(s);
     tenant_finish(s);
-    return rc;
+    return rc == STORE_ROW ? VDB_OK : rc == STORE_DONE ? VDB_NONE : rc;
+}
+
+int vdb_visit_insert(struct tenant_conn *tc, const struct vdb_visit *v)
+{
+    return BDB_EXEC(
+        tc,
+        "INSERT INTO visits (bank_id, id, teller_id, branch_id, task_id, "
+        "customer_id, lat_e6, lon_e6, visited_at, outcome, notes, photos, "
+        "next_step, distance_m, far, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        1, BDB_I(v->id), BDB_I(v->teller_id), BDB_I(v->branch_id),
+        BDB_I_OPT(v->task_id > 0, v->task_id), BDB_I_OPT(v->customer_id > 0, v->customer_id),
+        BDB_I(v->lat_e6), BDB_I(v->lon_e6), BDB_I(v->at), BDB_S(v->outcome), BDB_S(v->notes),
+        BDB_S(v->photos), BDB_S(v->next_step), BDB_I_OPT(v->has_distance, v->distance_m),
+        BDB_I(v->far ? 1 : 0), BDB_I(v->created_at));
 }
 
 int vdb_lead_insert(struct tenant_conn *tc, const struct vdb_lead *l)
 {
-    struct tenant_stmt *s = NULL;
-    int rc = tenant_prepare(tc,
-                            "INSERT INTO visit_leads (bank_id, id, visit_id, task_id, customer_id, "
-                            "product, note, status, teller_id, branch_id, created_at) VALUES (?, "
-                            "?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-                            &s);
-    int i = 2;
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, l->id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, l->visit_id);
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, l->task_id > 0, l->task_id);
-    if (rc == STORE_OK)
-        rc = bind_opt_int(s, i++, l->customer_id > 0, l->customer_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, l->product);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, i++, l->note ? l->note : "");
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, l->teller_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, l->branch_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, i++, l->created_at);
-    if (rc == STORE_OK)
-        rc = done(tenant_step(s));
-    tenant_finish(s);
-    return rc;
+    return BDB_EXEC(tc,
+                    "INSERT INTO visit_leads (bank_id, id, visit_id, task_id, customer_id, "
+                    "product, note, status, teller_id, branch_id, created_at) VALUES (?, "
+                    "?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                    1, BDB_I(l->id), BDB_I(l->visit_id), BDB_I_OPT(l->task_id > 0, l->task_id),
+                    BDB_I_OPT(l->customer_id > 0, l->customer_id), BDB_S(l->product),
+                    BDB_S(l->note ? l->note : ""), BDB_I(l->teller_id), BDB_I(l->branch_id),
+                    BDB_I(l->created_at));
 }

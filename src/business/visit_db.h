@@ -87,6 +87,8 @@ int vdb_customer_position(struct tenant_conn *tc, int64_t customer_id, int64_t *
                           int64_t *lon_e6);
 
 int vdb_visit_insert(struct tenant_conn *tc, const struct vdb_visit *v);
+/* VDB_OK if visit id is one of the scope's bank, else VDB_NONE. */
+int vdb_visit_exists(struct tenant_conn *tc, int64_t id);
 int vdb_lead_insert(struct tenant_conn *tc, const struct vdb_lead *l);
 
 #endif

@@ -446,16 +446,38 @@ static const struct migration migrations[] = {
      "'agency')));"
      "CREATE INDEX vouchers_sm3 ON vouchers (bank_id, sm3);"
      "CREATE INDEX vouchers_customer ON vouchers (bank_id, customer_id, id)"},
+    /* A bank's own settings (business/attach_limit.h): one row per bank
+     * that has any, in the bank's shard; attach_max_bytes NULL: the
+     * deployment's [business] attach_max_bytes. */
+    {18, "bank_settings",
+     "CREATE TABLE bank_settings ("
+     "bank_id BIGINT NOT NULL, "
+     "attach_max_bytes BIGINT, "
+     "actor VARCHAR(80) NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id))"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a
  * bank's shard and moves with it (data/shard.h). Append a table here in the
  * migration that creates it. */
-static const char *const bank_tables[] = {
-    "customers",       "customer_history", "visit_tasks",   "visits",
-    "visit_leads",     "attachments",      "attach_chunks", "attach_links",
-    "tag_defs",        "customer_tags",    "products",      "recommend_feedback",
-    "recommend_stats", "perf_counters",    "vouchers",      NULL};
+static const char *const bank_tables[] = {"customers",
+                                          "customer_history",
+                                          "visit_tasks",
+                                          "visits",
+                                          "visit_leads",
+                                          "attachments",
+                                          "attach_chunks",
+                                          "attach_links",
+                                          "tag_defs",
+                                          "customer_tags",
+                                          "products",
+                                          "recommend_feedback",
+                                          "recommend_stats",
+                                          "perf_counters",
+                                          "vouchers",
+                                          "bank_settings",
+                                          NULL};
 
 const char *const *migrations_bank_tables(size_t *count)
 {

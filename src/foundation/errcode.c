@@ -187,6 +187,13 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                               .meaning = "sealed, VISIT_CHECKIN: the task was closed by an "
                                          "earlier check-in (another `cseq`); `data.visit_id` is "
                                          "that visit. Nothing is written"},
+    [ZE_VISIT_NOT_FOUND] = {.code = "visit_not_found",
+                            .http = 404,
+                            .message = "走访记录不存在",
+                            .meaning = "sealed, ATTACH_BEGIN's `link.visit_id`: no visit with "
+                                       "this id in the session's bank (another bank's visit is "
+                                       "answered the same); the message names the member. "
+                                       "Nothing is written"},
     [ZE_ATTACH_NOT_FOUND] = {.code = "attach_not_found",
                              .http = 404,
                              .message = "附件不存在",
@@ -259,7 +266,11 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                      .http = 409,
                      .message = "与现有数据冲突",
                      .meaning = "console: the write does not fit existing data, e.g. a branch "
-                                "for the province, a role that does not fit the bank"},
+                                "for the province, a role that does not fit the bank; sealed, "
+                                "CUSTOMER_UPDATE: the record is no longer at the `version` the "
+                                "edit started from (another manager changed it); "
+                                "`data.version` is the current one. Nothing is written: read "
+                                "the record again and redo the edit"},
     [ZE_NOT_ACTIVE] = {.code = "not_active",
                        .http = 409,
                        .message = "对象已停用或不在可用状态",

@@ -9,8 +9,9 @@
  * The chains hold records of every bank, so only the province may verify
  * them. Records are listed per scope: a bank admin's bank, a branch
  * manager's branch (records whose target is one of its tellers or their
- * devices); a bank's business records are in the shards it lived in, so
- * every database is read, filtered by the scope. Paging across chains:
+ * devices, and the business records made in the branch); a bank's
+ * business records are in the shards it lived in, so every database is
+ * read, filtered by the scope. Paging across chains:
  * "next" is the cursor of the following page (identity/audit.h). */
 #include "app/app.h"
 #include "data/tenant.h"

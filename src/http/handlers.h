@@ -38,6 +38,7 @@ void h_admin_report_performance(struct http_request *req, struct http_response *
 void h_admin_catalog(struct http_request *req, struct http_response *resp);
 void h_admin_catalog_load(struct http_request *req, struct http_response *resp);
 void h_admin_visit_assign(struct http_request *req, struct http_response *resp);
+void h_admin_bank_settings(struct http_request *req, struct http_response *resp);
 
 /* The platform's routes, in match order. */
 const struct http_route *routes_table(size_t *n);

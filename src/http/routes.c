@@ -70,6 +70,7 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/catalog", h_admin_catalog),
     ADMIN_POST("/catalog", h_admin_catalog_load),
     ADMIN_POST("/visits/tasks", h_admin_visit_assign),
+    ADMIN_POST("/banks/settings", h_admin_bank_settings),
 };
 #undef ADMIN_GET
 #undef ADMIN_POST

@@ -193,7 +193,10 @@ struct audit_record {
  *   bank_id 0                every record, platform-level ones included;
  *   bank_id > 0              the records of that bank;
  *   and branch_id > 0        of those, the ones whose target is a teller of
- *                            that branch or a device of such a teller.
+ *                            that branch or a device of such a teller, and
+ *                            the business records made in that branch
+ *                            (audit_tenant's detail "branch_id"; in any
+ *                            chain, the shards' included).
  * fn returns non-zero to stop (that value is returned). Reads only. */
 int audit_list(struct store_conn *c, int64_t bank_id, int64_t branch_id, int64_t before_seq,
                int limit, int (*fn)(const struct audit_record *r, void *arg), void *arg);

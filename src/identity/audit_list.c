@@ -25,11 +25,16 @@ static const char *list_sql(int64_t bank_id, int64_t branch_id, int *next)
         *next = 1;
         return LIST_COLS "WHERE 1 = 1 " LIST_TAIL;
     }
-    *next = branch_id ? 4 : 2;
+    *next = branch_id ? 6 : 2;
+    /* A branch's: its tellers and devices as targets (the identity records,
+     * in the directory's chain), or a business record made in the branch
+     * (audit_tenant's detail, compact with sorted keys, has the top-level
+     * member "branch_id":N followed by ',' or '}'; '!' escapes '_'). */
     return branch_id ? LIST_COLS
                "WHERE bank_id = ? AND (target IN (SELECT code FROM tellers WHERE branch_id = ?) "
                "OR target IN (SELECT d.dev FROM devices d JOIN tellers t ON t.id = d.teller_id "
-               "WHERE t.branch_id = ?)) " LIST_TAIL
+               "WHERE t.branch_id = ?) OR detail LIKE ? ESCAPE '!' OR detail LIKE ? ESCAPE "
+               "'!') " LIST_TAIL
                      : LIST_COLS "WHERE bank_id = ? " LIST_TAIL;
 }
 
@@ -47,6 +52,11 @@ static int bind_list(struct store_stmt *s, int64_t bank_id, int64_t branch_id, i
         rc = store_bind_int64(s, 2, branch_id);
     if (rc == STORE_OK && branch_id)
         rc = store_bind_int64(s, 3, branch_id);
+    for (int k = 0; rc == STORE_OK && branch_id && k < 2; k++) {
+        char like[48];
+        snprintf(like, sizeof like, "%%\"branch!_id\":%" PRId64 "%c%%", branch_id, k ? '}' : ',');
+        rc = store_bind_text(s, 4 + k, like);
+    }
     if (rc == STORE_OK)
         rc = store_bind_int64(s, next, before_seq);
     if (rc == STORE_OK)

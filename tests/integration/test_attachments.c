@@ -9,6 +9,7 @@
  * bank can neither read, continue, nor link to B01's; no byte of a content
  * or a file name in clear in the database; abandoned uploads purged. */
 #include "channel/sm.h"
+#include "console.h"
 #include "data/store.h"
 #include "foundation/codec.h"
 #include "tablet.h"
@@ -292,6 +293,13 @@ static json_t *begin(struct tablet *t, const char *kind, const char *name, const
     return call_j(t, "ATTACH_BEGIN", d, cseq);
 }
 
+/* The answer's message ("" if none). */
+static const char *msg_of(json_t *a)
+{
+    const char *m = json_string_value(json_object_get(a, "message"));
+    return m ? m : "";
+}
+
 static json_t *link_customer(int64_t id)
 {
     return json_pack("{s:I}", "customer_id", (json_int_t)id);
@@ -554,12 +562,19 @@ static void jpeg_and_pdf(void **state)
     assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 1);
     assert_true(json_is_true(json_object_get(data_of(a), "more")));
     json_decref(a);
-    /* A visit link (the visit id is not looked up yet). */
-    a = begin(&T1, "photo", "visit.jpg", &jpg, NULL, json_pack("{s:i}", "visit_id", 7), NULL);
+    /* A visit link: to a visit of the bank's. */
+    a = call(&T1, "VISIT_CHECKIN",
+             "{\"customer_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\","
+             "\"notes\":\"附件走访\"}",
+             (long long)cust);
+    expect_code(a, "OK");
+    int64_t visit = int_of(a, "visit_id");
+    json_decref(a);
+    a = begin(&T1, "photo", "visit.jpg", &jpg, NULL, json_pack("{s:I}", "visit_id", visit), NULL);
     expect_code(a, "OK");
     assert_int_equal(int_of(a, "attachment_id"), j);
     json_decref(a);
-    a = call(&T1, "ATTACH_LIST", "{\"visit_id\":7}");
+    a = call(&T1, "ATTACH_LIST", "{\"visit_id\":%lld}", (long long)visit);
     assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 1);
     json_decref(a);
     free(jpg.p);
@@ -777,6 +792,153 @@ static void too_large_refused(void **state)
     expect_code(a, "OK");
     assert_int_equal(int_of(a, "chunks"), 40);
     json_decref(a);
+}
+
+/* A link names a customer or a visit of the caller's bank, else it is
+ * refused naming the member, nothing written; another bank's visit is
+ * answered as one that does not exist. */
+static void links_checked(void **state)
+{
+    (void)state;
+    struct buf png = make_png(24, 24, 9);
+    json_t *a = call(&T1, "VISIT_CHECKIN",
+                     "{\"customer_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\","
+                     "\"notes\":\"链接检查\"}",
+                     (long long)CUST1);
+    expect_code(a, "OK");
+    int64_t visit = int_of(a, "visit_id");
+    json_decref(a);
+    struct {
+        struct tablet *t;
+        json_t *link;
+        const char *code, *member;
+    } cases[] = {
+        {&T1, json_pack("{s:I}", "visit_id", (json_int_t)987654), "visit_not_found",
+         "data.link.visit_id"},
+        {&T1, json_pack("{s:I}", "customer_id", (json_int_t)987654), "customer_not_found",
+         "data.link.customer_id"},
+        /* B01's visit, from B02: B02 has no visit of this id. */
+        {&T3, json_pack("{s:I}", "visit_id", (json_int_t)visit), "visit_not_found",
+         "data.link.visit_id"},
+    };
+    assert_int_equal(db_int("SELECT COUNT(*) FROM visits WHERE bank_id = (SELECT id FROM banks "
+                            "WHERE code = 'B02')",
+                            NULL),
+                     0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t l1, l2;
+        char *before = dump(&l1);
+        a = begin(cases[i].t, "photo", "link.png", &png, NULL, cases[i].link, NULL);
+        expect_code(a, cases[i].code);
+        if (!strstr(msg_of(a), cases[i].member))
+            fail_msg("case %zu: the message does not name %s: %s", i, cases[i].member, msg_of(a));
+        /* Nothing of B01's visit in the answer. */
+        assert_null(json_object_get(data_of(a), "visit_id"));
+        json_decref(a);
+        char *after = dump(&l2);
+        if (!same(before, l1, after, l2))
+            fail_msg("case %zu: a refused link wrote something", i);
+        free(before);
+        free(after);
+    }
+    /* The bank's own visit is taken. */
+    a = begin(&T1, "photo", "link.png", &png, NULL, json_pack("{s:I}", "visit_id", visit), NULL);
+    expect_code(a, "OK");
+    json_decref(a);
+    free(png.p);
+}
+
+/* A bank's own limit (zhanye bank set) comes before the deployment's:
+ * B01 limited below B02, the same size is refused for B01 and taken for
+ * B02; removing B01's restores the deployment's. */
+static void limit_per_bank(void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    int rc = run_zhanye(&out, &err, "bank", "set", "--data", D.dir, "--code", "B01",
+                        "--attach-max-bytes", "100000", NULL);
+    if (rc != 0)
+        fail_msg("zhanye bank set: %d: %s", rc, err ? err : "");
+    free(out);
+    free(err);
+    rc = run_zhanye(NULL, NULL, "bank", "set", "--data", D.dir, "--code", "B02",
+                    "--attach-max-bytes", "200000", NULL);
+    assert_int_equal(rc, 0);
+    static const char fmt[] = "{\"kind\":\"photo\",\"name\":\"lim.jpg\",\"size\":%d,"
+                              "\"sm3\":\"%064d\",\"link\":{\"business\":\"LIM-1\"}}";
+    size_t l1, l2;
+    char *before = dump(&l1);
+    json_t *a = call(&T1, "ATTACH_BEGIN", fmt, 150000, 71);
+    expect_code(a, "attach_too_large");
+    assert_int_equal(int_of(a, "max_bytes"), 100000);
+    json_decref(a);
+    char *after = dump(&l2);
+    assert_true(same(before, l1, after, l2));
+    free(before);
+    free(after);
+    a = call(&T1, "ATTACH_BEGIN", fmt, 100000, 72);
+    expect_code(a, "OK");
+    json_decref(a);
+    a = call(&T3, "ATTACH_BEGIN", fmt, 150000, 71);
+    expect_code(a, "OK");
+    json_decref(a);
+    a = call(&T3, "ATTACH_BEGIN", fmt, 200001, 73);
+    expect_code(a, "attach_too_large");
+    assert_int_equal(int_of(a, "max_bytes"), 200000);
+    json_decref(a);
+    /* Audited on the bank's chain, with the old and the new limit. */
+    assert_int_equal(db_int("SELECT COUNT(*) FROM audit_log WHERE event = "
+                            "'bank.settings_changed' AND detail LIKE '%\"new\":100000%' AND "
+                            "bank_id = (SELECT id FROM banks WHERE code = 'B01')",
+                            NULL),
+                     1);
+    /* Bad values are refused by the CLI; an unknown bank too. */
+    assert_int_not_equal(run_zhanye(NULL, NULL, "bank", "set", "--data", D.dir, "--code", "B01",
+                                    "--attach-max-bytes", "-1", NULL),
+                         0);
+    assert_int_not_equal(run_zhanye(NULL, NULL, "bank", "set", "--data", D.dir, "--code", "B99",
+                                    "--attach-max-bytes", "5", NULL),
+                         0);
+    /* 0: the deployment's limit again. */
+    assert_int_equal(run_zhanye(NULL, NULL, "bank", "set", "--data", D.dir, "--code", "B01",
+                                "--attach-max-bytes", "0", NULL),
+                     0);
+    a = call(&T1, "ATTACH_BEGIN", fmt, 150000, 71);
+    expect_code(a, "OK");
+    json_decref(a);
+    assert_int_equal(run_zhanye(NULL, NULL, "bank", "set", "--data", D.dir, "--code", "B02",
+                                "--attach-max-bytes", "0", NULL),
+                     0);
+    /* The same through the management API: a bank admin sets their own
+     * bank's; another bank's admin cannot; a client manager cannot. */
+    struct console adm, adm2;
+    json_t *r = NULL;
+    assert_int_equal(console_login(&adm, &D, "admin01", PW), 200);
+    assert_int_equal(console_login(&adm2, &D, "admin02", PW), 200);
+    assert_int_equal(
+        console_post(&adm, "/api/v1/admin/banks/settings", "{\"attach_max_bytes\":120000}", &r),
+        200);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r, "settings"), "attach_max_bytes")),
+        120000);
+    json_decref(r);
+    assert_int_equal(console_post(&adm2, "/api/v1/admin/banks/settings",
+                                  "{\"bank\":\"B01\",\"attach_max_bytes\":5000000}", NULL),
+                     404);
+    assert_int_equal(
+        console_post(&adm, "/api/v1/admin/banks/settings", "{\"attach_max_bytes\":5}", NULL), 400);
+    a = call(&T1, "ATTACH_BEGIN", fmt, 150000, 74);
+    expect_code(a, "attach_too_large");
+    assert_int_equal(int_of(a, "max_bytes"), 120000);
+    json_decref(a);
+    assert_int_equal(
+        console_post(&adm, "/api/v1/admin/banks/settings", "{\"attach_max_bytes\":0}", &r), 200);
+    assert_true(json_is_null(json_object_get(json_object_get(r, "settings"), "attach_max_bytes")));
+    json_decref(r);
+    assert_int_equal(db_int("SELECT COUNT(*) FROM audit_log WHERE event = "
+                            "'bank.settings_changed' AND actor LIKE '%admin01%'",
+                            NULL),
+                     2);
 }
 
 /* ---- idempotence ---------------------------------------------------------------------- */
@@ -1010,6 +1172,7 @@ static void other_bank_cannot_read_or_link(void **state)
     struct buf own = make_pdf("B02 own");
     a = begin(&T3, "document", "x.pdf", &own, NULL, link_customer(CUST1), NULL);
     expect_code(a, "customer_not_found");
+    assert_non_null(strstr(msg_of(a), "data.link.customer_id"));
     json_decref(a);
     a = call(&T3, "ATTACH_LIST", "{\"customer_id\":%lld}", (long long)CUST1);
     expect_code(a, "OK");
@@ -1168,6 +1331,7 @@ int main(void)
         cmocka_unit_test(png_in_chunks_roundtrip), cmocka_unit_test(jpeg_and_pdf),
         cmocka_unit_test(interrupted_and_resumed), cmocka_unit_test(wrong_sm3_refused),
         cmocka_unit_test(wrong_type_refused),      cmocka_unit_test(too_large_refused),
+        cmocka_unit_test(limit_per_bank),          cmocka_unit_test(links_checked),
         cmocka_unit_test(same_cseq_twice),         cmocka_unit_test(bad_members_write_nothing),
         cmocka_unit_test(bad_chunk_data),          cmocka_unit_test(other_bank_cannot_read_or_link),
         cmocka_unit_test(nothing_in_clear),        cmocka_unit_test(abandoned_uploads_purged),

@@ -35,6 +35,7 @@
 
 static struct testd D;
 static struct tablet T1; /* demo01, B01 */
+static struct tablet T2; /* demo02, B01 (another branch) */
 static struct tablet T3; /* demo03, B02 */
 static struct store *DB;
 
@@ -343,16 +344,36 @@ static const struct bad_case BAD[] = {
      "turnover"},
     {"CUSTOMER_CREATE",
      "{\"kind\":\"person\",\"name\":\"甲\",\"id_no\":\"" ID_D "\",\"nickname\":\"x\"}", "nickname"},
+    {"CUSTOMER_CREATE",
+     "{\"kind\":\"person\",\"name\":\"甲\",\"id_no\":\"" ID_D "\",\"lat\":-90.5,\"lon\":120}",
+     "lat"},
+    {"CUSTOMER_CREATE",
+     "{\"kind\":\"person\",\"name\":\"甲\",\"id_no\":\"" ID_D "\",\"lat\":30,\"lon\":180.01}",
+     "lon"},
+    {"CUSTOMER_CREATE",
+     "{\"kind\":\"person\",\"name\":\"甲\",\"id_no\":\"" ID_D "\",\"lat\":\"30\",\"lon\":120}",
+     "lat"},
+    {"CUSTOMER_CREATE", "{\"kind\":\"person\",\"name\":\"甲\",\"id_no\":\"" ID_D "\",\"lon\":120}",
+     "lat"},
+    {"CUSTOMER_CREATE",
+     "{\"kind\":\"business\",\"name\":\"甲\",\"uscc\":\"" USCC_B "\",\"lat\":30,\"lon\":-181}",
+     "lon"},
     /* CUSTOMER_UPDATE (customer 1 of B01 exists). */
     {"CUSTOMER_UPDATE", "{\"name\":\"甲\"}", "customer_id"},
     {"CUSTOMER_UPDATE", "{\"customer_id\":\"1\"}", "customer_id"},
-    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"kind\":\"business\"}", "kind"},
-    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"name\":\"  \"}", "name"},
-    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"id_no\":\"\"}", "id_no"},
-    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"phone\":\"02112345678\"}", "phone"},
-    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"household\":[{\"relation\":\"child\"}]}",
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"name\":\"甲\"}", "version"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":0,\"name\":\"甲\"}", "version"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":\"1\",\"name\":\"甲\"}", "version"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":1,\"kind\":\"business\"}", "kind"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":1,\"name\":\"  \"}", "name"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":1,\"id_no\":\"\"}", "id_no"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":1,\"phone\":\"02112345678\"}", "phone"},
+    {"CUSTOMER_UPDATE",
+     "{\"customer_id\":1,\"version\":1,\"household\":[{\"relation\":\"child\"}]}",
      "household[0].name"},
-    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"turnover\":5}", "turnover"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":1,\"turnover\":5}", "turnover"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":1,\"lat\":91,\"lon\":120}", "lat"},
+    {"CUSTOMER_UPDATE", "{\"customer_id\":1,\"version\":1,\"lat\":30}", "lon"},
     /* CUSTOMER_GET. */
     {"CUSTOMER_GET", "{}", "customer_id"},
     {"CUSTOMER_GET", "{\"customer_id\":1,\"history\":\"yes\"}", "history"},
@@ -397,10 +418,11 @@ static void update_keeps_history(void **state)
 {
     (void)state;
     int64_t id = create_person(&T1, "周大福", "330102198511300015", "13700001111");
-    json_t *a = call(&T1, "CUSTOMER_UPDATE",
-                     "{\"customer_id\":%lld,\"phone\":\"13700002222\",\"address\":\"河东村5组\","
-                     "\"products\":[\"loan\"],\"name\":\"周大福\"}",
-                     (long long)id);
+    json_t *a = call(
+        &T1, "CUSTOMER_UPDATE",
+        "{\"customer_id\":%lld,\"version\":1,\"phone\":\"13700002222\",\"address\":\"河东村5组\","
+        "\"products\":[\"loan\"],\"name\":\"周大福\"}",
+        (long long)id);
     expect_code(a, "OK");
     assert_int_equal(int_of(a, "version"), 2);
     char *changed = json_dumps(json_object_get(data_of(a), "changed"), JSON_COMPACT);
@@ -410,8 +432,8 @@ static void update_keeps_history(void **state)
     /* The same values again: nothing changes, nothing is written. */
     size_t l1, l2;
     char *before = dump(&l1);
-    a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"phone\":\"13700002222\"}",
-             (long long)id);
+    a = call(&T1, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":2,\"phone\":\"13700002222\"}", (long long)id);
     expect_code(a, "OK");
     assert_int_equal(int_of(a, "version"), 2);
     assert_int_equal(json_array_size(json_object_get(data_of(a), "changed")), 0);
@@ -421,7 +443,8 @@ static void update_keeps_history(void **state)
     free(before);
     free(after);
     /* Remove the address: a third version. */
-    a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"address\":\"\"}", (long long)id);
+    a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"version\":2,\"address\":\"\"}",
+             (long long)id);
     expect_code(a, "OK");
     assert_int_equal(int_of(a, "version"), 3);
     json_decref(a);
@@ -463,16 +486,18 @@ static void update_refusals(void **state)
     int64_t b_id = create_person(&T1, "吴二", "330102199003010016", NULL);
     /* Another customer's ID number: customer_exists naming that one. */
     json_t *a = call(&T1, "CUSTOMER_UPDATE",
-                     "{\"customer_id\":%lld,\"id_no\":\"330102199002280014\"}", (long long)b_id);
+                     "{\"customer_id\":%lld,\"version\":1,\"id_no\":\"330102199002280014\"}",
+                     (long long)b_id);
     expect_code(a, "customer_exists");
     assert_int_equal(int_of(a, "customer_id"), a_id);
     json_decref(a);
     /* Its own number again is no conflict. */
-    a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"id_no\":\"330102199003010016\"}",
+    a = call(&T1, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":1,\"id_no\":\"330102199003010016\"}",
              (long long)b_id);
     expect_code(a, "OK");
     json_decref(a);
-    a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":987654,\"name\":\"无此人\"}");
+    a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":987654,\"version\":1,\"name\":\"无此人\"}");
     expect_code(a, "customer_not_found");
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":987654}");
@@ -557,7 +582,8 @@ static void other_bank_sees_nothing(void **state)
     json_t *a = call(&T3, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
     expect_code(a, "customer_not_found");
     json_decref(a);
-    a = call(&T3, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"name\":\"改名\"}", (long long)id);
+    a = call(&T3, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"version\":1,\"name\":\"改名\"}",
+             (long long)id);
     expect_code(a, "customer_not_found");
     json_decref(a);
     static const char *const searches[] = {"{\"name\":\"陈青山\"}",
@@ -580,6 +606,117 @@ static void other_bank_sees_nothing(void **state)
     json_decref(a);
 }
 
+/* ---- position and edit conflicts --------------------------------------------------- */
+
+static double real_of(json_t *a, const char *key)
+{
+    json_t *v = json_object_get(data_of(a), key);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+/* A customer's own position: stored, answered, replaced with history. */
+static void position_kept_with_history(void **state)
+{
+    (void)state;
+    json_t *a = call(&T1, "CUSTOMER_CREATE",
+                     "{\"kind\":\"person\",\"name\":\"钱坐标\",\"id_no\":\"330102197001010013\","
+                     "\"lat\":30.25,\"lon\":120}");
+    expect_code(a, "OK");
+    int64_t id = int_of(a, "customer_id");
+    assert_int_equal(int_of(a, "version"), 1);
+    json_decref(a);
+    /* A business (created by create_business) gets one too. */
+    a = call(&T1, "CUSTOMER_SEARCH", "{\"uscc\":\"" USCC_B "\"}");
+    int64_t biz = json_integer_value(
+        json_object_get(json_array_get(json_object_get(data_of(a), "items"), 0), "customer_id"));
+    assert_true(biz > 0);
+    json_decref(a);
+    a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)biz);
+    int64_t bv = int_of(a, "version");
+    json_decref(a);
+    a = call(&T1, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":%lld,\"lat\":-12.5,\"lon\":-77.25}", (long long)biz,
+             (long long)bv);
+    expect_code(a, "OK");
+    json_decref(a);
+    a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)biz);
+    assert_true(real_of(a, "lat") == -12.5 && real_of(a, "lon") == -77.25);
+    json_decref(a);
+    a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
+    expect_code(a, "OK");
+    assert_true(real_of(a, "lat") == 30.25 && real_of(a, "lon") == 120.0);
+    json_decref(a);
+    a = call(&T1, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":1,\"lat\":30.5,\"lon\":120}", (long long)id);
+    expect_code(a, "OK");
+    char *changed = json_dumps(json_object_get(data_of(a), "changed"), JSON_COMPACT);
+    assert_string_equal(changed, "[\"lat\"]");
+    free(changed);
+    json_decref(a);
+    a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld,\"history\":true}", (long long)id);
+    assert_true(real_of(a, "lat") == 30.5);
+    json_t *h = json_array_get(json_object_get(data_of(a), "history"), 0);
+    assert_string_equal(json_string_value(json_object_get(h, "field")), "lat");
+    assert_true(json_number_value(json_object_get(h, "old")) == 30.25);
+    assert_true(json_number_value(json_object_get(h, "new")) == 30.5);
+    json_decref(a);
+    /* The position is sealed with the record, never in clear. */
+    size_t l;
+    char *all = dump(&l);
+    assert_false(contains(all, l, "30.5"));
+    free(all);
+}
+
+/* Two managers edit the same customer from the same version: the second is
+ * refused with conflict and the current version, writes nothing, and the
+ * first's change is kept. */
+static void edit_conflict_loses_nothing(void **state)
+{
+    (void)state;
+    int64_t id = create_person(&T1, "郑冲突", "330102197002020029", "13900001111");
+    json_t *a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
+    int64_t v = int_of(a, "version");
+    assert_int_equal(v, 1);
+    json_decref(a);
+    a = call(&T1, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":%lld,\"phone\":\"13900002222\"}", (long long)id,
+             (long long)v);
+    expect_code(a, "OK");
+    assert_int_equal(int_of(a, "version"), 2);
+    json_decref(a);
+    size_t l1, l2;
+    char *before = dump(&l1);
+    a = call(&T2, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":%lld,\"phone\":\"13900003333\","
+             "\"address\":\"河西村\"}",
+             (long long)id, (long long)v);
+    expect_code(a, "conflict");
+    assert_int_equal(int_of(a, "version"), 2);
+    assert_int_equal(int_of(a, "customer_id"), id);
+    json_decref(a);
+    char *after = dump(&l2);
+    assert_true(l1 == l2 && memcmp(before, after, l1) == 0);
+    free(before);
+    free(after);
+    a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld,\"history\":true}", (long long)id);
+    assert_string_equal(str_of(a, "phone"), "13900002222");
+    assert_null(json_object_get(data_of(a), "address"));
+    assert_int_equal(int_of(a, "version"), 2);
+    assert_int_equal(json_array_size(json_object_get(data_of(a), "history")), 1);
+    json_decref(a);
+    /* Re-read, the second manager's edit goes through on version 2. */
+    a = call(&T2, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"version\":2,\"address\":\"河西村\"}",
+             (long long)id);
+    expect_code(a, "OK");
+    assert_int_equal(int_of(a, "version"), 3);
+    json_decref(a);
+    a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
+    assert_string_equal(str_of(a, "phone"), "13900002222");
+    assert_string_equal(str_of(a, "address"), "河西村");
+    json_decref(a);
+}
+
 static void session_required(void **state)
 {
     (void)state;
@@ -599,6 +736,7 @@ static int setup(void **state)
     if (testd_init(&D, NULL) || testd_start(&D) || testd_store_open(&D, &DB))
         return -1;
     if (tablet_activate(&T1, &D, "demo01") || tablet_login(&T1, "demo01", PW) ||
+        tablet_activate(&T2, &D, "demo02") || tablet_login(&T2, "demo02", PW) ||
         tablet_activate(&T3, &D, "demo03") || tablet_login(&T3, "demo03", PW))
         return -1;
     return 0;
@@ -608,6 +746,7 @@ static int teardown(void **state)
 {
     (void)state;
     tablet_free(&T1);
+    tablet_free(&T2);
     tablet_free(&T3);
     store_close(DB);
     testd_cleanup(&D);
@@ -617,11 +756,18 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(create_person_and_get),     cmocka_unit_test(create_business),
-        cmocka_unit_test(one_customer_per_id_no),    cmocka_unit_test(create_is_idempotent),
-        cmocka_unit_test(bad_members_write_nothing), cmocka_unit_test(update_keeps_history),
-        cmocka_unit_test(update_refusals),           cmocka_unit_test(search_masks),
-        cmocka_unit_test(other_bank_sees_nothing),   cmocka_unit_test(session_required),
+        cmocka_unit_test(create_person_and_get),
+        cmocka_unit_test(create_business),
+        cmocka_unit_test(one_customer_per_id_no),
+        cmocka_unit_test(create_is_idempotent),
+        cmocka_unit_test(bad_members_write_nothing),
+        cmocka_unit_test(update_keeps_history),
+        cmocka_unit_test(update_refusals),
+        cmocka_unit_test(search_masks),
+        cmocka_unit_test(other_bank_sees_nothing),
+        cmocka_unit_test(position_kept_with_history),
+        cmocka_unit_test(edit_conflict_loses_nothing),
+        cmocka_unit_test(session_required),
     };
     return cmocka_run_group_tests_name("customers", tests, setup, teardown);
 }

@@ -277,7 +277,8 @@ static const struct zy1_row ZY1_ROWS[] = {
     /* Customers: another bank's customer is one that does not exist. */
     {"CUSTOMER_GET", VIA_DATA, "{\"customer_id\":$CUST}", "customer_not_found", true},
     {"CUSTOMER_GET", VIA_SID, "{\"customer_id\":$CUST}", "session_invalid", true},
-    {"CUSTOMER_UPDATE", VIA_DATA, "{\"customer_id\":$CUST,\"name\":\"改名\",\"phone\":\"$PHONE\"}",
+    {"CUSTOMER_UPDATE", VIA_DATA,
+     "{\"customer_id\":$CUST,\"version\":1,\"name\":\"改名\",\"phone\":\"$PHONE\"}",
      "customer_not_found", true},
     {"CUSTOMER_SEARCH", VIA_DATA, "{\"id_no\":\"$IDNO\"}", "OK", true},
     {"CUSTOMER_SEARCH", VIA_DATA, "{\"phone\":\"$PHONE\"}", "OK", true},

@@ -202,13 +202,13 @@ static void do_the_work(void **state)
              "{\"kind\":\"person\",\"name\":\"王五\",\"id_no\":\"330102199001011235\"}");
     expect_code(a, "bad_request");
     json_decref(a);
-    a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"income_band\":\"30k_100k\"}",
-             (long long)c2);
+    a = call(&T1, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":1,\"income_band\":\"30k_100k\"}", (long long)c2);
     expect_code(a, "OK");
     json_decref(a);
     /* An update that changes nothing writes nothing and counts nothing. */
-    a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"income_band\":\"30k_100k\"}",
-             (long long)c2);
+    a = call(&T1, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":2,\"income_band\":\"30k_100k\"}", (long long)c2);
     expect_code(a, "OK");
     json_decref(a);
 

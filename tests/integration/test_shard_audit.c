@@ -35,6 +35,7 @@
 static const char *const IDS[] = {
     "110105198001010016", "110105198001010024", "110105198001010032", "110105198001010040",
     "110105198001010059", "110105198001010067", "110105198001010075", "110105198001010083",
+    "110105198001010091", "110105198001010104",
 };
 static size_t next_id;
 
@@ -433,6 +434,83 @@ static void console_records_merge_shards(void **state)
     expect_all_intact();
 }
 
+/* The CUSTOMER_CREATE record (target) of the last customer t created, by
+ * its id from CUSTOMER_SEARCH on the name. */
+static void created_target(struct tablet *t, const char *name, char *out, size_t cap)
+{
+    char data[128];
+    long st = 0;
+    snprintf(data, sizeof data, "{\"name\":\"%s\"}", name);
+    json_t *a = tablet_call(t, "CUSTOMER_SEARCH", data, NULL, &st, NULL);
+    assert_non_null(a);
+    json_t *item = json_array_get(json_object_get(json_object_get(a, "data"), "items"), 0);
+    snprintf(out, cap, "customer:%lld", (long long)member(item, "customer_id"));
+    json_decref(a);
+}
+
+/* How many customer.created records of target a console sees. */
+static int seen(struct console *c, const char *target)
+{
+    json_t *a = NULL, *r;
+    size_t i;
+    int n = 0;
+    assert_int_equal(console_get(c, "/api/v1/admin/audit/records?limit=500", &a), 200);
+    json_array_foreach(json_object_get(a, "records"), i, r)
+    {
+        n += strcmp(json_string_value(json_object_get(r, "event")), "customer.created") == 0 &&
+             strcmp(json_string_value(json_object_get(r, "target")), target) == 0;
+    }
+    json_decref(a);
+    return n;
+}
+
+/* A branch manager sees the business records (in the shard's chain) made
+ * in their branch, not another branch's; the bank admin sees both; another
+ * bank's admin neither. */
+static void branch_manager_sees_branch_business(void **state)
+{
+    (void)state;
+    struct tablet t2 = {0}; /* demo02, B01 branch 02 */
+    struct console adm, bm, adm2;
+    char mine[48], other[48];
+    assert_int_equal(console_login(&adm, &D, "admin01", PW), 200);
+    assert_int_equal(console_post(&adm, "/api/v1/admin/tellers",
+                                  "{\"branch\":\"01\",\"code\":\"bm01\",\"name\":\"城关负责人\","
+                                  "\"role\":\"branch_manager\",\"password\":\"" PW "\"}",
+                                  NULL),
+                     201);
+    assert_int_equal(console_login(&bm, &D, "bm01", PW), 200);
+    assert_int_equal(console_login(&adm2, &D, "admin02", PW), 200);
+    assert_int_equal(tablet_activate(&t2, &D, "demo02"), 0);
+    assert_int_equal(tablet_login(&t2, "demo02", PW), 0);
+    create(&T1, "城关客户");
+    create(&t2, "河东客户");
+    created_target(&T1, "城关客户", mine, sizeof mine);
+    created_target(&t2, "河东客户", other, sizeof other);
+    /* Both records are in the shard's chain (B01 lives in s2 now). */
+    assert_int_equal(count(S2, "SELECT COUNT(*) FROM audit_log WHERE event = 'customer.created'"),
+                     3);
+    assert_int_equal(seen(&bm, mine), 1);
+    assert_int_equal(seen(&bm, other), 0);
+    assert_int_equal(seen(&adm, mine), 1);
+    assert_int_equal(seen(&adm, other), 1);
+    assert_int_equal(seen(&adm2, mine), 0);
+    assert_int_equal(seen(&adm2, other), 0);
+    /* Every record the branch manager sees is of B01, newest first. */
+    json_t *a = NULL, *r;
+    size_t i;
+    int64_t prev_ts = INT64_MAX;
+    assert_int_equal(console_get(&bm, "/api/v1/admin/audit/records?limit=500", &a), 200);
+    json_array_foreach(json_object_get(a, "records"), i, r)
+    {
+        assert_int_equal(member(r, "bank_id"), B01);
+        assert_true(member(r, "ts") <= prev_ts);
+        prev_ts = member(r, "ts");
+    }
+    json_decref(a);
+    tablet_free(&t2);
+}
+
 /* A clean shutdown signs the head of each chain. */
 static void shutdown_signs_each_head(void **state)
 {
@@ -498,6 +576,7 @@ int main(void)
         cmocka_unit_test(tampered_shard_record_found),
         cmocka_unit_test(shard_tail_cut_found),
         cmocka_unit_test(console_records_merge_shards),
+        cmocka_unit_test(branch_manager_sees_branch_business),
         cmocka_unit_test(shutdown_signs_each_head),
     };
     return cmocka_run_group_tests_name("shard_audit", tests, setup, teardown);

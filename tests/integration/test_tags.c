@@ -189,10 +189,11 @@ static void rule_tags_follow_customer_changes(void **state)
     (void)state;
     int64_t id = create("田大有", ID_1985, ",\"occupation\":\"farmer\"");
     assert_string_equal(stored_tags(id), "farmer:rule,no_loan:rule,no_mobile_banking:rule");
-    json_t *a = call(&T1, "CUSTOMER_UPDATE",
-                     "{\"customer_id\":%lld,\"occupation\":\"self_employed\",\"products\":"
-                     "[\"loan\"],\"assets\":[{\"type\":\"land\",\"value\":80000}]}",
-                     (long long)id);
+    json_t *a =
+        call(&T1, "CUSTOMER_UPDATE",
+             "{\"customer_id\":%lld,\"version\":1,\"occupation\":\"self_employed\",\"products\":"
+             "[\"loan\"],\"assets\":[{\"type\":\"land\",\"value\":80000}]}",
+             (long long)id);
     expect_code(a, "OK");
     json_decref(a);
     assert_string_equal(stored_tags(id), "has_land:rule,no_mobile_banking:rule,self_employed:rule");

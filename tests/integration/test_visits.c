@@ -503,6 +503,52 @@ static void manager_assigns(void **state)
     json_decref(a);
 }
 
+/* A customer with a position of their own (CUSTOMER_CREATE lat, lon): a
+ * check-in is measured from it, before any task's position. */
+static void checkin_measured_from_customer(void **state)
+{
+    (void)state;
+    json_t *a = call(&T1, "CUSTOMER_CREATE",
+                     "{\"kind\":\"person\",\"name\":\"冯定位\",\"id_no\":\"330102197103030031\","
+                     "\"lat\":30.1,\"lon\":120.1}");
+    expect_code(a, "OK");
+    int64_t cust = int_of(a, "customer_id");
+    json_decref(a);
+    /* No task at all: near the customer is not far, far from them is. */
+    a = call(&T1, "VISIT_CHECKIN",
+             "{\"customer_id\":%lld,\"lat\":30.1001,\"lon\":120.1,\"outcome\":\"met\","
+             "\"notes\":\"近\"}",
+             (long long)cust);
+    expect_code(a, "OK");
+    assert_false(json_is_true(json_object_get(data_of(a), "far")));
+    assert_true(int_of(a, "distance_m") >= 5 && int_of(a, "distance_m") <= 20);
+    json_decref(a);
+    a = call(&T1, "VISIT_CHECKIN",
+             "{\"customer_id\":%lld,\"lat\":30.12,\"lon\":120.1,\"outcome\":\"met\","
+             "\"notes\":\"远\"}",
+             (long long)cust);
+    expect_code(a, "OK");
+    assert_true(json_is_true(json_object_get(data_of(a), "far")));
+    assert_true(int_of(a, "distance_m") > 2000 && int_of(a, "distance_m") < 2500);
+    json_decref(a);
+    /* A task placed elsewhere: the customer's own position still counts. */
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"teller\":\"demo01\",\"customer_id\":%lld,\"lat\":30.5,\"lon\":120.5}",
+             (long long)cust);
+    assert_int_equal(console_post(&BM, "/api/v1/admin/visits/tasks", body, &a), 201);
+    int64_t task = json_integer_value(json_object_get(json_object_get(a, "task"), "task_id"));
+    json_decref(a);
+    a = call(&T1, "VISIT_CHECKIN",
+             "{\"task_id\":%lld,\"lat\":30.5,\"lon\":120.5,\"outcome\":\"met\","
+             "\"notes\":\"任务地点\"}",
+             (long long)task);
+    expect_code(a, "OK");
+    assert_true(json_is_true(json_object_get(data_of(a), "far")));
+    json_decref(a);
+    assert_int_equal(db_int("SELECT COUNT(*) FROM visits WHERE far = 1 AND notes = '任务地点'"), 1);
+}
+
 /* ---- isolation ------------------------------------------------------------------------ */
 
 static void other_bank_sees_nothing(void **state)
@@ -611,10 +657,15 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sync_makes_tasks_once),     cmocka_unit_test(sorted_by_distance),
-        cmocka_unit_test(checkin_near_and_far),      cmocka_unit_test(same_cseq_is_one_visit),
-        cmocka_unit_test(bad_members_write_nothing), cmocka_unit_test(manager_assigns),
-        cmocka_unit_test(other_bank_sees_nothing),   cmocka_unit_test(session_required),
+        cmocka_unit_test(sync_makes_tasks_once),
+        cmocka_unit_test(sorted_by_distance),
+        cmocka_unit_test(checkin_near_and_far),
+        cmocka_unit_test(same_cseq_is_one_visit),
+        cmocka_unit_test(bad_members_write_nothing),
+        cmocka_unit_test(manager_assigns),
+        cmocka_unit_test(checkin_measured_from_customer),
+        cmocka_unit_test(other_bank_sees_nothing),
+        cmocka_unit_test(session_required),
     };
     return cmocka_run_group_tests_name("visits", tests, setup, teardown);
 }
