@@ -6,6 +6,7 @@
 #include "business/recommend.h"
 #include "business/tag.h"
 #include "business/visit.h"
+#include "business/wf.h"
 #include "channel/tx.h"
 #include "identity/tx_identity.h"
 
@@ -20,7 +21,8 @@ static const struct tx_def *const ALL[] = {
     &TX_VISIT_TASKS,     &TX_VISIT_CHECKIN,  &TX_ATTACH_BEGIN,
     &TX_ATTACH_CHUNK,    &TX_ATTACH_STATUS,  &TX_ATTACH_END,
     &TX_ATTACH_GET,      &TX_ATTACH_LIST,    &TX_CUSTOMER_PREFILL,
-    &TX_PERF_SUMMARY,
+    &TX_PERF_SUMMARY,    &TX_BIZ_START,      &TX_BIZ_STEP,
+    &TX_BIZ_GET,         &TX_BIZ_LIST,       &TX_BIZ_CANCEL,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -419,15 +419,61 @@ static const struct migration migrations[] = {
      "(bank_id, teller_id, period_kind, period_start, branch_id, metric);"
      "CREATE INDEX perf_counters_period ON perf_counters "
      "(teller_id, period_kind, period_start, bank_id, metric)"},
+    /* On-the-spot business (business/wf.h, wf_db.h): one row per business
+     * and one per step that ran (done, failed attempts, compensated), in
+     * the bank's shard. A step's result is sealed under the KEK (it may
+     * hold an ID card's data or a signature). */
+    {16, "business_flows",
+     "CREATE TABLE biz ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "biz_no CHAR(14) NOT NULL, "
+     "kind VARCHAR(16) NOT NULL, "
+     "status VARCHAR(12) NOT NULL, "
+     "next_step INTEGER NOT NULL, "
+     "customer_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CONSTRAINT biz_no UNIQUE (bank_id, biz_no), "
+     "CHECK (status IN ('open', 'completed', 'cancelling', 'cancelled')));"
+     "CREATE INDEX biz_teller ON biz (bank_id, teller_id, id);"
+     "CREATE TABLE biz_steps ("
+     "bank_id BIGINT NOT NULL, "
+     "biz_id BIGINT NOT NULL, "
+     "idx INTEGER NOT NULL, "
+     "step VARCHAR(16) NOT NULL, "
+     "state VARCHAR(12) NOT NULL, "
+     "attempt INTEGER NOT NULL, "
+     "message VARCHAR(200) NOT NULL, "
+     "sealed BLOB, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, biz_id, idx), "
+     "CHECK (state IN ('failed', 'done', 'compensated')))"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a
  * bank's shard and moves with it (data/shard.h). Append a table here in the
  * migration that creates it. */
-static const char *const bank_tables[] = {
-    "customers",   "customer_history",   "visit_tasks",     "visits",        "visit_leads",
-    "attachments", "attach_chunks",      "attach_links",    "tag_defs",      "customer_tags",
-    "products",    "recommend_feedback", "recommend_stats", "perf_counters", NULL};
+static const char *const bank_tables[] = {"customers",
+                                          "customer_history",
+                                          "visit_tasks",
+                                          "visits",
+                                          "visit_leads",
+                                          "attachments",
+                                          "attach_chunks",
+                                          "attach_links",
+                                          "tag_defs",
+                                          "customer_tags",
+                                          "products",
+                                          "recommend_feedback",
+                                          "recommend_stats",
+                                          "perf_counters",
+                                          "biz",
+                                          "biz_steps",
+                                          NULL};
 
 const char *const *migrations_bank_tables(size_t *count)
 {
