@@ -148,7 +148,10 @@ static int apply_idcard(struct wf_call *w, const json_t *reply, json_t *out, jso
         return WF_ERR;
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)w->input, key, v) json_object_set(keep, key, v);
+    json_object_foreach((json_t *)w->input, key, v)
+    {
+        json_object_set(keep, key, v);
+    }
     json_object_set_new(keep, "id_no", json_string(norm));
     if (mask_id_no(norm, masked, sizeof masked) < 0 ||
         mask_name(in_str(w, "name"), mname, sizeof mname) < 0)

@@ -555,7 +555,11 @@ static bool in_list(const json_t *a, size_t i)
 {
     size_t k;
     json_t *v;
-    json_array_foreach(a, k, v) if (json_integer_value(v) == (json_int_t)i) return true;
+    json_array_foreach(a, k, v)
+    {
+        if (json_integer_value(v) == (json_int_t)i)
+            return true;
+    }
     return false;
 }
 
