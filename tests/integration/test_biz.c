@@ -17,7 +17,10 @@
  *    goes through on the next serial; core and our records always agree;
  *  - BIZ_CANCEL after the card: the card unbound and the account closed in
  *    core (their journal rows reversed); a compensation that fails leaves
- *    `cancelling`, and BIZ_CANCEL again finishes it;
+ *    `cancelling`, and BIZ_CANCEL again finishes it; a cancel after the
+ *    account's reply was lost closes that account too (the compensation
+ *    names the lost call's serial), and one before the call ever arrived
+ *    leaves core a reversed mark that refuses it;
  *  - the PIN block is nowhere in the data directory (database, log, stored
  *    answers) after the flow;
  *  - order, kinds and input: a step out of order, an unknown business,
@@ -27,7 +30,9 @@
 #include "tablet.h"
 #include "testd.h"
 
-#include <dirent.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <setjmp.h>
@@ -181,6 +186,26 @@ static int64_t journal_ok(const char *biz_no, const char *code)
     return core_int("SELECT COUNT(*) FROM journal WHERE serial LIKE '%s%%' AND tx_code = '%s' "
                     "AND rc = '0000'",
                     biz_no, code);
+}
+
+/* 200101 sent to the core simulator by hand with serial: its rc. */
+static void core_open_account(const char *serial, char rc[5])
+{
+    char req[6 + 55 + 1], reply[6 + 200];
+    snprintf(req, sizeof req, "%06d200101ZHYE%-20s%-16sCNYSAV001", 55, serial, "C000000000000001");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)SIMS[CORE].port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(send(fd, req, 61, 0), 61);
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof reply && (n = recv(fd, reply + got, sizeof reply - got, 0)) > 0)
+        got += (size_t)n;
+    close(fd);
+    assert_true(got >= 6 + 30);
+    memcpy(rc, reply + 6 + 26, 4);
+    rc[4] = '\0';
 }
 
 /* ---- the flow ------------------------------------------------------------------- */
@@ -582,6 +607,59 @@ static void cancel_after_card_compensates(void **state)
     json_decref(a);
 }
 
+/* The account opened in core, its reply lost (nothing recorded here), then
+ * the business cancelled: the compensation names the lost call's serial,
+ * so core closes that account: no account in core without its record. */
+static void cancel_undoes_a_lost_call(void **state)
+{
+    (void)state;
+    struct biz b;
+    start(&b, ID_ZS, "王秀英");
+    for (size_t i = 0; i < 4; i++)
+        step_ok(&b, STEPS[i]);
+    simproc_fault(&SIMS[CORE], "{\"malformed\":\"close\"}");
+    json_t *a = step(&b, "account");
+    expect_code(a, "downstream_unavailable");
+    json_decref(a);
+    simproc_fault(&SIMS[CORE], "{}");
+    expect_step(&b, "account", "pending", 0);
+    assert_int_equal(journal_ok(b.no, "200101"), 1); /* core did it */
+    char data[64], st[16];
+    snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b.id);
+    a = call("BIZ_CANCEL", data, NULL);
+    expect_code(a, "OK");
+    assert_string_equal(dstr(a, "status"), "cancelled");
+    json_decref(a);
+    assert_string_equal(biz_status(&b, st, sizeof st), "cancelled");
+    assert_int_equal(core_int("SELECT COUNT(*) FROM account a JOIN journal j ON j.key2 = "
+                              "a.account_no WHERE j.serial = '%s04F000' AND a.status = 'closed' "
+                              "AND j.status = 'reversed'",
+                              b.no),
+                     1);
+    /* a business cancelled before its call arrived: the late call is refused */
+    struct biz c;
+    start(&c, ID_ZS, "王秀英");
+    for (size_t i = 0; i < 4; i++)
+        step_ok(&c, STEPS[i]);
+    snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)c.id);
+    a = call("BIZ_CANCEL", data, NULL);
+    expect_code(a, "OK");
+    json_decref(a);
+    assert_int_equal(core_int("SELECT COUNT(*) FROM journal WHERE serial = '%s04F000' AND "
+                              "status = 'reversed' AND reply IS NULL",
+                              c.no),
+                     1);
+    a = step(&c, "account");
+    expect_code(a, "biz_closed");
+    json_decref(a);
+    /* the call arriving late (as a stalled network would deliver it) */
+    char serial[32], rc[5];
+    snprintf(serial, sizeof serial, "%s04F000", c.no);
+    core_open_account(serial, rc);
+    assert_string_equal(rc, "2009");
+    assert_int_equal(journal_ok(c.no, "200101"), 0);
+}
+
 static void order_kinds_and_input(void **state)
 {
     (void)state;
@@ -669,6 +747,7 @@ int main(void)
         cmocka_unit_test(downstream_failures_record_nothing),
         cmocka_unit_test(refusals_are_recorded_and_retried),
         cmocka_unit_test(cancel_after_card_compensates),
+        cmocka_unit_test(cancel_undoes_a_lost_call),
         cmocka_unit_test(order_kinds_and_input),
     };
     return cmocka_run_group_tests_name("biz", tests, setup, teardown);
