@@ -78,7 +78,7 @@ static json_t *state_of(const struct wf_kind *k, const struct wdb_step steps[WF_
 static int input_ok(const struct wf_step *s, json_t *input, char *msg, size_t cap)
 {
     struct tx_def def = {.code = s->name, .fields = s->fields, .nfields = s->nfields};
-    char err[160];
+    char err[128];
     if (!json_is_object(input)) {
         snprintf(msg, cap, "data.input: must be an object");
         return WF_BAD;

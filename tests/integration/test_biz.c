@@ -191,8 +191,9 @@ static int64_t journal_ok(const char *biz_no, const char *code)
 /* 200101 sent to the core simulator by hand with serial: its rc. */
 static void core_open_account(const char *serial, char rc[5])
 {
-    char req[6 + 55 + 1], reply[6 + 200];
-    snprintf(req, sizeof req, "%06d200101ZHYE%-20s%-16sCNYSAV001", 55, serial, "C000000000000001");
+    char req[96], reply[6 + 200];
+    snprintf(req, sizeof req, "%06d200101ZHYE%-20.20s%-16sCNYSAV001", 55, serial,
+             "C000000000000001");
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)SIMS[CORE].port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
