@@ -26,7 +26,6 @@
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/mask.h"
-#include "foundation/secmem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
