@@ -16,7 +16,22 @@
  *
  * Malformed-reply faults ("malformed"): prefix (length prefix not digits),
  * short (prefix promises more than is sent), layout (an OK reply of the
- * wrong length), encoding (invalid GBK in msg), close (no reply at all). */
+ * wrong length), encoding (invalid GBK in msg), close (no reply at all,
+ * AFTER the work was done: the outcome is unknown to the caller).
+ *
+ * The journal (table journal): every request of a transaction that changes
+ * something is recorded by its serial with its tx code, the bank's date,
+ * its key fields (key1: the customer or account it works on, key2: the
+ * number it produced or bound), its rc, its status (normal, or reversed
+ * once a compensation undid it) and its reply. A request whose serial is
+ * in the journal is answered with the recorded reply and does nothing
+ * (idempotent by serial), so a caller that lost a reply resends the same
+ * serial safely. A system failure (rc 9999) is not recorded. Compensations
+ * (close_account 200102, unbind_card 200204) name the serial of the
+ * request they undo: that row turns reversed; when no such request has
+ * arrived yet, a reversed row without a reply is left for it, and the late
+ * request is then refused (2009) instead of done. `zhanye reconcile`
+ * (later) reads this table. */
 #include "sim.h"
 
 #include "egress/conn_tcp.h"
@@ -74,6 +89,10 @@ static struct fixlen_field f_oa_resp[] = {RESP_HDR, T("account_no", 90, 19)};
 static struct fixlen_field f_ic_req[] = {REQ_HDR, T("account_no", 30, 19),
                                          T("card_product", 49, 6)};
 static struct fixlen_field f_ic_resp[] = {RESP_HDR, T("card_no", 90, 19)};
+static struct fixlen_field f_ca_req[] = {REQ_HDR, T("orig_serial", 30, 20)};
+static struct fixlen_field f_bc_req[] = {REQ_HDR, T("account_no", 30, 19), T("card_no", 49, 19),
+                                         T("card_product", 68, 6)};
+static struct fixlen_field f_bc_resp[] = {RESP_HDR, T("card_no", 90, 19)};
 static struct fixlen_field f_sp_req[] = {REQ_HDR, T("card_no", 30, 19), T("pin_block", 49, 32)};
 static struct fixlen_field f_bal_req[] = {REQ_HDR, T("account_no", 30, 19)};
 static struct fixlen_field f_bal_resp[] = {RESP_HDR, T("currency", 90, 3), A("balance", 93, 18),
@@ -96,6 +115,12 @@ struct core_tx {
     const char *code;
     struct fixlen_layout req, resp;
     tx_fn fn;
+    bool journal; /* changes something: recorded, and answered once per serial */
+};
+
+/* What a journalled request worked on (key1) and produced (key2). */
+struct journal_keys {
+    char key1[40], key2[40];
 };
 
 /* ---- state ---- */
@@ -111,6 +136,7 @@ struct core {
     int nconns;
     sqlite3 *db;
     uint8_t zpk[16];
+    struct journal_keys keys; /* of the request being served (under mu) */
 };
 
 static void set_rc(struct outcome *o, const char *rc, const char *msg)
@@ -235,6 +261,8 @@ static void tx_open_account(struct core *c, json_t *in, json_t *out, struct outc
     }
     next_no(c, "account", 15, no, sizeof no);
     snprintf(acct, sizeof acct, "6217%s", no);
+    snprintf(c->keys.key1, sizeof c->keys.key1, "%s", jstr(in, "cust_no"));
+    snprintf(c->keys.key2, sizeof c->keys.key2, "%s", acct);
     sql(c, NULL,
         "INSERT INTO account(account_no, cust_no, currency, product, balance) "
         "VALUES (?, ?, ?, ?, 0)",
@@ -387,23 +415,143 @@ static void tx_agency_signup(struct core *c, json_t *in, json_t *out, struct out
     free(acct);
 }
 
+/* The journal row of serial: its tx code and status into the buffers; 0,
+ * or -1 when there is none. */
+static int journal_of(struct core *c, const char *serial, char code[8], char status[12],
+                      char key2[40])
+{
+    sqlite3_stmt *st;
+    int found = -1;
+    if (sqlite3_prepare_v2(c->db, "SELECT tx_code, status, key2, rc FROM journal WHERE serial = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(code, 8, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(status, 12, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(key2, 40, "%s",
+                 sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+        /* a refused request did nothing: nothing to undo */
+        if (strcmp((const char *)sqlite3_column_text(st, 3), "0000") != 0)
+            snprintf(status, 12, "%s", "refused");
+        found = 0;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* A compensation of the request orig (of tx code want): undo applies it
+ * to the key2 that request produced. Reversed once; a later copy is OK. */
+static void reverse(struct core *c, json_t *in, struct outcome *o, const char *want,
+                    void (*undo)(struct core *c, const char *key2))
+{
+    const char *orig = jstr(in, "orig_serial");
+    char code[8], status[12], key2[40];
+    snprintf(c->keys.key1, sizeof c->keys.key1, "%s", orig);
+    if (!orig[0]) {
+        set_rc(o, "9002", "报文格式错误");
+    } else if (journal_of(c, orig, code, status, key2) != 0) {
+        /* not arrived (yet): it is refused if it ever does */
+        sql(c, NULL,
+            "INSERT INTO journal(serial, tx_code, day, key1, key2, rc, status, reply) "
+            "VALUES (?, ?, date('now', '+8 hours'), '', '', '----', 'reversed', NULL)",
+            2, orig, want);
+    } else if (strcmp(code, want) != 0) {
+        set_rc(o, "2008", "原交易不符");
+    } else if (strcmp(status, "normal") == 0) {
+        undo(c, key2);
+        snprintf(c->keys.key2, sizeof c->keys.key2, "%s", key2);
+        sql(c, NULL, "UPDATE journal SET status = 'reversed' WHERE serial = ?", 1, orig);
+    }
+}
+
+static void close_acct(struct core *c, const char *account_no)
+{
+    sql(c, NULL, "UPDATE account SET status = 'closed' WHERE account_no = ?", 1, account_no);
+}
+
+static void unbind(struct core *c, const char *card_no)
+{
+    sql(c, NULL, "DELETE FROM card WHERE card_no = ?", 1, card_no);
+}
+
+static void tx_close_account(struct core *c, json_t *in, json_t *out, struct outcome *o)
+{
+    (void)out;
+    reverse(c, in, o, "200101", close_acct);
+}
+
+static void tx_unbind_card(struct core *c, json_t *in, json_t *out, struct outcome *o)
+{
+    (void)out;
+    reverse(c, in, o, "200203", unbind);
+}
+
+static bool luhn_ok(const char *pan)
+{
+    size_t n = strlen(pan);
+    char body[32];
+    if (n < 13 || n > 19 || strspn(pan, "0123456789") != n)
+        return false;
+    memcpy(body, pan, n - 1);
+    body[n - 1] = '\0';
+    return luhn_digit(body) == pan[n - 1];
+}
+
+/* Binds the card the bank's card reader read to an open account. */
+static void tx_bind_card(struct core *c, json_t *in, json_t *out, struct outcome *o)
+{
+    char *acct = NULL, *have = NULL, *used = NULL;
+    const char *pan = jstr(in, "card_no");
+    sql(c, &acct,
+        "SELECT account_no FROM account WHERE account_no = ? AND "
+        "COALESCE(status, 'normal') = 'normal'",
+        1, jstr(in, "account_no"));
+    sql(c, &have, "SELECT card_no FROM card WHERE account_no = ?", 1, jstr(in, "account_no"));
+    sql(c, &used, "SELECT card_no FROM card WHERE card_no = ?", 1, pan);
+    if (!acct)
+        set_rc(o, "2001", "账户不存在");
+    else if (!luhn_ok(pan))
+        set_rc(o, "2007", "卡号校验错误");
+    else if (used)
+        set_rc(o, "2006", "卡号已被使用");
+    else if (have)
+        set_rc(o, "2002", "账户已绑定卡");
+    else {
+        sql(c, NULL, "INSERT INTO card(card_no, account_no, product) VALUES (?, ?, ?)", 3, pan,
+            acct, jstr(in, "card_product"));
+        json_object_set_new(out, "card_no", json_string(pan));
+        snprintf(c->keys.key1, sizeof c->keys.key1, "%s", acct);
+        snprintf(c->keys.key2, sizeof c->keys.key2, "%s", pan);
+    }
+    free(acct);
+    free(have);
+    free(used);
+}
+
 static const struct core_tx TXS[] = {
     {"100101", LAYOUT("customer query", 50, f_cq_req),
-     LAYOUT("customer query reply", 178, f_cq_resp), tx_customer_query},
+     LAYOUT("customer query reply", 178, f_cq_resp), tx_customer_query, false},
     {"100102", LAYOUT("customer create", 241, f_cc_req),
-     LAYOUT("customer create reply", 106, f_cc_resp), tx_customer_create},
+     LAYOUT("customer create reply", 106, f_cc_resp), tx_customer_create, true},
     {"200101", LAYOUT("open account", 55, f_oa_req), LAYOUT("open account reply", 109, f_oa_resp),
-     tx_open_account},
+     tx_open_account, true},
+    {"200102", LAYOUT("close account", 50, f_ca_req), LAYOUT("close account reply", 90, f_resp_hdr),
+     tx_close_account, true},
     {"200201", LAYOUT("issue card", 55, f_ic_req), LAYOUT("issue card reply", 109, f_ic_resp),
-     tx_issue_card},
-    {"200202", LAYOUT("set pin", 81, f_sp_req), LAYOUT("set pin reply", 90, f_resp_hdr),
-     tx_set_pin},
+     tx_issue_card, true},
+    {"200202", LAYOUT("set pin", 81, f_sp_req), LAYOUT("set pin reply", 90, f_resp_hdr), tx_set_pin,
+     true},
+    {"200203", LAYOUT("bind card", 74, f_bc_req), LAYOUT("bind card reply", 109, f_bc_resp),
+     tx_bind_card, true},
+    {"200204", LAYOUT("unbind card", 50, f_ca_req), LAYOUT("unbind card reply", 90, f_resp_hdr),
+     tx_unbind_card, true},
     {"200301", LAYOUT("balance", 49, f_bal_req), LAYOUT("balance reply", 129, f_bal_resp),
-     tx_balance},
+     tx_balance, false},
     {"300101", LAYOUT("sign e-banking", 58, f_eb_req),
-     LAYOUT("sign e-banking reply", 110, f_eb_resp), tx_sign_ebank},
+     LAYOUT("sign e-banking reply", 110, f_eb_resp), tx_sign_ebank, true},
     {"300201", LAYOUT("agency sign-up", 145, f_ag_req),
-     LAYOUT("agency sign-up reply", 110, f_ag_resp), tx_agency_signup},
+     LAYOUT("agency sign-up reply", 110, f_ag_resp), tx_agency_signup, true},
 };
 
 /* ---- database ---- */
@@ -420,6 +568,8 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS agency(contract_no TEXT PRIMARY KEY, account_no TEXT, "
     "agency_code TEXT, payer_no TEXT, payer_name TEXT);"
     "CREATE TABLE IF NOT EXISTS counter(name TEXT PRIMARY KEY, value INTEGER);"
+    "CREATE TABLE IF NOT EXISTS journal(serial TEXT PRIMARY KEY, tx_code TEXT, day TEXT, key1 "
+    "TEXT, key2 TEXT, rc TEXT, status TEXT, reply BLOB);"
     "INSERT OR IGNORE INTO counter VALUES ('customer', 100), ('account', 100), ('card', 100), "
     "('ebank', 100), ('agency', 100);"
     /* Demo identities, the same as the ID-check simulator's. */
@@ -428,9 +578,24 @@ static const char SCHEMA[] =
     "('C000000000000002', '01', '310104198807163222', '欧阳娜娜', '13900139000', '上海市徐汇区', "
     "'1'),"
     "('C000000000000003', '01', '440106197512254411', '李四', '13700137000', '广州市天河区', '1');"
-    "INSERT OR IGNORE INTO account VALUES "
+    "INSERT OR IGNORE INTO account(account_no, cust_no, currency, product, balance) VALUES "
     "('6217000000000000011', 'C000000000000001', 'CNY', 'SAV001', 1234567),"
     "('6217000000000000022', 'C000000000000002', 'CNY', 'SAV001', 50000000);";
+
+/* account.status (normal, closed): added to a database made before it. */
+static bool account_status(struct core *c)
+{
+    sqlite3_stmt *st;
+    bool have = false;
+    if (sqlite3_prepare_v2(c->db, "SELECT name FROM pragma_table_info('account')", -1, &st, NULL) !=
+        SQLITE_OK)
+        return false;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        have = have || strcmp((const char *)sqlite3_column_text(st, 0), "status") == 0;
+    sqlite3_finalize(st);
+    return have || sqlite3_exec(c->db, "ALTER TABLE account ADD COLUMN status TEXT", NULL, NULL,
+                                NULL) == SQLITE_OK;
+}
 
 static int open_db(struct core *c)
 {
@@ -439,7 +604,7 @@ static int open_db(struct core *c)
     if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
             SQLITE_OK ||
         sqlite3_exec(c->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(c->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(c->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK || !account_status(c)) {
         fprintf(stderr, "zhanye-sim core: %s: %s\n", path, sqlite3_errmsg(c->db));
         sqlite3_close(c->db);
         c->db = NULL;
@@ -458,12 +623,72 @@ static const struct core_tx *find_tx(const char *code)
     return NULL;
 }
 
+/* The recorded reply of serial into out: its length; 0 when there is none.
+ * A reversed row without a reply (its compensation came first) answers
+ * 2009 into o and returns -1. Under c->mu. */
+static long replayed(struct core *c, const char *serial, char *out, struct outcome *o)
+{
+    sqlite3_stmt *st;
+    long n = 0;
+    if (!serial[0] || sqlite3_prepare_v2(c->db, "SELECT reply FROM journal WHERE serial = ?", -1,
+                                         &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int len = sqlite3_column_bytes(st, 0);
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+            set_rc(o, "2009", "交易已冲正");
+            n = -1;
+        } else if (len > 0 && len <= 512) {
+            memcpy(out, sqlite3_column_blob(st, 0), (size_t)len);
+            n = len;
+        }
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Records a journalled request's outcome and reply. Under c->mu. */
+static void journal_add(struct core *c, const struct core_tx *tx, const char *serial,
+                        const char *rc, const char *reply, size_t n)
+{
+    sqlite3_stmt *st;
+    if (!serial[0] || sqlite3_prepare_v2(c->db,
+                                         "INSERT OR IGNORE INTO journal(serial, tx_code, day, "
+                                         "key1, key2, rc, status, reply) VALUES (?, ?, "
+                                         "strftime('%Y%m%d', 'now', '+8 hours'), ?, ?, ?, "
+                                         "'normal', ?)",
+                                         -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, tx->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->keys.key1, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, c->keys.key2, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, rc, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 6, reply, (int)n, SQLITE_TRANSIENT);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+}
+
+/* Encodes the reply of tx (or of an unknown code) into out. */
+static size_t encode_reply(const struct core_tx *tx, json_t *hdr, json_t *res,
+                           const struct outcome *o, char *out)
+{
+    json_object_set_new(res, "tx_code", json_string(tx ? tx->code : jstr(hdr, "tx_code")));
+    json_object_set_new(res, "serial", json_string(jstr(hdr, "serial")));
+    json_object_set_new(res, "rc", json_string(o->rc));
+    json_object_set_new(res, "msg", json_string(o->msg));
+    const struct fixlen_layout *l = strcmp(o->rc, "0000") == 0 ? &tx->resp : &L_RESP_HDR;
+    return fixlen_encode(l, res, (uint8_t *)out, 512, NULL) == 0 ? l->length : 0;
+}
+
 /* Builds the reply record into out (cap >= 512). Returns its length. */
 static size_t build_reply(struct core *c, const char *req, size_t len, const struct sim_fault *f,
                           char *out)
 {
     struct outcome o = {"0000", "成功"};
     json_t *hdr = NULL, *in = NULL, *res = json_object();
+    size_t n = 0;
     fixlen_decode(&L_REQ_HDR, (const uint8_t *)req, len < 30 ? len : 30, true, &hdr, NULL);
     const struct core_tx *tx = find_tx(jstr(hdr, "tx_code"));
     if (!tx)
@@ -474,16 +699,22 @@ static size_t build_reply(struct core *c, const char *req, size_t len, const str
         atomic_fetch_add(&c->s->errors_injected, 1);
         set_rc(&o, "9999", "系统繁忙");
     } else {
+        const char *serial = jstr(hdr, "serial");
         pthread_mutex_lock(&c->mu);
-        tx->fn(c, in, res, &o);
+        long seen = tx->journal ? replayed(c, serial, out, &o) : 0;
+        if (seen == 0) {
+            memset(&c->keys, 0, sizeof c->keys);
+            tx->fn(c, in, res, &o);
+            n = encode_reply(tx, hdr, res, &o, out);
+            if (tx->journal && n > 0)
+                journal_add(c, tx, serial, o.rc, out, n);
+        } else if (seen > 0) {
+            n = (size_t)seen;
+        }
         pthread_mutex_unlock(&c->mu);
     }
-    json_object_set_new(res, "tx_code", json_string(tx ? tx->code : jstr(hdr, "tx_code")));
-    json_object_set_new(res, "serial", json_string(jstr(hdr, "serial")));
-    json_object_set_new(res, "rc", json_string(o.rc));
-    json_object_set_new(res, "msg", json_string(o.msg));
-    const struct fixlen_layout *l = strcmp(o.rc, "0000") == 0 ? &tx->resp : &L_RESP_HDR;
-    size_t n = fixlen_encode(l, res, (uint8_t *)out, 512, NULL) == 0 ? l->length : 0;
+    if (n == 0)
+        n = encode_reply(tx, hdr, res, &o, out);
     json_decref(hdr);
     json_decref(in);
     json_decref(res);

@@ -7,7 +7,9 @@
  * injected latency and stalls hold only their own connection.
  *
  * Demo identities (the same as the core simulator's customers):
- *   110101199003077578 张三, 310104198807163222 欧阳娜娜, 440106197512254411 李四
+ *   110101199003077578 张三, 310104198807163222 欧阳娜娜, 440106197512254411 李四;
+ *   ID check also: 11010519491231002X 王秀英, 440106197512254416 赵六 (valid check
+ *   characters, not in core until a workflow creates them)
  * Face: an image whose bytes are "FACE:" + the ID number scores 90..99,
  * any other image 10..49 (deterministic). "liveness" is false when the
  * request says "live": false or the image's bytes start with "SPOOF:" (a
@@ -87,6 +89,9 @@ static const struct {
     {"110101199003077578", "张三"},
     {"310104198807163222", "欧阳娜娜"},
     {"440106197512254411", "李四"},
+    /* with valid GB 11643 check characters (the workflow's idcard step checks them) */
+    {"11010519491231002X", "王秀英"},
+    {"440106197512254416", "赵六"},
 };
 
 static json_t *ok_reply(void)

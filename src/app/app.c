@@ -253,7 +253,8 @@ static int open_channel(struct app *a, char *err, size_t errcap)
     a->tx_env = (struct tx_env){.kek = &a->kek,
                                 .identity = &a->identity,
                                 .attach_max_bytes = a->cfg.business.attach_max_bytes,
-                                .voucher_key = a->voucher_key};
+                                .voucher_key = a->voucher_key,
+                                .face_threshold = a->cfg.business.face_threshold};
     if (authcache_open(a->cfg.identity.cache_ttl_ms, &a->authcache) != 0) {
         snprintf(err, errcap, "cannot allocate the device and session cache");
         return APP_ERR_RUNTIME;

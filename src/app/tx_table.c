@@ -7,6 +7,7 @@
 #include "business/tag.h"
 #include "business/visit.h"
 #include "business/voucher.h"
+#include "business/wf.h"
 #include "channel/tx.h"
 #include "identity/tx_identity.h"
 
@@ -22,7 +23,9 @@ static const struct tx_def *const ALL[] = {
     &TX_ATTACH_CHUNK,    &TX_ATTACH_STATUS,  &TX_ATTACH_END,
     &TX_ATTACH_GET,      &TX_ATTACH_LIST,    &TX_CUSTOMER_PREFILL,
     &TX_PERF_SUMMARY,    &TX_VOUCHER_GET,    &TX_VOUCHER_VERIFY,
-    &TX_VOUCHER_LIST,
+    &TX_VOUCHER_LIST,    &TX_PERF_SUMMARY,   &TX_BIZ_START,
+    &TX_BIZ_STEP,        &TX_BIZ_GET,        &TX_BIZ_LIST,
+    &TX_BIZ_CANCEL,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

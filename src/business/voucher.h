@@ -1,6 +1,6 @@
 /* voucher — electronic vouchers (电子凭证): issuing one for a completed
  * business, and the tablet's transactions VOUCHER_GET, VOUCHER_VERIFY and
- * VOUCHER_LIST (docs/api.md §1.31-1.34).
+ * VOUCHER_LIST (docs/api.md §1.36-1.39).
  *
  * A voucher is a one-page PDF (voucher_pdf.h: cairo + pango, Noto Sans CJK
  * SC embedded as a subset) holding the bank's and branch's names, the

@@ -42,6 +42,7 @@ struct tx_env {
     const struct kek *kek;                  /* seals secrets at rest (identity/kek.h) */
     const struct identity_policy *identity; /* timeouts, device cap, lockout (identity.h) */
     int64_t attach_max_bytes; /* [business] attach_max_bytes (business/attach.h); 0: default */
+    int face_threshold;       /* [business] face_threshold (business/wf.h); 0: default */
     /* The bank's other systems (egress/egress.h): for a TX's prepare
      * function only, never inside a transaction; may be NULL. */
     struct egress *egress;
@@ -119,8 +120,16 @@ struct tx_def {
      * that a slow remote call never holds a shard's writer lock.
      *
      * Contract: it runs at most once per request, after steps 1-13 and the
-     * input schema, and before fn; its ctx has conn and tenant NULL (no
-     * database at all), out NULL, the session's ids, in, and fetched NULL.
+     * input schema, and before fn; its ctx has conn NULL, out NULL, the
+     * session's ids, in, and fetched NULL. tenant is NULL, except for a
+     * bank_data TX with a session: then it is a READ-ONLY scope on the
+     * bank's shard (data/tenant.h), OUTSIDE any transaction (autocommit
+     * reads; no writer lock is held, none may be taken: prepare must not
+     * write through it), with the shard's fence checked before it runs
+     * (the bank is here or being copied, as for a read-only TX) and after
+     * (a bank that moved away meanwhile answers `unavailable`). What it
+     * reads may change before fn runs: fn reads it again in its
+     * transaction and decides.
      * It decides nothing about the answer: it leaves what it learned in
      * c->fetched (a new reference it creates; the pipeline wipes and frees
      * it) and returns TX_COMMIT; fn, in the transaction as usual, reads

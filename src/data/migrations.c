@@ -419,6 +419,39 @@ static const struct migration migrations[] = {
      "(bank_id, teller_id, period_kind, period_start, branch_id, metric);"
      "CREATE INDEX perf_counters_period ON perf_counters "
      "(teller_id, period_kind, period_start, bank_id, metric)"},
+    /* On-the-spot business (business/wf.h, wf_db.h): one row per business
+     * and one per step that ran (done, failed attempts, compensated), in
+     * the bank's shard. A step's result is sealed under the KEK (it may
+     * hold an ID card's data or a signature). */
+    {16, "business_flows",
+     "CREATE TABLE biz ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "biz_no CHAR(14) NOT NULL, "
+     "kind VARCHAR(16) NOT NULL, "
+     "status VARCHAR(12) NOT NULL, "
+     "next_step INTEGER NOT NULL, "
+     "customer_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CONSTRAINT biz_no UNIQUE (bank_id, biz_no), "
+     "CHECK (status IN ('open', 'completed', 'cancelling', 'cancelled')));"
+     "CREATE INDEX biz_teller ON biz (bank_id, teller_id, id);"
+     "CREATE TABLE biz_steps ("
+     "bank_id BIGINT NOT NULL, "
+     "biz_id BIGINT NOT NULL, "
+     "idx INTEGER NOT NULL, "
+     "step VARCHAR(16) NOT NULL, "
+     "state VARCHAR(12) NOT NULL, "
+     "attempt INTEGER NOT NULL, "
+     "message VARCHAR(200) NOT NULL, "
+     "sealed BLOB, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, biz_id, idx), "
+     "CHECK (state IN ('failed', 'done', 'compensated')))"},
     /* Electronic vouchers (business/voucher_db.h): a business table of the
      * bank's shard, one row per issued voucher, never updated (no code
      * path writes it after the INSERT). The PDF is sealed under the KEK
@@ -477,6 +510,8 @@ static const char *const bank_tables[] = {"customers",
                                           "perf_counters",
                                           "vouchers",
                                           "bank_settings",
+                                          "biz",
+                                          "biz_steps",
                                           NULL};
 
 const char *const *migrations_bank_tables(size_t *count)

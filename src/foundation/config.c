@@ -109,6 +109,8 @@ static const struct cfg_key KEYS[] = {
     /* Attachments (business/attach.h): the largest content, every bank. */
     {"business", "attach_max_bytes", T_SIZE, "10M", 1024, 64LL << 20, F(business.attach_max_bytes),
      0},
+    /* Workflows (business/wf.h): face compare's lowest passing score, 0..100. */
+    {"business", "face_threshold", T_INT, "80", 1, 100, F(business.face_threshold), 0},
     /* [flow.TX] and [flow.default]: access-gateway rules. */
     {"flow", "rate", T_INT, "1000", 1, 10000000, 0, 0},
     {"flow", "burst", T_INT, "100", 1, 10000000, 0, 0},

@@ -105,6 +105,7 @@ struct config {
     } audit;
     struct {
         int64_t attach_max_bytes; /* largest attachment (business/attach.h) */
+        int face_threshold;       /* face compare's lowest passing score (business/wf.h) */
     } business;
     int nnamed;
     struct config_named named[CONFIG_MAX_NAMED];

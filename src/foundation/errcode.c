@@ -238,6 +238,55 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                               .meaning = "sealed, VOUCHER_GET and VOUCHER_VERIFY by id: no such "
                                          "voucher in the session's bank (another bank's voucher "
                                          "is answered the same)"},
+    [ZE_BIZ_NOT_FOUND] = {.code = "biz_not_found",
+                          .http = 404,
+                          .message = "业务不存在",
+                          .meaning = "sealed, BIZ_STEP, BIZ_GET and BIZ_CANCEL: no business with "
+                                     "this id in the session's bank (another bank's is answered "
+                                     "the same). Nothing is written"},
+    [ZE_BIZ_KIND_UNAVAILABLE] = {.code = "biz_kind_unavailable",
+                                 .http = 400,
+                                 .message = "该业务暂未开通",
+                                 .meaning = "sealed, BIZ_START: the kind is known but its steps "
+                                            "are not defined yet (ebank, loan, credit_card, "
+                                            "social_card, agency for now). Nothing is written"},
+    [ZE_BIZ_STEP_OUT_OF_ORDER] = {.code = "biz_step_out_of_order",
+                                  .http = 409,
+                                  .message = "业务步骤顺序不符",
+                                  .meaning = "sealed, BIZ_STEP: the step is not the business's "
+                                             "next one (nor one done already); `data.next_step` "
+                                             "names the step to run. Nothing is written"},
+    [ZE_BIZ_CLOSED] = {.code = "biz_closed",
+                       .http = 409,
+                       .message = "该业务已结束",
+                       .meaning = "sealed, BIZ_STEP and BIZ_CANCEL: the business is completed or "
+                                  "cancelled (BIZ_STEP also: being cancelled); `data.status` is "
+                                  "its status. Nothing is written"},
+    [ZE_BIZ_CHECK_FAILED] = {.code = "biz_check_failed",
+                             .http = 422,
+                             .message = "核验未通过",
+                             .meaning = "sealed, BIZ_STEP: the bank's system answered but the "
+                                        "check failed (ID check: name and number do not match; "
+                                        "face: score below `[business] face_threshold` or no "
+                                        "liveness). The failure is recorded (`data.attempt`); "
+                                        "the step may be run again with new input"},
+    [ZE_DOWNSTREAM_REFUSED] = {.code = "downstream_refused",
+                               .http = 422,
+                               .message = "业务系统拒绝了该请求",
+                               .meaning = "sealed, BIZ_STEP: the bank's system refused the step "
+                                          "(a business refusal: `data.system_code`, the message "
+                                          "is the system's). The failure is recorded; the step "
+                                          "may be run again with new input (a new downstream "
+                                          "serial)"},
+    [ZE_DOWNSTREAM_UNAVAILABLE] = {.code = "downstream_unavailable",
+                                   .http = 503,
+                                   .message = "业务系统暂时无法访问，请稍后重试该步骤",
+                                   .meaning = "sealed, BIZ_STEP and BIZ_CANCEL: the bank's system "
+                                              "did not answer (timeout, broken connection, "
+                                              "breaker open) or failed; the outcome is unknown, "
+                                              "so nothing is recorded: run the same step again "
+                                              "(it reuses the same downstream serial, which the "
+                                              "system answers once)"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",

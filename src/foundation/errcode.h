@@ -76,6 +76,13 @@ enum ze {
     ZE_ATTACH_INCOMPLETE,
     /* Electronic vouchers (business/voucher.h). */
     ZE_VOUCHER_NOT_FOUND,
+    ZE_BIZ_NOT_FOUND,
+    ZE_BIZ_KIND_UNAVAILABLE,
+    ZE_BIZ_STEP_OUT_OF_ORDER,
+    ZE_BIZ_CLOSED,
+    ZE_BIZ_CHECK_FAILED,
+    ZE_DOWNSTREAM_REFUSED,
+    ZE_DOWNSTREAM_UNAVAILABLE,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,

@@ -14,12 +14,12 @@
  *  - a read-only TX without cseq, and every refusal after step 11, hand
  *    their nonce to the batch journal (channel/nonce_db.h).
  * A TX with a prepare function (channel/tx.h) runs it after the checks and
- * before its transaction, with no database connection in its hands: what it
- * fetches from the bank's other systems (a slow remote call) never holds a
- * shard's writer lock. A retry of a cseq whose answer is stored (Redis, or
- * the database: one read, outside any transaction) skips it.
- * Stored answers are sealed under the KEK: they may carry a device secret or
- * a session id. Plaintexts holding secrets are wiped before they are freed.
+ * before its transaction, with at most a read-only tenant scope on the
+ * bank's shard outside any transaction: what it fetches from the bank's
+ * other systems (a slow remote call) never holds a shard's writer lock. A retry of a cseq whose
+ * answer is stored (Redis, or the database: one read, outside any transaction) skips it. Stored
+ * answers are sealed under the KEK: they may carry a device secret or a session id. Plaintexts
+ * holding secrets are wiped before they are freed.
  *
  * With Redis, a copy of each stored answer goes there once its transaction
  * committed (channel/answer_cache.h), and a retry of an answered cseq that
@@ -751,16 +751,56 @@ static bool answered_before(struct txreq *r)
     return done;
 }
 
-/* The TX's prepare phase (channel/tx.h): before the transaction, with no
- * database; r->fetched for the handler. false when answered (`internal`). */
+/* The read-only scope a bank_data TX's prepare phase gets (channel/tx.h):
+ * the bank's shard, outside any transaction, its fence checked as
+ * read_on_shard does. STORE_OK (*t NULL for a TX without one), STORE_BUSY
+ * (the shard out of reach, or the bank gone from it: `unavailable`). */
+static int prepare_scope(struct txreq *r, struct store_conn **c, struct tenant_conn **t)
+{
+    const struct session *s = &r->auth.session;
+    struct scope sc = {s->bank_id, s->branch_id, s->teller_id, s->role};
+    *c = NULL;
+    *t = NULL;
+    if (!r->def->bank_data || !r->def->needs_session)
+        return STORE_OK;
+    if (shard_conn(r, c) != STORE_OK) {
+        *c = NULL;
+        return STORE_BUSY;
+    }
+    int f = shard_fence(*c, r->auth.bank_id);
+    if ((f != SHARD_HERE && f != SHARD_MOVING) || tenant_open(*c, &sc, t) != STORE_OK) {
+        shard_release(r, *c);
+        *c = NULL;
+        return STORE_BUSY;
+    }
+    return STORE_OK;
+}
+
+/* The TX's prepare phase (channel/tx.h): before the transaction, with a
+ * read-only tenant scope at most; r->fetched for the handler. false when
+ * answered (`internal`, `unavailable`). */
 static bool prepare(struct txreq *r, struct http_response *resp)
 {
     if (!r->def->prepare || r->def->own_transaction || r->def->read_only || answered_before(r))
         return true;
+    struct store_conn *sc = NULL;
+    struct tenant_conn *tenant = NULL;
+    if (prepare_scope(r, &sc, &tenant) != STORE_OK) {
+        sealed_error(r, resp, ZE_UNAVAILABLE, NULL, NULL);
+        return false;
+    }
     char tlr[ZY1_ID_MAX + 1];
-    struct tx_ctx c = ctx_of(r, tlr); /* no connection: the prepare phase has none */
+    struct tx_ctx c = ctx_of(r, tlr); /* no transaction: the prepare phase reads at most */
+    c.tenant = tenant;
     enum tx_result res = r->def->prepare(&c);
     r->fetched = c.fetched;
+    tenant_close(tenant);
+    bool gone = sc && shard_fence(sc, r->auth.bank_id) == SHARD_GONE;
+    shard_release(r, sc);
+    if (gone) { /* what it read has moved: the tablet sends the step again */
+        sealed_error(r, resp, ZE_UNAVAILABLE, NULL, NULL);
+        return false;
+    }
     if (res == TX_COMMIT)
         return true;
     log_error("tx.failed", "TX=%s dev=%s: the prepare phase failed", r->tx, r->dev);

@@ -49,6 +49,7 @@ struct ids {
     const char *task;                        /* a visit task's id */
     const char *att, *upl, *sm3;             /* a stored attachment, an upload, an SM3 */
     const char *vch;                         /* a voucher's id ("V<bank>-<n>") */
+    const char *biz;                         /* a business (BIZ_*) */
 };
 
 static struct testd D;
@@ -143,6 +144,8 @@ static char *snapshot(const char *bank_code)
         {"perf_counters", "SELECT * FROM perf_counters WHERE bank_id = ? ORDER BY branch_id, "
                           "teller_id, period_kind, period_start, metric"},
         {"vouchers", "SELECT * FROM vouchers WHERE bank_id = ? ORDER BY id"},
+        {"biz", "SELECT * FROM biz WHERE bank_id = ? ORDER BY id"},
+        {"biz_steps", "SELECT * FROM biz_steps WHERE bank_id = ? ORDER BY biz_id, idx"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -209,7 +212,7 @@ static char *fill(const char *tmpl, const struct ids *ids)
                 {"$BANK", ids->bank},     {"$SID", ids->sid},     {"$CUST", ids->cust},
                 {"$IDNO", ids->idno},     {"$PHONE", ids->phone}, {"$CNAME", ids->cname},
                 {"$TASK", ids->task},     {"$ATT", ids->att},     {"$UPL", ids->upl},
-                {"$SM3", ids->sm3},       {"$VCH", ids->vch}};
+                {"$SM3", ids->sm3},       {"$VCH", ids->vch},     {"$BIZ", ids->biz}};
     char *out = NULL;
     size_t len = 0;
     append(&out, &len, "", 0);
@@ -342,6 +345,19 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"VOUCHER_VERIFY", VIA_DATA, "{\"voucher_id\":\"$VCH\"}", "voucher_not_found", true},
     {"VOUCHER_LIST", VIA_DATA, "{}", "OK", true},
     {"VOUCHER_LIST", VIA_SID, "{}", "session_invalid", true},
+    /* Business workflows: B02's business is one that does not exist; B01's
+     * list shows none of B02's (B01 has none while the matrix runs). */
+    {"BIZ_GET", VIA_DATA, "{\"biz_id\":$BIZ}", "biz_not_found", true},
+    {"BIZ_GET", VIA_SID, "{\"biz_id\":$BIZ}", "session_invalid", true},
+    {"BIZ_STEP", VIA_DATA,
+     "{\"biz_id\":$BIZ,\"step\":\"customer\",\"input\":{\"mobile\":\"$PHONE\"}}", "biz_not_found",
+     true},
+    {"BIZ_STEP", VIA_SID, "{\"biz_id\":$BIZ,\"step\":\"idcard\",\"input\":{}}", "session_invalid",
+     true},
+    {"BIZ_CANCEL", VIA_DATA, "{\"biz_id\":$BIZ}", "biz_not_found", true},
+    {"BIZ_LIST", VIA_DATA, "{}", "OK", true},
+    {"BIZ_LIST", VIA_DATA, "{\"status\":\"open\",\"kind\":\"debit_card\"}", "OK", true},
+    {"BIZ_START", VIA_SID, "{\"kind\":\"debit_card\"}", "session_invalid", true},
     /* Dedup never crosses banks: B02's content is new to B01 (an upload of
      * its own, not B02's attachment). Last: it gives B01 uploads. */
     {"ATTACH_BEGIN", VIA_DATA,
@@ -810,6 +826,20 @@ static int b02_catalog(void)
     return 0;
 }
 
+/* A business of B02's (demo03's): its id (1) is named by the matrix. */
+#define B02_BIZ "1"
+
+static int b02_business(void)
+{
+    long st = 0;
+    json_t *a = tablet_call(&T03, "BIZ_START", "{\"kind\":\"debit_card\"}", NULL, &st, NULL);
+    bool ok =
+        a && strcmp(answer_code(a), "OK") == 0 &&
+        json_integer_value(json_object_get(json_object_get(a, "data"), "biz_id")) == atoi(B02_BIZ);
+    json_decref(a);
+    return ok ? 0 : -1;
+}
+
 /* A visit task of B02's: demo03's, given by B02's branch manager. Its id
  * (1) is named by the matrix; B01 has no task while the matrix runs. */
 #define B02_TASK "1"
@@ -860,22 +890,23 @@ static int setup(void **state)
         return -1;
     console_login_or_die(&BM1, "bm01");
     char upl_sm3[65];
-    if (b02_customers() != 0 || b02_catalog() != 0 || b02_task() != 0 ||
+    if (b02_customers() != 0 || b02_catalog() != 0 || b02_task() != 0 || b02_business() != 0 ||
         b02_attachment("%PDF-1.4\n% B02 under way\n", false, upl_sm3) != atoi(B02_UPL) ||
         b02_attachment("%PDF-1.4\n% B02 stored, 40 bytes long\n", true, B02_SM3) != atoi(B02_ATT) ||
         b02_voucher() != 0)
         return -1;
     snprintf(sid_ghost, sizeof sid_ghost, "%064d", 7);
-    B02 = (struct ids){"demo03",  T03.st.dev, "01",     "B02",   T03.sid, B02_CUST, B02_IDNO,
-                       B02_PHONE, B02_CNAME,  B02_TASK, B02_ATT, B02_UPL, B02_SM3,  B02_VCH};
+    B02 = (struct ids){"demo03", T03.st.dev, "01",      "B02",     T03.sid,
+                       B02_CUST, B02_IDNO,   B02_PHONE, B02_CNAME, B02_TASK,
+                       B02_ATT,  B02_UPL,    B02_SM3,   B02_VCH,   B02_BIZ};
     /* demo02 has no session; its sid is one that exists nowhere either. */
-    BR2 =
-        (struct ids){"demo02",    T02.st.dev, "02",     "B01",    sid_ghost, "999999",  GHOST_IDNO,
-                     GHOST_PHONE, "无此客户", "999999", "999999", "999999",  GHOST_SM3, GHOST_VCH};
+    BR2 = (struct ids){"demo02", T02.st.dev, "02",        "B01",      sid_ghost,
+                       "999999", GHOST_IDNO, GHOST_PHONE, "无此客户", "999999",
+                       "999999", "999999",   GHOST_SM3,   GHOST_VCH,  "999999"};
     snprintf(dev_ghost, sizeof dev_ghost, "%s", "0123456789abcdef0123456789abcdef");
-    GHOST =
-        (struct ids){"ghost99",   dev_ghost,  "99",     "B99",    sid_ghost, "999999",  GHOST_IDNO,
-                     GHOST_PHONE, "无此客户", "999999", "999999", "999999",  GHOST_SM3, GHOST_VCH};
+    GHOST = (struct ids){"ghost99", dev_ghost,  "99",        "B99",      sid_ghost,
+                         "999999",  GHOST_IDNO, GHOST_PHONE, "无此客户", "999999",
+                         "999999",  "999999",   GHOST_SM3,   GHOST_VCH,  "999999"};
     return 0;
 }
 
