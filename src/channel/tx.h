@@ -124,8 +124,9 @@ struct tx_def {
      * session's ids, in, and fetched NULL. tenant is NULL, except for a
      * bank_data TX with a session: then it is a READ-ONLY scope on the
      * bank's shard (data/tenant.h), OUTSIDE any transaction (autocommit
-     * reads; no writer lock is held, none may be taken: prepare must not
-     * write through it), with the shard's fence checked before it runs
+     * reads; no writer lock is held, none may be taken: it is opened with
+     * tenant_open_readonly, which refuses every statement but a SELECT and
+     * every audit record), with the shard's fence checked before it runs
      * (the bank is here or being copied, as for a read-only TX) and after
      * (a bank that moved away meanwhile answers `unavailable`). What it
      * reads may change before fn runs: fn reads it again in its

@@ -24,7 +24,8 @@
 struct tenant_conn {
     struct store_conn *c;
     struct scope scope;
-    bool refused; /* the last failure was ours: err holds it */
+    bool read_only; /* tenant_open_readonly: SELECT only, no audit connection */
+    bool refused;   /* the last failure was ours: err holds it */
     char err[TENANT_ERR_MAX];
 };
 
@@ -88,6 +89,22 @@ int tenant_open(struct store_conn *c, const struct scope *scope, struct tenant_c
     tc->scope = *scope;
     *out = tc;
     return STORE_OK;
+}
+
+int tenant_open_readonly(struct store_conn *c, const struct scope *scope, struct tenant_conn **out)
+{
+    int rc = tenant_open(c, scope, out);
+    if (rc == STORE_OK)
+        (*out)->read_only = true;
+    return rc;
+}
+
+/* Whether sql's first word is SELECT (check_sql has refused comments). */
+static bool is_select(const char *sql)
+{
+    while (isspace((unsigned char)*sql))
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) == 0 && !isalnum((unsigned char)sql[6]) && sql[6] != '_';
 }
 
 void tenant_close(struct tenant_conn *tc)
@@ -636,6 +653,8 @@ int tenant_prepare(struct tenant_conn *tc, const char *sql, struct tenant_stmt *
         else if (!known)
             scoped[n++] = scope_idx;
     }
+    if (!why && tc->read_only && !is_select(sql))
+        why = "a read-only scope (the prepare phase) may only SELECT";
     if (why)
         return refuse(tc, "tenant_prepare: %s: %s", why, sql);
     return wrap(tc, sql, scoped, n, out);
@@ -748,5 +767,5 @@ const char *tenant_errmsg(struct tenant_conn *tc)
 
 struct store_conn *tenant_audit_conn(struct tenant_conn *tc)
 {
-    return tc ? tc->c : NULL;
+    return tc && !tc->read_only ? tc->c : NULL;
 }

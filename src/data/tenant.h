@@ -76,10 +76,17 @@ struct tenant_stmt;
  * with a copy of scope. STORE_ERR if the scope is malformed (bank_id <= 0,
  * negative ids, unknown role), STORE_NOMEM. */
 int tenant_open(struct store_conn *c, const struct scope *scope, struct tenant_conn **out);
+/* The same, READ-ONLY: tenant_prepare refuses every statement but a SELECT
+ * (STORE_ERR, the reason in tenant_errmsg) and tenant_audit_conn answers
+ * NULL, so nothing can be written through it, not even an audit record. For
+ * the pipeline's prepare phase (channel/tx.h), which runs outside any
+ * transaction and must only read. */
+int tenant_open_readonly(struct store_conn *c, const struct scope *scope, struct tenant_conn **out);
 void tenant_close(struct tenant_conn *tc);
 const struct scope *tenant_scope(const struct tenant_conn *tc);
 
-/* Checks sql against the rule above and binds the bank placeholder. */
+/* Checks sql against the rule above and binds the bank placeholder (on a
+ * read-only scope, also that it is a SELECT). */
 int tenant_prepare(struct tenant_conn *tc, const char *sql, struct tenant_stmt **out);
 /* Cross-bank read for province administrators: SELECT only, nothing bound. */
 int tenant_prepare_province(struct tenant_conn *tc, const char *sql, struct tenant_stmt **out);
@@ -106,7 +113,8 @@ const char *tenant_errmsg(struct tenant_conn *tc);
  * under the scope, so that a business transaction's audit record is written
  * in the same database transaction as its work. Nothing else may call it:
  * business code would leave the scope with it (src/business/ is scanned
- * for store types and calls, tests/unit/identity/test_tenant.c). */
+ * for store types and calls, tests/unit/identity/test_tenant.c). NULL for
+ * a read-only scope. */
 struct store_conn *tenant_audit_conn(struct tenant_conn *tc);
 
 #endif

@@ -768,7 +768,7 @@ static int prepare_scope(struct txreq *r, struct store_conn **c, struct tenant_c
         return STORE_BUSY;
     }
     int f = shard_fence(*c, r->auth.bank_id);
-    if ((f != SHARD_HERE && f != SHARD_MOVING) || tenant_open(*c, &sc, t) != STORE_OK) {
+    if ((f != SHARD_HERE && f != SHARD_MOVING) || tenant_open_readonly(*c, &sc, t) != STORE_OK) {
         shard_release(r, *c);
         *c = NULL;
         return STORE_BUSY;

@@ -176,7 +176,10 @@ static int tenant_append(struct tenant_conn *tc, const char *actor, const char *
         json_object_set_new(detail, "teller_id", json_integer(sc->teller_id)) == 0 &&
         json_object_set_new(detail, "branch_id", json_integer(sc->branch_id)) == 0)
         text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-    if (text)
+    if (text && !tenant_audit_conn(tc)) {
+        rc = ID_ERR;
+        log_error("audit.append_failed", "%s: a read-only scope writes no record", event);
+    } else if (text)
         rc = audit_append(tenant_audit_conn(tc), sc->bank_id, actor, event, target, text);
     else
         log_error("audit.append_failed", "%s: no scope or a malformed detail",

@@ -361,6 +361,43 @@ static const char *unscoped_use(const char *text)
     return NULL;
 }
 
+/* The prepare phase's scope: it reads, and refuses every write and every
+ * audit record, before anything reaches the database. */
+static void test_read_only(void **state)
+{
+    struct fx *f = *state;
+    make_notes(f);
+    struct tenant_conn *rw = open_scope(f, "B01", ROLE_CLIENT_MANAGER), *ro = NULL;
+    struct scope sc = *tenant_scope(rw);
+    assert_int_equal(tenant_open_readonly(f->c, &sc, &ro), STORE_OK);
+    struct tenant_stmt *s = NULL;
+    assert_int_equal(tenant_prepare(rw, "INSERT INTO notes (bank_id, body) VALUES (?, ?)", &s),
+                     STORE_OK);
+    assert_int_equal(tenant_bind_text(s, 2, "kept"), STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_DONE);
+    tenant_finish(s);
+    static const char *const writes[] = {
+        "INSERT INTO notes (bank_id, body) VALUES (?, ?)",
+        "UPDATE notes SET body = ? WHERE bank_id = ?",
+        "DELETE FROM notes WHERE bank_id = ?",
+    };
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        s = NULL;
+        assert_int_equal(tenant_prepare(ro, writes[i], &s), STORE_ERR);
+        assert_null(s);
+        assert_non_null(strstr(tenant_errmsg(ro), "read-only"));
+    }
+    assert_int_equal(tenant_prepare(ro, "  select body FROM notes WHERE bank_id = ?", &s),
+                     STORE_OK);
+    assert_int_equal(tenant_step(s), STORE_ROW);
+    assert_string_equal(tenant_col_text(s, 0), "kept");
+    tenant_finish(s);
+    assert_null(tenant_audit_conn(ro));
+    assert_ptr_equal(tenant_audit_conn(rw), f->c);
+    tenant_close(ro);
+    tenant_close(rw);
+}
+
 static void test_scanner(void **state)
 {
     (void)state;
@@ -421,6 +458,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_isolation, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_province, fx_setup_demo, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_scope, fx_setup_empty, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, fx_setup_demo, fx_teardown),
         cmocka_unit_test(test_scanner),
         cmocka_unit_test(test_business_sources_are_scoped),
     };
