@@ -146,6 +146,7 @@ static int parse(const uint8_t *p, size_t n, struct recon_journal *j, char *err,
     size_t body_end = pos;
     lineno++;
     size_t tcount = 0;
+    nf = 0;
     if (!next_line(p, n, &pos, &s, &len, &nolf) ||
         (nf = split(s, len, buf, sizeof buf, f)) < 1 || strcmp(f[0], "T") != 0) {
         say(err, cap,
