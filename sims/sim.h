@@ -72,7 +72,7 @@ struct sim {
     char host[64];
     int port;
     char data_dir[PATH_MAX];
-    char zpk_hex[33]; /* core: PIN-block key, SM4, hex */
+    char zpk_hex[33];    /* core: PIN-block key, SM4, hex */
     char ftp_listen[80]; /* core: --ftp HOST:PORT, the journal files' FTP server ("" = none) */
     int ftp_port;        /* core: its port once listening */
     const struct sim_service *svc;

@@ -667,8 +667,7 @@ static const char *jfield(sqlite3_stmt *st, int col)
     const char *v = (const char *)sqlite3_column_text(st, col);
     if (!v)
         return "";
-    return strspn(v, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") ==
-                   strlen(v)
+    return strspn(v, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") == strlen(v)
                ? v
                : "-";
 }

@@ -366,8 +366,8 @@ static int setup(struct sim *s, const struct args *a)
     if (!s->svc || split_hostport(a->listen, s->host, sizeof s->host, &s->port))
         return -1;
     snprintf(s->data_dir, sizeof s->data_dir, "%s", a->data ? a->data : ".");
-    if (a->ftp && snprintf(s->ftp_listen, sizeof s->ftp_listen, "%s", a->ftp) >=
-                      (int)sizeof s->ftp_listen)
+    if (a->ftp &&
+        snprintf(s->ftp_listen, sizeof s->ftp_listen, "%s", a->ftp) >= (int)sizeof s->ftp_listen)
         return -1;
     snprintf(s->zpk_hex, sizeof s->zpk_hex, "%s",
              a->zpk ? a->zpk : "0123456789ABCDEFFEDCBA9876543210");

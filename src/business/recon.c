@@ -117,9 +117,8 @@ static int parse(const uint8_t *p, size_t n, struct recon_journal *j, char *err,
     size_t pos = 0, len = 0, count = 0, lineno = 1;
     bool nolf = false;
     int nf;
-    if (!next_line(p, n, &pos, &s, &len, &nolf) ||
-        (nf = split(s, len, buf, sizeof buf, f)) != 3 || strcmp(f[0], "H") != 0 ||
-        !date_ok(f[1]) || !count_of(f[2], &count)) {
+    if (!next_line(p, n, &pos, &s, &len, &nolf) || (nf = split(s, len, buf, sizeof buf, f)) != 3 ||
+        strcmp(f[0], "H") != 0 || !date_ok(f[1]) || !count_of(f[2], &count)) {
         say(err, cap, "bad header", lineno);
         return RECON_BAD;
     }
@@ -147,8 +146,8 @@ static int parse(const uint8_t *p, size_t n, struct recon_journal *j, char *err,
     lineno++;
     size_t tcount = 0;
     nf = 0;
-    if (!next_line(p, n, &pos, &s, &len, &nolf) ||
-        (nf = split(s, len, buf, sizeof buf, f)) < 1 || strcmp(f[0], "T") != 0) {
+    if (!next_line(p, n, &pos, &s, &len, &nolf) || (nf = split(s, len, buf, sizeof buf, f)) < 1 ||
+        strcmp(f[0], "T") != 0) {
         say(err, cap,
             nf >= 1 && strcmp(f[0], "D") == 0 ? "more lines than the header's count"
                                               : "missing or malformed trailer",

@@ -131,8 +131,8 @@ static int bank_txn(struct store_conn *c, void *arg)
         if (!k || !k->steps)
             continue;
         rc = wdb_steps(tc, a->kek, &a->biz[i], steps);
-        if (rc == WDB_OK && recon_business(k, &a->biz[i], steps, is_core, a->routes, a->locals) !=
-                                RECON_OK)
+        if (rc == WDB_OK &&
+            recon_business(k, &a->biz[i], steps, is_core, a->routes, a->locals) != RECON_OK)
             rc = STORE_ERR;
         wdb_steps_free(steps);
     }

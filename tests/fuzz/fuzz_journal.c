@@ -51,9 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < j.n; i++) {
             const struct recon_line *l = &j.lines[i];
             snprintf(x[i].serial, sizeof x[i].serial, "%s", l->serial);
-            x[i].expect = strcmp(l->rc, "0000") != 0       ? RECON_REFUSED
+            x[i].expect = strcmp(l->rc, "0000") != 0           ? RECON_REFUSED
                           : strcmp(l->status, "reversed") == 0 ? RECON_COMPENSATED
-                                                              : RECON_DONE;
+                                                               : RECON_DONE;
         }
         struct recon_counts c;
         CHECK(recon_compare(j.lines, j.n, x, j.n, NULL, NULL, no_line, NULL, &c) == RECON_OK);

@@ -42,9 +42,8 @@ static struct testd D;
 static struct tablet T1;
 static struct store *DB;
 enum { CORE, IDCHECK, FACE, NSIMS };
-static struct simproc SIMS[NSIMS] = {{.mode = "core", .ftp = true},
-                                     {.mode = "idcheck"},
-                                     {.mode = "face"}};
+static struct simproc SIMS[NSIMS] = {
+    {.mode = "core", .ftp = true}, {.mode = "idcheck"}, {.mode = "face"}};
 static char SIM_DIR[64];
 static char TODAY[11]; /* YYYY-MM-DD, China time */
 static int CARD_SEQ;
@@ -92,8 +91,7 @@ static json_t *step(const struct biz *b, const char *name)
     char *in = bizflow_input(name, ID_LS, "赵六", b->card);
     size_t n = strlen(in) + 128;
     char *data = malloc(n);
-    snprintf(data, n, "{\"biz_id\":%lld,\"step\":\"%s\",\"input\":%s}", (long long)b->id, name,
-             in);
+    snprintf(data, n, "{\"biz_id\":%lld,\"step\":\"%s\",\"input\":%s}", (long long)b->id, name, in);
     json_t *a = call("BIZ_STEP", data);
     free(data);
     free(in);
@@ -243,7 +241,8 @@ static void bad_journal_is_an_error(void **state)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("H|20010101|1\n"
-          "D|00001000000001" "04F000|200101|101010|C000000000000001|6217000000000000999|0000|normal\n"
+          "D|00001000000001"
+          "04F000|200101|101010|C000000000000001|6217000000000000999|0000|normal\n"
           "T|1|0000000000000000000000000000000000000000000000000000000000000000\n",
           f);
     fclose(f);

@@ -61,7 +61,11 @@ int simproc_start(struct simproc *s, const char *workdir)
     snprintf(me, sizeof me, "%d", (int)getpid());
     const char *argv[] = {bin,           s->mode,  "--listen", "127.0.0.1:0", "--admin",
                           "127.0.0.1:0", "--data", s->dir,     "--watch-pid", me,
-                          s->ftp ? "--ftp" : NULL, "127.0.0.1:0", NULL};
+                          NULL,          NULL,     NULL};
+    if (s->ftp) {
+        argv[10] = "--ftp";
+        argv[11] = "127.0.0.1:0";
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, po[1], 1);

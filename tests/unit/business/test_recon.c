@@ -210,9 +210,8 @@ static void collect(const char *line, void *arg)
     snprintf(o->text[o->n++], sizeof o->text[0], "%s", line);
 }
 
-static struct recon_line L(const char *serial, const char *code, const char *rc,
-                           const char *status, const char *key2)
-{
+static struct recon_line L(const char *serial, const char *code, const char *rc, const char *status,
+                           const char *key2) {
     struct recon_line l = {0};
     snprintf(l.serial, sizeof l.serial, "%s", serial);
     snprintf(l.tx_code, sizeof l.tx_code, "%s", code);
@@ -224,43 +223,90 @@ static struct recon_line L(const char *serial, const char *code, const char *rc,
     return l;
 }
 
-static struct recon_local X(const char *serial, enum recon_expect e)
-{
+static struct recon_local
+X(const char *serial, enum recon_expect e) {
     struct recon_local x = {.expect = e};
     snprintf(x.serial, sizeof x.serial, "%s", serial);
     snprintf(x.what, sizeof x.what, "debit_card/account");
     return x;
 }
 
-static void every_kind_of_difference(void **state)
+static void
+every_kind_of_difference(void **state)
 {
     (void)state;
     struct recon_line lines[] = {
-        L("00001000000009" "04F000", "200101", "0000", "normal", "6217000000000000909"), /* core_only */
-        L("00001000000001" "04F000", "200101", "0000", "normal", "6217000000000000101"), /* match */
-        L("00001000000002" "04F000", "200101", "0000", "reversed", ""), /* status: done */
-        L("00001000000003" "04F000", "200101", "0000", "normal", ""),   /* status: compensated */
-        L("00001000000004" "04F000", "200101", "2005", "normal", ""),   /* rc: done */
-        L("00001000000005" "04F000", "200101", "0000", "normal", ""),   /* rc: refused */
-        L("00001000000006" "04C000", "200102", "2008", "normal", ""),   /* rc: undo */
-        L("00001000000007" "04F000", "200101", "----", "reversed", ""), /* match: compensated */
-        L("00001000000007" "04C000", "200102", "0000", "normal", ""),   /* match: undo */
-        L("00001000000008" "04F000", "200101", "2005", "normal", ""),   /* match: refused */
+        L("00001000000009"
+          "04F000",
+          "200101", "0000", "normal", "6217000000000000909"), /* core_only */
+        L("00001000000001"
+          "04F000",
+          "200101", "0000", "normal", "6217000000000000101"), /* match */
+        L("00001000000002"
+          "04F000",
+          "200101", "0000", "reversed", ""), /* status: done */
+        L("00001000000003"
+          "04F000",
+          "200101", "0000", "normal", ""), /* status: compensated */
+        L("00001000000004"
+          "04F000",
+          "200101", "2005", "normal", ""), /* rc: done */
+        L("00001000000005"
+          "04F000",
+          "200101", "0000", "normal", ""), /* rc: refused */
+        L("00001000000006"
+          "04C000",
+          "200102", "2008", "normal", ""), /* rc: undo */
+        L("00001000000007"
+          "04F000",
+          "200101", "----", "reversed", ""), /* match: compensated */
+        L("00001000000007"
+          "04C000",
+          "200102", "0000", "normal", ""), /* match: undo */
+        L("00001000000008"
+          "04F000",
+          "200101", "2005", "normal", ""), /* match: refused */
     };
     struct recon_local locals[] = {
-        X("00001000000001" "04F000", RECON_DONE),
-        X("00001000000001" "04F000", RECON_DONE), /* repeated: once */
-        X("00001000000002" "04F000", RECON_DONE),
-        X("00001000000003" "04F000", RECON_COMPENSATED),
-        X("00001000000004" "04F000", RECON_DONE),
-        X("00001000000005" "04F000", RECON_REFUSED),
-        X("00001000000006" "04C000", RECON_UNDO),
-        X("00001000000007" "04F000", RECON_COMPENSATED),
-        X("00001000000007" "04C000", RECON_UNDO),
-        X("00001000000008" "04F000", RECON_REFUSED),
-        X("00001000000010" "04F000", RECON_DONE),        /* local_only */
-        X("00001000000011" "04F000", RECON_REFUSED),     /* absent refusal: nothing */
-        X("00001000000012" "04C000", RECON_UNDO),        /* local_only */
+        X("00001000000001"
+          "04F000",
+          RECON_DONE),
+        X("00001000000001"
+          "04F000",
+          RECON_DONE), /* repeated: once */
+        X("00001000000002"
+          "04F000",
+          RECON_DONE),
+        X("00001000000003"
+          "04F000",
+          RECON_COMPENSATED),
+        X("00001000000004"
+          "04F000",
+          RECON_DONE),
+        X("00001000000005"
+          "04F000",
+          RECON_REFUSED),
+        X("00001000000006"
+          "04C000",
+          RECON_UNDO),
+        X("00001000000007"
+          "04F000",
+          RECON_COMPENSATED),
+        X("00001000000007"
+          "04C000",
+          RECON_UNDO),
+        X("00001000000008"
+          "04F000",
+          RECON_REFUSED),
+        X("00001000000010"
+          "04F000",
+          RECON_DONE), /* local_only */
+        X("00001000000011"
+          "04F000",
+          RECON_REFUSED), /* absent refusal: nothing */
+        X("00001000000012"
+          "04C000",
+          RECON_UNDO), /* local_only */
     };
     struct lines o = {0};
     struct recon_counts c;
@@ -296,10 +342,16 @@ static void kept_lines_only_and_empty_inputs(void **state)
 {
     (void)state;
     struct recon_line lines[] = {
-        L("00001000000001" "04F000", "200101", "0000", "normal", ""),
-        L("00002000000001" "04F000", "200101", "0000", "normal", ""),
+        L("00001000000001"
+          "04F000",
+          "200101", "0000", "normal", ""),
+        L("00002000000001"
+          "04F000",
+          "200101", "0000", "normal", ""),
     };
-    struct recon_local x = X("00002000000001" "04F000", RECON_DONE);
+    struct recon_local x = X("00002000000001"
+                             "04F000",
+                             RECON_DONE);
     struct lines o = {0};
     struct recon_counts c;
     assert_int_equal(recon_compare(lines, 2, &x, 1, only_bank_2, NULL, collect, &o, &c), RECON_OK);
