@@ -9,6 +9,8 @@
 #   core 19100  idcheck 19101  face 19102  card 19103  social 19104  loan 19105
 #   grid 19106  cis 19107  paperless 19108 (FTP)
 #   admin port = service port + 100 (core admin 19200, ...)
+#   core's journal files (对账文件, `zhanye reconcile`): FTP on 19150, served by
+#   the core simulator itself (--ftp), system core_files, the paperless login
 # State, logs and pid files live in DATA/sims/. On start, DATA/zhanye.conf
 # gets an [egress.NAME] section for each simulator it has none for (one
 # pointing elsewhere is left alone); the paperless platform's FTP login is
@@ -45,6 +47,16 @@ write_conf() {
   for m in "${MODES[@]}"; do
     grep -q "^\[egress\.$m\]" "$conf" || missing+=("$m")
   done
+  if ! grep -q '^\[egress\.core_files\]' "$conf"; then
+    {
+      echo
+      echo "; the core simulator's journal files (scripts/sims.sh): zhanye reconcile"
+      echo "[egress.core_files]"
+      echo "address = ftp://127.0.0.1:$((base + 50))"
+      echo "user = zhanye"
+      echo "password_file = sims/paperless.password"
+    } >>"$conf"
+  fi
   [ ${#missing[@]} -gt 0 ] || return 0
   {
     echo
@@ -65,14 +77,16 @@ write_conf() {
 }
 
 start_all() {
-  local build=$1 data=$2 watch=${3:-} bin=$1/sims/zhanye-sim dir=$2/sims m p
+  local build=$1 data=$2 watch=${3:-} bin=$1/sims/zhanye-sim dir=$2/sims m p extra
   [ -x "$bin" ] || { echo "sims.sh: $bin not built" >&2; exit 1; }
   mkdir -p "$dir"
   stop_all "$data"
   for m in "${MODES[@]}"; do
     p=$(port_of "$m")
+    extra=()
+    if [ "$m" = core ]; then extra=(--ftp "127.0.0.1:$((base + 50))"); fi
     "$bin" "$m" --listen "127.0.0.1:$p" --admin "127.0.0.1:$((p + 100))" --data "$dir" \
-      ${watch:+--watch-pid "$watch"} >"$dir/$m.log" 2>&1 &
+      ${watch:+--watch-pid "$watch"} "${extra[@]}" >"$dir/$m.log" 2>&1 &
     echo $! >"$dir/$m.pid"
   done
   for m in "${MODES[@]}"; do
@@ -91,7 +105,8 @@ start_all() {
   (umask 077 && printf 'paperless-demo\n' >"$dir/paperless.password")
   write_conf "$data"
   echo "  simulators: core tcp://127.0.0.1:$base, idcheck/face/card/social/loan http ports" \
-    "$((base + 1))-$((base + 5)), paperless ftp://127.0.0.1:$((base + 8));" \
+    "$((base + 1))-$((base + 5)), paperless ftp://127.0.0.1:$((base + 8)), core's journal" \
+    "files ftp://127.0.0.1:$((base + 50));" \
     "fault injection on port + 100 (POST /admin/fault)"
 }
 

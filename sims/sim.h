@@ -17,6 +17,11 @@
  *                        connection dropped, new ones refused) for N ms
  *                        (default 500), then comes back; state persists
  *
+ * The core simulator with --ftp HOST:PORT also serves its daily journal
+ * files (对账文件, journal-YYYYMMDD.txt, format in business/recon.h) over
+ * FTP from DATA/core-files/, with the same login as the paperless platform
+ * (sim_core.c).
+ *
  * The paperless platform (无纸化平台, mode paperless, sim_ftp.c) is an FTP
  * server (passive mode, binary) on the service port serving the flat
  * directory DATA/paperless/inbox/; log in as user SIM_FTP_USER with
@@ -67,7 +72,9 @@ struct sim {
     char host[64];
     int port;
     char data_dir[PATH_MAX];
-    char zpk_hex[33]; /* core: PIN-block key, SM4, hex */
+    char zpk_hex[33];    /* core: PIN-block key, SM4, hex */
+    char ftp_listen[80]; /* core: --ftp HOST:PORT, the journal files' FTP server ("" = none) */
+    int ftp_port;        /* core: its port once listening */
     const struct sim_service *svc;
     void *state; /* the service's own */
     bool running;

@@ -31,10 +31,11 @@
  * request they undo: that row turns reversed; when no such request has
  * arrived yet, a reversed row without a reply is left for it, and the late
  * request is then refused (2009) instead of done. `zhanye reconcile`
- * (later) reads this table. */
+ * reads the table through the daily journal files (below). */
 #include "sim.h"
 
 #include "egress/conn_tcp.h"
+#include "channel/sm.h"
 #include "egress/fixlen.h"
 
 #include <errno.h>
@@ -47,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- layouts (the core system's specification) ---- */
@@ -137,6 +139,8 @@ struct core {
     sqlite3 *db;
     uint8_t zpk[16];
     struct journal_keys keys; /* of the request being served (under mu) */
+    struct sim files;         /* --ftp: the journal files' FTP server (files.port fixed once) */
+    struct sim_ftp *ftp;
 };
 
 static void set_rc(struct outcome *o, const char *rc, const char *msg)
@@ -613,6 +617,162 @@ static int open_db(struct core *c)
     return 0;
 }
 
+/* ---- the daily journal files (对账文件), served over FTP (--ftp) ----
+ *
+ * For every business date (China time) with journal rows, the file
+ * DATA/core-files/journal-YYYYMMDD.txt (format: src/business/recon.h):
+ *   H|YYYYMMDD|COUNT
+ *   D|SERIAL|TXCODE|HHMMSS|KEY1|KEY2|RC|STATUS     (by serial)
+ *   T|COUNT|SM3 of the D lines (lowercase hex)
+ * Triggers mark a date dirty whenever one of its rows is added or changes
+ * status (a compensation may reverse a row of an earlier date), and the
+ * dirty dates' files are rewritten (a hidden temporary file, renamed)
+ * right after each journalled request, before its reply is sent, and at
+ * start; so a file is always whole and current when it is fetched. A date
+ * without rows has no file. The time HHMMSS (China time) is when the row
+ * was recorded (a column "at" set by a trigger; rows made before it have
+ * 000000). The FTP server (sim_ftp.c, the same login as the paperless
+ * platform) serves DATA/core-files/ read and write (a test may put a
+ * damaged file there); it goes down and up with the core's service port
+ * (refuse, restart). */
+
+static const char JOURNAL_EXPORT_SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS journal_dirty(day TEXT PRIMARY KEY);"
+    "CREATE TRIGGER IF NOT EXISTS journal_added AFTER INSERT ON journal BEGIN "
+    "UPDATE journal SET at = strftime('%H%M%S', 'now', '+8 hours') WHERE serial = NEW.serial; "
+    "INSERT OR IGNORE INTO journal_dirty VALUES (replace(NEW.day, '-', '')); END;"
+    "CREATE TRIGGER IF NOT EXISTS journal_changed AFTER UPDATE OF status, rc ON journal BEGIN "
+    "INSERT OR IGNORE INTO journal_dirty VALUES (replace(NEW.day, '-', '')); END;"
+    "INSERT OR IGNORE INTO journal_dirty SELECT DISTINCT replace(day, '-', '') FROM journal;";
+
+static int journal_export_schema(struct core *c)
+{
+    sqlite3_stmt *st;
+    bool have = false;
+    if (sqlite3_prepare_v2(c->db, "SELECT name FROM pragma_table_info('journal')", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        have = have || strcmp((const char *)sqlite3_column_text(st, 0), "at") == 0;
+    sqlite3_finalize(st);
+    if (!have && sqlite3_exec(c->db, "ALTER TABLE journal ADD COLUMN at TEXT", NULL, NULL, NULL) !=
+                     SQLITE_OK)
+        return -1;
+    return sqlite3_exec(c->db, JOURNAL_EXPORT_SCHEMA, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* A field as written: what the file's grammar allows, else "-". */
+static const char *jfield(sqlite3_stmt *st, int col)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    if (!v)
+        return "";
+    return strspn(v, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") == strlen(v)
+               ? v
+               : "-";
+}
+
+/* Rewrites the file of day (YYYYMMDD). Under c->mu. */
+static int journal_export_day(struct core *c, const char *day)
+{
+    sqlite3_stmt *st;
+    char path[PATH_MAX + 64], tmp[PATH_MAX + 64], *body = NULL;
+    size_t blen = 0, count = 0;
+    FILE *mem = open_memstream(&body, &blen);
+    if (!mem || sqlite3_prepare_v2(c->db,
+                                   "SELECT serial, tx_code, COALESCE(at, '000000'), key1, key2, "
+                                   "rc, status FROM journal WHERE replace(day, '-', '') = ? "
+                                   "ORDER BY serial",
+                                   -1, &st, NULL) != SQLITE_OK) {
+        if (mem)
+            fclose(mem);
+        free(body);
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(mem, "D|%s|%s|%s|%s|%s|%s|%s\n", jfield(st, 0), jfield(st, 1), jfield(st, 2),
+                jfield(st, 3), jfield(st, 4), jfield(st, 5), jfield(st, 6));
+        count++;
+    }
+    sqlite3_finalize(st);
+    if (fclose(mem) != 0) {
+        free(body);
+        return -1;
+    }
+    uint8_t md[SM3_LEN];
+    char hex[2 * SM3_LEN + 1];
+    sm_part part = {.p = body, .n = blen};
+    sm3_digest(&part, 1, md);
+    for (int i = 0; i < SM3_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    snprintf(path, sizeof path, "%s/core-files/journal-%s.txt", c->s->data_dir, day);
+    snprintf(tmp, sizeof tmp, "%s/core-files/.journal-%s.tmp", c->s->data_dir, day);
+    FILE *f = fopen(tmp, "w");
+    int rc = f ? 0 : -1;
+    if (f) {
+        fprintf(f, "H|%s|%zu\n", day, count);
+        fwrite(body, 1, blen, f);
+        fprintf(f, "T|%zu|%s\n", count, hex);
+        rc = fclose(f) == 0 && rename(tmp, path) == 0 ? 0 : -1;
+    }
+    free(body);
+    return rc;
+}
+
+/* Rewrites the file of every dirty date. Under c->mu (or before serving). */
+static void journal_export(struct core *c)
+{
+    sqlite3_stmt *st;
+    char days[32][9];
+    int n = 0;
+    if (!c->ftp || sqlite3_prepare_v2(c->db, "SELECT day FROM journal_dirty LIMIT 32", -1, &st,
+                                      NULL) != SQLITE_OK)
+        return;
+    while (n < 32 && sqlite3_step(st) == SQLITE_ROW)
+        snprintf(days[n++], sizeof days[0], "%.8s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    for (int i = 0; i < n; i++)
+        if (journal_export_day(c, days[i]) == 0)
+            sql(c, NULL, "DELETE FROM journal_dirty WHERE day = ?", 1, days[i]);
+}
+
+/* Starts the journal files' FTP server when --ftp was given (port 0 picks
+ * one, kept for restarts). 0, or -1. */
+static int journal_files_start(struct core *c)
+{
+    struct sim *s = c->s, *f = &c->files;
+    char dir[PATH_MAX + 32];
+    if (!s->ftp_listen[0])
+        return 0;
+    if (!f->mode) {
+        f->mode = "core-files";
+        const char *colon = strrchr(s->ftp_listen, ':');
+        if (!colon || (size_t)(colon - s->ftp_listen) >= sizeof f->host)
+            return -1;
+        snprintf(f->host, sizeof f->host, "%.*s", (int)(colon - s->ftp_listen), s->ftp_listen);
+        f->port = atoi(colon + 1);
+        pthread_mutex_init(&f->mu, NULL);
+        pthread_mutex_init(&f->ctl, NULL);
+    }
+    snprintf(dir, sizeof dir, "%s/core-files", s->data_dir);
+    mkdir(dir, 0700);
+    atomic_store(&f->stopping, false);
+    if (journal_export_schema(c) != 0 || sim_ftp_start(f, dir, false, &c->ftp) != 0)
+        return -1;
+    s->ftp_port = f->port;
+    journal_export(c);
+    return 0;
+}
+
+static void journal_files_stop(struct core *c)
+{
+    if (!c->ftp)
+        return;
+    atomic_store(&c->files.stopping, true);
+    sim_ftp_stop(c->ftp);
+}
+
 /* ---- one request ---- */
 
 static const struct core_tx *find_tx(const char *code)
@@ -708,6 +868,8 @@ static size_t build_reply(struct core *c, const char *req, size_t len, const str
             n = encode_reply(tx, hdr, res, &o, out);
             if (tx->journal && n > 0)
                 journal_add(c, tx, serial, o.rc, out, n);
+            if (tx->journal)
+                journal_export(c);
         } else if (seen > 0) {
             n = (size_t)seen;
         }
@@ -903,6 +1065,12 @@ static int core_start(struct sim *s)
     }
     if (hex_key(s->zpk_hex, c->zpk) || open_db(c))
         return -1;
+    if (journal_files_start(c) != 0) {
+        fprintf(stderr, "zhanye-sim core: cannot serve the journal files on %s\n", s->ftp_listen);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return -1;
+    }
     c->lfd = sim_listen(s->host, &s->port);
     if (c->lfd < 0 || pthread_create(&c->acceptor, NULL, accept_main, c) != 0) {
         if (c->lfd >= 0)
@@ -917,6 +1085,7 @@ static int core_start(struct sim *s)
 static void core_stop(struct sim *s)
 {
     struct core *c = s->state;
+    journal_files_stop(c);
     pthread_join(c->acceptor, NULL);
     close(c->lfd);
     c->lfd = -1;

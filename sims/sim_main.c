@@ -1,10 +1,12 @@
 /* zhanye-sim MODE --listen HOST:PORT --admin HOST:PORT [--data DIR]
- *             [--watch-pid PID] [--zpk HEX]
+ *             [--watch-pid PID] [--zpk HEX] [--ftp HOST:PORT]
  *
  * MODE is core | idcheck | face | card | social | loan | grid | cis | paperless. Port 0
  * picks a free
  * port; the ports in use are printed on one line once both listen:
  *   zhanye-sim core: listening on tcp://127.0.0.1:19100 admin http://127.0.0.1:19200
+ * (core with --ftp: "... tcp://H:P files ftp://H:P admin http://H:P": its
+ * journal files' FTP server, sim_core.c).
  * Runs until SIGTERM/SIGINT, or until the process --watch-pid names exits
  * (so `make run` takes its simulators down with the platform). */
 #include "sim.h"
@@ -296,7 +298,7 @@ static void on_admin_done(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- main ---- */
 
 struct args {
-    const char *mode, *listen, *admin, *data, *zpk;
+    const char *mode, *listen, *admin, *data, *zpk, *ftp;
     pid_t watch;
 };
 
@@ -305,7 +307,8 @@ static int usage(void)
     fprintf(stderr,
             "usage: zhanye-sim core|idcheck|face|card|social|loan|grid|cis|paperless --listen "
             "HOST:PORT "
-            "--admin HOST:PORT [--data DIR] [--watch-pid PID] [--zpk HEX32]\n");
+            "--admin HOST:PORT [--data DIR] [--watch-pid PID] [--zpk HEX32] [--ftp HOST:PORT "
+            "(core)]\n");
     return 2;
 }
 
@@ -323,12 +326,14 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->data = argv[i + 1];
         else if (strcmp(argv[i], "--zpk") == 0)
             a->zpk = argv[i + 1];
+        else if (strcmp(argv[i], "--ftp") == 0)
+            a->ftp = argv[i + 1];
         else if (strcmp(argv[i], "--watch-pid") == 0)
             a->watch = (pid_t)atoi(argv[i + 1]);
         else
             return -1;
     }
-    if (argc % 2 != 0 || !a->listen || !a->admin)
+    if (argc % 2 != 0 || !a->listen || !a->admin || (a->ftp && strcmp(a->mode, "core") != 0))
         return -1;
     return 0;
 }
@@ -361,6 +366,9 @@ static int setup(struct sim *s, const struct args *a)
     if (!s->svc || split_hostport(a->listen, s->host, sizeof s->host, &s->port))
         return -1;
     snprintf(s->data_dir, sizeof s->data_dir, "%s", a->data ? a->data : ".");
+    if (a->ftp &&
+        snprintf(s->ftp_listen, sizeof s->ftp_listen, "%s", a->ftp) >= (int)sizeof s->ftp_listen)
+        return -1;
     snprintf(s->zpk_hex, sizeof s->zpk_hex, "%s",
              a->zpk ? a->zpk : "0123456789ABCDEFFEDCBA9876543210");
     mkdir(s->data_dir, 0700);
@@ -411,11 +419,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "zhanye-sim %s: cannot listen on %s / %s\n", s.mode, a.listen, a.admin);
         return 1;
     }
-    printf("zhanye-sim %s: listening on %s://%s:%d admin http://%s:%d\n", s.mode,
+    char files[128] = "";
+    if (s.ftp_listen[0])
+        snprintf(files, sizeof files, " files ftp://%.*s:%d",
+                 (int)(strrchr(s.ftp_listen, ':') - s.ftp_listen), s.ftp_listen, s.ftp_port);
+    printf("zhanye-sim %s: listening on %s://%s:%d%s admin http://%s:%d\n", s.mode,
            s.svc == &SIM_CORE        ? "tcp"
            : s.svc == &SIM_PAPERLESS ? "ftp"
                                      : "http",
-           s.host, s.port, ahost, aport);
+           s.host, s.port, files, ahost, aport);
     fflush(stdout);
     wait_for_end(&set, a.watch);
     MHD_stop_daemon(admin);

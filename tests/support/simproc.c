@@ -38,6 +38,11 @@ static int read_ports(int fd, struct simproc *s)
         if (on && ad && strchr(ad, '\n') && strstr(on, "://")) {
             const char *colon = strchr(strstr(on, "://") + 3, ':');
             s->port = colon ? atoi(colon + 1) : 0;
+            const char *files = strstr(on, " files ftp://");
+            colon = files ? strchr(files + 13, ':') : NULL;
+            s->ftp_port = colon && colon < ad ? atoi(colon + 1) : 0;
+            if (s->ftp && s->ftp_port <= 0)
+                return -1;
             snprintf(s->admin, sizeof s->admin, "%.*s", (int)strcspn(ad + 7, "\n"), ad + 7);
             return s->port > 0 ? 0 : -1;
         }
@@ -56,7 +61,11 @@ int simproc_start(struct simproc *s, const char *workdir)
     snprintf(me, sizeof me, "%d", (int)getpid());
     const char *argv[] = {bin,           s->mode,  "--listen", "127.0.0.1:0", "--admin",
                           "127.0.0.1:0", "--data", s->dir,     "--watch-pid", me,
-                          NULL};
+                          NULL,          NULL,     NULL};
+    if (s->ftp) {
+        argv[10] = "--ftp";
+        argv[11] = "127.0.0.1:0";
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, po[1], 1);

@@ -6,6 +6,7 @@
 #define ZHANYE_TEST_SIMPROC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct simproc {
@@ -14,6 +15,8 @@ struct simproc {
     int port;       /* the service port */
     char admin[64]; /* http://127.0.0.1:PORT */
     char dir[128];  /* its --data directory */
+    bool ftp;       /* core: also serve the journal files over FTP (--ftp) */
+    int ftp_port;   /* their port, once started */
 };
 
 /* Starts s->mode with data directory workdir/<mode>; waits until both ports
