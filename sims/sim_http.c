@@ -25,7 +25,9 @@
  *   pass:    otherwise                                        limit = amount
  * Card signing (/card/sign) needs an application from /card/apply (2004),
  * faceToFace true (2005) and a 64-hex signedFormSm3 (400); status "signed".
- * Cancellations (/card/cancel, /loan/cancel {applicationNo}, the loanNo of
+ * Status (/card/status, /loan/status, /social/card/status): a record's
+ * status by its number, or {idNo} -> count, that person's records not
+ * cancelled. Cancellations (/card/cancel, /loan/cancel {applicationNo}, the loanNo of
  * /loan/apply; /social/card/cancel {cardNo}) set "cancelled" (2004 when
  * unknown; cancelling twice answers the same). Instead of the number, a
  * cancellation may name the serial of the apply request it undoes
@@ -341,6 +343,35 @@ static json_t *cancel_by_serial(struct hstate *h, json_t *in, const char *apply_
     return r;
 }
 
+/* /card/status, /loan/status, /social/card/status: {applicationNo or
+ * cardNo} -> the record's status (2004 when unknown); {idNo} -> "count",
+ * the records of that ID number not cancelled (how many live applications
+ * or cards a person has: what the tests check). */
+static json_t *app_query(struct hstate *h, const char *prefix, json_t *in)
+{
+    const char *no = str(in, "applicationNo") ? str(in, "applicationNo") : str(in, "cardNo"),
+               *id = str(in, "idNo");
+    json_t *r = NULL;
+    int live = 0;
+    pthread_mutex_lock(&h->mu);
+    for (int i = 0; i < h->napps; i++) {
+        if (strncmp(h->apps[i].no, prefix, 2) != 0)
+            continue;
+        if (no && strcmp(h->apps[i].no, no) == 0 && !r) {
+            r = ok_reply();
+            json_object_set_new(r, "status", json_string(h->apps[i].status));
+        }
+        if (id && strcmp(h->apps[i].id_no, id) == 0 && strcmp(h->apps[i].status, "cancelled") != 0)
+            live++;
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (id && !no) {
+        r = ok_reply();
+        json_object_set_new(r, "count", json_integer(live));
+    }
+    return r ? r : code_reply("2004", "申请不存在");
+}
+
 static bool is_hex64(const char *v)
 {
     if (!v || strlen(v) != 64)
@@ -448,9 +479,15 @@ static json_t *dispatch(struct sim *s, const char *url, json_t *in, unsigned *st
         return idcheck(in, status);
     if (strcmp(m, "face") == 0 && strcmp(url, "/face/compare") == 0)
         return face(in, status);
+    if (strcmp(m, "card") == 0 && strcmp(url, "/card/status") == 0 && str(in, "idNo"))
+        return app_query(h, "CC", in);
     if (strcmp(m, "card") == 0 &&
         (strcmp(url, "/card/apply") == 0 || strcmp(url, "/card/status") == 0))
         return card(h, url, in, status);
+    if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/status") == 0)
+        return app_query(h, "SC", in);
+    if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/status") == 0)
+        return app_query(h, "LN", in);
     if (strcmp(m, "card") == 0 && strcmp(url, "/card/sign") == 0)
         return card_sign(h, in, status);
     if (strcmp(m, "card") == 0 && strcmp(url, "/card/cancel") == 0)
