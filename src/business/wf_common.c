@@ -85,7 +85,7 @@ bool wfc_b64_ok(const char *s)
 
 /* ---- idcard ------------------------------------------------------------------------------ */
 
-const struct tx_field WFC_F_IDCARD[WFC_N_IDCARD] = {
+const struct tx_field WFC_F_IDCARD[] = {
     {.name = "name", .type = TXF_STRING, .required = true, .max = 90},
     {.name = "sex", .type = TXF_STRING, .max = 8},
     {.name = "nation", .type = TXF_STRING, .max = 30},
@@ -174,7 +174,7 @@ int wfc_apply_idcheck(struct wf_call *w, const json_t *reply, json_t *out, json_
 
 /* ---- face -------------------------------------------------------------------------------- */
 
-const struct tx_field WFC_F_FACE[WFC_N_FACE] = {
+const struct tx_field WFC_F_FACE[] = {
     {.name = "image", .type = TXF_STRING, .required = true, .max = PHOTO_MAX_B64},
 };
 
@@ -212,7 +212,7 @@ int wfc_apply_face(struct wf_call *w, const json_t *reply, json_t *out, json_t *
 
 /* ---- customer ---------------------------------------------------------------------------- */
 
-const struct tx_field WFC_F_CUSTOMER[WFC_N_CUSTOMER] = {
+const struct tx_field WFC_F_CUSTOMER[] = {
     {.name = "mobile", .type = TXF_STRING, .required = true, .max = 11},
 };
 
@@ -343,7 +343,7 @@ int wfc_apply_customer(struct wf_call *w, const json_t *reply, json_t *out, json
 
 /* ---- signature ----------------------------------------------------------------------------- */
 
-const struct tx_field WFC_F_SIGNATURE[WFC_N_SIGNATURE] = {
+const struct tx_field WFC_F_SIGNATURE[] = {
     {.name = "strokes", .type = TXF_ARRAY, .required = true, .max = 20000},
     {.name = "image", .type = TXF_STRING, .required = true, .max = PNG_MAX_B64},
 };
@@ -378,7 +378,7 @@ int wfc_apply_signature(struct wf_call *w, const json_t *reply, json_t *out, jso
 
 /* ---- account: an account the customer holds in core --------------------------------------- */
 
-const struct tx_field WFC_F_ACCOUNT[WFC_N_ACCOUNT] = {
+const struct tx_field WFC_F_ACCOUNT[] = {
     {.name = "account_no", .type = TXF_STRING, .required = true, .max = 19},
 };
 

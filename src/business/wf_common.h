@@ -51,6 +51,7 @@ uint8_t *wfc_b64_bytes(const char *s, size_t *n);
 bool wfc_b64_ok(const char *s);
 void wfc_yuan(int64_t fen, char *out, size_t cap);
 
+/* the fields of the shared steps (a definition of another size does not compile) */
 #define WFC_N_IDCARD 10
 #define WFC_N_FACE 1
 #define WFC_N_CUSTOMER 1
