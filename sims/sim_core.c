@@ -27,7 +27,8 @@
  * in the journal is answered with the recorded reply and does nothing
  * (idempotent by serial), so a caller that lost a reply resends the same
  * serial safely. A system failure (rc 9999) is not recorded. Compensations
- * (close_account 200102, unbind_card 200204) name the serial of the
+ * (close_account 200102, unbind_card 200204, unsign_ebank 300103,
+ * agency_cancel 300202) name the serial of the
  * request they undo: that row turns reversed; when no such request has
  * arrived yet, a reversed row without a reply is left for it, and the late
  * request is then refused (2009) instead of done. `zhanye reconcile`
@@ -416,6 +417,8 @@ static void tx_agency_signup(struct core *c, json_t *in, json_t *out, struct out
         "VALUES (?, ?, ?, ?, ?)",
         5, id, acct, jstr(in, "agency_code"), jstr(in, "payer_no"), jstr(in, "payer_name"));
     json_object_set_new(out, "contract_no", json_string(id));
+    snprintf(c->keys.key1, sizeof c->keys.key1, "%s", acct);
+    snprintf(c->keys.key2, sizeof c->keys.key2, "%s", id);
     free(acct);
 }
 
@@ -533,6 +536,101 @@ static void tx_bind_card(struct core *c, json_t *in, json_t *out, struct outcome
     free(used);
 }
 
+/* ---- e-banking with products and limits, agency cancellation (the
+ * workflow's ebank and agency kinds, business/wf_ebank.c, wf_agency.c) ----
+ * 300102 sign_ebank2: cust_no, mobile, account_no (the customer's own,
+ * open: else 2001), products (3 flags Y/N: mobile, internet, SMS; not all
+ * N: 3003), per_tx_fen and daily_fen (decimal fen: positive, per-tx at
+ * most daily, daily at most 100 000 000: else 3002); one e-banking
+ * contract per customer (3001) -> ebank_id; journalled (key1 the customer,
+ * key2 the ebank_id). 300103 unsign_ebank {orig_serial}: undoes a 300102
+ * (the contract removed, its products row cancelled). 300202
+ * agency_cancel {orig_serial}: undoes a 300201 (the contract removed). */
+
+static struct fixlen_field f_eb2_req[] = {REQ_HDR,
+                                          T("cust_no", 30, 16),
+                                          T("mobile", 46, 11),
+                                          T("account_no", 57, 19),
+                                          T("products", 76, 3),
+                                          T("per_tx_fen", 79, 15),
+                                          T("daily_fen", 94, 15)};
+
+static const char EBANK2_SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS ebank_product(ebank_id TEXT PRIMARY KEY, cust_no TEXT, "
+    "account_no TEXT, products TEXT, per_tx INTEGER, daily INTEGER, status TEXT)";
+
+/* Decimal fen text: its value, or -1. */
+static long long fen_of(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 15 && strspn(s, "0123456789") == n ? atoll(s) : -1;
+}
+
+static void tx_sign_ebank2(struct core *c, json_t *in, json_t *out, struct outcome *o)
+{
+    char *acct = NULL, *have = NULL, no[32], id[40];
+    const char *cust = jstr(in, "cust_no"), *prods = jstr(in, "products");
+    long long tx = fen_of(jstr(in, "per_tx_fen")), day = fen_of(jstr(in, "daily_fen"));
+    sqlite3_exec(c->db, EBANK2_SCHEMA, NULL, NULL, NULL);
+    sql(c, &acct,
+        "SELECT account_no FROM account WHERE account_no = ? AND cust_no = ? AND "
+        "COALESCE(status, 'normal') = 'normal'",
+        2, jstr(in, "account_no"), cust);
+    sql(c, &have, "SELECT ebank_id FROM ebank WHERE cust_no = ?", 1, cust);
+    if (!customer_exists(c, cust))
+        set_rc(o, "1001", "客户不存在");
+    else if (!acct)
+        set_rc(o, "2001", "账户不存在");
+    else if (strlen(prods) != 3 || strspn(prods, "YN") != 3 || strcmp(prods, "NNN") == 0)
+        set_rc(o, "3003", "签约产品无效");
+    else if (tx <= 0 || day <= 0 || tx > day || day > 100000000LL)
+        set_rc(o, "3002", "限额不合规");
+    else if (have)
+        set_rc(o, "3001", "已签约网上银行");
+    else {
+        char stx[24], sday[24];
+        next_no(c, "ebank", 18, no, sizeof no);
+        snprintf(id, sizeof id, "EB%s", no);
+        snprintf(stx, sizeof stx, "%lld", tx);
+        snprintf(sday, sizeof sday, "%lld", day);
+        sql(c, NULL, "INSERT INTO ebank(cust_no, ebank_id, mobile, level) VALUES (?, ?, ?, '2')", 3,
+            cust, id, jstr(in, "mobile"));
+        sql(c, NULL,
+            "INSERT INTO ebank_product(ebank_id, cust_no, account_no, products, per_tx, daily, "
+            "status) VALUES (?, ?, ?, ?, ?, ?, 'normal')",
+            6, id, cust, acct, prods, stx, sday);
+        json_object_set_new(out, "ebank_id", json_string(id));
+        snprintf(c->keys.key1, sizeof c->keys.key1, "%s", cust);
+        snprintf(c->keys.key2, sizeof c->keys.key2, "%s", id);
+    }
+    free(acct);
+    free(have);
+}
+
+static void unsign_eb(struct core *c, const char *ebank_id)
+{
+    sqlite3_exec(c->db, EBANK2_SCHEMA, NULL, NULL, NULL);
+    sql(c, NULL, "DELETE FROM ebank WHERE ebank_id = ?", 1, ebank_id);
+    sql(c, NULL, "UPDATE ebank_product SET status = 'cancelled' WHERE ebank_id = ?", 1, ebank_id);
+}
+
+static void tx_unsign_ebank(struct core *c, json_t *in, json_t *out, struct outcome *o)
+{
+    (void)out;
+    reverse(c, in, o, "300102", unsign_eb);
+}
+
+static void agency_undo(struct core *c, const char *contract_no)
+{
+    sql(c, NULL, "DELETE FROM agency WHERE contract_no = ?", 1, contract_no);
+}
+
+static void tx_agency_cancel(struct core *c, json_t *in, json_t *out, struct outcome *o)
+{
+    (void)out;
+    reverse(c, in, o, "300201", agency_undo);
+}
+
 static const struct core_tx TXS[] = {
     {"100101", LAYOUT("customer query", 50, f_cq_req),
      LAYOUT("customer query reply", 178, f_cq_resp), tx_customer_query, false},
@@ -556,6 +654,12 @@ static const struct core_tx TXS[] = {
      LAYOUT("sign e-banking reply", 110, f_eb_resp), tx_sign_ebank, true},
     {"300201", LAYOUT("agency sign-up", 145, f_ag_req),
      LAYOUT("agency sign-up reply", 110, f_ag_resp), tx_agency_signup, true},
+    {"300102", LAYOUT("sign e-banking with products", 109, f_eb2_req),
+     LAYOUT("sign e-banking with products reply", 110, f_eb_resp), tx_sign_ebank2, true},
+    {"300103", LAYOUT("unsign e-banking", 50, f_ca_req),
+     LAYOUT("unsign e-banking reply", 90, f_resp_hdr), tx_unsign_ebank, true},
+    {"300202", LAYOUT("agency cancel", 50, f_ca_req), LAYOUT("agency cancel reply", 90, f_resp_hdr),
+     tx_agency_cancel, true},
 };
 
 /* ---- database ---- */

@@ -25,11 +25,19 @@
  *   pass:    otherwise                                        limit = amount
  * Card signing (/card/sign) needs an application from /card/apply (2004),
  * faceToFace true (2005) and a 64-hex signedFormSm3 (400); status "signed".
- * Cancellations (/card/cancel, /loan/cancel {applicationNo}, the loanNo of
+ * Status (/card/status, /loan/status, /social/card/status): a record's
+ * status by its number, or {idNo} -> count, that person's records not
+ * cancelled. Cancellations (/card/cancel, /loan/cancel {applicationNo}, the loanNo of
  * /loan/apply; /social/card/cancel {cardNo}) set "cancelled" (2004 when
- * unknown; cancelling twice answers the same). /social/card/activate
- * {idNo,cardNo} needs the card of that ID number from /social/card/apply
- * (2004) and not cancelled (2006); status "active".
+ * unknown; cancelling twice answers the same). Instead of the number, a
+ * cancellation may name the serial of the apply request it undoes
+ * ({serial, origSerial}, the workflow engine's compensations): the record
+ * that request created is cancelled; a request never received is answered
+ * 2009 if it arrives later. /social/card/apply also answers bankCardNo
+ * (the card's bank function, Luhn-valid). /social/card/activate
+ * {idNo,cardNo,bankCardNo?} needs the card of that ID number from
+ * /social/card/apply (2004), not cancelled (2006), and bankCardNo, when
+ * given, the one it answered (2007); status "active".
  *
  * Every endpoint is idempotent by request serial: a request with a
  * "serial" member already answered (same path) gets the first answer again
@@ -56,6 +64,7 @@ struct app_rec {
     char no[24];
     char status[16];
     char id_no[20];
+    char pan[20]; /* social-security cards: the number of the bank function */
 };
 
 /* One answered request, by path and serial. */
@@ -209,6 +218,23 @@ static json_t *card(struct hstate *h, const char *url, json_t *in, unsigned *sta
     return r;
 }
 
+/* The bank function's card number of social-security card no: 623091 +
+ * its 12-digit sequence + the Luhn digit. */
+static void social_pan(const char *no, char pan[20])
+{
+    size_t n = strlen(no);
+    snprintf(pan, 20, "623091%012d", atoi(n > 12 ? no + n - 12 : no));
+    int sum = 0;
+    for (int i = 0; i < 18; i++) {
+        int d = pan[17 - i] - '0';
+        if (i % 2 == 0)
+            d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+        sum += d;
+    }
+    pan[18] = (char)('0' + (10 - sum % 10) % 10);
+    pan[19] = '\0';
+}
+
 static json_t *social(struct hstate *h, json_t *in, unsigned *status)
 {
     if (!str(in, "idNo") || !str(in, "name")) {
@@ -216,7 +242,16 @@ static json_t *social(struct hstate *h, json_t *in, unsigned *status)
         return code_reply("4000", "参数错误");
     }
     json_t *r = new_app(h, "SC", "issued", "socialCardNo", str(in, "idNo"));
+    const char *no = str(r, "socialCardNo");
+    char pan[20];
+    social_pan(no ? no : "", pan);
+    pthread_mutex_lock(&h->mu);
+    for (int i = 0; no && i < h->napps; i++)
+        if (strcmp(h->apps[i].no, no) == 0)
+            snprintf(h->apps[i].pan, sizeof h->apps[i].pan, "%s", pan);
+    pthread_mutex_unlock(&h->mu);
     json_object_set_new(r, "bankLinked", json_true());
+    json_object_set_new(r, "bankCardNo", json_string(pan));
     return r;
 }
 
@@ -267,6 +302,76 @@ static json_t *set_app_status(struct hstate *h, const char *no, const char *pref
     return r;
 }
 
+static char *answered_before(struct hstate *h, const char *url, const char *serial,
+                             unsigned *status);
+static void remember(struct hstate *h, const char *url, const char *serial, unsigned status,
+                     const char *text);
+
+/* A compensation naming the request it undoes by its serial (origSerial),
+ * the workflow engine's way: the record that request created (member key
+ * of its answer on apply_url) is set "cancelled"; a request answered with a
+ * refusal created nothing; one never received is answered 2009 if it ever
+ * arrives. Under serial_mu (the compensation carries its own serial). */
+static json_t *cancel_by_serial(struct hstate *h, json_t *in, const char *apply_url,
+                                const char *key, const char *prefix, unsigned *status)
+{
+    const char *orig = str(in, "origSerial"), *serial = str(in, "serial");
+    if (!orig || !orig[0] || strlen(orig) >= sizeof h->done[0].serial || !serial || !serial[0] ||
+        strlen(serial) >= sizeof h->done[0].serial) {
+        *status = 400;
+        return code_reply("4000", "参数错误");
+    }
+    unsigned st = 0;
+    char *text = answered_before(h, apply_url, orig, &st);
+    if (!text) {
+        remember(h, apply_url, orig, 200, "{\"code\":\"2009\",\"message\":\"交易已撤销\"}");
+        json_t *r = ok_reply();
+        json_object_set_new(r, "status", json_string("cancelled"));
+        return r;
+    }
+    json_t *first = json_loads(text, 0, NULL);
+    free(text);
+    const char *code = str(first, "code"), *no = str(first, key);
+    json_t *r;
+    if (st != 200 || !code || strcmp(code, "0000") != 0 || !no) {
+        r = ok_reply(); /* refused: nothing was created */
+        json_object_set_new(r, "status", json_string("cancelled"));
+    } else {
+        r = set_app_status(h, no, prefix, "cancelled", status);
+    }
+    json_decref(first);
+    return r;
+}
+
+/* /card/status, /loan/status, /social/card/status: {applicationNo or
+ * cardNo} -> the record's status (2004 when unknown); {idNo} -> "count",
+ * the records of that ID number not cancelled (how many live applications
+ * or cards a person has: what the tests check). */
+static json_t *app_query(struct hstate *h, const char *prefix, json_t *in)
+{
+    const char *no = str(in, "applicationNo") ? str(in, "applicationNo") : str(in, "cardNo"),
+               *id = str(in, "idNo");
+    json_t *r = NULL;
+    int live = 0;
+    pthread_mutex_lock(&h->mu);
+    for (int i = 0; i < h->napps; i++) {
+        if (strncmp(h->apps[i].no, prefix, 2) != 0)
+            continue;
+        if (no && strcmp(h->apps[i].no, no) == 0 && !r) {
+            r = ok_reply();
+            json_object_set_new(r, "status", json_string(h->apps[i].status));
+        }
+        if (id && strcmp(h->apps[i].id_no, id) == 0 && strcmp(h->apps[i].status, "cancelled") != 0)
+            live++;
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (id && !no) {
+        r = ok_reply();
+        json_object_set_new(r, "count", json_integer(live));
+    }
+    return r ? r : code_reply("2004", "申请不存在");
+}
+
 static bool is_hex64(const char *v)
 {
     if (!v || strlen(v) != 64)
@@ -304,7 +409,7 @@ static json_t *card_sign(struct hstate *h, json_t *in, unsigned *status)
 
 static json_t *social_activate(struct hstate *h, json_t *in, unsigned *status)
 {
-    const char *id = str(in, "idNo"), *no = str(in, "cardNo");
+    const char *id = str(in, "idNo"), *no = str(in, "cardNo"), *pan = str(in, "bankCardNo");
     if (!id || !no) {
         *status = 400;
         return code_reply("4000", "参数错误");
@@ -313,11 +418,14 @@ static json_t *social_activate(struct hstate *h, json_t *in, unsigned *status)
     struct app_rec *a = find_app(h, no, "SC");
     bool found = a && strcmp(a->id_no, id) == 0;
     bool cancelled = found && strcmp(a->status, "cancelled") == 0;
-    if (found && !cancelled)
+    bool same = found && (!pan || strcmp(a->pan, pan) == 0);
+    if (found && !cancelled && same)
         snprintf(a->status, sizeof a->status, "active");
     pthread_mutex_unlock(&h->mu);
     if (!found)
         return code_reply("2004", "社保卡不存在");
+    if (!same)
+        return code_reply("2007", "卡号与申领的社保卡不符");
     if (cancelled)
         return code_reply("2006", "社保卡已注销");
     json_t *r = ok_reply();
@@ -371,25 +479,37 @@ static json_t *dispatch(struct sim *s, const char *url, json_t *in, unsigned *st
         return idcheck(in, status);
     if (strcmp(m, "face") == 0 && strcmp(url, "/face/compare") == 0)
         return face(in, status);
+    if (strcmp(m, "card") == 0 && strcmp(url, "/card/status") == 0 && str(in, "idNo"))
+        return app_query(h, "CC", in);
     if (strcmp(m, "card") == 0 &&
         (strcmp(url, "/card/apply") == 0 || strcmp(url, "/card/status") == 0))
         return card(h, url, in, status);
+    if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/status") == 0)
+        return app_query(h, "SC", in);
+    if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/status") == 0)
+        return app_query(h, "LN", in);
     if (strcmp(m, "card") == 0 && strcmp(url, "/card/sign") == 0)
         return card_sign(h, in, status);
     if (strcmp(m, "card") == 0 && strcmp(url, "/card/cancel") == 0)
-        return set_app_status(h, str(in, "applicationNo"), "CC", "cancelled", status);
+        return str(in, "origSerial")
+                   ? cancel_by_serial(h, in, "/card/apply", "applicationNo", "CC", status)
+                   : set_app_status(h, str(in, "applicationNo"), "CC", "cancelled", status);
     if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/apply") == 0)
         return social(h, in, status);
     if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/activate") == 0)
         return social_activate(h, in, status);
     if (strcmp(m, "social") == 0 && strcmp(url, "/social/card/cancel") == 0)
-        return set_app_status(h, str(in, "cardNo"), "SC", "cancelled", status);
+        return str(in, "origSerial")
+                   ? cancel_by_serial(h, in, "/social/card/apply", "socialCardNo", "SC", status)
+                   : set_app_status(h, str(in, "cardNo"), "SC", "cancelled", status);
     if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/apply") == 0)
         return loan(h, in, status);
     if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/prescreen") == 0)
         return loan_prescreen(in, status);
     if (strcmp(m, "loan") == 0 && strcmp(url, "/loan/cancel") == 0)
-        return set_app_status(h, str(in, "applicationNo"), "LN", "cancelled", status);
+        return str(in, "origSerial")
+                   ? cancel_by_serial(h, in, "/loan/apply", "loanNo", "LN", status)
+                   : set_app_status(h, str(in, "applicationNo"), "LN", "cancelled", status);
     if (strcmp(m, "grid") == 0 && strcmp(url, "/grid/cells") == 0)
         return sim_grid_cells(in, status);
     if (strcmp(m, "cis") == 0 && strcmp(url, "/cis/person") == 0)

@@ -5,15 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Declared: their steps land with their own definitions (a later change). */
-static const struct wf_kind K_EBANK = {.name = "ebank", .needs_customer = true};
-static const struct wf_kind K_LOAN = {.name = "loan", .needs_customer = true};
-static const struct wf_kind K_CREDIT_CARD = {.name = "credit_card", .needs_customer = true};
-static const struct wf_kind K_SOCIAL_CARD = {.name = "social_card", .needs_customer = true};
-static const struct wf_kind K_AGENCY = {.name = "agency", .needs_customer = true};
-
 static const struct wf_kind *const KINDS[] = {
-    &WF_DEBIT_CARD, &K_EBANK, &K_LOAN, &K_CREDIT_CARD, &K_SOCIAL_CARD, &K_AGENCY,
+    &WF_DEBIT_CARD, &WF_EBANK, &WF_LOAN, &WF_CREDIT_CARD, &WF_SOCIAL_CARD, &WF_AGENCY,
 };
 
 const struct wf_kind *const *wf_kinds(size_t *n)

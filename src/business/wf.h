@@ -60,7 +60,7 @@
  * recorded, answered downstream_unavailable.
  *
  * Statuses: open -> completed (the last step done, counted with
- * perf_business in that transaction); open -> cancelled | cancelling
+ * perf_business in that transaction, with the kind's amount); open -> cancelled | cancelling
  * (BIZ_CANCEL: compensations of the done steps, and of the current step's
  * outstanding call, in reverse order; one that fails leaves cancelling,
  * and BIZ_CANCEL again resumes it) -> cancelled. */
@@ -114,6 +114,9 @@ struct wf_kind {
     bool needs_customer;         /* BIZ_START requires customer_id */
     const struct wf_step *steps; /* NULL: declared, not defined yet */
     size_t nsteps;
+    /* optional: the amount (fen) the completed business counts in perf's
+     * business:<name> (perf_business), from the state of its steps; NULL: 0 */
+    int64_t (*amount)(const json_t *state);
 };
 
 /* The kinds BIZ_START knows (wf.c), and lookup by name (NULL: unknown). */
@@ -150,8 +153,17 @@ typedef int (*wf_voucher_fn)(struct tx_ctx *c, const char *kind, int64_t biz_id,
 void wf_set_voucher(wf_voucher_fn fn);
 wf_voucher_fn wf_voucher(void);
 
-/* The debit card opening (wf_debit.c). */
+/* The kinds: debit card opening (wf_debit.c), e-banking sign-up
+ * (wf_ebank.c), loan application (wf_loan.c), credit card application
+ * with face-to-face signing (wf_credit.c), social-security card
+ * application and activation (wf_social.c), agency sign-up (wf_agency.c);
+ * their shared steps in wf_common.h. */
 extern const struct wf_kind WF_DEBIT_CARD;
+extern const struct wf_kind WF_EBANK;
+extern const struct wf_kind WF_LOAN;
+extern const struct wf_kind WF_CREDIT_CARD;
+extern const struct wf_kind WF_SOCIAL_CARD;
+extern const struct wf_kind WF_AGENCY;
 
 /* The transactions (wf_tx.c). */
 extern const struct tx_def TX_BIZ_START;

@@ -290,7 +290,7 @@ static enum tx_result record_failure(struct tx_ctx *c, struct loaded *l, int idx
 /* Step idx done with out and keep: recorded, the business advanced (and
  * completed after its last step). */
 static enum tx_result record_done(struct tx_ctx *c, struct loaded *l, int idx, json_t *out,
-                                  json_t *keep, int64_t customer_id)
+                                  json_t *keep, int64_t customer_id, const json_t *state)
 {
     struct wdb_step st = {
         .attempt = l->steps[idx].attempt, .out = out, .keep = keep, .updated_at = clock_wall_ms()};
@@ -307,7 +307,8 @@ static enum tx_result record_done(struct tx_ctx *c, struct loaded *l, int idx, j
         audit_biz(c, &l->b, "biz.step_done", l->k->steps[idx].name, st.attempt) != ID_OK)
         return TX_ROLLBACK;
     if (completed && (audit_biz(c, &l->b, "biz.completed", NULL, 0) != ID_OK ||
-                      perf_business(c->tenant, l->k->name, 0, st.updated_at) != PERF_OK))
+                      perf_business(c->tenant, l->k->name, l->k->amount ? l->k->amount(state) : 0,
+                                    st.updated_at) != PERF_OK))
         return TX_ROLLBACK;
     answer_done(c, l, idx, out, false);
     return TX_COMMIT;
@@ -356,7 +357,7 @@ static enum tx_result run_step(struct tx_ctx *c, struct loaded *l, int idx, json
     enum tx_result res = TX_ROLLBACK;
     int rc = state && out && keep ? s->apply(&w, reply, out, keep) : WF_ERR;
     if (rc == WF_OK)
-        res = record_done(c, l, idx, out, keep, w.customer_id);
+        res = record_done(c, l, idx, out, keep, w.customer_id, state);
     else if (rc == WF_FAIL)
         res = record_failure(c, l, idx, ZE_BIZ_CHECK_FAILED, w.msg, NULL);
     else if (rc == WF_BAD) {
