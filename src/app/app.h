@@ -36,6 +36,7 @@ struct flow;
 struct flow_hooks;
 struct authcache;
 struct answer_cache;
+struct vdeliver;
 
 enum app_rc { APP_OK = 0, APP_ERR_CONFIG = 2, APP_ERR_RUNTIME = 1 };
 
@@ -58,6 +59,7 @@ struct app {
     struct authcache *authcache;     /* device and session records of the request path */
     struct egress *egress;
     struct flow *flow; /* NULL until app_flow_open() */
+    struct vdeliver *deliverer; /* uploads the vouchers (app/vdeliver.h); app_open starts it */
     int64_t started_ms;
 };
 

@@ -14,7 +14,7 @@
  *   pin        the PIN block the PIN pad encrypted under the zone PIN key,
  *              forwarded as-is to core (biz_set_pin); never kept
  *   signature  strokes and a PNG image, kept sealed at rest
- *   voucher    the voucher hook (wf_set_voucher) */
+ *   voucher    the voucher and its delivery (wf_voucher.h) */
 #include "business/biz.h"
 #include "business/customer_db.h"
 #include "business/customer_id.h"
@@ -22,6 +22,7 @@
 #include "business/customer_seal.h"
 #include "business/attach_check.h"
 #include "business/wf.h"
+#include "business/wf_voucher.h"
 
 #include "foundation/clock.h"
 #include "foundation/codec.h"
@@ -463,19 +464,6 @@ static int apply_signature(struct wf_call *w, const json_t *reply, json_t *out, 
     return WF_OK;
 }
 
-/* ---- voucher ------------------------------------------------------------------------------- */
-
-static int apply_voucher(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
-{
-    (void)reply, (void)keep;
-    wf_voucher_fn fn = wf_voucher();
-    if (!fn) {
-        json_object_set_new(out, "voucher", json_null());
-        return WF_OK;
-    }
-    return fn(w->tx, WF_DEBIT_CARD.name, w->biz_id, w->state, out) == WF_OK ? WF_OK : WF_ERR;
-}
-
 #define FIELDS(f) .fields = f, .nfields = sizeof f / sizeof f[0]
 
 static const struct wf_step STEPS[] = {
@@ -517,7 +505,7 @@ static const struct wf_step STEPS[] = {
      .request = req_pin,
      .apply = apply_pin},
     {.name = "signature", FIELDS(F_SIGNATURE), .check = check_signature, .apply = apply_signature},
-    {.name = WF_VOUCHER_STEP, .apply = apply_voucher},
+    {.name = WF_VOUCHER_STEP, .apply = wf_voucher_apply},
 };
 
 const struct wf_kind WF_DEBIT_CARD = {.name = "debit_card",
