@@ -58,7 +58,7 @@ struct app {
     struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */
     struct authcache *authcache;     /* device and session records of the request path */
     struct egress *egress;
-    struct flow *flow; /* NULL until app_flow_open() */
+    struct flow *flow;          /* NULL until app_flow_open() */
     struct vdeliver *deliverer; /* uploads the vouchers (app/vdeliver.h); app_open starts it */
     int64_t started_ms;
 };

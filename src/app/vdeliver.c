@@ -119,9 +119,8 @@ static int record_txn(struct store_conn *c, void *arg)
                  ? STORE_OK
                  : STORE_ERR;
     else if (rc == VOUT_OK)
-        rc = audit_tenantf(tc, ACTOR, "voucher.delivery_failed", target, "{s:i,s:b,s:s}",
-                           "attempt", o->attempts, "final", o->give_up, "reason",
-                           o->error) == ID_OK
+        rc = audit_tenantf(tc, ACTOR, "voucher.delivery_failed", target, "{s:i,s:b,s:s}", "attempt",
+                           o->attempts, "final", o->give_up, "reason", o->error) == ID_OK
                  ? STORE_OK
                  : STORE_ERR;
     else if (rc == VOUT_NONE)
@@ -164,9 +163,9 @@ static void deliver_one(struct vdeliver *d, int64_t bank, const struct vout_row 
     } else {
         json_t *receipt = NULL;
         struct egress_error e = {0};
-        enum egress_kind ek = d->cfg.egress ? egress_put_file(d->cfg.egress, STEP, name, pdf, n,
-                                                              &receipt, &e)
-                                            : EGRESS_E_ROUTE;
+        enum egress_kind ek = d->cfg.egress
+                                  ? egress_put_file(d->cfg.egress, STEP, name, pdf, n, &receipt, &e)
+                                  : EGRESS_E_ROUTE;
         const char *no = json_string_value(json_object_get(receipt, "receipt_no"));
         if (ek == EGRESS_OK && no && no[0]) {
             o.delivered = true;
@@ -201,8 +200,8 @@ static void deliver_one(struct vdeliver *d, int64_t bank, const struct vout_row 
         log_info("voucher.deliver", "%s delivered, receipt %s", id, o.receipt_no);
     } else if (o.give_up) {
         metric_inc(d->m_failed);
-        log_error("voucher.deliver", "%s: delivery given up after %d attempts: %s", id,
-                  o.attempts, o.error);
+        log_error("voucher.deliver", "%s: delivery given up after %d attempts: %s", id, o.attempts,
+                  o.error);
     } else {
         metric_inc(d->m_retry);
         log_warn("voucher.deliver", "%s: attempt %d failed (%s); next in %" PRId64 " ms", id,

@@ -35,9 +35,9 @@
 struct sm2_key;
 
 struct vdeliver_config {
-    struct store *dir;      /* the directory: its banks */
-    struct shards *shards;  /* where each bank's data is */
-    const struct kek *kek;  /* opens the sealed PDFs */
+    struct store *dir;         /* the directory: its banks */
+    struct shards *shards;     /* where each bank's data is */
+    const struct kek *kek;     /* opens the sealed PDFs */
     const struct sm2_key *key; /* the voucher key: checks a PDF is intact before sending it */
     struct egress *egress;
     int scan_ms, retry_ms, retry_max_ms, attempts; /* [business] voucher_* */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define COLS                                                                                       \
-    "voucher_id, status, attempts, next_try_at, last_error, receipt_no, delivered_at, "          \
+    "voucher_id, status, attempts, next_try_at, last_error, receipt_no, delivered_at, "            \
     "created_at, updated_at"
 
 static void read_row(struct tenant_stmt *s, struct vout_row *r)

@@ -363,8 +363,8 @@ static enum tx_result run_step(struct tx_ctx *c, struct loaded *l, int idx, json
     }
     char serial[WF_SERIAL_LEN + 1];
     wf_serial(l->b.biz_no, idx, 'F', l->steps[idx].attempt, serial);
-    json_t *state = state_of(l->k, l->steps), *outs = outs_of(l->k, l->steps),
-           *out = json_object(), *keep = json_object();
+    json_t *state = state_of(l->k, l->steps), *outs = outs_of(l->k, l->steps), *out = json_object(),
+           *keep = json_object();
     w.state = state;
     w.outs = outs;
     w.kind = l->k->name;
@@ -443,8 +443,8 @@ static enum tx_result tx_get(struct tx_ctx *c)
         return TX_ROLLBACK;
     json_t *sum = summary(&l.b), *steps = json_array();
     int vi = wf_step_index(l.k, WF_VOUCHER_STEP);
-    const json_t *vid = vi >= 0 && l.steps[vi].out ? json_object_get(l.steps[vi].out, "voucher_id")
-                                                   : NULL;
+    const json_t *vid =
+        vi >= 0 && l.steps[vi].out ? json_object_get(l.steps[vi].out, "voucher_id") : NULL;
     if (sum)
         json_object_set_new(sum, "voucher_id", vid ? json_deep_copy(vid) : json_null());
     for (size_t i = 0; sum && steps && i < l.k->nsteps; i++) {

@@ -92,7 +92,8 @@ static bool scalar(const json_t *v, enum fmt f, char *out, size_t cap)
     char tmp[513];
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
-        if (f == F_CARD && all_digits(s) && strlen(s) < sizeof tmp && mask_card(s, tmp, sizeof tmp) >= 0)
+        if (f == F_CARD && all_digits(s) && strlen(s) < sizeof tmp &&
+            mask_card(s, tmp, sizeof tmp) >= 0)
             s = tmp;
         else if (f == F_PHONE && all_digits(s) && strlen(s) < sizeof tmp &&
                  mask_phone(s, tmp, sizeof tmp) >= 0)
@@ -188,8 +189,7 @@ int wf_voucher_apply(struct wf_call *w, const json_t *reply, json_t *out, json_t
     long n = png ? b64_decode(image, len, png, cap) : -1;
     struct wf_voucher_buf *buf = calloc(1, sizeof *buf);
     struct voucher_field fields[VOUCHER_FIELDS_MAX];
-    char serial[WF_BIZ_NO_LEN + 1], teller[48], actor[AUDIT_ACTOR_MAX + 1],
-        id[VOUCHER_ID_MAX + 1];
+    char serial[WF_BIZ_NO_LEN + 1], teller[48], actor[AUDIT_ACTOR_MAX + 1], id[VOUCHER_ID_MAX + 1];
     int res = WF_ERR;
     if (n <= 0 || !buf)
         goto out;
@@ -215,9 +215,11 @@ int wf_voucher_apply(struct wf_call *w, const json_t *reply, json_t *out, json_t
         vout_add(tc, vid, now) == VOUT_OK) {
         json_object_set_new(out, "voucher_id", json_string(id));
         res = WF_OK;
-    } else if (rc == VCH_BAD_INPUT) {
+    } else if (rc == VCH_BAD_INPUT) { /* e.g. a signature image that does not decode */
         log_error("biz.voucher", "biz=%" PRId64 " kind=%s: the voucher's input is refused",
                   w->biz_id, w->kind);
+        snprintf(w->msg, sizeof w->msg, "凭证无法生成: 签名图像或业务要素无效");
+        res = WF_FAIL;
     }
 out:
     if (png)

@@ -27,7 +27,8 @@
  * Returns WF_OK with out {"voucher_id"}: a new voucher, or the one issued
  * for this business already (VCH_EXISTS: a retry gives the same voucher);
  * WF_FAIL with w->msg when the idcard or signature state is missing (the
- * kind's table is wrong), WF_ERR otherwise (no key, a store error: rolled
+ * kind's table is wrong) or voucher_issue refuses the input (VCH_BAD_INPUT:
+ * e.g. a signature that is no decodable PNG), WF_ERR otherwise (no key, a store error: rolled
  * back). */
 #ifndef ZHANYE_BUSINESS_WF_VOUCHER_H
 #define ZHANYE_BUSINESS_WF_VOUCHER_H

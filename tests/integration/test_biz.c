@@ -29,6 +29,7 @@
 #include "simproc.h"
 #include "tablet.h"
 #include "testd.h"
+#include "vissue.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -272,14 +273,18 @@ static char *input_of(struct biz *b, const char *name)
         pin_block(b->card, PIN, LAST_PIN_BLOCK);
         snprintf(in, 4096, "{\"pin_block\":\"%s\"}", LAST_PIN_BLOCK);
     } else if (strcmp(name, "signature") == 0) {
-        static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-                                      'I',  'H', 'D', 'R', 0,    0,    0,    1,    0, 0, 0, 1};
-        char img[64];
-        b64(png, sizeof png, img, sizeof img);
-        snprintf(in, 4096,
+        uint8_t *png = NULL; /* a real PNG: the voucher step renders it */
+        size_t pn = 0;
+        assert_int_equal(vissue_png(120, 40, &png, &pn), 0);
+        char *img = malloc(4 * ((pn + 2) / 3) + 1);
+        b64(png, pn, img, 4 * ((pn + 2) / 3) + 1);
+        free(png);
+        in = realloc(in, strlen(img) + 256);
+        snprintf(in, strlen(img) + 256,
                  "{\"strokes\":[[[10,10,0.5,0],[20,15,0.7,16]],[[30,30,0.4,40]]],"
                  "\"image\":\"%s\"}",
                  img);
+        free(img);
     } else {
         snprintf(in, 4096, "{}");
     }
