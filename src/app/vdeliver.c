@@ -9,6 +9,7 @@
 #include "foundation/log.h"
 #include "foundation/metrics.h"
 #include "foundation/secmem.h"
+#include "foundation/thread.h"
 #include "identity/audit.h"
 
 #include <inttypes.h>
@@ -281,7 +282,7 @@ int vdeliver_start(const struct vdeliver_config *cfg, struct vdeliver **out)
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (pthread_create(&d->thread, NULL, run, d) != 0) {
+    if (thread_start(&d->thread, NULL, run, d, "vdeliver") != 0) {
         pthread_cond_destroy(&d->cv);
         pthread_mutex_destroy(&d->mu);
         free(d);
