@@ -374,8 +374,7 @@ static int start_checkpointer(struct app *a)
     return rc;
 }
 
-/* The voucher deliverer (app/vdeliver.h): one thread, every shard. */
-static int start_deliverer(struct app *a)
+int app_deliver_start(struct app *a, char *err, size_t errcap)
 {
     const struct config *cfg = &a->cfg;
     struct vdeliver_config vc = {
@@ -389,7 +388,13 @@ static int start_deliverer(struct app *a)
         .retry_max_ms = cfg->business.voucher_retry_max_ms,
         .attempts = cfg->business.voucher_attempts,
     };
-    return vdeliver_start(&vc, &a->deliverer);
+    if (a->deliverer)
+        return APP_OK;
+    if (vdeliver_start(&vc, &a->deliverer) != 0) {
+        snprintf(err, errcap, "cannot start the voucher deliverer");
+        return APP_ERR_RUNTIME;
+    }
+    return APP_OK;
 }
 
 int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
@@ -419,10 +424,6 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
         rc = open_egress(a, err, errcap);
     if (rc == APP_OK && start_checkpointer(a) != 0) {
         snprintf(err, errcap, "cannot start the audit checkpointer");
-        rc = APP_ERR_RUNTIME;
-    }
-    if (rc == APP_OK && start_deliverer(a) != 0) {
-        snprintf(err, errcap, "cannot start the voucher deliverer");
         rc = APP_ERR_RUNTIME;
     }
     if (rc != APP_OK)
