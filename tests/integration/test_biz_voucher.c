@@ -217,7 +217,9 @@ static char *input_of(struct biz *b, const char *name)
         char *img = malloc(4 * ((pn + 2) / 3) + 1);
         b64(png, pn, img, 4 * ((pn + 2) / 3) + 1);
         free(png);
-        in = realloc(in, strlen(img) + 256);
+        free(in);
+        in = malloc(strlen(img) + 256);
+        assert_non_null(in);
         snprintf(in, strlen(img) + 256,
                  "{\"strokes\":[[[10,10,0.5,0],[20,15,0.7,16]],[[30,30,0.4,40]]],"
                  "\"image\":\"%s\"}",
