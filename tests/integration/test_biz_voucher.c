@@ -41,7 +41,7 @@
 #define ID_ZS "11010519491231002X" /* 王秀英 */
 #define ID_LS "440106197512254416" /* 赵六 */
 #define PIN "147258"
-#define ATTEMPTS 4 /* [business] voucher_attempts below */
+#define ATTEMPTS 5 /* [business] voucher_attempts below */
 
 static struct testd D;
 static struct tablet T1; /* demo01, B01 */
