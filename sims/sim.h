@@ -31,7 +31,8 @@
  * BADRECEIPT gets a receipt whose sm3 is wrong, one containing NORECEIPT
  * none. Faults: stall and latency_ms hold every command after login,
  * error_rate answers transfer commands (STOR, RETR, LIST, NLST, DELE,
- * SIZE) 451, malformed "reply" answers PASV/EPSV without an address;
+ * SIZE) 451, malformed "reply" answers PASV/EPSV without an address, malformed
+ * "receipt" writes every receipt with a wrong sm3;
  * refuse and restart close the port and every connection. "requests"
  * counts commands after login.
  *

@@ -16,7 +16,8 @@
  * answers a transfer command (STOR, RETR, LIST, NLST, DELE, SIZE) 451
  * without doing it; refuse and restart close the port and every
  * connection (sim_main.c). malformed "reply" sends a line that is not an
- * FTP reply instead.
+ * FTP reply instead; malformed "receipt" (paperless) writes every receipt
+ * with the sm3 of something else, as the BADRECEIPT marker below does.
  *
  * The paperless mode (sim_ftp_service with receipts) writes, after every
  * STOR of NAME and before its 226, NAME.receipt beside it:
@@ -204,7 +205,9 @@ static int write_receipt(struct sim_ftp *f, const char *name, const uint8_t *p, 
     if (strstr(name, "NORECEIPT"))
         return 0;
     char hex[65];
-    if (strstr(name, "BADRECEIPT"))
+    struct sim_fault fault;
+    sim_fault_get(f->s, &fault);
+    if (strstr(name, "BADRECEIPT") || strcmp(fault.malformed, "receipt") == 0)
         sm3_hex((const uint8_t *)"not what was sent", 17, hex);
     else
         sm3_hex(p, n, hex);

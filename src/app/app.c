@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include "access/flow.h"
+#include "app/vdeliver.h"
 #include "business/voucher_pdf.h"
 #include "business/voucher_sign.h"
 #include "channel/answer_cache.h"
@@ -373,6 +374,29 @@ static int start_checkpointer(struct app *a)
     return rc;
 }
 
+int app_deliver_start(struct app *a, char *err, size_t errcap)
+{
+    const struct config *cfg = &a->cfg;
+    struct vdeliver_config vc = {
+        .dir = a->store,
+        .shards = a->shards,
+        .kek = &a->kek,
+        .key = a->voucher_key,
+        .egress = a->egress,
+        .scan_ms = cfg->business.voucher_scan_ms,
+        .retry_ms = cfg->business.voucher_retry_ms,
+        .retry_max_ms = cfg->business.voucher_retry_max_ms,
+        .attempts = cfg->business.voucher_attempts,
+    };
+    if (a->deliverer)
+        return APP_OK;
+    if (vdeliver_start(&vc, &a->deliverer) != 0) {
+        snprintf(err, errcap, "cannot start the voucher deliverer");
+        return APP_ERR_RUNTIME;
+    }
+    return APP_OK;
+}
+
 int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
 {
     int rc = app_load_config(a, data_dir, err, errcap);
@@ -411,6 +435,8 @@ void app_close(struct app *a)
 {
     flow_free(a->flow, clock_mono_ns());
     a->flow = NULL;
+    vdeliver_stop(a->deliverer); /* before what it uses: egress, keys, stores */
+    a->deliverer = NULL;
     egress_close(a->egress);
     a->egress = NULL;
     a->tx_env.egress = NULL;

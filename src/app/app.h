@@ -36,6 +36,7 @@ struct flow;
 struct flow_hooks;
 struct authcache;
 struct answer_cache;
+struct vdeliver;
 
 enum app_rc { APP_OK = 0, APP_ERR_CONFIG = 2, APP_ERR_RUNTIME = 1 };
 
@@ -58,6 +59,8 @@ struct app {
     struct authcache *authcache;     /* device and session records of the request path */
     struct egress *egress;
     struct flow *flow; /* NULL until app_flow_open() */
+    struct vdeliver
+        *deliverer; /* uploads the vouchers (app/vdeliver.h); NULL until app_deliver_start */
     int64_t started_ms;
 };
 
@@ -79,6 +82,12 @@ void app_store_close(struct app *a);
 const char *app_store_name(const struct config *cfg, char *buf, size_t cap);
 /* Loads config and opens log, store and seq. Returns an enum app_rc; err says why. */
 int app_open(struct app *a, const char *data_dir, char *err, size_t errcap);
+/* Starts the voucher deliverer (app/vdeliver.h: one thread uploading every
+ * shard's pending vouchers to the paperless platform) on an opened app:
+ * for the serving process only (`zhanye serve`; in-process tests and
+ * commands leave it off). app_close() stops it first. APP_OK, or
+ * APP_ERR_RUNTIME with err. */
+int app_deliver_start(struct app *a, char *err, size_t errcap);
 void app_close(struct app *a);
 
 /* Creates a->flow from the loaded config's [flow.*] rules and [server] caps.

@@ -6,12 +6,21 @@
 #include "business/customer_id.h"
 #include "business/recommend.h"
 #include "business/visit.h"
+#include "business/voucher_pdf.h"
+#include "business/voucher_sign.h"
+#include "business/wf.h"
+#include "business/wf_db.h"
+#include "business/wf_voucher.h"
+#include "foundation/log.h"
+#include "foundation/mask.h"
+#include "identity/audit.h"
 #include "channel/tx.h"
 #include "data/tenant.h"
 #include "foundation/clock.h"
 #include "identity/org.h"
 #include "identity/teller.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -224,6 +233,271 @@ static int seed_teller(struct app *a, const struct tx_env *env, const struct tel
     return 0;
 }
 
+/* ---- completed businesses with their vouchers -------------------------------------------- */
+
+/* The customer's signature as a signature pad gives it: a small PNG (64 x 20, a stroke). */
+static const char SIGNATURE_PNG_B64[] =
+    "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAUCAAAAAAYHWTjAAAAcUlEQVR42r2UWw6AMAgE5zh7/wv6iKkW7QPQuJ+wswktLc"
+    "tL8V+ANuUDdCoVIKNwgKEeEcRHtwUSR2dqTPlJGSX4uoEUx+sx6LtG/NXGM+cogY51ipcxaN6VPPzho0HIy+9WmuuuzHNO"
+    "4bdNDNNf/Egr4JR4OTB4/8EAAAAASUVORK5CYII=";
+
+/* One demo step: its name and the out it answered (JSON text; "%s" in it
+ * is replaced by a number unique to the business). */
+struct demo_step {
+    const char *name;
+    const char *out;
+};
+
+/* The results of each kind's own steps (the steps are the kind's table,
+ * business/wf.h; the shared ones, wf_common.h, get the outs below). */
+#define DEMO_OWN_MAX 4
+struct demo_kind {
+    const char *kind;
+    struct demo_step own[DEMO_OWN_MAX];
+};
+
+static const struct demo_kind DEMO_KINDS[] = {
+    {.kind = "debit_card",
+     .own = {{.name = "account", .out = "{\"account_no\":\"62284800%s1\"}"},
+             {.name = "card", .out = "{\"card_no\":\"6228480%s00017\"}"},
+             {.name = "pin", .out = "{\"pin_set\":true}"}}},
+    {.kind = "ebank",
+     .own = {{.name = "products",
+              .out = "{\"products\":[\"手机银行\",\"网上银行\",\"短信通知\"],"
+                     "\"per_tx_limit\":\"5000.00\",\"daily_limit\":\"20000.00\"}"},
+             {.name = "sign", .out = "{\"ebank_id\":\"EB%s\",\"status\":\"已签约\"}"}}},
+    {.kind = "loan",
+     .own = {{.name = "application",
+              .out = "{\"amount\":5000000,\"term_months\":12,\"purpose\":\"春耕备货\","
+                     "\"attachments\":2}"},
+             {.name = "prescreen", .out = "{\"decision\":\"pass\",\"limit\":8000000}"},
+             {.name = "submit", .out = "{\"application_no\":\"LA%s\",\"status\":\"受理\"}"}}},
+    {.kind = "credit_card",
+     .own = {{.name = "apply",
+              .out = "{\"application_no\":\"CA%s\",\"product\":\"丰收信用卡(金卡)\"}"},
+             {.name = "form", .out = "{\"form_bytes\":20480}"},
+             {.name = "sign", .out = "{\"status\":\"已面签\"}"}}},
+    {.kind = "social_card",
+     .own = {{.name = "apply", .out = "{\"application_no\":\"SA%s\",\"status\":\"已申领\"}"},
+             {.name = "activate",
+              .out = "{\"card_no\":\"621700******%s\",\"status\":\"已激活\"}"}}},
+    {.kind = "agency",
+     .own = {{.name = "agency",
+              .out = "{\"agency_code\":\"水费代扣\",\"payer_no\":\"SF%s\","
+                     "\"contract_no\":\"AG%s\"}"}}},
+};
+
+struct demo_biz {
+    const struct tx_env *env;
+    const struct teller *t;
+    const struct demo_kind *dk;
+    int64_t customer_id;
+    const char *name, *id_no;
+    unsigned uniq;
+    int64_t now;
+    char voucher_id[VOUCHER_ID_MAX + 1];
+};
+
+/* out of one demo step, its "%s" replaced by the business's number. */
+static json_t *demo_out(const char *text, unsigned uniq)
+{
+    char buf[512], num[16];
+    size_t n = 0;
+    snprintf(num, sizeof num, "%08u", uniq);
+    for (const char *p = text; *p && n + sizeof num < sizeof buf; p++) {
+        if (p[0] == '%' && p[1] == 's') {
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", num);
+            p++;
+        } else {
+            buf[n++] = *p;
+        }
+    }
+    buf[n] = '\0';
+    return json_loads(buf, 0, NULL);
+}
+
+static void biz_target_demo(char *out, size_t cap, int64_t id)
+{
+    snprintf(out, cap, "biz:%" PRId64, id);
+}
+
+/* {"name", "out", "keep"?} of one step of d's business, NULL if the demo has none for it. */
+static json_t *demo_step_of(const struct demo_biz *d, const char *name, const char *mname,
+                            const char *masked)
+{
+    if (strcmp(name, "idcard") == 0)
+        return json_pack("{s:s,s:{s:s,s:s},s:{s:s,s:s}}", "name", name, "out", "name", mname,
+                         "id_no", masked, "keep", "name", d->name, "id_no", d->id_no);
+    if (strcmp(name, "idcheck") == 0)
+        return json_pack("{s:s,s:{s:s,s:b}}", "name", name, "out", "result", "match",
+                         "photo_returned", 1);
+    if (strcmp(name, "face") == 0)
+        return json_pack("{s:s,s:{s:f,s:i,s:b}}", "name", name, "out", "score", 92.5, "threshold",
+                         80, "liveness", 1);
+    if (strcmp(name, "customer") == 0)
+        return json_pack("{s:s,s:{s:I,s:b}}", "name", name, "out", "customer_id",
+                         (json_int_t)d->customer_id, "created", 1);
+    if (strcmp(name, "signature") == 0)
+        return json_pack("{s:s,s:{s:i,s:i},s:{s:s}}", "name", name, "out", "strokes", 3,
+                         "image_bytes", 170, "keep", "image", SIGNATURE_PNG_B64);
+    const char *text = strcmp(name, "account") == 0 ? "{\"account_no\":\"62284800%s1\"}" : NULL;
+    for (size_t i = 0; !text && i < DEMO_OWN_MAX && d->dk->own[i].name; i++)
+        if (strcmp(d->dk->own[i].name, name) == 0)
+            text = d->dk->own[i].out;
+    json_t *o = text ? demo_out(text, d->uniq) : NULL;
+    return o ? json_pack("{s:s,s:o}", "name", name, "out", o) : NULL;
+}
+
+/* Writes one completed business through the engine's storage (wf_db.h)
+ * and issues its voucher with the engine's own voucher step. */
+static int demo_biz_txn(struct store_conn *c, void *arg)
+{
+    struct demo_biz *d = arg;
+    struct scope sc = {d->t->bank_id, d->t->branch_id, d->t->id, d->t->role};
+    struct tenant_conn *tc = NULL;
+    int rc = tenant_open(c, &sc, &tc);
+    if (rc != STORE_OK)
+        return rc;
+    struct wdb_biz b = {.customer_id = d->customer_id,
+                        .branch_id = d->t->branch_id,
+                        .teller_id = d->t->id,
+                        .created_at = d->now,
+                        .updated_at = d->now};
+    snprintf(b.kind, sizeof b.kind, "%s", d->dk->kind);
+    snprintf(b.status, sizeof b.status, "open");
+    json_t *state = json_object(), *outs = json_object(), *steps = json_array();
+    char masked[32], mname[64], target[40];
+    if ((rc = wdb_insert(tc, &b)) != WDB_OK || !state || !outs || !steps ||
+        mask_id_no(d->id_no, masked, sizeof masked) < 0 ||
+        mask_name(d->name, mname, sizeof mname) < 0) {
+        rc = rc == WDB_OK ? STORE_ERR : rc;
+        goto out;
+    }
+    /* every step of the kind's table but the voucher, as the engine would have done it */
+    const struct wf_kind *k = wf_kind_find(d->dk->kind);
+    for (size_t i = 0; k && i + 1 < k->nsteps && rc == WDB_OK; i++) {
+        json_t *one = demo_step_of(d, k->steps[i].name, mname, masked);
+        if (!one) {
+            log_error("demo.step", "no demo result for step %s of %s", k->steps[i].name,
+                      d->dk->kind);
+            rc = STORE_ERR;
+        } else {
+            json_array_append_new(steps, one);
+        }
+    }
+    if (!k || rc != WDB_OK) {
+        rc = STORE_ERR;
+        goto out;
+    }
+    size_t i;
+    json_t *one;
+    json_array_foreach(steps, i, one)
+    {
+        const char *name = json_string_value(json_object_get(one, "name"));
+        json_t *o = json_object_get(one, "out"), *kp = json_object_get(one, "keep");
+        struct wdb_step st = {.out = o, .keep = kp ? kp : json_object(), .updated_at = d->now};
+        snprintf(st.state, sizeof st.state, "done");
+        rc = st.keep ? wdb_step_put(tc, d->env->kek, &b, (int)i, name, &st) : STORE_NOMEM;
+        if (!kp)
+            json_decref(st.keep);
+        if (rc != WDB_OK)
+            goto out;
+        json_object_set(outs, name, o);
+        if (kp)
+            json_object_set(state, name, kp);
+    }
+    /* the voucher step, as the engine runs it */
+    struct tx_ctx x = {.env = d->env,
+                       .conn = c,
+                       .tenant = tc,
+                       .tx = "BIZ_STEP",
+                       .dev = "demo",
+                       .bank_id = d->t->bank_id,
+                       .teller_id = d->t->id,
+                       .branch_id = d->t->branch_id,
+                       .role = d->t->role,
+                       .code = "OK"};
+    struct wf_call w = {.env = d->env,
+                        .tx = &x,
+                        .input = NULL,
+                        .state = state,
+                        .outs = outs,
+                        .kind = d->dk->kind,
+                        .biz_id = b.id,
+                        .customer_id = d->customer_id};
+    json_t *vout = json_object(), *vkeep = json_object();
+    int wrc = vout && vkeep ? wf_voucher_apply(&w, NULL, vout, vkeep) : WF_ERR;
+    struct wdb_step vs = {.out = vout, .keep = vkeep, .updated_at = d->now};
+    snprintf(vs.state, sizeof vs.state, "done");
+    rc = wrc == WF_OK
+             ? wdb_step_put(tc, d->env->kek, &b, (int)json_array_size(steps), WF_VOUCHER_STEP, &vs)
+             : STORE_ERR;
+    snprintf(d->voucher_id, sizeof d->voucher_id, "%s",
+             wrc == WF_OK ? json_string_value(json_object_get(vout, "voucher_id")) : "");
+    json_decref(vout);
+    json_decref(vkeep);
+    if (rc != WDB_OK)
+        goto out;
+    b.next_step = (int)json_array_size(steps) + 1;
+    snprintf(b.status, sizeof b.status, "completed");
+    biz_target_demo(target, sizeof target, b.id);
+    rc = wdb_update(tc, &b);
+    if (rc == WDB_OK)
+        rc = audit_tenantf(tc, "dev:demo", "biz.completed", target, "{s:s,s:s}", "kind", b.kind,
+                           "status", b.status) == ID_OK
+                 ? STORE_OK
+                 : STORE_ERR;
+out:
+    json_decref(state);
+    json_decref(outs);
+    json_decref(steps);
+    tenant_close(tc);
+    return rc;
+}
+
+/* One completed business of each kind for teller t, each for a new
+ * customer (created by CUSTOMER_CREATE), with its voucher issued and its
+ * delivery pending. */
+static int seed_vouchers(struct app *a, const struct tx_env *env, const struct teller *t,
+                         unsigned *s, int32_t today, char *err, size_t errcap)
+{
+    for (size_t i = 0; i < sizeof DEMO_KINDS / sizeof DEMO_KINDS[0]; i++) {
+        struct call k;
+        json_t *rec = person(s, today, (int)i);
+        char name[32] = "", id_no[CID_LEN + 1] = "";
+        if (rec) {
+            snprintf(name, sizeof name, "%s", json_string_value(json_object_get(rec, "name")));
+            snprintf(id_no, sizeof id_no, "%s", json_string_value(json_object_get(rec, "id_no")));
+        }
+        if (run(a, env, t, &TX_CUSTOMER_CREATE, rec, &k) != 0) {
+            if (strcmp(k.code, ze_code(ZE_CUSTOMER_EXISTS)) == 0)
+                continue;
+            snprintf(err, errcap, "demo business customer of %s: %s", t->code, k.code);
+            return -1;
+        }
+        struct demo_biz d = {.env = env,
+                             .t = t,
+                             .dk = &DEMO_KINDS[i],
+                             .customer_id = k.customer_id,
+                             .name = name,
+                             .id_no = id_no,
+                             .uniq = (unsigned)(t->id * 100 + (int64_t)i),
+                             .now = clock_wall_ms()};
+        struct store_conn *c = NULL;
+        int rc = store_acquire(shards_route(a->shards, t->bank_id, NULL), &c);
+        if (rc == STORE_OK)
+            rc = store_run(c, "demo.business", demo_biz_txn, &d);
+        if (c)
+            store_release(c);
+        if (rc != STORE_OK) {
+            snprintf(err, errcap, "demo business %s of %s: %s", DEMO_KINDS[i].kind, t->code,
+                     store_errmsg(NULL));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int demo_business_seed(struct app *a, const struct kek *k, char *err, size_t errcap)
 {
     static const char *const MANAGERS[] = {"demo01", "demo02", "demo03", "demo04"};
@@ -245,5 +519,17 @@ int demo_business_seed(struct app *a, const struct kek *k, char *err, size_t err
     store_release(c);
     for (size_t i = 0; rc == 0 && i < 4; i++)
         rc = seed_teller(a, &env, &t[i], &seed, today, err, errcap);
+    /* completed businesses of every kind with their vouchers: demo01 (B01), demo03 (B02) */
+    sm2_key *vkey = NULL;
+    if (rc == 0 && vsign_key_load(a->cfg.channel.key_dir, &vkey) != VS_OK) {
+        snprintf(err, errcap, "the voucher signing key in %s", a->cfg.channel.key_dir);
+        rc = -1;
+    }
+    env.voucher_key = vkey;
+    unsigned vseed = 20261201u;
+    for (size_t i = 0; rc == 0 && i < 4; i += 2)
+        rc = seed_vouchers(a, &env, &t[i], &vseed, today, err, errcap);
+    sm2_key_free(vkey);
+    vpdf_cleanup(); /* the renderer's fonts: this thread was the only one to render */
     return rc;
 }

@@ -4,6 +4,7 @@
 
 #include "business/biz.h"
 #include "business/voucher_db.h"
+#include "business/voucher_out.h"
 #include "data/tenant.h"
 #include "foundation/codec.h"
 #include "foundation/log.h"
@@ -382,6 +383,12 @@ static enum tx_result tx_get(struct tx_ctx *c)
     free(b64);
     if (rc != 0)
         return TX_ROLLBACK;
+    /* its delivery to the paperless platform (voucher_out.h); null: none */
+    struct vout_row o;
+    int orc = vout_get(c->tenant, id, &o);
+    if (orc != VOUT_OK && orc != VOUT_NONE)
+        return TX_ROLLBACK;
+    json_object_set_new(c->out, "delivery", orc == VOUT_OK ? vout_json(&o) : json_null());
     if (v != VCH_INTACT)
         log_warn("voucher.damaged", "voucher %s: %s", text, voucher_verdict_name(v));
     rc = audit_tenantf(c->tenant, actor, "voucher.viewed", target, "{s:b, s:s}", "found", 1,

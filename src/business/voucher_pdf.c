@@ -203,24 +203,37 @@ static void draw(struct page *pg, const struct voucher_doc *d, cairo_surface_t *
             MARGIN, PAGE_W - 2 * MARGIN, 9, 0);
 }
 
+/* The signature PNG decoded: a surface of positive size, or NULL. */
+static cairo_surface_t *decode_png(const uint8_t *p, size_t n)
+{
+    struct rd r = {.p = p, .n = n};
+    cairo_surface_t *img = cairo_image_surface_create_from_png_stream(read_png, &r);
+    /* cairo 1.16 reports most PNG faults as CAIRO_STATUS_NO_MEMORY (its
+     * error surfaces cover few statuses), so any failure is the input's. */
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS ||
+        cairo_image_surface_get_width(img) <= 0 || cairo_image_surface_get_height(img) <= 0) {
+        cairo_surface_destroy(img);
+        return NULL;
+    }
+    return img;
+}
+
+bool vpdf_png_ok(const uint8_t *png, size_t n)
+{
+    cairo_surface_t *img = png && n ? decode_png(png, n) : NULL;
+    cairo_surface_destroy(img);
+    return img != NULL;
+}
+
 int vpdf_render(const struct voucher_doc *d, uint8_t **pdf, size_t *n)
 {
     *pdf = NULL;
     *n = 0;
     if (!d || !well_formed(d))
         return VPDF_BAD_INPUT;
-    struct rd r = {.p = d->signature_png, .n = d->signature_len};
-    cairo_surface_t *img = cairo_image_surface_create_from_png_stream(read_png, &r);
-    /* cairo 1.16 reports most PNG faults as CAIRO_STATUS_NO_MEMORY (its
-     * error surfaces cover few statuses), so any failure is the input's. */
-    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(img);
+    cairo_surface_t *img = decode_png(d->signature_png, d->signature_len);
+    if (!img)
         return VPDF_BAD_INPUT;
-    }
-    if (cairo_image_surface_get_width(img) <= 0 || cairo_image_surface_get_height(img) <= 0) {
-        cairo_surface_destroy(img);
-        return VPDF_BAD_INPUT;
-    }
     struct buf b = {0};
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(write_buf, &b, PAGE_W, PAGE_H);
     char date[32], kw[96], when[20];

@@ -23,6 +23,7 @@
 #ifndef ZHANYE_VOUCHER_PDF_H
 #define ZHANYE_VOUCHER_PDF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,12 @@ struct voucher_doc {
 
 /* The time t (Unix ms) in China time: "YYYY-MM-DD HH:MM:SS" into out (20 bytes). */
 void vpdf_china_time(int64_t t_ms, char out[20]);
+
+/* Whether png decodes as the PNG a voucher can show (cairo reads it whole:
+ * a valid header alone is not enough). The signature step checks it, so
+ * that a business never reaches its voucher with an image that cannot be
+ * drawn. Thread-safe. */
+bool vpdf_png_ok(const uint8_t *png, size_t n);
 
 /* Thread-safe: each call has its own pango font map. */
 int vpdf_render(const struct voucher_doc *d, uint8_t **pdf, size_t *n);

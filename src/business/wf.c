@@ -113,15 +113,3 @@ bool wf_date_ok(const char *s)
     int m = (s[4] - '0') * 10 + (s[5] - '0'), d = (s[6] - '0') * 10 + (s[7] - '0');
     return m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
-
-static wf_voucher_fn VOUCHER;
-
-void wf_set_voucher(wf_voucher_fn fn)
-{
-    VOUCHER = fn;
-}
-
-wf_voucher_fn wf_voucher(void)
-{
-    return VOUCHER;
-}

@@ -10,9 +10,10 @@
  *
  * A step:
  *   name      [a-z_]{1,16}, unique in its kind; the kind's last step is
- *             "voucher" (WF_VOUCHER_STEP): a local step whose handler is
- *             the voucher hook (wf_set_voucher), NULL for now: the business
- *             then simply completes.
+ *             "voucher" (WF_VOUCHER_STEP): a local step whose apply is
+ *             wf_voucher_apply (wf_voucher.h): it issues the business's
+ *             voucher, built from the done steps' out, in the completing
+ *             transaction.
  *   fields    the schema of BIZ_STEP's `input` for this step (channel/tx.h
  *             struct tx_field; unknown members refused).
  *   check     optional: local checks of the input (no database, no remote
@@ -89,6 +90,8 @@ struct wf_call {
     struct tx_ctx *tx;   /* apply only: the request's context (in the transaction) */
     const json_t *input; /* the step's input, valid against its fields */
     const json_t *state; /* {"<step>": its keep, ...} of the steps done */
+    const json_t *outs;  /* {"<step>": its out, ...} of the steps done, in step order */
+    const char *kind;    /* the business's kind (struct wf_kind name) */
     int64_t biz_id;
     int64_t customer_id; /* apply may set it: the business's customer */
     const char *serial;  /* the downstream serial of this attempt */
@@ -142,16 +145,6 @@ void wf_serial(const char *biz_no, int step, char dir, int attempt, char out[WF_
  * digits, the last one the check digit); an ID card's date "YYYYMMDD". */
 bool wf_luhn_ok(const char *pan);
 bool wf_date_ok(const char *s);
-
-/* The voucher hook: called by the voucher step's apply, in the completing
- * transaction, with the business (its kind and id), the state of every
- * step and the answer's out. WF_OK, WF_ERR (rolls back). NULL (the
- * default): the step completes the business without a voucher. Set once
- * by the composition root (app/) before serving. */
-typedef int (*wf_voucher_fn)(struct tx_ctx *c, const char *kind, int64_t biz_id,
-                             const json_t *state, json_t *out);
-void wf_set_voucher(wf_voucher_fn fn);
-wf_voucher_fn wf_voucher(void);
 
 /* The kinds: debit card opening (wf_debit.c), e-banking sign-up
  * (wf_ebank.c), loan application (wf_loan.c), credit card application

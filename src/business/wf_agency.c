@@ -14,6 +14,7 @@
  *              insurance); undone by agency_cancel
  *   signature, voucher          the shared steps */
 #include "business/wf_common.h"
+#include "business/wf_voucher.h"
 
 #include "foundation/mask.h"
 
@@ -114,12 +115,6 @@ static int apply_agency(struct wf_call *w, const json_t *reply, json_t *out, jso
     return WF_OK;
 }
 
-static int apply_voucher(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
-{
-    (void)reply, (void)keep;
-    return wfc_voucher(w, WF_AGENCY.name, out);
-}
-
 #define FIELDS(f) .fields = f, .nfields = sizeof f / sizeof f[0]
 
 static const struct wf_step STEPS[] = {
@@ -136,7 +131,7 @@ static const struct wf_step STEPS[] = {
      .apply = apply_agency,
      .undo = "agency_cancel"},
     WFC_STEP_SIGNATURE,
-    WFC_STEP_VOUCHER(apply_voucher),
+    WFC_STEP_VOUCHER,
 };
 
 const struct wf_kind WF_AGENCY = {.name = "agency",

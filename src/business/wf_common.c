@@ -1,6 +1,7 @@
 /* wf_common.c — the steps every business kind shares and the helpers of
  * step handlers (business/wf_common.h). */
 #include "business/wf_common.h"
+#include "business/voucher_pdf.h"
 
 #include "business/attach_check.h"
 #include "business/attach_db.h"
@@ -352,10 +353,10 @@ int wfc_check_signature(struct wf_call *w)
 {
     size_t n = 0;
     uint8_t *raw = wfc_b64_bytes(wfc_in(w, "image"), &n);
-    bool png = raw && ac_sniff(raw, n) == AT_PNG;
+    bool png = raw && ac_sniff(raw, n) == AT_PNG && vpdf_png_ok(raw, n);
     free(raw);
     if (!png)
-        return wfc_bad(w, "data.input.%s: 须为 Base64 编码的 PNG 图像", "image");
+        return wfc_bad(w, "data.input.%s: 须为 Base64 编码的完整 PNG 图像", "image");
     if (json_array_size(json_object_get(w->input, "strokes")) == 0)
         return wfc_bad(w, "data.input.%s: 签名笔迹为空", "strokes");
     return WF_OK;
@@ -442,18 +443,6 @@ int wfc_attachment(struct wf_call *w, int64_t id, const char *member, bool image
     if (image && !is_image)
         return wfc_bad(w, "data.input.%s: 须为图像", member);
     return WF_OK;
-}
-
-/* ---- voucher ------------------------------------------------------------------------------- */
-
-int wfc_voucher(struct wf_call *w, const char *kind, json_t *out)
-{
-    wf_voucher_fn fn = wf_voucher();
-    if (!fn) {
-        json_object_set_new(out, "voucher", json_null());
-        return WF_OK;
-    }
-    return fn(w->tx, kind, w->biz_id, w->state, out) == WF_OK ? WF_OK : WF_ERR;
 }
 
 void wfc_yuan(int64_t fen, char *out, size_t cap)

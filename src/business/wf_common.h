@@ -22,9 +22,8 @@
  *              unknown one); out: account_no, currency
  *   signature  strokes and a PNG image, kept sealed at rest; out: strokes
  *              (their count), image_bytes
- *   voucher    WFC_STEP_VOUCHER(fn): fn is a one-line wrapper of
- *              wfc_voucher with the kind's name (the voucher hook,
- *              wf_set_voucher, needs it)
+ *   voucher    WFC_STEP_VOUCHER: the voucher and its delivery row
+ *              (wf_voucher.h; include it where the table is)
  *
  * Helpers (w is the step's call): wfc_in (an input member as text, NULL
  * when absent or not text), wfc_kept (state.<step>.<member> as text, ""
@@ -85,10 +84,6 @@ int wfc_apply_account(struct wf_call *w, const json_t *reply, json_t *out, json_
  * and, when image, an image; its SM3 (hex) into sm3 when not NULL. WF_BAD
  * with w->msg naming member when not; WF_ERR on the store's failure. */
 int wfc_attachment(struct wf_call *w, int64_t id, const char *member, bool image, char sm3[65]);
-/* The voucher step of kind: the hook's result (WF_OK, WF_ERR), or out's
- * "voucher": null when no hook is set. */
-int wfc_voucher(struct wf_call *w, const char *kind, json_t *out);
-
 /* clang-format off */
 #define WFC_STEP_IDCARD                                                                            \
     {.name = "idcard", .fields = WFC_F_IDCARD, .nfields = WFC_N_IDCARD,                            \
@@ -110,7 +105,7 @@ int wfc_voucher(struct wf_call *w, const char *kind, json_t *out);
     {.name = "account", .fields = WFC_F_ACCOUNT, .nfields = WFC_N_ACCOUNT,                         \
      .check = wfc_check_account, .egress = "balance_query", .request = wfc_req_account,           \
      .apply = wfc_apply_account}
-#define WFC_STEP_VOUCHER(fn) {.name = WF_VOUCHER_STEP, .apply = fn}
+#define WFC_STEP_VOUCHER {.name = WF_VOUCHER_STEP, .apply = wf_voucher_apply}
 /* clang-format on */
 
 #endif

@@ -11,6 +11,7 @@
  *              signed_form_sm3
  *   signature, voucher                the shared steps */
 #include "business/wf_common.h"
+#include "business/wf_voucher.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -100,12 +101,6 @@ static int apply_sign(struct wf_call *w, const json_t *reply, json_t *out, json_
     return WF_OK;
 }
 
-static int apply_voucher(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
-{
-    (void)reply, (void)keep;
-    return wfc_voucher(w, WF_CREDIT_CARD.name, out);
-}
-
 #define FIELDS(f) .fields = f, .nfields = sizeof f / sizeof f[0]
 
 static const struct wf_step STEPS[] = {
@@ -128,7 +123,7 @@ static const struct wf_step STEPS[] = {
      .request = req_sign,
      .apply = apply_sign},
     WFC_STEP_SIGNATURE,
-    WFC_STEP_VOUCHER(apply_voucher),
+    WFC_STEP_VOUCHER,
 };
 
 const struct wf_kind WF_CREDIT_CARD = {.name = "credit_card",

@@ -9,6 +9,7 @@
  *              forwarded as-is to core (biz_set_pin); never kept
  *   signature, voucher                the shared steps (wf_common.h) */
 #include "business/wf_common.h"
+#include "business/wf_voucher.h"
 
 #include "foundation/mask.h"
 
@@ -95,12 +96,6 @@ static int apply_pin(struct wf_call *w, const json_t *reply, json_t *out, json_t
     return WF_OK;
 }
 
-static int apply_voucher(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
-{
-    (void)reply, (void)keep;
-    return wfc_voucher(w, WF_DEBIT_CARD.name, out);
-}
-
 #define FIELDS(f) .fields = f, .nfields = sizeof f / sizeof f[0]
 
 static const struct wf_step STEPS[] = {
@@ -130,7 +125,7 @@ static const struct wf_step STEPS[] = {
      .request = req_pin,
      .apply = apply_pin},
     WFC_STEP_SIGNATURE,
-    WFC_STEP_VOUCHER(apply_voucher),
+    WFC_STEP_VOUCHER,
 };
 
 const struct wf_kind WF_DEBIT_CARD = {.name = "debit_card",

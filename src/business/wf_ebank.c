@@ -12,6 +12,7 @@
  *              unsign_ebank
  *   signature, voucher          the shared steps */
 #include "business/wf_common.h"
+#include "business/wf_voucher.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -132,12 +133,6 @@ static int apply_sign(struct wf_call *w, const json_t *reply, json_t *out, json_
     return WF_OK;
 }
 
-static int apply_voucher(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
-{
-    (void)reply, (void)keep;
-    return wfc_voucher(w, WF_EBANK.name, out);
-}
-
 #define FIELDS(f) .fields = f, .nfields = sizeof f / sizeof f[0]
 
 static const struct wf_step STEPS[] = {
@@ -153,7 +148,7 @@ static const struct wf_step STEPS[] = {
      .apply = apply_sign,
      .undo = "unsign_ebank"},
     WFC_STEP_SIGNATURE,
-    WFC_STEP_VOUCHER(apply_voucher),
+    WFC_STEP_VOUCHER,
 };
 
 const struct wf_kind WF_EBANK = {.name = "ebank",

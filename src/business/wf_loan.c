@@ -17,6 +17,7 @@
  *   signature, voucher          the shared steps
  * The completed business counts its amount in perf's business:loan. */
 #include "business/wf_common.h"
+#include "business/wf_voucher.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -201,12 +202,6 @@ static int apply_submit(struct wf_call *w, const json_t *reply, json_t *out, jso
     return WF_OK;
 }
 
-static int apply_voucher(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
-{
-    (void)reply, (void)keep;
-    return wfc_voucher(w, WF_LOAN.name, out);
-}
-
 static int64_t loan_amount(const json_t *state)
 {
     return (int64_t)json_integer_value(
@@ -235,7 +230,7 @@ static const struct wf_step STEPS[] = {
      .apply = apply_submit,
      .undo = "loan_cancel"},
     WFC_STEP_SIGNATURE,
-    WFC_STEP_VOUCHER(apply_voucher),
+    WFC_STEP_VOUCHER,
 };
 
 const struct wf_kind WF_LOAN = {.name = "loan",

@@ -15,6 +15,7 @@
  *   signature, voucher                the shared steps
  * Card numbers are shown masked. */
 #include "business/wf_common.h"
+#include "business/wf_voucher.h"
 
 #include "foundation/mask.h"
 
@@ -99,12 +100,6 @@ static int apply_activate(struct wf_call *w, const json_t *reply, json_t *out, j
     return WF_OK;
 }
 
-static int apply_voucher(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
-{
-    (void)reply, (void)keep;
-    return wfc_voucher(w, WF_SOCIAL_CARD.name, out);
-}
-
 #define FIELDS(f) .fields = f, .nfields = sizeof f / sizeof f[0]
 
 static const struct wf_step STEPS[] = {
@@ -127,7 +122,7 @@ static const struct wf_step STEPS[] = {
      .request = req_activate,
      .apply = apply_activate},
     WFC_STEP_SIGNATURE,
-    WFC_STEP_VOUCHER(apply_voucher),
+    WFC_STEP_VOUCHER,
 };
 
 const struct wf_kind WF_SOCIAL_CARD = {.name = "social_card",

@@ -74,6 +74,16 @@ static json_t *state_of(const struct wf_kind *k, const struct wdb_step steps[WF_
     return st;
 }
 
+/* {"<step>": out} of the steps done, in step order. New reference (NULL: memory). */
+static json_t *outs_of(const struct wf_kind *k, const struct wdb_step steps[WF_MAX_STEPS])
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < k->nsteps; i++)
+        if (strcmp(steps[i].state, "done") == 0 && steps[i].out)
+            json_object_set(o, k->steps[i].name, steps[i].out);
+    return o;
+}
+
 /* Validates a step's input against its fields; WF_OK or WF_BAD with msg. */
 static int input_ok(const struct wf_step *s, json_t *input, char *msg, size_t cap)
 {
@@ -206,14 +216,17 @@ static enum tx_result prepare_step(struct tx_ctx *c)
     char serial[WF_SERIAL_LEN + 1];
     int attempt = l.steps[idx].attempt;
     wf_serial(l.b.biz_no, idx, 'F', attempt, serial);
-    json_t *state = state_of(l.k, l.steps), *req = json_object(), *reply = NULL;
+    json_t *state = state_of(l.k, l.steps), *outs = outs_of(l.k, l.steps), *req = json_object(),
+           *reply = NULL;
     w.state = state;
+    w.outs = outs;
+    w.kind = l.k->name;
     w.serial = serial;
     w.customer_id = l.b.customer_id;
     enum tx_result res = TX_ROLLBACK;
     struct egress_error e = {0};
     enum egress_kind ek = EGRESS_E_ROUTE;
-    int rq = state && req ? s->request ? s->request(&w, req) : WF_OK : WF_ERR;
+    int rq = state && outs && req ? s->request ? s->request(&w, req) : WF_OK : WF_ERR;
     if (rq == WF_OK && s->serial)
         json_object_set_new(req, "serial", json_string(serial));
     if (rq == WF_OK && !c->env->egress)
@@ -244,6 +257,7 @@ out:
     drop(req); /* may hold a PIN block: wiped */
     drop(reply);
     drop(state);
+    drop(outs);
     unload(&l);
     return res;
 }
@@ -350,12 +364,15 @@ static enum tx_result run_step(struct tx_ctx *c, struct loaded *l, int idx, json
     }
     char serial[WF_SERIAL_LEN + 1];
     wf_serial(l->b.biz_no, idx, 'F', l->steps[idx].attempt, serial);
-    json_t *state = state_of(l->k, l->steps), *out = json_object(), *keep = json_object();
+    json_t *state = state_of(l->k, l->steps), *outs = outs_of(l->k, l->steps), *out = json_object(),
+           *keep = json_object();
     w.state = state;
+    w.outs = outs;
+    w.kind = l->k->name;
     w.serial = serial;
     w.customer_id = l->b.customer_id;
     enum tx_result res = TX_ROLLBACK;
-    int rc = state && out && keep ? s->apply(&w, reply, out, keep) : WF_ERR;
+    int rc = state && outs && out && keep ? s->apply(&w, reply, out, keep) : WF_ERR;
     if (rc == WF_OK)
         res = record_done(c, l, idx, out, keep, w.customer_id, state);
     else if (rc == WF_FAIL)
@@ -365,6 +382,7 @@ static enum tx_result run_step(struct tx_ctx *c, struct loaded *l, int idx, json
         res = TX_COMMIT;
     }
     drop(state);
+    drop(outs);
     drop(out);
     drop(keep);
     return res;
@@ -425,6 +443,11 @@ static enum tx_result tx_get(struct tx_ctx *c)
     if (rc != WDB_OK)
         return TX_ROLLBACK;
     json_t *sum = summary(&l.b), *steps = json_array();
+    int vi = wf_step_index(l.k, WF_VOUCHER_STEP);
+    const json_t *vid =
+        vi >= 0 && l.steps[vi].out ? json_object_get(l.steps[vi].out, "voucher_id") : NULL;
+    if (sum)
+        json_object_set_new(sum, "voucher_id", vid ? json_deep_copy(vid) : json_null());
     for (size_t i = 0; sum && steps && i < l.k->nsteps; i++) {
         const struct wdb_step *st = &l.steps[i];
         json_t *one = json_pack("{s:s,s:s,s:i}", "step", l.k->steps[i].name, "state",

@@ -140,6 +140,8 @@ int cmd_serve(int argc, char **argv)
     sigset_t set;
     block_signals(&set);
     int rc = app_open(&a, data, err, sizeof err);
+    if (rc == APP_OK && (rc = app_deliver_start(&a, err, sizeof err)) != APP_OK)
+        app_close(&a);
     if (rc != APP_OK) {
         fprintf(stderr, "zhanye serve: %s\n", err);
         return rc == APP_ERR_CONFIG ? EXIT_USAGE : EXIT_FAIL;

@@ -18,6 +18,7 @@
  * (run again later). Exit codes as cli.h. */
 #include "business/voucher.h"
 #include "business/voucher_db.h"
+#include "business/voucher_out.h"
 #include "cli/cli_admin.h"
 #include "data/tenant.h"
 
@@ -60,7 +61,21 @@ struct job {
     enum vch_verdict verdict;
     int moving;
     int lines;
+    json_t *delivery; /* list: {"<voucher id>": "delivered R…" | "pending 2" | "failed 10"} */
 };
+
+/* vout_each: the delivery of one voucher, as list shows it. */
+static int note_delivery(const struct vout_row *r, void *arg)
+{
+    struct job *j = arg;
+    char key[24], text[VOUT_RECEIPT_MAX + 40];
+    snprintf(key, sizeof key, "%" PRId64, r->voucher_id);
+    if (strcmp(r->status, "delivered") == 0)
+        snprintf(text, sizeof text, "delivered %s", r->receipt_no);
+    else
+        snprintf(text, sizeof text, "%s %d", r->status, r->attempts);
+    return json_object_set_new(j->delivery, key, json_string(text)) == 0 ? 0 : STORE_NOMEM;
+}
 
 static int print_row(const struct vcdb_row *r, void *arg)
 {
@@ -68,8 +83,11 @@ static int print_row(const struct vcdb_row *r, void *arg)
     char id[VOUCHER_ID_MAX + 1], when[20];
     vcdb_id_format(j->bank_id, r->id, id, sizeof id);
     vpdf_china_time(r->issued_at, when);
-    printf("%s %s %s %s customer %" PRId64 " %s %" PRId64 " %s\n", id, j->bank_code, r->kind,
-           r->serial, r->customer_id, when, r->size, r->sm3);
+    char key[24];
+    snprintf(key, sizeof key, "%" PRId64, r->id);
+    const char *dl = json_string_value(json_object_get(j->delivery, key));
+    printf("%s %s %s %s customer %" PRId64 " %s %" PRId64 " %s delivery %s\n", id, j->bank_code,
+           r->kind, r->serial, r->customer_id, when, r->size, r->sm3, dl ? dl : "none");
     j->lines++;
     return 0;
 }
@@ -96,7 +114,13 @@ static int job_txn(struct store_conn *c, void *arg)
         return rc;
     switch (j->op) {
     case OP_LIST:
-        rc = vcdb_list(tc, 0, 1000000, print_row, j);
+        json_decref(j->delivery);
+        j->delivery = json_object();
+        rc = j->delivery ? vout_each(tc, note_delivery, j) : STORE_NOMEM;
+        if (rc == VOUT_OK)
+            rc = vcdb_list(tc, 0, 1000000, print_row, j);
+        json_decref(j->delivery);
+        j->delivery = NULL;
         break;
     case OP_EXPORT:
         rc = voucher_open(tc, j->kek, j->key, j->id, NULL, &j->pdf, &j->n, &j->verdict);

@@ -489,6 +489,25 @@ static const struct migration migrations[] = {
      "actor VARCHAR(80) NOT NULL, "
      "updated_at BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id))"},
+    /* The delivery of each voucher to the paperless platform
+     * (business/voucher_out.h): one row per voucher, written in the
+     * transaction that issues it; the server's deliverer uploads the
+     * pending ones (app/vdeliver.h). */
+    {19, "voucher_outbox",
+     "CREATE TABLE voucher_outbox ("
+     "bank_id BIGINT NOT NULL, "
+     "voucher_id BIGINT NOT NULL, "
+     "status VARCHAR(12) NOT NULL, "
+     "attempts INT NOT NULL, "
+     "next_try_at BIGINT NOT NULL, "
+     "last_error VARCHAR(200), "
+     "receipt_no VARCHAR(64), "
+     "delivered_at BIGINT, "
+     "created_at BIGINT NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, voucher_id), "
+     "CHECK (status IN ('pending', 'delivered', 'failed')));"
+     "CREATE INDEX voucher_outbox_due ON voucher_outbox (bank_id, status, next_try_at)"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a
@@ -512,6 +531,7 @@ static const char *const bank_tables[] = {"customers",
                                           "bank_settings",
                                           "biz",
                                           "biz_steps",
+                                          "voucher_outbox",
                                           NULL};
 
 const char *const *migrations_bank_tables(size_t *count)

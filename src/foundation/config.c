@@ -111,6 +111,12 @@ static const struct cfg_key KEYS[] = {
      0},
     /* Workflows (business/wf.h): face compare's lowest passing score, 0..100. */
     {"business", "face_threshold", T_INT, "80", 1, 100, F(business.face_threshold), 0},
+    /* Voucher delivery to the paperless platform (app/vdeliver.h). */
+    {"business", "voucher_scan_ms", T_INT, "2000", 50, 3600000, F(business.voucher_scan_ms), 0},
+    {"business", "voucher_retry_ms", T_INT, "5000", 10, 3600000, F(business.voucher_retry_ms), 0},
+    {"business", "voucher_retry_max_ms", T_INT, "600000", 10, 86400000,
+     F(business.voucher_retry_max_ms), 0},
+    {"business", "voucher_attempts", T_INT, "10", 1, 1000, F(business.voucher_attempts), 0},
     /* [flow.TX] and [flow.default]: access-gateway rules. */
     {"flow", "rate", T_INT, "1000", 1, 10000000, 0, 0},
     {"flow", "burst", T_INT, "100", 1, 10000000, 0, 0},

@@ -106,6 +106,10 @@ struct config {
     struct {
         int64_t attach_max_bytes; /* largest attachment (business/attach.h) */
         int face_threshold;       /* face compare's lowest passing score (business/wf.h) */
+        int voucher_scan_ms;      /* the voucher deliverer's pause between scans (app/vdeliver.h) */
+        int voucher_retry_ms;     /* its first backoff after a failed upload, doubled each time */
+        int voucher_retry_max_ms; /* ... capped at this */
+        int voucher_attempts;     /* failed uploads before a voucher's delivery is `failed` */
     } business;
     int nnamed;
     struct config_named named[CONFIG_MAX_NAMED];

@@ -29,6 +29,7 @@
 #include "simproc.h"
 #include "tablet.h"
 #include "testd.h"
+#include "vissue.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -272,14 +273,20 @@ static char *input_of(struct biz *b, const char *name)
         pin_block(b->card, PIN, LAST_PIN_BLOCK);
         snprintf(in, 4096, "{\"pin_block\":\"%s\"}", LAST_PIN_BLOCK);
     } else if (strcmp(name, "signature") == 0) {
-        static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-                                      'I',  'H', 'D', 'R', 0,    0,    0,    1,    0, 0, 0, 1};
-        char img[64];
-        b64(png, sizeof png, img, sizeof img);
-        snprintf(in, 4096,
+        uint8_t *png = NULL; /* a real PNG: the voucher step renders it */
+        size_t pn = 0;
+        assert_int_equal(vissue_png(120, 40, &png, &pn), 0);
+        char *img = malloc(4 * ((pn + 2) / 3) + 1);
+        b64(png, pn, img, 4 * ((pn + 2) / 3) + 1);
+        free(png);
+        free(in);
+        in = malloc(strlen(img) + 256);
+        assert_non_null(in);
+        snprintf(in, strlen(img) + 256,
                  "{\"strokes\":[[[10,10,0.5,0],[20,15,0.7,16]],[[30,30,0.4,40]]],"
                  "\"image\":\"%s\"}",
                  img);
+        free(img);
     } else {
         snprintf(in, 4096, "{}");
     }
@@ -679,6 +686,16 @@ static void order_kinds_and_input(void **state)
     expect_code(a, "bad_request"); /* Luhn: nothing recorded, core never asked */
     json_decref(a);
     expect_step(&b, "card", "pending", 0);
+    step_ok(&b, "card");
+    step_ok(&b, "pin");
+    /* a PNG whose header is right but which does not decode: refused at the
+     * signature, never at the voucher it could not be drawn on */
+    a = step_cseq(&b, "signature",
+                  "{\"strokes\":[[[1,1,0.5,0]]],\"image\":\"iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB\"}",
+                  NULL);
+    expect_code(a, "bad_request");
+    json_decref(a);
+    expect_step(&b, "signature", "pending", 0);
     a = call("BIZ_GET", "{\"biz_id\":999999}", NULL);
     expect_code(a, "biz_not_found");
     json_decref(a);

@@ -29,6 +29,7 @@
 #include "channel/sm.h"
 #include "data/store.h"
 #include "foundation/codec.h"
+#include "bizflow.h"
 #include "simproc.h"
 #include "tablet.h"
 #include "testd.h"
@@ -447,14 +448,8 @@ static char *input_of(struct biz *b, const char *name)
                  "{\"type\":\"utility\",\"service\":\"electricity\",\"payer_no\":\"EL-2024%04d\"}",
                  (int)(b->id % 10000));
     } else if (strcmp(name, "signature") == 0) {
-        static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-                                      'I',  'H', 'D', 'R', 0,    0,    0,    1,    0, 0, 0, 1};
-        char img[64];
-        b64(png, sizeof png, img, sizeof img);
-        snprintf(in, 4096,
-                 "{\"strokes\":[[[10,10,0.5,0],[20,15,0.7,16]],[[30,30,0.4,40]]],"
-                 "\"image\":\"%s\"}",
-                 img);
+        free(in);
+        in = bizflow_signature_input();
     } else {
         snprintf(in, 4096, "{}");
     }

@@ -161,6 +161,20 @@ static void init_demo_makes_business_data(void **state)
     assert_true(count_of(st, "SELECT COUNT(*) FROM recommend_feedback") >= 8);
     assert_true(count_of(st, "SELECT COUNT(*) FROM customer_tags") > 0);
     assert_true(count_of(st, "SELECT COUNT(*) FROM perf_counters") > 0);
+    /* completed businesses of the six kinds in both banks, each with its voucher and its
+     * delivery pending */
+    assert_int_equal(count_of(st, "SELECT COUNT(*) FROM biz WHERE status = 'completed'"), 12);
+    assert_int_equal(count_of(st, "SELECT COUNT(DISTINCT kind) FROM biz"), 6);
+    assert_int_equal(count_of(st, "SELECT COUNT(DISTINCT bank_id) FROM biz"), 2);
+    assert_int_equal(count_of(st, "SELECT COUNT(*) FROM vouchers"), 12);
+    assert_int_equal(count_of(st, "SELECT COUNT(*) FROM vouchers v JOIN biz b ON b.bank_id = "
+                                  "v.bank_id AND b.biz_no = v.serial AND b.kind = v.kind"),
+                     12);
+    assert_int_equal(count_of(st, "SELECT COUNT(*) FROM voucher_outbox WHERE status = 'pending'"),
+                     12);
+    assert_int_equal(count_of(st, "SELECT COUNT(*) FROM audit_log WHERE event = "
+                                  "'voucher.issued'"),
+                     12);
     assert_int_equal(count_of(st, "SELECT COUNT(*) FROM customers") -
                          count_of(st, "SELECT COUNT(*) FROM audit_log WHERE event = "
                                       "'customer.created'"),

@@ -1,5 +1,6 @@
 /* The debit card's step inputs for the tests (support/bizflow.h). */
 #include "bizflow.h"
+#include "vissue.h"
 
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -86,16 +87,34 @@ char *bizflow_input(const char *step, const char *id_no, const char *name, const
         bizflow_pin_block(card, "147258", hex);
         snprintf(in, 4096, "{\"pin_block\":\"%s\"}", hex);
     } else if (strcmp(step, "signature") == 0) {
-        static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
-                                      'I',  'H', 'D', 'R', 0,    0,    0,    1,    0, 0, 0, 1};
-        char img[64];
-        b64(png, sizeof png, img);
-        snprintf(in, 4096,
+        free(in);
+        in = bizflow_signature_input();
+    } else {
+        snprintf(in, 4096, "{}");
+    }
+    return in;
+}
+
+char *bizflow_signature_input(void)
+{
+    uint8_t *png = NULL; /* a real PNG: the signature step decodes it, the voucher draws it */
+    size_t n = 0;
+    if (vissue_png(120, 40, &png, &n) != 0)
+        return NULL;
+    size_t cap = 4 * ((n + 2) / 3) + 128;
+    char *img = malloc(4 * ((n + 2) / 3) + 1), *in = malloc(cap);
+    if (img && in) {
+        b64(png, n, img);
+        snprintf(in, cap,
                  "{\"strokes\":[[[10,10,0.5,0],[20,15,0.7,16]],[[30,30,0.4,40]]],"
                  "\"image\":\"%s\"}",
                  img);
-    } else {
-        snprintf(in, 4096, "{}");
+    }
+    free(png);
+    free(img);
+    if (!img) {
+        free(in);
+        return NULL;
     }
     return in;
 }

@@ -20,5 +20,7 @@ void bizflow_pin_block(const char *pan, const char *pin, char hex[33]);
 /* The input (JSON text, malloc'd) of step for the person (id_no, name) and
  * card; the PIN step uses PIN "147258". "{}" for a step without input. */
 char *bizflow_input(const char *step, const char *id_no, const char *name, const char *card);
+/* The signature step's input: strokes and a real PNG (malloc'd; NULL out of memory). */
+char *bizflow_signature_input(void);
 
 #endif
