@@ -31,6 +31,7 @@
 #include "foundation/codec.h"
 #include "bizflow.h"
 #include "simproc.h"
+#include "simrig.h"
 #include "tablet.h"
 #include "testd.h"
 
@@ -62,7 +63,7 @@ static struct store *DB;
 enum { CORE, IDCHECK, FACE, CARD, SOCIAL, LOAN, NSIMS };
 static struct simproc SIMS[NSIMS] = {{.mode = "core"}, {.mode = "idcheck"}, {.mode = "face"},
                                      {.mode = "card"}, {.mode = "social"},  {.mode = "loan"}};
-static char SIM_DIR[64];
+static struct simrig RIG;
 static int SERIAL_SEQ;
 
 /* ---- the kinds' steps ---------------------------------------------------------------- */
@@ -1062,28 +1063,10 @@ static void social_card_activated_later(void **state)
 static int setup(void **state)
 {
     (void)state;
-    char conf[2048], src[PATH_MAX], link[PATH_MAX + 8], sect[256];
-    snprintf(SIM_DIR, sizeof SIM_DIR, "/tmp/zt_bizk_%d", (int)getpid());
-    if (mkdir(SIM_DIR, 0700) != 0 && errno != EEXIST)
-        return -1;
-    for (int i = 0; i < NSIMS; i++)
-        if (simproc_start(&SIMS[i], SIM_DIR) != 0) {
-            fprintf(stderr, "cannot start the %s simulator\n", SIMS[i].mode);
-            return -1;
-        }
-    static const char *const NAMES[NSIMS] = {"core", "idcheck", "face", "card", "social", "loan"};
-    snprintf(conf, sizeof conf, "[log]\nlevel = debug\n");
-    for (int i = 0; i < NSIMS; i++) {
-        snprintf(sect, sizeof sect,
-                 "[egress.%s]\naddress = %s://127.0.0.1:%d\ncall_timeout_ms = 1500\nretries = 0\n"
-                 "breaker_window = 1000\nbreaker_min_calls = 1000\n",
-                 NAMES[i], i == CORE ? "tcp" : "http", SIMS[i].port);
-        strncat(conf, sect, sizeof conf - strlen(conf) - 1);
-    }
-    if (testd_init(&D, conf))
-        return -1;
-    snprintf(link, sizeof link, "%s/conf", D.dir);
-    if (symlink(src_path("conf", src, sizeof src), link) != 0)
+    char conf[4096] = "[log]\nlevel = debug\n";
+    if (simrig_start(&RIG, "bizk", SIMS, NSIMS) != 0 ||
+        simrig_egress(&RIG, 1500, conf, sizeof conf) != 0 || testd_init(&D, conf) != 0 ||
+        simrig_daemon_files(&RIG, &D) != 0)
         return -1;
     if (testd_start(&D) || testd_store_open(&D, &DB))
         return -1;
@@ -1098,13 +1081,7 @@ static int teardown(void **state)
     tablet_free(&T1);
     store_close(DB);
     testd_cleanup(&D);
-    int rc = 0;
-    for (int i = 0; i < NSIMS; i++)
-        if (simproc_stop(&SIMS[i]) != 0)
-            rc = -1;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", SIM_DIR);
-    return system(cmd) == 0 ? rc : -1;
+    return simrig_stop(&RIG);
 }
 
 int main(void)

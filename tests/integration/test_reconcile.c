@@ -18,6 +18,7 @@
 #include "bizflow.h"
 #include "data/store.h"
 #include "simproc.h"
+#include "simrig.h"
 #include "tablet.h"
 #include "testd.h"
 
@@ -44,7 +45,7 @@ static struct store *DB;
 enum { CORE, IDCHECK, FACE, NSIMS };
 static struct simproc SIMS[NSIMS] = {
     {.mode = "core", .ftp = true}, {.mode = "idcheck"}, {.mode = "face"}};
-static char SIM_DIR[64];
+static struct simrig RIG;
 static char TODAY[11]; /* YYYY-MM-DD, China time */
 static int CARD_SEQ;
 
@@ -269,42 +270,14 @@ static void bad_journal_is_an_error(void **state)
 static int setup(void **state)
 {
     (void)state;
-    char conf[2048], src[PATH_MAX], link[PATH_MAX + 8], pw[PATH_MAX + 32];
     time_t now = time(NULL) + 8 * 3600;
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(TODAY, sizeof TODAY, "%Y-%m-%d", &tm);
-    snprintf(SIM_DIR, sizeof SIM_DIR, "/tmp/zt_recon_%d", (int)getpid());
-    if (mkdir(SIM_DIR, 0700) != 0 && errno != EEXIST)
-        return -1;
-    for (int i = 0; i < NSIMS; i++)
-        if (simproc_start(&SIMS[i], SIM_DIR) != 0) {
-            fprintf(stderr, "cannot start the %s simulator\n", SIMS[i].mode);
-            return -1;
-        }
-    snprintf(conf, sizeof conf,
-             "[log]\nlevel = debug\n"
-             "[egress.core]\naddress = tcp://127.0.0.1:%d\ncall_timeout_ms = 1500\nretries = 0\n"
-             "breaker_window = 1000\nbreaker_min_calls = 1000\n"
-             "[egress.idcheck]\naddress = http://127.0.0.1:%d\ncall_timeout_ms = 1500\n"
-             "retries = 0\nbreaker_window = 1000\nbreaker_min_calls = 1000\n"
-             "[egress.face]\naddress = http://127.0.0.1:%d\ncall_timeout_ms = 1500\n"
-             "retries = 0\nbreaker_window = 1000\nbreaker_min_calls = 1000\n"
-             "[egress.core_files]\naddress = ftp://127.0.0.1:%d\nuser = zhanye\n"
-             "password_file = core_files.password\ncall_timeout_ms = 3000\n"
-             "breaker_window = 1000\nbreaker_min_calls = 1000\n",
-             SIMS[CORE].port, SIMS[IDCHECK].port, SIMS[FACE].port, SIMS[CORE].ftp_port);
-    if (testd_init(&D, conf))
-        return -1;
-    snprintf(pw, sizeof pw, "%s/core_files.password", D.dir);
-    FILE *f = fopen(pw, "w");
-    if (!f)
-        return -1;
-    fputs("paperless-demo\n", f);
-    fclose(f);
-    chmod(pw, 0600);
-    snprintf(link, sizeof link, "%s/conf", D.dir);
-    if (symlink(src_path("conf", src, sizeof src), link) != 0)
+    char conf[2048] = "[log]\nlevel = debug\n";
+    if (simrig_start(&RIG, "recon", SIMS, NSIMS) != 0 ||
+        simrig_egress(&RIG, 1500, conf, sizeof conf) != 0 || testd_init(&D, conf) != 0 ||
+        simrig_daemon_files(&RIG, &D) != 0)
         return -1;
     if (testd_start(&D) || testd_store_open(&D, &DB))
         return -1;
@@ -319,13 +292,7 @@ static int teardown(void **state)
     tablet_free(&T1);
     store_close(DB);
     testd_cleanup(&D);
-    int rc = 0;
-    for (int i = 0; i < NSIMS; i++)
-        if (simproc_stop(&SIMS[i]) != 0)
-            rc = -1;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", SIM_DIR);
-    return system(cmd) == 0 ? rc : -1;
+    return simrig_stop(&RIG);
 }
 
 int main(void)
