@@ -545,7 +545,14 @@ static void bad_receipt_is_never_delivered(void **state)
     snprintf(sql, sizeof sql, "SELECT last_error FROM voucher_outbox WHERE voucher_id = %lld",
              vnum(id));
     db_text(sql, text, sizeof text);
-    assert_non_null(strstr(text, "sm3"));
+    assert_true(text[0] != '\0');
+    /* the receipt's SM3 was refused (an attempt may also have timed out on
+     * a loaded machine: each attempt's reason is in its audit record) */
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM audit_log WHERE event = 'voucher.delivery_failed' AND target "
+             "= 'voucher:%s' AND detail LIKE '%%sm3%%'",
+             id);
+    assert_true(db_int(sql) >= 1);
     /* the platform did receive the bytes; its receipt did not match them */
     char path[PATH_MAX];
     size_t n = 0;
@@ -559,7 +566,7 @@ static void bad_receipt_is_never_delivered(void **state)
     json_t *dl = json_object_get(data_of(a), "delivery");
     assert_string_equal(json_string_value(json_object_get(dl, "status")), "failed");
     assert_null(json_object_get(dl, "receipt_no"));
-    assert_non_null(strstr(json_string_value(json_object_get(dl, "last_error")), "sm3"));
+    assert_non_null(json_string_value(json_object_get(dl, "last_error")));
     json_decref(a);
     char line[512], want[32];
     list_line(id, line, sizeof line);
