@@ -22,7 +22,11 @@
 #include "bridge/dev_finger.h"
 #include "bridge/dev_pin.h"
 #include "bridge/dev_sig.h"
+#include "egress/egress.h"
+#include "foundation/config.h"
+#include "foundation/metrics.h"
 #include "proc.h"
+#include "simproc.h"
 
 #include <cairo.h>
 #include <curl/curl.h>
@@ -46,6 +50,7 @@ struct sim {
 };
 
 static char workdir[64];
+static struct simproc core = {.mode = "core"};
 static struct sim sims[3] = {{.mode = "pin"}, {.mode = "sig"}, {.mode = "finger"}};
 #define PIN (&sims[0])
 #define SIG (&sims[1])
@@ -166,6 +171,10 @@ static int setup(void **state)
             fprintf(stderr, "cannot start devsim %s\n", sims[i].mode);
             return -1;
         }
+    if (simproc_start(&core, workdir) != 0) {
+        fprintf(stderr, "cannot start the core simulator (ZHANYE_SIM_BIN?)\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -174,6 +183,9 @@ static int teardown(void **state)
     int rc = 0;
     for (int i = 0; i < 3; i++)
         rc |= sim_stop(&sims[i]);
+    if (simproc_stop(&core) != 0)
+        rc = -1;
+    metrics_shutdown();
     proc_rm_rf(workdir);
     curl_global_cleanup();
     return rc;
@@ -264,6 +276,85 @@ static void test_pin_block_iso0(void **state)
     assert_string_equal(out, again);
     assert_int_equal(pin_block("6222029999567890121", DEV_PIN_ISO0, 5, other), PAD_OK);
     assert_string_not_equal(out, other);
+}
+
+/* The core simulator's default zone PIN key (sims/sim_main.c), loaded as
+ * the pad's PIN key: the pad's block for a card the core issued is
+ * accepted by the core's set-PIN (sims/sim_core.c decrypts and checks the
+ * format-0 layout); a block for another PAN is refused (2003). */
+static enum egress_kind core_call(struct egress *eg, const char *step, json_t *in, char *want,
+                                  const char *member, size_t cap)
+{
+    json_t *out = NULL;
+    struct egress_error e;
+    enum egress_kind k = egress_call(eg, step, in, &out, &e);
+    json_decref(in);
+    if (k == EGRESS_OK && member)
+        snprintf(want, cap, "%s", json_string_value(json_object_get(out, member)));
+    else if (k != EGRESS_OK && want)
+        snprintf(want, cap, "%s", e.code);
+    json_decref(out);
+    return k;
+}
+
+static void test_pin_block_accepted_by_core(void **state)
+{
+    static const uint8_t zpk[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF,
+                                    0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10};
+    uint8_t enc[16], kcv[16], zero[16] = {0};
+    sm4(master_key, zpk, enc, 1);
+    sm4(zpk, zero, kcv, 1);
+    reset(PIN);
+    assert_int_equal(dev_pin_load_key(&PIN->l, enc, kcv, 3000), PAD_OK);
+
+    char path[128], err[512], confdir[512];
+    snprintf(path, sizeof path, "%s/zhanye.conf", workdir);
+    snprintf(confdir, sizeof confdir, "%s/conf", getenv("ZHANYE_SRC"));
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "[egress.core]\naddress = tcp://127.0.0.1:%d\nrequired = true\n", core.port);
+    fclose(f);
+    struct config cfg;
+    if (config_load(&cfg, workdir, path, err, sizeof err) != 0)
+        fail_msg("config: %s", err);
+    struct egress *eg = NULL;
+    if (egress_open(&cfg, confdir, &eg, err, sizeof err) != 0)
+        fail_msg("egress_open: %s", err);
+
+    char id[32], cust[32], acct[32], pan[32], code[32];
+    snprintf(id, sizeof id, "11010119850512%04d", (int)(getpid() % 10000));
+    assert_int_equal(
+        core_call(eg, "customer_create",
+                  json_pack("{s:s,s:s,s:s,s:s,s:s}", "id_type", "01", "id_no", id, "name", "张三",
+                            "mobile", "13600136000", "address", "北京市东城区"),
+                  cust, "cust_no", sizeof cust),
+        EGRESS_OK);
+    assert_int_equal(core_call(eg, "open_account",
+                               json_pack("{s:s,s:s,s:s}", "cust_no", cust, "currency", "CNY",
+                                         "product", "SAV001"),
+                               acct, "account_no", sizeof acct),
+                     EGRESS_OK);
+    assert_int_equal(core_call(eg, "issue_card",
+                               json_pack("{s:s,s:s}", "account_no", acct, "card_product", "DEBIT1"),
+                               pan, "card_no", sizeof pan),
+                     EGRESS_OK);
+
+    script(PIN, "{\"pin\":\"147258\"}");
+    char blk[DEV_PIN_BLOCK_HEX], other[DEV_PIN_BLOCK_HEX];
+    assert_int_equal(pin_block(pan, DEV_PIN_ISO0, 5, blk), PAD_OK);
+    assert_int_equal(core_call(eg, "set_pin",
+                               json_pack("{s:s,s:s}", "card_no", pan, "pin_block", blk), NULL, NULL,
+                               0),
+                     EGRESS_OK);
+    /* A block made for another PAN does not decode to a PIN for this card. */
+    assert_int_equal(pin_block("6222021234567890128", DEV_PIN_ISO0, 5, other), PAD_OK);
+    assert_int_equal(core_call(eg, "set_pin",
+                               json_pack("{s:s,s:s}", "card_no", pan, "pin_block", other), code,
+                               NULL, sizeof code),
+                     EGRESS_E_BUSINESS);
+    assert_string_equal(code, "2003");
+    egress_close(eg);
+    config_free(&cfg);
 }
 
 static void test_pin_block_sm4_16(void **state)
@@ -426,9 +517,14 @@ static void test_sig_capture(void **state)
             memcpy(&v, px + y * stride + 4 * x, 4);
             ink += (v & 0xFFFFFF) != 0xFFFFFF;
         }
+    /* A sample of the first stroke is inked, a far corner is not. */
+    uint32_t on, off;
+    memcpy(&on, px + 60 * stride + 4 * 100, 4); /* sample 20: (100, 60) */
+    memcpy(&off, px + 199 * stride + 4 * 319, 4);
+    assert_int_not_equal(on & 0xFFFFFF, 0xFFFFFF);
+    assert_int_equal(off & 0xFFFFFF, 0xFFFFFF);
     cairo_surface_destroy(img);
     assert_true(ink > 100);
-    /* A sample on the first stroke is inked, a far corner is not. */
     /* The stroke data as JSON. */
     json_t *j = json_loads(r.json, 0, NULL);
     assert_non_null(j);
@@ -518,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_pin_key_loading),
         cmocka_unit_test(test_pin_block_iso0),
         cmocka_unit_test(test_pin_block_sm4_16),
+        cmocka_unit_test(test_pin_block_accepted_by_core),
         cmocka_unit_test(test_pin_errors),
         cmocka_unit_test(test_absent),
         cmocka_unit_test(test_sig_capture),
