@@ -2,14 +2,12 @@
 #include "dev_pin.h"
 
 #include <stdbool.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
-}
+/* Secrets are wiped with OPENSSL_cleanse (the pads do not link the core
+ * library, where secmem_wipe lives). */
+#define wipe OPENSSL_cleanse
 
 pad_status dev_pin_load_key(struct pad_link *l, const uint8_t enc_key[DEV_PIN_KEY_LEN],
                             const uint8_t kcv[DEV_PIN_KCV_LEN], int timeout_ms)

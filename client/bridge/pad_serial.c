@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <termios.h>
 #include <time.h>
@@ -117,21 +118,22 @@ pad_status pad_link_send(struct pad_link *l, uint8_t cmd, const uint8_t *data, s
     tcflush(l->fd, TCIFLUSH);
     size_t off = 0;
     long long deadline = now_ms() + 2000;
-    while (off < len) {
+    pad_status s = PAD_OK;
+    while (off < len && s == PAD_OK) {
         ssize_t w = write(l->fd, out + off, len - off);
         if (w > 0) {
             off += (size_t)w;
-            continue;
+        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            s = PAD_EABSENT;
+        } else if (now_ms() > deadline) {
+            s = PAD_ETIMEOUT;
+        } else {
+            struct pollfd p = {.fd = l->fd, .events = POLLOUT};
+            poll(&p, 1, 50);
         }
-        if (w < 0 && errno != EAGAIN && errno != EINTR)
-            return PAD_EABSENT;
-        if (now_ms() > deadline)
-            return PAD_ETIMEOUT;
-        struct pollfd p = {.fd = l->fd, .events = POLLOUT};
-        poll(&p, 1, 50);
     }
-    memset(out, 0, sizeof out); /* may have carried key material */
-    return PAD_OK;
+    OPENSSL_cleanse(out, len); /* may have carried key material */
+    return s;
 }
 
 pad_status pad_link_recv(struct pad_link *l, int timeout_ms, struct pad_frame *f)

@@ -59,8 +59,8 @@ pad_status pad_link_send(struct pad_link *l, uint8_t cmd, const uint8_t *data, s
  * NAK is PAD_EFRAME. PAD_OK, PAD_ETIMEOUT, PAD_EFRAME, PAD_EABSENT. */
 pad_status pad_link_recv(struct pad_link *l, int timeout_ms, struct pad_frame *f);
 
-/* Sends cmd and waits for its reply (CMD | PAD_REPLY, skipping events is
- * NOT done: an event is PAD_EFRAME). On PAD_OK the reply has at least the
+/* Sends cmd and waits for its reply (CMD | PAD_REPLY; any other frame of
+ * the command, an event too, is PAD_EFRAME). On PAD_OK the reply has at least the
  * status byte and the status was PAD_ST_OK; a non-OK status is mapped by
  * pad_status_of. */
 pad_status pad_link_call(struct pad_link *l, uint8_t cmd, const uint8_t *data, size_t n,

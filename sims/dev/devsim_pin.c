@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #define DEVSIM_DEMO_MASTER "0123456789ABCDEFFEDCBA9876543210"
@@ -22,12 +23,9 @@ static uint8_t master_key[16];
 static uint8_t pin_key[16];
 static bool have_pin_key;
 
-static void wipe(void *p, size_t n)
-{
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
-}
+/* Secrets are wiped with OPENSSL_cleanse (the pads do not link the core
+ * library, where secmem_wipe lives). */
+#define wipe OPENSSL_cleanse
 
 /* SM4-ECB of one 16-byte block, either way. */
 static int sm4_ecb(const uint8_t key[16], const uint8_t in[16], uint8_t out[16], int enc)
