@@ -48,8 +48,8 @@ struct pad_link {
 pad_status pad_link_open(struct pad_link *l, const char *path);
 void pad_link_close(struct pad_link *l);
 
-/* Sends a command frame with the next sequence number (never 0 twice in a
- * row: 1..255 cycling). PAD_OK, PAD_EABSENT, PAD_EPARAM (n too large). */
+/* Sends a command frame with the next sequence number (1..255 cycling,
+ * never 0); drops unread input first. PAD_OK, PAD_EABSENT, PAD_EPARAM (n too large). */
 pad_status pad_link_send(struct pad_link *l, uint8_t cmd, const uint8_t *data, size_t n);
 
 /* Waits up to timeout_ms for the next frame of the current command (its SEQ
