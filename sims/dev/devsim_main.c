@@ -1,0 +1,29 @@
+/* zhanye-devsim MODE ... — dispatches to the mode's main (devsim.h). */
+#include "devsim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct devsim_mode {
+    const char *mode;
+    int (*main_fn)(int argc, char **argv);
+    const char *usage;
+};
+
+static const struct devsim_mode MODES[] = {
+    {.mode = "idcard",
+     .main_fn = devsim_idcard_main,
+     .usage = "idcard --pty-link PATH [--control 127.0.0.1:PORT] [--watch-pid PID]"},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2)
+        for (size_t i = 0; i < sizeof MODES / sizeof MODES[0]; i++)
+            if (strcmp(argv[1], MODES[i].mode) == 0)
+                return MODES[i].main_fn(argc - 1, argv + 1);
+    fprintf(stderr, "usage: zhanye-devsim MODE ...\n");
+    for (size_t i = 0; i < sizeof MODES / sizeof MODES[0]; i++)
+        fprintf(stderr, "  zhanye-devsim %s\n", MODES[i].usage);
+    return 2;
+}
