@@ -1,10 +1,12 @@
 /* zhanye-bridge --listen 127.0.0.1:PORT --idcard-port PATH --token-file FILE
  *               [--origin URL ...] [--baud N] [--timeout-ms N] [--poll-ms N]
+ *               [--watch-pid PID]
  *
  * The peripherals daemon (bridge.h, docs/peripherals.md). Prints, once
  * serving:
  *   zhanye-bridge: listening on http://127.0.0.1:PORT token-file FILE
- * and runs until SIGTERM/SIGINT. Exit 2 on bad arguments, 1 when it cannot
+ * and runs until SIGTERM/SIGINT, or until the process --watch-pid names is
+ * gone (so `make run` takes it down with the platform). Exit 2 on bad arguments, 1 when it cannot
  * start. */
 #include "bridge.h"
 #include "dev_idcard.h"
@@ -12,10 +14,12 @@
 
 #include "foundation/secmem.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_ORIGIN "http://127.0.0.1:8080"
 
@@ -24,7 +28,8 @@ static int usage(const char *why)
     fprintf(stderr,
             "zhanye-bridge: %s\n"
             "usage: zhanye-bridge --listen 127.0.0.1:PORT --idcard-port PATH --token-file FILE\n"
-            "                     [--origin URL ...] [--baud N] [--timeout-ms N] [--poll-ms N]\n",
+            "                     [--origin URL ...] [--baud N] [--timeout-ms N] [--poll-ms N]\n"
+            "                     [--watch-pid PID]\n",
             why);
     return 2;
 }
@@ -44,7 +49,7 @@ int main(int argc, char **argv)
     const char *listen = NULL, *idport = NULL, *token_file = NULL;
     const char *origins[BRIDGE_MAX_ORIGINS];
     size_t n_origins = 0;
-    int baud = 115200, timeout_ms = 5000, poll_ms = 500;
+    int baud = 115200, timeout_ms = 5000, poll_ms = 500, watch = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 >= argc)
@@ -69,6 +74,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--poll-ms") == 0) {
             if (parse_int(v, 0, 60000, &poll_ms) != 0)
                 return usage("--poll-ms: 0 (off)..60000");
+        } else if (strcmp(a, "--watch-pid") == 0) {
+            if (parse_int(v, 1, 1 << 30, &watch) != 0)
+                return usage("--watch-pid: a process id");
         } else
             return usage("unknown option");
     }
@@ -117,8 +125,10 @@ int main(int argc, char **argv)
     printf("zhanye-bridge: listening on http://127.0.0.1:%d token-file %s%s\n", bridge_port(br),
            token_file, created ? " (created)" : "");
     fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
+    struct timespec tick = {.tv_sec = 1, .tv_nsec = 0};
+    while (sigtimedwait(&set, NULL, &tick) < 0)
+        if (watch > 0 && kill((pid_t)watch, 0) != 0 && errno == ESRCH)
+            break;
     bridge_free(br);
     idcard_dev_free(idc);
     return 0;
