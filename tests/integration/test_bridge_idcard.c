@@ -3,7 +3,8 @@
  * photo bytes intact), no card, every corrupted-frame kind (bad_frame, and
  * the next read works), a stalled reader (timeout), no reader at all
  * (absent), two concurrent reads (one busy), the pairing token (401, file
- * created 0600), origins (403, CORS preflight), and the SSE stream
+ * created 0600, a loose one refused), origins (403, CORS preflight), a
+ * --listen other than 127.0.0.1 refused, and the SSE stream
  * delivering idcard.present when a card is placed. */
 #include "proc.h"
 
@@ -423,6 +424,12 @@ static void concurrent_reads_busy(void **state)
     struct resp b = bridge_get("/v1/idcard");
     pthread_join(t, NULL);
     control("POST", "/fault", "{}");
+    /* normally the thread's read came first; under load it may be second */
+    if (a.status == 409) {
+        struct resp x = a;
+        a = b;
+        b = x;
+    }
     expect_card(a, "张三");
     expect_error(b, 409, "busy");
 }
@@ -447,6 +454,57 @@ static void absent_reader(void **state)
     assert_string_equal(json_string_value(json_object_get(dev, "state")), "absent");
     json_decref(r.body);
     assert_int_equal(stop_proc(pid), 0);
+}
+
+static int run_to_exit(char **argv, const char *log)
+{
+    pid_t pid = proc_spawn(argv, log, true);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void start_refusals(void **state)
+{
+    (void)state;
+    char log[128], tokf[128], loose[128], port[128];
+    snprintf(log, sizeof log, "%s/refusals.log", workdir);
+    snprintf(tokf, sizeof tokf, "%s/token", workdir);
+    snprintf(port, sizeof port, "%s/idcard", workdir);
+    static const char *const addrs[] = {"0.0.0.0:0",   "192.168.1.10:19300", "localhost:19300",
+                                        "[::1]:19300", "127.0.0.2:19300",    "127.0.0.1"};
+    for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+        char *argv[] = {getenv("ZHANYE_BRIDGE_BIN"),
+                        "--listen",
+                        (char *)addrs[i],
+                        "--idcard-port",
+                        port,
+                        "--token-file",
+                        tokf,
+                        NULL};
+        long from = proc_file_size(log);
+        assert_int_equal(run_to_exit(argv, log), 2);
+        assert_true(proc_log_has(log, from, "127.0.0.1 only"));
+    }
+    /* a token file others may read is refused, and left as it is */
+    snprintf(loose, sizeof loose, "%s/loose.token", workdir);
+    FILE *f = fopen(loose, "w");
+    assert_non_null(f);
+    fputs("0123456789abcdef0123456789abcdef\n", f);
+    fclose(f);
+    assert_int_equal(chmod(loose, 0644), 0);
+    char *argv[] = {getenv("ZHANYE_BRIDGE_BIN"),
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--idcard-port",
+                    port,
+                    "--token-file",
+                    loose,
+                    NULL};
+    long from = proc_file_size(log);
+    assert_int_equal(run_to_exit(argv, log), 1);
+    assert_true(proc_log_has(log, from, "chmod 600"));
 }
 
 struct sse {
@@ -544,6 +602,7 @@ int main(void)
         cmocka_unit_test(concurrent_reads_busy),
         cmocka_unit_test(absent_reader),
         cmocka_unit_test(sse_present),
+        cmocka_unit_test(start_refusals),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();
