@@ -77,7 +77,7 @@ static pid_t start_bridge(const char *port_path, const char *token_file, const c
                     "200",
                     NULL};
     pid_t pid = proc_spawn(argv, log, true);
-    char line[512];
+    char line[1024];
     if (pid < 0 || wait_line(log, "listening on", line, sizeof line) != 0)
         return -1;
     const char *h = strstr(line, "http://");
@@ -102,7 +102,7 @@ static int setup(void **state)
     snprintf(workdir, sizeof workdir, "/tmp/zybridgeXXXXXX");
     if (!mkdtemp(workdir))
         return -1;
-    char link[128], tokf[128], line[512];
+    char link[128], tokf[128], line[1024];
     snprintf(link, sizeof link, "%s/idcard", workdir);
     snprintf(tokf, sizeof tokf, "%s/token", workdir);
     snprintf(devsim_log, sizeof devsim_log, "%s/devsim.log", workdir);
