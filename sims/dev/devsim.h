@@ -33,6 +33,7 @@ typedef void (*devsim_handler)(struct devsim *d, const struct pad_frame *f);
 struct devsim_mode {
     const char *mode;
     int (*main_fn)(int argc, char **argv);
+    const char *usage;
 };
 
 /* Parses the options (argv[0] is the mode; "--NAME VALUE" pairs), opens
@@ -63,5 +64,8 @@ void devsim_state_set(struct devsim *d, const char *key, json_t *v);
 int devsim_pin_main(int argc, char **argv);
 int devsim_sig_main(int argc, char **argv);
 int devsim_finger_main(int argc, char **argv);
+/* The ID-card reader (devsim_idcard.c): the SAM frames of
+ * client/bridge/idcard_frame.h, its own control API (docs/peripherals.md). */
+int devsim_idcard_main(int argc, char **argv);
 
 #endif

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# devices.sh — the back-clip peripherals for `make run`: the ID-card reader's
+# simulator on a pseudo-terminal and zhanye-bridge on it (docs/peripherals.md).
+#
+#   devices.sh start BUILD DATA PLATFORM_LISTEN [WATCH_PID]
+#   devices.sh stop DATA
+#
+# Ports (loopback; DEV_PORT_BASE moves them, default 19300):
+#   bridge 19300 (http://127.0.0.1:19300/v1/health)
+#   ID-card simulator's control 19310 (POST /card, DELETE /card, POST /fault)
+# The pty link, logs and pid files live in DATA/devices/; the pairing token
+# in DATA/bridge.token (created 0600 on the first start). The bridge accepts
+# the platform's origin, http://PLATFORM_LISTEN.
+set -euo pipefail
+base=${DEV_PORT_BASE:-19300}
+
+stop_all() {
+  local dir=$1/devices n pid
+  for n in bridge idcard; do
+    [ -f "$dir/$n.pid" ] || continue
+    pid=$(cat "$dir/$n.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$dir/$n.pid"
+  done
+}
+
+wait_line() { # LOG NEEDLE PIDFILE
+  for _ in $(seq 100); do
+    grep -q "$2" "$1" && return 0
+    kill -0 "$(cat "$3")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "devices.sh: did not start:" >&2
+  cat "$1" >&2
+  return 1
+}
+
+start_all() {
+  local build=$1 data=$2 listen=$3 watch=${4:-} dir=$2/devices
+  local sim=$build/sims/dev/zhanye-devsim bridge=$build/client/bridge/zhanye-bridge
+  [ -x "$sim" ] && [ -x "$bridge" ] || { echo "devices.sh: $sim or $bridge not built" >&2; exit 1; }
+  mkdir -p "$dir"
+  stop_all "$data"
+  "$sim" idcard --pty-link "$dir/idcard.tty" --control "127.0.0.1:$((base + 10))" \
+    ${watch:+--watch-pid "$watch"} >"$dir/idcard.log" 2>&1 &
+  echo $! >"$dir/idcard.pid"
+  wait_line "$dir/idcard.log" 'control http' "$dir/idcard.pid" || { stop_all "$data"; exit 1; }
+  "$bridge" --listen "127.0.0.1:$base" --idcard-port "$dir/idcard.tty" \
+    --token-file "$data/bridge.token" --origin "http://$listen" \
+    ${watch:+--watch-pid "$watch"} >"$dir/bridge.log" 2>&1 &
+  echo $! >"$dir/bridge.pid"
+  wait_line "$dir/bridge.log" 'listening on' "$dir/bridge.pid" || { stop_all "$data"; exit 1; }
+  echo "  peripherals bridge: http://127.0.0.1:$base (token in $data/bridge.token," \
+    "header Authorization: Bearer TOKEN; origin http://$listen)"
+  echo "  ID-card reader simulator on $dir/idcard.tty; place the demo card:" \
+    "curl -X POST http://127.0.0.1:$((base + 10))/card -d '{}'"
+}
+
+case "${1:-}" in
+start) [ $# -ge 4 ] || { echo "usage: devices.sh start BUILD DATA PLATFORM_LISTEN [WATCH_PID]" >&2; exit 2; }
+  start_all "$2" "$3" "$4" "${5:-}" ;;
+stop) [ $# -ge 2 ] || { echo "usage: devices.sh stop DATA" >&2; exit 2; }
+  stop_all "$2" ;;
+*) echo "usage: devices.sh start BUILD DATA PLATFORM_LISTEN [WATCH_PID] | stop DATA" >&2; exit 2 ;;
+esac
