@@ -1,10 +1,17 @@
 /* devsim card: a PBOC 3.0 contact bank card for vsmartcard's vpcd reader.
  *
- *   zhanye-devsim card --vpcd HOST:PORT [--pan DIGITS] [--expiry YYMM]
- *       [--seq NN] [--name TEXT] [--aids HEX[,HEX...]] [--fault NAME]...
+ *   zhanye-devsim card --vpcd HOST:PORT [--script FILE|--control ADDR]
+ *       [--pan DIGITS] [--expiry YYMM] [--seq NN] [--name TEXT]
+ *       [--aids HEX[,HEX...]] [--fault NAME]...
  *
  * Connecting to vpcd is inserting the card; closing the connection (exit,
- * SIGTERM) is removing it. vpicc protocol: every message is a 2-byte
+ * SIGTERM, "remove") is removing it. Without --script/--control the card is
+ * inserted at start and stays until the process ends. With --script FILE
+ * (or --control ADDR, a TCP port taking the same commands one per line,
+ * each answered "ok" or "error") the card starts outside the reader and the
+ * commands drive it: insert, remove, sleep MS (serving the card meanwhile),
+ * quit, and the options by name (pan, expiry, seq, name, aids, fault
+ * NAME|none). vpicc protocol: every message is a 2-byte
  * big-endian length and its bytes; a 1-byte message is a control code
  * (0 power off, 1 power on, 2 reset, 4 ATR request: answered with the ATR);
  * anything longer is a command APDU, answered with the response APDU.
@@ -17,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -299,79 +307,294 @@ static int parse_aids(struct simcard *s, const char *list)
     return s->naids ? 0 : -1;
 }
 
-int devsim_card_main(int argc, char **argv)
+/* The simulator: the card, its vpcd address and link (-1: not inserted). */
+struct sim {
+    struct simcard card;
+    const char *vpcd;
+    int fd;
+};
+
+static void pull(struct sim *m)
 {
-    struct simcard s = {.selected = -1};
-    snprintf(s.pan, sizeof s.pan, "%s", "6217000010001234569");
-    snprintf(s.expiry, sizeof s.expiry, "%s", "3112");
-    snprintf(s.seq, sizeof s.seq, "%s", "01");
-    snprintf(s.name, sizeof s.name, "%s", "ZHANG/SAN");
-    parse_aids(&s, "A000000333010101");
-    const char *vpcd = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v)
-            goto usage;
-        if (!strcmp(a, "--vpcd"))
-            vpcd = v;
-        else if (!strcmp(a, "--pan") && strlen(v) >= 12 && strlen(v) <= 19)
-            snprintf(s.pan, sizeof s.pan, "%s", v);
-        else if (!strcmp(a, "--expiry") && strlen(v) == 4)
-            snprintf(s.expiry, sizeof s.expiry, "%s", v);
-        else if (!strcmp(a, "--seq") && strlen(v) == 2)
-            snprintf(s.seq, sizeof s.seq, "%s", v);
-        else if (!strcmp(a, "--name"))
-            snprintf(s.name, sizeof s.name, "%s", v);
-        else if (!strcmp(a, "--aids") && parse_aids(&s, v) == 0)
-            ;
-        else if (!strcmp(a, "--fault") && !strcmp(v, "luhn"))
-            s.faults |= F_LUHN;
-        else if (!strcmp(a, "--fault") && !strcmp(v, "no5a"))
-            s.faults |= F_NO5A;
-        else if (!strcmp(a, "--fault") && !strcmp(v, "chain"))
-            s.faults |= F_CHAIN;
-        else if (!strcmp(a, "--fault") && !strcmp(v, "remove"))
-            s.faults |= F_REMOVE;
-        else
-            goto usage;
-        i++;
+    if (m->fd >= 0)
+        close(m->fd);
+    m->fd = -1;
+    m->card.selected = -1;
+    m->card.npending = 0;
+    m->card.app_reads = 0;
+}
+
+/* One message from vpcd. -1: the link is gone (or the card pulled itself). */
+static int serve_one(struct sim *m)
+{
+    uint8_t hdr[2], c[600], r[600];
+    if (read_full(m->fd, hdr, 2) != 0)
+        return -1;
+    size_t n = (size_t)hdr[0] << 8 | hdr[1];
+    if (n > sizeof c || read_full(m->fd, c, n) != 0)
+        return -1;
+    if (n == 1) {
+        if (c[0] == 4)
+            return send_msg(m->fd, ATR, sizeof ATR);
+        if (c[0] <= 2) {
+            m->card.selected = -1;
+            m->card.npending = 0;
+        }
+        return 0;
     }
-    if (!vpcd)
-        goto usage;
-    int fd = connect_vpcd(vpcd);
-    if (fd < 0) {
-        fprintf(stderr, "devsim card: cannot connect to vpcd at %s\n", vpcd);
+    size_t rl = card_apdu(&m->card, c, n, r);
+    trace(">>", c, n);
+    trace("<<", r, rl);
+    if (rl == 0)
+        return -1; /* fault "remove": pulled out mid-read */
+    return send_msg(m->fd, r, rl);
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Serves the card for ms milliseconds (-1: until the link goes). */
+static void serve_for(struct sim *m, long ms)
+{
+    long long end = mono_ms() + ms;
+    while (m->fd >= 0) {
+        long left = ms < 0 ? -1 : (long)(end - mono_ms());
+        if (ms >= 0 && left <= 0)
+            return;
+        struct pollfd p = {.fd = m->fd, .events = POLLIN};
+        int k = poll(&p, 1, (int)left);
+        if (k > 0 && serve_one(m) != 0)
+            pull(m);
+    }
+    if (ms > 0) {
+        long left = (long)(end - mono_ms());
+        if (left > 0)
+            nanosleep(&(struct timespec){.tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000},
+                      NULL);
+    }
+}
+
+static int set_fault(struct simcard *s, const char *v)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } faults[] = {
+        {.name = "luhn", .bit = F_LUHN},
+        {.name = "no5a", .bit = F_NO5A},
+        {.name = "chain", .bit = F_CHAIN},
+        {.name = "remove", .bit = F_REMOVE},
+    };
+    if (!strcmp(v, "none")) {
+        s->faults = 0;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        if (!strcmp(v, faults[i].name)) {
+            s->faults |= faults[i].bit;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* A card option (command-line name without "--", or a script/control
+ * command of the same name). 0 ok, -1 bad value or unknown option. */
+static int set_option(struct simcard *s, const char *a, const char *v)
+{
+    size_t n = strlen(v);
+    if (!strcmp(a, "pan") && n >= 12 && n <= 19 && strspn(v, "0123456789") == n)
+        snprintf(s->pan, sizeof s->pan, "%s", v);
+    else if (!strcmp(a, "expiry") && n == 4 && strspn(v, "0123456789") == 4)
+        snprintf(s->expiry, sizeof s->expiry, "%s", v);
+    else if (!strcmp(a, "seq") && n == 2 && strspn(v, "0123456789") == 2)
+        snprintf(s->seq, sizeof s->seq, "%s", v);
+    else if (!strcmp(a, "name"))
+        snprintf(s->name, sizeof s->name, "%s", v);
+    else if (!strcmp(a, "aids"))
+        return parse_aids(s, v);
+    else if (!strcmp(a, "fault"))
+        return set_fault(s, v);
+    else
+        return -1;
+    return 0;
+}
+
+/* One script or control command: insert, remove, sleep MS, quit, or an
+ * option (pan, expiry, seq, name, aids, fault NAME|none). 0 ok, -1 error,
+ * 1 quit. */
+static int do_cmd(struct sim *m, char *line)
+{
+    line[strcspn(line, "\r\n")] = '\0';
+    char *arg = strchr(line, ' ');
+    if (arg)
+        *arg++ = '\0';
+    if (!line[0] || line[0] == '#')
+        return 0;
+    if (!strcmp(line, "insert")) {
+        if (m->fd < 0)
+            m->fd = connect_vpcd(m->vpcd);
+        return m->fd >= 0 ? 0 : -1;
+    }
+    if (!strcmp(line, "remove")) {
+        pull(m);
+        return 0;
+    }
+    if (!strcmp(line, "quit"))
+        return 1;
+    if (!strcmp(line, "sleep") && arg) {
+        serve_for(m, atol(arg));
+        return 0;
+    }
+    return arg ? set_option(&m->card, line, arg) : -1;
+}
+
+static int run_script(struct sim *m, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "devsim card: cannot open %s\n", path);
         return 1;
     }
-    for (;;) {
-        uint8_t hdr[2], c[600], r[600];
-        if (read_full(fd, hdr, 2) != 0)
-            break;
-        size_t n = (size_t)hdr[0] << 8 | hdr[1];
-        if (n > sizeof c || read_full(fd, c, n) != 0)
-            break;
-        if (n == 1) {
-            if (c[0] == 4 && send_msg(fd, ATR, sizeof ATR) != 0)
-                break;
-            if (c[0] <= 2) {
-                s.selected = -1;
-                s.npending = 0;
-            }
-            continue;
+    char line[256];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f))
+        rc = do_cmd(m, line);
+    fclose(f);
+    if (rc < 0)
+        return 1;
+    serve_for(m, -1); /* a card left in stays until vpcd goes */
+    return 0;
+}
+
+static int listen_on(const char *hostport)
+{
+    char host[256];
+    snprintf(host, sizeof host, "%s", hostport);
+    char *colon = strrchr(host, ':');
+    if (!colon)
+        return -1;
+    *colon = '\0';
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+        return -1;
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0), one = 1;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4) != 0) {
+            close(fd);
+            fd = -1;
         }
-        size_t rl = card_apdu(&s, c, n, r);
-        trace(">>", c, n);
-        trace("<<", r, rl);
-        if (rl == 0)
-            break; /* fault "remove": pulled out mid-read */
-        if (send_msg(fd, r, rl) != 0)
-            break;
     }
-    close(fd);
+    freeaddrinfo(ai);
+    return fd;
+}
+
+/* Control port: one client at a time sends command lines, each answered
+ * "ok" or "error"; "quit" ends the simulator. */
+static int run_control(struct sim *m, const char *addr)
+{
+    int lfd = listen_on(addr), cfd = -1;
+    if (lfd < 0) {
+        fprintf(stderr, "devsim card: cannot listen on %s\n", addr);
+        return 1;
+    }
+    char buf[512];
+    size_t used = 0;
+    for (;;) {
+        struct pollfd p[3] = {{.fd = lfd, .events = POLLIN},
+                              {.fd = cfd, .events = POLLIN},
+                              {.fd = m->fd, .events = POLLIN}};
+        if (poll(p, 3, -1) < 0)
+            continue;
+        if (p[2].revents && serve_one(m) != 0)
+            pull(m);
+        if (p[0].revents & POLLIN) {
+            int nfd = accept(lfd, NULL, NULL);
+            if (nfd >= 0) {
+                if (cfd >= 0)
+                    close(cfd);
+                cfd = nfd;
+                used = 0;
+            }
+        }
+        if (cfd >= 0 && p[1].revents) {
+            ssize_t k = read(cfd, buf + used, sizeof buf - 1 - used);
+            if (k <= 0) {
+                close(cfd);
+                cfd = -1;
+                continue;
+            }
+            used += (size_t)k;
+            buf[used] = '\0';
+            char *nl;
+            while ((nl = strchr(buf, '\n'))) {
+                *nl = '\0';
+                int rc = do_cmd(m, buf);
+                const char *ans = rc < 0 ? "error\n" : "ok\n";
+                if (write(cfd, ans, strlen(ans)) < 0)
+                    rc = 1;
+                memmove(buf, nl + 1, used - (size_t)(nl + 1 - buf) + 1);
+                used -= (size_t)(nl + 1 - buf);
+                if (rc == 1) {
+                    pull(m);
+                    close(cfd);
+                    close(lfd);
+                    return 0;
+                }
+            }
+            if (used == sizeof buf - 1)
+                used = 0; /* an overlong line is dropped */
+        }
+    }
+}
+
+int devsim_card_main(int argc, char **argv)
+{
+    struct sim m = {.card = {.selected = -1}, .fd = -1};
+    struct simcard *s = &m.card;
+    snprintf(s->pan, sizeof s->pan, "%s", "6217000010001234569");
+    snprintf(s->expiry, sizeof s->expiry, "%s", "3112");
+    snprintf(s->seq, sizeof s->seq, "%s", "01");
+    snprintf(s->name, sizeof s->name, "%s", "ZHANG/SAN");
+    parse_aids(s, "A000000333010101");
+    const char *script = NULL, *control = NULL;
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v || strncmp(a, "--", 2) != 0)
+            goto usage;
+        if (!strcmp(a, "--vpcd"))
+            m.vpcd = v;
+        else if (!strcmp(a, "--script"))
+            script = v;
+        else if (!strcmp(a, "--control"))
+            control = v;
+        else if (set_option(s, a + 2, v) != 0)
+            goto usage;
+    }
+    if (!m.vpcd || (script && control))
+        goto usage;
+    if (script)
+        return run_script(&m, script);
+    if (control)
+        return run_control(&m, control);
+    /* Neither: the card is inserted at start and stays until killed. */
+    m.fd = connect_vpcd(m.vpcd);
+    if (m.fd < 0) {
+        fprintf(stderr, "devsim card: cannot connect to vpcd at %s\n", m.vpcd);
+        return 1;
+    }
+    serve_for(&m, -1);
     return 0;
 usage:
-    fprintf(stderr,
-            "usage: zhanye-devsim card --vpcd HOST:PORT [--pan DIGITS] [--expiry YYMM]"
-            " [--seq NN] [--name TEXT] [--aids HEX,...] [--fault luhn|no5a|chain|remove]\n");
+    fprintf(stderr, "usage: zhanye-devsim card --vpcd HOST:PORT [--script FILE|--control ADDR]"
+                    " [--pan DIGITS] [--expiry YYMM] [--seq NN] [--name TEXT] [--aids HEX,...]"
+                    " [--fault luhn|no5a|chain|remove]...\n"
+                    "script/control commands: insert, remove, sleep MS, quit, pan D, expiry YYMM,"
+                    " seq NN, name T, aids HEX,..., fault NAME|none\n");
     return 2;
 }

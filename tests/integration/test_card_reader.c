@@ -6,6 +6,8 @@
 #include "dev_card.h"
 #include "proc.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -280,6 +283,86 @@ static void test_wait_sees_insertion_and_removal(void **state)
     assert_int_equal(st, CARD_STATE_EMPTY);
 }
 
+/* One command on the emulator's control port; its answer ("ok"/"error"). */
+static void control(int fd, const char *cmd, const char *want)
+{
+    char line[64], ans[16] = "";
+    snprintf(line, sizeof line, "%s\n", cmd);
+    assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+    size_t n = 0;
+    while (n < sizeof ans - 1 && read(fd, ans + n, 1) == 1 && ans[n] != '\n')
+        n++;
+    ans[n] = '\0';
+    assert_string_equal(ans, want);
+}
+
+static void test_control_port_drives_the_card(void **state)
+{
+    (void)state;
+    int cport = proc_pick_port();
+    assert_true(cport > 0);
+    char caddr[64];
+    snprintf(caddr, sizeof caddr, "127.0.0.1:%d", cport);
+    pid_t pid = insert("--control", caddr, NULL);
+    int fd = -1;
+    for (int i = 0; i < 100 && fd < 0; i++) {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cport)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            close(fd);
+            fd = -1;
+            proc_sleep_ms(100);
+        }
+    }
+    assert_true(fd >= 0);
+    /* Started with --control, the card is not in the reader yet. */
+    enum card_presence st = CARD_STATE_UNKNOWN;
+    assert_int_equal(card_wait(READER, 0, &st, NULL, 0), CARD_OK);
+    assert_int_equal(st, CARD_STATE_EMPTY);
+    control(fd, "pan 6225880000000000002", "ok");
+    control(fd, "insert", "ok");
+    assert_int_equal(card_wait(READER, 15000, &st, NULL, 0), CARD_OK);
+    assert_int_equal(st, CARD_STATE_PRESENT);
+    struct card_info ci;
+    assert_int_equal(card_read(READER, 15000, &ci, NULL, 0), CARD_OK);
+    assert_string_equal(ci.pan, "6225880000000000002");
+    control(fd, "remove", "ok");
+    assert_int_equal(card_wait(READER, 15000, &st, NULL, 0), CARD_OK);
+    assert_int_equal(st, CARD_STATE_EMPTY);
+    /* A fault set between two insertions applies to the next one. */
+    control(fd, "fault luhn", "ok");
+    control(fd, "bogus", "error");
+    control(fd, "insert", "ok");
+    assert_int_equal(card_read(READER, 15000, &ci, NULL, 0), CARD_ERR_BAD_CARD);
+    control(fd, "quit", "ok");
+    close(fd);
+    waitpid(pid, NULL, 0);
+    card_pid = -1;
+    st = CARD_STATE_PRESENT; /* quit pulls the card */
+    assert_int_equal(card_wait(READER, 15000, &st, NULL, 0), CARD_OK);
+    assert_int_equal(st, CARD_STATE_EMPTY);
+}
+
+static void test_script_drives_the_card(void **state)
+{
+    (void)state;
+    char path[350];
+    snprintf(path, sizeof path, "%s/card.script", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# a track-2-only card, sequence 07\nfault no5a\nseq 07\ninsert\nsleep 60000\n"
+          "remove\n",
+          f);
+    fclose(f);
+    pid_t pid = insert("--script", path, NULL);
+    struct card_info ci;
+    assert_int_equal(card_read(READER, 15000, &ci, NULL, 0), CARD_OK);
+    assert_string_equal(ci.pan, "6217000010001234569");
+    assert_string_equal(ci.seq, "07");
+    removal(pid);
+}
+
 /* A failed test must not leave its card in the reader for the next one. */
 static int pull_card(void **state)
 {
@@ -306,6 +389,8 @@ int main(void)
         cmocka_unit_test_teardown(test_removed_mid_read, pull_card),
         cmocka_unit_test_teardown(test_unknown_reader_is_absent, pull_card),
         cmocka_unit_test_teardown(test_wait_sees_insertion_and_removal, pull_card),
+        cmocka_unit_test_teardown(test_control_port_drives_the_card, pull_card),
+        cmocka_unit_test_teardown(test_script_drives_the_card, pull_card),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
