@@ -345,9 +345,11 @@ static int open_reader(const char *want, SCARDCONTEXT *ctx, char *name, size_t c
         SCardReleaseContext(*ctx);
         return rv == SCARD_S_SUCCESS ? CARD_ERR_ABSENT : map_rv(rv);
     }
-    for (const char *r = list; *r && r < list + len; r += strlen(r) + 1) {
-        if (!want || strcmp(r, want) == 0) {
-            snprintf(name, cap, "%s", r);
+    list[sizeof list - 1] = '\0';
+    for (const char *r = list; r < list + len && *r; r += strlen(r) + 1) {
+        size_t n = strlen(r);
+        if ((!want || strcmp(r, want) == 0) && n < cap) {
+            memcpy(name, r, n + 1);
             return CARD_OK;
         }
     }

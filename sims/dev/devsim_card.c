@@ -162,7 +162,7 @@ static uint16_t answer(struct simcard *s, const uint8_t *c, size_t n, uint8_t *d
             if (rec != 1)
                 return 0x6A83;
             for (size_t k = 0; k < s->naids; k++) {
-                uint8_t e[64], pri = (uint8_t)(k + 1);
+                uint8_t e[300], pri = (uint8_t)(k + 1);
                 size_t ew = put(e, 0, 0x4F, s->aid[k], s->aid_len[k]);
                 ew = put(e, ew, 0x50, "PBOC DEBIT", 10);
                 ew = put(e, ew, 0x87, &pri, 1);
