@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   cppcheck clang-format sqlite3 curl ca-certificates
+  libpcsclite-dev pcscd vsmartcard-vpcd
   libssl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libinih-dev
   libargon2-dev libcurl4-openssl-dev libhiredis-dev libmariadb-dev libcmocka-dev
   libcairo2-dev libpango1.0-dev fonts-noto-cjk

@@ -67,5 +67,7 @@ int devsim_finger_main(int argc, char **argv);
 /* The ID-card reader (devsim_idcard.c): the SAM frames of
  * client/bridge/idcard_frame.h, its own control API (docs/peripherals.md). */
 int devsim_idcard_main(int argc, char **argv);
+/* The bank card on vpcd (devsim_card.c): a PBOC card over the vpicc protocol. */
+int devsim_card_main(int argc, char **argv);
 
 #endif

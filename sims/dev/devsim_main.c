@@ -14,6 +14,11 @@ static const struct devsim_mode MODES[] = {
     {.mode = "sig",
      .main_fn = devsim_sig_main,
      .usage = "sig --pty-link PATH --control 127.0.0.1:PORT"},
+    {.mode = "card",
+     .main_fn = devsim_card_main,
+     .usage =
+         "card --vpcd HOST:PORT [--script FILE|--control 127.0.0.1:PORT] [--pan --expiry --seq "
+         "--name --aids --fault luhn|no5a|chain|remove]"},
     {.mode = "finger",
      .main_fn = devsim_finger_main,
      .usage = "finger --pty-link PATH --control 127.0.0.1:PORT"},
