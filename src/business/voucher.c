@@ -219,8 +219,8 @@ int voucher_render(const struct tx_env *env, int64_t bank_id, const struct vouch
 }
 
 /* Seals v, inserts its row and audits it; in the caller's transaction. */
-static int store_as(struct tenant_conn *tc, const struct tx_env *env,
-                    const struct voucher_input *in, const struct voucher_ready *v)
+static int seal_insert(struct tenant_conn *tc, const struct tx_env *env,
+                       const struct voucher_input *in, const struct voucher_ready *v)
 {
     const struct scope *sc = tenant_scope(tc);
     char ctx[CONTEXT_MAX], target[16 + VOUCHER_ID_MAX];
@@ -293,7 +293,7 @@ int voucher_store(struct tenant_conn *tc, const struct tx_env *env, const struct
     int rc = existing(tc, in->serial, id_out);
     if (rc != VCH_OK)
         return rc;
-    rc = store_as(tc, env, in, v);
+    rc = seal_insert(tc, env, in, v);
     if (rc == VCH_OK)
         memcpy(id_out, v->id, sizeof v->id);
     return rc;
@@ -318,7 +318,7 @@ int voucher_issue(struct tenant_conn *tc, const struct tx_env *env, const struct
     struct voucher_ready v;
     rc = render_as(env, in, sc->bank_id, id, now_ms, &v);
     if (rc == VCH_OK)
-        rc = store_as(tc, env, in, &v);
+        rc = seal_insert(tc, env, in, &v);
     if (rc == VCH_OK)
         memcpy(id_out, v.id, sizeof v.id);
     voucher_ready_wipe(&v);
