@@ -158,7 +158,11 @@ int main(int argc, char **argv)
             if (rc == STORE_OK)
                 rc = store_run(c, "bench.voucher", txn, &j);
             store_release(c);
-            (pass ? inside_new : inside_old)[r] = ms_since(t0);
+            double took = ms_since(t0);
+            if (pass == 1)
+                inside_new[r] = took;
+            else
+                inside_old[r] = took;
             if (pass == 1)
                 voucher_ready_wipe(&v);
             if (rc != STORE_OK) {
