@@ -10,7 +10,10 @@
 # (perf_summary_us_10k / _1m: a client manager's PERF_SUMMARY over the
 # counters of 10 thousand and of 1 million visits, in private SQLite
 # databases in the bench's directory, and their ratio; the bank's daily
-# report likewise, perf_summary_bank_*). End to end: a fresh data
+# report likewise, perf_summary_bank_*) and bench_voucher (voucher_txn_render_ms:
+# the time a voucher step held the shard's write transaction when it rendered
+# the PDF there, voucher_txn_store_ms: now that it only seals and inserts
+# what was rendered before, voucher_render_ms: the rendering). End to end: a fresh data
 # directory, `zhanye serve` from BUILD with flow limits far above the load,
 # and zhanye-load in the closed loop: it makes its own devices, seals its
 # whole pool ahead, then fires it for BENCH_SECONDS over BENCH_CONNECTIONS
@@ -101,6 +104,7 @@ pid=
 
 "$build/bench/bench_crypto" >"$dir/crypto.out"
 "$build/bench/bench_perf" "$dir" >"$dir/perf.out"
+"$build/bench/bench_voucher" "$dir" >"$dir/voucher.out"
 
 sm2=$(value sm2_decrypt_us "$dir/crypto.out")
 cpu=$(value server_cpu_us_per_tx "$dir/load.out")
@@ -120,5 +124,8 @@ done
 for k in perf_summary_us_10k perf_summary_us_1m perf_summary_ratio perf_summary_bank_us_10k \
   perf_summary_bank_us_1m perf_summary_bank_ratio perf_rows_1m perf_fill_s_1m; do
   echo "$k $(value "$k" "$dir/perf.out")"
+done
+for k in voucher_txn_render_ms voucher_txn_store_ms voucher_render_ms; do
+  echo "$k $(value "$k" "$dir/voucher.out")"
 done
 sed -n 's/^status_/e2e_status_/p' "$dir/load.out" # anything but 200, if any

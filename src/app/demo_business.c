@@ -6,6 +6,7 @@
 #include "business/customer_id.h"
 #include "business/recommend.h"
 #include "business/visit.h"
+#include "business/biz.h"
 #include "business/voucher_pdf.h"
 #include "business/voucher_sign.h"
 #include "business/wf.h"
@@ -425,8 +426,12 @@ static int demo_biz_txn(struct store_conn *c, void *arg)
                         .kind = d->dk->kind,
                         .biz_id = b.id,
                         .customer_id = d->customer_id};
-    json_t *vout = json_object(), *vkeep = json_object();
-    int wrc = vout && vkeep ? wf_voucher_apply(&w, NULL, vout, vkeep) : WF_ERR;
+    /* its two phases in a row: demo data is seeded once, no request waits on this shard */
+    json_t *vout = json_object(), *vkeep = json_object(), *made = NULL;
+    int wrc = vout && vkeep ? wf_voucher_prepare(&w, &made) : WF_ERR;
+    if (wrc == WF_OK)
+        wrc = wf_voucher_apply(&w, made, vout, vkeep);
+    biz_drop(made);
     struct wdb_step vs = {.out = vout, .keep = vkeep, .updated_at = d->now};
     snprintf(vs.state, sizeof vs.state, "done");
     rc = wrc == WF_OK

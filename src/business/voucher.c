@@ -14,6 +14,7 @@
 #include "identity/kek.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,16 +134,49 @@ static int sm3_hex(const uint8_t *p, size_t n, uint8_t raw[SM3_LEN], char hex[2 
     return 0;
 }
 
-/* Renders, hashes, signs and seals the voucher of in as id into r. */
-static int build(const struct tx_env *env, const struct voucher_input *in, const char *id,
-                 int64_t bank_id, int64_t now_ms, struct vcdb_row *r)
+int voucher_number(int64_t bank_id, const char *serial, int64_t *n)
 {
-    char masked[32], ctx[CONTEXT_MAX];
-    uint8_t *pdf = NULL, d[SM3_LEN], sig[SM2_SIG_MAX];
-    size_t n = 0, siglen = 0;
+    char own[16];
+    int64_t v = 0;
+    if (!serial || strlen(serial) != 14 || strspn(serial, "0123456789") != 14 || bank_id <= 0)
+        return -1;
+    snprintf(own, sizeof own, "%05" PRId64, bank_id % 100000);
+    if (memcmp(serial, own, 5) != 0)
+        return -1;
+    for (const char *p = serial; *p; p++)
+        v = v * 10 + (*p - '0');
+    /* bank % 100000 == 0, or business id 0: no business number */
+    if (v < VOUCHER_BIZ_NUMBER_MIN || v % VOUCHER_BIZ_NUMBER_MIN == 0)
+        return -1;
+    *n = v;
+    return 0;
+}
+
+void voucher_ready_wipe(struct voucher_ready *v)
+{
+    if (!v)
+        return;
+    if (v->pdf)
+        secmem_wipe(v->pdf, v->n); /* it shows the customer's name */
+    free(v->pdf);
+    v->pdf = NULL;
+    v->n = 0;
+}
+
+/* Renders, hashes and signs the voucher of in as id (number n) into v. */
+static int render_as(const struct tx_env *env, const struct voucher_input *in, int64_t bank_id,
+                     int64_t number, int64_t now_ms, struct voucher_ready *v)
+{
+    char masked[32];
+    uint8_t d[SM3_LEN], sig[SM2_SIG_MAX];
+    size_t siglen = 0;
+    memset(v, 0, sizeof *v);
     if (mask_id_no(in->id_no, masked, sizeof masked) < 0)
         return VCH_BAD_INPUT;
-    struct voucher_doc doc = {.id = id,
+    vcdb_id_format(bank_id, number, v->id, sizeof v->id);
+    v->number = number;
+    v->issued_at = now_ms;
+    struct voucher_doc doc = {.id = v->id,
                               .bank_name = in->bank_name,
                               .branch_name = in->branch_name,
                               .title = voucher_kind_title(in->kind),
@@ -155,28 +189,113 @@ static int build(const struct tx_env *env, const struct voucher_input *in, const
                               .nfields = in->nfields,
                               .signature_png = in->signature_png,
                               .signature_len = in->signature_len};
-    int rc = vpdf_render(&doc, &pdf, &n);
+    int rc = vpdf_render(&doc, &v->pdf, &v->n);
     if (rc != VPDF_OK)
         return rc == VPDF_BAD_INPUT ? VCH_BAD_INPUT : STORE_ERR;
-    if (n > VOUCHER_PDF_MAX) {
-        free(pdf);
+    if (v->n > VOUCHER_PDF_MAX) {
+        voucher_ready_wipe(v);
         return VCH_BAD_INPUT;
     }
-    rc = STORE_ERR;
-    size_t cap = kek_sealed_len(n), len = 0;
-    r->pdf_sealed = malloc(cap);
-    context_of(bank_id, r->id, ctx);
-    if (r->pdf_sealed && sm3_hex(pdf, n, d, r->sm3) == 0 &&
-        vsign_sign(env->voucher_key, id, d, sig, sizeof sig, &siglen) == VS_OK &&
-        key_id_of(env->voucher_key, r->key_id) == 0 &&
-        kek_seal(env->kek, ctx, pdf, n, r->pdf_sealed, cap, &len) == ID_OK) {
-        hex_encode(sig, siglen, r->sig, sizeof r->sig);
-        r->sealed_len = len;
-        r->size = (int64_t)n;
-        rc = VCH_OK;
+    if (sm3_hex(v->pdf, v->n, d, v->sm3) != 0 ||
+        vsign_sign(env->voucher_key, v->id, d, sig, sizeof sig, &siglen) != VS_OK ||
+        key_id_of(env->voucher_key, v->key_id) != 0) {
+        voucher_ready_wipe(v);
+        return STORE_ERR;
     }
-    secmem_wipe(pdf, n); /* it shows the customer's name */
-    free(pdf);
+    hex_encode(sig, siglen, v->sig, sizeof v->sig);
+    return VCH_OK;
+}
+
+int voucher_render(const struct tx_env *env, int64_t bank_id, const struct voucher_input *in,
+                   int64_t now_ms, struct voucher_ready *out)
+{
+    int64_t number = 0;
+    memset(out, 0, sizeof *out);
+    if (!env || !env->voucher_key)
+        return VCH_NO_KEY;
+    if (!input_ok(in) || voucher_number(bank_id, in->serial, &number) != 0)
+        return VCH_BAD_INPUT;
+    return render_as(env, in, bank_id, number, now_ms, out);
+}
+
+/* Seals v, inserts its row and audits it; in the caller's transaction. */
+static int seal_insert(struct tenant_conn *tc, const struct tx_env *env,
+                       const struct voucher_input *in, const struct voucher_ready *v)
+{
+    const struct scope *sc = tenant_scope(tc);
+    char ctx[CONTEXT_MAX], target[16 + VOUCHER_ID_MAX];
+    struct vcdb_row r = {.id = v->number,
+                         .customer_id = in->customer_id,
+                         .branch_id = sc->branch_id,
+                         .teller_id = sc->teller_id,
+                         .issued_at = v->issued_at,
+                         .size = (int64_t)v->n};
+    snprintf(r.kind, sizeof r.kind, "%s", in->kind);
+    snprintf(r.serial, sizeof r.serial, "%s", in->serial);
+    snprintf(r.sm3, sizeof r.sm3, "%s", v->sm3);
+    snprintf(r.sig, sizeof r.sig, "%s", v->sig);
+    snprintf(r.key_id, sizeof r.key_id, "%s", v->key_id);
+    size_t cap = kek_sealed_len(v->n), len = 0;
+    r.pdf_sealed = malloc(cap);
+    context_of(sc->bank_id, v->number, ctx);
+    int rc = r.pdf_sealed && kek_seal(env->kek, ctx, v->pdf, v->n, r.pdf_sealed, cap, &len) == ID_OK
+                 ? VCH_OK
+                 : STORE_ERR;
+    r.sealed_len = len;
+    if (rc == VCH_OK)
+        rc = vcdb_insert(tc, &r);
+    snprintf(target, sizeof target, "voucher:%s", v->id);
+    if (rc == VCH_OK)
+        rc = audit_tenantf(tc, in->actor, "voucher.issued", target, "{s:s, s:s, s:I, s:s}", "kind",
+                           in->kind, "serial", in->serial, "customer_id",
+                           (json_int_t)in->customer_id, "sm3", r.sm3) == ID_OK
+                 ? VCH_OK
+                 : STORE_ERR;
+    vcdb_row_free(&r);
+    return rc;
+}
+
+/* VCH_EXISTS with id_out when the scope's bank has a voucher of serial;
+ * VCH_OK when it has none; a store status. */
+static int existing(struct tenant_conn *tc, const char *serial, char id_out[VOUCHER_ID_MAX + 1])
+{
+    int64_t id = 0;
+    int rc = vcdb_find_serial(tc, serial, &id);
+    if (rc == VCDB_OK) {
+        vcdb_id_format(tenant_scope(tc)->bank_id, id, id_out, VOUCHER_ID_MAX + 1);
+        return VCH_EXISTS;
+    }
+    return rc == VCDB_NONE ? VCH_OK : rc;
+}
+
+static bool meta_ok(const struct voucher_input *in)
+{
+    return in && voucher_kind_title(in->kind) && serial_ok(in->serial) && in->customer_id > 0 &&
+           text_ok(in->actor, 1, AUDIT_ACTOR_MAX);
+}
+
+int voucher_store(struct tenant_conn *tc, const struct tx_env *env, const struct voucher_input *in,
+                  const struct voucher_ready *v, char id_out[VOUCHER_ID_MAX + 1])
+{
+    uint8_t d[SM3_LEN];
+    char hex[2 * SM3_LEN + 1], id[VOUCHER_ID_MAX + 1];
+    int64_t number = 0;
+    id_out[0] = '\0';
+    if (!env || !env->kek)
+        return VCH_NO_KEY;
+    if (!meta_ok(in) || !v || !v->pdf || !v->n || v->n > VOUCHER_PDF_MAX)
+        return VCH_BAD_INPUT;
+    int64_t bank = tenant_scope(tc)->bank_id;
+    vcdb_id_format(bank, v->number, id, sizeof id);
+    if (voucher_number(bank, in->serial, &number) != 0 || number != v->number ||
+        strcmp(id, v->id) != 0 || sm3_hex(v->pdf, v->n, d, hex) != 0 || strcmp(hex, v->sm3) != 0)
+        return VCH_BAD_INPUT;
+    int rc = existing(tc, in->serial, id_out);
+    if (rc != VCH_OK)
+        return rc;
+    rc = seal_insert(tc, env, in, v);
+    if (rc == VCH_OK)
+        memcpy(id_out, v->id, sizeof v->id);
     return rc;
 }
 
@@ -190,37 +309,19 @@ int voucher_issue(struct tenant_conn *tc, const struct tx_env *env, const struct
         return VCH_BAD_INPUT;
     const struct scope *sc = tenant_scope(tc);
     int64_t id = 0;
-    int rc = vcdb_find_serial(tc, in->serial, &id);
-    if (rc == VCDB_OK) {
-        vcdb_id_format(sc->bank_id, id, id_out, VOUCHER_ID_MAX + 1);
-        return VCH_EXISTS;
-    }
-    if (rc != VCDB_NONE)
+    int rc = existing(tc, in->serial, id_out);
+    if (rc != VCH_OK)
         return rc;
-    if ((rc = vcdb_next_id(tc, &id)) != VCDB_OK)
+    if (voucher_number(sc->bank_id, in->serial, &id) != 0 &&
+        (rc = vcdb_next_id(tc, &id)) != VCDB_OK)
         return rc;
-    char text[VOUCHER_ID_MAX + 1], target[16 + VOUCHER_ID_MAX];
-    vcdb_id_format(sc->bank_id, id, text, sizeof text);
-    struct vcdb_row r = {.id = id,
-                         .customer_id = in->customer_id,
-                         .branch_id = sc->branch_id,
-                         .teller_id = sc->teller_id,
-                         .issued_at = now_ms};
-    snprintf(r.kind, sizeof r.kind, "%s", in->kind);
-    snprintf(r.serial, sizeof r.serial, "%s", in->serial);
-    rc = build(env, in, text, sc->bank_id, now_ms, &r);
+    struct voucher_ready v;
+    rc = render_as(env, in, sc->bank_id, id, now_ms, &v);
     if (rc == VCH_OK)
-        rc = vcdb_insert(tc, &r);
-    snprintf(target, sizeof target, "voucher:%s", text);
+        rc = seal_insert(tc, env, in, &v);
     if (rc == VCH_OK)
-        rc = audit_tenantf(tc, in->actor, "voucher.issued", target, "{s:s, s:s, s:I, s:s}", "kind",
-                           in->kind, "serial", in->serial, "customer_id",
-                           (json_int_t)in->customer_id, "sm3", r.sm3) == ID_OK
-                 ? VCH_OK
-                 : STORE_ERR;
-    vcdb_row_free(&r);
-    if (rc == VCH_OK)
-        memcpy(id_out, text, sizeof text);
+        memcpy(id_out, v.id, sizeof v.id);
+    voucher_ready_wipe(&v);
     return rc;
 }
 

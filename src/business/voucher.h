@@ -9,7 +9,8 @@
  * business's fields, the teller and the customer's signature image. Its SM3
  * is signed with the voucher signing key (voucher_sign.h). It is stored
  * sealed under the KEK in the bank's shard (voucher_db.h) and never changed
- * afterwards.
+ * afterwards. The PDF is rendered and signed OUTSIDE the transaction that
+ * stores it (voucher_render, then voucher_store).
  *
  * VERIFYING. A voucher is intact when (1) its PDF's SM3 is the one recorded
  * at issue, and (2) the recorded signature verifies under the voucher key
@@ -87,27 +88,82 @@ struct voucher_input {
     const char *actor; /* the audit actor: "dev:<hex>" of the tablet, or "system" */
 };
 
-/* Issues the voucher of a completed business.
+/* VOUCHER IDS. "V<bank>-<n>" (voucher_db.h). The number n of a business's
+ * voucher is DERIVED from its business number, so it is known before any
+ * transaction: a serial that is the bank's business number (14 digits,
+ * wf_biz_no: the bank id modulo 100000 on 5 digits, then the business id
+ * in its bank on 9) gives n = that number read as a decimal
+ * (bank % 100000 * 10^9 + business id): "00003000000042" of bank 3 ->
+ * "V3-3000000042". Business ids are unique per bank and a business has one
+ * voucher, so n is unique per bank; n >= 10^9, above the numbers of
+ * vouchers issued before this scheme and of serials that are no business
+ * number (voucher_issue numbers those MAX + 1 below 10^9, in its
+ * transaction), so the two ranges never meet.
  *
- * Preconditions: inside the caller's write transaction (the runner's
- * callback, data layer) on tc, whose scope is the business's bank,
- * branch and teller (they are recorded); env->kek and env->voucher_key
- * set (the composition root's, channel/tx.h); now_ms the issue time
- * (Unix ms: the voucher's time, printed in China time and set as the PDF's
- * creation date).
+ * voucher_number: 0 with *n when serial is such a business number of
+ * bank_id, else -1. */
+#define VOUCHER_BIZ_NUMBER_MIN 1000000000LL
+int voucher_number(int64_t bank_id, const char *serial, int64_t *n);
+
+/* A voucher rendered and signed, outside any transaction, ready to be
+ * stored (voucher_render, voucher_store). pdf is malloc'd; it shows the
+ * customer's name: voucher_ready_wipe wipes and frees it. */
+struct voucher_ready {
+    char id[VOUCHER_ID_MAX + 1]; /* "V<bank>-<n>" */
+    int64_t number;              /* n */
+    int64_t issued_at;           /* Unix ms: the time printed */
+    uint8_t *pdf;
+    size_t n;
+    char sm3[65];    /* hex of SM3(pdf) */
+    char sig[145];   /* hex of the DER signature over (id, SM3) */
+    char key_id[17]; /* voucher_db.h key_id */
+};
+void voucher_ready_wipe(struct voucher_ready *v);
+
+/* Renders (voucher_pdf.h), hashes and signs the voucher of in as issued by
+ * bank_id at now_ms (the voucher's time, printed in China time and set as
+ * the PDF's creation date), its id derived from in->serial (VOUCHER IDS
+ * above). Touches no database: the workflow's voucher step runs it in
+ * BIZ_STEP's prepare phase, so the ~40 ms of rendering never hold a
+ * shard's writer lock. Deterministic for the same input and now_ms.
+ * Thread-safe.
  *
- * What it does, all in the caller's transaction: renders the PDF, hashes
- * it (SM3), signs (id, SM3), seals the PDF under the KEK, inserts the row
- * and appends the audit record "voucher.issued" (actor in->actor, target
+ * Returns VCH_OK with *out filled (the caller wipes it); VCH_BAD_INPUT (a
+ * member out of bounds, a serial that is no business number of bank_id, an
+ * unreadable PNG); VCH_NO_KEY (env has no voucher key); STORE_ERR (cairo,
+ * memory, the crypto library). */
+int voucher_render(const struct tx_env *env, int64_t bank_id, const struct voucher_input *in,
+                   int64_t now_ms, struct voucher_ready *out);
+
+/* Stores a voucher voucher_render made: inside the caller's write
+ * transaction on tc (scope: the business's bank, branch and teller, which
+ * are recorded). It seals the PDF under env->kek, inserts the row and
+ * appends the audit record "voucher.issued" (actor in->actor, target
  * "voucher:<id>", detail kind, serial, customer_id, sm3; no name, no ID
- * number). Deterministic for the same input and now_ms, so a callback run
- * again after STORE_BUSY issues the same bytes.
+ * number). It renders nothing: of in it reads only kind, serial,
+ * customer_id and actor; v must be for in->serial in the scope's bank (its
+ * id is derived again and its SM3 computed again from v->pdf: a mismatch
+ * is VCH_BAD_INPUT).
  *
- * Returns VCH_OK with id_out ("V<bank>-<n>"); VCH_EXISTS with id_out the
- * voucher already issued for in->serial (nothing written: a step run
- * again is idempotent); VCH_BAD_INPUT (nothing written; also an unreadable
- * PNG); VCH_NO_KEY; or a negative store status (roll back: STORE_BUSY may
- * be retried by the runner). */
+ * Returns VCH_OK with id_out (v->id); VCH_EXISTS with id_out the voucher
+ * already issued for in->serial (nothing written: a step run again is
+ * idempotent); VCH_BAD_INPUT, VCH_NO_KEY (no KEK) (nothing written); or a
+ * negative store status (roll back: STORE_BUSY may be retried). */
+int voucher_store(struct tenant_conn *tc, const struct tx_env *env, const struct voucher_input *in,
+                  const struct voucher_ready *v, char id_out[VOUCHER_ID_MAX + 1]);
+
+/* Issues a voucher in one call, ALL IN THE CALLER'S TRANSACTION (it
+ * renders there): for callers outside the request path (tests'
+ * vissue, tools). The workflow uses voucher_render + voucher_store.
+ *
+ * Preconditions: inside the caller's write transaction on tc, whose scope
+ * is the business's bank, branch and teller; env->kek and env->voucher_key
+ * set; now_ms the issue time.
+ *
+ * A serial that is the scope's bank's business number gets its derived id
+ * (VOUCHER IDS); any other serial the next number below 10^9 (MAX + 1).
+ * Returns as voucher_store (VCH_OK, VCH_EXISTS, VCH_BAD_INPUT, VCH_NO_KEY,
+ * a negative store status). Deterministic for the same input and now_ms. */
 int voucher_issue(struct tenant_conn *tc, const struct tx_env *env, const struct voucher_input *in,
                   int64_t now_ms, char id_out[VOUCHER_ID_MAX + 1]);
 

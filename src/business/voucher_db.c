@@ -57,8 +57,10 @@ int vcdb_id_parse(const char *text, int64_t *bank_id, int64_t *id)
 int vcdb_next_id(struct tenant_conn *tc, int64_t *id)
 {
     struct tenant_stmt *s = NULL;
-    int rc =
-        tenant_prepare(tc, "SELECT COALESCE(MAX(id), 0) + 1 FROM vouchers WHERE bank_id = ?", &s);
+    int rc = tenant_prepare(tc,
+                            "SELECT COALESCE(MAX(id), 0) + 1 FROM vouchers WHERE bank_id = ? "
+                            "AND id < 1000000000",
+                            &s);
     if (rc == STORE_OK && (rc = tenant_step(s)) == STORE_ROW) {
         *id = tenant_col_int64(s, 0);
         rc = VCDB_OK;

@@ -3,15 +3,15 @@
  *
  * Table (migration 17, src/data/migrations.c), a business table of the
  * bank's shard (data/shard.h), in bank_tables so it moves with the bank:
- *   vouchers  (bank_id, id) key, id numbered per bank (MAX(id) + 1, writers
- *             serialised by the transaction's write lock as in
- *             customer_db.h); the business serial unique per bank (one
- *             voucher per business); kind, customer, branch, teller,
- *             issued_at (Unix ms), size, sm3 (hex of the PDF's SM3), sig
- *             (hex of the DER SM2 signature, voucher_sign.h), key_id (the
- *             first 16 hex digits of SM3 of the signing public key, so a
- *             rotated key still tells which key signed), and pdf_sealed
- *             (the PDF sealed under the KEK, context "vchr|<bank>|<id>").
+ *   vouchers  (bank_id, id) key, id per bank: a business's voucher's id is
+ *             derived from its business number (>= 10^9, voucher.h
+ *             VOUCHER IDS); other serials are numbered below 10^9
+ *             (vcdb_next_id: MAX(id) + 1 of that range, writers serialised
+ *             by the transaction's write lock as in customer_db.h); the business serial unique per
+ * bank (one voucher per business); kind, customer, branch, teller, issued_at (Unix ms), size, sm3
+ * (hex of the PDF's SM3), sig (hex of the DER SM2 signature, voucher_sign.h), key_id (the first 16
+ * hex digits of SM3 of the signing public key, so a rotated key still tells which key signed), and
+ * pdf_sealed (the PDF sealed under the KEK, context "vchr|<bank>|<id>").
  *
  * IMMUTABLE. This module has no UPDATE and no DELETE: a voucher, once
  * inserted, is never changed (tests/unit/business/test_voucher.c checks
@@ -58,6 +58,7 @@ void vcdb_id_format(int64_t bank_id, int64_t id, char *out, size_t cap);
 /* 0 with *bank_id and *id if text is such an id, else -1. */
 int vcdb_id_parse(const char *text, int64_t *bank_id, int64_t *id);
 
+/* The next number below 10^9 (not derived from a business number). */
 int vcdb_next_id(struct tenant_conn *tc, int64_t *id);
 int vcdb_insert(struct tenant_conn *tc, const struct vcdb_row *r);
 /* Row id; with_pdf: also its sealed PDF. */

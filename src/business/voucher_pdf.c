@@ -245,6 +245,13 @@ int vpdf_render(const struct voucher_doc *d, uint8_t **pdf, size_t *n)
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_MOD_DATE, date);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_KEYWORDS, kw);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, d->title);
+    /* the issuing bank and branch, also readable without the page's glyph-subset text */
+    char subject[2 * 101 + 2];
+    snprintf(subject, sizeof subject, "%s%s%s", d->bank_name ? d->bank_name : "",
+             d->bank_name && d->bank_name[0] && d->branch_name && d->branch_name[0] ? " " : "",
+             d->branch_name ? d->branch_name : "");
+    if (subject[0])
+        cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_SUBJECT, subject);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "zhanye");
     cairo_t *cr = cairo_create(s);
     /* A font map of the call's own: a pango font map is not to be shared

@@ -15,6 +15,9 @@
  *
  * Determinism: the PDF's creation date is the voucher's time and its
  * keywords carry "zhanye-voucher:<id>" (voucher_sign.h finds the id there);
+ * its title is the kind's title and its subject "<bank name> <branch
+ * name>" (whichever are given; none: no subject), so the issuer can be read
+ * from the metadata (the page's text is glyph-subset encoded);
  * the same input gives the same bytes with the same cairo, pango and font.
  *
  * Returns VPDF_OK with *pdf malloc'd (*n bytes), VPDF_BAD_INPUT (the

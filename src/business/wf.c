@@ -55,13 +55,16 @@ int wf_kind_check(const struct wf_kind *k, char *err, size_t errcap)
             why = "an egress step without request or call";
         else if (!s->egress && (s->request || s->call || s->serial || s->undo))
             why = "a local step with a downstream part";
+        else if (s->egress && s->prepare)
+            why = "a prepare on an egress step";
         else if (s->nfields > 0 && !s->fields)
             why = "nfields without fields";
         for (size_t j = 0; !why && j < i; j++)
             if (strcmp(k->steps[j].name, s->name) == 0)
                 why = "name used twice";
-        if (!why && i + 1 == k->nsteps && (strcmp(s->name, WF_VOUCHER_STEP) != 0 || s->egress))
-            why = "the last step is not the local step \"voucher\"";
+        if (!why && i + 1 == k->nsteps &&
+            (strcmp(s->name, WF_VOUCHER_STEP) != 0 || s->egress || !s->prepare))
+            why = "the last step is not the local step \"voucher\" with a prepare";
         if (why) {
             snprintf(err, errcap, "kind %s step %zu (%s): %s", k->name, i, s->name ? s->name : "?",
                      why);

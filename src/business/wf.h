@@ -11,9 +11,10 @@
  * A step:
  *   name      [a-z_]{1,16}, unique in its kind; the kind's last step is
  *             "voucher" (WF_VOUCHER_STEP): a local step whose apply is
- *             wf_voucher_apply (wf_voucher.h): it issues the business's
- *             voucher, built from the done steps' out, in the completing
- *             transaction.
+ *             wf_voucher_apply (wf_voucher.h) and whose prepare is
+ *             wf_voucher_prepare: the voucher, built from the done steps'
+ *             out, is rendered and signed in the prepare phase and stored
+ *             by the completing transaction.
  *   fields    the schema of BIZ_STEP's `input` for this step (channel/tx.h
  *             struct tx_field; unknown members refused).
  *   check     optional: local checks of the input (no database, no remote
@@ -31,6 +32,16 @@
  *             calls (e.g. query, then create) and returns the egress kind
  *             of the outcome, *reply set for EGRESS_OK (and EGRESS_E_BUSINESS
  *             when there is one), err filled otherwise.
+ *   prepare   optional, for a LOCAL step only: slow local work done in
+ *             BIZ_STEP's prepare phase, outside the transaction (w->tx is
+ *             the prepare phase's ctx: its tenant is READ-ONLY, channel/
+ *             tx.h). It sets *made (a new object, or NULL) and returns
+ *             WF_OK (made is apply's `reply`, through c->fetched), WF_FAIL
+ *             with w->msg (recorded as a failed attempt, answered
+ *             biz_check_failed) or WF_ERR (nothing recorded, answered
+ *             unavailable: the tablet sends the step again). apply of such
+ *             a step runs only with what its prepare made (a transaction
+ *             without it answers unavailable, nothing recorded).
  *   apply     in the transaction: the step's result from the input, the
  *             reply (NULL for a local step) and state: members of `out`
  *             (what the answer shows and BIZ_GET repeats: no secret) and
@@ -87,7 +98,8 @@ enum wf_rc { WF_ERR = -1, WF_OK = 0, WF_BAD = 1, WF_FAIL = 2 };
 /* What a step's handlers see. */
 struct wf_call {
     const struct tx_env *env;
-    struct tx_ctx *tx;   /* apply only: the request's context (in the transaction) */
+    struct tx_ctx *tx;   /* apply: the request's context (in the transaction); prepare: the
+                          * prepare phase's (read-only tenant); NULL for request and call */
     const json_t *input; /* the step's input, valid against its fields */
     const json_t *state; /* {"<step>": its keep, ...} of the steps done */
     const json_t *outs;  /* {"<step>": its out, ...} of the steps done, in step order */
@@ -108,6 +120,7 @@ struct wf_step {
     int (*request)(struct wf_call *w, json_t *req);
     enum egress_kind (*call)(struct wf_call *w, struct egress *eg, json_t *req, json_t **reply,
                              struct egress_error *err);
+    int (*prepare)(struct wf_call *w, json_t **made);
     int (*apply)(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep);
     const char *undo;
 };
@@ -132,7 +145,8 @@ int wf_step_index(const struct wf_kind *k, const char *name);
  * [a-z_]{1,16} and unique, at most WF_MAX_STEPS steps, the last one
  * "voucher" and local, apply set, an egress step has request or call, an
  * undo only on an egress step, a local step without request, call or
- * serial). Every kind with steps passes it (a unit test runs it), and
+ * serial), a prepare only on a local step, the voucher step with a
+ * prepare. Every kind with steps passes it (a unit test runs it), and
  * BIZ_START refuses a kind that does not. */
 int wf_kind_check(const struct wf_kind *k, char *err, size_t errcap);
 

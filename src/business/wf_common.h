@@ -105,7 +105,8 @@ int wfc_attachment(struct wf_call *w, int64_t id, const char *member, bool image
     {.name = "account", .fields = WFC_F_ACCOUNT, .nfields = WFC_N_ACCOUNT,                         \
      .check = wfc_check_account, .egress = "balance_query", .request = wfc_req_account,           \
      .apply = wfc_apply_account}
-#define WFC_STEP_VOUCHER {.name = WF_VOUCHER_STEP, .apply = wf_voucher_apply}
+#define WFC_STEP_VOUCHER                                                                           \
+    {.name = WF_VOUCHER_STEP, .prepare = wf_voucher_prepare, .apply = wf_voucher_apply}
 /* clang-format on */
 
 #endif

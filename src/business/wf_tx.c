@@ -8,6 +8,10 @@
  *   {"biz_id", "idx", "attempt", "outcome": "ok" | "refused" | "unknown",
  *    "reply"?, "system_code"?, "message"?}              (BIZ_STEP)
  *   {"biz_id", "compensated": [idx...], "failed"?: idx}  (BIZ_CANCEL)
+ * A local step with a prepare (the voucher: wf.h) runs it there instead of
+ * a call: {"biz_id", "idx", "attempt", "outcome": "ok" | "failed" |
+ * "unknown", "reply"?, "message"}; the voucher's PDF is rendered and signed
+ * there, and the transaction only stores it.
  * The handler, in the transaction, reads the business again and decides:
  * a step done meanwhile (another request, another cseq) is answered with
  * its recorded result; an outcome of another attempt than the one recorded
@@ -191,6 +195,30 @@ static bool refusal(enum egress_kind k)
     return k == EGRESS_E_BUSINESS || k == EGRESS_E_REJECTED;
 }
 
+/* A local step's prepare (wf.h): outcome "ok" with its reply, "failed"
+ * with its message (a recorded failed attempt), or "unknown" (nothing
+ * recorded: answered unavailable). */
+static enum tx_result prepare_local(struct tx_ctx *c, const struct loaded *l, int idx,
+                                    struct wf_call *w)
+{
+    json_t *made = NULL;
+    w->tx = c; /* its tenant is the read-only scope */
+    int rc = l->k->steps[idx].prepare(w, &made);
+    const char *outcome = rc == WF_OK && made ? "ok" : rc == WF_FAIL ? "failed" : "unknown";
+    if (rc != WF_OK && rc != WF_FAIL)
+        log_warn("biz.prepare", "biz=%" PRId64 " step=%s: the prepare phase's work failed", l->b.id,
+                 l->k->steps[idx].name);
+    c->fetched = json_pack("{s:I,s:i,s:i,s:s,s:s}", "biz_id", (json_int_t)l->b.id, "idx", idx,
+                           "attempt", l->steps[idx].attempt, "outcome", outcome, "message",
+                           rc == WF_FAIL ? w->msg : "");
+    if (c->fetched && made) { /* fetched takes it (the pipeline wipes it) */
+        json_object_set_new(c->fetched, "reply", made);
+        made = NULL;
+    }
+    drop(made);
+    return c->fetched ? TX_COMMIT : TX_ROLLBACK;
+}
+
 static enum tx_result prepare_step(struct tx_ctx *c)
 {
     struct loaded l;
@@ -204,7 +232,8 @@ static enum tx_result prepare_step(struct tx_ctx *c)
     json_t *input = json_object_get(c->in, "input");
     struct wf_call w = {.env = c->env, .input = input, .biz_id = l.b.id};
     if (idx < 0 || idx != l.b.next_step || strcmp(l.b.status, "open") != 0 ||
-        strcmp(l.steps[idx].state, "done") == 0 || !l.k->steps[idx].egress) {
+        strcmp(l.steps[idx].state, "done") == 0 ||
+        (!l.k->steps[idx].egress && !l.k->steps[idx].prepare)) {
         unload(&l);
         return TX_COMMIT; /* nothing to call: the handler answers */
     }
@@ -223,6 +252,14 @@ static enum tx_result prepare_step(struct tx_ctx *c)
     w.kind = l.k->name;
     w.serial = serial;
     w.customer_id = l.b.customer_id;
+    if (!s->egress) { /* a local step's slow work (the voucher's rendering) */
+        enum tx_result res = state && outs ? prepare_local(c, &l, idx, &w) : TX_ROLLBACK;
+        drop(req);
+        drop(state);
+        drop(outs);
+        unload(&l);
+        return res;
+    }
     enum tx_result res = TX_ROLLBACK;
     struct egress_error e = {0};
     enum egress_kind ek = EGRESS_E_ROUTE;
@@ -349,10 +386,10 @@ static enum tx_result run_step(struct tx_ctx *c, struct loaded *l, int idx, json
         return TX_COMMIT;
     }
     const json_t *reply = NULL;
-    if (s->egress) {
+    if (s->egress || s->prepare) {
         const char *outcome = fetched_for(c, l, idx);
         if (!outcome || strcmp(outcome, "unknown") == 0) {
-            tx_fail(c, ZE_DOWNSTREAM_UNAVAILABLE);
+            tx_fail(c, s->egress ? ZE_DOWNSTREAM_UNAVAILABLE : ZE_UNAVAILABLE);
             json_object_set_new(c->out, "biz_id", json_integer(l->b.id));
             json_object_set_new(c->out, "step", json_string(s->name));
             return TX_COMMIT; /* nothing recorded: the same serial next time */
@@ -360,6 +397,8 @@ static enum tx_result run_step(struct tx_ctx *c, struct loaded *l, int idx, json
         if (strcmp(outcome, "refused") == 0)
             return record_failure(c, l, idx, ZE_DOWNSTREAM_REFUSED, str(c->fetched, "message"),
                                   str(c->fetched, "system_code"));
+        if (strcmp(outcome, "failed") == 0)
+            return record_failure(c, l, idx, ZE_BIZ_CHECK_FAILED, str(c->fetched, "message"), NULL);
         reply = json_object_get(c->fetched, "reply");
     }
     char serial[WF_SERIAL_LEN + 1];
@@ -679,6 +718,7 @@ const struct tx_def TX_BIZ_STEP = {.code = "BIZ_STEP",
                                    .prepare = prepare_step,
                                    .needs_session = true,
                                    .bank_data = true,
+                                   .org_names = true,
                                    FIELDS(F_STEP)};
 const struct tx_def TX_BIZ_GET = {.code = "BIZ_GET",
                                   .fn = tx_get,

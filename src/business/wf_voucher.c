@@ -9,6 +9,7 @@
 #include "foundation/codec.h"
 #include "foundation/log.h"
 #include "foundation/mask.h"
+#include "foundation/secmem.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -173,58 +174,147 @@ static const char *kept(const struct wf_call *w, const char *step, const char *m
     return json_string_value(json_object_get(json_object_get(w->state, step), member));
 }
 
-int wf_voucher_apply(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
+/* The voucher's input from the kept state and the scope (png and buf the
+ * caller's, freed by it). WF_OK, WF_FAIL (w->msg), WF_ERR. */
+static int input_of(struct wf_call *w, struct voucher_input *in, uint8_t **png, size_t *pngcap,
+                    struct wf_voucher_buf **buf, struct voucher_field fields[VOUCHER_FIELDS_MAX],
+                    char serial[WF_BIZ_NO_LEN + 1], char teller[48],
+                    char actor[AUDIT_ACTOR_MAX + 1])
 {
-    (void)reply, (void)keep;
     const char *name = kept(w, "idcard", "name"), *id_no = kept(w, "idcard", "id_no"),
                *image = kept(w, "signature", "image");
+    *png = NULL;
+    *pngcap = 0;
+    *buf = NULL;
     if (!name || !id_no || !image || !w->tx || !w->tx->tenant) {
         snprintf(w->msg, sizeof w->msg, "业务缺少身份证或签名信息, 无法出具凭证");
         return WF_FAIL;
     }
-    struct tenant_conn *tc = w->tx->tenant;
-    const struct scope *sc = tenant_scope(tc);
+    const struct scope *sc = tenant_scope(w->tx->tenant);
     size_t len = strlen(image), cap = b64_decoded_max(len);
-    uint8_t *png = cap > 0 && cap <= VOUCHER_SIG_PNG_MAX * 2 ? malloc(cap) : NULL;
-    long n = png ? b64_decode(image, len, png, cap) : -1;
-    struct wf_voucher_buf *buf = calloc(1, sizeof *buf);
-    struct voucher_field fields[VOUCHER_FIELDS_MAX];
-    char serial[WF_BIZ_NO_LEN + 1], teller[48], actor[AUDIT_ACTOR_MAX + 1], id[VOUCHER_ID_MAX + 1];
-    int res = WF_ERR;
-    if (n <= 0 || !buf)
-        goto out;
+    *png = cap > 0 && cap <= VOUCHER_SIG_PNG_MAX * 2 ? malloc(cap) : NULL;
+    *pngcap = *png ? cap : 0;
+    long n = *png ? b64_decode(image, len, *png, cap) : -1;
+    *buf = calloc(1, sizeof **buf);
+    if (n <= 0 || !*buf)
+        return WF_ERR;
     wf_biz_no(sc->bank_id, w->biz_id, serial);
-    snprintf(teller, sizeof teller, "柜员 #%" PRId64, sc->teller_id);
+    snprintf(teller, 48, "柜员 #%" PRId64, sc->teller_id);
     biz_actor(w->tx, actor);
-    struct voucher_input in = {
+    *in = (struct voucher_input){
         .kind = w->kind,
         .serial = serial,
         .customer_id = w->customer_id,
         .customer_name = name,
         .id_no = id_no,
         .teller = teller,
+        .bank_name = w->tx->bank_name,
+        .branch_name = w->tx->branch_name,
         .fields = fields,
-        .nfields = wf_voucher_fields(w->outs, buf, fields),
-        .signature_png = png,
+        .nfields = wf_voucher_fields(w->outs, *buf, fields),
+        .signature_png = *png,
         .signature_len = (size_t)n,
         .actor = actor,
     };
-    int64_t now = clock_wall_ms(), bank = 0, vid = 0;
-    int rc = voucher_issue(tc, w->env, &in, now, id);
-    if ((rc == VCH_OK || rc == VCH_EXISTS) && vcdb_id_parse(id, &bank, &vid) == 0 &&
-        vout_add(tc, vid, now) == VOUT_OK) {
-        json_object_set_new(out, "voucher_id", json_string(id));
-        res = WF_OK;
-    } else if (rc == VCH_BAD_INPUT) { /* e.g. a signature image that does not decode */
+    return WF_OK;
+}
+
+int wf_voucher_prepare(struct wf_call *w, json_t **made)
+{
+    struct voucher_input in;
+    struct voucher_field fields[VOUCHER_FIELDS_MAX];
+    struct wf_voucher_buf *buf = NULL;
+    char serial[WF_BIZ_NO_LEN + 1], teller[48], actor[AUDIT_ACTOR_MAX + 1];
+    uint8_t *png = NULL;
+    size_t pngcap = 0;
+    *made = NULL;
+    int res = input_of(w, &in, &png, &pngcap, &buf, fields, serial, teller, actor);
+    if (res != WF_OK)
+        goto out;
+    struct voucher_ready v;
+    int rc = voucher_render(w->env, tenant_scope(w->tx->tenant)->bank_id, &in, clock_wall_ms(), &v);
+    if (rc == VCH_BAD_INPUT) { /* e.g. a signature image that does not decode */
         log_error("biz.voucher", "biz=%" PRId64 " kind=%s: the voucher's input is refused",
                   w->biz_id, w->kind);
         snprintf(w->msg, sizeof w->msg, "凭证无法生成: 签名图像或业务要素无效");
         res = WF_FAIL;
+        goto out;
     }
+    res = WF_ERR;
+    if (rc != VCH_OK)
+        goto out;
+    char *b64 = malloc(b64_encoded_len(v.n) + 1);
+    if (b64 && b64_encode(v.pdf, v.n, b64, b64_encoded_len(v.n) + 1) >= 0)
+        *made = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:s}", "id", v.id, "number",
+                          (json_int_t)v.number, "issued_at", (json_int_t)v.issued_at, "sm3", v.sm3,
+                          "sig", v.sig, "key_id", v.key_id, "pdf", b64);
+    if (b64)
+        secmem_wipe(b64, strlen(b64)); /* the PDF shows the customer's name */
+    free(b64);
+    voucher_ready_wipe(&v);
+    res = *made ? WF_OK : WF_ERR;
 out:
     if (png)
-        memset(png, 0, cap);
+        memset(png, 0, pngcap);
     free(png);
     free(buf);
+    return res;
+}
+
+/* The voucher prepare made (the step's reply) as a voucher_ready (pdf
+ * malloc'd). 0, or -1 when it is not one. */
+static int ready_of(const json_t *made, struct voucher_ready *v)
+{
+    const char *id = json_string_value(json_object_get(made, "id")),
+               *sm3 = json_string_value(json_object_get(made, "sm3")),
+               *sig = json_string_value(json_object_get(made, "sig")),
+               *key_id = json_string_value(json_object_get(made, "key_id")),
+               *pdf = json_string_value(json_object_get(made, "pdf"));
+    memset(v, 0, sizeof *v);
+    if (!id || !sm3 || !sig || !key_id || !pdf || strlen(id) > VOUCHER_ID_MAX ||
+        strlen(sm3) >= sizeof v->sm3 || strlen(sig) >= sizeof v->sig ||
+        strlen(key_id) >= sizeof v->key_id)
+        return -1;
+    size_t len = strlen(pdf), cap = b64_decoded_max(len);
+    v->pdf = cap ? malloc(cap) : NULL;
+    long n = v->pdf ? b64_decode(pdf, len, v->pdf, cap) : -1;
+    if (n <= 0) {
+        free(v->pdf);
+        v->pdf = NULL;
+        return -1;
+    }
+    v->n = (size_t)n;
+    v->number = json_integer_value(json_object_get(made, "number"));
+    v->issued_at = json_integer_value(json_object_get(made, "issued_at"));
+    snprintf(v->id, sizeof v->id, "%s", id);
+    snprintf(v->sm3, sizeof v->sm3, "%s", sm3);
+    snprintf(v->sig, sizeof v->sig, "%s", sig);
+    snprintf(v->key_id, sizeof v->key_id, "%s", key_id);
+    return 0;
+}
+
+int wf_voucher_apply(struct wf_call *w, const json_t *reply, json_t *out, json_t *keep)
+{
+    (void)keep;
+    char serial[WF_BIZ_NO_LEN + 1], actor[AUDIT_ACTOR_MAX + 1], id[VOUCHER_ID_MAX + 1];
+    struct voucher_ready v;
+    if (!w->tx || !w->tx->tenant || !reply || ready_of(reply, &v) != 0)
+        return WF_ERR; /* only what the prepare phase rendered: nothing renders here */
+    struct tenant_conn *tc = w->tx->tenant;
+    wf_biz_no(tenant_scope(tc)->bank_id, w->biz_id, serial);
+    biz_actor(w->tx, actor);
+    struct voucher_input in = {
+        .kind = w->kind, .serial = serial, .customer_id = w->customer_id, .actor = actor};
+    int64_t bank = 0, vid = 0;
+    int res = WF_ERR, rc = voucher_store(tc, w->env, &in, &v, id);
+    if ((rc == VCH_OK || rc == VCH_EXISTS) && vcdb_id_parse(id, &bank, &vid) == 0 &&
+        vout_add(tc, vid, v.issued_at) == VOUT_OK) {
+        json_object_set_new(out, "voucher_id", json_string(id));
+        res = WF_OK;
+    } else if (rc != VCH_OK && rc != VCH_EXISTS) {
+        log_error("biz.voucher", "biz=%" PRId64 " kind=%s: the voucher is not stored (%d)",
+                  w->biz_id, w->kind, rc);
+    }
+    voucher_ready_wipe(&v);
     return res;
 }

@@ -75,9 +75,14 @@ struct tx_ctx {
     const char *client_ip;
     int64_t bank_id; /* of the device's teller (the ticket's for DEVICE_ACTIVATE) */
     int64_t teller_id;
-    int64_t branch_id;  /* of the session's teller; 0 without a session */
-    int role;           /* of the session's teller (data/tenant.h); 0 without one */
-    const char *sid;    /* the session token, when one was presented */
+    int64_t branch_id; /* of the session's teller; 0 without a session */
+    int role;          /* of the session's teller (data/tenant.h); 0 without one */
+    const char *sid;   /* the session token, when one was presented */
+    /* The names of the session's bank and branch (identity/org.h), resolved
+     * by the pipeline for a TX whose tx_def says org_names (prepare and fn
+     * both get them); "" or NULL when unknown or not asked for. */
+    const char *bank_name;
+    const char *branch_name;
     const void *ticket; /* DEVICE_ACTIVATE: the activation ticket (identity/device.h) */
     json_t *in;         /* payload.data, validated against the schema; wiped after */
     /* What the TX's prepare function fetched (see struct tx_def), for fn:
@@ -115,6 +120,10 @@ struct tx_def {
      * checked, and its stored answers move with the bank. Identity
      * transactions (false) run on the directory. */
     bool bank_data;
+    /* The handler (and prepare) need the session's bank and branch names
+     * (tx_ctx bank_name, branch_name): the pipeline looks them up in the
+     * directory (org_names, identity/org.h, cached) before prepare. */
+    bool org_names;
     /* Optional: the part of the work that calls the bank's other systems
      * (env->egress), run BEFORE the database transaction and without it, so
      * that a slow remote call never holds a shard's writer lock.

@@ -654,6 +654,8 @@ static enum egress_kind run_step(struct egress *eg, struct connector *c, const s
         if (k == EGRESS_OK || !may_retry(c, r->idempotent, k, n, deadline))
             break;
     }
+    if (r->mapping->secret) /* the record held a PIN block through every attempt */
+        secmem_wipe(req, len);
     free(req);
     return k;
 }

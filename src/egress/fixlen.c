@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundation/secmem.h"
+
 static int ferr(struct fixlen_error *e, const struct fixlen_layout *l, const struct fixlen_field *f,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -23,7 +25,11 @@ static int ferr(struct fixlen_error *e, const struct fixlen_layout *l, const str
     if (!e)
         return -1;
     snprintf(e->field, sizeof e->field, "%s", f ? f->name : "");
-    if (f && strcmp(fixlen_key(f), f->name) != 0)
+    if (f && f->secret) /* nothing of the value, not even its length */
+        snprintf(e->msg, sizeof e->msg, "%s: field '%s' (json '%s'): %s", l->name, f->name,
+                 fixlen_key(f),
+                 strcmp(what, "is required") == 0 ? what : "secret value refused (not shown)");
+    else if (f && strcmp(fixlen_key(f), f->name) != 0)
         snprintf(e->msg, sizeof e->msg, "%s: field '%s' (json '%s'): %s", l->name, f->name,
                  fixlen_key(f), what);
     else if (f)
@@ -249,6 +255,7 @@ static int encode_text(const struct fixlen_layout *l, const struct fixlen_field 
                   f->length);
     else
         place(f, conv, clen, out);
+    secmem_wipe(conv, clen); /* the value converted: it may be a secret */
     free(conv);
     return rc;
 }
@@ -277,6 +284,8 @@ static int encode_field(const struct fixlen_layout *l, const struct fixlen_field
         rc = ferr(e, l, f, "has %zu digits, the field holds %zu", strlen(digits), f->length);
     if (rc == 0)
         place(f, digits, strlen(digits), out);
+    if (f->secret)
+        secmem_wipe(digits, sizeof digits);
     return rc;
 }
 

@@ -50,6 +50,10 @@ struct fixlen_field {
     bool has_const; /* encode: always konst, whatever the input */
     char konst[FIXLEN_CONST_MAX];
     bool skip; /* for mapping.c: decoded, but not handed to the platform */
+    /* request: the value is a secret (a PIN block): an error names the field
+     * and says nothing of its value (not even its length); the buffers
+     * that held it are wiped (docs/egress.md "secret") */
+    bool secret;
 };
 
 struct fixlen_layout {

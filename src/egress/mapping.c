@@ -3,6 +3,8 @@
  * loaded struct mapping comes from mapping_load.c. */
 #include "egress/mapping.h"
 
+#include "foundation/secmem.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,13 @@ static bool type_ok(enum mapping_jtype t, json_t *v)
 static int check_value(const struct mapping *m, const struct json_field *f, json_t *v,
                        enum mapping_verdict v_err, struct mapping_result *r)
 {
+    if (f->secret &&
+        (!type_ok(f->type, v) ||
+         (f->max_length && json_is_string(v) &&
+          utf8_chars(json_string_value(v), json_string_length(v)) > (size_t)f->max_length)))
+        return rerr(r, v_err, f->name,
+                    "%s: field '%s' (json '%s'): secret value refused (not shown)", m->name,
+                    f->name, f->key);
     if (!type_ok(f->type, v))
         return rerr(r, v_err, f->name, "%s: field '%s' (json '%s'): must be of type %s", m->name,
                     f->name, f->key, MAPPING_JTYPE_NAMES[f->type]);
@@ -120,6 +129,7 @@ static int encode_fix(const struct mapping *m, json_t *work, char **out, size_t 
     if (!buf)
         return rerr(r, MAPPING_REPLY_MALFORMED, NULL, "out of memory");
     if (fixlen_encode(&m->req_fix, work, (uint8_t *)buf, m->req_fix.length, &fe)) {
+        secmem_wipe(buf, m->req_fix.length); /* the fields before the bad one */
         free(buf);
         return rerr(r, MAPPING_REPLY_MALFORMED, fe.field, "%s", fe.msg);
     }

@@ -53,6 +53,7 @@ struct json_field {
     int max_length; /* strings: characters; 0 = no limit */
     json_t *konst;  /* request: sent whatever the input; NULL if none */
     bool skip;      /* response: not handed to the platform */
+    bool secret;    /* request: as struct fixlen_field secret */
 };
 
 struct json_layout {
@@ -77,6 +78,11 @@ struct mapping {
     char path[256];
     struct json_layout req_json, resp_json;
     struct mapping_status status;
+    /* The request has a "secret" field (the loader sets it): every buffer
+     * of the encoded request is wiped (secmem_wipe) once the call is done,
+     * by mapping_encode on its failures and by the gateway (egress.c) after
+     * the last attempt. */
+    bool secret;
 };
 
 struct mapping_set {
@@ -111,7 +117,8 @@ struct mapping_result {
 };
 
 /* Builds the downstream request into a malloc'd buffer (*out, *outlen bytes;
- * NUL-terminated for convenience). serial fills fields marked
+ * NUL-terminated for convenience; with m->secret the caller wipes it before
+ * freeing it). Every intermediate buffer that held a value is wiped. serial fills fields marked
  * "auto": "serial". 0, or -1 with r->field and r->message saying which
  * field is wrong and why. */
 int mapping_encode(const struct mapping *m, json_t *in, const char *serial, char **out,

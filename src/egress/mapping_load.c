@@ -142,7 +142,21 @@ static int get_auto(struct loader *ld, json_t *j, const char *where, char *key, 
 
 static const char *const FIX_KEYS[] = {"name",  "json", "offset", "length",   "type",
                                        "align", "pad",  "scale",  "encoding", "required",
-                                       "const", "auto", "skip",   NULL};
+                                       "const", "auto", "skip",   "secret",   NULL};
+
+/* "secret": true marks a request field whose value is a secret (a PIN
+ * block): not with "const" or "auto", not in a response. */
+static int get_secret(struct loader *ld, json_t *j, const char *part, const char *where,
+                      bool *secret)
+{
+    if (get_bool(ld, j, "secret", where, secret))
+        return -1;
+    if (*secret && strcmp(part, "request") != 0)
+        return lerr(ld, "%s: 'secret' is for request fields", where);
+    if (*secret && (json_object_get(j, "const") || json_object_get(j, "auto")))
+        return lerr(ld, "%s: a 'secret' field takes its value from the input", where);
+    return 0;
+}
 static const char *const FIX_TYPES[] = {"text", "int", "amount", NULL};
 static const char *const ALIGNS[] = {"left", "right", NULL};
 static const char *const ENCODINGS[] = {"utf8", "gbk", NULL};
@@ -197,7 +211,7 @@ static int parse_fix_field(struct loader *ld, json_t *j, const char *part, size_
         fix_field_basics(ld, j, where, f) || fix_field_format(ld, j, where, f, defenc) ||
         get_str(ld, j, "json", where, f->key, sizeof f->key) ||
         get_str(ld, j, "const", where, f->konst, sizeof f->konst) ||
-        get_bool(ld, j, "skip", where, &f->skip))
+        get_bool(ld, j, "skip", where, &f->skip) || get_secret(ld, j, part, where, &f->secret))
         return -1;
     f->has_const = json_object_get(j, "const") != NULL;
     f->required = !f->has_const && strcmp(part, "request") == 0;
@@ -208,7 +222,7 @@ static int parse_fix_field(struct loader *ld, json_t *j, const char *part, size_
 }
 
 static const char *const JSON_KEYS[] = {"name",  "json", "type", "required", "max_length",
-                                        "const", "auto", "skip", NULL};
+                                        "const", "auto", "skip", "secret",   NULL};
 
 static int parse_json_field(struct loader *ld, json_t *j, const char *part, size_t idx,
                             struct json_field *f)
@@ -224,7 +238,8 @@ static int parse_json_field(struct loader *ld, json_t *j, const char *part, size
         get_int(ld, j, "max_length", where, 1, 1 << 20, &maxlen) ||
         get_str(ld, j, "json", where, f->key, sizeof f->key) ||
         get_bool(ld, j, "required", where, &f->required) ||
-        get_bool(ld, j, "skip", where, &f->skip) || get_auto(ld, j, where, f->key, &f->required))
+        get_bool(ld, j, "skip", where, &f->skip) || get_auto(ld, j, where, f->key, &f->required) ||
+        get_secret(ld, j, part, where, &f->secret))
         return -1;
     if (!f->key[0])
         snprintf(f->key, sizeof f->key, "%s", f->name);
@@ -386,6 +401,10 @@ static int parse_root(struct loader *ld, json_t *root, struct mapping *m)
     else
         rc = parse_http(ld, root, m) || parse_json_part(ld, req, "request", &m->req_json) ||
              parse_json_part(ld, resp, "response", &m->resp_json);
+    for (size_t i = 0; !rc && i < m->req_fix.nfields; i++)
+        m->secret |= m->req_fix.fields[i].secret;
+    for (size_t i = 0; !rc && i < m->req_json.nfields; i++)
+        m->secret |= m->req_json.fields[i].secret;
     return rc ? -1 : parse_status(ld, resp, m);
 }
 

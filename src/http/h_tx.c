@@ -46,6 +46,7 @@
 #include "foundation/secmem.h"
 #include "http/handlers.h"
 #include "http/txauth.h"
+#include "identity/org.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,9 @@ struct txreq {
     uint64_t cluster_gen;  /* every node's changes, read with the nonce (0: no Redis) */
     bool nonce_pending;    /* recorded in memory, not yet durably */
     const char *client_ip;
-    json_t *fetched; /* what the TX's prepare function fetched (tx_ctx.fetched) */
+    json_t *fetched;                  /* what the TX's prepare function fetched (tx_ctx.fetched) */
+    char bank_name[ORG_NAME_MAX + 1]; /* tx_def org_names: the session's (tx_ctx) */
+    char branch_name[ORG_NAME_MAX + 1];
 };
 
 static void req_free(struct txreq *r)
@@ -396,6 +399,8 @@ static struct tx_ctx ctx_of(struct txreq *r, char tlr[ZY1_ID_MAX + 1])
         .ticket = r->auth.is_activation ? &r->auth.ticket : NULL,
         .in = r->payload.data,
         .fetched = r->fetched,
+        .bank_name = r->bank_name,
+        .branch_name = r->branch_name,
         .code = "OK",
     };
 }
@@ -813,7 +818,15 @@ static void execute(struct txreq *r, struct http_response *resp)
 {
     struct work w = {.r = r};
     int rc;
-    if (answer_from_copy(r, resp) || !prepare(r, resp))
+    if (answer_from_copy(r, resp))
+        return;
+    if (r->def->org_names && r->def->needs_session &&
+        org_names(r->conn, r->auth.bank_id, r->auth.session.branch_id, r->bank_name,
+                  r->branch_name) != ID_OK) { /* the directory out of reach */
+        sealed_error(r, resp, ZE_UNAVAILABLE, NULL, NULL);
+        return;
+    }
+    if (!prepare(r, resp))
         return;
     if (r->def->own_transaction) {
         r->nonce_pending = false;

@@ -74,4 +74,15 @@ int org_find_branch_id(struct store_conn *c, int64_t id, struct branch *out);
 int org_list_branches(struct store_conn *c, int64_t bank_id,
                       int (*fn)(const struct branch *b, void *arg), void *arg);
 
+/* The names of bank_id and of its branch branch_id into bank and branch
+ * ("" for one that does not exist, or branch_id 0), for what business
+ * code shows (the voucher: tx_ctx bank_name, branch_name). Cached in the
+ * process for ORG_NAMES_TTL_MS per (bank, branch) (org_names.c:
+ * thread-safe; a small table, the oldest entry replaced): names are not
+ * changed by any command today, and a change would show within the TTL.
+ * ID_OK, or a store status (STORE_BUSY, ...: nothing cached). */
+#define ORG_NAMES_TTL_MS 60000
+int org_names(struct store_conn *c, int64_t bank_id, int64_t branch_id, char bank[ORG_NAME_MAX + 1],
+              char branch[ORG_NAME_MAX + 1]);
+
 #endif

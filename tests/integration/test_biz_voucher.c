@@ -391,6 +391,23 @@ static json_t *voucher_get(const char *id, uint8_t **pdf, size_t *n)
     return a;
 }
 
+/* The UTF-8 text s as cairo writes a non-ASCII PDF text string: "<FEFF",
+ * UTF-16BE in hex (BMP only), ">". */
+static void pdf_hex_string(const char *s, char *out, size_t cap)
+{
+    size_t o = (size_t)snprintf(out, cap, "<FEFF");
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && o + 5 < cap) {
+        unsigned cp = *p < 0x80 ? *p : *p < 0xE0 ? (*p & 0x1Fu) : (*p & 0x0Fu);
+        int more = *p < 0x80 ? 0 : *p < 0xE0 ? 1 : 2;
+        p++;
+        for (int i = 0; i < more && *p; i++, p++)
+            cp = cp << 6 | (*p & 0x3Fu);
+        o += (size_t)snprintf(out + o, cap - o, "%04X", cp);
+    }
+    snprintf(out + o, cap - o, ">");
+}
+
 /* ---- the tests -------------------------------------------------------------------- */
 
 static void debit_card_voucher_verified_and_delivered(void **state)
@@ -437,6 +454,26 @@ static void debit_card_voucher_verified_and_delivered(void **state)
     assert_string_equal(dstr(a, "serial"), b.no);
     json_decref(a);
     assert_memory_equal(pdf, "%PDF", 4);
+    /* the id is derived from the business number (known before the transaction that stores
+     * the voucher, which only takes the bytes rendered before it) */
+    char want_id[48];
+    snprintf(want_id, sizeof want_id, "V%lld-%lld", strtoll(b.no, NULL, 10) / 1000000000LL,
+             strtoll(b.no, NULL, 10));
+    assert_string_equal(id, want_id);
+    /* the session's bank and branch, resolved by the pipeline, are on it: the PDF's subject */
+    char bank[128], branch[128], both[300], hex[1300], subject[1400];
+    db_text("SELECT b.name FROM banks b JOIN tellers t ON t.bank_id = b.id "
+            "WHERE t.code = 'demo01'",
+            bank, sizeof bank);
+    db_text("SELECT br.name FROM branches br JOIN tellers t ON t.branch_id = br.id "
+            "WHERE t.code = 'demo01'",
+            branch, sizeof branch);
+    assert_true(bank[0] && branch[0]);
+    snprintf(both, sizeof both, "%s %s", bank, branch);
+    pdf_hex_string(both, hex, sizeof hex);
+    snprintf(subject, sizeof subject, "/Subject %s", hex);
+    if (!memmem(pdf, n, subject, strlen(subject)))
+        fail_msg("the voucher does not name %s (%s)", both, subject);
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/v.pdf", SIM_DIR);
     FILE *f = fopen(path, "wb");

@@ -277,6 +277,17 @@ static void mapping_errors_never_reach_the_system(void **state)
     assert_null(out);
     assert_string_equal(e.field, "name");
     assert_non_null(strstr(e.message, "62 bytes in GBK, the field holds 60"));
+    /* a PIN block too long for its field (secret: true): named, never shown, not even its
+     * length (the error is logged and may reach the tablet's message) */
+    const char *blk = "0123456789ABCDEF0123456789ABCDEF77";
+    assert_int_equal(
+        call(eg, "set_pin",
+             json_pack("{s:s,s:s}", "card_no", "6228480000000012345", "pin_block", blk), &out, &e),
+        EGRESS_E_MAPPING);
+    assert_string_equal(e.field, "pin_block");
+    assert_non_null(strstr(e.message, "pin_block"));
+    if (strstr(e.message, "0123456789") || strstr(e.message, "34") || strstr(e.message, "bytes"))
+        fail_msg("the error shows something of the PIN block: %s", e.message);
     assert_int_equal(call(eg, "customer_query", json_pack("{s:s}", "id_type", "01"), &out, &e),
                      EGRESS_E_MAPPING);
     assert_string_equal(e.field, "id_no");

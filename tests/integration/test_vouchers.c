@@ -383,6 +383,44 @@ static void same_serial_once(void **state)
     assert_int_equal(count(S1, "SELECT COUNT(*) FROM vouchers"), n);
 }
 
+/* The workflow's two phases (voucher_render outside any transaction, then
+ * voucher_store in one): the transaction only takes the bytes rendered
+ * before it, checks they are what was signed (one byte altered between the
+ * phases: refused, nothing written), stores exactly them under the id
+ * derived from the business number, and is idempotent; a serial that is no
+ * business number of the bank cannot be rendered ahead. */
+static void rendered_before_stored(void **state)
+{
+    (void)state;
+    char serial[32], id[48], again[48], want[48], sql[160];
+    snprintf(serial, sizeof serial, "%05" PRId64 "%09d", B01, 900000001);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM vouchers WHERE serial = '%s'", serial);
+    assert_int_equal(vissue_split(S1, B01, BR1, TL1, "debit_card", serial, 1, NOW, true, id),
+                     VCH_BAD_INPUT);
+    assert_int_equal(count(S1, sql), 0);
+    assert_int_equal(vissue_split(S1, B01, BR1, TL1, "debit_card", serial, 1, NOW, false, id),
+                     VCH_OK);
+    snprintf(want, sizeof want, "V%" PRId64 "-%" PRId64 "900000001", B01, B01);
+    assert_string_equal(id, want);
+    assert_int_equal(count(S1, sql), 1);
+    assert_int_equal(
+        vissue_split(S1, B01, BR1, TL1, "debit_card", serial, 1, NOW + 1000, false, again),
+        VCH_EXISTS);
+    assert_string_equal(again, id);
+    assert_int_equal(count(S1, sql), 1);
+    /* what is stored is intact: the bytes rendered and signed before the transaction */
+    char data[96];
+    snprintf(data, sizeof data, "{\"voucher_id\":\"%s\"}", id);
+    json_t *a = call(&T1, "VOUCHER_GET", data);
+    json_t *d = json_object_get(a, "data");
+    assert_string_equal(json_string_value(json_object_get(a, "code")), "OK");
+    assert_true(json_is_true(json_object_get(d, "intact")));
+    json_decref(a);
+    assert_int_equal(
+        vissue_split(S1, B01, BR1, TL1, "debit_card", "BIZ-NOT-A-NUMBER", 1, NOW, false, id),
+        VCH_BAD_INPUT);
+}
+
 static void at_rest_and_tampering(void **state)
 {
     (void)state;
@@ -553,6 +591,7 @@ int main(void)
         cmocka_unit_test(cli_list_export_verify),
         cmocka_unit_test(verify_tx),
         cmocka_unit_test(same_serial_once),
+        cmocka_unit_test(rendered_before_stored),
         cmocka_unit_test(at_rest_and_tampering),
         cmocka_unit_test(list_tx),
         cmocka_unit_test(other_bank_cannot_read),

@@ -134,6 +134,29 @@ static int issue_txn(struct store_conn *c, void *arg)
     return a->vrc == VCH_OK || a->vrc == VCH_EXISTS ? STORE_OK : a->vrc < 0 ? a->vrc : STORE_ERR;
 }
 
+/* The input vissue issues (png the caller's). */
+static struct voucher_input input_of(const char *kind, const char *serial, int64_t customer_id,
+                                     const uint8_t *png, size_t pn)
+{
+    static const struct voucher_field fields[] = {
+        {.label = "账号", .value = "6228 4800 0000 1234"},
+        {.label = "产品", .value = "丰收卡（IC借记卡）"},
+    };
+    return (struct voucher_input){.kind = kind,
+                                  .serial = serial,
+                                  .customer_id = customer_id,
+                                  .customer_name = "张三丰",
+                                  .id_no = "11010519491231002X",
+                                  .teller = "demo01 演示客户经理",
+                                  .bank_name = "演示农村商业银行",
+                                  .branch_name = "城关支行",
+                                  .fields = fields,
+                                  .nfields = 2,
+                                  .signature_png = png,
+                                  .signature_len = pn,
+                                  .actor = "system"};
+}
+
 int vissue(struct store *st, int64_t bank_id, int64_t branch_id, int64_t teller_id,
            const char *kind, const char *serial, int64_t customer_id, int64_t now_ms,
            char id_out[48])
@@ -142,23 +165,7 @@ int vissue(struct store *st, int64_t bank_id, int64_t branch_id, int64_t teller_
     size_t pn = 0;
     if (vissue_png(300, 120, &png, &pn) != 0)
         return -1;
-    const struct voucher_field fields[] = {
-        {.label = "账号", .value = "6228 4800 0000 1234"},
-        {.label = "产品", .value = "丰收卡（IC借记卡）"},
-    };
-    const struct voucher_input in = {.kind = kind,
-                                     .serial = serial,
-                                     .customer_id = customer_id,
-                                     .customer_name = "张三丰",
-                                     .id_no = "11010519491231002X",
-                                     .teller = "demo01 演示客户经理",
-                                     .bank_name = "演示农村商业银行",
-                                     .branch_name = "城关支行",
-                                     .fields = fields,
-                                     .nfields = 2,
-                                     .signature_png = png,
-                                     .signature_len = pn,
-                                     .actor = "system"};
+    const struct voucher_input in = input_of(kind, serial, customer_id, png, pn);
     struct args a = {.sc = {.bank_id = bank_id,
                             .branch_id = branch_id,
                             .teller_id = teller_id,
@@ -175,4 +182,58 @@ int vissue(struct store *st, int64_t bank_id, int64_t branch_id, int64_t teller_
     store_release(c);
     free(png);
     return rc == STORE_OK ? 0 : -1;
+}
+
+struct store_args {
+    struct scope sc;
+    const struct voucher_input *in;
+    const struct voucher_ready *v;
+    char *id;
+    int vrc;
+};
+
+static int store_txn(struct store_conn *c, void *arg)
+{
+    struct store_args *a = arg;
+    struct tenant_conn *tc = NULL;
+    int rc = tenant_open(c, &a->sc, &tc);
+    if (rc != STORE_OK)
+        return rc;
+    a->vrc = voucher_store(tc, &ENV, a->in, a->v, a->id);
+    tenant_close(tc);
+    return a->vrc == VCH_OK || a->vrc == VCH_EXISTS ? STORE_OK : a->vrc < 0 ? a->vrc : STORE_ERR;
+}
+
+int vissue_split(struct store *st, int64_t bank_id, int64_t branch_id, int64_t teller_id,
+                 const char *kind, const char *serial, int64_t customer_id, int64_t now_ms,
+                 bool alter, char id_out[48])
+{
+    uint8_t *png = NULL;
+    size_t pn = 0;
+    id_out[0] = '\0';
+    if (vissue_png(300, 120, &png, &pn) != 0)
+        return -1;
+    const struct voucher_input in = input_of(kind, serial, customer_id, png, pn);
+    struct voucher_ready v;
+    int rc = voucher_render(&ENV, bank_id, &in, now_ms, &v);
+    free(png);
+    if (rc != VCH_OK)
+        return rc;
+    if (alter)
+        v.pdf[v.n / 2] ^= 0x01;
+    struct store_args a = {.sc = {.bank_id = bank_id,
+                                  .branch_id = branch_id,
+                                  .teller_id = teller_id,
+                                  .role = ROLE_CLIENT_MANAGER},
+                           .in = &in,
+                           .v = &v,
+                           .id = id_out};
+    struct store_conn *c = NULL;
+    rc = store_acquire(st, &c);
+    if (rc == STORE_OK && store_run(c, "test.voucher_store", store_txn, &a) != STORE_OK &&
+        a.vrc == VCH_OK)
+        rc = STORE_ERR; /* the transaction failed after the voucher's part */
+    store_release(c);
+    voucher_ready_wipe(&v);
+    return rc == STORE_OK ? a.vrc : rc;
 }

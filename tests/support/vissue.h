@@ -12,6 +12,7 @@
 #ifndef ZHANYE_TEST_VISSUE_H
 #define ZHANYE_TEST_VISSUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,14 @@ int vissue_teller(struct store *st, const char *teller, int64_t *bank_id, int64_
 int vissue(struct store *st, int64_t bank_id, int64_t branch_id, int64_t teller_id,
            const char *kind, const char *serial, int64_t customer_id, int64_t now_ms,
            char id_out[48]);
+/* The workflow's two phases: voucher_render outside any transaction (the
+ * same input as vissue), then voucher_store in a store_run; with alter, one
+ * byte of the rendered PDF is flipped between them. voucher_render's code
+ * when it refuses, else voucher_store's (VCH_OK, VCH_EXISTS with id_out,
+ * VCH_BAD_INPUT, ...); a negative store status. */
+int vissue_split(struct store *st, int64_t bank_id, int64_t branch_id, int64_t teller_id,
+                 const char *kind, const char *serial, int64_t customer_id, int64_t now_ms,
+                 bool alter, char id_out[48]);
 /* A signature-like PNG (w x h) drawn with cairo; *png malloc'd. */
 int vissue_png(int w, int h, uint8_t **png, size_t *n);
 

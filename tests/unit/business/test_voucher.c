@@ -267,6 +267,78 @@ static void ids(void **state)
     assert_int_equal(vcdb_id_parse(NULL, &b, &n), -1);
 }
 
+/* The UTF-8 text s as cairo writes a non-ASCII PDF text string: "<FEFF" and
+ * UTF-16BE in hex (BMP only), ">". */
+static void pdf_hex_string(const char *s, char *out, size_t cap)
+{
+    size_t o = (size_t)snprintf(out, cap, "<FEFF");
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && o + 5 < cap) {
+        unsigned cp = *p < 0x80 ? *p : *p < 0xE0 ? (*p & 0x1Fu) : (*p & 0x0Fu);
+        int more = *p < 0x80 ? 0 : *p < 0xE0 ? 1 : 2;
+        p++;
+        for (int i = 0; i < more && *p; i++, p++)
+            cp = cp << 6 | (*p & 0x3Fu);
+        o += (size_t)snprintf(out + o, cap - o, "%04X", cp);
+    }
+    snprintf(out + o, cap - o, ">");
+}
+
+/* The bank's and branch's names are in the PDF's /Subject (the page's text
+ * is a glyph subset, not searchable); without names there is no subject. */
+static void pdf_subject_names_the_issuer(void **state)
+{
+    (void)state;
+    struct wbuf sig = png();
+    struct voucher_doc d = doc(&sig);
+    uint8_t *a = NULL;
+    size_t na = 0;
+    char want[512], subject[600];
+    assert_int_equal(vpdf_render(&d, &a, &na), VPDF_OK);
+    pdf_hex_string("演示农村商业银行 城关支行", want, sizeof want);
+    snprintf(subject, sizeof subject, "/Subject %s", want);
+    if (!find(a, na, subject))
+        fail_msg("no %s in the PDF", subject);
+    free(a);
+    d.bank_name = NULL;
+    d.branch_name = "";
+    assert_int_equal(vpdf_render(&d, &a, &na), VPDF_OK);
+    assert_null(find(a, na, "/Subject"));
+    free(a);
+    free(sig.p);
+}
+
+/* A business's voucher id is derived from its business number, so it is
+ * known before the transaction; other serials have none. */
+static void ids_from_business_numbers(void **state)
+{
+    (void)state;
+    int64_t n = 0;
+    assert_int_equal(voucher_number(3, "00003000000042", &n), 0);
+    assert_int_equal(n, 3000000042LL);
+    assert_int_equal(voucher_number(12, "00012123456789", &n), 0);
+    assert_int_equal(n, 12123456789LL);
+    assert_true(n >= VOUCHER_BIZ_NUMBER_MIN);
+    const char *bad[] = {"00004000000042", /* another bank's */
+                         "00003000000000", /* business 0 */
+                         "0000300000004",  "000030000000421", "0000300000004a", "BIZ-ONCE-1", NULL};
+    for (int i = 0; bad[i]; i++)
+        if (voucher_number(3, bad[i], &n) != -1)
+            fail_msg("%s is no business number of bank 3", bad[i]);
+    assert_int_equal(voucher_number(100000, "00000000000042", &n), -1); /* bank % 100000 == 0 */
+    assert_int_equal(voucher_number(3, NULL, &n), -1);
+    /* the id as text round-trips, and is found in a PDF's Keywords */
+    char t[VOUCHER_ID_MAX + 1], id[VOUCHER_ID_MAX + 1];
+    int64_t b = 0;
+    vcdb_id_format(3, 3000000042LL, t, sizeof t);
+    assert_string_equal(t, "V3-3000000042");
+    assert_int_equal(vcdb_id_parse(t, &b, &n), 0);
+    assert_int_equal(n, 3000000042LL);
+    const char *pdf = "%PDF-1.5 /Keywords (zhanye-voucher:V3-3000000042) %%EOF";
+    assert_int_equal(vsign_find_id((const uint8_t *)pdf, strlen(pdf), id), VS_OK);
+    assert_string_equal(id, "V3-3000000042");
+}
+
 static void kinds(void **state)
 {
     (void)state;
@@ -309,6 +381,8 @@ int main(void)
         cmocka_unit_test(key_files),
         cmocka_unit_test(find_id_bounds),
         cmocka_unit_test(ids),
+        cmocka_unit_test(ids_from_business_numbers),
+        cmocka_unit_test(pdf_subject_names_the_issuer),
         cmocka_unit_test(kinds),
         cmocka_unit_test(no_update_or_delete),
     };

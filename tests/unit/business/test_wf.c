@@ -18,6 +18,13 @@ static int apply_ok(struct wf_call *w, const json_t *reply, json_t *out, json_t 
     return WF_OK;
 }
 
+static int prepare_ok(struct wf_call *w, json_t **made)
+{
+    (void)w;
+    *made = NULL;
+    return WF_OK;
+}
+
 static int request_ok(struct wf_call *w, json_t *req)
 {
     (void)w, (void)req;
@@ -64,7 +71,7 @@ static void broken_tables_are_refused(void **state)
     char err[160];
     const struct wf_step good[] = {
         {.name = "one", .egress = "x", .request = request_ok, .apply = apply_ok, .undo = "y"},
-        {.name = "voucher", .apply = apply_ok},
+        {.name = "voucher", .prepare = prepare_ok, .apply = apply_ok},
     };
     struct wf_kind k = {.name = "test", .steps = good, .nsteps = 2};
     assert_int_equal(wf_kind_check(&k, err, sizeof err), 0);
@@ -80,6 +87,16 @@ static void broken_tables_are_refused(void **state)
                                          {.name = "voucher", .apply = apply_ok}};
     const struct wf_step no_request[] = {{.name = "a", .egress = "x", .apply = apply_ok},
                                          {.name = "voucher", .apply = apply_ok}};
+    /* the voucher's PDF is rendered before the transaction: a voucher step without a prepare,
+     * or a prepare on an egress step, is refused */
+    const struct wf_step unprepared_voucher[] = {{.name = "voucher", .apply = apply_ok}};
+    const struct wf_step remote_prepare[] = {
+        {.name = "a",
+         .egress = "x",
+         .request = request_ok,
+         .prepare = prepare_ok,
+         .apply = apply_ok},
+        {.name = "voucher", .prepare = prepare_ok, .apply = apply_ok}};
     const struct wf_step remote_voucher[] = {
         {.name = "voucher", .egress = "x", .request = request_ok, .apply = apply_ok}};
     const struct {
@@ -94,6 +111,8 @@ static void broken_tables_are_refused(void **state)
         {local_undo, 2, "local step"},
         {no_request, 2, "request"},
         {remote_voucher, 1, "voucher"},
+        {unprepared_voucher, 1, "with a prepare"},
+        {remote_prepare, 2, "prepare on an egress step"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct wf_kind b = {.name = "test", .steps = bad[i].s, .nsteps = bad[i].n};

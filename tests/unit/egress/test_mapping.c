@@ -114,6 +114,68 @@ static void mapping_errors_name_file_and_field(void **state)
     expect_error("i.json", "{\"format\":\"xml\"}", "'format'", NULL);
 }
 
+/* "secret": true on a request field: loaded (the shipped PIN mappings have
+ * it on pin_block, and nothing else), refused in a response or with a
+ * constant; the mapping knows it has one (the gateway then wipes the
+ * encoded request); a conversion error on it names the field but nothing
+ * of the value, not even its length. */
+static void secret_fields(void **state)
+{
+    (void)state;
+    char conf[512], path[600], err[512] = "";
+    struct mapping_set set;
+    src_path("conf", conf, sizeof conf);
+    snprintf(path, sizeof path, "%s/mappings", conf);
+    assert_int_equal(mapping_load_dir(path, &set, err, sizeof err), 0);
+    const char *pin_maps[] = {"core_set_pin", "core_biz_set_pin"};
+    for (size_t i = 0; i < 2; i++) {
+        const struct mapping *m = mapping_find(&set, pin_maps[i]);
+        assert_non_null(m);
+        assert_true(m->secret);
+        for (size_t f = 0; f < m->req_fix.nfields; f++)
+            assert_int_equal(m->req_fix.fields[f].secret,
+                             strcmp(m->req_fix.fields[f].name, "pin_block") == 0);
+    }
+    assert_false(mapping_find(&set, "core_customer_query")->secret);
+    mapping_set_free(&set);
+
+    expect_error("s1.json",
+                 "{\"format\":\"fixlen\",\"encoding\":\"gbk\",\"request\":{\"length\":10,"
+                 "\"fields\":[{\"name\":\"a\",\"offset\":0,\"length\":4}]},\"response\":{"
+                 "\"length\":14,\"fields\":[{\"name\":\"rc\",\"offset\":0,\"length\":4,"
+                 "\"secret\":true},{\"name\":\"msg\",\"offset\":4,\"length\":10}]}}",
+                 "response field 'rc'", "'secret' is for request fields");
+    expect_error("s2.json",
+                 FIX_HEAD "{\"name\":\"p\",\"offset\":0,\"length\":4,\"const\":\"x\","
+                          "\"secret\":true}" FIX_RESP,
+                 "field 'p'", "takes its value from the input");
+    expect_error("s3.json",
+                 FIX_HEAD "{\"name\":\"p\",\"offset\":0,\"length\":4,\"secret\":1}" FIX_RESP,
+                 "field 'p'", "true or false");
+
+    struct mapping m;
+    const char *p = write_file("pin.json", FIX_HEAD "{\"name\":\"card\",\"offset\":0,\"length\":2},"
+                                                    "{\"name\":\"pin_block\",\"offset\":2,"
+                                                    "\"length\":8,\"secret\":true}" FIX_RESP);
+    assert_int_equal(mapping_load_file(p, &m, err, sizeof err), 0);
+    assert_true(m.secret);
+    assert_true(m.req_fix.fields[1].secret);
+    assert_false(m.req_fix.fields[0].secret);
+    /* too long for its field: refused, naming it, without its value or its length */
+    json_t *in = json_pack("{s:s,s:s}", "card", "12", "pin_block", "9F3A7C11D2E4B5A6C");
+    struct mapping_result r;
+    char *out = NULL;
+    size_t n = 0;
+    assert_int_equal(mapping_encode(&m, in, "S1", &out, &n, &r), -1);
+    assert_null(out);
+    assert_string_equal(r.field, "pin_block");
+    assert_non_null(strstr(r.message, "pin_block"));
+    if (strstr(r.message, "9F3A7C11") || strstr(r.message, "17") || strstr(r.message, "bytes"))
+        fail_msg("the error shows something of the secret value: %s", r.message);
+    json_decref(in);
+    mapping_free(&m);
+}
+
 static void json_mapping_converts_both_ways(void **state)
 {
     struct mapping m;
@@ -328,6 +390,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shipped_conf_loads),
         cmocka_unit_test(mapping_errors_name_file_and_field),
+        cmocka_unit_test(secret_fields),
         cmocka_unit_test(json_mapping_converts_both_ways),
         cmocka_unit_test(fixlen_mapping_accepts_header_only_refusals),
         cmocka_unit_test(route_errors_name_the_line),
