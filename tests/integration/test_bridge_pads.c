@@ -3,12 +3,13 @@
  * real pseudo-terminals, everything through the bridge's HTTP API: the
  * pairing token is required; the PIN key loads only with its check value;
  * a PIN block decrypts (the test's own SM4) to the ISO 9564 format-0 block
- * for the PAN and is never in the bridge's log; cancel and a short PIN give
- * their own errors; a signature answers a PNG that decodes with the pad's
- * size and the stroke JSON, and the SSE stream carries signature.clear and
- * the very points as signature.stroke events; a fingerprint captured
- * matches the same finger and not another; a pad whose port is missing
- * answers absent, one not configured has no routes. */
+ * for the PAN and is never in the bridge's log; cancel, a short PIN and a
+ * customer who keys nothing give their own errors; a signature answers a
+ * PNG that decodes with the pad's size and the stroke JSON, and the SSE
+ * stream carries signature.clear and the very points as signature.stroke
+ * events; a fingerprint captured matches the same finger and not another,
+ * no finger and a poor image give their errors; a pad whose port is
+ * missing answers absent, one not configured has no routes. */
 #include "proc.h"
 
 #include <cairo.h>
@@ -404,6 +405,10 @@ static void pin_block_over_http(void **state)
     /* too short */
     control(PIN, "/script", "{\"pin\":\"123\"}");
     expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 422, "pin_too_short");
+    /* the customer keys nothing within timeout_s */
+    control(PIN, "/reset", NULL);
+    expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":1}"), 408, "no_input");
+    json_decref(expect_ok(post("/v1/pin/key", body)));
     /* bad requests */
     expect_error(post("/v1/pin", "{\"timeout_s\":5}"), 400, "bad_request");
     expect_error(post("/v1/pin", "{\"pan\":\"12\",\"timeout_s\":5}"), 400, "bad_request");
@@ -628,6 +633,9 @@ static void finger_capture_and_match(void **state)
     /* no template, or not base64 */
     expect_error(post("/v1/finger/match", "{\"timeout_s\":5}"), 400, "bad_request");
     expect_error(post("/v1/finger/match", "{\"template\":\"!!\"}"), 400, "bad_request");
+    /* nobody puts a finger on the sensor */
+    control(FINGER, "/reset", NULL);
+    expect_error(post("/v1/finger/capture", "{\"timeout_s\":1}"), 408, "no_finger");
     /* poor quality */
     control(FINGER, "/script", "{\"finger\":2,\"quality\":\"poor\"}");
     expect_error(post("/v1/finger/capture", "{\"timeout_s\":5}"), 422, "poor_quality");
