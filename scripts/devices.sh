@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# devices.sh — the back-clip peripherals for `make run`: the ID-card reader's
-# simulator on a pseudo-terminal and zhanye-bridge on it (docs/peripherals.md).
+# devices.sh — the back-clip peripherals for `make run`: the simulators of the
+# ID-card reader, PIN pad, signature pad and fingerprint reader, each on a
+# pseudo-terminal, and zhanye-bridge on them (docs/peripherals.md).
 #
 #   devices.sh start BUILD DATA PLATFORM_LISTEN [WATCH_PID]
 #   devices.sh stop DATA
@@ -8,6 +9,8 @@
 # Ports (loopback; DEV_PORT_BASE moves them, default 19300):
 #   bridge 19300 (http://127.0.0.1:19300/v1/health)
 #   ID-card simulator's control 19310 (POST /card, DELETE /card, POST /fault)
+#   PIN pad 19311, signature pad 19312, fingerprint 19313 (POST /script,
+#   POST /reset, GET /state)
 # The pty link, logs and pid files live in DATA/devices/; the pairing token
 # in DATA/bridge.token (created 0600 on the first start). The bridge accepts
 # the platform's origin, http://PLATFORM_LISTEN.
@@ -16,7 +19,7 @@ base=${DEV_PORT_BASE:-19300}
 
 stop_all() {
   local dir=$1/devices n pid
-  for n in bridge idcard; do
+  for n in bridge idcard pin sig finger; do
     [ -f "$dir/$n.pid" ] || continue
     pid=$(cat "$dir/$n.pid")
     if kill -0 "$pid" 2>/dev/null; then
@@ -48,7 +51,16 @@ start_all() {
     ${watch:+--watch-pid "$watch"} >"$dir/idcard.log" 2>&1 &
   echo $! >"$dir/idcard.pid"
   wait_line "$dir/idcard.log" 'control http' "$dir/idcard.pid" || { stop_all "$data"; exit 1; }
+  local i=1 n
+  for n in pin sig finger; do
+    "$sim" "$n" --pty-link "$dir/$n.tty" --control "127.0.0.1:$((base + 10 + i))" \
+      ${watch:+--watch-pid "$watch"} >"$dir/$n.log" 2>&1 &
+    echo $! >"$dir/$n.pid"
+    wait_line "$dir/$n.log" 'control' "$dir/$n.pid" || { stop_all "$data"; exit 1; }
+    i=$((i + 1))
+  done
   "$bridge" --listen "127.0.0.1:$base" --idcard-port "$dir/idcard.tty" \
+    --pin-port "$dir/pin.tty" --sig-port "$dir/sig.tty" --finger-port "$dir/finger.tty" \
     --token-file "$data/bridge.token" --origin "http://$listen" \
     ${watch:+--watch-pid "$watch"} >"$dir/bridge.log" 2>&1 &
   echo $! >"$dir/bridge.pid"
@@ -57,6 +69,8 @@ start_all() {
     "header Authorization: Bearer TOKEN; origin http://$listen)"
   echo "  ID-card reader simulator on $dir/idcard.tty; place the demo card:" \
     "curl -X POST http://127.0.0.1:$((base + 10))/card -d '{}'"
+  echo "  PIN pad, signature pad, fingerprint simulators: control ports" \
+    "$((base + 11)), $((base + 12)), $((base + 13)) (POST /script, docs/peripherals.md)"
 }
 
 case "${1:-}" in

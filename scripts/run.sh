@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh BUILD DATA LISTEN — creates the data directory with demo data if it
 # has no database, starts the simulators of the bank's other systems and the
-# peripherals bridge on the ID-card reader's simulator (and,
+# peripherals bridge on the device simulators (and,
 # the first time, syncs the grid platform's visit tasks), then runs the
 # platform in the foreground (Ctrl-C stops everything).
 set -euo pipefail
@@ -16,7 +16,8 @@ fi
 # The egress mappings and routes ship in the source tree's conf/.
 [ -e "$data/conf" ] || ln -s "$(cd "$(dirname "$0")/.." && pwd)/conf" "$data/conf"
 scripts/sims.sh start "$build" "$data" $$
-# The back-clip peripherals: the ID-card reader's simulator and the bridge.
+# The back-clip peripherals: the simulators of the ID-card reader and the
+# pads, and the bridge on them.
 scripts/devices.sh start "$build" "$data" "$listen" $$
 # The demo's visit tasks come from the grid platform, as every night's sync.
 if [ "$fresh" = 1 ]; then

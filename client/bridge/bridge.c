@@ -71,6 +71,13 @@ static const struct {
     [BRIDGE_DEVICE] = {"device_error", "设备故障", 502},
     [BRIDGE_BAD_REQUEST] = {"bad_request", "请求参数错误", 400},
     [BRIDGE_INTERNAL] = {"internal", "外设服务内部错误", 500},
+    [BRIDGE_CANCELLED] = {"cancelled", "客户已取消操作", 409},
+    [BRIDGE_NO_INPUT] = {"no_input", "客户未在规定时间内操作", 408},
+    [BRIDGE_PIN_SHORT] = {"pin_too_short", "密码位数不足，请重新输入", 422},
+    [BRIDGE_NO_KEY] = {"no_key", "密码键盘未加载密钥", 503},
+    [BRIDGE_KEY_CHECK] = {"key_check", "密钥校验值不符，未加载", 422},
+    [BRIDGE_NO_FINGER] = {"no_finger", "未检测到手指，请按压指纹仪", 408},
+    [BRIDGE_POOR_QUALITY] = {"poor_quality", "指纹图像质量不佳，请重新按压", 422},
 };
 
 static enum bridge_err err_ok(enum bridge_err e)

@@ -1,6 +1,11 @@
 /* zhanye-bridge --listen 127.0.0.1:PORT --idcard-port PATH --token-file FILE
+ *               [--pin-port PATH] [--pin-format iso0|sm4] [--sig-port PATH]
+ *               [--finger-port PATH]
  *               [--origin URL ...] [--baud N] [--timeout-ms N] [--poll-ms N]
  *               [--watch-pid PID]
+ *
+ * A pad whose option is absent is not registered (its routes are 404); one
+ * whose port cannot be opened answers absent (dev_pads_http.h).
  *
  * The peripherals daemon (bridge.h, docs/peripherals.md). Prints, once
  * serving:
@@ -10,6 +15,7 @@
  * start. */
 #include "bridge.h"
 #include "dev_idcard.h"
+#include "dev_pads_http.h"
 #include "serial.h"
 
 #include "foundation/secmem.h"
@@ -28,6 +34,8 @@ static int usage(const char *why)
     fprintf(stderr,
             "zhanye-bridge: %s\n"
             "usage: zhanye-bridge --listen 127.0.0.1:PORT --idcard-port PATH --token-file FILE\n"
+            "                     [--pin-port PATH] [--pin-format iso0|sm4] [--sig-port PATH]\n"
+            "                     [--finger-port PATH]\n"
             "                     [--origin URL ...] [--baud N] [--timeout-ms N] [--poll-ms N]\n"
             "                     [--watch-pid PID]\n",
             why);
@@ -49,6 +57,8 @@ int main(int argc, char **argv)
     const char *listen = NULL, *idport = NULL, *token_file = NULL;
     const char *origins[BRIDGE_MAX_ORIGINS];
     size_t n_origins = 0;
+    const char *pin_port = NULL, *sig_port = NULL, *finger_port = NULL;
+    enum dev_pin_format pin_format = DEV_PIN_ISO0;
     int baud = 115200, timeout_ms = 5000, poll_ms = 500, watch = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -59,7 +69,20 @@ int main(int argc, char **argv)
             listen = v;
         else if (strcmp(a, "--idcard-port") == 0)
             idport = v;
-        else if (strcmp(a, "--token-file") == 0)
+        else if (strcmp(a, "--pin-port") == 0)
+            pin_port = v;
+        else if (strcmp(a, "--sig-port") == 0)
+            sig_port = v;
+        else if (strcmp(a, "--finger-port") == 0)
+            finger_port = v;
+        else if (strcmp(a, "--pin-format") == 0) {
+            if (strcmp(v, "iso0") == 0)
+                pin_format = DEV_PIN_ISO0;
+            else if (strcmp(v, "sm4") == 0)
+                pin_format = DEV_PIN_SM4_16;
+            else
+                return usage("--pin-format: iso0 or sm4");
+        } else if (strcmp(a, "--token-file") == 0)
             token_file = v;
         else if (strcmp(a, "--origin") == 0) {
             if (n_origins >= BRIDGE_MAX_ORIGINS)
@@ -116,10 +139,20 @@ int main(int argc, char **argv)
     struct bridge *br = bridge_new(&cfg);
     secmem_wipe(token, sizeof token);
     struct idcard_dev *idc = idcard_dev_new(idport, baud, poll_ms, timeout_ms);
-    if (!br || !idc || bridge_add(br, &IDCARD_DEVICE, idc) != 0 || bridge_start(br) != 0) {
+    const char *pad_ports[3] = {pin_port, sig_port, finger_port};
+    const struct bridge_device *pad_kinds[3] = {&PIN_DEVICE, &SIG_DEVICE, &FINGER_DEVICE};
+    struct pad_dev *pads[3] = {NULL, NULL, NULL};
+    int ok = br && idc && bridge_add(br, &IDCARD_DEVICE, idc) == 0;
+    for (int i = 0; i < 3 && ok; i++)
+        if (pad_ports[i])
+            ok = (pads[i] = pad_dev_new(pad_ports[i], pin_format)) != NULL &&
+                 bridge_add(br, pad_kinds[i], pads[i]) == 0;
+    if (!ok || bridge_start(br) != 0) {
         fprintf(stderr, "zhanye-bridge: cannot start\n");
         bridge_free(br);
         idcard_dev_free(idc);
+        for (int i = 0; i < 3; i++)
+            pad_dev_free(pads[i]);
         return 1;
     }
     printf("zhanye-bridge: listening on http://127.0.0.1:%d token-file %s%s\n", bridge_port(br),
@@ -131,5 +164,7 @@ int main(int argc, char **argv)
             break;
     bridge_free(br);
     idcard_dev_free(idc);
+    for (int i = 0; i < 3; i++)
+        pad_dev_free(pads[i]);
     return 0;
 }

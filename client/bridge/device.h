@@ -44,6 +44,14 @@ enum bridge_err {
     BRIDGE_DEVICE,      /* 502 device_error: the device reports an internal fault */
     BRIDGE_BAD_REQUEST, /* 400 bad_request: the request's parameters are wrong */
     BRIDGE_INTERNAL,    /* 500 internal: the bridge itself failed (memory, ...) */
+    /* the pads (dev_pads_http.h) */
+    BRIDGE_CANCELLED,    /* 409 cancelled: the customer pressed cancel on the pad */
+    BRIDGE_NO_INPUT,     /* 408 no_input: the customer did nothing within the time given */
+    BRIDGE_PIN_SHORT,    /* 422 pin_too_short: the PIN is shorter than the minimum */
+    BRIDGE_NO_KEY,       /* 503 no_key: the PIN pad has no PIN key loaded */
+    BRIDGE_KEY_CHECK,    /* 422 key_check: the PIN key's check value does not match */
+    BRIDGE_NO_FINGER,    /* 408 no_finger: no finger on the sensor */
+    BRIDGE_POOR_QUALITY, /* 422 poor_quality: the fingerprint image is too poor */
 };
 
 /* "absent", "busy", ... (static; "ok" for BRIDGE_OK). */

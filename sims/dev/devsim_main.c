@@ -10,10 +10,10 @@ static const struct devsim_mode MODES[] = {
      .usage = "idcard --pty-link PATH [--control 127.0.0.1:PORT] [--watch-pid PID]"},
     {.mode = "pin",
      .main_fn = devsim_pin_main,
-     .usage = "pin --pty-link PATH --control 127.0.0.1:PORT [--master-key HEX]"},
+     .usage = "pin --pty-link PATH --control 127.0.0.1:PORT [--master-key HEX] [--watch-pid PID]"},
     {.mode = "sig",
      .main_fn = devsim_sig_main,
-     .usage = "sig --pty-link PATH --control 127.0.0.1:PORT"},
+     .usage = "sig --pty-link PATH --control 127.0.0.1:PORT [--watch-pid PID]"},
     {.mode = "card",
      .main_fn = devsim_card_main,
      .usage =
@@ -21,7 +21,7 @@ static const struct devsim_mode MODES[] = {
          "--name --aids --fault luhn|no5a|chain|remove]"},
     {.mode = "finger",
      .main_fn = devsim_finger_main,
-     .usage = "finger --pty-link PATH --control 127.0.0.1:PORT"},
+     .usage = "finger --pty-link PATH --control 127.0.0.1:PORT [--watch-pid PID]"},
 };
 
 int main(int argc, char **argv)

@@ -284,7 +284,11 @@ static void serve(struct devsim *d, devsim_handler h)
 {
     uint8_t buf[PAD_FRAME_MAX * 2];
     size_t have = 0;
+    const char *w = devsim_opt(d, "watch-pid");
+    long watch = w ? strtol(w, NULL, 10) : 0;
     while (!stop_flag) {
+        if (watch > 0 && kill((pid_t)watch, 0) != 0 && errno == ESRCH)
+            break; /* --watch-pid: the process we serve is gone */
         struct pollfd p = {.fd = d->master, .events = POLLIN};
         int r = poll(&p, 1, 100);
         if (r <= 0)
@@ -346,7 +350,9 @@ int devsim_pad_run(int argc, char **argv, devsim_handler h)
     const char *link = devsim_opt(&d, "pty-link");
     const char *control = devsim_opt(&d, "control");
     if (!link || !control) {
-        fprintf(stderr, "usage: zhanye-devsim %s --pty-link PATH --control 127.0.0.1:PORT\n",
+        fprintf(stderr,
+                "usage: zhanye-devsim %s --pty-link PATH --control 127.0.0.1:PORT"
+                " [--watch-pid PID]\n",
                 argv[0]);
         return 2;
     }
