@@ -1,6 +1,7 @@
 /* voucher_out.c — the voucher delivery outbox through the tenant scope
  * (voucher_out.h). */
 #include "business/voucher_out.h"
+#include "business/biz_db.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -54,25 +55,10 @@ int vout_add(struct tenant_conn *tc, int64_t voucher_id, int64_t now_ms)
     int rc = vout_get(tc, voucher_id, &old);
     if (rc != VOUT_NONE)
         return rc;
-    struct tenant_stmt *s = NULL;
-    rc = tenant_prepare(tc,
-                        "INSERT INTO voucher_outbox (bank_id, voucher_id, status, attempts, "
-                        "next_try_at, created_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?, ?)",
-                        &s);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 2, voucher_id);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 3, now_ms);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 4, now_ms);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 5, now_ms);
-    if (rc == STORE_OK) {
-        rc = tenant_step(s);
-        rc = rc == STORE_DONE ? VOUT_OK : rc;
-    }
-    tenant_finish(s);
-    return rc;
+    return BDB_EXEC(tc,
+                    "INSERT INTO voucher_outbox (bank_id, voucher_id, status, attempts, "
+                    "next_try_at, created_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?, ?)",
+                    1, BDB_I(voucher_id), BDB_I(now_ms), BDB_I(now_ms), BDB_I(now_ms));
 }
 
 int vout_due(struct tenant_conn *tc, int64_t now_ms, struct vout_row *rows, int limit, int *n)
@@ -107,25 +93,10 @@ int vout_delivered(struct tenant_conn *tc, int64_t voucher_id, const char *recei
         return rc;
     if (strcmp(r.status, "pending") != 0)
         return VOUT_NONE;
-    struct tenant_stmt *s = NULL;
-    rc = tenant_prepare(tc,
-                        "UPDATE voucher_outbox SET status = 'delivered', receipt_no = ?, "
-                        "delivered_at = ?, updated_at = ? WHERE bank_id = ? AND voucher_id = ?",
-                        &s);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 1, receipt_no);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 2, now_ms);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 3, now_ms);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 5, voucher_id);
-    if (rc == STORE_OK) {
-        rc = tenant_step(s);
-        rc = rc == STORE_DONE ? VOUT_OK : rc;
-    }
-    tenant_finish(s);
-    return rc;
+    return BDB_EXEC(tc,
+                    "UPDATE voucher_outbox SET status = 'delivered', receipt_no = ?, "
+                    "delivered_at = ?, updated_at = ? WHERE bank_id = ? AND voucher_id = ?",
+                    4, BDB_S(receipt_no), BDB_I(now_ms), BDB_I(now_ms), BDB_I(voucher_id));
 }
 
 int vout_retry(struct tenant_conn *tc, int64_t voucher_id, const char *error, bool give_up,
@@ -139,28 +110,12 @@ int vout_retry(struct tenant_conn *tc, int64_t voucher_id, const char *error, bo
         return VOUT_NONE;
     char err[VOUT_ERROR_MAX + 1];
     snprintf(err, sizeof err, "%s", error ? error : "");
-    struct tenant_stmt *s = NULL;
-    rc = tenant_prepare(tc,
-                        "UPDATE voucher_outbox SET status = ?, attempts = attempts + 1, "
-                        "last_error = ?, next_try_at = ?, updated_at = ? WHERE bank_id = ? AND "
-                        "voucher_id = ?",
-                        &s);
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 1, give_up ? "failed" : "pending");
-    if (rc == STORE_OK)
-        rc = tenant_bind_text(s, 2, err);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 3, next_try_at);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 4, now_ms);
-    if (rc == STORE_OK)
-        rc = tenant_bind_int64(s, 6, voucher_id);
-    if (rc == STORE_OK) {
-        rc = tenant_step(s);
-        rc = rc == STORE_DONE ? VOUT_OK : rc;
-    }
-    tenant_finish(s);
-    return rc;
+    return BDB_EXEC(tc,
+                    "UPDATE voucher_outbox SET status = ?, attempts = attempts + 1, "
+                    "last_error = ?, next_try_at = ?, updated_at = ? WHERE bank_id = ? AND "
+                    "voucher_id = ?",
+                    5, BDB_S(give_up ? "failed" : "pending"), BDB_S(err), BDB_I(next_try_at),
+                    BDB_I(now_ms), BDB_I(voucher_id));
 }
 
 int vout_each(struct tenant_conn *tc, int (*fn)(const struct vout_row *r, void *arg), void *arg)
