@@ -88,8 +88,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--card-reader") == 0) {
             card_reader = v;
             card = true;
-        }
-        else if (strcmp(a, "--pin-format") == 0) {
+        } else if (strcmp(a, "--pin-format") == 0) {
             if (strcmp(v, "iso0") == 0)
                 pin_format = DEV_PIN_ISO0;
             else if (strcmp(v, "sm4") == 0)
@@ -159,8 +158,8 @@ int main(int argc, char **argv)
     int ok = br && idc && bridge_add(br, &IDCARD_DEVICE, idc) == 0;
     struct card_dev *cardd = NULL;
     if (ok && card)
-        ok = (cardd = card_dev_new(card_reader)) != NULL &&
-             bridge_add(br, &CARD_DEVICE, cardd) == 0;
+        ok =
+            (cardd = card_dev_new(card_reader)) != NULL && bridge_add(br, &CARD_DEVICE, cardd) == 0;
     for (int i = 0; i < 3 && ok; i++)
         if (pad_ports[i])
             ok = (pads[i] = pad_dev_new(pad_ports[i], pin_format)) != NULL &&
