@@ -1,6 +1,6 @@
 /* zhanye-bridge as a process with the bank card reader (dev_card_http.h)
  * on a private pcscd with Debian's vsmartcard vpcd driver, the card played
- * by `zhanye-devsim card --vpcd` (the rig of test_card_reader.c), all
+ * by `zhanye-devsim card --vpcd` (support/pcscrig.h, as it_card_reader), all
  * through the bridge's HTTP API: the pairing token is required; with no
  * card the read answers no_card; a card put in is announced on the SSE
  * stream as card.inserted, reads with its PAN, expiry, sequence, AID, name
@@ -9,6 +9,7 @@
  * the magnetic-stripe route answers a swiped track 2 and refuses a bad one;
  * a bridge started without --card has no bank card routes. */
 #include "dev_card.h"
+#include "pcscrig.h"
 #include "proc.h"
 
 #include <curl/curl.h>
@@ -30,77 +31,13 @@
 
 #include <cmocka.h>
 
-#define DRIVER "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
-#define READER "Virtual PCD 00 00"
+#define READER PCSCRIG_READER
 #define PAN "6217000010001234569"
 
 static char dir[] = "/tmp/zybcardXXXXXX";
 static char pcscd_log[300], bridge_log[300], bridge_url[64], auth_ok[160];
 static char vpcd_addr[64];
 static pid_t pcscd_pid = -1, bridge_pid = -1, card_pid = -1;
-
-/* ---- the private pcscd (as test_card_reader.c) ---- */
-
-static int start_pcscd(void)
-{
-    char conf[350], run[350], sock[400];
-    snprintf(conf, sizeof conf, "%s/reader.conf.d", dir);
-    snprintf(run, sizeof run, "%s/run", dir);
-    if (mkdir(conf, 0700) != 0 || mkdir(run, 0755) != 0)
-        return -1;
-    /* pcscd serves /run/pcscd/pcscd.comm: a mount namespace of its own. */
-    snprintf(sock, sizeof sock, "%s/pcscd.comm", run);
-    setenv("PCSCLITE_CSOCK_NAME", sock, 1); /* inherited by the bridge */
-    snprintf(pcscd_log, sizeof pcscd_log, "%s/pcscd.log", dir);
-    for (int attempt = 0; attempt < 5; attempt++) {
-        int p = proc_pick_port();
-        if (p <= 0 || p > 65000)
-            continue;
-        char path[400];
-        snprintf(path, sizeof path, "%s/vpcd", conf);
-        FILE *f = fopen(path, "w");
-        if (!f)
-            return -1;
-        fprintf(f,
-                "FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME /dev/null:%d\nLIBPATH %s\n"
-                "CHANNELID %d\n",
-                p, DRIVER, p);
-        fclose(f);
-        char *argv[] = {"unshare",
-                        geteuid() == 0 ? "--mount" : "--map-root-user",
-                        "--mount",
-                        "--propagation",
-                        "private",
-                        "sh",
-                        "-c",
-                        "mkdir -p /run/pcscd && mount --bind \"$0\" /run/pcscd && "
-                        "exec pcscd --foreground --info --config \"$1\"",
-                        run,
-                        conf,
-                        NULL};
-        long from = proc_file_size(pcscd_log);
-        pcscd_pid = proc_spawn(argv, pcscd_log, true);
-        if (pcscd_pid < 0)
-            return -1;
-        for (int i = 0; i < 100; i++) {
-            if (proc_log_has(pcscd_log, from, "daemon ready")) {
-                enum card_presence st = CARD_STATE_UNKNOWN;
-                if (card_wait(READER, 0, &st, NULL, 0) != CARD_OK)
-                    break;
-                snprintf(vpcd_addr, sizeof vpcd_addr, "127.0.0.1:%d", p);
-                return 0;
-            }
-            if (!proc_alive(pcscd_pid))
-                break;
-            proc_sleep_ms(100);
-        }
-        proc_print_tail("pcscd", pcscd_log, from);
-        kill(pcscd_pid, SIGKILL);
-        waitpid(pcscd_pid, NULL, 0);
-        pcscd_pid = -1;
-    }
-    return -1;
-}
 
 /* ---- HTTP ---- */
 
@@ -353,10 +290,11 @@ static int setup(void **state)
 {
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (!getenv("ZHANYE_DEVSIM_BIN") || !getenv("ZHANYE_BRIDGE_BIN") || access(DRIVER, R_OK) != 0 ||
-        !mkdtemp(dir))
+    if (!getenv("ZHANYE_DEVSIM_BIN") || !getenv("ZHANYE_BRIDGE_BIN") || !mkdtemp(dir))
         return -1;
-    if (start_pcscd() != 0)
+    /* sets PCSCLITE_CSOCK_NAME, which the bridge inherits */
+    if (pcscrig_start(dir, &pcscd_pid, vpcd_addr, sizeof vpcd_addr, pcscd_log, sizeof pcscd_log) !=
+        0)
         return -1;
     snprintf(bridge_log, sizeof bridge_log, "%s/bridge.log", dir);
     bridge_pid = start_bridge(true, bridge_log, bridge_url, sizeof bridge_url);
@@ -382,10 +320,7 @@ static int teardown(void **state)
         proc_print_tail("bridge", bridge_log, 0);
         rc = -1;
     }
-    if (pcscd_pid > 0) {
-        kill(pcscd_pid, SIGTERM);
-        waitpid(pcscd_pid, NULL, 0);
-    }
+    pcscrig_stop(pcscd_pid);
     if (!getenv("CARD_KEEP"))
         proc_rm_rf(dir);
     curl_global_cleanup();
