@@ -5,7 +5,8 @@
  * card the read answers no_card; a card put in is announced on the SSE
  * stream as card.inserted, reads with its PAN, expiry, sequence, AID, name
  * and label, and is never in the bridge's log unmasked; pulled out, it is
- * announced as card.removed; a card whose PAN fails Luhn answers bad_card;
+ * announced as card.removed; a card whose PAN fails Luhn answers bad_card,
+ * one pulled out during the read removed;
  * the magnetic-stripe route answers a swiped track 2 and refuses a bad one;
  * a bridge started without --card has no bank card routes. */
 #include "dev_card.h"
@@ -385,6 +386,13 @@ static void luhn_failure_is_bad_card(void **state)
     expect_error(call("GET", "/v1/bankcard?timeout_ms=10000", NULL), 422, "bad_card");
 }
 
+static void pulled_out_mid_read_is_removed(void **state)
+{
+    (void)state;
+    insert("--fault", "remove", NULL);
+    expect_error(call("GET", "/v1/bankcard?timeout_ms=10000", NULL), 409, "removed");
+}
+
 static void track2_route(void **state)
 {
     (void)state;
@@ -423,6 +431,7 @@ int main(void)
         cmocka_unit_test_teardown(no_card, pull_card),
         cmocka_unit_test_teardown(reads_card_with_events, pull_card),
         cmocka_unit_test_teardown(luhn_failure_is_bad_card, pull_card),
+        cmocka_unit_test_teardown(pulled_out_mid_read_is_removed, pull_card),
         cmocka_unit_test_teardown(track2_route, pull_card),
         cmocka_unit_test_teardown(without_card_option_no_routes, pull_card),
     };
