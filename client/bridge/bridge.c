@@ -78,6 +78,9 @@ static const struct {
     [BRIDGE_KEY_CHECK] = {"key_check", "密钥校验值不符，未加载", 422},
     [BRIDGE_NO_FINGER] = {"no_finger", "未检测到手指，请按压指纹仪", 408},
     [BRIDGE_POOR_QUALITY] = {"poor_quality", "指纹图像质量不佳，请重新按压", 422},
+    [BRIDGE_BAD_CARD] = {"bad_card", "银行卡数据无效，请更换银行卡", 422},
+    [BRIDGE_REMOVED] = {"removed", "读卡过程中银行卡被拔出，请重新插卡", 409},
+    [BRIDGE_UNSUPPORTED] = {"unsupported", "不支持该银行卡的应用", 422},
 };
 
 static enum bridge_err err_ok(enum bridge_err e)

@@ -1,11 +1,13 @@
 /* zhanye-bridge --listen 127.0.0.1:PORT --idcard-port PATH --token-file FILE
  *               [--pin-port PATH] [--pin-format iso0|sm4] [--sig-port PATH]
- *               [--finger-port PATH]
+ *               [--finger-port PATH] [--card-reader NAME | --card]
  *               [--origin URL ...] [--baud N] [--timeout-ms N] [--poll-ms N]
  *               [--watch-pid PID]
  *
  * A pad whose option is absent is not registered (its routes are 404); one
- * whose port cannot be opened answers absent (dev_pads_http.h).
+ * whose port cannot be opened answers absent (dev_pads_http.h). The bank
+ * card reader is registered with --card-reader NAME (a PC/SC reader) or
+ * --card (the first reader), else not (dev_card_http.h).
  *
  * The peripherals daemon (bridge.h, docs/peripherals.md). Prints, once
  * serving:
@@ -14,6 +16,7 @@
  * gone (so `make run` takes it down with the platform). Exit 2 on bad arguments, 1 when it cannot
  * start. */
 #include "bridge.h"
+#include "dev_card_http.h"
 #include "dev_idcard.h"
 #include "dev_pads_http.h"
 #include "serial.h"
@@ -22,6 +25,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +39,7 @@ static int usage(const char *why)
             "zhanye-bridge: %s\n"
             "usage: zhanye-bridge --listen 127.0.0.1:PORT --idcard-port PATH --token-file FILE\n"
             "                     [--pin-port PATH] [--pin-format iso0|sm4] [--sig-port PATH]\n"
-            "                     [--finger-port PATH]\n"
+            "                     [--finger-port PATH] [--card-reader NAME | --card]\n"
             "                     [--origin URL ...] [--baud N] [--timeout-ms N] [--poll-ms N]\n"
             "                     [--watch-pid PID]\n",
             why);
@@ -60,8 +64,14 @@ int main(int argc, char **argv)
     const char *pin_port = NULL, *sig_port = NULL, *finger_port = NULL;
     enum dev_pin_format pin_format = DEV_PIN_ISO0;
     int baud = 115200, timeout_ms = 5000, poll_ms = 500, watch = 0;
+    const char *card_reader = NULL;
+    bool card = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--card") == 0) {
+            card = true;
+            continue;
+        }
         if (i + 1 >= argc)
             return usage("missing value");
         const char *v = argv[++i];
@@ -75,7 +85,10 @@ int main(int argc, char **argv)
             sig_port = v;
         else if (strcmp(a, "--finger-port") == 0)
             finger_port = v;
-        else if (strcmp(a, "--pin-format") == 0) {
+        else if (strcmp(a, "--card-reader") == 0) {
+            card_reader = v;
+            card = true;
+        } else if (strcmp(a, "--pin-format") == 0) {
             if (strcmp(v, "iso0") == 0)
                 pin_format = DEV_PIN_ISO0;
             else if (strcmp(v, "sm4") == 0)
@@ -143,6 +156,10 @@ int main(int argc, char **argv)
     const struct bridge_device *pad_kinds[3] = {&PIN_DEVICE, &SIG_DEVICE, &FINGER_DEVICE};
     struct pad_dev *pads[3] = {NULL, NULL, NULL};
     int ok = br && idc && bridge_add(br, &IDCARD_DEVICE, idc) == 0;
+    struct card_dev *cardd = NULL;
+    if (ok && card)
+        ok =
+            (cardd = card_dev_new(card_reader)) != NULL && bridge_add(br, &CARD_DEVICE, cardd) == 0;
     for (int i = 0; i < 3 && ok; i++)
         if (pad_ports[i])
             ok = (pads[i] = pad_dev_new(pad_ports[i], pin_format)) != NULL &&
@@ -153,6 +170,7 @@ int main(int argc, char **argv)
         idcard_dev_free(idc);
         for (int i = 0; i < 3; i++)
             pad_dev_free(pads[i]);
+        card_dev_free(cardd);
         return 1;
     }
     printf("zhanye-bridge: listening on http://127.0.0.1:%d token-file %s%s\n", bridge_port(br),
@@ -166,5 +184,6 @@ int main(int argc, char **argv)
     idcard_dev_free(idc);
     for (int i = 0; i < 3; i++)
         pad_dev_free(pads[i]);
+    card_dev_free(cardd);
     return 0;
 }

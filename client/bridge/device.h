@@ -52,6 +52,10 @@ enum bridge_err {
     BRIDGE_KEY_CHECK,    /* 422 key_check: the PIN key's check value does not match */
     BRIDGE_NO_FINGER,    /* 408 no_finger: no finger on the sensor */
     BRIDGE_POOR_QUALITY, /* 422 poor_quality: the fingerprint image is too poor */
+    /* the bank card reader (dev_card_http.h) */
+    BRIDGE_BAD_CARD,    /* 422 bad_card: the card's data is malformed or its PAN fails Luhn */
+    BRIDGE_REMOVED,     /* 409 removed: the card was pulled out during the read */
+    BRIDGE_UNSUPPORTED, /* 422 unsupported: no known payment application on the card */
 };
 
 /* "absent", "busy", ... (static; "ok" for BRIDGE_OK). */

@@ -4,6 +4,7 @@
  * and `zhanye-devsim card --vpcd 127.0.0.1:PORT` as the card. Starting the
  * emulator inserts the card, its exit removes it. */
 #include "dev_card.h"
+#include "pcscrig.h"
 #include "proc.h"
 
 #include <arpa/inet.h>
@@ -26,96 +27,25 @@
 static char dir[] = "/tmp/zycardXXXXXX";
 static char log_path[300];
 static pid_t pcscd_pid = -1;
-static int port;
 static const char *devsim;
 static char vpcd_addr[64];
 static pid_t card_pid = -1; /* the emulator of the current test, if any */
 
-#define DRIVER "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
-#define READER "Virtual PCD 00 00"
-
-static int start_pcscd(void)
-{
-    char conf[350], run[350], sock[400];
-    snprintf(conf, sizeof conf, "%s/reader.conf.d", dir);
-    snprintf(run, sizeof run, "%s/run", dir);
-    if (mkdir(conf, 0700) != 0 || mkdir(run, 0755) != 0)
-        return -1;
-    /* pcscd 1.9 always serves /run/pcscd/pcscd.comm (only the client reads
-     * PCSCLITE_CSOCK_NAME): run it in a mount namespace of its own where
-     * /run/pcscd is our directory, and point the client at the socket there. */
-    snprintf(sock, sizeof sock, "%s/pcscd.comm", run);
-    setenv("PCSCLITE_CSOCK_NAME", sock, 1);
-    snprintf(log_path, sizeof log_path, "%s/pcscd.log", dir);
-    for (int attempt = 0; attempt < 5; attempt++) {
-        /* vpcd listens on PORT for slot 0 and PORT+1 for slot 1. */
-        int p = proc_pick_port();
-        if (p <= 0 || p > 65000)
-            continue;
-        char path[400];
-        snprintf(path, sizeof path, "%s/vpcd", conf);
-        FILE *f = fopen(path, "w");
-        if (!f)
-            return -1;
-        fprintf(f,
-                "FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME /dev/null:%d\nLIBPATH %s\n"
-                "CHANNELID %d\n",
-                p, DRIVER, p);
-        fclose(f);
-        char *argv[] = {"unshare",
-                        geteuid() == 0 ? "--mount" : "--map-root-user",
-                        "--mount",
-                        "--propagation",
-                        "private",
-                        "sh",
-                        "-c",
-                        "mkdir -p /run/pcscd && mount --bind \"$0\" /run/pcscd && "
-                        "exec pcscd --foreground --info --config \"$1\"",
-                        run,
-                        conf,
-                        NULL};
-        long from = proc_file_size(log_path);
-        pcscd_pid = proc_spawn(argv, log_path, true);
-        if (pcscd_pid < 0)
-            return -1;
-        for (int i = 0; i < 100; i++) {
-            if (proc_log_has(log_path, from, "daemon ready")) {
-                /* Slot 0 must be there (its port may have been taken). */
-                enum card_presence st = CARD_STATE_UNKNOWN;
-                if (card_wait(READER, 0, &st, NULL, 0) != CARD_OK)
-                    break;
-                port = p;
-                snprintf(vpcd_addr, sizeof vpcd_addr, "127.0.0.1:%d", p);
-                return 0;
-            }
-            if (!proc_alive(pcscd_pid))
-                break;
-            proc_sleep_ms(100);
-        }
-        proc_print_tail("pcscd", log_path, from);
-        kill(pcscd_pid, SIGKILL);
-        waitpid(pcscd_pid, NULL, 0);
-        pcscd_pid = -1;
-    }
-    return -1;
-}
+#define READER PCSCRIG_READER
 
 static int setup_all(void **state)
 {
     (void)state;
     devsim = getenv("ZHANYE_DEVSIM_BIN");
-    if (!devsim || access(DRIVER, R_OK) != 0 || !mkdtemp(dir))
+    if (!devsim || !mkdtemp(dir))
         return -1;
-    return start_pcscd();
+    return pcscrig_start(dir, &pcscd_pid, vpcd_addr, sizeof vpcd_addr, log_path, sizeof log_path);
 }
 
 static int teardown_all(void **state)
 {
     (void)state;
-    if (pcscd_pid > 0) {
-        kill(pcscd_pid, SIGTERM);
-        waitpid(pcscd_pid, NULL, 0);
-    }
+    pcscrig_stop(pcscd_pid);
     if (!getenv("CARD_KEEP"))
         proc_rm_rf(dir);
     return 0;
