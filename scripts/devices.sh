@@ -57,6 +57,7 @@ start_card() { # SIM DIR
     echo "  bank card reader: skipped (needs root, pcscd and vsmartcard-vpcd)"
     return 0
   fi
+  dir=$(cd "$dir" && pwd) # pcscd needs absolute paths (it refuses a relative --config)
   rm -rf "$dir/pcsc"
   mkdir -p "$dir/pcsc/reader.conf.d" "$dir/pcsc/run"
   printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%d\nLIBPATH %s\nCHANNELID %d\n' \
