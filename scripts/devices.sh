@@ -116,6 +116,17 @@ start_all() {
     "curl -X POST http://127.0.0.1:$((base + 10))/card -d '{}'"
   echo "  PIN pad, signature pad, fingerprint simulators: control ports" \
     "$((base + 11)), $((base + 12)), $((base + 13)) (POST /script, docs/peripherals.md)"
+  # The card simulator and pcscd cannot watch a pid themselves: a watcher
+  # stops them when the platform goes.
+  if [ ${#card_args[@]} -gt 0 ] && [ -n "$watch" ]; then
+    (
+      while kill -0 "$watch" 2>/dev/null; do sleep 1; done
+      for n in card pcscd; do
+        [ -f "$dir/$n.pid" ] && kill -TERM "$(cat "$dir/$n.pid")" 2>/dev/null
+        rm -f "$dir/$n.pid"
+      done
+    ) </dev/null >/dev/null 2>&1 &
+  fi
   if [ ${#card_args[@]} -gt 0 ]; then
     echo "  bank card simulator in pcscd reader 'Virtual PCD 00 00' (GET /v1/bankcard);" \
       "insert the demo card: bash -c 'exec 3<>/dev/tcp/127.0.0.1/$((base + 14)); echo insert >&3; head -1 <&3'"
