@@ -11,6 +11,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+int pcscrig_probe(char *why, size_t cap)
+{
+    const char *ns = geteuid() == 0 ? "unshare --mount --propagation private true"
+                                    : "unshare --map-root-user --mount --propagation private true";
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "%s >/dev/null 2>&1", ns);
+    if (access(PCSCRIG_DRIVER, R_OK) != 0)
+        snprintf(why, cap, "no vpcd driver %s (package vsmartcard-vpcd)", PCSCRIG_DRIVER);
+    else if (system("command -v pcscd >/dev/null 2>&1") != 0)
+        snprintf(why, cap, "no pcscd (package pcscd)");
+    else if (system(cmd) != 0)
+        snprintf(why, cap, "no mount namespace here (`%s` refused)", ns);
+    else
+        return 0;
+    return -1;
+}
+
 int pcscrig_start(const char *dir, pid_t *pid, char *vpcd_addr, size_t addr_cap, char *log_path,
                   size_t log_cap)
 {

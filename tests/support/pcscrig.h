@@ -16,6 +16,13 @@
 #define PCSCRIG_DRIVER "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 #define PCSCRIG_READER "Virtual PCD 00 00"
 
+/* Whether this machine can run the rig: the vpcd driver, pcscd, and a
+ * mount namespace (`unshare --mount`, which a container without
+ * CAP_SYS_ADMIN refuses). 0, or -1 with the reason in why: the test then
+ * exits 77 (meson's "skipped", shown as such), since nothing of ours is at
+ * fault. */
+int pcscrig_probe(char *why, size_t cap);
+
 /* Starts pcscd under dir (an existing, empty directory; < 300 bytes) and
  * waits until its reader is there. On 0: *pid is pcscd's, vpcd_addr holds
  * "127.0.0.1:PORT" for the card emulator and log_path pcscd's log.
