@@ -1,0 +1,2 @@
+// Routes of the business wizards and vouchers.
+export default [];
