@@ -14,11 +14,13 @@
 // ZHANYE_WEB_DIST (web/dist), CHROMIUM (default /usr/bin/chromium).
 // A test exits 77 (skip) only when Chromium is absent.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, existsSync, openSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = process.env.ZHANYE_BIN || join(ROOT, 'build/zhanye');
@@ -26,6 +28,12 @@ export const BUILD = process.env.ZHANYE_BUILD_DIR || dirname(BIN);
 export const WEB_DIST = process.env.ZHANYE_WEB_DIST || join(ROOT, 'web/dist');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const PASSWORD = 'Zhanye@2026';
+
+/** An npm package of web/ (web/node_modules, from web/package-lock.json), for the tests under tests/web/. */
+export function webImport(name) {
+  const req = createRequire(join(ROOT, 'web/package.json'));
+  return import(pathToFileURL(req.resolve(name)).href);
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -77,20 +85,37 @@ export async function startRig(opts = {}) {
     execFileSync(join(ROOT, 'scripts/sims.sh'), ['start', BUILD, data, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
   }
   const log = openSync(join(dir, 'zhanye.log'), 'a');
-  const serveArgs = ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--web', WEB_DIST];
+  const serveArgs = ['serve', '--data', data, '--listen', `127.0.0.1:${port}`];
+  // `--web` is new: an older binary refuses it (exit 2), and the stand-in below serves the app.
+  try {
+    execFileSync(BIN, [...serveArgs, '--web', WEB_DIST, '--check-config'], { stdio: 'ignore' });
+    serveArgs.push('--web', WEB_DIST);
+  } catch {
+    /* no --web */
+  }
   let serve = spawn(BIN, serveArgs, { stdio: ['ignore', log, log], env });
   await waitReady(url);
   if (opts.devices) {
     env.DEV_PORT_BASE = String(21000 + (port % 20000));
     execFileSync(join(ROOT, 'scripts/devices.sh'), ['start', BUILD, data, `127.0.0.1:${port}`, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
   }
-  const { chromium } = await import('playwright-core');
+  // A zhanye without static serving (older build): a loopback stand-in that
+  // serves web/dist/tablet and passes /api/ to the daemon, same origin.
+  let front = null;
+  let pageUrl = url;
+  if ((await fetch(`${url}/`).then((r) => r.status).catch(() => 0)) === 404) {
+    front = await staticFront(join(WEB_DIST, 'tablet'), port);
+    pageUrl = `http://127.0.0.1:${front.address().port}`;
+  }
+  const pw = await webImport('playwright-core');
+  const chromium = pw.chromium ?? pw.default.chromium;
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: opts.chromiumArgs || [] });
 
   return {
     dir,
     data,
-    url,
+    url: pageUrl,
+    apiUrl: url,
     port,
     browser,
     bridgeUrl: opts.devices ? `http://127.0.0.1:${env.DEV_PORT_BASE}` : null,
@@ -111,6 +136,7 @@ export async function startRig(opts = {}) {
     },
     async stop() {
       await browser.close().catch(() => {});
+      front?.close();
       serve.kill('SIGTERM');
       if (opts.devices) execFileSync(join(ROOT, 'scripts/devices.sh'), ['stop', data], { cwd: ROOT, env, stdio: 'ignore' });
       if (opts.sims) execFileSync(join(ROOT, 'scripts/sims.sh'), ['stop', data], { cwd: ROOT, env, stdio: 'ignore' });
@@ -118,4 +144,26 @@ export async function startRig(opts = {}) {
       if (!process.env.ZHANYE_KEEP) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.webmanifest': 'application/manifest+json' };
+
+function staticFront(root, apiPort) {
+  const server = http.createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (path.startsWith('/api/') || path === '/readyz' || path === '/healthz') {
+      const up = http.request({ host: '127.0.0.1', port: apiPort, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.writeHead(502).end());
+      req.pipe(up);
+      return;
+    }
+    const file = join(root, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
+    const ext = file.slice(file.lastIndexOf('.'));
+    res.writeHead(200, { 'Content-Type': TYPES[ext] || 'application/octet-stream' }).end(readFileSync(file));
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
 }
