@@ -1,0 +1,25 @@
+// pages.js — the console's pages, grouped as the side menu shows them. One
+// table: the router and the menu both read it. `roles` limits a page to
+// those roles (the server enforces the same; hiding is a courtesy).
+const ALL = ['province_admin', 'bank_admin', 'branch_manager'];
+const PROVINCE = ['province_admin'];
+const ADMINS = ['province_admin', 'bank_admin'];
+
+export const GROUPS = [
+  { key: 'org', title: '组织机构' },
+  { key: 'ops', title: '运行监控' },
+  { key: 'ana', title: '经营分析' },
+  { key: 'back', title: '后台支持' },
+];
+
+export default [
+  { path: '/org/banks', group: 'org', title: '法人行', roles: ALL, component: () => import('./views/BanksView.vue') },
+  { path: '/org/branches', group: 'org', title: '网点', roles: ALL, component: () => import('./views/BranchesView.vue') },
+  { path: '/org/tellers', group: 'org', title: '柜员', roles: ALL, component: () => import('./views/TellersView.vue') },
+  { path: '/org/devices', group: 'org', title: '设备', roles: ALL, component: () => import('./views/DevicesView.vue') },
+  { path: '/org/tickets', group: 'org', title: '激活码', roles: ALL, component: () => import('./views/TicketsView.vue') },
+  { path: '/ops/egress', group: 'ops', title: '下游系统', roles: PROVINCE, component: () => import('./views/EgressView.vue') },
+  { path: '/ops/audit', group: 'ops', title: '审计日志', roles: ALL, component: () => import('./views/AuditView.vue') },
+  { path: '/ana/performance', group: 'ana', title: '业绩报表', roles: ALL, component: () => import('./views/PerformanceView.vue') },
+  { path: '/ana/customers', group: 'ana', title: '客户统计', roles: ALL, component: () => import('./views/CustomersReportView.vue') },
+].map((p) => ({ ...p, roles: p.roles || ADMINS }));
