@@ -5,8 +5,9 @@
 //   start(kind, customerId)        -> {biz_id, biz_no, ...}  BIZ_START, its cseq kept
 //                                     until answered (a double tap or a lost answer
 //                                     starts ONE business)
-//   load(bizNo)                    -> {biz, draft}            BIZ_GET (the server's truth)
-//                                     and the draft on this device
+//   load(bizNo)                    -> {biz, draft, error}     BIZ_GET (the server's truth)
+//                                     and the draft on this device (deleted once the
+//                                     business is completed or cancelled)
 //   saveInputs(draft, step, vals)  -> keeps what is typed (every change)
 //   sendStep(draft, step, input)   -> BIZ_STEP answer; the cseq is stored with the
 //                                     draft BEFORE sending, reused while unanswered,
@@ -33,7 +34,9 @@ export function bizMessage(e) {
   const t = TEXT[e?.code];
   if (!t) return e?.message || '操作未成功，请稍后重试。';
   if (e.code === 'biz_check_failed' || e.code === 'downstream_refused') {
-    const why = e.data?.message || (e.message && !/（(biz_check_failed|downstream_refused)）$/.test(e.message) ? e.message.replace(/（[a-z_]+）$/, '') : '');
+    // The server's reason (explain() made it "<reason>（<code>）").
+    const m = /^(.*)（(biz_check_failed|downstream_refused)）$/.exec(e.message || '');
+    const why = e.data?.message || (m ? m[1] : '');
     return `${t}${why ? '：' + why : ''}。可修改后重新提交，或取消业务。`;
   }
   return t;
@@ -74,6 +77,12 @@ export async function load(bizNo) {
   try {
     biz = await call('BIZ_GET', { biz_id: id });
     draft.kind = biz.kind;
+    // Ended: what was typed (the ID card's data among it) leaves the device.
+    if (biz.status === 'completed' || biz.status === 'cancelled') {
+      await deleteDraft(draft.key).catch(() => {});
+      draft.inputs = {};
+      draft.pending = null;
+    }
   } catch (e) {
     error = e;
   }
