@@ -9,7 +9,9 @@
 // with what was read; and a step whose answer is lost (the request reaches
 // the server, its answer is dropped once) is sent again with the same cseq:
 // the answer is the first one (not `replayed`), the business has that step
-// done once and moves on.
+// done once and moves on; a failed face check is shown and may be retried;
+// cancel. Last, another kind from the same tables (中间业务签约: select fields,
+// the account typed, the signature drawn on the screen with signature_pad).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -25,7 +27,7 @@ const ZPK = Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex'); // the core 
 const WANG = { name: '王秀英', sex_code: '2', nation_code: '01', birth: '19491231', id_no: '11010519491231002X', address: '北京市朝阳区建国路88号', issuer: '北京市公安局朝阳分局', valid_from: '20200101', valid_to: '20400101' };
 const ZHAO = { name: '赵六', sex_code: '1', nation_code: '01', birth: '19751225', id_no: '440106197512254416', address: '广州市天河区体育西路1号', issuer: '广州市公安局天河分局', valid_from: '20200101', valid_to: '20400101' };
 
-let rig, page, token, base, ctl, bridgeProc = null;
+let rig, page, token, base, ctl, account, bridgeProc = null;
 
 const sm4 = (key, block) => {
   const c = createCipheriv('sm4-ecb', key, null);
@@ -134,10 +136,11 @@ test('activate, log in, pair the bridge on the 外设 page', async () => {
   await page.getByRole('button', { name: '配对', exact: true }).click();
   await page.getByText('已配对', { exact: true }).waitFor();
   for (const d of ['身份证阅读器', '密码键盘', '签名板']) await page.locator('.van-cell', { hasText: d }).getByText('就绪').waitFor();
-  await shot('devices');
   // kept on the device: a reload is still paired
   await page.reload();
   await page.getByText('已配对', { exact: true }).waitFor();
+  await page.locator('.van-cell', { hasText: '签名板' }).getByText('就绪').waitFor();
+  await shot('devices');
 });
 
 test('a debit card opened through every step with the peripherals, the voucher shown and verified', async () => {
@@ -211,6 +214,7 @@ test('a debit card opened through every step with the peripherals, the voucher s
   await page.getByText('业务办理完成').waitFor({ timeout: 30000 });
   for (const t of ['读取身份证', '设置密码', '生成电子凭证']) await page.locator('.van-step', { hasText: t }).getByText('已完成').waitFor();
   await shot('biz-completed');
+  account = (await page.locator('.van-step', { hasText: '开立账户' }).locator('.sum').textContent()).match(/\d{10,19}/)[0];
 
   await page.getByRole('button', { name: '查看电子凭证' }).click();
   await page.waitForURL(/#\/voucher\/V\d+-\d+$/);
@@ -309,4 +313,59 @@ test('resume after a reload mid-step; a step whose answer is lost goes again wit
   await page.getByText('取消业务', { exact: true }).click();
   await page.getByRole('button', { name: '确定取消' }).click();
   await page.getByText('该笔业务已取消').waitFor();
+});
+
+test('another kind from the same table: an agency sign-up with the form steps and a signature on the screen', async () => {
+  await control(ctl.idcard, 'POST', '/card', WANG);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(rig.url + '/#/biz/new');
+  await page.getByRole('button', { name: '中间业务签约' }).click();
+  await page.getByRole('button', { name: '开始办理' }).click();
+  await page.waitForURL(/#\/biz\/\d{14}$/);
+  await atStep(1, '读取身份证');
+  await page.getByRole('button', { name: '读取身份证' }).click();
+  await page.getByText(WANG.id_no).waitFor();
+  await submitStep('读取身份证');
+  await atStep(2, '联网核查');
+  await page.getByRole('button', { name: '发起联网核查' }).click();
+  await atStep(3, '客户信息');
+  await page.getByPlaceholder('请输入 11 位手机号').fill('1380013800');
+  assert.equal(await page.getByRole('button', { name: '提交', exact: true }).isDisabled(), true, 'ten digits are no mobile number');
+  await page.getByPlaceholder('请输入 11 位手机号').fill('13800138000');
+  await submitStep('客户信息');
+  await atStep(4, '选择账户');
+  await page.getByPlaceholder('请输入账号').fill(account);
+  await submitStep('选择账户');
+
+  await atStep(5, '代理业务');
+  const pick = async (label, option) => {
+    await page.getByPlaceholder(`请选择${label}`).click();
+    await page.locator('.van-picker-column__item', { hasText: option }).click();
+    await page.getByRole('button', { name: '确认' }).click();
+    await page.locator('.van-popup--bottom').waitFor({ state: 'hidden' });
+    await page.waitForFunction(() => [...document.querySelectorAll('.van-overlay')].every((e) => getComputedStyle(e).display === 'none'));
+  };
+  await pick('类型', '公用事业代缴');
+  await pick('缴费项目', '水费');
+  await page.getByPlaceholder('请输入缴费号').fill('GZ-0012345');
+  await shot('biz-form');
+  await submitStep('代理业务');
+
+  await atStep(6, '客户签名');
+  await page.getByRole('tab', { name: '屏幕签名' }).click();
+  const box = await page.getByLabel('签名区').boundingBox();
+  await page.mouse.move(box.x + 40, box.y + 150);
+  await page.mouse.down();
+  for (let i = 1; i <= 20; i++) await page.mouse.move(box.x + 40 + i * 20, box.y + 150 - i * 4 + (i % 3) * 6);
+  await page.mouse.up();
+  await page.getByRole('button', { name: '确认屏幕签名' }).click();
+  await page.getByAltText('客户签名').waitFor();
+  await submitStep('客户签名');
+  await atStep(7, '生成电子凭证');
+  await page.getByRole('button', { name: '生成电子凭证' }).click();
+  await page.getByText('业务办理完成').waitFor({ timeout: 30000 });
+  await page.locator('.van-step', { hasText: '代理业务' }).getByText(/合约编号/).waitFor();
+  // the draft (the ID card's data among it) left the device with the completed business
+  const bizNo = page.url().split('/biz/')[1];
+  assert.equal((await drafts()).some((d) => d.key === bizNo), false);
 });
