@@ -184,7 +184,7 @@ test('a debit card opened through every step with the peripherals, the voucher s
     await cardCmd(`pan ${pan}`);
     await cardCmd('insert');
     await page.getByRole('button', { name: '读取银行卡' }).click();
-    await page.getByText('读卡器读取').waitFor();
+    await page.getByText('读卡器读取', { exact: true }).waitFor();
   } else {
     console.log('note: no bank card reader on this machine (needs root, pcscd and vsmartcard-vpcd): the card number is typed, as the card step allows');
     await page.getByRole('button', { name: '读取银行卡' }).click();
