@@ -81,7 +81,8 @@ export async function startRig(opts = {}) {
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env };
   if (opts.sims) {
-    env.SIM_PORT_BASE = String(20000 + (port % 20000));
+    // Below the kernel's ephemeral range (32768-60999), where `port` and other rigs' ports come from.
+    env.SIM_PORT_BASE = String(20000 + (port % 64) * 100);
     execFileSync(join(ROOT, 'scripts/sims.sh'), ['start', BUILD, data, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
   }
   const log = openSync(join(dir, 'zhanye.log'), 'a');
@@ -96,7 +97,7 @@ export async function startRig(opts = {}) {
   let serve = spawn(BIN, serveArgs, { stdio: ['ignore', log, log], env });
   await waitReady(url);
   if (opts.devices) {
-    env.DEV_PORT_BASE = String(21000 + (port % 20000));
+    env.DEV_PORT_BASE = String(26400 + (port % 64) * 100);
     execFileSync(join(ROOT, 'scripts/devices.sh'), ['start', BUILD, data, `127.0.0.1:${port}`, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
   }
   // A zhanye without static serving (older build): a loopback stand-in that
