@@ -2,4 +2,6 @@
 // information collection, performance.
 export default [
   { path: '/', component: () => import('../views/HomeView.vue') },
+  { path: '/pending', component: () => import('../views/PendingView.vue') },
+  { path: '/visit/checkin', component: () => import('../views/VisitCheckinView.vue') },
 ];

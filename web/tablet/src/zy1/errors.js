@@ -7,6 +7,7 @@ const TEXT = {
   not_activated: '本设备尚未激活，请先用激活码激活。',
   bad_envelope: '请求格式错误，请重启应用后重试；如仍失败请联系运维。',
   bad_mac: '校验失败：激活码或设备密钥不正确。请核对激活码，或请管理员重新签发。',
+  bad_answer: '服务器应答未通过校验（可能在传输中被篡改或损坏），本次结果不予采信；请稍后重试，已提交的内容不会重复办理。',
   bad_payload: '请求内容无法识别，请重启应用后重试。',
   unknown_tx: '服务端不支持此交易，请升级应用。',
   unknown_key: '服务器密钥已更换，请联系管理员后重新激活设备。',
@@ -17,7 +18,7 @@ const TEXT = {
   unavailable: '服务暂时不可用，请稍后重试；已提交的内容不会重复办理。',
   internal: '服务器内部错误，请稍后重试；如仍失败请联系运维。',
   device_unknown: '设备或激活码无效：请确认柜员号正确，或请管理员重新签发激活码。',
-  device_blocked: '本设备已被停用或解绑，请联系管理员。',
+  device_blocked: '本设备已被停用或解绑，请联系管理员后重新激活。',
   device_conflict: '本设备已绑定其他柜员，请联系管理员解绑后再激活。',
   device_not_bound: '本设备未绑定该柜员，请确认柜员号，或重新激活设备。',
   activation_invalid: '激活码已过期或已使用，请管理员重新签发。',
@@ -33,6 +34,7 @@ const TEXT = {
   not_found: '未找到相关记录。',
   customer_not_found: '未找到该客户，请核对后重试。',
   conflict: '记录已被他人修改，请刷新后重新编辑。',
+  discarded: '该条记录已删除，未上传。',
   too_large: '文件过大，请压缩后重新上传。',
 };
 
@@ -42,6 +44,7 @@ const REASONS = {
   password_reset: '管理员已重置您的密码，请用新密码登录。',
   device_revoked: '本设备已被停用，请联系管理员。',
   device_unbound: '本设备已被解绑，请重新激活。',
+  device_reactivated: '本设备已重新激活，请重新登录。',
   logged_out: '您已退出登录，请重新登录。',
   idle_timeout: '长时间未操作，登录已超时，请重新登录。',
   absolute_timeout: '登录时间已到上限，请重新登录。',
