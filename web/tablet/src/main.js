@@ -12,4 +12,10 @@ import { init as outboxInit } from './zy1/outbox.js';
 zy1Init()
   .then(outboxInit)
   .catch((e) => console.error('zy1 init failed', e))
-  .finally(() => createApp(App).use(createPinia()).use(Vant).use(router).mount('#app'));
+  .finally(() => {
+    createApp(App).use(createPinia()).use(Vant).use(router).mount('#app');
+    // The screens that must work offline are loaded now, while the network is
+    // there: the router's lazy import of them then needs no network.
+    import('./views/VisitCheckinView.vue');
+    import('./views/PendingView.vue');
+  });
