@@ -116,3 +116,100 @@ test('offline check-ins survive a restart and are sent once, in order', async ()
   await shot(page, 'visit-checkin-portrait');
   await context.close();
 });
+
+test('the queue waits for a new login, and for a new activation, then resumes', async () => {
+  const { context, page } = await rig.newPage({ geolocation: GEO, permissions: ['geolocation'] });
+  await activateAndLogin(page);
+  // An administrator resets demo01's password: the session ends on the server.
+  rig.cli('teller', 'reset-password', '--code', 'demo01', '--password', PASSWORD);
+  await rig.restart(); // no cached session record outlives the reset (cache_ttl_ms)
+
+  const before7 = visits(7);
+  await checkIn(page, 7, '见到客户', '会话失效后签到');
+  await page.goto(`${rig.url}/#/pending`);
+  await page.getByText('1 条待上传：登录已失效，重新登录后自动上传').waitFor();
+  assert.equal(visits(7), before7);
+  await page.getByRole('button', { name: '去登录' }).click();
+  await page.waitForURL(/#\/login/);
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL((u) => u.hash === '#/');
+  await page.goto(`${rig.url}/#/pending`);
+  await items(page).filter({ hasText: '客户 #7' }).getByText('已上传', { exact: true }).waitFor();
+  assert.equal(visits(7), before7 + 1);
+
+  // The device is unbound on the server: its secret and session are wiped,
+  // the check-in waits for a new activation.
+  const dev = await page.evaluate(
+    () =>
+      new Promise((res) => {
+        indexedDB.open('zhanye').onsuccess = (e) => {
+          const db = e.target.result;
+          const r = db.transaction('kv').objectStore('kv').get('device');
+          r.onsuccess = () => (db.close(), res(r.result.dev));
+        };
+      }),
+  );
+  rig.cli('device', 'unbind', '--dev', dev);
+  // The daemon caches device records for [identity] cache_ttl_ms when another
+  // process (the CLI) changes them: a restart makes the unbind certain now.
+  await rig.restart();
+  const before8 = visits(8);
+  await checkIn(page, 8, '有意向', '解绑后签到');
+  await page.getByText('已保存，正在上传…').waitFor();
+  // The app now asks for a new activation (the router sends every screen there).
+  const vaultKeys = () =>
+    page.evaluate(
+      () =>
+        new Promise((res) => {
+          indexedDB.open('zhanye').onsuccess = (e) => {
+            const db = e.target.result;
+            const r = db.transaction('vault').objectStore('vault').getAllKeys();
+            r.onsuccess = () => (db.close(), res(r.result));
+          };
+        }),
+    );
+  for (const end = Date.now() + 30000; (await vaultKeys()).includes('device.ds'); ) {
+    assert.ok(Date.now() < end, 'the device secret is wiped');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.goto(`${rig.url}/#/pending`);
+  await page.waitForURL(/#\/activate/);
+  assert.equal(visits(8), before8);
+  const secretLeft = await vaultKeys();
+  assert.ok(!secretLeft.includes('device.ds') && !secretLeft.includes('session'), `secret and session wiped (left: ${secretLeft})`);
+  const code = rig.cli('activation', 'issue', '--teller', 'demo01').trim().split('\n').pop().trim();
+  await page.getByPlaceholder('请输入柜员号').fill('demo01');
+  await page.getByPlaceholder('如 K7QX-9PRM').fill(code);
+  await page.getByRole('button', { name: '激活' }).click();
+  await page.waitForURL(/#\/login/);
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL((u) => u.hash === '#/');
+  await page.goto(`${rig.url}/#/pending`);
+  await items(page).filter({ hasText: '客户 #8' }).getByText('已上传', { exact: true }).waitFor();
+  assert.equal(visits(8), before8 + 1);
+  await context.close();
+});
+
+test('without a position the check-in says why and keeps what was typed', async () => {
+  const { context, page } = await rig.newPage(); // geolocation not granted
+  await activateAndLogin(page);
+  await page.goto(`${rig.url}/#/visit/checkin?customer=9`);
+  await page.getByText('定位权限被拒绝：请在系统设置中允许本应用使用位置，然后点“重新定位”。可先在下方写明所在地点。').waitFor();
+  await page.getByPlaceholder('如：XX 村 3 组张家院内').fill('村委会门口');
+  await page.getByPlaceholder('请填写走访情况（客户需求、反馈等）').fill('定位被拒');
+  assert.ok(await page.getByRole('button', { name: '签到' }).isDisabled());
+  await shot(page, 'visit-checkin-nolocation');
+  // Allowed afterwards: 重新定位, then the check-in goes, with the place note.
+  await context.grantPermissions(['geolocation']);
+  await context.setGeolocation(GEO);
+  const before9 = visits(9);
+  await page.getByRole('button', { name: '重新定位' }).click();
+  await page.getByText(/^30\.65700/).waitFor();
+  await page.getByRole('radio', { name: '不在家' }).click();
+  await page.getByRole('button', { name: '签到' }).click();
+  await page.getByText('签到成功').waitFor();
+  assert.equal(visits(9), before9 + 1);
+  await context.close();
+});
