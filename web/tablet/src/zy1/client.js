@@ -77,19 +77,22 @@ export function init() {
       if (ds) warm();
     })().catch((e) => {
       ready = null;
-      throw e;
+      console.error('IndexedDB', e);
+      throw new ZyError('storage');
     });
   return ready;
 }
 
 function need() {
-  if (!dev) throw new Error('client.init() was not awaited');
+  if (!dev) throw new ZyError('storage');
   return dev;
 }
 
 export function device() {
-  const s = need();
-  return { dev: s.dev, teller: s.teller || null, bank: s.bank || null, activated: !!ds };
+  // Before init() succeeded (storage unavailable): not activated, so the
+  // router shows the activation screen, which reports the storage error.
+  const s = dev || {};
+  return { dev: s.dev || null, teller: s.teller || null, bank: s.bank || null, activated: !!ds };
 }
 
 export const session = () => (sess ? { sid: sess.sid, teller: sess.teller, idle_timeout_s: sess.idle_timeout_s } : null);
@@ -150,7 +153,15 @@ async function syncClock() {
 /** One round trip. Reseals once on `stale` (clock skew, or an envelope older than the server). */
 async function roundTrip(tx, payloadObj, { key, F, tlr }) {
   for (let attempt = 0; ; attempt++) {
-    const { body, handle } = await seal({ pubB64: key.pub, kid: key.kid, dev: need().dev, tx, tlr, F: F.slice(), ts: now(), payload: JSON.stringify(payloadObj) });
+    let sealed;
+    try {
+      sealed = await seal({ pubB64: key.pub, kid: key.kid, dev: need().dev, tx, tlr, F: F.slice(), ts: now(), payload: JSON.stringify(payloadObj) });
+    } catch (e) {
+      if (e instanceof ZyError) throw e;
+      console.error('seal', e);
+      throw new ZyError('client_error');
+    }
+    const { body, handle } = sealed;
     let r;
     let text;
     try {

@@ -183,6 +183,10 @@ export async function flush() {
       again = false;
       await drain();
     } while (again && waiting === null);
+  } catch (e) {
+    // Storage failed under us (quota, IndexedDB closed): try again later.
+    console.error('outbox', e);
+    backoff();
   } finally {
     running = false;
     notify();
