@@ -1,5 +1,6 @@
 // ZY1 in the browser (issue 14), in Debian's Chromium against the real daemon:
-// - activation and login through the UI;
+// - activation and login through the UI; the server key is fetched once, at
+//   activation, and never again (pinned);
 // - IndexedDB holds the device id, the server key pinned at activation, the
 //   vault's AES-GCM key as a non-extractable CryptoKey, and the device secret
 //   and session only as {iv, ct} records; localStorage/sessionStorage are empty;
@@ -87,6 +88,9 @@ test('activation, login, storage, worker, restart, tampered answer', async () =>
   await page.getByPlaceholder('如 K7QX-9PRM').fill(code.toLowerCase().replace('-', ' '));
   await page.getByRole('button', { name: '激活' }).click();
   await page.waitForURL(/#\/login/);
+  // From here on the pinned key is used: /pubkey is never asked again.
+  let pubkeyAsked = 0;
+  page.on('request', (r) => (r.url().includes('/api/v1/pubkey') ? pubkeyAsked++ : 0));
   await page.getByLabel('密码').fill(PASSWORD);
   await page.getByRole('button', { name: '登录' }).click();
   await page.waitForURL((u) => u.hash === '#/');
@@ -165,6 +169,7 @@ test('activation, login, storage, worker, restart, tampered answer', async () =>
   // The backoff resends: the stored answer opens, the item is done.
   await item.getByText('已上传', { exact: true }).waitFor({ timeout: 90000 });
   assert.equal(visits(2), before2 + 1, 'resending the same cseq did the visit once');
+  assert.equal(pubkeyAsked, 0, 'the server key is not fetched again after activation');
   assert.equal(new Set(bodies).size, bodies.length, 'each attempt is a new envelope');
   await context.close();
 });

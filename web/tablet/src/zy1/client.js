@@ -26,8 +26,8 @@
 //   vault 'session'              {sid, teller, idle_timeout_s}, likewise
 // Nothing is kept in localStorage/sessionStorage. The server key is never
 // fetched again after activation: `unknown_key` means activate again.
-// device_blocked and the unbind/revoke reasons wipe the device secret and the
-// session (the device must be activated again).
+// device_blocked and session_invalid for device_revoked/device_unbound wipe
+// the device secret and the session (the device must be activated again).
 import { canonicalCode, b64, unb64, randomBytes, hex, ACTIVATE_TX, Zy1Error } from './bytes.js';
 import { seal, open, drop, activationFactor, warm } from './sealer.js';
 import { explain } from './errors.js';
@@ -55,7 +55,8 @@ let sess = null; // {sid, teller, idle_timeout_s} | null
 let ready = null;
 const sessionSubs = new Set();
 
-const UNBIND_REASONS = new Set(['device_revoked', 'device_unbound', 'device_reactivated']);
+// device_reactivated is not here: this device holds the new secret already.
+const UNBIND_REASONS = new Set(['device_revoked', 'device_unbound']);
 
 export function init() {
   if (!ready)

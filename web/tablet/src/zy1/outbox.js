@@ -24,8 +24,8 @@
 // the SAME cseq after an exponential backoff with jitter (1 s doubling to
 // 60 s); the server answers a duplicate from its stored answer, so a step is
 // done once. session_invalid/expired: the item goes back to pending and the
-// queue waits for the next login; device_blocked/not_activated: it waits for
-// activation and login. Any other code is a final refusal: the item is
+// queue waits for the next login; device_blocked/not_activated/unknown_key:
+// it waits for activation and login. Any other code is a final refusal: the item is
 // 'failed' with its Chinese message, kept, and the queue goes on with the
 // next one (retry, edit or discard it). Sending starts at init, on the
 // `online` event, after every login, when a backoff ends and every 30 s.
@@ -35,7 +35,7 @@ import * as vault from './vault.js';
 
 const RETRY_CODES = new Set(['network', 'busy', 'overloaded', 'unavailable', 'in_progress', 'internal', 'replay', 'bad_answer']);
 const LOGIN_CODES = new Set(['session_invalid', 'session_expired']);
-const ACTIVATE_CODES = new Set(['device_blocked', 'not_activated']);
+const ACTIVATE_CODES = new Set(['device_blocked', 'not_activated', 'unknown_key']);
 const BACKOFF_MIN = 1000;
 const BACKOFF_MAX = 60000;
 const TICK_MS = 30000;
@@ -121,12 +121,19 @@ export function init() {
   return ready;
 }
 
-async function nextId() {
-  const last = (await db.get('kv', 'outbox.seq')) || 0;
-  const top = items.reduce((m, i) => Math.max(m, i.id), 0);
-  const id = Math.max(last, top) + 1;
-  await db.put('kv', 'outbox.seq', id);
-  return id;
+// Ids are handed out one at a time (two enqueues at once must not share one).
+let idChain = Promise.resolve(0);
+function nextId() {
+  idChain = idChain
+    .catch(() => 0)
+    .then(async () => {
+      const last = (await db.get('kv', 'outbox.seq')) || 0;
+      const top = items.reduce((m, i) => Math.max(m, i.id), 0);
+      const id = Math.max(last, top) + 1;
+      await db.put('kv', 'outbox.seq', id);
+      return id;
+    });
+  return idChain;
 }
 
 export async function enqueue(tx, data, { label = tx, cseq = newCseq() } = {}) {
