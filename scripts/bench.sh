@@ -129,3 +129,12 @@ for k in voucher_txn_render_ms voucher_txn_store_ms voucher_render_ms; do
   echo "$k $(value "$k" "$dir/voucher.out")"
 done
 sed -n 's/^status_/e2e_status_/p' "$dir/load.out" # anything but 200, if any
+
+# --- web: SM2 in the browser (bench/web_sm2.mjs; docs/tablet.md "ZY1 in the browser") ---
+web_root=$(cd "$(dirname "$0")/.." && pwd)
+if command -v node >/dev/null && [ -d "$web_root/web/node_modules/playwright-core" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  node "$web_root/bench/web_sm2.mjs" || echo "web_sm2_encrypt_ms n/a"
+else
+  echo "web_sm2_encrypt_ms_sm_crypto n/a"
+  echo "web_sm2_encrypt_ms_sm_crypto_v2 n/a"
+fi

@@ -13,5 +13,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2020',
   },
+  // The ZY1 sealing worker (src/zy1/seal.worker.js) is an ES module worker.
+  worker: { format: 'es' },
   server: { proxy: { '/api': 'http://127.0.0.1:8080' } },
 });
