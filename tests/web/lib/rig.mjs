@@ -81,7 +81,8 @@ export async function startRig(opts = {}) {
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env };
   if (opts.sims) {
-    env.SIM_PORT_BASE = String(20000 + (port % 20000));
+    // Never the block holding `port` itself (20000 + port % 20000 was port for 20000..39999).
+    env.SIM_PORT_BASE = String(20000 + ((port + 10000) % 20000));
     execFileSync(join(ROOT, 'scripts/sims.sh'), ['start', BUILD, data, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
   }
   const log = openSync(join(dir, 'zhanye.log'), 'a');

@@ -1,5 +1,12 @@
 // Routes of the visit screens: home, customers, visits, tags, recommendations,
 // information collection, performance.
 export default [
+  // Visit screens (web-screens): every view loaded on first use.
   { path: '/', component: () => import('../views/HomeView.vue') },
+  { path: '/customers', component: () => import('../views/CustomersView.vue') },
+  { path: '/customers/new', component: () => import('../views/CustomerEditView.vue') },
+  { path: '/customers/:id(\\d+)', component: () => import('../views/CustomerView.vue'), props: true },
+  { path: '/customers/:id(\\d+)/edit', component: () => import('../views/CustomerEditView.vue'), props: true },
+  { path: '/customers/:id(\\d+)/collect', component: () => import('../views/CollectView.vue'), props: true },
+  { path: '/perf', component: () => import('../views/PerfView.vue') },
 ];
