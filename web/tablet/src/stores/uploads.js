@@ -91,7 +91,7 @@ async function send(key) {
         const part = bytes.subarray(i * b.chunk_size, Math.min(rec.size, (i + 1) * b.chunk_size));
         const a = await call('ATTACH_CHUNK', { upload_id: b.upload_id, index: i, data: b64(part), sm3: hex(sm3Hash(part)) });
         have.add(i);
-        show(rec, { sent: (a.received || [...have]).length });
+        show(rec, { sent: typeof a.received === 'number' ? a.received : Array.isArray(a.received) ? a.received.length : have.size });
       }
       b = await call('ATTACH_END', { upload_id: b.upload_id });
     }
