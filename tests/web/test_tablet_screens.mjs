@@ -57,15 +57,15 @@ function png(width, height) {
 }
 
 /** A second tablet on the command line (`zhanye call`) for demo01: the server's own answers. */
-function cliTablet() {
-  const state = join(rig.dir, 'cli-tablet.state');
+function cliTablet(teller = 'demo01') {
+  const state = join(rig.dir, `cli-${teller}.state`);
   const run = (...args) => JSON.parse(execFileSync(BIN, ['call', '--state', state, ...args], { encoding: 'utf8' }));
   return {
     activate() {
-      const code = rig.cli('activation', 'issue', '--teller', 'demo01').trim().split('\n').pop().trim();
-      execFileSync(BIN, ['call', '--state', state, '--server', rig.apiUrl, '--activate', code, '--teller', 'demo01'], { encoding: 'utf8' });
+      const code = rig.cli('activation', 'issue', '--teller', teller).trim().split('\n').pop().trim();
+      execFileSync(BIN, ['call', '--state', state, '--server', rig.apiUrl, '--activate', code, '--teller', teller], { encoding: 'utf8' });
     },
-    login: () => run('LOGIN', '--data', JSON.stringify({ teller: 'demo01', password: PASSWORD })),
+    login: () => run('LOGIN', '--data', JSON.stringify({ teller, password: PASSWORD })),
     tx(tx, data) {
       const ans = run(tx, '--data', JSON.stringify(data));
       assert.equal(ans.code, 'OK', `${tx}: ${JSON.stringify(ans)}`);
@@ -172,6 +172,26 @@ async function run(page, errors, tasks, placed, cli, before) {
   await page.locator('.name').filter({ hasText: CIS_PERSON.name }).waitFor();
   await page.getByRole('button', { name: '走访签到' }).first().waitFor();
 
+  // Edit while another manager of the bank (demo02) changes the record: `conflict`,
+  // read again keeping what was typed, then saved on the new version.
+  const other = cliTablet('demo02');
+  other.activate();
+  other.login();
+  await page.getByText('编辑', { exact: true }).click();
+  await page.waitForURL(new RegExp(`#/customers/${cid}/edit$`));
+  await page.getByPlaceholder('家庭住址或经营地址（选填）').waitFor();
+  other.tx('CUSTOMER_UPDATE', { customer_id: cid, version: 1, phone: '13700001111' });
+  await page.getByPlaceholder('家庭住址或经营地址（选填）').fill('贵州省贵阳市南明区花果园大街12号3栋');
+  await page.getByRole('button', { name: '保存修改' }).click();
+  await page.getByText('其他人修改了该客户档案').waitFor();
+  await page.getByRole('button', { name: '重新读取' }).click();
+  await page.getByText('他人修改了：手机号').waitFor();
+  assert.equal(await page.getByPlaceholder('11位手机号码（选填）').inputValue(), '13700001111');
+  assert.equal(await page.getByPlaceholder('家庭住址或经营地址（选填）').inputValue(), '贵州省贵阳市南明区花果园大街12号3栋');
+  await page.getByRole('button', { name: '保存修改' }).click();
+  await page.waitForURL(new RegExp(`#/customers/${cid}$`));
+  await page.getByText('档案版本 3').waitFor();
+
   // A manual tag: set, kept after a reload.
   const vip = page.getByTestId('tags').getByRole('switch', { name: /重点客户/ });
   await vip.click();
@@ -261,5 +281,9 @@ async function run(page, errors, tasks, placed, cli, before) {
   const got = cli.tx('ATTACH_GET', { attachment_id: att.attachment_id });
   assert.equal(got.state, 'stored');
   assert.equal(got.mime, 'image/png');
-  assert.equal(cli.tx('CUSTOMER_GET', { customer_id: cid }).name, CIS_PERSON.name);
+  const record = cli.tx('CUSTOMER_GET', { customer_id: cid });
+  assert.equal(record.name, CIS_PERSON.name);
+  assert.equal(record.version, 3);
+  assert.equal(record.phone, '13700001111', "the other manager's change is kept");
+  assert.equal(record.address, '贵州省贵阳市南明区花果园大街12号3栋');
 }

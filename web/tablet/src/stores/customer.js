@@ -5,7 +5,7 @@ import { defineStore } from 'pinia';
 
 export const OCCUPATIONS = { farmer: '农户', migrant_worker: '外出务工', self_employed: '个体经营', employee: '企业职工', civil_servant: '公务员', teacher: '教师', medical: '医务人员', student: '学生', retired: '退休', unemployed: '待业', other: '其他' };
 export const INCOME_BANDS = { below_30k: '3万元以下', '30k_100k': '3万至10万元', '100k_300k': '10万至30万元', '300k_1m': '30万至100万元', above_1m: '100万元以上' };
-export const PRODUCTS = { deposit: '存款', loan: '贷款', debit_card: '借记卡', credit_card: '信用卡', mobile_banking: '手机银行', insurance: '代理保险', fund: '代理基金', social_security_card: '社保卡' };
+export const PRODUCTS = { deposit: '存款', loan: '贷款', debit_card: '借记卡', credit_card: '信用卡', mobile_banking: '手机银行', insurance: '代理保险', fund: '代理基金', social_security_card: '社保卡', agri_loan: '农户贷款', ebank: '电子银行', social_card: '社保卡', agency: '代理业务' };
 export const BIZ_KINDS = { debit_card: '借记卡开卡', ebank: '电子银行签约', loan: '信贷业务申请', credit_card: '信用卡申请面签', social_card: '社保卡申领激活', agency: '中间业务签约' };
 export const BIZ_STATUS = { running: '办理中', done: '已完成', failed: '未成功', cancelled: '已取消', compensated: '已撤销' };
 export const VERDICTS = { accepted: '接受', declined: '婉拒', later: '以后再说' };
