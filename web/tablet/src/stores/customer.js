@@ -18,7 +18,8 @@ export function idNoProblem(raw) {
   const v = (raw || '').trim().toUpperCase();
   if (!v) return '请输入身份证号码';
   if (!/^\d{17}[\dX]$/.test(v)) return '身份证号码应为18位（最后一位可为X），请核对';
-  if (!PROVINCES.has(v.slice(0, 2))) return '身份证号码的地区码不正确，请核对前两位';
+  const hkmotw = ['81', '82', '83'].includes(v.slice(0, 2));
+  if (!PROVINCES.has(v.slice(0, 2)) || (hkmotw ? v.slice(2, 6) !== '0000' : v.slice(2, 6) === '0000')) return '身份证号码的地区码不正确，请核对前六位';
   const y = +v.slice(6, 10), m = +v.slice(10, 12), d = +v.slice(12, 14);
   const dt = new Date(Date.UTC(y, m - 1, d));
   if (y < 1850 || dt.getUTCMonth() !== m - 1 || dt.getUTCDate() !== d || dt.getTime() > Date.now()) return '身份证号码中的出生日期不正确，请核对';
