@@ -4,7 +4,9 @@
 // and map both show as many tasks as VISIT_TASKS answers a second tablet
 // (`zhanye call`); a bad ID number is refused in Chinese before anything is
 // sent; a new customer is prefilled from the CIS and created, and its
-// profile shows it; a manual tag set on the profile is still there after a
+// profile shows it; an edit made while another manager (demo02) changed the
+// record gets `conflict`, is read again keeping what was typed, and saved on
+// the new version with both changes; a manual tag set on the profile is still there after a
 // reload and on the server; a recommendation accepted is recorded
 // (PERF_SUMMARY and the perf page count it); a PNG taken by the camera
 // input is uploaded in chunks, cut off after the first chunk, resumed after
