@@ -48,6 +48,29 @@ export function freePort() {
   });
 }
 
+const canBind = (p) =>
+  new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(p, '127.0.0.1', () => s.close(() => res(true)));
+  });
+
+/**
+ * A block of `width` consecutive loopback ports in [lo, hi), all free now,
+ * at a random place: the simulators' fixed layouts (scripts/sims.sh: base ..
+ * base+109; scripts/devices.sh: base .. base+20) below the kernel's
+ * ephemeral range, where `freePort` and other rigs' daemons live.
+ */
+export async function freeBlock(lo, hi, width) {
+  for (let i = 0; i < 200; i++) {
+    const base = lo + Math.floor(Math.random() * (hi - lo - width));
+    let ok = true;
+    for (let p = base; ok && p < base + width; p++) ok = await canBind(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${width} free ports in ${lo}..${hi}`);
+}
+
 /** Skips the test (exit 77) when the machine has no Chromium. */
 export function requireChromium() {
   if (!existsSync(CHROMIUM)) {
@@ -81,8 +104,7 @@ export async function startRig(opts = {}) {
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env };
   if (opts.sims) {
-    // Below the kernel's ephemeral range (32768-60999), where `port` and other rigs' ports come from.
-    env.SIM_PORT_BASE = String(20000 + (port % 64) * 100);
+    env.SIM_PORT_BASE = String(await freeBlock(20000, 26800, 110));
     execFileSync(join(ROOT, 'scripts/sims.sh'), ['start', BUILD, data, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
   }
   const log = openSync(join(dir, 'zhanye.log'), 'a');
@@ -97,7 +119,7 @@ export async function startRig(opts = {}) {
   let serve = spawn(BIN, serveArgs, { stdio: ['ignore', log, log], env });
   await waitReady(url);
   if (opts.devices) {
-    env.DEV_PORT_BASE = String(26400 + (port % 64) * 100);
+    env.DEV_PORT_BASE = String(await freeBlock(27000, 32700, 21));
     execFileSync(join(ROOT, 'scripts/devices.sh'), ['start', BUILD, data, `127.0.0.1:${port}`, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
   }
   // A zhanye without static serving (older build): a loopback stand-in that
