@@ -232,19 +232,38 @@ test('a debit card opened through every step with the peripherals, the voucher s
   assert.match(rig.cli('voucher', 'list'), new RegExp(vid));
 });
 
+/**
+ * The business drafts as the app keeps them: vault records `biz.draft.<key>`
+ * in IndexedDB "zhanye", store "vault", each {kind, iv, ct} (AES-GCM, the
+ * record's name as additional data). They are opened here with the page's
+ * own non-extractable key (usable by script, never readable), after checking
+ * that what is stored is ciphertext only.
+ */
 async function drafts() {
-  return page.evaluate(
-    () =>
+  return page.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const rq = indexedDB.open('zhanye');
+      rq.onsuccess = () => resolve(rq.result);
+      rq.onerror = () => reject(rq.error);
+    });
+    const read = (store, fn) =>
       new Promise((resolve, reject) => {
-        const rq = indexedDB.open('zhanye-biz', 1);
-        rq.onsuccess = () => {
-          const g = rq.result.transaction('drafts').objectStore('drafts').getAll();
-          g.onsuccess = () => resolve(g.result);
-          g.onerror = () => reject(g.error);
-        };
-        rq.onerror = () => reject(rq.error);
-      }),
-  );
+        const g = fn(db.transaction(store).objectStore(store));
+        g.onsuccess = () => resolve(g.result);
+        g.onerror = () => reject(g.error);
+      });
+    const key = await read('kv', (s) => s.get('vault.key'));
+    const names = (await read('vault', (s) => s.getAllKeys())).filter((k) => k.startsWith('biz.draft.'));
+    const out = [];
+    for (const name of names) {
+      const rec = await read('vault', (s) => s.get(name));
+      if (Object.keys(rec).sort().join() !== 'ct,iv,kind') throw new Error(`draft ${name} is not a sealed record`);
+      const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: rec.iv, additionalData: new TextEncoder().encode(`zy-vault|${name}`) }, key, rec.ct);
+      out.push(JSON.parse(new TextDecoder().decode(pt)));
+    }
+    db.close();
+    return out;
+  });
 }
 
 test('resume after a reload mid-step; a step whose answer is lost goes again with the same cseq, done once', async () => {

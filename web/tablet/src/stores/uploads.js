@@ -1,8 +1,7 @@
 // uploads.js — the information collection's uploads (ATTACH_*, docs/api.md
-// §1.22-1.28). A photo or PDF is written to IndexedDB (database
-// `zhanye-uploads`, store `pending`, the bytes as an ArrayBuffer, not
-// encrypted: see docs/tablet.md) the moment it is chosen, and deleted only
-// once ATTACH_END has stored it. Sending is in 256 KiB chunks; every start
+// §1.22-1.28). A photo or PDF is written to the encrypted vault
+// (zy1/vault.js) the moment it is chosen, and deleted only once ATTACH_END
+// has stored it; its SM3 is computed in the sealing worker. Sending is in 256 KiB chunks; every start
 // (a tap on 继续上传, or resumeAll() when a screen opens after a reload or a
 // dropped network) asks ATTACH_BEGIN again with the same SM3, which answers
 // the chunks the server already has, and sends only the others.
@@ -14,38 +13,29 @@
 //   state.items[key]  {key, customerId, name, size, sm3, chunks, sent, status: 'waiting'|'uploading'|'failed'|'stored', error, attachment}
 import { reactive } from 'vue';
 import { call } from '../zy1/client.js';
-import { sm3Hash, hex, b64 } from '../zy1/zy1.js';
+import { b64 } from '../zy1/bytes.js';
+import { sm3Hex } from '../zy1/sealer.js';
+import * as vault from '../zy1/vault.js';
 
 export const CHUNK = 262144;
-const DB = 'zhanye-uploads';
-const STORE = 'pending';
+// A pending upload is two vault records: `upload.meta.<key>` (JSON) and
+// `upload.bytes.<key>` (the file), both encrypted at rest (zy1/vault.js).
+const META = 'upload.meta.';
+const BYTES = 'upload.bytes.';
 
-let dbp = null;
-function db() {
-  if (!dbp)
-    dbp = new Promise((resolve, reject) => {
-      const r = indexedDB.open(DB, 1);
-      r.onupgradeneeded = () => r.result.createObjectStore(STORE, { keyPath: 'key' });
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-    });
-  return dbp;
+const getRec = (key) => vault.get(META + key);
+async function allRecs() {
+  const names = await vault.keys(META);
+  return (await Promise.all(names.map((n) => vault.get(n)))).filter(Boolean);
 }
-
-async function op(mode, fn) {
-  const d = await db();
-  return new Promise((resolve, reject) => {
-    const t = d.transaction(STORE, mode);
-    const req = fn(t.objectStore(STORE));
-    t.oncomplete = () => resolve(req.result);
-    t.onerror = () => reject(t.error);
-    t.onabort = () => reject(t.error || new Error('aborted'));
-  });
+async function putRec(rec, bytes) {
+  await vault.put(BYTES + rec.key, bytes);
+  await vault.put(META + rec.key, rec);
 }
-const getRec = (key) => op('readonly', (s) => s.get(key));
-const allRecs = () => op('readonly', (s) => s.getAll());
-const putRec = (rec) => op('readwrite', (s) => s.put(rec));
-const delRec = (key) => op('readwrite', (s) => s.delete(key));
+async function delRec(key) {
+  await vault.delete(META + key);
+  await vault.delete(BYTES + key);
+}
 
 export const state = reactive({ items: {}, loaded: false });
 
@@ -62,9 +52,9 @@ export async function load() {
 
 export async function add({ customerId, kind, name, mime, bytes }) {
   const u8 = new Uint8Array(bytes);
-  const sm3 = hex(sm3Hash(u8));
-  const rec = { key: `${customerId}:${sm3}`, customerId, kind, name, mime, size: u8.length, sm3, bytes: u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.length), created: Date.now() };
-  await putRec(rec);
+  const sm3 = await sm3Hex(u8);
+  const rec = { key: `${customerId}:${sm3}`, customerId, kind, name, mime, size: u8.length, sm3, created: Date.now() };
+  await putRec(rec, u8);
   show(rec, { status: 'waiting', sent: 0, error: '' });
   return rec.key;
 }
@@ -79,7 +69,8 @@ export function start(key) {
 async function send(key) {
   const rec = await getRec(key);
   if (!rec) throw new Error('gone');
-  const bytes = new Uint8Array(rec.bytes);
+  const bytes = await vault.get(BYTES + key);
+  if (!bytes) throw new Error('gone');
   show(rec, { status: 'uploading', error: '' });
   try {
     let b = await call('ATTACH_BEGIN', { kind: rec.kind, name: rec.name, size: rec.size, sm3: rec.sm3, link: { customer_id: rec.customerId } });
@@ -89,7 +80,7 @@ async function send(key) {
       for (let i = 0; i < b.chunks; i++) {
         if (have.has(i)) continue;
         const part = bytes.subarray(i * b.chunk_size, Math.min(rec.size, (i + 1) * b.chunk_size));
-        const a = await call('ATTACH_CHUNK', { upload_id: b.upload_id, index: i, data: b64(part), sm3: hex(sm3Hash(part)) });
+        const a = await call('ATTACH_CHUNK', { upload_id: b.upload_id, index: i, data: b64(part), sm3: await sm3Hex(part) });
         have.add(i);
         show(rec, { sent: typeof a.received === 'number' ? a.received : Array.isArray(a.received) ? a.received.length : have.size });
       }

@@ -8,9 +8,11 @@
 //   {op:'open', handle, text} -> {value}          the answer's plaintext object; the handle is used up
 //   {op:'drop', handle}       -> {}               forget a handle (the request failed before an answer)
 //   {op:'actF', tlr, code}    -> {F}              the activation factor (Uint8Array)
+//   {op:'sm3', bytes}         -> {hex}            SM3 of bytes, lowercase hex (uploads: a photo is megabytes)
 //   any failure               -> {error, code}    code: bad_envelope | bad_mac | bad_payload | undefined
 import { sealRequest } from './seal.js';
-import { openResponse, activationFactor, Zy1Error } from './zy1.js';
+import { openResponse, activationFactor, sm3Hash, Zy1Error } from './zy1.js';
+import { hex } from './bytes.js';
 
 const calls = new Map();
 let nextHandle = 0;
@@ -47,6 +49,8 @@ function handle(m) {
       return {};
     case 'actF':
       return { F: activationFactor(m.tlr, m.code) };
+    case 'sm3':
+      return { hex: hex(sm3Hash(m.bytes)) };
     default:
       throw new Error(`unknown op ${m.op}`);
   }

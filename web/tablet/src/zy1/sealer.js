@@ -7,6 +7,7 @@
 //                           Zy1Error(code) when it does not open
 //   drop(handle)         -> forget the keys of a request that got no answer
 //   activationFactor(tlr, code) -> Uint8Array(32)
+//   sm3Hex(bytes)        -> SM3 of bytes as lowercase hex (off the UI thread)
 //   warm()               -> start the worker ahead of the first request
 import { Zy1Error } from './bytes.js';
 
@@ -49,3 +50,4 @@ export const seal = (p) => ask({ op: 'seal', p }).then(({ body, handle }) => ({ 
 export const open = (handle, text) => ask({ op: 'open', handle, text }).then((d) => d.value);
 export const drop = (handle) => ask({ op: 'drop', handle }).catch(() => {});
 export const activationFactor = (tlr, code) => ask({ op: 'actF', tlr, code }).then((d) => d.F);
+export const sm3Hex = (bytes) => ask({ op: 'sm3', bytes }).then((d) => d.hex);
