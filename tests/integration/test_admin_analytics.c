@@ -128,9 +128,9 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
     snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
     line[strcspn(line, "\r\n")] = '\0';
     if (strncasecmp(line, "Content-Type: ", 14) == 0)
-        snprintf(d->type, sizeof d->type, "%s", line + 14);
+        snprintf(d->type, sizeof d->type, "%.127s", line + 14);
     if (strncasecmp(line, "Content-Disposition: ", 21) == 0)
-        snprintf(d->disposition, sizeof d->disposition, "%s", line + 21);
+        snprintf(d->disposition, sizeof d->disposition, "%.255s", line + 21);
     return len;
 }
 
