@@ -8,7 +8,8 @@
  *                (names), "completed_at" (Unix ms)}], "databases": N}
  * "units" are the banks for a province administrator (without bank=),
  * else the branches of the bank (a branch manager: theirs). "latest" holds
- * at most TODAY_LATEST businesses completed today, newest first: no
+ * at most TODAY_LATEST businesses completed today (among each bank's
+ * TODAY_LATEST newest completed ones), newest first: no
  * customer, no teller, nothing personal. Scope and roles as the report's:
  * a bank outside the scope is 404 not_found, a client manager 403. */
 #include "app/app.h"
@@ -64,9 +65,9 @@ static int biz_row(const struct wdb_biz *b, void *arg)
 {
     struct biz_arg *a = arg;
     struct latest *l = a->l;
-    if (perf_day_of(b->updated_at) != l->today)
-        return 1; /* newest first: the rest is older */
-    if (!admin_sees_branch(l->ar, l->bank->id, b->branch_id))
+    /* Ids are in creation order, not completion order: skip, never stop. */
+    if (perf_day_of(b->updated_at) != l->today ||
+        !admin_sees_branch(l->ar, l->bank->id, b->branch_id))
         return 0;
     struct branch br = {0};
     if (org_find_branch_id(l->ar->conn, b->branch_id, &br) != ID_OK)
@@ -101,7 +102,7 @@ static int bank_latest(const struct bank *b, void *arg)
     tenant_close(tc);
     store_release_read(c, reader);
     store_release(c);
-    return rc == 1 ? 0 : rc;
+    return rc;
 }
 
 static int newest_first(const void *x, const void *y)
