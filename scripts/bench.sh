@@ -23,6 +23,15 @@
 # ratio_to_sm2_ceiling = sm2_decrypt_us / server_cpu_us_per_tx (1.0 would be
 # a server doing nothing but SM2 decryption).
 #
+# The console's analytics (bench_report): a second data directory with 80
+# banks of 6 branches and a year of their performance counters, served by
+# `zhanye serve`; report_province_year_ms is the median over BENCH_REPORT_RUNS
+# (21) of GET /api/v1/admin/reports/performance?period=month as the province
+# administrator (every bank, over HTTP on loopback: the endpoint itself,
+# target < 100), report_province_day_ms the same for the day, report_today_ms
+# the today board (GET /api/v1/admin/reports/today); report_rows and
+# report_fill_s what the generator wrote.
+#
 # Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_POOL (30000,
 # the run also ends when it is used up), BENCH_MIX (zhanye-load --mix;
 # default SESSION_INFO:90,SESSION_INFO+cseq:10), BENCH_DEVICES (16).
@@ -106,6 +115,35 @@ pid=
 "$build/bench/bench_perf" "$dir" >"$dir/perf.out"
 "$build/bench/bench_voucher" "$dir" >"$dir/voucher.out"
 
+# ---- the console's analytics (bench_report) ----
+rdir="$dir/report"
+mkdir -p "$rdir"
+"$build/zhanye" init --data "$rdir" --demo-org --demo-password 'Demo@1234' >/dev/null
+"$build/bench/bench_report" "$rdir" >"$dir/report.out"
+"$build/zhanye" serve --data "$rdir" --listen 127.0.0.1:0 >"$rdir/serve.out" 2>"$rdir/serve.err" &
+pid=$!
+rport=
+for _ in $(seq 1 100); do
+  rport=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$rdir/serve.out")
+  [ -n "$rport" ] && break
+  sleep 0.1
+done
+rurl="http://127.0.0.1:$rport/api/v1/admin"
+curl -sf -c "$rdir/jar" -H 'Content-Type: application/json' -H "Origin: http://127.0.0.1:$rport" \
+  -d '{"teller":"prov01","password":"Demo@1234"}' "$rurl/login" >/dev/null
+median_ms() { # median_ms PATH: the median of BENCH_REPORT_RUNS timed GETs, in ms
+  for _ in $(seq 1 "${BENCH_REPORT_RUNS:-21}"); do
+    curl -sf -b "$rdir/jar" -o /dev/null -w '%{time_total}\n' "$rurl$1"
+  done | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f\n", v[int((NR + 1) / 2)] * 1000 }'
+}
+curl -sf -b "$rdir/jar" -o /dev/null "$rurl/reports/performance?period=month" # warm
+echo "report_province_year_ms $(median_ms '/reports/performance?period=month')" >>"$dir/report.out"
+echo "report_province_day_ms $(median_ms '/reports/performance?period=day')" >>"$dir/report.out"
+echo "report_today_ms $(median_ms '/reports/today')" >>"$dir/report.out"
+kill -TERM "$pid"
+wait "$pid" || true
+pid=
+
 sm2=$(value sm2_decrypt_us "$dir/crypto.out")
 cpu=$(value server_cpu_us_per_tx "$dir/load.out")
 for k in e2e_tx_per_s p50_ms p90_ms p99_ms max_ms server_cpu_us_per_tx; do
@@ -127,6 +165,9 @@ for k in perf_summary_us_10k perf_summary_us_1m perf_summary_ratio perf_summary_
 done
 for k in voucher_txn_render_ms voucher_txn_store_ms voucher_render_ms; do
   echo "$k $(value "$k" "$dir/voucher.out")"
+done
+for k in report_province_year_ms report_province_day_ms report_today_ms report_rows report_fill_s; do
+  echo "$k $(value "$k" "$dir/report.out")"
 done
 sed -n 's/^status_/e2e_status_/p' "$dir/load.out" # anything but 200, if any
 

@@ -10,6 +10,7 @@ PKGS=(
   libssl-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev libinih-dev
   libargon2-dev libcurl4-openssl-dev libhiredis-dev libmariadb-dev libcmocka-dev
   libcairo2-dev libpango1.0-dev fonts-noto-cjk
+  libxlsxwriter-dev
   mariadb-server-core mariadb-client-core redis-server redis-sentinel haproxy
   nodejs npm
 )

@@ -283,7 +283,7 @@ int perf_business(struct tenant_conn *tc, const char *type, int64_t amount_fen, 
 /* Each reads one row per metric (and branch, bank) of the period: the
  * branch's sums are rows of their own (teller_id 0), the indexes of
  * migration 15 follow the WHERE and the order. */
-#define COLS "SELECT bank_id, branch_id, metric, qty, amount FROM perf_counters "
+#define COLS "SELECT bank_id, branch_id, metric, qty, amount, teller_id FROM perf_counters "
 
 static const char *const SQL_MINE =
     COLS "WHERE bank_id = ? AND branch_id = ? AND teller_id = ? AND period_kind = ? AND "
@@ -291,11 +291,15 @@ static const char *const SQL_MINE =
 static const char *const SQL_BRANCH =
     COLS "WHERE bank_id = ? AND branch_id = ? AND teller_id = 0 AND period_kind = ? AND "
          "period_start = ? ORDER BY metric";
+static const char *const SQL_TELLERS =
+    COLS "WHERE bank_id = ? AND branch_id = ? AND teller_id > 0 AND period_kind = ? AND "
+         "period_start = ? ORDER BY teller_id, metric";
 static const char *const SQL_BANK =
     COLS "WHERE bank_id = ? AND teller_id = 0 AND period_kind = ? AND period_start = ? "
          "ORDER BY branch_id, metric";
 static const char *const SQL_PROVINCE =
-    "SELECT bank_id, 0, metric, SUM(qty), SUM(amount) FROM perf_counters WHERE teller_id = 0 AND "
+    "SELECT bank_id, 0, metric, SUM(qty), SUM(amount), 0 FROM perf_counters WHERE teller_id = 0 "
+    "AND "
     "period_kind = ? AND period_start = ? GROUP BY bank_id, metric ORDER BY bank_id, metric";
 
 int perf_read(struct tenant_conn *tc, enum perf_level level, char kind, int32_t start,
@@ -322,6 +326,12 @@ int perf_read(struct tenant_conn *tc, enum perf_level level, char kind, int32_t 
             rc = tenant_bind_int64(s, 2, sc->branch_id);
         at = 3;
         break;
+    case PERF_TELLERS:
+        rc = tenant_prepare(tc, SQL_TELLERS, &s);
+        if (rc == STORE_OK)
+            rc = tenant_bind_int64(s, 2, sc->branch_id);
+        at = 3;
+        break;
     case PERF_BANK:
         rc = tenant_prepare(tc, SQL_BANK, &s);
         at = 2;
@@ -342,7 +352,8 @@ int perf_read(struct tenant_conn *tc, enum perf_level level, char kind, int32_t 
                              .branch_id = tenant_col_int64(s, 1),
                              .metric = tenant_col_text(s, 2),
                              .qty = tenant_col_int64(s, 3),
-                             .amount = tenant_col_int64(s, 4)};
+                             .amount = tenant_col_int64(s, 4),
+                             .teller_id = tenant_col_int64(s, 5)};
         rc = r.metric ? fn(&r, arg) : STORE_ERR;
     }
     tenant_finish(s);

@@ -110,16 +110,18 @@ enum perf_level {
     PERF_BRANCH,   /* the scope's branch (its teller-0 rows) */
     PERF_BANK,     /* the scope's bank, per branch */
     PERF_PROVINCE, /* every bank of the database, summed per bank (province admin only) */
+    PERF_TELLERS,  /* the scope's branch, per teller (its rows of teller_id > 0) */
 };
 
 struct perf_row {
     int64_t bank_id, branch_id; /* branch_id 0 at PERF_PROVINCE */
+    int64_t teller_id;          /* the teller at PERF_TELLERS and PERF_MINE; 0 otherwise */
     const char *metric;
     int64_t qty, amount;
 };
 
 /* Calls fn for each metric of the period (kind, start) at level, rows
- * grouped by bank then branch. Returns PERF_OK, fn's first non-zero
+ * grouped by bank then branch (then teller at PERF_TELLERS). Returns PERF_OK, fn's first non-zero
  * return, or a store status (STORE_ERR also for PERF_PROVINCE outside a
  * province administrator's scope, or a bad kind). */
 int perf_read(struct tenant_conn *tc, enum perf_level level, char kind, int32_t start,

@@ -35,6 +35,8 @@ void h_admin_flow_reload(struct http_request *req, struct http_response *resp);
 void h_admin_egress(struct http_request *req, struct http_response *resp);
 void h_admin_report_customers(struct http_request *req, struct http_response *resp);
 void h_admin_report_performance(struct http_request *req, struct http_response *resp);
+void h_admin_report_today(struct http_request *req, struct http_response *resp);
+void h_admin_export(struct http_request *req, struct http_response *resp);
 void h_admin_catalog(struct http_request *req, struct http_response *resp);
 void h_admin_catalog_load(struct http_request *req, struct http_response *resp);
 void h_admin_visit_assign(struct http_request *req, struct http_response *resp);

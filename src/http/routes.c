@@ -67,6 +67,8 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/egress", h_admin_egress),
     ADMIN_GET("/reports/customers", h_admin_report_customers),
     ADMIN_GET("/reports/performance", h_admin_report_performance),
+    ADMIN_GET("/reports/today", h_admin_report_today),
+    ADMIN_GET("/export", h_admin_export),
     ADMIN_GET("/catalog", h_admin_catalog),
     ADMIN_POST("/catalog", h_admin_catalog_load),
     ADMIN_POST("/visits/tasks", h_admin_visit_assign),

@@ -17,8 +17,8 @@
 
 #include "srcscan.h"
 
-static const char *const LOWER[] = {"src/foundation", "src/data",     "src/channel", "src/access",
-                                    "src/egress",     "src/identity", "src/business"};
+static const char *const LOWER[] = {"src/foundation", "src/data",     "src/channel",  "src/access",
+                                    "src/egress",     "src/identity", "src/business", "src/report"};
 #define NLOWER (sizeof LOWER / sizeof LOWER[0])
 static const char *const UPPER[] = {"app/", "http/", "cli/"};
 

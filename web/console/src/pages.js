@@ -21,5 +21,6 @@ export default [
   { path: '/ops/egress', group: 'ops', title: '下游系统', roles: PROVINCE, component: () => import('./views/EgressView.vue') },
   { path: '/ops/audit', group: 'ops', title: '审计日志', roles: ALL, component: () => import('./views/AuditView.vue') },
   { path: '/ana/performance', group: 'ana', title: '业绩报表', roles: ALL, component: () => import('./views/PerformanceView.vue') },
+  { path: '/ana/today', group: 'ana', title: '今日看板', roles: ALL, component: () => import('./views/TodayView.vue') },
   { path: '/ana/customers', group: 'ana', title: '客户统计', roles: ALL, component: () => import('./views/CustomersReportView.vue') },
 ].map((p) => ({ ...p, roles: p.roles || ADMINS }));
