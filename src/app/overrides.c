@@ -5,6 +5,7 @@
 #include "egress/egress.h"
 #include "foundation/clock.h"
 #include "foundation/log.h"
+#include "foundation/thread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -310,7 +311,7 @@ int app_overrides_watch(struct app *a)
     if (!W.running) {
         W.stop = false;
         W.app = a;
-        rc = pthread_create(&W.th, NULL, watch_main, a) == 0 ? 0 : -1;
+        rc = thread_start(&W.th, NULL, watch_main, a, "zhanye-ovr") == 0 ? 0 : -1;
         W.running = rc == 0;
     }
     pthread_mutex_unlock(&W.mu);

@@ -344,6 +344,34 @@ static void rule_applied_live_and_kept(void **state)
         assert_int_equal(junk_tx(), 400);
 }
 
+/* A second node on the same database applies a change made on the first
+ * within its poll (OVERRIDES_POLL_MS = 2 s), without a reload or restart. */
+static void reaches_the_other_node(void **state)
+{
+    (void)state;
+    struct testd b = D; /* a second `zhanye serve` on D's data directory */
+    b.pid = 0;
+    assert_int_equal(testd_start(&b), 0);
+    struct console p, q;
+    login(&p, "prov01");
+    long st = console_login(&q, &b, "prov01", PW);
+    assert_int_equal(st, 200);
+    json_decref(
+        post(&p, "/api/v1/admin/flow/rules", "{\"tx\":\"CUSTOMER_GET\",\"rate\":3}", 200, NULL));
+    int64_t rate = 0;
+    for (int i = 0; i < 100 && rate != 3; i++) {
+        json_t *a = get(&q, "/api/v1/admin/flow/rules", 200);
+        json_t *r = item(a, "rules", "tx", "CUSTOMER_GET");
+        rate = r ? json_integer_value(json_object_get(json_object_get(r, "values"), "rate")) : 0;
+        json_decref(a);
+        if (rate != 3)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(rate, 3);
+    json_decref(post(&p, "/api/v1/admin/flow/rules/reset", "{\"tx\":\"CUSTOMER_GET\"}", 200, NULL));
+    testd_stop(&b);
+}
+
 static void egress_limits(void **state)
 {
     (void)state;
