@@ -316,7 +316,7 @@ static void check_sessions(struct app *a, struct check *cs, int n, json_t **ovr)
         if (rc == ID_INVALID || rc == ID_EXPIRED)
             cs[i].end = rc == ID_EXPIRED ? "expired" : "logged_out";
         else if (rc == ID_OK && who.role != ROLE_PROVINCE_ADMIN)
-            cs[i].end = "forbidden";
+            cs[i].end = "role_revoked";
     }
     int src;
     *ovr = overrides_read(c, &src);

@@ -500,9 +500,13 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(only_province_admins),       cmocka_unit_test(rule_validated),
-        cmocka_unit_test(rule_applied_live_and_kept), cmocka_unit_test(egress_limits),
-        cmocka_unit_test(stream_ends_with_session),   cmocka_unit_test(streams_bounded),
+        cmocka_unit_test(only_province_admins),
+        cmocka_unit_test(rule_validated),
+        cmocka_unit_test(rule_applied_live_and_kept),
+        cmocka_unit_test(reaches_the_other_node),
+        cmocka_unit_test(egress_limits),
+        cmocka_unit_test(stream_ends_with_session),
+        cmocka_unit_test(streams_bounded), // one per line
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();

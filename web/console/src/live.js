@@ -8,7 +8,7 @@ import { onBeforeUnmount, ref } from 'vue';
 export const END_TEXT = {
   logged_out: '登录已结束，实时数据已停止。',
   expired: '登录已超时，实时数据已停止。',
-  forbidden: '您的角色已无权查看实时数据。',
+  role_revoked: '您的角色已无权查看实时数据。',
 };
 
 /** state: 'connecting' | 'live' | 'broken' | 'ended'; tick: the last tick; onTick(fn). */
