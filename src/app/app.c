@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include "access/flow.h"
+#include "app/overrides.h"
 #include "app/vdeliver.h"
 #include "business/voucher_pdf.h"
 #include "business/voucher_sign.h"
@@ -433,6 +434,7 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap)
 
 void app_close(struct app *a)
 {
+    app_overrides_unwatch(a);
     flow_free(a->flow, clock_mono_ns());
     a->flow = NULL;
     vdeliver_stop(a->deliverer); /* before what it uses: egress, keys, stores */
@@ -495,6 +497,14 @@ int app_flow_open(struct app *a, const struct flow_hooks *hooks, char *err, size
         a->flow = NULL;
         return APP_ERR_RUNTIME;
     }
+    /* The console's overrides (app/overrides.h); a set that cannot apply
+     * leaves the file's rules running rather than keeping the server down. */
+    char oerr[256];
+    if (app_overrides_apply(a, oerr, sizeof oerr) != 0)
+        log_error("flow.start", "the console's overrides were not applied: %s", oerr);
+    if (app_overrides_watch(a) != 0)
+        log_warn("flow.start", "cannot start the overrides poller: console changes made on "
+                               "other nodes reach this one only at its next reload");
     struct flow_global_stats g;
     flow_global_stats(a->flow, &g);
     log_info("flow.start",
@@ -508,18 +518,12 @@ int app_flow_open(struct app *a, const struct flow_hooks *hooks, char *err, size
 int app_flow_reload(struct app *a, char *err, size_t errcap)
 {
     int rc = -1;
-    /* Loaded aside: a->cfg stays what the running process was started with. */
-    struct config *cfg = malloc(sizeof *cfg);
+    /* Loaded aside (a->cfg stays what the process was started with), with
+     * the console's overrides laid over it (app/overrides.h). */
     if (!a->flow)
         snprintf(err, errcap, "flow control is not running");
-    else if (!cfg)
-        snprintf(err, errcap, "out of memory");
-    else if (config_load(cfg, a->cfg.data_dir, a->cfg.file, err, errcap) == 0) {
-        struct flow_caps caps = caps_of(cfg);
-        rc = flow_reload(a->flow, cfg, &caps, clock_mono_ns(), err, errcap);
-        config_free(cfg);
-    }
-    free(cfg);
+    else
+        rc = app_overrides_apply(a, err, errcap);
     if (rc == 0) {
         struct flow_global_stats g;
         flow_global_stats(a->flow, &g);

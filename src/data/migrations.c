@@ -508,6 +508,18 @@ static const struct migration migrations[] = {
      "PRIMARY KEY (bank_id, voucher_id), "
      "CHECK (status IN ('pending', 'delivered', 'failed')));"
      "CREATE INDEX voucher_outbox_due ON voucher_outbox (bank_id, status, next_try_at)"},
+    /* Limits changed from the console (app/overrides.h): a flow rule's or a
+     * downstream system's key over zhanye.conf's value, for every node. */
+    {20, "console_overrides",
+     "CREATE TABLE console_overrides ("
+     "area VARCHAR(8) NOT NULL, "
+     "name VARCHAR(40) NOT NULL, "
+     "k VARCHAR(32) NOT NULL, "
+     "v VARCHAR(64) NOT NULL, "
+     "actor VARCHAR(48) NOT NULL, "
+     "updated_at BIGINT NOT NULL, "
+     "PRIMARY KEY (area, name, k), "
+     "CHECK (area IN ('flow', 'egress')))"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a

@@ -98,7 +98,7 @@ void bulkhead_leave(struct bulkhead *bh)
 {
     pthread_mutex_lock(&bh->mu);
     struct bulkhead_waiter *w = bh->head;
-    if (w) {
+    if (w && bh->in_flight <= bh->max) {
         /* The slot passes to the oldest waiter; in_flight is unchanged. */
         unlink_waiter(bh, w);
         w->granted = true;
@@ -107,6 +107,24 @@ void bulkhead_leave(struct bulkhead *bh)
         bh->in_flight--;
     }
     pthread_mutex_unlock(&bh->mu);
+}
+
+int bulkhead_set_limits(struct bulkhead *bh, int max_concurrent, int queue)
+{
+    if (max_concurrent < 1 || queue < 0)
+        return -1;
+    pthread_mutex_lock(&bh->mu);
+    bh->max = max_concurrent;
+    bh->queue_cap = queue;
+    while (bh->head && bh->in_flight < bh->max) {
+        struct bulkhead_waiter *w = bh->head;
+        unlink_waiter(bh, w);
+        bh->in_flight++;
+        w->granted = true;
+        pthread_cond_signal(&w->cv);
+    }
+    pthread_mutex_unlock(&bh->mu);
+    return 0;
 }
 
 int bulkhead_in_flight(struct bulkhead *bh)

@@ -31,6 +31,12 @@ void bulkhead_destroy(struct bulkhead *bh);
 enum bulkhead_rc bulkhead_enter(struct bulkhead *bh, uint64_t deadline_ns);
 /* Gives the slot back (to the oldest waiter if there is one). */
 void bulkhead_leave(struct bulkhead *bh);
+/* New limits under traffic (0, or -1 when max < 1 or queue < 0 and
+ * nothing changed). A larger max hands the freed slots to the oldest
+ * waiters at once; a smaller one lets the calls inside finish and grants
+ * no slot until in_flight is below it; a smaller queue keeps every current
+ * waiter and refuses arrivals (FULL) until it has drained below it. */
+int bulkhead_set_limits(struct bulkhead *bh, int max_concurrent, int queue);
 int bulkhead_in_flight(struct bulkhead *bh);
 int bulkhead_waiting(struct bulkhead *bh);
 

@@ -46,7 +46,8 @@ struct connector {
     struct endpoint ep[MAX_ENDPOINTS];
     int nep;
     _Atomic int preferred; /* the endpoint that answered last */
-    int connect_timeout_ms, call_timeout_ms, max_wait_ms, retries;
+    int connect_timeout_ms, retries;
+    _Atomic int call_timeout_ms, max_wait_ms; /* changed live by egress_set_limits */
     bool required;
     char user[64];      /* ftp: the login */
     char password[256]; /* ftp: from password_file; wiped at close */
@@ -57,6 +58,7 @@ struct connector {
     struct bulkhead bh;
 
     _Atomic uint64_t attempts, retried, errors[EGRESS_NKINDS], transitions[3];
+    _Atomic uint64_t failed, slow; /* attempts the breaker judged failed / slow */
     _Atomic uint64_t lat_count, lat_sum_us, lat_buckets[NBUCKETS + 1];
 
     struct metric *m_state, *m_in_flight, *m_waiting, *m_latency, *m_attempts, *m_retries;
@@ -567,6 +569,10 @@ static enum egress_kind attempt(struct egress *eg, struct connector *c, attempt_
     else
         breaker_record(&c->br, now_ms(), &permit, counts_as_failure(k), (int64_t)(took / 1000000u));
     pthread_mutex_unlock(&c->mu);
+    if (k != EGRESS_E_INTERNAL && counts_as_failure(k))
+        atomic_fetch_add(&c->failed, 1);
+    if (took / 1000000u >= (uint64_t)c->br.cfg.slow_ms)
+        atomic_fetch_add(&c->slow, 1);
     bulkhead_leave(&c->bh);
     metric_dec(c->m_in_flight);
     observe(c, took);
@@ -914,10 +920,53 @@ static json_t *connector_json(struct connector *c)
                      latency_json(c));
 }
 
+/* What the console's live view adds: the limits in force and the breaker's judgements. */
+static void add_live(json_t *j, struct connector *c)
+{
+    pthread_mutex_lock(&c->bh.mu);
+    int queue = c->bh.queue_cap;
+    pthread_mutex_unlock(&c->bh.mu);
+    json_object_set_new(j, "queue", json_integer(queue));
+    json_object_set_new(j, "max_wait_ms", json_integer(atomic_load(&c->max_wait_ms)));
+    json_object_set_new(j, "call_timeout_ms", json_integer(atomic_load(&c->call_timeout_ms)));
+    json_object_set_new(j, "slow_ms", json_integer(c->br.cfg.slow_ms));
+    json_object_set_new(j, "failed", json_integer((json_int_t)atomic_load(&c->failed)));
+    json_object_set_new(j, "slow", json_integer((json_int_t)atomic_load(&c->slow)));
+}
+
+int egress_set_limits(struct egress *eg, const char *system, const struct egress_limits *l,
+                      char *err, size_t errcap)
+{
+    struct connector *c = eg && system ? find_conn(eg, system) : NULL;
+    if (!c) {
+        snprintf(err, errcap, "no system %s", system ? system : "(null)");
+        return -1;
+    }
+    int max = l->max_concurrent, queue = l->queue;
+    pthread_mutex_lock(&c->bh.mu);
+    if (max <= 0)
+        max = c->bh.max;
+    if (queue < 0)
+        queue = c->bh.queue_cap;
+    pthread_mutex_unlock(&c->bh.mu);
+    if (bulkhead_set_limits(&c->bh, max, queue) != 0) {
+        snprintf(err, errcap, "bad max_concurrent or queue");
+        return -1;
+    }
+    if (l->max_wait_ms >= 0)
+        atomic_store(&c->max_wait_ms, l->max_wait_ms);
+    if (l->call_timeout_ms > 0)
+        atomic_store(&c->call_timeout_ms, l->call_timeout_ms);
+    return 0;
+}
+
 json_t *egress_status(struct egress *eg)
 {
     json_t *systems = json_object();
-    for (int i = 0; eg && i < eg->nc; i++)
-        json_object_set_new(systems, eg->c[i].name, connector_json(&eg->c[i]));
+    for (int i = 0; eg && i < eg->nc; i++) {
+        json_t *j = connector_json(&eg->c[i]);
+        add_live(j, &eg->c[i]);
+        json_object_set_new(systems, eg->c[i].name, j);
+    }
     return json_pack("{s:b,s:o}", "ready", eg ? egress_ready(eg) : true, "systems", systems);
 }

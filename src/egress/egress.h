@@ -106,6 +106,19 @@ bool egress_ready(struct egress *eg);
  * flight, waiting, calls, errors by kind, latency buckets. New reference. */
 json_t *egress_status(struct egress *eg);
 
+/* The limits that change under traffic (the console; docs/egress.md):
+ * a field < 0 (max_concurrent, call_timeout_ms: <= 0) keeps its value.
+ * The bulkhead takes new limits as bulkhead_set_limits() says; max_wait_ms
+ * and call_timeout_ms apply to calls that start afterwards. Everything
+ * else (addresses, breaker, retries) needs a restart. Values must have
+ * been validated as zhanye.conf's (config_named_set). 0, or -1 with err
+ * (no such system, bad bulkhead values) and nothing changed. */
+struct egress_limits {
+    int max_concurrent, queue, max_wait_ms, call_timeout_ms;
+};
+int egress_set_limits(struct egress *eg, const char *system, const struct egress_limits *l,
+                      char *err, size_t errcap);
+
 const char *egress_kind_name(enum egress_kind k);
 
 #endif

@@ -636,6 +636,20 @@ const char *config_named_get(const struct config *cfg, const char *area, const c
     return k ? k->def : NULL;
 }
 
+int config_named_set(struct config *cfg, const char *area, const char *name, const char *key,
+                     const char *value, char *err, size_t errcap)
+{
+    struct load_ctx lc = {.cfg = cfg};
+    if (!is_named_area(area) || !valid_section_name(name))
+        fail(&lc, "unknown section [%s.%s]", area, name);
+    else
+        (void)set_named(&lc, area, name, key, value);
+    if (!lc.failed)
+        return 0;
+    snprintf(err, errcap, "%s", lc.msg);
+    return -1;
+}
+
 int config_write_default(const char *path)
 {
     FILE *f = fopen(path, "wx");

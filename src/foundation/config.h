@@ -125,6 +125,11 @@ void config_free(struct config *cfg);
 /* Value of key in [area.name], or the key's default if unset, or NULL if no such section. */
 const char *config_named_get(const struct config *cfg, const char *area, const char *name,
                              const char *key);
+/* Sets key of [area.name] to value, validated exactly as in the file
+ * (creating the section). 0, or -1 with err "bad value ... : why" /
+ * "unknown key ..." and cfg unchanged. */
+int config_named_set(struct config *cfg, const char *area, const char *name, const char *key,
+                     const char *value, char *err, size_t errcap);
 /* Writes the documented default file (every key commented with its default). 0 or -1. */
 int config_write_default(const char *path);
 

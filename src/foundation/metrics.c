@@ -268,6 +268,31 @@ struct metric *metrics_histogram(const char *family, const char *labels, const d
     return series_get(family, labels, KIND_HISTOGRAM, bounds, nbounds);
 }
 
+struct metric *metrics_find(const char *family, const char *labels)
+{
+    if (!family)
+        return NULL;
+    if (!labels)
+        labels = "";
+    pthread_mutex_lock(&R.mu);
+    struct metric *m = slot_find(family, labels, series_hash(family, labels));
+    pthread_mutex_unlock(&R.mu);
+    return m;
+}
+
+size_t metric_histogram_read(struct metric *m, uint64_t *counts, double *bounds, size_t cap)
+{
+    if (!m || m->kind != KIND_HISTOGRAM)
+        return 0;
+    size_t n = m->nbounds + 1;
+    for (size_t i = 0; i < n && i < cap; i++) {
+        counts[i] = atomic_load_explicit(&m->buckets[i], memory_order_relaxed);
+        if (bounds)
+            bounds[i] = i < m->nbounds ? m->bounds[i] : INFINITY;
+    }
+    return n;
+}
+
 void metrics_gauge_fn(const char *family, const char *labels, int64_t (*fn)(void))
 {
     struct metric *m = series_get(family, labels, KIND_GAUGE_FN, NULL, 0);

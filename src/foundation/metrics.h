@@ -42,6 +42,15 @@ void metric_inc(struct metric *m);                     /* gauge or counter +1 */
 void metric_dec(struct metric *m);                     /* gauge -1 */
 void metric_observe(struct metric *m, double seconds); /* histogram */
 
+/* Reading back (the management API's live view). metrics_find: the series
+ * if it exists, else NULL (never creates one). metric_histogram_read: a
+ * histogram's per-bucket counts (not cumulative; +Inf last) and upper
+ * bounds into counts[] / bounds[] (bounds may be NULL), at most cap
+ * entries; returns the number of buckets (nbounds + 1), 0 if m is not a
+ * histogram. */
+struct metric *metrics_find(const char *family, const char *labels);
+size_t metric_histogram_read(struct metric *m, uint64_t *counts, double *bounds, size_t cap);
+
 /* Callback gauges: value computed at render time (e.g. log drops). fn runs
  * under the registry lock and must not call metrics functions. Registering
  * the same series again replaces fn. */

@@ -1,11 +1,17 @@
 /* POST /api/v1/admin/flow/reload — re-reads the [flow.*] rules and [server]
- * caps of zhanye.conf under traffic (as SIGHUP does). Province admins only:
- * the rules are the whole platform's. On a bad file the old rules stay and
- * the answer says why. Audited either way. */
+ * caps of zhanye.conf under traffic (as SIGHUP does), with the console's
+ * overrides laid over them. Province admins only: the rules are the whole
+ * platform's. On a bad file the old rules stay and the answer says why.
+ * Audited either way.
+ * GET  /api/v1/admin/flow/rules       — every rule's values in force and where each comes from
+ * POST /api/v1/admin/flow/rules       — {tx, rate?, burst?, ...}: the console's override
+ * POST /api/v1/admin/flow/rules/reset — {tx, keys?}: back to zhanye.conf's values
+ * (http/admin_limits.h has the rules of these three.) */
 #include "app/app.h"
 #include "data/tenant.h"
 #include "foundation/log.h"
 #include "http/admin.h"
+#include "http/admin_limits.h"
 #include "http/handlers.h"
 #include "identity/audit.h"
 
@@ -44,4 +50,19 @@ void h_admin_flow_reload(struct http_request *req, struct http_response *resp)
         http_error_ex(resp, ZE_RELOAD_FAILED, NULL, json_pack("{s:s}", "detail", err));
 out:
     admin_close(&ar);
+}
+
+void h_admin_flow_rules(struct http_request *req, struct http_response *resp)
+{
+    admin_limits_get(req, resp, "flow");
+}
+
+void h_admin_flow_rule_set(struct http_request *req, struct http_response *resp)
+{
+    admin_limits_set(req, resp, "flow");
+}
+
+void h_admin_flow_rule_reset(struct http_request *req, struct http_response *resp)
+{
+    admin_limits_reset(req, resp, "flow");
 }

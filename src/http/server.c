@@ -51,8 +51,28 @@ struct buffer_cap {
     struct metric *gauge;
 };
 
+/* An open stream (server.h STREAMS); in its server's list under streams.mu. */
+struct stream {
+    struct http_server *s;
+    struct MHD_Connection *conn;
+    struct http_stream hs;
+    bool suspended; /* under streams.mu: by fill's 0, until the stream thread resumes it */
+    struct stream *prev, *next;
+};
+
+/* The streams and the thread that resumes the suspended ones. */
+struct streams {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    bool inited, started, stop; /* stop: under mu */
+    int n;
+    struct stream *head;
+};
+
 struct http_server {
     struct MHD_Daemon *d;
+    struct streams streams;
     const struct http_route *routes;
     size_t nroutes;
     void *app;
@@ -177,6 +197,9 @@ static const struct {
 };
 #define HSTS "max-age=31536000"
 
+static void add_headers(const struct http_server *s, struct MHD_Response *mr,
+                        const struct http_response *resp);
+
 static enum MHD_Result send_response(const struct http_server *s, struct MHD_Connection *conn,
                                      struct http_response *resp)
 {
@@ -185,6 +208,15 @@ static enum MHD_Result send_response(const struct http_server *s, struct MHD_Con
     if (!mr)
         return MHD_NO;
     resp->body = NULL; /* owned by mr now */
+    add_headers(s, mr, resp);
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, mr);
+    MHD_destroy_response(mr);
+    return rc;
+}
+
+static void add_headers(const struct http_server *s, struct MHD_Response *mr,
+                        const struct http_response *resp)
+{
     MHD_add_response_header(mr, "Content-Type",
                             resp->content_type ? resp->content_type : "application/json");
     MHD_add_response_header(mr, "Cache-Control", "no-store");
@@ -194,9 +226,6 @@ static enum MHD_Result send_response(const struct http_server *s, struct MHD_Con
         MHD_add_response_header(mr, "Strict-Transport-Security", HSTS);
     for (int i = 0; i < resp->nheaders; i++)
         MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
-    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, mr);
-    MHD_destroy_response(mr);
-    return rc;
 }
 
 /* Every X-Forwarded-For line of a request, in order, joined with ",". */
@@ -345,11 +374,170 @@ static void run_handler(struct req *r, struct http_response *resp)
     settle(r, resp);
 }
 
+/* --- streams (server.h STREAMS) ---------------------------------------------- */
+
+static void deadline_after(struct timespec *ts, uint64_t ns);
+
+/* libmicrohttpd's content reader, on the connection's thread. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct stream *st = cls;
+    struct streams *ss = &st->s->streams;
+    pthread_mutex_lock(&ss->mu);
+    bool stop = ss->stop;
+    pthread_mutex_unlock(&ss->mu);
+    if (stop)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    long n = st->hs.fill(st->hs.cls, buf, max);
+    if (n > 0)
+        return (ssize_t)n;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    /* Nothing now: suspended under mu, so the stream thread's resume follows it. */
+    pthread_mutex_lock(&ss->mu);
+    if (!ss->stop) {
+        st->suspended = true;
+        MHD_suspend_connection(st->conn);
+    }
+    pthread_mutex_unlock(&ss->mu);
+    return 0;
+}
+
+/* The response is gone (its connection completed): the stream ends. */
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+    struct streams *ss = &st->s->streams;
+    pthread_mutex_lock(&ss->mu);
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        ss->head = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    ss->n--;
+    pthread_cond_broadcast(&ss->cv);
+    pthread_mutex_unlock(&ss->mu);
+    st->hs.done(st->hs.cls);
+    free(st);
+}
+
+/* Resumes every suspended stream; with none open, sleeps until one opens. */
+static void resume_all(struct streams *ss)
+{
+    for (struct stream *st = ss->head; st; st = st->next)
+        if (st->suspended) {
+            st->suspended = false;
+            MHD_resume_connection(st->conn);
+        }
+}
+
+static void *streams_main(void *arg)
+{
+    struct streams *ss = arg;
+    pthread_mutex_lock(&ss->mu);
+    while (!ss->stop) {
+        resume_all(ss);
+        struct timespec ts;
+        deadline_after(&ts, ss->n ? (uint64_t)HTTP_STREAM_TICK_MS * 1000000u : TIMER_IDLE_NS);
+        (void)pthread_cond_timedwait(&ss->cv, &ss->mu, &ts);
+    }
+    pthread_mutex_unlock(&ss->mu);
+    return NULL;
+}
+
+static int streams_start(struct streams *ss)
+{
+    pthread_condattr_t ca;
+    int rc = pthread_condattr_init(&ca);
+    if (rc == 0)
+        rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(&ss->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0)
+        return -1;
+    if (pthread_mutex_init(&ss->mu, NULL) != 0) {
+        pthread_cond_destroy(&ss->cv);
+        return -1;
+    }
+    ss->inited = true; /* destroyed by free_server */
+    if (thread_start(&ss->thread, NULL, streams_main, ss, "zhanye-stream") != 0)
+        return -1;
+    ss->started = true;
+    return 0;
+}
+
+/* Every stream ends (their readers answer end-of-stream once resumed); the
+ * thread stops once none is open or the deadline passed. */
+static void streams_end(struct streams *ss, uint64_t deadline_ns)
+{
+    if (!ss->started)
+        return;
+    pthread_mutex_lock(&ss->mu);
+    ss->stop = true;
+    resume_all(ss);
+    while (ss->n > 0 && clock_mono_ns() < deadline_ns) {
+        struct timespec ts;
+        deadline_after(&ts, 10000000u);
+        resume_all(ss);
+        (void)pthread_cond_timedwait(&ss->cv, &ss->mu, &ts);
+    }
+    pthread_cond_broadcast(&ss->cv);
+    pthread_mutex_unlock(&ss->mu);
+    pthread_join(ss->thread, NULL);
+    ss->started = false;
+}
+
+/* Queues a streamed answer, or 503 overloaded past HTTP_MAX_STREAMS. */
+static enum MHD_Result send_stream(struct http_server *s, struct MHD_Connection *conn,
+                                   struct req *r, struct http_response *resp)
+{
+    struct streams *ss = &s->streams;
+    struct http_stream hs = resp->stream;
+    resp->stream = (struct http_stream){0};
+    struct stream *st = calloc(1, sizeof *st);
+    pthread_mutex_lock(&ss->mu);
+    bool room = st && ss->started && !ss->stop && ss->n < HTTP_MAX_STREAMS;
+    if (room) {
+        *st = (struct stream){.s = s, .conn = conn, .hs = hs, .next = ss->head};
+        if (ss->head)
+            ss->head->prev = st;
+        ss->head = st;
+        ss->n++;
+        pthread_cond_broadcast(&ss->cv);
+    }
+    pthread_mutex_unlock(&ss->mu);
+    if (!room) {
+        free(st);
+        hs.done(hs.cls);
+        free(resp->body);
+        *resp = (struct http_response){.status = 503, .https = s->https};
+        refusal(resp, ZE_OVERLOADED, 5);
+        r->status = resp->status;
+        return send_response(s, conn, resp);
+    }
+    /* From here stream_free (when the connection completes) unlinks and ends it. */
+    struct MHD_Response *mr =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
+    if (!mr) {
+        stream_free(st);
+        return MHD_NO;
+    }
+    add_headers(s, mr, resp);
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, mr);
+    MHD_destroy_response(mr);
+    return rc;
+}
+
 /* Queues resp on the connection and releases its body. */
 static enum MHD_Result answer(struct MHD_Connection *conn, struct req *r,
                               struct http_response *resp)
 {
     r->status = resp->status;
+    if (resp->stream.fill)
+        return send_stream(r->s, conn, r, resp);
     enum MHD_Result rc = send_response(r->s, conn, resp);
     free(resp->body);
     resp->body = NULL;
@@ -856,6 +1044,10 @@ static int configure(struct http_server *s, const struct http_server_config *cfg
 
 static void free_server(struct http_server *s)
 {
+    if (s->streams.inited) {
+        pthread_mutex_destroy(&s->streams.mu);
+        pthread_cond_destroy(&s->streams.cv);
+    }
     pthread_mutex_destroy(&s->buf.mu);
     free(s);
 }
@@ -901,8 +1093,15 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
         free_server(s);
         return -1;
     }
+    if (streams_start(&s->streams) != 0) {
+        log_error("http.start", "cannot start the stream thread");
+        executor_stop(s->exec);
+        free_server(s);
+        return -1;
+    }
     if (s->flow && timer_start(s) != 0) {
         log_error("http.start", "cannot start the flow-control timer thread");
+        streams_end(&s->streams, 0);
         executor_stop(s->exec);
         free_server(s);
         return -1;
@@ -919,6 +1118,7 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
     if (!s->d) {
         log_error("http.start", "cannot listen on %s", cfg->listen);
         timer_stop(&s->timer);
+        streams_end(&s->streams, 0);
         executor_stop(s->exec);
         free_server(s);
         return -1;
@@ -950,6 +1150,8 @@ void http_server_stop(struct http_server *s, int drain_timeout_s)
         flow_shutdown(s->flow, clock_mono_ns());
     timer_stop(&s->timer);
     uint64_t deadline = clock_mono_ns() + (uint64_t)drain_timeout_s * 1000000000u;
+    /* Open streams end first: each is a request in flight, possibly suspended. */
+    streams_end(&s->streams, deadline);
     while (atomic_load(&s->in_flight) > 0 && clock_mono_ns() < deadline)
         usleep(2000);
     if (atomic_load(&s->in_flight) > 0)

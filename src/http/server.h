@@ -100,6 +100,28 @@ struct http_request {
     void *conn; /* the MHD connection, for headers */
 };
 
+/* STREAMS. A handler may answer with a stream instead of a body (the
+ * management API's live view, text/event-stream): it sets resp->stream.fill
+ * (status and content type as usual). The server then calls fill(cls, buf,
+ * cap) on libmicrohttpd's thread whenever the client can take bytes: it
+ * returns the bytes written (> 0), 0 for "nothing now" (the connection is
+ * then suspended, so no thread waits on it, and resumed by the server's
+ * stream thread every HTTP_STREAM_TICK_MS to ask again), or -1 to end the
+ * stream. fill must not block (no database, no lock held for long). done(cls)
+ * is called exactly once when the stream ends however it ends (fill said
+ * -1, the client went away, the server stops, or the server refused it).
+ * At most HTTP_MAX_STREAMS streams are open at once; past that the answer is
+ * 503 `overloaded` with Retry-After (done is called). Stopping the server
+ * ends every stream before the drain. */
+#define HTTP_MAX_STREAMS 8
+#define HTTP_STREAM_TICK_MS 200
+
+struct http_stream {
+    long (*fill)(void *cls, char *buf, size_t cap);
+    void (*done)(void *cls);
+    void *cls;
+};
+
 /* Headers a handler (or the server: Allow, Retry-After, X-Queue-Wait-Ms)
  * adds to one answer; the fixed security headers are not among them. */
 #define HTTP_MAX_HEADERS 8
@@ -115,6 +137,7 @@ struct http_response {
         char value[128];
     } headers[HTTP_MAX_HEADERS];
     int nheaders;
+    struct http_stream stream; /* fill NULL: an ordinary answer (body) */
 };
 
 typedef void (*http_handler)(struct http_request *req, struct http_response *resp);

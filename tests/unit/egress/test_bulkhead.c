@@ -108,6 +108,56 @@ static void waiters_are_served_in_order(void **state)
     pthread_mutex_destroy(&f.mu);
 }
 
+static void *enter_and_stay(void *arg)
+{
+    struct bulkhead *bh = arg;
+    return (void *)(intptr_t)bulkhead_enter(bh, clock_mono_ns() + 5000 * MS);
+}
+
+/* New limits under traffic: a larger max starts the waiters at once; a
+ * smaller one hands no slot on until in flight is below it; a smaller queue
+ * refuses arrivals but keeps its waiters. */
+static void limits_change_live(void **state)
+{
+    struct bulkhead bh;
+    assert_int_equal(bulkhead_init(&bh, 1, 4), 0);
+    assert_int_equal(bulkhead_enter(&bh, clock_mono_ns() + 1000 * MS), BULKHEAD_OK);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, enter_and_stay, &bh);
+    while (bulkhead_waiting(&bh) < 2)
+        sleep_ms(1);
+    assert_int_equal(bulkhead_set_limits(&bh, 0, 4), -1); /* refused, nothing changed */
+    assert_int_equal(bulkhead_set_limits(&bh, 3, 4), 0);
+    for (int i = 0; i < 2; i++) {
+        void *rc;
+        pthread_join(th[i], &rc);
+        assert_int_equal((int)(intptr_t)rc, BULKHEAD_OK);
+    }
+    assert_int_equal(bulkhead_in_flight(&bh), 3);
+    assert_int_equal(bulkhead_waiting(&bh), 0);
+
+    /* Down to 1 with 3 inside: a waiter gets a slot only once 0 are left. */
+    assert_int_equal(bulkhead_set_limits(&bh, 1, 1), 0);
+    pthread_create(&th[0], NULL, enter_and_stay, &bh);
+    while (bulkhead_waiting(&bh) < 1)
+        sleep_ms(1);
+    assert_int_equal(bulkhead_enter(&bh, clock_mono_ns() + 1000 * MS), BULKHEAD_FULL); /* queue 1 */
+    bulkhead_leave(&bh);
+    bulkhead_leave(&bh);
+    sleep_ms(20);
+    assert_int_equal(bulkhead_waiting(&bh), 1); /* 1 inside, max 1: still waiting */
+    assert_int_equal(bulkhead_in_flight(&bh), 1);
+    bulkhead_leave(&bh);
+    void *rc;
+    pthread_join(th[0], &rc);
+    assert_int_equal((int)(intptr_t)rc, BULKHEAD_OK);
+    assert_int_equal(bulkhead_in_flight(&bh), 1);
+    bulkhead_leave(&bh);
+    assert_int_equal(bulkhead_in_flight(&bh), 0);
+    bulkhead_destroy(&bh);
+}
+
 static void retry_budget_limits_retries(void **state)
 {
     struct retry_budget rb;
@@ -146,6 +196,7 @@ int main(void)
         cmocka_unit_test(cap_and_full_queue),
         cmocka_unit_test(waiter_times_out),
         cmocka_unit_test(waiters_are_served_in_order),
+        cmocka_unit_test(limits_change_live),
         cmocka_unit_test(retry_budget_limits_retries),
         cmocka_unit_test(backoff_grows_and_is_capped),
     };

@@ -75,6 +75,29 @@ static void named_sections(void **state)
     config_free(&cfg);
 }
 
+/* config_named_set: the file's validation for a value set from elsewhere
+ * (the console's overrides); a refusal changes nothing. */
+static void named_set_validates_as_the_file(void **state)
+{
+    static struct config cfg;
+    char err[256];
+    assert_int_equal(load_text(&cfg, "[flow.LOGIN]\nrate = 200\n", err, sizeof err), 0);
+    assert_int_equal(config_named_set(&cfg, "flow", "LOGIN", "rate", "7", err, sizeof err), 0);
+    assert_string_equal(config_named_get(&cfg, "flow", "LOGIN", "rate"), "7");
+    assert_int_equal(config_named_set(&cfg, "flow", "NEWTX", "queue", "0", err, sizeof err), 0);
+    assert_string_equal(config_named_get(&cfg, "flow", "NEWTX", "queue"), "0");
+    assert_int_equal(config_named_set(&cfg, "flow", "LOGIN", "rate", "0", err, sizeof err), -1);
+    assert_non_null(strstr(err, "'rate'"));
+    assert_string_equal(config_named_get(&cfg, "flow", "LOGIN", "rate"), "7");
+    assert_int_equal(config_named_set(&cfg, "flow", "LOGIN", "colour", "1", err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown key"));
+    assert_int_equal(config_named_set(&cfg, "flow", "a b", "rate", "1", err, sizeof err), -1);
+    assert_int_equal(config_named_set(&cfg, "server", "x", "rate", "1", err, sizeof err), -1);
+    assert_int_equal(
+        config_named_set(&cfg, "egress", "core", "max_concurrent", "10001", err, sizeof err), -1);
+    config_free(&cfg);
+}
+
 static void errors_name_file_line_key(void **state)
 {
     static struct config cfg;
@@ -201,6 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_and_overrides),
         cmocka_unit_test(named_sections),
+        cmocka_unit_test(named_set_validates_as_the_file),
         cmocka_unit_test(errors_name_file_line_key),
         cmocka_unit_test(long_lines_and_nul_bytes_are_errors),
         cmocka_unit_test(default_file_loads),

@@ -110,6 +110,29 @@ static void histogram_format(void **state)
                   "zhanye_req_seconds_count{route=\"/a\"} 4\n");
 }
 
+/* Read back: a series found without creating one, per-bucket counts. */
+static void find_and_read_histogram(void **state)
+{
+    static const double bounds[] = {0.1, 1};
+    assert_null(metrics_find("zhanye_wait_seconds", "tx=\"A\""));
+    struct metric *h = metrics_histogram("zhanye_wait_seconds", "tx=\"A\"", bounds, 2);
+    assert_ptr_equal(metrics_find("zhanye_wait_seconds", "tx=\"A\""), h);
+    assert_null(metrics_find("zhanye_wait_seconds", "tx=\"B\""));
+    metric_observe(h, 0.05);
+    metric_observe(h, 0.5);
+    metric_observe(h, 0.7);
+    metric_observe(h, 5);
+    uint64_t counts[4];
+    double b[4];
+    assert_int_equal(metric_histogram_read(h, counts, b, 4), 3);
+    assert_int_equal(counts[0], 1);
+    assert_int_equal(counts[1], 2);
+    assert_int_equal(counts[2], 1);
+    assert_true(b[0] == 0.1 && b[1] == 1 && isinf(b[2]));
+    assert_int_equal(metric_histogram_read(metrics_counter("zhanye_x_total", NULL), counts, b, 4),
+                     0);
+}
+
 static void histogram_default_buckets(void **state)
 {
     assert_int_equal(METRICS_LATENCY_NBUCKETS, 14);
@@ -250,6 +273,7 @@ int main(void)
         cmocka_unit_test_teardown(counter_format, teardown),
         cmocka_unit_test_teardown(gauge_format, teardown),
         cmocka_unit_test_teardown(histogram_format, teardown),
+        cmocka_unit_test_teardown(find_and_read_histogram, teardown),
         cmocka_unit_test_teardown(histogram_default_buckets, teardown),
         cmocka_unit_test_teardown(concurrent_updates_are_exact, teardown),
         cmocka_unit_test_teardown(shutdown_resets, teardown),

@@ -183,8 +183,12 @@ function staticFront(root, apiPort) {
       req.pipe(up);
       return;
     }
-    const file = join(root, path === '/' ? 'index.html' : path);
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
+    // /console/ is web/dist/console (the management console), the rest the tablet app.
+    const con = path === '/console' || path.startsWith('/console/');
+    const dir = con ? join(root, '../console') : root;
+    const rel = con ? path.slice('/console'.length) || '/' : path;
+    const file = join(dir, rel === '/' ? 'index.html' : rel);
+    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
     const ext = file.slice(file.lastIndexOf('.'));
     res.writeHead(200, { 'Content-Type': TYPES[ext] || 'application/octet-stream' }).end(readFileSync(file));
   });

@@ -18,6 +18,7 @@ export default [
   { path: '/org/tellers', group: 'org', title: '柜员', roles: ALL, component: () => import('./views/TellersView.vue') },
   { path: '/org/devices', group: 'org', title: '设备', roles: ALL, component: () => import('./views/DevicesView.vue') },
   { path: '/org/tickets', group: 'org', title: '激活码', roles: ALL, component: () => import('./views/TicketsView.vue') },
+  { path: '/ops/flow', group: 'ops', title: '流量控制', roles: PROVINCE, component: () => import('./views/FlowLiveView.vue') },
   { path: '/ops/egress', group: 'ops', title: '下游系统', roles: PROVINCE, component: () => import('./views/EgressView.vue') },
   { path: '/ops/audit', group: 'ops', title: '审计日志', roles: ALL, component: () => import('./views/AuditView.vue') },
   { path: '/ana/performance', group: 'ana', title: '业绩报表', roles: ALL, component: () => import('./views/PerformanceView.vue') },
