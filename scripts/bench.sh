@@ -23,6 +23,9 @@
 # ratio_to_sm2_ceiling = sm2_decrypt_us / server_cpu_us_per_tx (1.0 would be
 # a server doing nothing but SM2 decryption).
 #
+# Web: tablet_shell_gzip_bytes (the tablet app's first load before any route
+# chunk, gzip; below) against tablet_shell_budget_bytes (300 KiB).
+#
 # Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_POOL (30000,
 # the run also ends when it is used up), BENCH_MIX (zhanye-load --mix;
 # default SESSION_INFO:90,SESSION_INFO+cseq:10), BENCH_DEVICES (16).
@@ -129,3 +132,22 @@ for k in voucher_txn_render_ms voucher_txn_store_ms voucher_render_ms; do
   echo "$k $(value "$k" "$dir/voucher.out")"
 done
 sed -n 's/^status_/e2e_status_/p' "$dir/load.out" # anything but 200, if any
+# The tablet app's shell (web/dist/tablet, written by make build): index.html
+# and the scripts, module preloads and style sheets it names, i.e. what the
+# first load downloads before any route's chunk, in gzip bytes (the .gz the
+# build wrote, else gzip -9); the issue's budget is 300 KiB.
+shell=n/a
+tablet="$(dirname "$0")/../web/dist/tablet"
+if [ -f "$tablet/index.html" ]; then
+  shell=0
+  for f in /index.html $(grep -oE '(src|href)="/[^"]+\.(js|css)"' "$tablet/index.html" | sed -E 's/^[a-z]+="//; s/"$//' | sort -u); do
+    if [ -f "$tablet$f.gz" ]; then
+      n=$(stat -c %s "$tablet$f.gz")
+    else
+      n=$(gzip -9 -c "$tablet$f" | wc -c)
+    fi
+    shell=$((shell + n))
+  done
+fi
+echo "tablet_shell_gzip_bytes $shell"
+echo "tablet_shell_budget_bytes 307200"

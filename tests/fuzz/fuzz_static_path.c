@@ -30,7 +30,9 @@ static const struct {
     const char *url, *file, *body, *gz;
 } FILES[] = {
     {.url = "/index.html", .file = "tablet/index.html", .body = "<!doctype html>tablet"},
-    {.url = "/assets/app.js", .file = "tablet/assets/app.js", .body = "console.log(1)",
+    {.url = "/assets/app.js",
+     .file = "tablet/assets/app.js",
+     .body = "console.log(1)",
      .gz = "GZ-app"},
     {.url = "/assets/a b.css", .file = "tablet/assets/a b.css", .body = "p{}"},
     {.url = "/manifest.json", .file = "tablet/manifest.json", .body = "{}"},
