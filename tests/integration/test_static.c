@@ -98,9 +98,11 @@ static void req(const char *method, const char *target, const char *headers, str
     char *in = malloc(cap);
     assert_non_null(in);
     for (;;) {
-        if (len + 4096 > cap)
-            in = realloc(in, cap *= 2);
-        assert_non_null(in);
+        if (len + 4096 > cap) {
+            char *bigger = realloc(in, cap *= 2);
+            assert_non_null(bigger);
+            in = bigger;
+        }
         ssize_t r = recv(fd, in + len, cap - len - 1, 0);
         if (r <= 0)
             break;
