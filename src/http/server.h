@@ -11,7 +11,9 @@
  * alone, and answered at once without reading a body byte (libmicrohttpd
  * then closes the connection), in this order:
  *   - no route has the path: 404 `not_found`; routes have the path but not
- *     the method: 405 `method_not_allowed` with `Allow` listing theirs;
+ *     the method: 405 `method_not_allowed` with `Allow` listing theirs; a
+ *     path no route has but a web app's file (config web): GET and HEAD go
+ *     to h_static, other methods 405 with Allow: GET, HEAD;
  *   - a restricted route (/metrics) and a peer not in the allow list: 403
  *     `forbidden` (the TCP peer's address, never X-Forwarded-For);
  *   - a body the route does not take: a route's class (enum http_body)
