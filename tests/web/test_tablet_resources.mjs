@@ -12,7 +12,8 @@
 //       one app file only: /manifest.json;
 //   (c) the daemon restarted on v2: the next start downloads the manifest and
 //       the one changed file and still shows v1; the start after that shows
-//       v2 and downloads only the manifest;
+//       v2 and downloads only the manifest, while the page still open from
+//       before keeps getting v1's files;
 //   (d) the daemon stopped: the app still starts, from the cache.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -164,15 +165,21 @@ test('(c) a new build: the manifest and the one changed file, the new version at
   await settled();
   assert.deepEqual(appRequests(m2.files).sort(), ['/manifest.json', `${changed[0]}?v=${m2.files[changed[0]]}`].sort());
   assert.equal(await page.locator('[data-zy-build="2"]').count(), 0, 'still v1 in the page that started with it');
-  await page.close();
 
+  // The next start (a second page; the first one stays open, a business in progress).
   log.length = 0;
-  page = await startApp();
-  await page.locator('[data-zy-build="2"]').waitFor({ state: 'attached', timeout: 30000 });
+  const next = await startApp();
+  await next.locator('[data-zy-build="2"]').waitFor({ state: 'attached', timeout: 30000 });
   await settled();
   assert.deepEqual(appRequests(m2.files), ['/manifest.json']);
-  assert.equal(await meta(page, 'active'), m2.version);
+  assert.equal(await meta(next, 'active'), m2.version);
+  // What the first page loads from now on is still v1's, from the cache.
+  const chunk = await page.evaluate(async (p) => (await fetch(p)).text(), changed[0]);
+  assert.ok(!chunk.includes('data-zy-build'), 'the page that started with v1 gets v1 chunks');
+  assert.ok((await next.evaluate(async (p) => (await fetch(p)).text(), changed[0])).includes('data-zy-build'));
+  assert.deepEqual(appRequests(m2.files), ['/manifest.json']);
   await page.close();
+  await next.close();
 });
 
 test('(d) the daemon stopped: the app shell starts from the cache', async () => {

@@ -24,7 +24,7 @@ const FILES = 'zy-files-1';
 const META = 'zy-meta-1';
 const ORIGIN = self.location.origin;
 
-/** clientId -> the manifest its page started with (lost if the worker restarts: then the active one). */
+/** clientId -> the manifest its page started with; also kept in META (the browser stops an idle worker). */
 const versionOf = new Map();
 let checking = null;
 
@@ -84,10 +84,15 @@ function checkOnce(first = false) {
   return checking;
 }
 
-/** Drops cached files that no kept manifest (active, previous, staged) lists. */
+/** Drops cached files that no kept manifest (active, previous, staged, a live page's) lists. */
 async function collect() {
   const keep = new Set();
-  for (const name of ['active', 'previous', 'staged']) {
+  const names = ['active', 'previous', 'staged'];
+  for (const req of await (await caches.open(META)).keys()) {
+    const p = new URL(req.url).pathname;
+    if (p.startsWith('/__zy/client/')) names.push(p.slice('/__zy/'.length));
+  }
+  for (const name of names) {
     const m = await getMeta(name);
     if (m) for (const [p, h] of Object.entries(m.files)) keep.add(ORIGIN + key(p, h));
   }
@@ -119,12 +124,33 @@ async function fromCache(m, path) {
   return r || fetch(path);
 }
 
+/** The manifest a page started with (the active one for a page the worker did not start). */
+async function versionOfClient(id) {
+  if (!versionOf.has(id)) versionOf.set(id, (id && (await getMeta(`client/${id}`))) || (await getMeta('active')));
+  return versionOf.get(id);
+}
+
+/** Forgets the pages that are gone. */
+async function forgetClients() {
+  const live = new Set((await self.clients.matchAll({ includeUncontrolled: true })).map((c) => c.id));
+  const c = await caches.open(META);
+  for (const req of await c.keys()) {
+    const id = new URL(req.url).pathname.replace('/__zy/client/', '');
+    if (id !== new URL(req.url).pathname && !live.has(id)) await c.delete(req);
+  }
+  for (const id of versionOf.keys()) if (!live.has(id)) versionOf.delete(id);
+}
+
 async function start(event) {
   const promoted = await promote();
   const m = await getMeta('active');
-  if (event.resultingClientId && m) versionOf.set(event.resultingClientId, m);
+  if (event.resultingClientId && m) {
+    versionOf.set(event.resultingClientId, m);
+    await putMeta(`client/${event.resultingClientId}`, m);
+  }
   event.waitUntil(
     (async () => {
+      await forgetClients();
       if (promoted) await collect();
       await checkOnce();
     })(),
@@ -134,7 +160,7 @@ async function start(event) {
 }
 
 async function file(event, path) {
-  const m = versionOf.get(event.clientId) || (await getMeta('active'));
+  const m = await versionOfClient(event.clientId);
   if (!m || !m.files[path]) return fetch(event.request);
   return fromCache(m, path);
 }
