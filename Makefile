@@ -18,8 +18,10 @@ deps:
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release -Dwerror=true
 
+# The C build, then the web apps (web/dist, when their sources changed).
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD) >/dev/null || ninja -C $(BUILD)
+	@scripts/web.sh
 
 run: build
 	@scripts/run.sh $(BUILD) $(DATA) $(LISTEN)

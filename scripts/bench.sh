@@ -31,6 +31,8 @@
 # target < 100), report_province_day_ms the same for the day, report_today_ms
 # the today board (GET /api/v1/admin/reports/today); report_rows and
 # report_fill_s what the generator wrote.
+# Web: tablet_shell_gzip_bytes (the tablet app's first load before any route
+# chunk, gzip; below) against tablet_shell_budget_bytes (300 KiB).
 #
 # Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_POOL (30000,
 # the run also ends when it is used up), BENCH_MIX (zhanye-load --mix;
@@ -179,3 +181,22 @@ else
   echo "web_sm2_encrypt_ms_sm_crypto n/a"
   echo "web_sm2_encrypt_ms_sm_crypto_v2 n/a"
 fi
+# The tablet app's shell (web/dist/tablet, written by make build): index.html
+# and the scripts, module preloads and style sheets it names, i.e. what the
+# first load downloads before any route's chunk, in gzip bytes (the .gz the
+# build wrote, else gzip -9); the issue's budget is 300 KiB.
+shell=n/a
+tablet="$(dirname "$0")/../web/dist/tablet"
+if [ -f "$tablet/index.html" ]; then
+  shell=0
+  for f in /index.html $(grep -oE '(src|href)="/[^"]+\.(js|css)"' "$tablet/index.html" | sed -E 's/^[a-z]+="//; s/"$//' | sort -u); do
+    if [ -f "$tablet$f.gz" ]; then
+      n=$(stat -c %s "$tablet$f.gz")
+    else
+      n=$(gzip -9 -c "$tablet$f" | wc -c)
+    fi
+    shell=$((shell + n))
+  done
+fi
+echo "tablet_shell_gzip_bytes $shell"
+echo "tablet_shell_budget_bytes 307200"

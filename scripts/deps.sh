@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages zhanye needs, only those missing, and the web
+# Installs the Debian packages zhanye needs (chromium: the browser tests), only those missing, and the web
 # app's npm packages from the committed lock file. Quiet when all is present.
 set -euo pipefail
 
@@ -12,7 +12,7 @@ PKGS=(
   libcairo2-dev libpango1.0-dev fonts-noto-cjk
   libxlsxwriter-dev
   mariadb-server-core mariadb-client-core redis-server redis-sentinel haproxy
-  nodejs npm
+  nodejs npm chromium
 )
 
 missing=()

@@ -3,7 +3,8 @@
 # has no database, starts the simulators of the bank's other systems and the
 # peripherals bridge on the device simulators (and,
 # the first time, syncs the grid platform's visit tasks), then runs the
-# platform in the foreground (Ctrl-C stops everything).
+# platform in the foreground, serving the web apps of web/dist (Ctrl-C stops
+# everything).
 set -euo pipefail
 build=$1 data=$2 listen=$3
 bin="$build/zhanye"
@@ -24,9 +25,11 @@ if [ "$fresh" = 1 ]; then
   "$bin" grid sync --data "$data" >/dev/null ||
     echo "run.sh: zhanye grid sync failed; visit tasks come with the next one" >&2
 fi
+web="$(cd "$(dirname "$0")/.." && pwd)/web/dist"
 cat <<EOT
 
   zhanye is starting on http://$listen
+    the tablet app: http://$listen/    (built into $web by make build)
     health:   http://$listen/healthz    ready: http://$listen/readyz
     metrics:  http://$listen/metrics
   demo logins (password $pw):
@@ -39,4 +42,4 @@ cat <<EOT
   stop with Ctrl-C
 
 EOT
-exec "$bin" serve --data "$data" --listen "$listen"
+exec "$bin" serve --data "$data" --listen "$listen" --web "$web"

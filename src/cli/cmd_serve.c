@@ -1,9 +1,13 @@
-/* zhanye serve --data DIR [--listen HOST:PORT] [--check-config]
+/* zhanye serve --data DIR [--listen HOST:PORT] [--web DIR] [--check-config]
  *
+ * --web DIR (else [web] root; empty: none) serves the built web apps
+ * (http/static.h): DIR missing or unreadable is exit 2, naming it, also with
+ * --check-config.
  * Serves until SIGTERM or SIGINT, then refuses what waits in flow control's
  * queues, stops accepting, drains in-flight requests, flushes the log and
  * closes the database. SIGHUP reloads the flow-control rules from zhanye.conf
- * (a bad file keeps the old ones). Signals are taken synchronously with
+ * (a bad file keeps the old ones) and
+ * the web apps' files (an unreadable root keeps the old ones). Signals are taken synchronously with
  * sigwait() in the main thread, so no handler runs on a request thread;
  * they are blocked from the start, so a SIGTERM during start-up is a clean
  * stop once the server is up, never a kill. */
@@ -12,6 +16,7 @@
 #include "foundation/log.h"
 #include "foundation/metrics.h"
 #include "http/handlers.h"
+#include "http/static.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -39,7 +44,8 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static int serve(struct app *a, const char *listen, const sigset_t *wait_for)
+static int serve(struct app *a, const char *listen, struct static_site *web,
+                 const sigset_t *wait_for)
 {
     sigset_t set = *wait_for;
     metrics_describe("zhanye_log_dropped_lines", "gauge", "log lines dropped on a full ring");
@@ -65,6 +71,7 @@ static int serve(struct app *a, const char *listen, const sigset_t *wait_for)
         .metrics_allow = a->cfg.server.metrics_allow,
         .trusted_proxies = a->cfg.server.trusted_proxies,
         .public_url = a->cfg.server.public_url,
+        .web = web,
     };
     struct http_server *srv;
     if (http_server_start(&hc, routes, nroutes, a, &srv) != 0) {
@@ -85,6 +92,10 @@ static int serve(struct app *a, const char *listen, const sigset_t *wait_for)
         if (sig == SIGHUP) {
             log_info("server.reload", "SIGHUP received: reloading flow-control rules");
             (void)app_flow_reload(a, err, sizeof err); /* logs the outcome */
+            if (web && static_reload(web, err, sizeof err) == 0)
+                log_info("web.reload", "%zu files of the web apps loaded", static_count(web));
+            else if (web)
+                log_warn("web.reload", "kept the old files: %s", err);
             continue;
         }
         log_info("server.stop", "signal %d: draining %lld in-flight requests", sig,
@@ -96,15 +107,29 @@ static int serve(struct app *a, const char *listen, const sigset_t *wait_for)
     return EXIT_OK;
 }
 
+/* The web apps of --web DIR, else [web] root; none when both are empty.
+ * 0, or -1 with err naming the root. */
+static int open_web(const struct app *a, const char *root, struct static_site **out, char *err,
+                    size_t errcap)
+{
+    *out = NULL;
+    if (!root || !*root)
+        root = a->cfg.web.root;
+    if (!*root)
+        return 0;
+    return static_open(root, out, err, errcap);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
         {"listen", required_argument, NULL, 'l'},
         {"check-config", no_argument, NULL, 'c'},
+        {"web", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL, *listen = NULL;
+    const char *data = NULL, *listen = NULL, *web_root = NULL;
     bool check = false;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -118,6 +143,9 @@ int cmd_serve(int argc, char **argv)
         case 'c':
             check = true;
             break;
+        case 'w':
+            web_root = optarg;
+            break;
         default:
             goto usage;
         }
@@ -127,9 +155,15 @@ int cmd_serve(int argc, char **argv)
 
     struct app a;
     char err[512];
+    struct static_site *web = NULL;
     if (check) {
         int rc = app_load_config(&a, data, err, sizeof err);
+        if (rc == APP_OK && open_web(&a, web_root, &web, err, sizeof err) != 0) {
+            config_free(&a.cfg);
+            rc = APP_ERR_CONFIG;
+        }
         if (rc == APP_OK) {
+            static_free(web);
             printf("zhanye serve: %s/zhanye.conf is valid\n", data);
             config_free(&a.cfg);
             return EXIT_OK;
@@ -140,17 +174,26 @@ int cmd_serve(int argc, char **argv)
     sigset_t set;
     block_signals(&set);
     int rc = app_open(&a, data, err, sizeof err);
-    if (rc == APP_OK && (rc = app_deliver_start(&a, err, sizeof err)) != APP_OK)
+    if (rc == APP_OK && open_web(&a, web_root, &web, err, sizeof err) != 0) {
         app_close(&a);
+        rc = APP_ERR_CONFIG;
+    } else if (rc == APP_OK && (rc = app_deliver_start(&a, err, sizeof err)) != APP_OK) {
+        app_close(&a);
+    }
     if (rc != APP_OK) {
+        static_free(web);
         fprintf(stderr, "zhanye serve: %s\n", err);
         return rc == APP_ERR_CONFIG ? EXIT_USAGE : EXIT_FAIL;
     }
-    rc = serve(&a, listen, &set);
+    if (web)
+        log_info("web.load", "%zu files of the web apps loaded", static_count(web));
+    rc = serve(&a, listen, web, &set);
     app_close(&a);
+    static_free(web);
     metrics_shutdown();
     return rc;
 usage:
-    fprintf(stderr, "usage: zhanye serve --data DIR [--listen HOST:PORT] [--check-config]\n");
+    fprintf(stderr,
+            "usage: zhanye serve --data DIR [--listen HOST:PORT] [--web DIR] [--check-config]\n");
     return EXIT_USAGE;
 }

@@ -117,6 +117,8 @@ static const struct cfg_key KEYS[] = {
     {"business", "voucher_retry_max_ms", T_INT, "600000", 10, 86400000,
      F(business.voucher_retry_max_ms), 0},
     {"business", "voucher_attempts", T_INT, "10", 1, 1000, F(business.voucher_attempts), 0},
+    /* The web apps served by `zhanye serve` (http/static.h); empty: none. */
+    {"web", "root", T_PATH, "", 0, 0, F(web.root), S(web.root)},
     /* [flow.TX] and [flow.default]: access-gateway rules. */
     {"flow", "rate", T_INT, "1000", 1, 10000000, 0, 0},
     {"flow", "burst", T_INT, "100", 1, 10000000, 0, 0},

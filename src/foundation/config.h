@@ -111,6 +111,9 @@ struct config {
         int voucher_retry_max_ms; /* ... capped at this */
         int voucher_attempts;     /* failed uploads before a voucher's delivery is `failed` */
     } business;
+    struct {
+        char root[PATH_MAX]; /* web/dist: one directory per app (http/static.h); "" = none */
+    } web;
     int nnamed;
     struct config_named named[CONFIG_MAX_NAMED];
 };

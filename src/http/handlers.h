@@ -11,6 +11,8 @@ void h_metrics(struct http_request *req, struct http_response *resp);
 void h_pubkey(struct http_request *req, struct http_response *resp);
 void h_time(struct http_request *req, struct http_response *resp);
 void h_tx(struct http_request *req, struct http_response *resp);
+/* A web app's file (static.h): the server routes here itself (server.h, web). */
+void h_static(struct http_request *req, struct http_response *resp);
 
 /* The management API of the web console (admin.h, docs/api.md). */
 void h_admin_login(struct http_request *req, struct http_response *resp);

@@ -7,6 +7,8 @@
 #include "foundation/netaddr.h"
 #include "foundation/thread.h"
 #include "http/executor.h"
+#include "http/handlers.h"
+#include "http/static.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -79,6 +81,7 @@ struct http_server {
     int64_t body_limit;       /* HTTP_BODY_TX */
     int64_t admin_body_limit; /* HTTP_BODY_ADMIN */
     bool https;               /* public_url is https */
+    struct static_site *web;  /* the web apps' files, or NULL */
     struct netaddr_list metrics_allow;
     struct netaddr_list trusted; /* proxies whose X-Forwarded-For counts */
     struct buffer_cap buf;
@@ -161,11 +164,35 @@ static bool path_matches(const struct http_route *r, const char *url, const char
     return true;
 }
 
+static const struct http_route *find_api_route(const struct http_server *s, const char *method,
+                                               const char *url, const char **arg, char *allow,
+                                               size_t cap);
+
+/* A file of the web apps (http_server_config.web): GET and HEAD only. */
+static const struct http_route WEB_ROUTE = {
+    .method = "GET", .path = "/", .label = "/web", .fn = h_static};
+
 /* The route of method + url, or NULL; then allow lists the methods of the
- * routes that have the path ("" when none has it). */
+ * routes that have the path ("" when none has it). A path no route has may
+ * be a web app's file. */
 static const struct http_route *find_route(const struct http_server *s, const char *method,
                                            const char *url, const char **arg, char *allow,
                                            size_t cap)
+{
+    const struct http_route *web = find_api_route(s, method, url, arg, allow, cap);
+    if (web || allow[0] || !s->web || !static_has(s->web, url))
+        return web;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+        *arg = NULL;
+        return &WEB_ROUTE;
+    }
+    snprintf(allow, cap, "GET, HEAD");
+    return NULL;
+}
+
+static const struct http_route *find_api_route(const struct http_server *s, const char *method,
+                                               const char *url, const char **arg, char *allow,
+                                               size_t cap)
 {
     size_t used = 0;
     allow[0] = '\0';
@@ -203,8 +230,11 @@ static void add_headers(const struct http_server *s, struct MHD_Response *mr,
 static enum MHD_Result send_response(const struct http_server *s, struct MHD_Connection *conn,
                                      struct http_response *resp)
 {
-    struct MHD_Response *mr = MHD_create_response_from_buffer(
-        resp->body_len, resp->body ? resp->body : (char *)"", MHD_RESPMEM_MUST_FREE);
+    /* No body (a 304): nothing for libmicrohttpd to free. */
+    struct MHD_Response *mr =
+        resp->body
+            ? MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE)
+            : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (!mr)
         return MHD_NO;
     resp->body = NULL; /* owned by mr now */
@@ -219,9 +249,14 @@ static void add_headers(const struct http_server *s, struct MHD_Response *mr,
 {
     MHD_add_response_header(mr, "Content-Type",
                             resp->content_type ? resp->content_type : "application/json");
-    MHD_add_response_header(mr, "Cache-Control", "no-store");
-    for (size_t i = 0; i < sizeof SECURITY_HEADERS / sizeof SECURITY_HEADERS[0]; i++)
-        MHD_add_response_header(mr, SECURITY_HEADERS[i].name, SECURITY_HEADERS[i].value);
+    MHD_add_response_header(mr, "Cache-Control",
+                            resp->cache_control ? resp->cache_control : "no-store");
+    for (size_t i = 0; i < sizeof SECURITY_HEADERS / sizeof SECURITY_HEADERS[0]; i++) {
+        const char *v = SECURITY_HEADERS[i].value;
+        if (resp->csp && strcmp(SECURITY_HEADERS[i].name, "Content-Security-Policy") == 0)
+            v = resp->csp;
+        MHD_add_response_header(mr, SECURITY_HEADERS[i].name, v);
+    }
     if (s->https)
         MHD_add_response_header(mr, "Strict-Transport-Security", HSTS);
     for (int i = 0; i < resp->nheaders; i++)
@@ -368,6 +403,7 @@ static void run_handler(struct req *r, struct http_response *resp)
             .t0_ns = r->t0_ns,
             .app = r->s->app,
             .conn = r->conn,
+            .web = r->s->web,
         };
         r->route->fn(&req, resp);
     }
@@ -998,6 +1034,37 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http.mhd", "%s", msg);
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* libmicrohttpd's unescaping (path and query), except that %00 stays as it
+ * is: no NUL ever cuts a path short. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    char *w = uri;
+    for (const char *p = uri; *p; p++) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 && (hi | lo)) {
+            *w++ = (char)(hi * 16 + lo);
+            p += 2;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - uri);
+}
+
 static int parse_listen(const char *listen, struct sockaddr_in *sa)
 {
     char host[64];
@@ -1034,6 +1101,7 @@ static int configure(struct http_server *s, const struct http_server_config *cfg
     s->body_limit = cfg->body_limit;
     s->admin_body_limit = cfg->admin_body_limit;
     s->https = cfg->public_url && strncmp(cfg->public_url, "https://", 8) == 0;
+    s->web = cfg->web;
     s->buf.limit = cfg->buffer_limit;
     metrics_describe("zhanye_http_buffered_bytes", "gauge",
                      "request body bytes reserved in memory (at most [server] buffer_limit)");
@@ -1114,7 +1182,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
         (unsigned)cfg->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->connection_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, s->flow ? on_connection : NULL, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        on_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!s->d) {
         log_error("http.start", "cannot listen on %s", cfg->listen);
         timer_stop(&s->timer);
@@ -1225,4 +1294,9 @@ int http_add_header(struct http_response *resp, const char *name, const char *va
 const char *http_header(const struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }

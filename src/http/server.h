@@ -11,7 +11,9 @@
  * alone, and answered at once without reading a body byte (libmicrohttpd
  * then closes the connection), in this order:
  *   - no route has the path: 404 `not_found`; routes have the path but not
- *     the method: 405 `method_not_allowed` with `Allow` listing theirs;
+ *     the method: 405 `method_not_allowed` with `Allow` listing theirs; a
+ *     path no route has but a web app's file (config web): GET and HEAD go
+ *     to h_static, other methods 405 with Allow: GET, HEAD;
  *   - a restricted route (/metrics) and a peer not in the allow list: 403
  *     `forbidden` (the TCP peer's address, never X-Forwarded-For);
  *   - a body the route does not take: a route's class (enum http_body)
@@ -37,7 +39,11 @@
  * order; a malformed header leaves the peer's). peer_ip is always the TCP
  * peer's.
  *
- * EVERY ANSWER carries Cache-Control: no-store, X-Content-Type-Options:
+ * URLS. libmicrohttpd decodes %XX in the path and query, except %00, which
+ * stays as the three characters (no NUL ever enters a path).
+ *
+ * EVERY ANSWER carries Cache-Control: no-store (the web apps' files: their
+ * own, http_response.cache_control), X-Content-Type-Options:
  * nosniff, Content-Security-Policy: frame-ancestors 'none', X-Frame-Options:
  * DENY, and Strict-Transport-Security: max-age=31536000 when public_url is
  * https (then resp->https is true for the handler, which marks its cookies
@@ -83,6 +89,7 @@
 
 struct flow;
 struct flow_hooks;
+struct static_site;
 
 struct http_request {
     const char *method;
@@ -97,7 +104,8 @@ struct http_request {
     const char *peer_ip;
     uint64_t t0_ns; /* clock_mono_ns() at arrival */
     void *app;
-    void *conn; /* the MHD connection, for headers */
+    void *conn;              /* the MHD connection, for headers */
+    struct static_site *web; /* the web apps' files (static.h), or NULL */
 };
 
 /* STREAMS. A handler may answer with a stream instead of a body (the
@@ -132,6 +140,10 @@ struct http_response {
     size_t body_len;
     const char *content_type;
     bool https; /* set by the server: public_url is https (cookies get Secure) */
+    /* NULL: the defaults, Cache-Control no-store and the CSP frame-ancestors
+     * 'none'; the web apps' answers set their own (static_route.c). */
+    const char *cache_control;
+    const char *csp;
     struct {
         const char *name;
         char value[128];
@@ -177,6 +189,11 @@ struct http_server_config {
     const char *metrics_allow;   /* address list (netaddr.h) for restricted routes; NULL = "" */
     const char *trusted_proxies; /* address list of proxies; NULL or "" = none */
     const char *public_url;      /* https://... turns on HSTS and Secure cookies; may be NULL */
+    /* The web apps' files (static.h), or NULL: a GET or HEAD of a path it
+     * has that no route has goes to h_static (route label "/web"); another
+     * method of such a path is 405 with Allow: GET, HEAD. Must outlive the
+     * server. */
+    struct static_site *web;
 };
 
 /* The hooks a flow given to this server must have been created with: they
@@ -213,5 +230,7 @@ void http_text(struct http_response *resp, int status, const char *content_type,
 int http_add_header(struct http_response *resp, const char *name, const char *value);
 /* Value of a request header, or NULL. */
 const char *http_header(const struct http_request *req, const char *name);
+/* Value of a URL query argument (decoded), or NULL. */
+const char *http_query(const struct http_request *req, const char *name);
 
 #endif

@@ -273,7 +273,15 @@ int testd_start(struct testd *d)
     int po[2];
     if (pipe(po))
         return -1;
-    const char *argv[] = {zhanye_bin(), "serve", "--data", d->dir, "--listen", "127.0.0.1:0", NULL};
+    const char *argv[] = {zhanye_bin(),
+                          "serve",
+                          "--data",
+                          d->dir,
+                          "--listen",
+                          "127.0.0.1:0",
+                          d->web[0] ? "--web" : NULL,
+                          d->web,
+                          NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, po[1], 1);

@@ -25,6 +25,9 @@ struct testd {
     char base[64];      /* "http://127.0.0.1:PORT" */
     int port;
     pid_t pid;
+    /* Set after testd_init: testd_start passes `--web web` (the web apps'
+     * root, http/static.h); "" = none. */
+    char web[PATH_MAX];
 };
 
 /* mkdtemp + `zhanye init --data DIR --demo-org --demo-password Demo@1234` (the

@@ -1,17 +1,22 @@
 // The tablet app's build: `vite build web/tablet` -> web/dist/tablet.
+// Stable file names and manifest.json + .gz copies (web/build/resources.js):
+// the service worker (public/sw.js) downloads only what changed.
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
 import { fileURLToPath, URL } from 'node:url';
+import { resources, stableNames } from '../build/resources.js';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
-  plugins: [vue()],
+  // Scoped-style ids from the file's path alone: a template change leaves its CSS as it is.
+  plugins: [vue({ features: { componentIdGenerator: 'filepath' } }), resources({ app: 'tablet' })],
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
   build: {
     outDir: fileURLToPath(new URL('../dist/tablet', import.meta.url)),
     emptyOutDir: true,
     target: 'es2020',
+    rollupOptions: { output: stableNames() },
   },
   // The ZY1 sealing worker (src/zy1/seal.worker.js) is an ES module worker.
   worker: { format: 'es' },

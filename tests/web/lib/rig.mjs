@@ -10,13 +10,15 @@
 //   rig.cli('activation', 'issue', '--teller', 'demo01')  -> stdout (string)
 //   await rig.stop();
 //
+// The daemon serves the web apps itself (`zhanye serve --web`): web/dist, or
+// opts.web (a dist of the test's own), or the dist given to restart().
+//
 // Environment (set by meson): ZHANYE_BIN, ZHANYE_BUILD_DIR (sims, bridge),
 // ZHANYE_WEB_DIST (web/dist), CHROMIUM (default /usr/bin/chromium).
 // A test exits 77 (skip) only when Chromium is absent.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, existsSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -108,27 +110,14 @@ export async function startRig(opts = {}) {
     execFileSync(join(ROOT, 'scripts/sims.sh'), ['start', BUILD, data, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
   }
   const log = openSync(join(dir, 'zhanye.log'), 'a');
-  const serveArgs = ['serve', '--data', data, '--listen', `127.0.0.1:${port}`];
-  // `--web` is new: an older binary refuses it (exit 2), and the stand-in below serves the app.
-  try {
-    execFileSync(BIN, [...serveArgs, '--web', WEB_DIST, '--check-config'], { stdio: 'ignore' });
-    serveArgs.push('--web', WEB_DIST);
-  } catch {
-    /* no --web */
-  }
-  let serve = spawn(BIN, serveArgs, { stdio: ['ignore', log, log], env });
+  const serveArgs = (web) => ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--web', web];
+  let web = opts.web || WEB_DIST;
+  if (!existsSync(join(web, 'tablet'))) throw new Error(`no web apps at ${web}: build them first (scripts/web.sh, run by make build)`);
+  let serve = spawn(BIN, serveArgs(web), { stdio: ['ignore', log, log], env });
   await waitReady(url);
   if (opts.devices) {
     env.DEV_PORT_BASE = String(await freeBlock(27000, 32700, 21));
     execFileSync(join(ROOT, 'scripts/devices.sh'), ['start', BUILD, data, `127.0.0.1:${port}`, String(process.pid)], { cwd: ROOT, env, stdio: 'ignore' });
-  }
-  // A zhanye without static serving (older build): a loopback stand-in that
-  // serves web/dist/tablet and passes /api/ to the daemon, same origin.
-  let front = null;
-  let pageUrl = url;
-  if ((await fetch(`${url}/`).then((r) => r.status).catch(() => 0)) === 404) {
-    front = await staticFront(join(WEB_DIST, 'tablet'), port);
-    pageUrl = `http://127.0.0.1:${front.address().port}`;
   }
   const pw = await webImport('playwright-core');
   const chromium = pw.chromium ?? pw.default.chromium;
@@ -137,7 +126,7 @@ export async function startRig(opts = {}) {
   return {
     dir,
     data,
-    url: pageUrl,
+    url,
     apiUrl: url,
     port,
     browser,
@@ -149,48 +138,30 @@ export async function startRig(opts = {}) {
       const page = await context.newPage();
       return { context, page };
     },
-    /** Restarts `zhanye serve` on the same port and data (e.g. after a new web build). */
-    async restart() {
+    /** Stops `zhanye serve` (the pages stay); restart() starts it again. */
+    async stopServe() {
+      if (!serve) return;
       const old = serve;
-      old.kill('SIGTERM');
-      await new Promise((r) => old.once('exit', r));
-      serve = spawn(BIN, serveArgs, { stdio: ['ignore', log, log], env });
+      serve = null;
+      if (old.exitCode === null && old.signalCode === null) {
+        old.kill('SIGTERM');
+        await new Promise((r) => old.once('exit', r));
+      }
+    },
+    /** Restarts `zhanye serve` on the same port and data, on the web apps of newWeb if given (e.g. a new build). */
+    async restart(newWeb) {
+      await this.stopServe();
+      if (newWeb) web = newWeb;
+      serve = spawn(BIN, serveArgs(web), { stdio: ['ignore', log, log], env });
       await waitReady(url);
     },
     async stop() {
       await browser.close().catch(() => {});
-      front?.close();
-      serve.kill('SIGTERM');
+      serve?.kill('SIGTERM');
       if (opts.devices) execFileSync(join(ROOT, 'scripts/devices.sh'), ['stop', data], { cwd: ROOT, env, stdio: 'ignore' });
       if (opts.sims) execFileSync(join(ROOT, 'scripts/sims.sh'), ['stop', data], { cwd: ROOT, env, stdio: 'ignore' });
       await sleep(200);
       if (!process.env.ZHANYE_KEEP) rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.webmanifest': 'application/manifest+json' };
-
-function staticFront(root, apiPort) {
-  const server = http.createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (path.startsWith('/api/') || path === '/readyz' || path === '/healthz') {
-      const up = http.request({ host: '127.0.0.1', port: apiPort, path: req.url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.writeHead(502).end());
-      req.pipe(up);
-      return;
-    }
-    // /console/ is web/dist/console (the management console), the rest the tablet app.
-    const con = path === '/console' || path.startsWith('/console/');
-    const dir = con ? join(root, '../console') : root;
-    const rel = con ? path.slice('/console'.length) || '/' : path;
-    const file = join(dir, rel === '/' ? 'index.html' : rel);
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
-    const ext = file.slice(file.lastIndexOf('.'));
-    res.writeHead(200, { 'Content-Type': TYPES[ext] || 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
 }

@@ -1,3 +1,4 @@
+import './sw-register.js';
 import { createApp } from 'vue';
 import { createPinia } from 'pinia';
 import Vant from 'vant';
