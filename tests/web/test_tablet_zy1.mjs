@@ -125,7 +125,7 @@ test('activation, login, storage, worker, restart, tampered answer', async () =>
   // Restart: the activation and the session stay; a sealed call works.
   await page.reload();
   await page.waitForURL((u) => u.hash === '#/');
-  await page.getByText('客户经理').waitFor();
+  await page.getByText(/展业 · 张晓明/).waitFor(); // the session's teller, read back after the reload
   const before1 = visits(1);
   await page.goto(rig.url + '/#/visit/checkin?customer=1');
   await page.getByText('当前位置').waitFor();

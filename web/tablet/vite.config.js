@@ -19,6 +19,6 @@ export default defineConfig({
     rollupOptions: { output: stableNames() },
   },
   // The ZY1 sealing worker (src/zy1/seal.worker.js) is an ES module worker.
-  worker: { format: 'es' },
+  worker: { format: 'es', rollupOptions: { output: stableNames() } },
   server: { proxy: { '/api': 'http://127.0.0.1:8080' } },
 });
