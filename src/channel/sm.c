@@ -99,30 +99,58 @@ out:
     return st == SM_OK ? st : ossl_fail(st);
 }
 
-sm_status sm_hmac(const uint8_t *key, size_t klen, const sm_part *parts, size_t nparts,
-                  uint8_t out[SM3_LEN])
+/* One message of ctx (keyed): update with its parts, then the tag. */
+static sm_status hmac_one(EVP_MAC_CTX *ctx, const sm_hmac_msg *m, uint8_t out[SM3_LEN])
+{
+    size_t outl = 0;
+    for (size_t i = 0; i < m->nparts; i++)
+        if (m->parts[i].n && EVP_MAC_update(ctx, m->parts[i].p, m->parts[i].n) != 1)
+            return SM_ERR;
+    if (EVP_MAC_final(ctx, out, &outl, SM3_LEN) != 1 || outl != SM3_LEN)
+        return SM_ERR;
+    return SM_OK;
+}
+
+/* The key is set once (its inner and outer pads hashed once); every message
+ * but the last runs on a copy of that keyed state, the last on the state. */
+sm_status sm_hmac_each(const uint8_t *key, size_t klen, const sm_hmac_msg *msgs, size_t nmsgs,
+                       uint8_t (*out)[SM3_LEN])
 {
     static const uint8_t empty[1];
     sm_status st = sm_init();
-    EVP_MAC_CTX *ctx = NULL;
-    size_t outl = 0;
+    EVP_MAC_CTX *keyed = NULL, *one = NULL;
     if (st != SM_OK)
         goto out;
+    st = SM_BAD;
+    if (nmsgs == 0 || !msgs || !out)
+        goto out;
     st = SM_NOMEM;
-    if (!(ctx = EVP_MAC_CTX_dup(g.hmac_sm3)))
+    if (!(keyed = EVP_MAC_CTX_dup(g.hmac_sm3)))
         goto out;
     st = SM_ERR;
-    if (EVP_MAC_init(ctx, klen ? key : empty, klen, NULL) != 1)
+    if (EVP_MAC_init(keyed, klen ? key : empty, klen, NULL) != 1)
         goto out;
-    for (size_t i = 0; i < nparts; i++)
-        if (parts[i].n && EVP_MAC_update(ctx, parts[i].p, parts[i].n) != 1)
+    for (size_t i = 0; i + 1 < nmsgs; i++) {
+        st = SM_NOMEM;
+        if (!(one = EVP_MAC_CTX_dup(keyed)))
             goto out;
-    if (EVP_MAC_final(ctx, out, &outl, SM3_LEN) != 1 || outl != SM3_LEN)
-        goto out;
-    st = SM_OK;
+        if ((st = hmac_one(one, &msgs[i], out[i])) != SM_OK)
+            goto out;
+        EVP_MAC_CTX_free(one);
+        one = NULL;
+    }
+    st = hmac_one(keyed, &msgs[nmsgs - 1], out[nmsgs - 1]);
 out:
-    EVP_MAC_CTX_free(ctx); /* cleanses the keyed HMAC state */
+    EVP_MAC_CTX_free(one); /* cleanses the keyed HMAC state */
+    EVP_MAC_CTX_free(keyed);
     return st == SM_OK ? st : ossl_fail(st);
+}
+
+sm_status sm_hmac(const uint8_t *key, size_t klen, const sm_part *parts, size_t nparts,
+                  uint8_t out[SM3_LEN])
+{
+    const sm_hmac_msg m = {parts, nparts};
+    return sm_hmac_each(key, klen, &m, 1, (uint8_t(*)[SM3_LEN])out);
 }
 
 /* ---- SM4-CBC ------------------------------------------------------------ */

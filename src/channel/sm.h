@@ -49,6 +49,17 @@ sm_status sm3_digest(const sm_part *parts, size_t nparts, uint8_t out[SM3_LEN]);
 /* HMAC-SM3 (RFC 2104) of the concatenation of parts. */
 sm_status sm_hmac(const uint8_t *key, size_t klen, const sm_part *parts, size_t nparts,
                   uint8_t out[SM3_LEN]);
+/* One message of sm_hmac_each: the concatenation of parts. */
+typedef struct {
+    const sm_part *parts;
+    size_t nparts;
+} sm_hmac_msg;
+/* HMAC-SM3 under one key of each of nmsgs messages, out[i] for msgs[i]: the
+ * same tags as nmsgs sm_hmac calls, with the key's pads hashed once.
+ * SM_BAD: nmsgs 0 or a NULL array; SM_NOMEM, SM_ERR: OpenSSL failed (the
+ * outputs are then unspecified). */
+sm_status sm_hmac_each(const uint8_t *key, size_t klen, const sm_hmac_msg *msgs, size_t nmsgs,
+                       uint8_t (*out)[SM3_LEN]);
 
 /* Ciphertext size of n plaintext bytes after PKCS#7 padding. */
 size_t sm4_cbc_padded_len(size_t n);

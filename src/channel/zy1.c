@@ -137,29 +137,31 @@ void zy1_keys_wipe(zy1_keys *k)
 
 zy1_status zy1_derive(const uint8_t S[ZY1_S_LEN], const uint8_t F[ZY1_F_LEN], zy1_keys *k)
 {
-    uint8_t t[SM3_LEN];
-    sm_part req_enc = {L_REQ_ENC, sizeof L_REQ_ENC - 1},
-            rsp_enc = {L_RSP_ENC, sizeof L_RSP_ENC - 1};
-    sm_part req_mac[2] = {{L_REQ_MAC, sizeof L_REQ_MAC - 1}, {S, ZY1_S_LEN}};
-    sm_part rsp_mac[2] = {{L_RSP_MAC, sizeof L_RSP_MAC - 1}, {S, ZY1_S_LEN}};
+    uint8_t t[2][SM3_LEN], m[2][SM3_LEN];
+    const sm_part req_enc = {L_REQ_ENC, sizeof L_REQ_ENC - 1},
+                  rsp_enc = {L_RSP_ENC, sizeof L_RSP_ENC - 1};
+    const sm_part req_mac[2] = {{L_REQ_MAC, sizeof L_REQ_MAC - 1}, {S, ZY1_S_LEN}};
+    const sm_part rsp_mac[2] = {{L_RSP_MAC, sizeof L_RSP_MAC - 1}, {S, ZY1_S_LEN}};
+    /* Two keys, two messages each: each key's pads are hashed once. */
+    const sm_hmac_msg under_s[2] = {{&req_enc, 1}, {&rsp_enc, 1}};
+    const sm_hmac_msg under_f[2] = {{req_mac, 2}, {rsp_mac, 2}};
     zy1_status st = ZY1_BAD_ARG;
     sm_status s;
     if (!S || !F || !k)
         goto out;
-    s = sm_hmac(S, ZY1_S_LEN, &req_enc, 1, t);
+    s = sm_hmac_each(S, ZY1_S_LEN, under_s, 2, t);
     if (s == SM_OK)
-        memcpy(k->kenc, t, SM4_KEY_LEN);
-    if (s == SM_OK)
-        s = sm_hmac(S, ZY1_S_LEN, &rsp_enc, 1, t);
-    if (s == SM_OK)
-        memcpy(k->renc, t, SM4_KEY_LEN);
-    if (s == SM_OK)
-        s = sm_hmac(F, ZY1_F_LEN, req_mac, 2, k->kmac);
-    if (s == SM_OK)
-        s = sm_hmac(F, ZY1_F_LEN, rsp_mac, 2, k->rmac);
+        s = sm_hmac_each(F, ZY1_F_LEN, under_f, 2, m);
+    if (s == SM_OK) {
+        memcpy(k->kenc, t[0], SM4_KEY_LEN);
+        memcpy(k->renc, t[1], SM4_KEY_LEN);
+        memcpy(k->kmac, m[0], SM3_LEN);
+        memcpy(k->rmac, m[1], SM3_LEN);
+    }
     st = from_sm(s, ZY1_INTERNAL);
 out:
     secmem_wipe(t, sizeof t);
+    secmem_wipe(m, sizeof m);
     if (st != ZY1_OK && k)
         zy1_keys_wipe(k);
     return st;
@@ -429,9 +431,18 @@ zy1_status zy1_seal_response(const zy1_keys *k, const char *tx, const char *nonc
     if ((st = from_sm(sm_hmac(k->rmac, sizeof k->rmac, parts, np, mac), ZY1_INTERNAL)) != ZY1_OK)
         goto out;
     b64_small(mac, sizeof mac, mac_b64, sizeof mac_b64);
-    st = print_alloc(body, body_len,
-                     "{\"v\":1,\"ts\":%s,\"iv\":\"%s\",\"ct\":\"%s\",\"mac\":\"%s\"}", ts_text,
-                     iv_b64, ct_b64, mac_b64);
+    /* Joined rather than printed (printf would run twice: size, then text). */
+#define PIECE(lit)                                                                                 \
+    {                                                                                              \
+        lit, sizeof lit - 1                                                                        \
+    }
+    const sm_part pieces[] = {
+        PIECE("{\"v\":1,\"ts\":"), {ts_text, strlen(ts_text)}, PIECE(",\"iv\":\""),
+        {iv_b64, strlen(iv_b64)},  PIECE("\",\"ct\":\""),      {ct_b64, ct_b64_len},
+        PIECE("\",\"mac\":\""),    {mac_b64, strlen(mac_b64)}, PIECE("\"}"),
+    };
+#undef PIECE
+    st = parts_join(pieces, sizeof pieces / sizeof pieces[0], body, body_len);
 out:
     free(ct_b64);
     return st;
