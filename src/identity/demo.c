@@ -19,6 +19,7 @@ struct demo_bank {
     struct demo_branch branches[2];
     const char *admin, *admin_name;
     const char *officers[2], *officer_names[2]; /* one per branch */
+    const char *manager, *manager_name;         /* branch manager of the first branch */
 };
 
 static const struct demo_bank banks[] = {
@@ -28,14 +29,18 @@ static const struct demo_bank banks[] = {
      "admin01",
      "青山管理员",
      {"demo01", "demo02"},
-     {"张晓明", "李春燕"}},
+     {"张晓明", "李春燕"},
+     "mgr01",
+     "城关支行行长"},
     {"B02",
      "绿水农信社",
      {{"01", "南湖支行"}, {"02", "北岭支行"}},
      "admin02",
      "绿水管理员",
      {"demo03", "demo04"},
-     {"王建国", "赵丽华"}},
+     {"王建国", "赵丽华"},
+     "mgr02",
+     "南湖支行行长"},
 };
 
 static int add_teller(struct store_conn *c, int64_t bank_id, int64_t branch_id, const char *code,
@@ -57,6 +62,9 @@ static int seed_bank(struct store_conn *c, const struct demo_bank *b, const char
         if (rc == ID_OK)
             rc = add_teller(c, bank_id, branch_id, b->officers[i], b->officer_names[i],
                             ROLE_CLIENT_MANAGER, password);
+        if (rc == ID_OK && i == 0)
+            rc = add_teller(c, bank_id, branch_id, b->manager, b->manager_name, ROLE_BRANCH_MANAGER,
+                            password);
     }
     return rc;
 }
