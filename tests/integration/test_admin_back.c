@@ -17,6 +17,7 @@
  *     of the branch, never a done task; the visit list shows the new one;
  *   - customer.viewed, biz.viewed, voucher.viewed and visit.reassigned are
  *     in the audit log with the administrator as actor. */
+#include "channel/sm.h"
 #include "console.h"
 #include "foundation/codec.h"
 #include "tablet.h"
@@ -346,6 +347,71 @@ static void reassign_rules(void **state)
     json_decref(e);
 }
 
+/* ---- attachments --------------------------------------------------------------------- */
+
+static json_t *tcall(const char *tx, const char *data)
+{
+    long st = 0;
+    json_t *a = tablet_call(&T1, tx, data, NULL, &st, NULL);
+    if (!a || strcmp(answer_code(a), "OK") != 0)
+        fail_msg("%s: %ld %s", tx, st, a ? answer_code(a) : "no answer");
+    return a;
+}
+
+static void attachment_bytes_in_scope(void **state)
+{
+    (void)state;
+    static const uint8_t png[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 'z', 'h',
+                                  'a',  'n', 'y', 'e', '-',  'b',  'a',  'c',  'k'};
+    uint8_t d[SM3_LEN];
+    char hex[65], b64[64], data[512];
+    sm_part part = {png, sizeof png};
+    assert_int_equal(sm3_digest(&part, 1, d), SM_OK);
+    assert_int_equal(hex_encode(d, sizeof d, hex, sizeof hex), 64);
+    assert_true(b64_encode(png, sizeof png, b64, sizeof b64) > 0);
+    /* a customer of demo01's branch (01) */
+    json_t *cs = get(&M1, 200, "/api/v1/admin/customers");
+    int64_t cid = num(json_array_get(json_object_get(cs, "customers"), 0), "customer_id");
+    json_decref(cs);
+    snprintf(data, sizeof data,
+             "{\"kind\":\"photo\",\"name\":\"门头.png\",\"size\":%zu,\"sm3\":\"%s\","
+             "\"link\":{\"customer_id\":%lld}}",
+             sizeof png, hex, (long long)cid);
+    json_t *a = tcall("ATTACH_BEGIN", data);
+    int64_t id = num(json_object_get(a, "data"), "upload_id");
+    json_decref(a);
+    snprintf(data, sizeof data, "{\"upload_id\":%lld,\"index\":0,\"data\":\"%s\"}", (long long)id,
+             b64);
+    json_decref(tcall("ATTACH_CHUNK", data));
+    snprintf(data, sizeof data, "{\"upload_id\":%lld}", (long long)id);
+    json_decref(tcall("ATTACH_END", data));
+
+    /* listed on the customer's page, served to who may see it */
+    a = get(&M1, 200, "/api/v1/admin/customers/get?id=%lld", (long long)cid);
+    json_t *att = json_array_get(json_object_get(a, "attachments"), 0);
+    assert_int_equal(num(att, "attachment_id"), id);
+    assert_string_equal(str(att, "mime"), "image/png");
+    json_decref(a);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/admin/attachments/get?id=%lld", (long long)id);
+    assert_int_equal(console_get(&A1, path, NULL), 200);
+    assert_int_equal(console_get(&M1, path, NULL), 200);
+    /* not to another bank (B02 has no such attachment: the id names B02's) */
+    assert_int_equal(console_get(&A2, path, NULL), 404);
+    snprintf(path, sizeof path, "/api/v1/admin/attachments/get?id=%lld&bank=B02", (long long)id);
+    assert_int_equal(console_get(&A1, path, NULL), 404);
+    /* the bytes as uploaded */
+    char url[256], hdr[160];
+    snprintf(url, sizeof url, "%s/api/v1/admin/attachments/get?id=%lld", D.base, (long long)id);
+    snprintf(hdr, sizeof hdr, "Cookie: zs=%s", A1.cookie);
+    struct http_result r;
+    assert_int_equal(http_do_hdr("GET", url, hdr, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, sizeof png);
+    assert_memory_equal(r.body, png, sizeof png);
+    http_result_free(&r);
+}
+
 /* ---- secrets and audit -------------------------------------------------------------------- */
 
 static void no_secrets_in_answers(void **state)
@@ -380,6 +446,7 @@ static void reads_are_audited(void **state)
     assert_true(audited(a, "biz.viewed", "teller:admin01"));
     assert_true(audited(a, "voucher.viewed", "teller:admin01"));
     assert_true(audited(a, "visit.reassigned", "teller:mgr01"));
+    assert_true(audited(a, "attach.viewed", "teller:admin01"));
     json_decref(a);
 }
 
@@ -437,6 +504,7 @@ int main(void)
         cmocka_unit_test(province_sees_every_bank),
         cmocka_unit_test(business_steps_and_voucher),
         cmocka_unit_test(reassign_rules),
+        cmocka_unit_test(attachment_bytes_in_scope),
         cmocka_unit_test(no_secrets_in_answers),
         cmocka_unit_test(reads_are_audited),
     };
