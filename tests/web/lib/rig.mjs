@@ -160,8 +160,12 @@ function staticFront(root, apiPort) {
       req.pipe(up);
       return;
     }
-    const file = join(root, path === '/' ? 'index.html' : path);
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
+    // /console/ is the management console (web/dist/console), the rest the tablet app.
+    const con = path === '/console' || path.startsWith('/console/');
+    const base = con ? join(dirname(root), 'console') : root;
+    const rel = con ? path.slice('/console'.length) || '/' : path;
+    const file = join(base, rel === '/' ? 'index.html' : rel);
+    if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
     const ext = file.slice(file.lastIndexOf('.'));
     res.writeHead(200, { 'Content-Type': TYPES[ext] || 'application/octet-stream' }).end(readFileSync(file));
   });
