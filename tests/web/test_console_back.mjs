@@ -49,6 +49,7 @@ test('console back office', { timeout: 240000 }, async () => {
     assert.ok(text.includes('验签通过'), 'the voucher verifies');
     assert.ok(!/pin_block/.test(text));
     await bd.locator('iframe.pdf').waitFor({ timeout: 20000 });
+    await bd.locator('.voucher').scrollIntoViewIfNeeded();
     await shot(page, 'business');
     await page.context().close();
 
