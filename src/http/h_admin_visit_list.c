@@ -151,7 +151,7 @@ void h_admin_visits(struct http_request *req, struct http_response *resp)
     a.f.at_to = a.f.day_to ? day_start_ms(a.f.day_to) + 86400000 : 0;
     int rc = a.tasks && a.visits ? admin_bank_ids(&ar, ids, &n) : STORE_NOMEM;
     if (rc == ID_OK && teller && teller[0]) {
-        struct teller t;
+        struct teller t = {0};
         rc = admin_find_teller(&ar, teller, &t);
         rc = rc == ID_BAD_INPUT ? ID_NOT_FOUND : rc;
         a.f.teller_id = t.id;

@@ -62,10 +62,21 @@ static int seed_bank(struct store_conn *c, const struct demo_bank *b, const char
         if (rc == ID_OK)
             rc = add_teller(c, bank_id, branch_id, b->officers[i], b->officer_names[i],
                             ROLE_CLIENT_MANAGER, password);
-        if (rc == ID_OK && i == 0)
-            rc = add_teller(c, bank_id, branch_id, b->manager, b->manager_name, ROLE_BRANCH_MANAGER,
-                            password);
     }
+    return rc;
+}
+
+/* The bank's branch manager, in its first branch. */
+static int seed_manager(struct store_conn *c, const struct demo_bank *b, const char *password)
+{
+    struct bank bank;
+    struct branch branch;
+    int rc = org_find_bank(c, b->code, &bank);
+    if (rc == ID_OK)
+        rc = org_find_branch(c, bank.id, b->branches[0].code, &branch);
+    if (rc == ID_OK)
+        rc = add_teller(c, bank.id, branch.id, b->manager, b->manager_name, ROLE_BRANCH_MANAGER,
+                        password);
     return rc;
 }
 
@@ -79,6 +90,10 @@ static int seed(struct store_conn *c, void *arg)
         rc = add_teller(c, province, 0, "prov01", "省联社管理员", ROLE_PROVINCE_ADMIN, password);
     for (size_t i = 0; i < sizeof banks / sizeof banks[0] && rc == ID_OK; i++)
         rc = seed_bank(c, &banks[i], password);
+    /* The branch managers last, so that the other tellers keep the ids they
+     * had before the demo had managers. */
+    for (size_t i = 0; i < sizeof banks / sizeof banks[0] && rc == ID_OK; i++)
+        rc = seed_manager(c, &banks[i], password);
     return rc;
 }
 
