@@ -319,7 +319,9 @@ static void reassign_rules(void **state)
     json_t *it;
     size_t i;
     json_array_foreach(json_object_get(l, "tasks"), i, it)
+    {
         assert_int_not_equal(num(it, "task_id"), task);
+    }
     json_decref(l);
 
     /* not to another branch's or bank's teller, nor a stranger's task */
