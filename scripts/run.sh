@@ -34,6 +34,7 @@ cat <<EOT
     metrics:  http://$listen/metrics
   demo logins (password $pw):
     client managers demo01 demo02 (bank B01), demo03 demo04 (bank B02)
+    branch managers mgr01 (B01 branch 01), mgr02 (B02 branch 01)
     bank admins admin01 (B01), admin02 (B02); province admin prov01
   a command-line tablet:
     $bin activation issue --data $data --teller demo01

@@ -13,7 +13,11 @@
  * unavailable while the bank is being moved. */
 #include "app/app.h"
 #include "business/visit.h"
+#include "business/visit_admin.h"
 #include "business/visit_input.h"
+#include "foundation/clock.h"
+#include "http/admin_bank.h"
+#include "identity/audit.h"
 #include "data/shard.h"
 #include "data/tenant.h"
 #include "http/admin.h"
@@ -142,5 +146,99 @@ void h_admin_visit_assign(struct http_request *req, struct http_response *resp)
     }
 out:
     free(note);
+    admin_close(&ar);
+}
+
+/* ---- POST /api/v1/admin/visits/tasks/reassign ---------------------------------------------
+ *
+ * {"task_id", "teller"} -> 200 {"task": {"task_id", "teller", "from"}}: a
+ * branch manager gives an open task of their branch to another active
+ * client manager of the branch. 403 forbidden for other roles; 404
+ * not_found for a task that is not their branch's (or not their bank's, or
+ * missing) and for a teller outside the branch; 400 bad_request naming
+ * teller when it is no active client manager; 409 conflict for a task
+ * already done. Audited visit.reassigned in the bank's shard (target
+ * visit_task:<id>, {"from", "to"}: the teller ids). */
+
+static const struct tx_field F_REASSIGN[] = {
+    {.name = "task_id", .type = TXF_INT, .required = true},
+    {.name = "teller", .type = TXF_STRING, .required = true, .max = TELLER_CODE_MAX},
+};
+
+enum { TASK_GONE = 32, TASK_DONE = 33 };
+
+struct reassign_args {
+    struct admin_req *ar;
+    int64_t task_id, to, from;
+};
+
+static int reassign_txn(struct tenant_conn *tc, void *arg)
+{
+    struct reassign_args *x = arg;
+    struct vdb_task t;
+    int rc = vdb_task_get(tc, x->task_id, &t);
+    if (rc == VDB_NONE)
+        return TASK_GONE;
+    if (rc != VDB_OK)
+        return rc;
+    bool mine = t.branch_id == x->ar->who.branch_id, open = strcmp(t.status, "open") == 0;
+    x->from = t.teller_id;
+    vdb_task_free(&t);
+    if (!mine)
+        return TASK_GONE;
+    if (!open)
+        return TASK_DONE;
+    rc = vadm_task_reassign(tc, x->task_id, x->to, x->ar->who.branch_id, clock_wall_ms());
+    if (rc == VDB_NONE)
+        return TASK_DONE;
+    if (rc != VDB_OK)
+        return rc;
+    char target[40];
+    snprintf(target, sizeof target, "visit_task:%lld", (long long)x->task_id);
+    rc = audit_tenantf(tc, x->ar->actor, "visit.reassigned", target, "{s:I, s:I}", "from",
+                       (json_int_t)x->from, "to", (json_int_t)x->to);
+    return rc == ID_OK ? VDB_OK : rc;
+}
+
+void h_admin_visit_reassign(struct http_request *req, struct http_response *resp)
+{
+    struct admin_req ar;
+    if (!admin_open(req, resp, ADMIN_WRITE, F_REASSIGN, sizeof F_REASSIGN / sizeof F_REASSIGN[0],
+                    &ar))
+        return;
+    struct teller t, from;
+    struct reassign_args x = {.ar = &ar};
+    x.task_id = json_integer_value(json_object_get(ar.in, "task_id"));
+    if (ar.who.role != ROLE_BRANCH_MANAGER) {
+        admin_forbidden(&ar);
+        goto out;
+    }
+    int rc = admin_find_teller(&ar, admin_str(&ar, "teller"), &t);
+    if (rc != ID_OK) {
+        admin_fail(&ar, rc == ID_BAD_INPUT ? ID_NOT_FOUND : rc, "find teller");
+        goto out;
+    }
+    if (t.role != ROLE_CLIENT_MANAGER || !t.active || t.branch_id != ar.who.branch_id) {
+        http_error(resp, ZE_BAD_REQUEST, "teller: 须为本网点在岗的客户经理");
+        goto out;
+    }
+    x.to = t.id;
+    rc = x.task_id > 0
+             ? admin_bank_txn(&ar, ar.who.bank_id, "admin.visit_reassign", reassign_txn, &x)
+             : TASK_GONE;
+    if (rc == TASK_GONE) {
+        http_error(resp, ZE_NOT_FOUND, NULL);
+    } else if (rc == TASK_DONE) {
+        http_error(resp, ZE_CONFLICT, "任务已完成，不能改派");
+    } else if (rc == STORE_OK) {
+        if (teller_find_id(ar.conn, x.from, &from) != ID_OK)
+            from.code[0] = '\0';
+        http_json(resp, 200,
+                  json_pack("{s:{s:I, s:s, s:s}}", "task", "task_id", (json_int_t)x.task_id,
+                            "teller", t.code, "from", from.code));
+    } else {
+        admin_fail(&ar, rc, "reassign a visit task");
+    }
+out:
     admin_close(&ar);
 }

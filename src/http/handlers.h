@@ -49,6 +49,14 @@ void h_admin_export(struct http_request *req, struct http_response *resp);
 void h_admin_catalog(struct http_request *req, struct http_response *resp);
 void h_admin_catalog_load(struct http_request *req, struct http_response *resp);
 void h_admin_visit_assign(struct http_request *req, struct http_response *resp);
+void h_admin_visit_reassign(struct http_request *req, struct http_response *resp);
+void h_admin_visits(struct http_request *req, struct http_response *resp);
+void h_admin_customers(struct http_request *req, struct http_response *resp);
+void h_admin_customer_get(struct http_request *req, struct http_response *resp);
+void h_admin_businesses(struct http_request *req, struct http_response *resp);
+void h_admin_business_get(struct http_request *req, struct http_response *resp);
+void h_admin_voucher_get(struct http_request *req, struct http_response *resp);
+void h_admin_attachment_get(struct http_request *req, struct http_response *resp);
 void h_admin_bank_settings(struct http_request *req, struct http_response *resp);
 
 /* The platform's routes, in match order. */

@@ -79,6 +79,14 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/catalog", h_admin_catalog),
     ADMIN_POST("/catalog", h_admin_catalog_load),
     ADMIN_POST("/visits/tasks", h_admin_visit_assign),
+    ADMIN_POST("/visits/tasks/reassign", h_admin_visit_reassign),
+    ADMIN_GET("/visits", h_admin_visits),
+    ADMIN_GET("/customers", h_admin_customers),
+    ADMIN_GET("/customers/get", h_admin_customer_get),
+    ADMIN_GET("/businesses", h_admin_businesses),
+    ADMIN_GET("/businesses/get", h_admin_business_get),
+    ADMIN_GET("/vouchers/get", h_admin_voucher_get),
+    ADMIN_GET("/attachments/get", h_admin_attachment_get),
     ADMIN_POST("/banks/settings", h_admin_bank_settings),
 };
 #undef ADMIN_GET

@@ -19,6 +19,7 @@ struct demo_bank {
     struct demo_branch branches[2];
     const char *admin, *admin_name;
     const char *officers[2], *officer_names[2]; /* one per branch */
+    const char *manager, *manager_name;         /* branch manager of the first branch */
 };
 
 static const struct demo_bank banks[] = {
@@ -28,14 +29,18 @@ static const struct demo_bank banks[] = {
      "admin01",
      "青山管理员",
      {"demo01", "demo02"},
-     {"张晓明", "李春燕"}},
+     {"张晓明", "李春燕"},
+     "mgr01",
+     "城关支行行长"},
     {"B02",
      "绿水农信社",
      {{"01", "南湖支行"}, {"02", "北岭支行"}},
      "admin02",
      "绿水管理员",
      {"demo03", "demo04"},
-     {"王建国", "赵丽华"}},
+     {"王建国", "赵丽华"},
+     "mgr02",
+     "南湖支行行长"},
 };
 
 static int add_teller(struct store_conn *c, int64_t bank_id, int64_t branch_id, const char *code,
@@ -61,6 +66,20 @@ static int seed_bank(struct store_conn *c, const struct demo_bank *b, const char
     return rc;
 }
 
+/* The bank's branch manager, in its first branch. */
+static int seed_manager(struct store_conn *c, const struct demo_bank *b, const char *password)
+{
+    struct bank bank;
+    struct branch branch;
+    int rc = org_find_bank(c, b->code, &bank);
+    if (rc == ID_OK)
+        rc = org_find_branch(c, bank.id, b->branches[0].code, &branch);
+    if (rc == ID_OK)
+        rc = add_teller(c, bank.id, branch.id, b->manager, b->manager_name, ROLE_BRANCH_MANAGER,
+                        password);
+    return rc;
+}
+
 /* The store_run callback: arg is the password. */
 static int seed(struct store_conn *c, void *arg)
 {
@@ -71,6 +90,10 @@ static int seed(struct store_conn *c, void *arg)
         rc = add_teller(c, province, 0, "prov01", "省联社管理员", ROLE_PROVINCE_ADMIN, password);
     for (size_t i = 0; i < sizeof banks / sizeof banks[0] && rc == ID_OK; i++)
         rc = seed_bank(c, &banks[i], password);
+    /* The branch managers last, so that the other tellers keep the ids they
+     * had before the demo had managers. */
+    for (size_t i = 0; i < sizeof banks / sizeof banks[0] && rc == ID_OK; i++)
+        rc = seed_manager(c, &banks[i], password);
     return rc;
 }
 

@@ -185,7 +185,19 @@ static int prepare_mariadb(const char *dir)
     return close(fd) == 0 ? rc : -1;
 }
 
+static int init_with(struct testd *d, const char *extra_conf, const char *demo);
+
 int testd_init(struct testd *d, const char *extra_conf)
+{
+    return init_with(d, extra_conf, "--demo-org");
+}
+
+int testd_init_demo(struct testd *d, const char *extra_conf)
+{
+    return init_with(d, extra_conf, "--demo");
+}
+
+static int init_with(struct testd *d, const char *extra_conf, const char *demo)
 {
     memset(d, 0, sizeof *d);
     const char *store = getenv("ZHANYE_TEST_STORE");
@@ -201,8 +213,8 @@ int testd_init(struct testd *d, const char *extra_conf)
         return -1;
     }
     char *err = NULL;
-    int rc = run_zhanye(NULL, &err, "init", "--data", d->dir, "--demo-org", "--demo-password",
-                        "Demo@1234", NULL);
+    int rc = run_zhanye(NULL, &err, "init", "--data", d->dir, demo, "--demo-password", "Demo@1234",
+                        NULL);
     if (rc != 0) {
         fprintf(stderr, "testd: zhanye init failed (%d): %s\n", rc, err ? err : "");
         free(err);

@@ -38,6 +38,9 @@ struct testd {
  * DIR/keys/db.password (0600) are written. 0 on success; -1 with the reason
  * on stderr (also for a ZHANYE_TEST_STORE other than "", sqlite, mariadb). */
 int testd_init(struct testd *d, const char *extra_conf);
+/* The same with `--demo`: the demo organisation and its business data
+ * (customers, visits, completed businesses with vouchers: app/demo_business.h). */
+int testd_init_demo(struct testd *d, const char *extra_conf);
 /* True when the tests run on MariaDB (ZHANYE_TEST_STORE=mariadb). */
 bool testd_mariadb(void);
 /* The process's MariaDB server (started on first use), or NULL on SQLite. */

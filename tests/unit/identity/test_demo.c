@@ -29,7 +29,8 @@ static void test_seed(void **state)
         {"demo01", "B01", "01", ROLE_CLIENT_MANAGER}, {"demo02", "B01", "02", ROLE_CLIENT_MANAGER},
         {"demo03", "B02", "01", ROLE_CLIENT_MANAGER}, {"demo04", "B02", "02", ROLE_CLIENT_MANAGER},
         {"admin01", "B01", "", ROLE_BANK_ADMIN},      {"admin02", "B02", "", ROLE_BANK_ADMIN},
-        {"prov01", "P00", "", ROLE_PROVINCE_ADMIN},
+        {"prov01", "P00", "", ROLE_PROVINCE_ADMIN},   {"mgr01", "B01", "01", ROLE_BRANCH_MANAGER},
+        {"mgr02", "B02", "01", ROLE_BRANCH_MANAGER},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         assert_int_equal(teller_verify_password(f->c, want[i].code, PW, NULL, &t), ID_OK);
@@ -37,7 +38,7 @@ static void test_seed(void **state)
         assert_string_equal(t.branch_code, want[i].branch);
         assert_int_equal(t.role, want[i].role);
     }
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM tellers"), 7);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM tellers"), 9);
 
     /* Once only; a refused second seed leaves nothing behind. */
     int64_t records = q_int(f, "SELECT COUNT(*) FROM audit_log");

@@ -24,4 +24,7 @@ export default [
   { path: '/ana/performance', group: 'ana', title: '业绩报表', roles: ALL, component: () => import('./views/PerformanceView.vue') },
   { path: '/ana/today', group: 'ana', title: '今日看板', roles: ALL, component: () => import('./views/TodayView.vue') },
   { path: '/ana/customers', group: 'ana', title: '客户统计', roles: ALL, component: () => import('./views/CustomersReportView.vue') },
+  { path: '/back/customers', group: 'back', title: '客户查询', roles: ALL, component: () => import('./views/CustomersView.vue') },
+  { path: '/back/visits', group: 'back', title: '走访记录', roles: ALL, component: () => import('./views/VisitsView.vue') },
+  { path: '/back/business', group: 'back', title: '业务查询', roles: ALL, component: () => import('./views/BusinessView.vue') },
 ].map((p) => ({ ...p, roles: p.roles || ADMINS }));
