@@ -99,6 +99,10 @@ async function waitMeta(page, name, version) {
 }
 
 /** Waits until the log holds /manifest.json, and the worker is idle (no request for a while). */
+async function quiet() {
+  for (let n = log.length, q = 0; q < 10; q++, await sleep(100)) if (log.length !== n) (n = log.length), (q = 0);
+}
+
 async function settled() {
   const end = Date.now() + 60000;
   while (!log.some((l) => l.startsWith('GET /manifest.json'))) {
@@ -106,6 +110,19 @@ async function settled() {
     await sleep(50);
   }
   for (let n = log.length, quiet = 0; quiet < 10; quiet++, await sleep(100)) if (log.length !== n) (n = log.length), (quiet = 0);
+}
+
+/** Waits until the worker's file cache holds every file of manifest m (as "/path?v=<hash>"). */
+async function waitFilled(page, m) {
+  const want = Object.entries(m.files).map(([p, h]) => `${p}?v=${h}`);
+  await page.waitForFunction(
+    async (w) => {
+      const have = new Set((await (await caches.open('zy-files-1')).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search));
+      return w.every((k) => have.has(k));
+    },
+    want,
+    { timeout: 60000, polling: 100 },
+  );
 }
 
 async function startApp() {
@@ -142,10 +159,12 @@ test('changing one leaf component changes exactly one built file', () => {
 test('(a) the first load works and downloads no file twice; the worker caches the rest', async () => {
   const page = await startApp();
   await waitMeta(page, 'active', m1.version);
+  await waitFilled(page, m1);
+  await quiet(); // the proxy may log the last of the worker's requests after its cache shows them
   // A revalidation (304: the page's HTTP cache, e.g. the favicon) is no download.
   const got = appRequests(m1.files, true).map((u) => u.split('?')[0]);
   for (const p of new Set(got)) assert.ok(got.filter((g) => g === p).length <= 1, `${p} downloaded twice: ${got}`);
-  for (const p of Object.keys(m1.files)) if (p !== '/index.html') assert.ok(got.includes(p), `${p} was never fetched`);
+  for (const p of Object.keys(m1.files)) if (p !== '/index.html') assert.ok(got.includes(p), `${p} was never fetched; fetched: ${got.join(" ")}`);
   await page.close();
 });
 
