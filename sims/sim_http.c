@@ -101,6 +101,10 @@ static const struct {
     /* with valid GB 11643 check characters (the workflow's idcard step checks them) */
     {"11010519491231002X", "王秀英"},
     {"440106197512254416", "赵六"},
+    /* people the CIS simulator knows too (sims/sim_cis.c): a new customer
+     * prefilled from the CIS can then open a debit card */
+    {"330102199001011234", "陈志强"},
+    {"520102197805050024", "杨玉梅"},
 };
 
 static json_t *ok_reply(void)

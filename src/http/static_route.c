@@ -9,11 +9,12 @@
  * peripherals bridge (zhanye-bridge) listens on loopback; a voucher's PDF is
  * shown from a blob: URL in a frame (the tablet's voucher view, the
  * console's business drawer), and photos and video are previewed from
- * blob: URLs. */
+ * blob: URLs; the UI libraries' icon fonts are inlined as data: URLs. */
 #define APP_CSP                                                                                    \
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "                    \
-    "img-src 'self' data: blob:; media-src 'self' blob:; worker-src 'self' blob:; "                \
-    "frame-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "            \
+    "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; "                  \
+    "worker-src 'self' blob:; "                                                                    \
+    "frame-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "             \
     "connect-src 'self' blob: http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'"
 
 void h_static(struct http_request *req, struct http_response *resp)
