@@ -37,6 +37,8 @@
 
 extern const struct tx_def TX_VISIT_TASKS;
 extern const struct tx_def TX_VISIT_CHECKIN;
+/* VISIT_HISTORY (visit_history.c): a customer's check-ins, newest first. */
+extern const struct tx_def TX_VISIT_HISTORY;
 
 /* A task a branch manager gives one of their client managers. */
 struct visit_assign {

@@ -317,6 +317,8 @@ static const struct zy1_row ZY1_ROWS[] = {
      "{\"task_id\":$TASK,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\",\"notes\":\"x\"}",
      "session_invalid", true},
     {"VISIT_TASKS", VIA_DATA, "{}", "OK", true},
+    {"VISIT_HISTORY", VIA_DATA, "{\"customer_id\":$CUST}", "customer_not_found", true},
+    {"VISIT_HISTORY", VIA_SID, "{\"customer_id\":$CUST}", "session_invalid", true},
     /* Performance: B01's figures count none of B02's work (shows_nothing
      * and perf_counts_nothing_of_b02 below); another's session is none. */
     {"PERF_SUMMARY", VIA_DATA, "{\"period\":\"month\"}", "OK", true},

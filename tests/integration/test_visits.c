@@ -549,6 +549,61 @@ static void checkin_measured_from_customer(void **state)
     assert_int_equal(db_int("SELECT COUNT(*) FROM visits WHERE far = 1 AND notes = '任务地点'"), 1);
 }
 
+/* ---- a customer's history -------------------------------------------------------------- */
+
+/* VISIT_HISTORY lists every check-in of the customer, newest first, marks
+ * the session's own, is refused for a customer of another bank like one that
+ * does not exist, checks its limit, and is audited. */
+static void history_of_a_customer(void **state)
+{
+    (void)state;
+    int64_t cust =
+        db_int("SELECT customer_id FROM visits WHERE customer_id IS NOT NULL AND bank_id "
+               "= (SELECT id FROM banks WHERE code = 'B01') ORDER BY id DESC LIMIT 1");
+    char where[160];
+    snprintf(where, sizeof where,
+             "FROM visits WHERE customer_id = %lld AND bank_id = (SELECT id FROM banks WHERE code "
+             "= 'B01')",
+             (long long)cust);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) %s", where);
+    int64_t n = db_int(sql);
+    snprintf(sql, sizeof sql, "SELECT MAX(id) %s", where);
+    int64_t newest = db_int(sql);
+    assert_true(n >= 1);
+    int64_t audits = db_int("SELECT COUNT(*) FROM audit_log WHERE event = 'visit.history_listed'");
+
+    json_t *a = call(&T1, "VISIT_HISTORY", "{\"customer_id\":%lld}", (long long)cust);
+    expect_code(a, "OK");
+    json_t *items = json_object_get(data_of(a), "items");
+    assert_int_equal((int64_t)json_array_size(items), n < 20 ? n : 20);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "visit_id")),
+                     newest);
+    for (size_t i = 1; i < json_array_size(items); i++)
+        assert_true(json_integer_value(json_object_get(json_array_get(items, i), "visit_id")) <
+                    json_integer_value(json_object_get(json_array_get(items, i - 1), "visit_id")));
+    assert_true(json_is_true(json_object_get(json_array_get(items, 0), "mine")));
+    assert_non_null(json_string_value(json_object_get(json_array_get(items, 0), "outcome")));
+    json_decref(a);
+    assert_int_equal(db_int("SELECT COUNT(*) FROM audit_log WHERE event = 'visit.history_listed'"),
+                     audits + 1);
+
+    a = call(&T1, "VISIT_HISTORY", "{\"customer_id\":%lld,\"limit\":1}", (long long)cust);
+    expect_code(a, "OK");
+    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 1);
+    json_decref(a);
+    a = call(&T1, "VISIT_HISTORY", "{\"customer_id\":%lld,\"limit\":0}", (long long)cust);
+    expect_code(a, "bad_request");
+    json_decref(a);
+    /* B02 has no such customer: answered as one that exists nowhere. */
+    a = call(&T3, "VISIT_HISTORY", "{\"customer_id\":%lld}", (long long)cust);
+    expect_code(a, "customer_not_found");
+    json_decref(a);
+    a = call(&T1, "VISIT_HISTORY", "{\"customer_id\":987654}");
+    expect_code(a, "customer_not_found");
+    json_decref(a);
+}
+
 /* ---- isolation ------------------------------------------------------------------------ */
 
 static void other_bank_sees_nothing(void **state)
@@ -657,15 +712,11 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sync_makes_tasks_once),
-        cmocka_unit_test(sorted_by_distance),
-        cmocka_unit_test(checkin_near_and_far),
-        cmocka_unit_test(same_cseq_is_one_visit),
-        cmocka_unit_test(bad_members_write_nothing),
-        cmocka_unit_test(manager_assigns),
-        cmocka_unit_test(checkin_measured_from_customer),
-        cmocka_unit_test(other_bank_sees_nothing),
-        cmocka_unit_test(session_required),
+        cmocka_unit_test(sync_makes_tasks_once),          cmocka_unit_test(sorted_by_distance),
+        cmocka_unit_test(checkin_near_and_far),           cmocka_unit_test(same_cseq_is_one_visit),
+        cmocka_unit_test(bad_members_write_nothing),      cmocka_unit_test(manager_assigns),
+        cmocka_unit_test(checkin_measured_from_customer), cmocka_unit_test(history_of_a_customer),
+        cmocka_unit_test(other_bank_sees_nothing),        cmocka_unit_test(session_required),
     };
     return cmocka_run_group_tests_name("visits", tests, setup, teardown);
 }

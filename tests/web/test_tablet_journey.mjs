@@ -2,7 +2,7 @@
 // the bank-system simulators and the peripherals (issue 14's journey):
 // activation -> login -> pairing the back-clip terminal -> a new customer
 // prefilled from the CIS -> a visit check-in with the tablet's position ->
-// feedback on a recommendation -> a debit card opened for that customer with
+// the visit on the customer's profile -> feedback on a recommendation -> a debit card opened for that customer with
 // the ID card, PIN pad and signature pad simulators -> the electronic
 // voucher, shown and verified. Each step is checked where it lands: the
 // daemon's database (the visit, the feedback, the business) and its CLI (the
@@ -129,8 +129,15 @@ async function journey() {
   await page.getByText('签到成功').waitFor({ timeout: 60000 });
   assert.equal(sql(`SELECT count(*) FROM visits WHERE customer_id = ${cid}`), '1', 'one check-in recorded');
 
-  // Feedback on a recommendation, on the profile.
+  // The profile shows the visit (VISIT_HISTORY), as made by this manager.
   await page.goto(`${rig.url}/#/customers/${cid}`);
+  const visit = page.getByTestId('visit-item').first();
+  await visit.getByText(/有意向/).waitFor();
+  await visit.getByText('客户想办一张借记卡').waitFor();
+  await visit.getByText('我', { exact: true }).waitFor();
+  assert.equal(await page.getByTestId('visit-item').count(), 1);
+
+  // Feedback on a recommendation, on the profile.
   const rec = page.getByTestId('rec-item').first();
   await rec.waitFor();
   await rec.getByRole('button', { name: '接受' }).click();
