@@ -2,6 +2,7 @@
  * POST /api/v1/admin/devices/revoke — {dev}: lost or stolen; stops at once
  * POST /api/v1/admin/devices/unbind — {dev}: handed back; stops at once
  * POST /api/v1/admin/tickets        — {teller}: a one-time activation code, shown once
+ * POST /api/v1/admin/tickets/cancel — {teller}: the teller's unused codes withdrawn
  *
  * A device is in the scope of its teller, and changed under the same rule
  * as the teller (admin_may_manage). */
@@ -108,6 +109,34 @@ static int ticket_txn(struct store_conn *c, void *arg)
     struct ticket_args *a = arg;
     a->expires = 0;
     return activation_issue(c, a->kek, a->actor, a->teller, a->code, &a->expires);
+}
+
+struct cancel_args {
+    const char *actor, *teller;
+    int64_t cancelled; /* out */
+};
+
+/* store_run callback: the teller's unused codes withdrawn. */
+static int cancel_txn(struct store_conn *c, void *arg)
+{
+    struct cancel_args *a = arg;
+    return activation_cancel(c, a->actor, a->teller, &a->cancelled);
+}
+
+void h_admin_ticket_cancel(struct http_request *req, struct http_response *resp)
+{
+    struct admin_req ar;
+    struct teller t;
+    if (!admin_open(req, resp, ADMIN_WRITE, F_TICKET, 1, &ar))
+        return;
+    int rc = admin_find_teller(&ar, admin_str(&ar, "teller"), &t);
+    struct cancel_args a = {.actor = ar.actor, .teller = t.code};
+    if (rc != ID_OK)
+        admin_fail(&ar, rc == ID_BAD_INPUT ? ID_NOT_FOUND : rc, "cancel ticket");
+    else if (admin_may_manage(&ar, &t) && admin_run(&ar, "cancel ticket", cancel_txn, &a, NULL))
+        http_json(resp, 200,
+                  json_pack("{s:s,s:I}", "teller", t.code, "cancelled", (json_int_t)a.cancelled));
+    admin_close(&ar);
 }
 
 void h_admin_ticket_issue(struct http_request *req, struct http_response *resp)

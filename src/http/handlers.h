@@ -31,6 +31,7 @@ void h_admin_devices(struct http_request *req, struct http_response *resp);
 void h_admin_device_revoke(struct http_request *req, struct http_response *resp);
 void h_admin_device_unbind(struct http_request *req, struct http_response *resp);
 void h_admin_ticket_issue(struct http_request *req, struct http_response *resp);
+void h_admin_ticket_cancel(struct http_request *req, struct http_response *resp);
 void h_admin_audit_verify(struct http_request *req, struct http_response *resp);
 void h_admin_audit_records(struct http_request *req, struct http_response *resp);
 void h_admin_flow_reload(struct http_request *req, struct http_response *resp);

@@ -61,6 +61,7 @@ static const struct http_route ROUTES[] = {
     ADMIN_POST("/devices/revoke", h_admin_device_revoke),
     ADMIN_POST("/devices/unbind", h_admin_device_unbind),
     ADMIN_POST("/tickets", h_admin_ticket_issue),
+    ADMIN_POST("/tickets/cancel", h_admin_ticket_cancel),
     ADMIN_GET("/audit/verify", h_admin_audit_verify),
     ADMIN_GET("/audit/records", h_admin_audit_records),
     ADMIN_POST("/flow/reload", h_admin_flow_reload),

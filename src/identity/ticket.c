@@ -73,17 +73,44 @@ static int binding_factor(const char *tlr, const char *code, uint8_t f[SM3_LEN])
     return sm3_digest(parts, 4, f) == SM_OK ? ID_OK : ID_ERR;
 }
 
-static int supersede(struct store_conn *c, int64_t teller_id, int64_t *n)
+/* Ends the teller's issued tickets with status to; *n how many. A
+ * cancelled ticket is stored 'superseded' too (the table's CHECK, migration
+ * 2, knows no other way for a live ticket to end without use); its audit
+ * record (activation.cancelled) tells the two apart. */
+static int end_issued(struct store_conn *c, int64_t teller_id, const char *to, int64_t *n)
 {
     struct store_stmt *s = NULL;
     int rc = store_prepare(c,
-                           "UPDATE activation_tickets SET status = 'superseded' "
+                           "UPDATE activation_tickets SET status = ? "
                            "WHERE teller_id = ? AND status = 'issued'",
                            &s);
     if (rc == STORE_OK)
-        rc = store_bind_int64(s, 1, teller_id);
+        rc = store_bind_text(s, 1, to);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 2, teller_id);
     rc = run(s, rc);
     *n = rc == ID_OK ? store_changes(c) : 0;
+    return rc;
+}
+
+static int supersede(struct store_conn *c, int64_t teller_id, int64_t *n)
+{
+    return end_issued(c, teller_id, "superseded", n);
+}
+
+int activation_cancel(struct store_conn *c, const char *actor, const char *teller_code,
+                      int64_t *cancelled)
+{
+    struct teller t;
+    if (!c || !actor || !cancelled)
+        return ID_BAD_INPUT;
+    *cancelled = 0;
+    int rc = teller_find(c, teller_code, &t);
+    if (rc == ID_OK)
+        rc = end_issued(c, t.id, "superseded", cancelled);
+    if (rc == ID_OK)
+        rc = audit_appendf(c, t.bank_id, actor, "activation.cancelled", t.code, "{s:I}",
+                           "cancelled", (json_int_t)*cancelled);
     return rc;
 }
 

@@ -9,7 +9,10 @@
  * the dash); ACT_MAX_ATTEMPTS wrong MACs lock the ticket.
  *
  * A ticket's life: issued -> used (ticket_consume, by an activation; see
- * binding.h), superseded (a newer code), or locked (too many wrong codes).
+ * binding.h), superseded (a newer code), cancelled (activation_cancel: an
+ * administrator withdrew it, e.g. the slip was lost; stored as superseded,
+ * audited activation.cancelled), or locked (too many
+ * wrong codes).
  * Only an issued, unexpired, unlocked ticket is live.
  *
  * This module reads and writes activation_tickets only (and tellers, to
@@ -53,6 +56,11 @@ void ticket_wipe(struct ticket *t);
  * ID_BAD_INPUT (NULL argument). Caller's transaction. */
 int activation_issue(struct store_conn *c, const struct kek *k, const char *actor,
                      const char *teller_code, char code_out[ACT_CODE_LEN + 1], int64_t *expires_ms);
+/* Cancels the teller's issued codes (audited "activation.cancelled" with how
+ * many, also 0): ID_OK with *cancelled, ID_NOT_FOUND (no such teller),
+ * ID_BAD_INPUT (NULL argument). Caller's transaction. */
+int activation_cancel(struct store_conn *c, const char *actor, const char *teller_code,
+                      int64_t *cancelled);
 /* The teller's live ticket with its code and F: ID_OK, ID_NOT_FOUND (no
  * ticket, used, or unknown/disabled teller), ID_LOCKED, ID_EXPIRED, or
  * ID_CORRUPT if the sealed code does not open. Reads only. */

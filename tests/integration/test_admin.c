@@ -532,6 +532,28 @@ static void devices_and_tickets(void **state)
     assert_int_equal(st, 403);
     post_err(&c, "/api/v1/admin/devices/unbind", "{\"dev\":\"not-hex\"}", 404, "not_found");
 
+    /* A code cancelled on the console (the slip was lost) activates nothing. */
+    a = post(&c, "/api/v1/admin/tickets", "{\"teller\":\"demo01\"}", 201, NULL);
+    char lost[16];
+    snprintf(lost, sizeof lost, "%s", json_string_value(json_object_get(a, "code")));
+    json_decref(a);
+    a = post(&c, "/api/v1/admin/tickets/cancel", "{\"teller\":\"demo01\"}", 200, NULL);
+    assert_int_equal(json_integer_value(json_object_get(a, "cancelled")), 1);
+    json_decref(a);
+    struct tablet t3;
+    assert_int_not_equal(tablet_activate_code(&t3, &D, "demo01", lost, answer, sizeof answer), 0);
+    tablet_free(&t3);
+    a = post(&c, "/api/v1/admin/tickets/cancel", "{\"teller\":\"demo01\"}", 200, NULL);
+    assert_int_equal(json_integer_value(json_object_get(a, "cancelled")), 0);
+    json_decref(a);
+    post_err(&c, "/api/v1/admin/tickets/cancel", "{\"teller\":\"demo03\"}", 404, "not_found");
+    post_err(&c, "/api/v1/admin/tickets/cancel", "{\"teller\":\"nobody\"}", 404, "not_found");
+    a = get(&c, "/api/v1/admin/audit/records?limit=20", 200);
+    char *text = json_dumps(a, JSON_COMPACT);
+    assert_non_null(strstr(text, "activation.cancelled"));
+    free(text);
+    json_decref(a);
+
     /* No code for a disabled teller. */
     post_ok(&c, "/api/v1/admin/tellers/disable", "{\"teller\":\"demo02\"}", 200);
     post_err(&c, "/api/v1/admin/tickets", "{\"teller\":\"demo02\"}", 409, "not_active");

@@ -7,7 +7,8 @@
 // in, with the very message of a wrong password. admin01 issues an
 // activation code for demo02 in the console (the QR slip shows it), the
 // real ZY1 client (`zhanye call --activate`) activates a tablet with it, and
-// the device shows on the console's 设备 page.
+// the device shows on the console's 设备 page; a second code, cancelled on
+// its slip (作废此码), activates nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -111,6 +112,17 @@ test('console roles', { timeout: 280000 }, async () => {
       await row.first().waitFor({ timeout: 15000 });
       assert.ok((await row.first().textContent()).includes('在用'));
       await shot(page, 'devices');
+      // A second slip, lost: 作废此码 withdraws it, and the ZY1 client cannot use it.
+      await consoleGo(rig, page, '/org/tickets');
+      await page.locator('.el-select').first().click();
+      await page.getByRole('option', { name: /demo02/ }).click();
+      await page.getByRole('button', { name: '签发' }).click();
+      await codeEl.waitFor();
+      const lost = (await codeEl.textContent()).trim();
+      await page.getByRole('button', { name: '作废此码' }).click();
+      await page.getByRole('button', { name: '作废', exact: true }).click();
+      await page.getByText('激活码已作废').waitFor();
+      assert.throws(() => execFileSync(BIN, ['call', '--state', join(rig.dir, 'tablet2.json'), '--server', rig.apiUrl, '--activate', lost, '--teller', 'demo02'], { encoding: 'utf8', stdio: 'pipe' }));
       await context.close();
     }
   } finally {
