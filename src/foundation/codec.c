@@ -116,7 +116,7 @@ long hex_encode(const uint8_t *in, size_t n, char *out, size_t cap)
     return (long)(2 * n);
 }
 
-static int hex_val(unsigned char c)
+int hex_val(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';

@@ -24,5 +24,7 @@ long b64_decode(const char *text, size_t len, uint8_t *out, size_t cap);
 long hex_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 /* Decodes hex (either case) into out. Returns the byte count or -1. */
 long hex_decode(const char *text, size_t len, uint8_t *out, size_t cap);
+/* The value of one hex digit (either case), or -1 if c is none. */
+int hex_val(unsigned char c);
 
 #endif

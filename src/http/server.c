@@ -2,6 +2,7 @@
 
 #include "access/flow.h"
 #include "foundation/clock.h"
+#include "foundation/codec.h"
 #include "foundation/log.h"
 #include "foundation/metrics.h"
 #include "foundation/netaddr.h"
@@ -1034,17 +1035,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http.mhd", "%s", msg);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* libmicrohttpd's unescaping (path and query), except that %00 stays as it
  * is: no NUL ever cuts a path short. */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
@@ -1054,7 +1044,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *uri)
     char *w = uri;
     for (const char *p = uri; *p; p++) {
         int hi, lo;
-        if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 && (hi | lo)) {
+        if (p[0] == '%' && (hi = hex_val((unsigned char)p[1])) >= 0 &&
+            (lo = hex_val((unsigned char)p[2])) >= 0 && (hi | lo)) {
             *w++ = (char)(hi * 16 + lo);
             p += 2;
         } else {
