@@ -14,42 +14,16 @@
 // the account typed, the signature drawn on the screen with signature_pad).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createCipheriv } from 'node:crypto';
-import { existsSync, readFileSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { startRig, BUILD, PASSWORD, sleep } from './lib/rig.mjs';
+import { startRig, PASSWORD, sleep } from './lib/rig.mjs';
+import { control, luhnPan, peripherals } from './lib/tablet.mjs';
 
 const SHOTS = process.env.ZHANYE_SCREENSHOTS;
-const MASTER = Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex'); // the PIN pad devsim's master key
-const ZPK = Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex'); // the core simulator's zone PIN key
 const WANG = { name: '王秀英', sex_code: '2', nation_code: '01', birth: '19491231', id_no: '11010519491231002X', address: '北京市朝阳区建国路88号', issuer: '北京市公安局朝阳分局', valid_from: '20200101', valid_to: '20400101' };
 const ZHAO = { name: '赵六', sex_code: '1', nation_code: '01', birth: '19751225', id_no: '440106197512254416', address: '广州市天河区体育西路1号', issuer: '广州市公安局天河分局', valid_from: '20200101', valid_to: '20400101' };
 
-let rig, page, token, base, ctl, account, bridgeProc = null;
-
-const sm4 = (key, block) => {
-  const c = createCipheriv('sm4-ecb', key, null);
-  c.setAutoPadding(false);
-  return Buffer.concat([c.update(block), c.final()]);
-};
-
-function luhnPan(prefix) {
-  const body = prefix + String(Date.now() % 1e6).padStart(6, '0');
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return body + ((10 - (sum % 10)) % 10);
-}
-
-async function control(url, method, path, body) {
-  const r = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-  assert.equal(r.status, 200, `${method} ${url}${path}: ${await r.text()}`);
-}
+let rig, page, token, base, ctl, account;
 
 /** One line command to the bank card simulator's control port; its answer line. */
 function cardCmd(line) {
@@ -75,36 +49,11 @@ async function shot(name) {
 before(async () => {
   rig = await startRig({ sims: true, devices: true });
   base = Number(new URL(rig.bridgeUrl).port);
-  ctl = { idcard: `http://127.0.0.1:${base + 10}`, pin: `http://127.0.0.1:${base + 11}`, sig: `http://127.0.0.1:${base + 12}` };
-  token = readFileSync(join(rig.data, 'bridge.token'), 'utf8').split('\n')[0].trim();
-  // devices.sh lets the platform's origin in; where the rig serves the app
-  // through its stand-in (another port), the bridge must let that origin in
-  // too: run it again with both (the same devices, the same token).
-  if (rig.url !== rig.apiUrl) {
-    const dir = join(rig.data, 'devices');
-    process.kill(Number(readFileSync(join(dir, 'bridge.pid'), 'utf8')), 'SIGTERM');
-    for (let i = 0; i < 100; i++) {
-      if ((await fetch(rig.bridgeUrl + '/v1/health').then(() => 1).catch(() => 0)) === 0) break;
-      await sleep(100);
-    }
-    const card = existsSync(join(dir, 'card.pid')) ? ['--card-reader', 'Virtual PCD 00 00'] : [];
-    const env = { ...process.env, ...(card.length ? { PCSCLITE_CSOCK_NAME: join(dir, 'pcsc/run/pcscd.comm') } : {}) };
-    const log = openSync(join(dir, 'bridge2.log'), 'a');
-    bridgeProc = spawn(join(BUILD, 'client/bridge/zhanye-bridge'), ['--listen', `127.0.0.1:${base}`, '--idcard-port', join(dir, 'idcard.tty'), '--pin-port', join(dir, 'pin.tty'), '--sig-port', join(dir, 'sig.tty'), '--finger-port', join(dir, 'finger.tty'), '--token-file', join(rig.data, 'bridge.token'), '--origin', rig.apiUrl, '--origin', rig.url, ...card], { stdio: ['ignore', log, log], env });
-    for (let i = 0; ; i++) {
-      if (await fetch(rig.bridgeUrl + '/v1/health').then(() => true).catch(() => false)) break;
-      assert.ok(i < 100, 'the bridge came back');
-      await sleep(100);
-    }
-  }
-  // The PIN key, as the key management centre loads it: the core's zone PIN key under the pad's master key.
-  const r = await fetch(rig.bridgeUrl + '/v1/pin/key', { method: 'POST', headers: { Authorization: 'Bearer ' + token }, body: JSON.stringify({ key: sm4(MASTER, ZPK).toString('hex').toUpperCase(), kcv: sm4(ZPK, Buffer.alloc(16)).subarray(0, 4).toString('hex').toUpperCase() }) });
-  assert.equal(r.status, 200, await r.text());
+  ({ token, ctl } = await peripherals(rig));
   ({ page } = await rig.newPage());
 });
 
 after(async () => {
-  if (bridgeProc && bridgeProc.exitCode === null) bridgeProc.kill('SIGTERM');
   await rig?.stop();
 });
 

@@ -10,45 +10,21 @@
 // refused nothing along the way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startRig, PASSWORD } from './lib/rig.mjs';
+import { startRig } from './lib/rig.mjs';
+import { activateAndLogin, control, luhnPan, peripherals } from './lib/tablet.mjs';
 
 // The CIS simulator's person (sims/sim_cis.c); the ID card in the reader is hers.
 const PERSON = { id_no: '520102197805050024', name: '杨玉梅', phone: '18985000024' };
 const CARD = { name: PERSON.name, sex_code: '2', nation_code: '01', birth: '19780505', id_no: PERSON.id_no, address: '贵州省贵阳市南明区花果园大街12号', issuer: '贵阳市公安局南明分局', valid_from: '20200101', valid_to: '20400101' };
-const MASTER = Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex'); // the PIN pad devsim's master key
-const ZPK = Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex'); // the core simulator's zone PIN key
 const HOME = { latitude: 26.5623, longitude: 106.7126 };
 
 let rig, page, token, ctl;
 
-const sm4 = (key, block) => {
-  const c = createCipheriv('sm4-ecb', key, null);
-  c.setAutoPadding(false);
-  return Buffer.concat([c.update(block), c.final()]);
-};
-const sql = (q) => execFileSync('sqlite3', ['-readonly', join(rig.data, 'zhanye.db'), q], { encoding: 'utf8' }).trim();
-async function control(url, method, path, body) {
-  const r = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-  assert.equal(r.status, 200, `${method} ${url}${path}: ${await r.text()}`);
-}
+const sql = (q) => rig.sql(q);
 const atStep = (n, title) => page.getByRole('heading', { name: `第 ${n} 步：${title}` }).waitFor({ timeout: 30000 });
 async function submitStep(title) {
   await page.getByRole('heading', { name: new RegExp(`：${title}$`) }).waitFor();
   await page.getByRole('button', { name: '提交', exact: true }).click();
-}
-function luhnPan(prefix) {
-  const body = prefix + String(Date.now() % 1e6).padStart(6, '0');
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return body + ((10 - (sum % 10)) % 10);
 }
 
 before(async () => {
@@ -61,12 +37,7 @@ before(async () => {
       console.log(`# rig did not start (${e.message}), trying again`);
     }
   }
-  const base = Number(new URL(rig.bridgeUrl).port);
-  ctl = { idcard: `http://127.0.0.1:${base + 10}`, pin: `http://127.0.0.1:${base + 11}`, sig: `http://127.0.0.1:${base + 12}` };
-  token = readFileSync(join(rig.data, 'bridge.token'), 'utf8').split('\n')[0].trim();
-  // The key management centre loads the PIN key: the core's zone PIN key under the pad's master key.
-  const r = await fetch(rig.bridgeUrl + '/v1/pin/key', { method: 'POST', headers: { Authorization: 'Bearer ' + token }, body: JSON.stringify({ key: sm4(MASTER, ZPK).toString('hex').toUpperCase(), kcv: sm4(ZPK, Buffer.alloc(16)).subarray(0, 4).toString('hex').toUpperCase() }) });
-  assert.equal(r.status, 200, await r.text());
+  ({ token, ctl } = await peripherals(rig));
   ({ page } = await rig.newPage({ geolocation: HOME, permissions: ['geolocation'] }));
 });
 
@@ -92,14 +63,7 @@ async function journey() {
   page.on('console', (m) => /Content Security Policy/.test(m.text()) && !thirdParty(m.text()) && refused.push(m.text()));
 
   // Activation with a code issued for demo01, then login.
-  await page.goto(rig.url + '/');
-  await page.getByPlaceholder('请输入柜员号').fill('demo01');
-  await page.getByPlaceholder('如 K7QX-9PRM').fill(rig.cli('activation', 'issue', '--teller', 'demo01').trim().split('\n').pop().trim());
-  await page.getByRole('button', { name: '激活' }).click();
-  await page.waitForURL(/#\/login$/);
-  await page.locator('input[type=password]').fill(PASSWORD);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.waitForURL(/#\/$/);
+  await activateAndLogin(rig, page, 'demo01');
 
   // Pairing the back-clip terminal's bridge once.
   await page.goto(rig.url + '/#/settings/devices');

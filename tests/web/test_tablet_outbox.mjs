@@ -9,7 +9,6 @@
 //   was cut) is resent with the same cseq: the server still has one visit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startRig, PASSWORD } from './lib/rig.mjs';
 
@@ -26,7 +25,7 @@ after(async () => {
 const shots = process.env.ZHANYE_SCREENSHOTS;
 const shot = (page, name) => (shots ? page.screenshot({ path: join(shots, `tablet-${name}.png`) }) : null);
 
-const sql = (q) => execFileSync('sqlite3', ['-readonly', join(rig.data, 'zhanye.db'), q], { encoding: 'utf8' }).trim();
+const sql = (q) => rig.sql(q);
 const B01 = "(SELECT id FROM banks WHERE code = 'B01')";
 const visits = (customer) => Number(sql(`SELECT count(*) FROM visits WHERE bank_id = ${B01} AND customer_id = ${customer};`));
 const lastVisit = () => Number(sql(`SELECT coalesce(max(id), 0) FROM visits WHERE bank_id = ${B01};`));

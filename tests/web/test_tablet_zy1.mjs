@@ -13,7 +13,6 @@
 //   resends the same cseq and the server still has that visit once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startRig, PASSWORD } from './lib/rig.mjs';
 
@@ -33,7 +32,7 @@ const shot = (page, name) => (shots ? page.screenshot({ path: join(shots, `table
 /** Visits of bank B01's customer on the server (the daemon's own database, read-only). */
 function visits(customer) {
   const sql = `SELECT count(*) FROM visits v JOIN banks b ON b.id = v.bank_id WHERE b.code = 'B01' AND v.customer_id = ${customer};`;
-  return Number(execFileSync('sqlite3', ['-readonly', join(rig.data, 'zhanye.db'), sql], { encoding: 'utf8' }).trim());
+  return Number(rig.sql(sql));
 }
 
 async function dumpIdb(page) {

@@ -132,6 +132,8 @@ export async function startRig(opts = {}) {
     browser,
     bridgeUrl: opts.devices ? `http://127.0.0.1:${env.DEV_PORT_BASE}` : null,
     cli,
+    /** One read-only SQL query of the daemon's SQLite database; its output, trimmed. */
+    sql: (q) => execFileSync('sqlite3', ['-readonly', join(data, 'zhanye.db'), q], { encoding: 'utf8' }).trim(),
     /** A fresh context (its own storage = its own tablet) and a page in it, 1280x800 (10-inch landscape). */
     async newPage(ctxOpts = {}) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', ...ctxOpts });
