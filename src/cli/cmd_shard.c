@@ -47,7 +47,9 @@ static int list_banks(struct cli_admin *d)
 
 /* ---- move ----------------------------------------------------------------- */
 
-/* The business tables, and the stored answers of business transactions. */
+/* The business tables, and the stored answers of business transactions
+ * (their WHERE names every business transaction: 0 when where[cap] cannot
+ * hold it). */
 static size_t bank_tables(struct shard_table *t, char *where, size_t cap)
 {
     size_t n = 0, nt = 0;
@@ -60,7 +62,9 @@ static size_t bank_tables(struct shard_table *t, char *where, size_t cap)
         if (defs[i]->bank_data)
             len += (size_t)snprintf(where + len, cap - len, ", '%s'", defs[i]->code);
     if (len < cap)
-        snprintf(where + len, cap - len, ")");
+        len += (size_t)snprintf(where + len, cap - len, ")");
+    if (len >= cap)
+        return 0;
     t[n++] = (struct shard_table){.name = "tx_answers", .where = where};
     return n;
 }
@@ -105,9 +109,14 @@ static int move_bank(struct cli_admin *d, const char *code, const char *to)
                 SHARD_MAIN);
         return EXIT_USAGE;
     }
-    char from[SHARD_NAME_MAX + 1], where[2048], actor[64];
+    char from[SHARD_NAME_MAX + 1], where[4096], actor[64];
     struct shard_table tables[SHARD_MOVE_TABLES];
     size_t n = bank_tables(tables, where, sizeof where);
+    if (n == 0) {
+        fprintf(stderr, "zhanye shard: the business transactions' names do not fit in %zu bytes\n",
+                sizeof where);
+        return EXIT_FAIL;
+    }
     shards_route(d->app.shards, b.id, from);
     struct audit_args aa = {.actor = cli_admin_actor(actor, sizeof actor),
                             .event = "shard.move_started",

@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define MAX_COLS 128
@@ -39,14 +40,34 @@ static bool valid_table(const char *t)
     return true;
 }
 
-static void select_sql(char *out, size_t cap, const struct shard_table *t, int ncols)
+/* A statement's text is built in a buffer of SQL_MAX bytes: the longest is
+ * tx_answers' (its WHERE names every business transaction). One that would
+ * not fit is an error naming the table, never a statement cut short. */
+#define SQL_MAX 8192
+
+static bool fits(int n, size_t cap, const struct shard_table *t)
 {
-    int n = snprintf(out, cap, "SELECT * FROM %s WHERE bank_id = ?%s%s%s", t->name,
-                     t->where ? " AND (" : "", t->where ? t->where : "", t->where ? ")" : "");
+    if (n >= 0 && (size_t)n < cap)
+        return true;
+    store_be_error("shard move: table %s: its statement is longer than %d bytes", t->name, SQL_MAX);
+    return false;
+}
+
+/* "WHERE bank_id = ?" and the table's own condition, after "<verb> FROM name". */
+static int from_where(char *out, size_t cap, const char *verb, const struct shard_table *t)
+{
+    return snprintf(out, cap, "%s FROM %s WHERE bank_id = ?%s%s%s", verb, t->name,
+                    t->where ? " AND (" : "", t->where ? t->where : "", t->where ? ")" : "");
+}
+
+static bool select_sql(char *out, size_t cap, const struct shard_table *t, int ncols)
+{
+    int n = from_where(out, cap, "SELECT *", t);
     /* Every column, in order: the same rows come out in the same order on
      * both sides, so one running digest compares them. */
-    for (int i = 1; i <= ncols && n > 0 && (size_t)n < cap; i++)
+    for (int i = 1; i <= ncols && fits(n, cap, t); i++)
         n += snprintf(out + n, cap - (size_t)n, "%s%d", i == 1 ? " ORDER BY " : ", ", i);
+    return fits(n, cap, t);
 }
 
 /* How many columns t has (a query that returns no row still says). */
@@ -127,8 +148,9 @@ static int scan(struct store_conn *c, const struct shard_table *t, int64_t bank_
                        ncols < 0 ? store_errmsg(c) : "no or too many columns");
         return ncols < 0 ? ncols : STORE_ERR;
     }
-    char sql[1024];
-    select_sql(sql, sizeof sql, t, ncols);
+    char sql[SQL_MAX];
+    if (!select_sql(sql, sizeof sql, t, ncols))
+        return STORE_ERR;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     struct store_stmt *s = NULL;
     int rc =
@@ -153,9 +175,9 @@ static int scan(struct store_conn *c, const struct shard_table *t, int64_t bank_
 
 static int delete_bank(struct store_conn *c, const struct shard_table *t, int64_t bank_id)
 {
-    char sql[512];
-    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE bank_id = ?%s%s%s", t->name,
-             t->where ? " AND (" : "", t->where ? t->where : "", t->where ? ")" : "");
+    char sql[SQL_MAX];
+    if (!fits(from_where(sql, sizeof sql, "DELETE", t), sizeof sql, t))
+        return STORE_ERR;
     struct store_stmt *s = NULL;
     int rc = store_prepare(c, sql, &s);
     if (rc == STORE_OK)
@@ -225,11 +247,16 @@ static int copy_in(struct store_conn *c, void *arg)
             rc = ncols < 0 ? ncols : STORE_ERR;
             break;
         }
-        char sql[1024];
+        char sql[SQL_MAX];
         int n = snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (", t->name);
-        for (int k = 0; k < ncols; k++)
+        for (int k = 0; k < ncols && fits(n, sizeof sql, t); k++)
             n += snprintf(sql + n, sizeof sql - (size_t)n, "%s?", k ? ", " : "");
-        snprintf(sql + n, sizeof sql - (size_t)n, ")");
+        if (fits(n, sizeof sql, t))
+            n += snprintf(sql + n, sizeof sql - (size_t)n, ")");
+        if (!fits(n, sizeof sql, t)) {
+            rc = STORE_ERR;
+            break;
+        }
         rc = scan(from, t, m->bank_id, c, sql, &m->rows[i], m->digest[i]);
     }
     if (from)
