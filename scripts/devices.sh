@@ -36,7 +36,7 @@ stop_all() {
 
 wait_line() { # LOG NEEDLE PIDFILE
   for _ in $(seq 100); do
-    grep -q "$2" "$1" && return 0
+    grep -qs "$2" "$1" && return 0 # -s: the log may not exist yet
     kill -0 "$(cat "$3")" 2>/dev/null || break
     sleep 0.1
   done

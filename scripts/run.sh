@@ -30,6 +30,7 @@ cat <<EOT
 
   zhanye is starting on http://$listen
     the tablet app: http://$listen/    (built into $web by make build)
+    the console:    http://$listen/console/    (branch managers, bank admins, the province admin)
     health:   http://$listen/healthz    ready: http://$listen/readyz
     metrics:  http://$listen/metrics
   demo logins (password $pw):
