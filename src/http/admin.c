@@ -347,6 +347,18 @@ void admin_forbidden(struct admin_req *ar)
     http_error(ar->resp, ZE_FORBIDDEN, NULL);
 }
 
+bool admin_open_report(struct http_request *req, struct http_response *resp, struct admin_req *ar)
+{
+    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, ar))
+        return false;
+    if (ar->who.role == ROLE_PROVINCE_ADMIN || ar->who.role == ROLE_BANK_ADMIN ||
+        ar->who.role == ROLE_BRANCH_MANAGER)
+        return true;
+    admin_forbidden(ar);
+    admin_close(ar);
+    return false;
+}
+
 /* ---- rows ---------------------------------------------------------------------- */
 
 json_t *admin_teller_json(const struct teller *t)

@@ -54,6 +54,10 @@ struct admin_req {
  * the answer is set and ar released. */
 bool admin_open(struct http_request *req, struct http_response *resp, enum admin_access acc,
                 const struct tx_field *fields, size_t n, struct admin_req *ar);
+/* admin_open for a read of the reports (performance, today, customers):
+ * also refuses (403 forbidden) any role but branch_manager, bank_admin and
+ * province_admin. false: the answer is set and ar released. */
+bool admin_open_report(struct http_request *req, struct http_response *resp, struct admin_req *ar);
 /* Wipes secrets, releases the connection. */
 void admin_close(struct admin_req *ar);
 

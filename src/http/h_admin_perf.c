@@ -362,14 +362,8 @@ int admin_perf_answer(struct admin_req *ar, char kind, int32_t day, json_t **out
 void h_admin_report_performance(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
-    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
+    if (!admin_open_report(req, resp, &ar))
         return;
-    if (ar.who.role != ROLE_PROVINCE_ADMIN && ar.who.role != ROLE_BANK_ADMIN &&
-        ar.who.role != ROLE_BRANCH_MANAGER) {
-        admin_forbidden(&ar);
-        admin_close(&ar);
-        return;
-    }
     const char *date = admin_query(req, "date");
     int32_t day = perf_day_of(clock_wall_ms());
     char kind = perf_kind_parse(admin_query(req, "period"));

@@ -91,14 +91,8 @@ static int bank_row(const struct bank *b, void *arg)
 void h_admin_report_customers(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
-    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
+    if (!admin_open_report(req, resp, &ar))
         return;
-    if (ar.who.role != ROLE_PROVINCE_ADMIN && ar.who.role != ROLE_BANK_ADMIN &&
-        ar.who.role != ROLE_BRANCH_MANAGER) {
-        admin_forbidden(&ar);
-        admin_close(&ar);
-        return;
-    }
     struct tallies *all = calloc(1, sizeof *all);
     struct rows r = {.all = all, .list = json_array()};
     int rc = all && r.list ? STORE_OK : STORE_NOMEM;

@@ -157,14 +157,8 @@ static json_t *units_of(const json_t *rep, const char **level)
 void h_admin_report_today(struct http_request *req, struct http_response *resp)
 {
     struct admin_req ar;
-    if (!admin_open(req, resp, ADMIN_READ, NULL, 0, &ar))
+    if (!admin_open_report(req, resp, &ar))
         return;
-    if (ar.who.role != ROLE_PROVINCE_ADMIN && ar.who.role != ROLE_BANK_ADMIN &&
-        ar.who.role != ROLE_BRANCH_MANAGER) {
-        admin_forbidden(&ar);
-        admin_close(&ar);
-        return;
-    }
     int32_t today = perf_day_of(clock_wall_ms());
     json_t *rep = NULL, *latest = NULL;
     struct latest l = {.ar = &ar, .today = today, .list = json_array()};
