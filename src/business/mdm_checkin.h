@@ -1,4 +1,4 @@
-/* mdm_checkin — DEVICE_CHECKIN (docs/api.md §1.40): the device reports its
+/* mdm_checkin — DEVICE_CHECKIN (docs/api.md §1.21c): the device reports its
  * state, the server judges it against the device's policy
  * (business/mdm_policy.h, business/mdm_eval.h), records the verdict and
  * audits it (mdm.checkin, with the rules broken). A business TX (the bank's

@@ -1,5 +1,5 @@
 /* mdm_eval — the pure evaluation of a device's report against a policy
- * (mobile device management, docs/api.md §1.40).
+ * (mobile device management, docs/api.md §1.21b).
  *
  * A policy is a JSON object (business/mdm_policy.h builds the default and
  * reads a bank's own); a report is DEVICE_CHECKIN's `data`. Every rule whose

@@ -1,5 +1,5 @@
 /* mdm_policy — a bank's mobile device management policy, the devices'
- * verdicts, and the gate of business transactions (docs/api.md §1.40).
+ * verdicts, and the gate of business transactions (docs/api.md §1.21b).
  *
  * Policies live in the bank's shard (mdm_policies, migration 21): one row
  * per (bank, branch, version), branch 0 for the whole bank; every version is

@@ -1,4 +1,4 @@
-/* Mobile device management, part 1 (docs/api.md §1.40), on the real daemon
+/* Mobile device management, part 1 (docs/api.md §1.21b), on the real daemon
  * with real ZY1 envelopes:
  *   - a device that never checked in works under the default policy (it
  *     does not require check-ins: the gate is not in everyone's way);
