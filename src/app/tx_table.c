@@ -2,6 +2,7 @@
 #include "business/attach.h"
 #include "business/customer.h"
 #include "business/customer_prefill.h"
+#include "business/mdm_checkin.h"
 #include "business/perf_summary.h"
 #include "business/recommend.h"
 #include "business/tag.h"
@@ -25,7 +26,7 @@ static const struct tx_def *const ALL[] = {
     &TX_CUSTOMER_PREFILL, &TX_PERF_SUMMARY,   &TX_VOUCHER_GET,
     &TX_VOUCHER_VERIFY,   &TX_VOUCHER_LIST,   &TX_PERF_SUMMARY,
     &TX_BIZ_START,        &TX_BIZ_STEP,       &TX_BIZ_GET,
-    &TX_BIZ_LIST,         &TX_BIZ_CANCEL,
+    &TX_BIZ_LIST,         &TX_BIZ_CANCEL,     &TX_DEVICE_CHECKIN,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

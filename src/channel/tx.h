@@ -124,6 +124,10 @@ struct tx_def {
      * (tx_ctx bank_name, branch_name): the pipeline looks them up in the
      * directory (org_names, identity/org.h, cached) before prepare. */
     bool org_names;
+    /* A business TX that the device-management gate leaves open
+     * (DEVICE_CHECKIN: a refused device must be able to recover). Every
+     * other bank_data TX runs the gate first (business/mdm_policy.h). */
+    bool mdm_open;
     /* Optional: the part of the work that calls the bank's other systems
      * (env->egress), run BEFORE the database transaction and without it, so
      * that a slow remote call never holds a shard's writer lock.

@@ -520,6 +520,26 @@ static const struct migration migrations[] = {
      "updated_at BIGINT NOT NULL, "
      "PRIMARY KEY (area, name, k), "
      "CHECK (area IN ('flow', 'egress')))"},
+    /* Mobile device management (business/mdm_policy.h): a bank's policies
+     * (branch_id 0: the whole bank), every version kept, and the last
+     * verdict of each device's DEVICE_CHECKIN. */
+    {21, "mdm",
+     "CREATE TABLE mdm_policies ("
+     "bank_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "version BIGINT NOT NULL, "
+     "policy TEXT NOT NULL, "
+     "actor VARCHAR(48) NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, branch_id, version));"
+     "CREATE TABLE mdm_devices ("
+     "bank_id BIGINT NOT NULL, "
+     "dev VARCHAR(32) NOT NULL, "
+     "compliant INTEGER NOT NULL, "
+     "violations TEXT NOT NULL, "
+     "policy_version BIGINT NOT NULL, "
+     "checked_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, dev))"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a
@@ -544,6 +564,8 @@ static const char *const bank_tables[] = {"customers",
                                           "biz",
                                           "biz_steps",
                                           "voucher_outbox",
+                                          "mdm_policies",
+                                          "mdm_devices",
                                           NULL};
 
 const char *const *migrations_bank_tables(size_t *count)

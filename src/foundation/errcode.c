@@ -287,6 +287,15 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                                               "so nothing is recorded: run the same step again "
                                               "(it reuses the same downstream serial, which the "
                                               "system answers once)"},
+    [ZE_DEVICE_NONCOMPLIANT] = {.code = "device_noncompliant",
+                                .http = 403,
+                                .message = "设备不符合安全策略，请按提示整改后重新检查",
+                                .meaning = "sealed, every business TX: the device's last "
+                                           "DEVICE_CHECKIN was not compliant, or the bank's policy "
+                                           "requires check-ins and none came within its interval; "
+                                           "`data.violations` lists why. Nothing is done: fix the "
+                                           "device and send DEVICE_CHECKIN (LOGIN, LOGOUT and "
+                                           "DEVICE_CHECKIN stay open)"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",

@@ -83,6 +83,8 @@ enum ze {
     ZE_BIZ_CHECK_FAILED,
     ZE_DOWNSTREAM_REFUSED,
     ZE_DOWNSTREAM_UNAVAILABLE,
+    /* Mobile device management (business/mdm_policy.h). */
+    ZE_DEVICE_NONCOMPLIANT,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,

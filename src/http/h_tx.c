@@ -32,6 +32,7 @@
  * identity records since the cached device was validated, step 7 runs again
  * on the database (and 9-10 with a new DS) before anything else happens. */
 #include "app/app.h"
+#include "business/mdm_policy.h"
 #include "channel/answer_cache.h"
 #include "channel/idem.h"
 #include "channel/nonce_db.h"
@@ -405,6 +406,23 @@ static struct tx_ctx ctx_of(struct txreq *r, char tlr[ZY1_ID_MAX + 1])
     };
 }
 
+/* The device-management gate (business/mdm_policy.h) of a business TX, in
+ * its transaction on the bank's shard: MDM_CLOSED with c answering
+ * device_noncompliant and the violations, MDM_OK to run the handler,
+ * MDM_ERR (the store: the handler does not run). */
+static int device_gate(const struct txreq *r, struct tx_ctx *c)
+{
+    json_t *violations = NULL;
+    if (!r->def->bank_data || r->def->mdm_open || !c->tenant)
+        return MDM_OK;
+    int rc = mdm_gate(c->tenant, c->branch_id, r->dev, clock_wall_ms(), &violations);
+    if (rc == MDM_CLOSED) {
+        tx_fail(c, ZE_DEVICE_NONCOMPLIANT);
+        json_object_set_new(c->out, "violations", violations);
+    }
+    return rc;
+}
+
 static char *run_handler(struct txreq *r, struct store_conn *conn)
 {
     const struct session *s = &r->auth.session;
@@ -420,7 +438,8 @@ static char *run_handler(struct txreq *r, struct store_conn *conn)
     c.tenant = tenant;
     c.sid = sid[0] ? sid : NULL;
     c.out = json_object();
-    if (c.out && r->def->fn(&c) == TX_COMMIT)
+    int gate = c.out ? device_gate(r, &c) : MDM_ERR;
+    if (gate == MDM_CLOSED || (gate == MDM_OK && r->def->fn(&c) == TX_COMMIT))
         reply = reply_text(c.code, c.message, c.out, r->srvseq);
     if (reply)
         count(r->tx, c.code);

@@ -319,6 +319,11 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"VISIT_TASKS", VIA_DATA, "{}", "OK", true},
     {"VISIT_HISTORY", VIA_DATA, "{\"customer_id\":$CUST}", "customer_not_found", true},
     {"VISIT_HISTORY", VIA_SID, "{\"customer_id\":$CUST}", "session_invalid", true},
+    /* Device management: another bank's session is none (B01's own policy
+     * is shown to B01's device only: it_mdm). */
+    {"DEVICE_CHECKIN", VIA_SID,
+     "{\"os\":\"12\",\"app_version\":\"1.2.0\",\"security\":{\"rooted\":false}}", "session_invalid",
+     true},
     /* Performance: B01's figures count none of B02's work (shows_nothing
      * and perf_counts_nothing_of_b02 below); another's session is none. */
     {"PERF_SUMMARY", VIA_DATA, "{\"period\":\"month\"}", "OK", true},
