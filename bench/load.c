@@ -176,8 +176,9 @@ static int parse_opts(int argc, char **argv, struct load_opts *o)
 
 /* --- figures ------------------------------------------------------------------- */
 
-/* utime + stime of pid, in microseconds; -1 if unreadable. */
-static double proc_cpu_us(int pid)
+/* utime + stime of pid, in microseconds, and the stime part in *sys; -1 if
+ * unreadable. */
+static double proc_cpu_us(int pid, double *sys)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -191,6 +192,7 @@ static double proc_cpu_us(int pid)
     unsigned long long ut = 0, st = 0;
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
+    *sys = (double)st * 1e6 / (double)sysconf(_SC_CLK_TCK);
     return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -218,6 +220,7 @@ static double pct_ms(const uint32_t *sorted, size_t n, double q)
 
 struct cpu {
     double server0, server1, self0, self1;
+    double sys0, sys1; /* the server's system time */
 };
 
 static void report(const struct load_opts *o, const struct load_run *run, const struct cpu *cpu)
@@ -250,7 +253,8 @@ static void report(const struct load_opts *o, const struct load_run *run, const 
     printf("p50_ms %.3f\np90_ms %.3f\np99_ms %.3f\nmax_ms %.3f\n", pct_ms(lat, nok, 0.50),
            pct_ms(lat, nok, 0.90), pct_ms(lat, nok, 0.99), nok ? lat[nok - 1] / 1000.0 : 0);
     if (o->server_pid > 0 && cpu->server0 >= 0 && cpu->server1 >= 0 && nok)
-        printf("server_cpu_us_per_tx %.1f\n", (cpu->server1 - cpu->server0) / (double)nok);
+        printf("server_cpu_us_per_tx %.1f\nserver_sys_us_per_tx %.1f\n",
+               (cpu->server1 - cpu->server0) / (double)nok, (cpu->sys1 - cpu->sys0) / (double)nok);
     if (nok && secs > 0)
         printf("load_cpu_us_per_tx %.1f\nload_cpu_pct %.1f\n",
                (cpu->self1 - cpu->self0) / (double)nok, (cpu->self1 - cpu->self0) / (secs * 1e4));
@@ -276,10 +280,11 @@ static int run_bench(const struct load_opts *o)
             (double)(clock_mono_ns() - t) / 1e9, o->duration_s);
     run.reqs = reqs;
     run.res = calloc(o->pool, sizeof *run.res);
-    struct cpu cpu = {proc_cpu_us(o->server_pid), 0, self_cpu_us(), 0};
+    struct cpu cpu = {.self0 = self_cpu_us()};
+    cpu.server0 = proc_cpu_us(o->server_pid, &cpu.sys0);
     if (!run.res || load_fire(&run) != 0)
         goto out;
-    cpu.server1 = proc_cpu_us(o->server_pid);
+    cpu.server1 = proc_cpu_us(o->server_pid, &cpu.sys1);
     cpu.self1 = self_cpu_us();
     report(o, &run, &cpu);
     rc = 0;
