@@ -11,6 +11,7 @@
  * a bridge started without --card has no bank card routes. */
 #include "dev_card.h"
 #include "pcscrig.h"
+#include "bridgehttp.h"
 #include "proc.h"
 
 #include <curl/curl.h>
@@ -42,176 +43,14 @@ static pid_t pcscd_pid = -1, bridge_pid = -1, card_pid = -1;
 
 /* ---- HTTP ---- */
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *u)
+static struct bh_resp call(const char *method, const char *path, const char *body)
 {
-    struct buf *b = u;
-    char *np = realloc(b->p, b->n + sz * nm + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->n, d, sz * nm);
-    b->n += sz * nm;
-    b->p[b->n] = '\0';
-    return sz * nm;
-}
-
-struct resp {
-    long status;
-    json_t *body;
-};
-
-static struct resp http_at(const char *base, const char *method, const char *path, const char *auth,
-                           const char *body)
-{
-    struct resp r = {0};
-    struct buf b = {0};
-    char url[200], line[256];
-    snprintf(url, sizeof url, "%s%s", base, path);
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
-    if (auth) {
-        snprintf(line, sizeof line, "Authorization: %s", auth);
-        h = curl_slist_append(h, line);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    if (b.p)
-        r.body = json_loads(b.p, 0, NULL);
-    free(b.p);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static struct resp call(const char *method, const char *path, const char *body)
-{
-    return http_at(bridge_url, method, path, auth_ok, body);
-}
-
-static void expect_error(struct resp r, long status, const char *code)
-{
-    if (r.status != status) {
-        char *t = r.body ? json_dumps(r.body, 0) : NULL;
-        fprintf(stderr, "expected %ld %s, got %ld %s\n", status, code, r.status, t ? t : "-");
-        free(t);
-    }
-    assert_int_equal(r.status, status);
-    assert_string_equal(json_string_value(json_object_get(r.body, "error")), code);
-    const char *msg = json_string_value(json_object_get(r.body, "message"));
-    assert_non_null(msg);
-    assert_true((unsigned char)msg[0] >= 0xE4); /* a Chinese message */
-    json_decref(r.body);
-}
-
-static json_t *expect_ok(struct resp r)
-{
-    if (r.status != 200) {
-        char *t = r.body ? json_dumps(r.body, 0) : NULL;
-        fprintf(stderr, "expected 200, got %ld %s\n", r.status, t ? t : "-");
-        free(t);
-    }
-    assert_int_equal(r.status, 200);
-    assert_non_null(r.body);
-    return r.body;
-}
-
-static const char *str(json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "(none)";
+    return bh_http_at(bridge_url, method, path, auth_ok, body);
 }
 
 /* ---- SSE ---- */
 
-struct sse {
-    struct buf b;
-    pthread_mutex_t mu;
-    volatile int stop;
-};
-
-static size_t sse_data(char *d, size_t sz, size_t nm, void *u)
-{
-    struct sse *s = u;
-    pthread_mutex_lock(&s->mu);
-    size_t n = on_data(d, sz, nm, &s->b);
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
-
-static int sse_progress(void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    (void)a, (void)b, (void)c, (void)d;
-    return ((struct sse *)u)->stop ? 1 : 0;
-}
-
-static void *sse_thread(void *arg)
-{
-    struct sse *s = arg;
-    char url[128], line[200];
-    snprintf(url, sizeof url, "%s/v1/events", bridge_url);
-    snprintf(line, sizeof line, "Authorization: %s", auth_ok);
-    struct curl_slist *h = curl_slist_append(NULL, line);
-    CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sse_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, sse_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
-    curl_easy_perform(c);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return NULL;
-}
-
-static bool sse_has(struct sse *s, const char *needle, long wait_ms)
-{
-    for (long w = 0; w <= wait_ms; w += 50) {
-        pthread_mutex_lock(&s->mu);
-        bool has = s->b.p && strstr(s->b.p, needle);
-        pthread_mutex_unlock(&s->mu);
-        if (has)
-            return true;
-        proc_sleep_ms(50);
-    }
-    return false;
-}
-
 /* ---- processes ---- */
-
-static int wait_line(const char *log, const char *needle, char *line, size_t cap)
-{
-    for (int i = 0; i < 200; i++) {
-        FILE *f = fopen(log, "r");
-        if (f) {
-            char b[1024];
-            while (fgets(b, sizeof b, f))
-                if (strstr(b, needle)) {
-                    snprintf(line, cap, "%s", b);
-                    fclose(f);
-                    return 0;
-                }
-            fclose(f);
-        }
-        proc_sleep_ms(50);
-    }
-    proc_print_tail("it_bridge_card", log, 0);
-    return -1;
-}
 
 /* A bridge; with_card adds --card-reader READER. *url its base. */
 static pid_t start_bridge(bool with_card, const char *log, char *url, size_t cap)
@@ -238,22 +77,11 @@ static pid_t start_bridge(bool with_card, const char *log, char *url, size_t cap
     argv[n] = NULL;
     pid_t pid = proc_spawn(argv, log, true);
     char line[1024];
-    if (pid < 0 || wait_line(log, "listening on", line, sizeof line) != 0)
+    if (pid < 0 || proc_wait_line("it_bridge_card", log, "listening on", line, sizeof line) != 0)
         return -1;
     const char *h = strstr(line, "http://");
     snprintf(url, cap, "%.*s", (int)strcspn(h, " \n"), h);
     return pid;
-}
-
-static int stop_proc(pid_t pid)
-{
-    if (pid <= 0)
-        return 0;
-    kill(pid, SIGTERM);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 /* Inserts a card: the emulator with extra arguments (NULL-terminated). */
@@ -317,7 +145,7 @@ static int teardown(void **state)
     (void)state;
     int rc = 0;
     pull_card(NULL);
-    if (stop_proc(bridge_pid) != 0) { /* the poller stops at close */
+    if (proc_stop(bridge_pid) != 0) { /* the poller stops at close */
         proc_print_tail("bridge", bridge_log, 0);
         rc = -1;
     }
@@ -333,11 +161,11 @@ static int teardown(void **state)
 static void token_required_and_health(void **state)
 {
     (void)state;
-    expect_error(http_at(bridge_url, "GET", "/v1/bankcard", NULL, NULL), 401, "unauthorized");
-    expect_error(http_at(bridge_url, "POST", "/v1/bankcard/track2", "Bearer wrong-token-wrong",
-                         "{\"track2\":\";" PAN "=3112?\"}"),
-                 401, "unauthorized");
-    json_t *h = expect_ok(call("GET", "/v1/health", NULL));
+    bh_expect_error(bh_http_at(bridge_url, "GET", "/v1/bankcard", NULL, NULL), 401, "unauthorized");
+    bh_expect_error(bh_http_at(bridge_url, "POST", "/v1/bankcard/track2",
+                               "Bearer wrong-token-wrong", "{\"track2\":\";" PAN "=3112?\"}"),
+                    401, "unauthorized");
+    json_t *h = bh_expect_ok(call("GET", "/v1/health", NULL));
     char *t = json_dumps(h, 0);
     assert_non_null(strstr(t, "\"card\""));
     free(t);
@@ -347,33 +175,30 @@ static void token_required_and_health(void **state)
 static void no_card(void **state)
 {
     (void)state;
-    expect_error(call("GET", "/v1/bankcard?timeout_ms=500", NULL), 404, "no_card");
-    expect_error(call("GET", "/v1/bankcard?timeout_ms=-1", NULL), 400, "bad_request");
+    bh_expect_error(call("GET", "/v1/bankcard?timeout_ms=500", NULL), 404, "no_card");
+    bh_expect_error(call("GET", "/v1/bankcard?timeout_ms=-1", NULL), 400, "bad_request");
 }
 
 static void reads_card_with_events(void **state)
 {
     (void)state;
-    struct sse s = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, sse_thread, &s), 0);
+    struct bh_sse *s = bh_sse_open(bridge_url, auth_ok);
+    assert_non_null(s);
     proc_sleep_ms(500); /* the stream is open and the poller has looked */
     insert(NULL);
-    assert_true(sse_has(&s, "event: card.inserted", 15000));
-    json_t *r = expect_ok(call("GET", "/v1/bankcard?timeout_ms=10000", NULL));
-    assert_string_equal(str(r, "pan"), PAN);
-    assert_string_equal(str(r, "expiry"), "3112");
-    assert_string_equal(str(r, "seq"), "01");
-    assert_string_equal(str(r, "aid"), "A000000333010101");
-    assert_string_equal(str(r, "name"), "ZHANG/SAN");
-    assert_string_equal(str(r, "label"), "PBOC DEBIT");
-    assert_string_equal(str(r, "source"), "ic");
+    assert_true(bh_sse_has(s, "event: card.inserted", 15000));
+    json_t *r = bh_expect_ok(call("GET", "/v1/bankcard?timeout_ms=10000", NULL));
+    assert_string_equal(bh_str(r, "pan"), PAN);
+    assert_string_equal(bh_str(r, "expiry"), "3112");
+    assert_string_equal(bh_str(r, "seq"), "01");
+    assert_string_equal(bh_str(r, "aid"), "A000000333010101");
+    assert_string_equal(bh_str(r, "name"), "ZHANG/SAN");
+    assert_string_equal(bh_str(r, "label"), "PBOC DEBIT");
+    assert_string_equal(bh_str(r, "source"), "ic");
     json_decref(r);
     pull_card(NULL);
-    assert_true(sse_has(&s, "event: card.removed", 15000));
-    s.stop = 1;
-    pthread_join(th, NULL);
-    free(s.b.p);
+    assert_true(bh_sse_has(s, "event: card.removed", 15000));
+    bh_sse_close(s);
     /* the PAN is never logged in clear */
     assert_false(proc_log_has(bridge_log, 0, PAN));
     assert_true(proc_log_has(bridge_log, 0, "card.read"));
@@ -383,31 +208,31 @@ static void luhn_failure_is_bad_card(void **state)
 {
     (void)state;
     insert("--fault", "luhn", NULL);
-    expect_error(call("GET", "/v1/bankcard?timeout_ms=10000", NULL), 422, "bad_card");
+    bh_expect_error(call("GET", "/v1/bankcard?timeout_ms=10000", NULL), 422, "bad_card");
 }
 
 static void pulled_out_mid_read_is_removed(void **state)
 {
     (void)state;
     insert("--fault", "remove", NULL);
-    expect_error(call("GET", "/v1/bankcard?timeout_ms=10000", NULL), 409, "removed");
+    bh_expect_error(call("GET", "/v1/bankcard?timeout_ms=10000", NULL), 409, "removed");
 }
 
 static void track2_route(void **state)
 {
     (void)state;
-    json_t *r = expect_ok(
+    json_t *r = bh_expect_ok(
         call("POST", "/v1/bankcard/track2", "{\"track2\":\";" PAN "=31121010000000000000?\"}"));
-    assert_string_equal(str(r, "pan"), PAN);
-    assert_string_equal(str(r, "expiry"), "3112");
-    assert_string_equal(str(r, "source"), "msr");
+    assert_string_equal(bh_str(r, "pan"), PAN);
+    assert_string_equal(bh_str(r, "expiry"), "3112");
+    assert_string_equal(bh_str(r, "source"), "msr");
     assert_null(json_object_get(r, "aid"));
     json_decref(r);
     /* the last digit changed: Luhn fails */
-    expect_error(call("POST", "/v1/bankcard/track2",
-                      "{\"track2\":\";6217000010001234568=31121010000000000000?\"}"),
-                 422, "bad_card");
-    expect_error(call("POST", "/v1/bankcard/track2", "{\"pan\":\"x\"}"), 400, "bad_request");
+    bh_expect_error(call("POST", "/v1/bankcard/track2",
+                         "{\"track2\":\";6217000010001234568=31121010000000000000?\"}"),
+                    422, "bad_card");
+    bh_expect_error(call("POST", "/v1/bankcard/track2", "{\"pan\":\"x\"}"), 400, "bad_request");
     assert_false(proc_log_has(bridge_log, 0, PAN));
 }
 
@@ -418,10 +243,10 @@ static void without_card_option_no_routes(void **state)
     snprintf(log, sizeof log, "%s/bridge2.log", dir);
     pid_t pid = start_bridge(false, log, url, sizeof url);
     assert_true(pid > 0);
-    struct resp r = http_at(url, "GET", "/v1/bankcard", auth_ok, NULL);
+    struct bh_resp r = bh_http_at(url, "GET", "/v1/bankcard", auth_ok, NULL);
     assert_int_equal(r.status, 404);
     json_decref(r.body);
-    assert_int_equal(stop_proc(pid), 0);
+    assert_int_equal(proc_stop(pid), 0);
 }
 
 int main(void)

@@ -6,6 +6,7 @@
  * created 0600, a loose one refused), origins (403, CORS preflight), a
  * --listen other than 127.0.0.1 refused, and the SSE stream
  * delivering idcard.present when a card is placed. */
+#include "bridgehttp.h"
 #include "proc.h"
 
 #include <curl/curl.h>
@@ -39,26 +40,6 @@ static char bridge_log[128], devsim_log[128];
 
 /* ---- processes ---- */
 
-static int wait_line(const char *log, const char *needle, char *line, size_t cap)
-{
-    for (int i = 0; i < 200; i++) {
-        FILE *f = fopen(log, "r");
-        if (f) {
-            char buf[1024];
-            while (fgets(buf, sizeof buf, f))
-                if (strstr(buf, needle)) {
-                    snprintf(line, cap, "%s", buf);
-                    fclose(f);
-                    return 0;
-                }
-            fclose(f);
-        }
-        proc_sleep_ms(50);
-    }
-    proc_print_tail("it_bridge_idcard", log, 0);
-    return -1;
-}
-
 static pid_t start_bridge(const char *port_path, const char *token_file, const char *log, char *url,
                           size_t cap)
 {
@@ -78,22 +59,11 @@ static pid_t start_bridge(const char *port_path, const char *token_file, const c
                     NULL};
     pid_t pid = proc_spawn(argv, log, true);
     char line[1024];
-    if (pid < 0 || wait_line(log, "listening on", line, sizeof line) != 0)
+    if (pid < 0 || proc_wait_line("it_bridge_idcard", log, "listening on", line, sizeof line) != 0)
         return -1;
     const char *h = strstr(line, "http://");
     snprintf(url, cap, "%.*s", (int)strcspn(h, " \n"), h);
     return pid;
-}
-
-static int stop_proc(pid_t pid)
-{
-    if (pid <= 0)
-        return 0;
-    kill(pid, SIGTERM);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 static int setup(void **state)
@@ -109,7 +79,8 @@ static int setup(void **state)
     snprintf(bridge_log, sizeof bridge_log, "%s/bridge.log", workdir);
     char *dargv[] = {getenv("ZHANYE_DEVSIM_BIN"), "idcard", "--pty-link", link, NULL};
     devsim_pid = proc_spawn(dargv, devsim_log, true);
-    if (devsim_pid < 0 || wait_line(devsim_log, "control http://", line, sizeof line) != 0)
+    if (devsim_pid < 0 ||
+        proc_wait_line("it_bridge_idcard", devsim_log, "control http://", line, sizeof line) != 0)
         return -1;
     const char *h = strstr(line, "control http://") + strlen("control ");
     snprintf(control_url, sizeof control_url, "%.*s", (int)strcspn(h, " \n"), h);
@@ -129,11 +100,11 @@ static int teardown(void **state)
 {
     (void)state;
     int rc = 0;
-    if (stop_proc(bridge_pid) != 0) {
+    if (proc_stop(bridge_pid) != 0) {
         proc_print_tail("bridge", bridge_log, 0);
         rc = -1;
     }
-    if (stop_proc(devsim_pid) != 0) {
+    if (proc_stop(devsim_pid) != 0) {
         proc_print_tail("devsim", devsim_log, 0);
         rc = -1;
     }
@@ -143,109 +114,23 @@ static int teardown(void **state)
 
 /* ---- HTTP ---- */
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *u)
-{
-    struct buf *b = u;
-    char *np = realloc(b->p, b->n + sz * nm + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->n, d, sz * nm);
-    b->n += sz * nm;
-    b->p[b->n] = '\0';
-    return sz * nm;
-}
-
-struct resp {
-    long status;
-    json_t *body;
-    char acao[128]; /* Access-Control-Allow-Origin */
-};
-
-static size_t on_header(char *d, size_t sz, size_t nm, void *u)
-{
-    struct resp *r = u;
-    static const char h[] = "access-control-allow-origin:";
-    size_t n = sz * nm;
-    if (n > sizeof h && strncasecmp(d, h, sizeof h - 1) == 0)
-        snprintf(r->acao, sizeof r->acao, "%.*s", (int)strcspn(d + sizeof h, "\r\n"), d + sizeof h);
-    return n;
-}
-
-/* method url [auth header value or NULL] [origin or NULL] [body or NULL] */
-static struct resp http(const char *method, const char *url, const char *auth, const char *origin,
-                        const char *body)
-{
-    struct resp r = {0};
-    struct buf b = {0};
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
-    char line[256];
-    if (auth) {
-        snprintf(line, sizeof line, "Authorization: %s", auth);
-        h = curl_slist_append(h, line);
-    }
-    if (origin) {
-        snprintf(line, sizeof line, "Origin: %s", origin);
-        h = curl_slist_append(h, line);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    if (b.p)
-        r.body = json_loads(b.p, 0, NULL);
-    free(b.p);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static struct resp bridge_get(const char *path)
+static struct bh_resp bridge_get(const char *path)
 {
     char url[128];
     snprintf(url, sizeof url, "%s%s", bridge_url, path);
-    return http("GET", url, auth_ok, NULL, NULL);
+    return bh_http("GET", url, auth_ok, NULL, NULL);
 }
 
 static void control(const char *method, const char *path, const char *body)
 {
     char url[128];
     snprintf(url, sizeof url, "%s%s", control_url, path);
-    struct resp r = http(method, url, NULL, NULL, body);
+    struct bh_resp r = bh_http(method, url, NULL, NULL, body);
     assert_int_equal(r.status, 200);
     json_decref(r.body);
 }
 
-static void expect_error(struct resp r, long status, const char *code)
-{
-    if (r.status != status) {
-        char *t = r.body ? json_dumps(r.body, 0) : NULL;
-        fprintf(stderr, "expected %ld %s, got %ld %s\n", status, code, r.status, t ? t : "-");
-        free(t);
-    }
-    assert_int_equal(r.status, status);
-    assert_string_equal(json_string_value(json_object_get(r.body, "error")), code);
-    const char *msg = json_string_value(json_object_get(r.body, "message"));
-    assert_non_null(msg);
-    assert_true((unsigned char)msg[0] >= 0xE4); /* a Chinese message */
-    json_decref(r.body);
-}
-
-static void expect_card(struct resp r, const char *name)
+static void expect_card(struct bh_resp r, const char *name)
 {
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.body, "name")), name);
@@ -267,16 +152,17 @@ static void token_file_and_auth(void **state)
 
     char url[128];
     snprintf(url, sizeof url, "%s/v1/health", bridge_url);
-    expect_error(http("GET", url, NULL, NULL, NULL), 401, "unauthorized");
-    expect_error(http("GET", url, "Bearer 0000000000000000000000000000000000000000", NULL, NULL),
-                 401, "unauthorized");
+    bh_expect_error(bh_http("GET", url, NULL, NULL, NULL), 401, "unauthorized");
+    bh_expect_error(
+        bh_http("GET", url, "Bearer 0000000000000000000000000000000000000000", NULL, NULL), 401,
+        "unauthorized");
     char wrong[160];
     snprintf(wrong, sizeof wrong, "Bearer %.63s", token); /* one character short */
-    expect_error(http("GET", url, wrong, NULL, NULL), 401, "unauthorized");
+    bh_expect_error(bh_http("GET", url, wrong, NULL, NULL), 401, "unauthorized");
     snprintf(url, sizeof url, "%s/v1/idcard", bridge_url);
-    expect_error(http("GET", url, "Basic abc", NULL, NULL), 401, "unauthorized");
+    bh_expect_error(bh_http("GET", url, "Basic abc", NULL, NULL), 401, "unauthorized");
 
-    struct resp r = bridge_get("/v1/health");
+    struct bh_resp r = bridge_get("/v1/health");
     assert_int_equal(r.status, 200);
     json_t *dev = json_array_get(json_object_get(r.body, "devices"), 0);
     assert_string_equal(json_string_value(json_object_get(dev, "name")), "idcard");
@@ -289,18 +175,20 @@ static void origins(void **state)
     (void)state;
     char url[128];
     snprintf(url, sizeof url, "%s/v1/health", bridge_url);
-    expect_error(http("GET", url, auth_ok, "http://evil.example", NULL), 403, "forbidden_origin");
-    expect_error(http("GET", url, auth_ok, "http://127.0.0.1:8081", NULL), 403, "forbidden_origin");
-    struct resp r = http("GET", url, auth_ok, ORIGIN, NULL);
+    bh_expect_error(bh_http("GET", url, auth_ok, "http://evil.example", NULL), 403,
+                    "forbidden_origin");
+    bh_expect_error(bh_http("GET", url, auth_ok, "http://127.0.0.1:8081", NULL), 403,
+                    "forbidden_origin");
+    struct bh_resp r = bh_http("GET", url, auth_ok, ORIGIN, NULL);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.acao, ORIGIN);
     json_decref(r.body);
     /* the preflight: no token needed, allowed origins only */
-    r = http("OPTIONS", url, NULL, ORIGIN, NULL);
+    r = bh_http("OPTIONS", url, NULL, ORIGIN, NULL);
     assert_int_equal(r.status, 204);
     assert_string_equal(r.acao, ORIGIN);
     json_decref(r.body);
-    r = http("OPTIONS", url, NULL, "http://evil.example", NULL);
+    r = bh_http("OPTIONS", url, NULL, "http://evil.example", NULL);
     assert_int_equal(r.status, 403);
     assert_string_equal(r.acao, "");
     json_decref(r.body);
@@ -337,7 +225,7 @@ static void read_card(void **state)
     free(body);
     json_decref(card);
 
-    struct resp r = bridge_get("/v1/idcard");
+    struct bh_resp r = bridge_get("/v1/idcard");
     assert_int_equal(r.status, 200);
     const struct {
         const char *k, *v;
@@ -362,7 +250,7 @@ static void no_card(void **state)
 {
     (void)state;
     control("DELETE", "/card", NULL);
-    expect_error(bridge_get("/v1/idcard"), 404, "no_card");
+    bh_expect_error(bridge_get("/v1/idcard"), 404, "no_card");
     control("POST", "/card", "{}");
     expect_card(bridge_get("/v1/idcard"), "张三");
 }
@@ -380,10 +268,10 @@ static void corrupted_frames(void **state)
          * could take a one-shot fault meant for this request */
         snprintf(f, sizeof f, "{\"corrupt\":\"%s\",\"on\":\"%s\"}", kinds[i], on[i % 2]);
         control("POST", "/fault", f);
-        struct resp r = bridge_get("/v1/idcard");
+        struct bh_resp r = bridge_get("/v1/idcard");
         if (r.status != 502)
             fprintf(stderr, "kind %s on %s\n", kinds[i], on[i % 2]);
-        expect_error(r, 502, "bad_frame");
+        bh_expect_error(r, 502, "bad_frame");
         expect_card(bridge_get("/v1/idcard"), "张三");
     }
     control("POST", "/fault", "{}");
@@ -395,7 +283,7 @@ static void stall_times_out(void **state)
     control("POST", "/card", "{}");
     control("POST", "/fault", "{\"stall\":true}");
     double t0 = proc_now_ms();
-    expect_error(bridge_get("/v1/idcard"), 504, "timeout");
+    bh_expect_error(bridge_get("/v1/idcard"), 504, "timeout");
     double took = proc_now_ms() - t0;
     /* the deadline is the bound: not before it, and not long after */
     assert_true(took >= TIMEOUT_MS - 100);
@@ -406,7 +294,7 @@ static void stall_times_out(void **state)
 
 static void *read_in_thread(void *arg)
 {
-    struct resp *r = arg;
+    struct bh_resp *r = arg;
     *r = bridge_get("/v1/idcard");
     return NULL;
 }
@@ -417,21 +305,21 @@ static void concurrent_reads_busy(void **state)
     control("POST", "/card", "{}");
     /* each reply takes 300 ms: a read (three exchanges) about a second */
     control("POST", "/fault", "{\"delay_ms\":300}");
-    struct resp a = {0};
+    struct bh_resp a = {0};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, read_in_thread, &a), 0);
     proc_sleep_ms(250);
-    struct resp b = bridge_get("/v1/idcard");
+    struct bh_resp b = bridge_get("/v1/idcard");
     pthread_join(t, NULL);
     control("POST", "/fault", "{}");
     /* normally the thread's read came first; under load it may be second */
     if (a.status == 409) {
-        struct resp x = a;
+        struct bh_resp x = a;
         a = b;
         b = x;
     }
     expect_card(a, "张三");
-    expect_error(b, 409, "busy");
+    bh_expect_error(b, 409, "busy");
 }
 
 static void absent_reader(void **state)
@@ -446,14 +334,14 @@ static void absent_reader(void **state)
     assert_false(proc_log_has(log, 0, "(created)"));
     char u[128];
     snprintf(u, sizeof u, "%s/v1/idcard", url);
-    expect_error(http("GET", u, auth_ok, NULL, NULL), 503, "absent");
+    bh_expect_error(bh_http("GET", u, auth_ok, NULL, NULL), 503, "absent");
     snprintf(u, sizeof u, "%s/v1/health", url);
-    struct resp r = http("GET", u, auth_ok, NULL, NULL);
+    struct bh_resp r = bh_http("GET", u, auth_ok, NULL, NULL);
     assert_int_equal(r.status, 200);
     json_t *dev = json_array_get(json_object_get(r.body, "devices"), 0);
     assert_string_equal(json_string_value(json_object_get(dev, "state")), "absent");
     json_decref(r.body);
-    assert_int_equal(stop_proc(pid), 0);
+    assert_int_equal(proc_stop(pid), 0);
 }
 
 static int run_to_exit(char **argv, const char *log)
@@ -507,80 +395,25 @@ static void start_refusals(void **state)
     assert_true(proc_log_has(log, from, "chmod 600"));
 }
 
-struct sse {
-    struct buf b;
-    pthread_mutex_t mu;
-    volatile int stop;
-};
-
-static size_t sse_data(char *d, size_t sz, size_t nm, void *u)
-{
-    struct sse *s = u;
-    pthread_mutex_lock(&s->mu);
-    size_t n = on_data(d, sz, nm, &s->b);
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
-
-static int sse_progress(void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    return ((struct sse *)u)->stop ? 1 : 0;
-}
-
-static void *sse_thread(void *arg)
-{
-    struct sse *s = arg;
-    char url[128];
-    snprintf(url, sizeof url, "%s/v1/events", bridge_url);
-    char line[200];
-    snprintf(line, sizeof line, "Authorization: %s", auth_ok);
-    struct curl_slist *h = curl_slist_append(NULL, line);
-    CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sse_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, sse_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
-    curl_easy_perform(c);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return NULL;
-}
-
-static bool sse_has(struct sse *s, const char *needle, long wait_ms)
-{
-    for (long w = 0; w <= wait_ms; w += 50) {
-        pthread_mutex_lock(&s->mu);
-        bool has = s->b.p && strstr(s->b.p, needle);
-        pthread_mutex_unlock(&s->mu);
-        if (has)
-            return true;
-        proc_sleep_ms(50);
-    }
-    return false;
-}
-
 static void sse_present(void **state)
 {
     (void)state;
     control("DELETE", "/card", NULL);
     proc_sleep_ms(800); /* the poller (200 ms) sees the reader empty */
-    struct sse s = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, sse_thread, &s), 0);
-    assert_true(sse_has(&s, "event: hello", 10000));
-    assert_false(sse_has(&s, "event: idcard.present", 600)); /* nothing yet */
+    struct bh_sse *s = bh_sse_open(bridge_url, auth_ok);
+    assert_non_null(s);
+    assert_true(bh_sse_has(s, "event: hello", 10000));
+    assert_false(bh_sse_has(s, "event: idcard.present", 600)); /* nothing yet */
     control("POST", "/card", "{}");
-    bool got = sse_has(&s, "event: idcard.present", 10000);
+    bool got = bh_sse_has(s, "event: idcard.present", 10000);
     control("DELETE", "/card", NULL);
-    bool removed = sse_has(&s, "event: idcard.removed", 10000);
-    s.stop = 1;
-    pthread_join(t, NULL);
-    if (!got || !removed)
-        fprintf(stderr, "stream: %s\n", s.b.p ? s.b.p : "");
-    free(s.b.p);
+    bool removed = bh_sse_has(s, "event: idcard.removed", 10000);
+    if (!got || !removed) {
+        char *text = bh_sse_text(s);
+        fprintf(stderr, "stream: %s\n", text ? text : "");
+        free(text);
+    }
+    bh_sse_close(s);
     assert_true(got);
     assert_true(removed);
 }

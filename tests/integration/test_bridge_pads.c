@@ -10,6 +10,7 @@
  * events; a fingerprint captured matches the same finger and not another,
  * no finger and a poor image give their errors; a pad whose port is
  * missing answers absent, one not configured has no routes. */
+#include "bridgehttp.h"
 #include "proc.h"
 
 #include <cairo.h>
@@ -62,127 +63,29 @@ static const uint8_t pin_key[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x
 
 /* ---- HTTP ---- */
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *u)
-{
-    struct buf *b = u;
-    char *np = realloc(b->p, b->n + sz * nm + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->n, d, sz * nm);
-    b->n += sz * nm;
-    b->p[b->n] = '\0';
-    return sz * nm;
-}
-
-struct resp {
-    long status;
-    json_t *body;
-};
-
-static struct resp http(const char *method, const char *url, const char *auth, const char *body)
-{
-    struct resp r = {0};
-    struct buf b = {0};
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
-    char line[256];
-    if (auth) {
-        snprintf(line, sizeof line, "Authorization: %s", auth);
-        h = curl_slist_append(h, line);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    if (b.p)
-        r.body = json_loads(b.p, 0, NULL);
-    free(b.p);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
-}
-
-static struct resp call_at(const char *base, const char *method, const char *path, const char *body)
+static struct bh_resp call_at(const char *base, const char *method, const char *path,
+                              const char *body)
 {
     char url[160];
     snprintf(url, sizeof url, "%s%s", base, path);
-    return http(method, url, auth_ok, body);
+    return bh_http(method, url, auth_ok, NULL, body);
 }
 
-static struct resp post(const char *path, const char *body)
+static struct bh_resp post(const char *path, const char *body)
 {
     return call_at(bridge_url, "POST", path, body);
-}
-
-static void expect_error(struct resp r, long status, const char *code)
-{
-    if (r.status != status) {
-        char *t = r.body ? json_dumps(r.body, 0) : NULL;
-        fprintf(stderr, "expected %ld %s, got %ld %s\n", status, code, r.status, t ? t : "-");
-        free(t);
-    }
-    assert_int_equal(r.status, status);
-    assert_string_equal(json_string_value(json_object_get(r.body, "error")), code);
-    const char *msg = json_string_value(json_object_get(r.body, "message"));
-    assert_non_null(msg);
-    assert_true((unsigned char)msg[0] >= 0xE4); /* a Chinese message */
-    json_decref(r.body);
-}
-
-static json_t *expect_ok(struct resp r)
-{
-    if (r.status != 200) {
-        char *t = r.body ? json_dumps(r.body, 0) : NULL;
-        fprintf(stderr, "expected 200, got %ld %s\n", r.status, t ? t : "-");
-        free(t);
-    }
-    assert_int_equal(r.status, 200);
-    assert_non_null(r.body);
-    return r.body;
 }
 
 static void control(struct sim *s, const char *path, const char *body)
 {
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, path);
-    struct resp r = http("POST", url, NULL, body);
+    struct bh_resp r = bh_http("POST", url, NULL, NULL, body);
     assert_int_equal(r.status, 200);
     json_decref(r.body);
 }
 
 /* ---- processes ---- */
-
-static int wait_line(const char *log, const char *needle, char *line, size_t cap)
-{
-    for (int i = 0; i < 200; i++) {
-        FILE *f = fopen(log, "r");
-        if (f) {
-            char b[1024];
-            while (fgets(b, sizeof b, f))
-                if (strstr(b, needle)) {
-                    snprintf(line, cap, "%s", b);
-                    fclose(f);
-                    return 0;
-                }
-            fclose(f);
-        }
-        proc_sleep_ms(50);
-    }
-    proc_print_tail("it_bridge_pads", log, 0);
-    return -1;
-}
 
 static int sim_start(struct sim *s)
 {
@@ -217,17 +120,6 @@ static int sim_start(struct sim *s)
     return -1;
 }
 
-static int stop_proc(pid_t pid)
-{
-    if (pid <= 0)
-        return 0;
-    kill(pid, SIGTERM);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
 /* A bridge with the pads given (NULL: option left out); *url its base. */
 static pid_t start_bridge(const char *pin, const char *sig, const char *finger, const char *log,
                           char *url, size_t cap)
@@ -255,7 +147,7 @@ static pid_t start_bridge(const char *pin, const char *sig, const char *finger, 
     argv[n] = NULL;
     pid_t pid = proc_spawn(argv, log, true);
     char line[1024];
-    if (pid < 0 || wait_line(log, "listening on", line, sizeof line) != 0)
+    if (pid < 0 || proc_wait_line("it_bridge_pads", log, "listening on", line, sizeof line) != 0)
         return -1;
     const char *h = strstr(line, "http://");
     snprintf(url, cap, "%.*s", (int)strcspn(h, " \n"), h);
@@ -294,12 +186,12 @@ static int teardown(void **state)
 {
     (void)state;
     int rc = 0;
-    if (stop_proc(bridge_pid) != 0) {
+    if (proc_stop(bridge_pid) != 0) {
         proc_print_tail("bridge", bridge_log, 0);
         rc = -1;
     }
     for (int i = 0; i < 3; i++)
-        if (stop_proc(sims[i].pid) != 0) {
+        if (proc_stop(sims[i].pid) != 0) {
             proc_print_tail(sims[i].mode, sims[i].log, 0);
             rc = -1;
         }
@@ -341,10 +233,11 @@ static void token_required_and_health(void **state)
     (void)state;
     char url[160];
     snprintf(url, sizeof url, "%s/v1/pin", bridge_url);
-    expect_error(http("POST", url, NULL, "{\"pan\":\"" PAN "\"}"), 401, "unauthorized");
+    bh_expect_error(bh_http("POST", url, NULL, NULL, "{\"pan\":\"" PAN "\"}"), 401, "unauthorized");
     snprintf(url, sizeof url, "%s/v1/finger/capture", bridge_url);
-    expect_error(http("POST", url, "Bearer wrong-token-wrong-token", "{}"), 401, "unauthorized");
-    json_t *h = expect_ok(call_at(bridge_url, "GET", "/v1/health", NULL));
+    bh_expect_error(bh_http("POST", url, "Bearer wrong-token-wrong-token", NULL, "{}"), 401,
+                    "unauthorized");
+    json_t *h = bh_expect_ok(call_at(bridge_url, "GET", "/v1/health", NULL));
     const char *want[] = {"pin", "signature", "finger"};
     for (size_t k = 0; k < 3; k++) {
         bool seen = false;
@@ -372,17 +265,17 @@ static void pin_block_over_http(void **state)
     tohex(enc, 16, ehex);
     /* no key yet */
     control(PIN, "/script", "{\"pin\":\"123456\"}");
-    expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 503, "no_key");
+    bh_expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 503, "no_key");
     /* a wrong check value: refused */
     snprintf(body, sizeof body, "{\"key\":\"%s\",\"kcv\":\"DEADBEEF\"}", ehex);
-    expect_error(post("/v1/pin/key", body), 422, "key_check");
+    bh_expect_error(post("/v1/pin/key", body), 422, "key_check");
     tohex(kcv, 4, khex);
     snprintf(body, sizeof body, "{\"key\":\"%s\",\"kcv\":\"%s\"}", ehex, khex);
-    json_t *r = expect_ok(post("/v1/pin/key", body));
+    json_t *r = bh_expect_ok(post("/v1/pin/key", body));
     assert_true(json_is_true(json_object_get(r, "loaded")));
     json_decref(r);
 
-    r = expect_ok(post("/v1/pin", "{\"pan\":\"" PAN "\",\"min\":4,\"max\":12,\"timeout_s\":5}"));
+    r = bh_expect_ok(post("/v1/pin", "{\"pan\":\"" PAN "\",\"min\":4,\"max\":12,\"timeout_s\":5}"));
     assert_string_equal(json_string_value(json_object_get(r, "format")), "iso0");
     const char *blk = json_string_value(json_object_get(r, "pin_block"));
     assert_non_null(blk);
@@ -401,88 +294,32 @@ static void pin_block_over_http(void **state)
 
     /* the customer presses cancel */
     control(PIN, "/script", "{\"pin\":\"123456\",\"cancel\":true}");
-    expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 409, "cancelled");
+    bh_expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 409, "cancelled");
     /* too short */
     control(PIN, "/script", "{\"pin\":\"123\"}");
-    expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 422, "pin_too_short");
+    bh_expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 422, "pin_too_short");
     /* the customer keys nothing within timeout_s */
     control(PIN, "/reset", NULL);
-    expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":1}"), 408, "no_input");
-    json_decref(expect_ok(post("/v1/pin/key", body)));
+    bh_expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":1}"), 408, "no_input");
+    json_decref(bh_expect_ok(post("/v1/pin/key", body)));
     /* bad requests */
-    expect_error(post("/v1/pin", "{\"timeout_s\":5}"), 400, "bad_request");
-    expect_error(post("/v1/pin", "{\"pan\":\"12\",\"timeout_s\":5}"), 400, "bad_request");
-    expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":0}"), 400, "bad_request");
+    bh_expect_error(post("/v1/pin", "{\"timeout_s\":5}"), 400, "bad_request");
+    bh_expect_error(post("/v1/pin", "{\"pan\":\"12\",\"timeout_s\":5}"), 400, "bad_request");
+    bh_expect_error(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":0}"), 400, "bad_request");
     /* and the pad works again */
     control(PIN, "/script", "{\"pin\":\"123456\"}");
-    r = expect_ok(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"));
+    r = bh_expect_ok(post("/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"));
     json_decref(r);
 }
 
 /* ---- signature + SSE ---- */
 
-struct sse {
-    struct buf b;
-    pthread_mutex_t mu;
-    volatile int stop;
-};
-
-static size_t sse_data(char *d, size_t sz, size_t nm, void *u)
-{
-    struct sse *s = u;
-    pthread_mutex_lock(&s->mu);
-    size_t n = on_data(d, sz, nm, &s->b);
-    pthread_mutex_unlock(&s->mu);
-    return n;
-}
-
-static int sse_progress(void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    (void)a, (void)b, (void)c, (void)d;
-    return ((struct sse *)u)->stop ? 1 : 0;
-}
-
-static void *sse_thread(void *arg)
-{
-    struct sse *s = arg;
-    char url[128], line[200];
-    snprintf(url, sizeof url, "%s/v1/events", bridge_url);
-    snprintf(line, sizeof line, "Authorization: %s", auth_ok);
-    struct curl_slist *h = curl_slist_append(NULL, line);
-    CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sse_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, sse_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
-    curl_easy_perform(c);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return NULL;
-}
-
-static bool sse_has(struct sse *s, const char *needle, long wait_ms)
-{
-    for (long w = 0; w <= wait_ms; w += 50) {
-        pthread_mutex_lock(&s->mu);
-        bool has = s->b.p && strstr(s->b.p, needle);
-        pthread_mutex_unlock(&s->mu);
-        if (has)
-            return true;
-        proc_sleep_ms(50);
-    }
-    return false;
-}
-
 /* The points of the signature.stroke events after the last
  * signature.clear, appended to pts (as [stroke,x,y,p,t]); their count. */
-static size_t sse_points(struct sse *s, json_t *pts)
+static size_t sse_points(struct bh_sse *s, json_t *pts)
 {
-    pthread_mutex_lock(&s->mu);
-    char *text = strdup(s->b.p ? s->b.p : "");
-    pthread_mutex_unlock(&s->mu);
+    char *text = bh_sse_text(s);
+    assert_non_null(text);
     const char *from = text, *c;
     while ((c = strstr(from, "event: signature.clear")))
         from = c + 1;
@@ -537,10 +374,9 @@ static size_t b64_decode_simple(const char *in, unsigned char *out)
 static void signature_over_http_and_sse(void **state)
 {
     (void)state;
-    struct sse s = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, sse_thread, &s), 0);
-    assert_true(sse_has(&s, "event: hello", 5000));
+    struct bh_sse *s = bh_sse_open(bridge_url, auth_ok);
+    assert_non_null(s);
+    assert_true(bh_sse_has(s, "event: hello", 5000));
 
     control(SIG, "/reset", NULL);
     json_t *s1 = json_array(), *s2 = json_array();
@@ -554,7 +390,8 @@ static void signature_over_http_and_sse(void **state)
     control(SIG, "/script", sc);
     free(sc);
 
-    json_t *r = expect_ok(post("/v1/signature", "{\"width\":320,\"height\":200,\"timeout_s\":5}"));
+    json_t *r =
+        bh_expect_ok(post("/v1/signature", "{\"width\":320,\"height\":200,\"timeout_s\":5}"));
     /* the PNG decodes with the pad's size */
     const char *png64 = json_string_value(json_object_get(r, "png"));
     assert_non_null(png64);
@@ -575,9 +412,9 @@ static void signature_over_http_and_sse(void **state)
 
     /* the SSE stream: a clear, then the 60 points in order, the same as
      * the answer's */
-    assert_true(sse_has(&s, "event: signature.clear", 5000));
+    assert_true(bh_sse_has(s, "event: signature.clear", 5000));
     json_t *pts = json_array();
-    for (int w = 0; w < 100 && sse_points(&s, pts) < 60; w++) {
+    for (int w = 0; w < 100 && sse_points(s, pts) < 60; w++) {
         json_array_clear(pts);
         proc_sleep_ms(50);
     }
@@ -596,13 +433,11 @@ static void signature_over_http_and_sse(void **state)
 
     /* the customer cancels */
     control(SIG, "/script", "{\"cancel\":true}");
-    expect_error(post("/v1/signature", "{\"width\":320,\"height\":200,\"timeout_s\":5}"), 409,
-                 "cancelled");
-    expect_error(post("/v1/signature", "{\"width\":0,\"height\":200}"), 400, "bad_request");
+    bh_expect_error(post("/v1/signature", "{\"width\":320,\"height\":200,\"timeout_s\":5}"), 409,
+                    "cancelled");
+    bh_expect_error(post("/v1/signature", "{\"width\":0,\"height\":200}"), 400, "bad_request");
 
-    s.stop = 1;
-    pthread_join(t, NULL);
-    free(s.b.p);
+    bh_sse_close(s);
 }
 
 static void finger_capture_and_match(void **state)
@@ -610,7 +445,7 @@ static void finger_capture_and_match(void **state)
     (void)state;
     control(FINGER, "/reset", NULL);
     control(FINGER, "/script", "{\"finger\":3}");
-    json_t *r = expect_ok(post("/v1/finger/capture", "{\"timeout_s\":5}"));
+    json_t *r = bh_expect_ok(post("/v1/finger/capture", "{\"timeout_s\":5}"));
     const char *tpl = json_string_value(json_object_get(r, "template"));
     assert_non_null(tpl);
     assert_true(strlen(tpl) > 0);
@@ -619,26 +454,26 @@ static void finger_capture_and_match(void **state)
     json_decref(body);
     json_decref(r);
     /* the same finger */
-    r = expect_ok(post("/v1/finger/match", b));
+    r = bh_expect_ok(post("/v1/finger/match", b));
     assert_true(json_integer_value(json_object_get(r, "score")) >= 600);
     assert_true(json_is_true(json_object_get(r, "match")));
     json_decref(r);
     /* another finger */
     control(FINGER, "/script", "{\"finger\":5}");
-    r = expect_ok(post("/v1/finger/match", b));
+    r = bh_expect_ok(post("/v1/finger/match", b));
     assert_true(json_integer_value(json_object_get(r, "score")) < 600);
     assert_true(json_is_false(json_object_get(r, "match")));
     json_decref(r);
     free(b);
     /* no template, or not base64 */
-    expect_error(post("/v1/finger/match", "{\"timeout_s\":5}"), 400, "bad_request");
-    expect_error(post("/v1/finger/match", "{\"template\":\"!!\"}"), 400, "bad_request");
+    bh_expect_error(post("/v1/finger/match", "{\"timeout_s\":5}"), 400, "bad_request");
+    bh_expect_error(post("/v1/finger/match", "{\"template\":\"!!\"}"), 400, "bad_request");
     /* nobody puts a finger on the sensor */
     control(FINGER, "/reset", NULL);
-    expect_error(post("/v1/finger/capture", "{\"timeout_s\":1}"), 408, "no_finger");
+    bh_expect_error(post("/v1/finger/capture", "{\"timeout_s\":1}"), 408, "no_finger");
     /* poor quality */
     control(FINGER, "/script", "{\"finger\":2,\"quality\":\"poor\"}");
-    expect_error(post("/v1/finger/capture", "{\"timeout_s\":5}"), 422, "poor_quality");
+    bh_expect_error(post("/v1/finger/capture", "{\"timeout_s\":5}"), 422, "poor_quality");
 }
 
 static void missing_port_absent_unset_not_found(void **state)
@@ -649,9 +484,9 @@ static void missing_port_absent_unset_not_found(void **state)
     snprintf(nope, sizeof nope, "%s/no-such-tty", workdir);
     pid_t pid = start_bridge(nope, NULL, NULL, log, url, sizeof url);
     assert_true(pid > 0);
-    expect_error(call_at(url, "POST", "/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 503,
-                 "absent");
-    json_t *h = expect_ok(call_at(url, "GET", "/v1/health", NULL));
+    bh_expect_error(call_at(url, "POST", "/v1/pin", "{\"pan\":\"" PAN "\",\"timeout_s\":5}"), 503,
+                    "absent");
+    json_t *h = bh_expect_ok(call_at(url, "GET", "/v1/health", NULL));
     json_t *devs = json_object_get(h, "devices");
     bool pin = false;
     for (size_t i = 0; i < json_array_size(devs); i++) {
@@ -667,10 +502,10 @@ static void missing_port_absent_unset_not_found(void **state)
     assert_true(pin);
     json_decref(h);
     /* not configured: no such route */
-    expect_error(call_at(url, "POST", "/v1/signature", "{\"width\":10,\"height\":10}"), 404,
-                 "not_found");
-    expect_error(call_at(url, "POST", "/v1/finger/capture", "{}"), 404, "not_found");
-    assert_int_equal(stop_proc(pid), 0);
+    bh_expect_error(call_at(url, "POST", "/v1/signature", "{\"width\":10,\"height\":10}"), 404,
+                    "not_found");
+    bh_expect_error(call_at(url, "POST", "/v1/finger/capture", "{}"), 404, "not_found");
+    assert_int_equal(proc_stop(pid), 0);
 }
 
 int main(void)

@@ -166,3 +166,34 @@ void proc_sweep_stale(const char *prefix, const char *pidfile)
     }
     closedir(tmp);
 }
+
+int proc_wait_line(const char *tag, const char *log, const char *needle, char *line, size_t cap)
+{
+    for (int i = 0; i < 200; i++) {
+        FILE *f = fopen(log, "r");
+        if (f) {
+            char b[1024];
+            while (fgets(b, sizeof b, f))
+                if (strstr(b, needle)) {
+                    snprintf(line, cap, "%s", b);
+                    fclose(f);
+                    return 0;
+                }
+            fclose(f);
+        }
+        proc_sleep_ms(50);
+    }
+    proc_print_tail(tag, log, 0);
+    return -1;
+}
+
+int proc_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return 0;
+    kill(pid, SIGTERM);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}

@@ -27,6 +27,13 @@ long proc_file_size(const char *path);
 void proc_print_tail(const char *tag, const char *path, long from);
 /* True if path holds needle after byte from. */
 bool proc_log_has(const char *path, long from, const char *needle);
+/* Waits up to 10 s for a line of log holding needle; copies it (with its
+ * newline, cut to cap) to line. 0, or -1 after printing log's tail to
+ * stderr prefixed with tag. */
+int proc_wait_line(const char *tag, const char *log, const char *needle, char *line, size_t cap);
+/* SIGTERM to pid and waits for it: 0 when it exited with status 0 (or pid
+ * <= 0: nothing to stop), -1 otherwise. */
+int proc_stop(pid_t pid);
 /* rm -rf dir (no symlinks followed out of it). */
 void proc_rm_rf(const char *dir);
 /* Whether pid is a live process (a zombie is not). */
