@@ -56,15 +56,7 @@ static char BIZ_NO[16];
 
 static json_t *call(struct tablet *t, const char *tx, const char *data)
 {
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(t, tx, data, NULL, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s: no sealed answer (%ld %s)", tx, st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
+    return tablet_must(t, tx, data, NULL);
 }
 
 static void expect_ok(json_t *a)

@@ -221,30 +221,15 @@ static char *b64(const uint8_t *p, size_t n)
 
 /* ---- calls ------------------------------------------------------------------------ */
 
-static json_t *data_of(json_t *a)
-{
-    return json_object_get(a, "data");
-}
-
 static int64_t int_of(json_t *a, const char *key)
 {
-    return json_integer_value(json_object_get(data_of(a), key));
+    return json_integer_value(json_object_get(answer_data(a), key));
 }
 
 static const char *str_of(json_t *a, const char *key)
 {
-    const char *s = json_string_value(json_object_get(data_of(a), key));
+    const char *s = json_string_value(json_object_get(answer_data(a), key));
     return s ? s : "";
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        if (t && strlen(t) > 600)
-            t[600] = '\0';
-        fail_msg("want %s, got %s", code, t ? t : "(null)");
-    }
 }
 
 /* Calls tx with the JSON object data (stolen); the sealed answer. */
@@ -320,7 +305,7 @@ static json_t *chunk(struct tablet *t, int64_t upload, int64_t idx, const struct
 static void chunk_ok(struct tablet *t, int64_t upload, int64_t idx, const struct buf *c)
 {
     json_t *a = chunk(t, upload, idx, c, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
 }
 
@@ -334,7 +319,7 @@ static int64_t upload(struct tablet *t, const char *kind, const char *name, cons
                       int64_t customer)
 {
     json_t *a = begin(t, kind, name, c, NULL, link_customer(customer), NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "upload_id");
     assert_true(id > 0);
     assert_string_equal(str_of(a, "state"), "uploading");
@@ -342,7 +327,7 @@ static int64_t upload(struct tablet *t, const char *kind, const char *name, cons
     for (int64_t i = 0; i < chunks_of(c); i++)
         chunk_ok(t, id, i, c);
     a = call(t, "ATTACH_END", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "attachment_id"), id);
     json_decref(a);
     return id;
@@ -356,7 +341,7 @@ static struct buf download(struct tablet *t, int64_t id, json_t **desc)
     for (int64_t i = 0; i < n; i++) {
         json_t *a = call(t, "ATTACH_GET", "{\"attachment_id\":%lld,\"index\":%lld}", (long long)id,
                          (long long)i);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         n = int_of(a, "chunks");
         const char *text = str_of(a, "data");
         uint8_t *p = malloc(CHUNK);
@@ -366,7 +351,7 @@ static struct buf download(struct tablet *t, int64_t id, json_t **desc)
         put(&b, p, (size_t)got);
         free(p);
         if (desc && i == 0)
-            *desc = json_incref(data_of(a));
+            *desc = json_incref(answer_data(a));
         json_decref(a);
     }
     return b;
@@ -501,21 +486,21 @@ static void png_in_chunks_roundtrip(void **state)
                      3);
     /* Chunk index out of range on download. */
     json_t *a = call(&T1, "ATTACH_GET", "{\"attachment_id\":%lld,\"index\":3}", (long long)id);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     /* The same content again, linked to a business: answered at once
      * (dedup), nothing to send, the link added. */
     a = begin(&T1, "photo", "again.png", &png, NULL,
               json_pack("{s:s}", "business", "LOAN-2026-0042"), NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_string_equal(str_of(a, "state"), "stored");
     assert_int_equal(int_of(a, "attachment_id"), id);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "received")), 3);
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "received")), 3);
     json_decref(a);
     assert_int_equal(db_int("SELECT COUNT(*) FROM attachments WHERE sm3 = ?", hex), 1);
     a = call(&T1, "ATTACH_LIST", "{\"business\":\"LOAN-2026-0042\"}");
-    expect_code(a, "OK");
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 1);
+    answer_expect(a, "OK");
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")), 1);
     json_decref(a);
     free(png.p);
     free(got.p);
@@ -530,7 +515,7 @@ static void jpeg_and_pdf(void **state)
         json_t *a = call(&T1, "CUSTOMER_CREATE",
                          "{\"kind\":\"person\",\"name\":\"附件客户\",\"id_no\":"
                          "\"330102199001011234\"}");
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         cust = int_of(a, "customer_id");
         json_decref(a);
     }
@@ -550,32 +535,32 @@ static void jpeg_and_pdf(void **state)
     free(got.p);
     /* The customer's attachments, newest first; limit and more. */
     json_t *a = call(&T1, "ATTACH_LIST", "{\"customer_id\":%lld}", (long long)cust);
-    expect_code(a, "OK");
-    json_t *items = json_object_get(data_of(a), "items");
+    answer_expect(a, "OK");
+    json_t *items = json_object_get(answer_data(a), "items");
     assert_int_equal(json_array_size(items), 2);
     json_t *first = json_array_get(items, 0);
     assert_int_equal(json_integer_value(json_object_get(first, "attachment_id")), p);
     assert_string_equal(json_string_value(json_object_get(first, "name")), "合同.pdf");
-    assert_false(json_is_true(json_object_get(data_of(a), "more")));
+    assert_false(json_is_true(json_object_get(answer_data(a), "more")));
     json_decref(a);
     a = call(&T1, "ATTACH_LIST", "{\"customer_id\":%lld,\"limit\":1}", (long long)cust);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 1);
-    assert_true(json_is_true(json_object_get(data_of(a), "more")));
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")), 1);
+    assert_true(json_is_true(json_object_get(answer_data(a), "more")));
     json_decref(a);
     /* A visit link: to a visit of the bank's. */
     a = call(&T1, "VISIT_CHECKIN",
              "{\"customer_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\","
              "\"notes\":\"附件走访\"}",
              (long long)cust);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t visit = int_of(a, "visit_id");
     json_decref(a);
     a = begin(&T1, "photo", "visit.jpg", &jpg, NULL, json_pack("{s:I}", "visit_id", visit), NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "attachment_id"), j);
     json_decref(a);
     a = call(&T1, "ATTACH_LIST", "{\"visit_id\":%lld}", (long long)visit);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 1);
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")), 1);
     json_decref(a);
     free(jpg.p);
     free(pdf.p);
@@ -588,18 +573,18 @@ static void interrupted_and_resumed(void **state)
     (void)state;
     struct buf png = make_png(500, 400, 2);
     json_t *a = begin(&T1, "photo", "resume.png", &png, NULL, link_customer(CUST1), NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "upload_id");
     assert_int_equal(int_of(a, "chunks"), 3);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "received")), 0);
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "received")), 0);
     json_decref(a);
     /* Chunks 0 and 1 arrive; then the network drops. */
     chunk_ok(&T1, id, 0, &png);
     chunk_ok(&T1, id, 1, &png);
     /* END too early: what is missing, nothing written. */
     a = call(&T1, "ATTACH_END", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "attach_incomplete");
-    json_t *missing = json_object_get(data_of(a), "missing");
+    answer_expect(a, "attach_incomplete");
+    json_t *missing = json_object_get(answer_data(a), "missing");
     assert_int_equal(json_array_size(missing), 1);
     assert_int_equal(json_integer_value(json_array_get(missing, 0)), 2);
     json_decref(a);
@@ -607,16 +592,16 @@ static void interrupted_and_resumed(void **state)
      * again: the same upload, with what the server has. */
     assert_int_equal(tablet_login(&T1, "demo01", PW), 0);
     a = begin(&T1, "photo", "resume.png", &png, NULL, link_customer(CUST1), NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "upload_id"), id);
     assert_string_equal(str_of(a, "state"), "uploading");
-    char *rec = json_dumps(json_object_get(data_of(a), "received"), JSON_COMPACT);
+    char *rec = json_dumps(json_object_get(answer_data(a), "received"), JSON_COMPACT);
     assert_string_equal(rec, "[0,1]");
     free(rec);
     json_decref(a);
     a = call(&T1, "ATTACH_STATUS", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
-    rec = json_dumps(json_object_get(data_of(a), "missing"), JSON_COMPACT);
+    answer_expect(a, "OK");
+    rec = json_dumps(json_object_get(answer_data(a), "missing"), JSON_COMPACT);
     assert_string_equal(rec, "[2]");
     free(rec);
     json_decref(a);
@@ -624,8 +609,8 @@ static void interrupted_and_resumed(void **state)
     size_t l1, l2;
     char *before = dump_of(&l1, NULL, false);
     a = chunk(&T1, id, 1, &png, NULL);
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "duplicate")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "duplicate")));
     assert_int_equal(int_of(a, "received"), 2);
     json_decref(a);
     char *after = dump_of(&l2, NULL, false);
@@ -634,12 +619,12 @@ static void interrupted_and_resumed(void **state)
     free(after);
     chunk_ok(&T1, id, 2, &png);
     a = call(&T1, "ATTACH_END", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "attachment_id"), id);
     json_decref(a);
     /* END again: the same answer. */
     a = call(&T1, "ATTACH_END", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_string_equal(str_of(a, "mime"), "image/png");
     json_decref(a);
     struct buf got = download(&T1, id, NULL);
@@ -658,7 +643,7 @@ static void wrong_sm3_refused(void **state)
     char wrong[65];
     sm3_hex(other.p, other.n, wrong);
     json_t *a = begin(&T1, "photo", "wrong.png", &png, wrong, link_customer(CUST1), NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "upload_id");
     json_decref(a);
     /* A chunk whose own sm3 differs: refused, nothing written. */
@@ -669,7 +654,7 @@ static void wrong_sm3_refused(void **state)
                json_pack("{s:I, s:i, s:s, s:s}", "upload_id", (json_int_t)id, "index", 0, "data",
                          text, "sm3", wrong),
                NULL);
-    expect_code(a, "attach_mismatch");
+    answer_expect(a, "attach_mismatch");
     json_decref(a);
     char *after = dump(&l2);
     assert_true(same(before, l1, after, l2));
@@ -683,11 +668,11 @@ static void wrong_sm3_refused(void **state)
                json_pack("{s:I, s:i, s:s, s:s}", "upload_id", (json_int_t)id, "index", 0, "data",
                          text, "sm3", right),
                NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     free(text);
     a = call(&T1, "ATTACH_END", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "attach_mismatch");
+    answer_expect(a, "attach_mismatch");
     assert_string_equal(str_of(a, "state"), "abandoned");
     json_decref(a);
     char sid[24];
@@ -702,16 +687,16 @@ static void wrong_sm3_refused(void **state)
                             NULL),
                      1);
     a = call(&T1, "ATTACH_GET", "{\"attachment_id\":%lld}", (long long)id);
-    expect_code(a, "attach_not_found");
+    answer_expect(a, "attach_not_found");
     json_decref(a);
     a = call(&T1, "ATTACH_STATUS", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "attach_not_found");
+    answer_expect(a, "attach_not_found");
     json_decref(a);
     /* Begun again: the same id, from nothing. */
     a = begin(&T1, "photo", "wrong.png", &png, wrong, link_customer(CUST1), NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "upload_id"), id);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "received")), 0);
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "received")), 0);
     json_decref(a);
     free(png.p);
     free(other.p);
@@ -734,13 +719,13 @@ static void wrong_type_refused(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *a =
             begin(&T1, cases[i].kind, "x.bin", cases[i].c, NULL, link_customer(CUST1), NULL);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         int64_t id = int_of(a, "upload_id");
         json_decref(a);
         size_t l1, l2;
         char *before = dump(&l1);
         a = chunk(&T1, id, 0, cases[i].c, NULL);
-        expect_code(a, "attach_bad_type");
+        answer_expect(a, "attach_bad_type");
         json_decref(a);
         char *after = dump(&l2);
         if (!same(before, l1, after, l2))
@@ -748,7 +733,7 @@ static void wrong_type_refused(void **state)
         free(before);
         free(after);
         a = call(&T1, "ATTACH_END", "{\"upload_id\":%lld}", (long long)id);
-        expect_code(a, "attach_incomplete");
+        answer_expect(a, "attach_incomplete");
         json_decref(a);
     }
     /* The PNG declared anew as a photo: the same upload, taken now. */
@@ -760,7 +745,7 @@ static void wrong_type_refused(void **state)
     free(got.p);
     /* Stored as a photo, it is not a document too. */
     json_t *a = begin(&T1, "document", "p.png", &png, NULL, link_customer(CUST1), NULL);
-    expect_code(a, "attach_bad_type");
+    answer_expect(a, "attach_bad_type");
     json_decref(a);
     free(png.p);
     free(pdf.p);
@@ -777,7 +762,7 @@ static void too_large_refused(void **state)
                      "{\"kind\":\"photo\",\"name\":\"big.jpg\",\"size\":10485761,\"sm3\":\"%064d\","
                      "\"link\":{\"customer_id\":%lld}}",
                      0, (long long)CUST1);
-    expect_code(a, "attach_too_large");
+    answer_expect(a, "attach_too_large");
     assert_int_equal(int_of(a, "max_bytes"), 10485760);
     json_decref(a);
     char *after = dump(&l2);
@@ -789,7 +774,7 @@ static void too_large_refused(void **state)
              "{\"kind\":\"photo\",\"name\":\"big.jpg\",\"size\":10485760,\"sm3\":\"%064d\","
              "\"link\":{\"customer_id\":%lld}}",
              1, (long long)CUST1);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "chunks"), 40);
     json_decref(a);
 }
@@ -805,7 +790,7 @@ static void links_checked(void **state)
                      "{\"customer_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\","
                      "\"notes\":\"链接检查\"}",
                      (long long)CUST1);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t visit = int_of(a, "visit_id");
     json_decref(a);
     struct {
@@ -829,11 +814,11 @@ static void links_checked(void **state)
         size_t l1, l2;
         char *before = dump(&l1);
         a = begin(cases[i].t, "photo", "link.png", &png, NULL, cases[i].link, NULL);
-        expect_code(a, cases[i].code);
+        answer_expect(a, cases[i].code);
         if (!strstr(msg_of(a), cases[i].member))
             fail_msg("case %zu: the message does not name %s: %s", i, cases[i].member, msg_of(a));
         /* Nothing of B01's visit in the answer. */
-        assert_null(json_object_get(data_of(a), "visit_id"));
+        assert_null(json_object_get(answer_data(a), "visit_id"));
         json_decref(a);
         char *after = dump(&l2);
         if (!same(before, l1, after, l2))
@@ -843,7 +828,7 @@ static void links_checked(void **state)
     }
     /* The bank's own visit is taken. */
     a = begin(&T1, "photo", "link.png", &png, NULL, json_pack("{s:I}", "visit_id", visit), NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     free(png.p);
 }
@@ -869,7 +854,7 @@ static void limit_per_bank(void **state)
     size_t l1, l2;
     char *before = dump(&l1);
     json_t *a = call(&T1, "ATTACH_BEGIN", fmt, 150000, 71);
-    expect_code(a, "attach_too_large");
+    answer_expect(a, "attach_too_large");
     assert_int_equal(int_of(a, "max_bytes"), 100000);
     json_decref(a);
     char *after = dump(&l2);
@@ -877,13 +862,13 @@ static void limit_per_bank(void **state)
     free(before);
     free(after);
     a = call(&T1, "ATTACH_BEGIN", fmt, 100000, 72);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     a = call(&T3, "ATTACH_BEGIN", fmt, 150000, 71);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     a = call(&T3, "ATTACH_BEGIN", fmt, 200001, 73);
-    expect_code(a, "attach_too_large");
+    answer_expect(a, "attach_too_large");
     assert_int_equal(int_of(a, "max_bytes"), 200000);
     json_decref(a);
     /* Audited on the bank's chain, with the old and the new limit. */
@@ -904,7 +889,7 @@ static void limit_per_bank(void **state)
                                 "--attach-max-bytes", "0", NULL),
                      0);
     a = call(&T1, "ATTACH_BEGIN", fmt, 150000, 71);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     assert_int_equal(run_zhanye(NULL, NULL, "bank", "set", "--data", D.dir, "--code", "B02",
                                 "--attach-max-bytes", "0", NULL),
@@ -928,7 +913,7 @@ static void limit_per_bank(void **state)
     assert_int_equal(
         console_post(&adm, "/api/v1/admin/banks/settings", "{\"attach_max_bytes\":5}", NULL), 400);
     a = call(&T1, "ATTACH_BEGIN", fmt, 150000, 74);
-    expect_code(a, "attach_too_large");
+    answer_expect(a, "attach_too_large");
     assert_int_equal(int_of(a, "max_bytes"), 120000);
     json_decref(a);
     assert_int_equal(
@@ -949,19 +934,19 @@ static void same_cseq_twice(void **state)
     struct buf png = make_png(20, 20, 6);
     json_t *a = begin(&T1, "photo", "cseq.png", &png, NULL, link_customer(CUST1), "att-b-1");
     json_t *b = begin(&T1, "photo", "cseq.png", &png, NULL, link_customer(CUST1), "att-b-1");
-    expect_code(a, "OK");
-    expect_code(b, "OK");
+    answer_expect(a, "OK");
+    answer_expect(b, "OK");
     int64_t id = int_of(a, "upload_id");
     assert_int_equal(int_of(b, "upload_id"), id);
     json_decref(a);
     json_decref(b);
     a = chunk(&T1, id, 0, &png, "att-c-1");
     b = chunk(&T1, id, 0, &png, "att-c-1");
-    expect_code(a, "OK");
-    expect_code(b, "OK");
+    answer_expect(a, "OK");
+    answer_expect(b, "OK");
     /* The second is the first's stored answer: not even a duplicate run. */
-    assert_false(json_is_true(json_object_get(data_of(a), "duplicate")));
-    assert_false(json_is_true(json_object_get(data_of(b), "duplicate")));
+    assert_false(json_is_true(json_object_get(answer_data(a), "duplicate")));
+    assert_false(json_is_true(json_object_get(answer_data(b), "duplicate")));
     json_decref(a);
     json_decref(b);
     char sid[24];
@@ -975,7 +960,7 @@ static void same_cseq_twice(void **state)
                             sid),
                      1);
     a = call(&T1, "ATTACH_END", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     free(png.p);
 }
@@ -1114,7 +1099,7 @@ static void bad_chunk_data(void **state)
     a = call_j(&T1, "ATTACH_CHUNK",
                json_pack("{s:I, s:i, s:s}", "upload_id", (json_int_t)id, "index", 0, "data", text),
                NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "data.data"));
     json_decref(a);
     text[5] = 'A';
@@ -1122,17 +1107,17 @@ static void bad_chunk_data(void **state)
                json_pack("{s:I, s:i, s:s, s:s}", "upload_id", (json_int_t)id, "index", 0, "data",
                          text, "sm3", "xyz"),
                NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "data.sm3"));
     json_decref(a);
     text[strlen(text) - 4] = '\0';
     a = call_j(&T1, "ATTACH_CHUNK",
                json_pack("{s:I, s:i, s:s}", "upload_id", (json_int_t)id, "index", 0, "data", text),
                NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     a = call(&T1, "ATTACH_STATUS", "{\"upload_id\":%lld}", (long long)id);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "received")), 0);
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "received")), 0);
     json_decref(a);
     free(text);
     free(png.p);
@@ -1162,34 +1147,34 @@ static void other_bank_cannot_read_or_link(void **state)
     };
     for (size_t i = 0; i < 3; i++) {
         json_t *a = call(&T3, reads[i][0], reads[i][1], (long long)id);
-        expect_code(a, "attach_not_found");
+        answer_expect(a, "attach_not_found");
         json_decref(a);
     }
     json_t *a = chunk(&T3, id, 0, &pdf, NULL);
-    expect_code(a, "attach_not_found");
+    answer_expect(a, "attach_not_found");
     json_decref(a);
     /* Linking to B01's customer: not a customer of B02. */
     struct buf own = make_pdf("B02 own");
     a = begin(&T3, "document", "x.pdf", &own, NULL, link_customer(CUST1), NULL);
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     assert_non_null(strstr(msg_of(a), "data.link.customer_id"));
     json_decref(a);
     a = call(&T3, "ATTACH_LIST", "{\"customer_id\":%lld}", (long long)CUST1);
-    expect_code(a, "OK");
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 0);
+    answer_expect(a, "OK");
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")), 0);
     json_decref(a);
     /* The same content in B02: an upload of its own, nothing of B01's. */
     a = begin(&T3, "document", "b02.pdf", &pdf, NULL, json_pack("{s:s}", "business", "B2REF"),
               NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_string_equal(str_of(a, "state"), "uploading");
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "received")), 0);
-    assert_null(json_object_get(data_of(a), "attachment_id"));
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "received")), 0);
+    assert_null(json_object_get(answer_data(a), "attachment_id"));
     int64_t b02 = int_of(a, "upload_id");
     json_decref(a);
     chunk_ok(&T3, b02, 0, &pdf);
     a = call(&T3, "ATTACH_END", "{\"upload_id\":%lld}", (long long)b02);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     char *after = dump_of(&l2, "B01", false);
     assert_true(same(before, l1, after, l2));
@@ -1215,7 +1200,7 @@ static void nothing_in_clear(void **state)
     char data[64];
     snprintf(data, sizeof data, "{\"attachment_id\":%lld}", (long long)id);
     json_t *a = tablet_call(&T1, "ATTACH_GET", data, "att-get-1", &st, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     size_t len;
     char *all = dump(&len);
@@ -1258,7 +1243,7 @@ static void abandoned_uploads_purged(void **state)
     assert_non_null(strstr(out, "abandoned uploads"));
     free(out);
     a = call(&T1, "ATTACH_STATUS", "{\"upload_id\":%lld}", (long long)id);
-    expect_code(a, "attach_not_found");
+    answer_expect(a, "attach_not_found");
     json_decref(a);
     assert_int_equal(db_int("SELECT COUNT(*) FROM attachments WHERE state = 'stored'", NULL),
                      stored);
@@ -1285,7 +1270,7 @@ static void session_required(void **state)
     t.sid[0] = '\0';
     long st;
     json_t *a = tablet_call(&t, "ATTACH_GET", "{\"attachment_id\":1}", NULL, &st, NULL);
-    expect_code(a, "session_invalid");
+    answer_expect(a, "session_invalid");
     json_decref(a);
 }
 

@@ -69,33 +69,7 @@ static char LAST_PIN_BLOCK[33];
 
 static json_t *call(const char *tx, const char *data, const char *cseq)
 {
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(&T1, tx, data, cseq, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s %.200s: no sealed answer (%ld %s)", tx, data ? data : "", st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
-}
-
-static json_t *data_of(json_t *a)
-{
-    return json_object_get(a, "data");
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        fail_msg("want %s, got %s", code, t);
-    }
-}
-
-static const char *dstr(json_t *a, const char *k)
-{
-    return json_string_value(json_object_get(data_of(a), k));
+    return tablet_must(&T1, tx, data, cseq);
 }
 
 /* ---- the core simulator's database ------------------------------------------------ */
@@ -176,10 +150,10 @@ struct biz {
 static void start(struct biz *b, const char *id_no, const char *name)
 {
     json_t *a = call("BIZ_START", "{\"kind\":\"debit_card\"}", NULL);
-    expect_code(a, "OK");
-    b->id = json_integer_value(json_object_get(data_of(a), "biz_id"));
-    snprintf(b->no, sizeof b->no, "%s", dstr(a, "biz_no"));
-    assert_string_equal(dstr(a, "next_step"), "idcard");
+    answer_expect(a, "OK");
+    b->id = json_integer_value(json_object_get(answer_data(a), "biz_id"));
+    snprintf(b->no, sizeof b->no, "%s", answer_str(a, "biz_no"));
+    assert_string_equal(answer_str(a, "next_step"), "idcard");
     assert_int_equal(strlen(b->no), 14);
     json_decref(a);
     snprintf(b->id_no, sizeof b->id_no, "%s", id_no);
@@ -225,8 +199,8 @@ static json_t *step(struct biz *b, const char *name)
 static void step_ok(struct biz *b, const char *name)
 {
     json_t *a = step(b, name);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "step"), name);
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "step"), name);
     json_decref(a);
 }
 
@@ -236,10 +210,10 @@ static void step_state(const struct biz *b, const char *name, char *state, size_
     char data[64];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b->id);
     json_t *a = call("BIZ_GET", data, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(data_of(a), "steps"), i, s)
+    json_array_foreach(json_object_get(answer_data(a), "steps"), i, s)
     {
         if (strcmp(json_string_value(json_object_get(s, "step")), name) == 0) {
             snprintf(state, cap, "%s", json_string_value(json_object_get(s, "state")));
@@ -263,8 +237,8 @@ static const char *biz_status(const struct biz *b, char *out, size_t cap)
     char data[64];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b->id);
     json_t *a = call("BIZ_GET", data, NULL);
-    expect_code(a, "OK");
-    snprintf(out, cap, "%s", dstr(a, "status"));
+    answer_expect(a, "OK");
+    snprintf(out, cap, "%s", answer_str(a, "status"));
     json_decref(a);
     return out;
 }
@@ -276,7 +250,7 @@ static void agree(const struct biz *b)
     char data[64];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b->id);
     json_t *a = call("BIZ_GET", data, NULL);
-    json_t *steps = json_object_get(data_of(a), "steps");
+    json_t *steps = json_object_get(answer_data(a), "steps");
     json_t *acct = json_array_get(steps, 4), *card = json_array_get(steps, 5);
     bool acct_done = strcmp(json_string_value(json_object_get(acct, "state")), "done") == 0;
     bool card_done = strcmp(json_string_value(json_object_get(card, "state")), "done") == 0;
@@ -314,15 +288,15 @@ static void debit_card_end_to_end(void **state)
     json_t *a = NULL;
     for (size_t i = 0; i < NSTEPS; i++) {
         a = step(&b, STEPS[i]);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         if (i + 1 < NSTEPS) {
-            assert_string_equal(dstr(a, "status"), "open");
-            assert_string_equal(dstr(a, "next_step"), STEPS[i + 1]);
+            assert_string_equal(answer_str(a, "status"), "open");
+            assert_string_equal(answer_str(a, "next_step"), STEPS[i + 1]);
             json_decref(a);
         }
     }
-    assert_string_equal(dstr(a, "status"), "completed");
-    assert_true(json_is_null(json_object_get(data_of(a), "next_step")));
+    assert_string_equal(answer_str(a, "status"), "completed");
+    assert_true(json_is_null(json_object_get(answer_data(a), "next_step")));
     json_decref(a);
     /* core: one new customer (赵六 was not there), one account, this card bound, PIN set */
     assert_int_equal(core_int("SELECT COUNT(*) FROM customer WHERE id_no = '%s'", ID_LS), 1);
@@ -344,13 +318,13 @@ static void debit_card_end_to_end(void **state)
                      1);
     /* a step again after completion: its recorded result */
     a = step(&b, "account");
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "replayed")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "replayed")));
     json_decref(a);
     /* BIZ_LIST: mine, completed */
     a = call("BIZ_LIST", "{\"status\":\"completed\",\"kind\":\"debit_card\"}", NULL);
-    expect_code(a, "OK");
-    json_t *first = json_array_get(json_object_get(data_of(a), "items"), 0);
+    answer_expect(a, "OK");
+    json_t *first = json_array_get(json_object_get(answer_data(a), "items"), 0);
     assert_int_equal(json_integer_value(json_object_get(first, "biz_id")), b.id);
     json_decref(a);
     /* The PIN block: in no file of the data directory (database, log, stored answers). */
@@ -381,7 +355,7 @@ static void network_drop_at_every_step(void **state)
             /* core does it, its reply never arrives: nothing recorded here */
             simproc_fault(&SIMS[CORE], "{\"malformed\":\"close\"}");
             json_t *lost = step_cseq(&b, name, in, NULL);
-            expect_code(lost, "downstream_unavailable");
+            answer_expect(lost, "downstream_unavailable");
             json_decref(lost);
             simproc_fault(&SIMS[CORE], "{}");
             expect_step(&b, name, "pending", 0);
@@ -389,17 +363,17 @@ static void network_drop_at_every_step(void **state)
         char cseq[32];
         snprintf(cseq, sizeof cseq, "drop-%lld-%zu", (long long)b.id, i);
         json_t *a1 = step_cseq(&b, name, in, cseq);
-        expect_code(a1, "OK");
+        answer_expect(a1, "OK");
         json_t *a2 = step_cseq(&b, name, in, cseq); /* the same cseq: the stored answer */
-        expect_code(a2, "OK");
+        answer_expect(a2, "OK");
         assert_true(json_equal(json_object_get(a1, "data"), json_object_get(a2, "data")));
         char cseq2[40];
         snprintf(cseq2, sizeof cseq2, "%s-b", cseq);
         json_t *a3 = step_cseq(&b, name, in, cseq2); /* a new cseq: the recorded result */
-        expect_code(a3, "OK");
-        assert_true(json_is_true(json_object_get(data_of(a3), "replayed")));
-        assert_true(json_equal(json_object_get(data_of(a1), "result"),
-                               json_object_get(data_of(a3), "result")));
+        answer_expect(a3, "OK");
+        assert_true(json_is_true(json_object_get(answer_data(a3), "replayed")));
+        assert_true(json_equal(json_object_get(answer_data(a1), "result"),
+                               json_object_get(answer_data(a3), "result")));
         json_decref(a1);
         json_decref(a2);
         json_decref(a3);
@@ -430,11 +404,11 @@ static void downstream_failures_record_nothing(void **state)
         if (sim >= 0) {
             simproc_fault(&SIMS[sim], "{\"error_rate\":1}");
             json_t *a = step(&b, name);
-            expect_code(a, "downstream_unavailable");
+            answer_expect(a, "downstream_unavailable");
             json_decref(a);
             simproc_fault(&SIMS[sim], "{\"stall\":true}");
             a = step(&b, name);
-            expect_code(a, "downstream_unavailable");
+            answer_expect(a, "downstream_unavailable");
             json_decref(a);
             simproc_fault(&SIMS[sim], "{}");
             expect_step(&b, name, "pending", 0);
@@ -456,8 +430,8 @@ static void refusals_are_recorded_and_retried(void **state)
         step_ok(&b, STEPS[i]);
     /* face: another person's photo scores low: a failed check, recorded */
     json_t *a = step_cseq(&b, "face", "{\"image\":\"RkFDRTpzb21lYm9keSBlbHNl\"}", NULL);
-    expect_code(a, "biz_check_failed");
-    assert_int_equal(json_integer_value(json_object_get(data_of(a), "attempt")), 1);
+    answer_expect(a, "biz_check_failed");
+    assert_int_equal(json_integer_value(json_object_get(answer_data(a), "attempt")), 1);
     json_decref(a);
     expect_step(&b, "face", "failed", 1);
     step_ok(&b, "face");
@@ -470,8 +444,8 @@ static void refusals_are_recorded_and_retried(void **state)
     char in[64];
     snprintf(in, sizeof in, "{\"card_no\":\"%s\"}", other.card);
     a = step_cseq(&b, "card", in, NULL);
-    expect_code(a, "downstream_refused");
-    assert_string_equal(dstr(a, "system_code"), "2006");
+    answer_expect(a, "downstream_refused");
+    assert_string_equal(answer_str(a, "system_code"), "2006");
     json_decref(a);
     expect_step(&b, "card", "failed", 1);
     agree(&b);
@@ -499,19 +473,19 @@ static void cancel_after_card_compensates(void **state)
     /* core failing: the compensations do not go through: cancelling */
     simproc_fault(&SIMS[CORE], "{\"error_rate\":1}");
     json_t *a = call("BIZ_CANCEL", data, NULL);
-    expect_code(a, "downstream_unavailable");
-    assert_string_equal(dstr(a, "status"), "cancelling");
+    answer_expect(a, "downstream_unavailable");
+    assert_string_equal(answer_str(a, "status"), "cancelling");
     json_decref(a);
     simproc_fault(&SIMS[CORE], "{}");
     assert_int_equal(core_int("SELECT COUNT(*) FROM card WHERE card_no = '%s'", b.card), 1);
     a = step(&b, "pin");
-    expect_code(a, "biz_closed");
+    answer_expect(a, "biz_closed");
     json_decref(a);
     /* again: resumed and finished */
     a = call("BIZ_CANCEL", data, NULL);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "status"), "cancelled");
-    json_t *comp = json_object_get(data_of(a), "compensated");
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "status"), "cancelled");
+    json_t *comp = json_object_get(answer_data(a), "compensated");
     assert_int_equal(json_array_size(comp), 2);
     json_decref(a);
     assert_string_equal(biz_status(&b, st, sizeof st), "cancelled");
@@ -528,7 +502,7 @@ static void cancel_after_card_compensates(void **state)
     expect_step(&b, "card", "compensated", 0);
     expect_step(&b, "account", "compensated", 0);
     a = call("BIZ_CANCEL", data, NULL);
-    expect_code(a, "biz_closed");
+    answer_expect(a, "biz_closed");
     json_decref(a);
 }
 
@@ -544,7 +518,7 @@ static void cancel_undoes_a_lost_call(void **state)
         step_ok(&b, STEPS[i]);
     simproc_fault(&SIMS[CORE], "{\"malformed\":\"close\"}");
     json_t *a = step(&b, "account");
-    expect_code(a, "downstream_unavailable");
+    answer_expect(a, "downstream_unavailable");
     json_decref(a);
     simproc_fault(&SIMS[CORE], "{}");
     expect_step(&b, "account", "pending", 0);
@@ -552,8 +526,8 @@ static void cancel_undoes_a_lost_call(void **state)
     char data[64], st[16];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b.id);
     a = call("BIZ_CANCEL", data, NULL);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "status"), "cancelled");
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "status"), "cancelled");
     json_decref(a);
     assert_string_equal(biz_status(&b, st, sizeof st), "cancelled");
     assert_int_equal(core_int("SELECT COUNT(*) FROM account a JOIN journal j ON j.key2 = "
@@ -568,14 +542,14 @@ static void cancel_undoes_a_lost_call(void **state)
         step_ok(&c, STEPS[i]);
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)c.id);
     a = call("BIZ_CANCEL", data, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     assert_int_equal(core_int("SELECT COUNT(*) FROM journal WHERE serial = '%s04F000' AND "
                               "status = 'reversed' AND reply IS NULL",
                               c.no),
                      1);
     a = step(&c, "account");
-    expect_code(a, "biz_closed");
+    answer_expect(a, "biz_closed");
     json_decref(a);
     /* the call arriving late (as a stalled network would deliver it) */
     char serial[32], rc[5];
@@ -591,16 +565,16 @@ static void order_kinds_and_input(void **state)
     struct biz b;
     start(&b, ID_ZS, "王秀英");
     json_t *a = step(&b, "account");
-    expect_code(a, "biz_step_out_of_order");
-    assert_string_equal(dstr(a, "next_step"), "idcard");
+    answer_expect(a, "biz_step_out_of_order");
+    assert_string_equal(answer_str(a, "next_step"), "idcard");
     json_decref(a);
     a = step_cseq(&b, "idcard", "{\"name\":\"张三\",\"id_no\":\"110101199003077579\"}", NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     for (size_t i = 0; i < 5; i++)
         step_ok(&b, STEPS[i]);
     a = step_cseq(&b, "card", "{\"card_no\":\"6228480000000000001\"}", NULL);
-    expect_code(a, "bad_request"); /* Luhn: nothing recorded, core never asked */
+    answer_expect(a, "bad_request"); /* Luhn: nothing recorded, core never asked */
     json_decref(a);
     expect_step(&b, "card", "pending", 0);
     step_ok(&b, "card");
@@ -610,14 +584,14 @@ static void order_kinds_and_input(void **state)
     a = step_cseq(&b, "signature",
                   "{\"strokes\":[[[1,1,0.5,0]]],\"image\":\"iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB\"}",
                   NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     expect_step(&b, "signature", "pending", 0);
     a = call("BIZ_GET", "{\"biz_id\":999999}", NULL);
-    expect_code(a, "biz_not_found");
+    answer_expect(a, "biz_not_found");
     json_decref(a);
     a = call("BIZ_START", "{\"kind\":\"mortgage\"}", NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
 }
 

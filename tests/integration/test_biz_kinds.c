@@ -97,38 +97,12 @@ static const struct kind K_EBANK = KIND("ebank", S_EBANK), K_LOAN = KIND("loan",
 
 static json_t *call(const char *tx, const char *data, const char *cseq)
 {
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(&T1, tx, data, cseq, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s %.200s: no sealed answer (%ld %s)", tx, data ? data : "", st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
-}
-
-static json_t *data_of(json_t *a)
-{
-    return json_object_get(a, "data");
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        fail_msg("want %s, got %s", code, t);
-    }
-}
-
-static const char *dstr(json_t *a, const char *k)
-{
-    return json_string_value(json_object_get(data_of(a), k));
+    return tablet_must(&T1, tx, data, cseq);
 }
 
 static const char *rstr(json_t *a, const char *k)
 {
-    return json_string_value(json_object_get(json_object_get(data_of(a), "result"), k));
+    return json_string_value(json_object_get(json_object_get(answer_data(a), "result"), k));
 }
 
 static void b64(const void *p, size_t n, char *out, size_t cap)
@@ -330,18 +304,18 @@ static int64_t upload_png(int64_t customer, unsigned seed)
              "\"link\":{\"customer_id\":%lld}}",
              n, hex, (long long)customer);
     json_t *a = call("ATTACH_BEGIN", data, NULL);
-    expect_code(a, "OK");
-    int64_t id = json_integer_value(json_object_get(data_of(a), "upload_id"));
+    answer_expect(a, "OK");
+    int64_t id = json_integer_value(json_object_get(answer_data(a), "upload_id"));
     json_decref(a);
     b64(png, n, text, sizeof text);
     snprintf(data, sizeof data, "{\"upload_id\":%lld,\"index\":0,\"data\":\"%s\"}", (long long)id,
              text);
     a = call("ATTACH_CHUNK", data, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     snprintf(data, sizeof data, "{\"upload_id\":%lld}", (long long)id);
     a = call("ATTACH_END", data, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     return id;
 }
@@ -363,11 +337,11 @@ static void start(struct biz *b, const struct kind *k, const char *id_no, const 
     char data[64];
     snprintf(data, sizeof data, "{\"kind\":\"%s\"}", k->name);
     json_t *a = call("BIZ_START", data, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     b->k = k;
-    b->id = json_integer_value(json_object_get(data_of(a), "biz_id"));
-    snprintf(b->no, sizeof b->no, "%s", dstr(a, "biz_no"));
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "steps")), k->n);
+    b->id = json_integer_value(json_object_get(answer_data(a), "biz_id"));
+    snprintf(b->no, sizeof b->no, "%s", answer_str(a, "biz_no"));
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "steps")), k->n);
     json_decref(a);
     b->id_no = id_no;
     b->name = name;
@@ -465,7 +439,7 @@ static void took(struct biz *b, const char *name, json_t *a)
     if (strcmp(name, "customer") == 0) {
         snprintf(b->cust_no, sizeof b->cust_no, "%s", rstr(a, "cust_no"));
         b->customer_id = json_integer_value(
-            json_object_get(json_object_get(data_of(a), "result"), "customer_id"));
+            json_object_get(json_object_get(answer_data(a), "result"), "customer_id"));
     }
     if (strcmp(name, "apply") == 0 && b->k == &K_SOCIAL)
         social_numbers(b, rstr(a, "social_card_no"));
@@ -483,8 +457,8 @@ static json_t *step(struct biz *b, const char *name)
 static void step_ok(struct biz *b, const char *name)
 {
     json_t *a = step(b, name);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "step"), name);
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "step"), name);
     json_decref(a);
 }
 
@@ -498,7 +472,7 @@ static void run_until(struct biz *b, const char *until)
             return;
         snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b->id);
         g = call("BIZ_GET", data, NULL);
-        json_t *st = json_array_get(json_object_get(data_of(g), "steps"), i);
+        json_t *st = json_array_get(json_object_get(answer_data(g), "steps"), i);
         bool done = strcmp(json_string_value(json_object_get(st, "state")), "done") == 0;
         json_decref(g);
         if (!done)
@@ -511,10 +485,10 @@ static void step_state(const struct biz *b, const char *name, char *state, size_
     char data[64];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b->id);
     json_t *a = call("BIZ_GET", data, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(data_of(a), "steps"), i, s)
+    json_array_foreach(json_object_get(answer_data(a), "steps"), i, s)
     {
         if (strcmp(json_string_value(json_object_get(s, "step")), name) == 0) {
             snprintf(state, cap, "%s", json_string_value(json_object_get(s, "state")));
@@ -538,8 +512,8 @@ static void expect_status(const struct biz *b, const char *want)
     char data[64];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b->id);
     json_t *a = call("BIZ_GET", data, NULL);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "status"), want);
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "status"), want);
     json_decref(a);
 }
 
@@ -570,7 +544,7 @@ static void ebank_end_to_end(void **state)
     start(&b, &K_EBANK, ID_ZL, "赵六");
     run_until(&b, "sign");
     json_t *a = step(&b, "sign");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     const char *ebank_id = rstr(a, "ebank_id");
     assert_non_null(ebank_id);
     assert_string_equal(rstr(a, "per_tx_limit"), "50000.00");
@@ -590,12 +564,12 @@ static void ebank_end_to_end(void **state)
     start(&c, &K_EBANK, ID_ZL, "赵六");
     run_until(&c, "sign");
     a = step(&c, "sign");
-    expect_code(a, "downstream_refused");
-    assert_string_equal(dstr(a, "system_code"), "3001");
+    answer_expect(a, "downstream_refused");
+    assert_string_equal(answer_str(a, "system_code"), "3001");
     json_decref(a);
     expect_step(&c, "sign", "failed", 1);
     a = cancel(&c);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
 }
 
@@ -610,16 +584,16 @@ static void ebank_limits_and_refusal(void **state)
                           "{\"products\":[\"mobile\"],\"per_tx_limit\":3000000,"
                           "\"daily_limit\":2000000}",
                           NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "per_tx_limit"));
     json_decref(a);
     a = step_cseq(&b, "products",
                   "{\"products\":[\"mobile\"],\"per_tx_limit\":0,\"daily_limit\":2000000}", NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     a = step_cseq(&b, "products",
                   "{\"products\":[\"fax\"],\"per_tx_limit\":100,\"daily_limit\":2000000}", NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "products"));
     json_decref(a);
     expect_step(&b, "products", "pending", 0);
@@ -627,8 +601,8 @@ static void ebank_limits_and_refusal(void **state)
     /* the account closed meanwhile: core refuses, recorded; reopened: the retry on attempt 1 */
     core_int("UPDATE account SET status = 'closed' WHERE account_no = '%s'", b.account);
     a = step(&b, "sign");
-    expect_code(a, "downstream_refused");
-    assert_string_equal(dstr(a, "system_code"), "2001");
+    answer_expect(a, "downstream_refused");
+    assert_string_equal(answer_str(a, "system_code"), "2001");
     json_decref(a);
     expect_step(&b, "sign", "failed", 1);
     core_int("UPDATE account SET status = 'normal' WHERE account_no = '%s'", b.account);
@@ -639,8 +613,8 @@ static void ebank_limits_and_refusal(void **state)
                      1);
     /* BIZ_CANCEL after the sign: the contract undone in core */
     a = cancel(&b);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "status"), "cancelled");
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "status"), "cancelled");
     json_decref(a);
     assert_int_equal(journal_ok(b.no, "300102", "reversed"), 1);
     assert_int_equal(core_int("SELECT COUNT(*) FROM ebank WHERE cust_no = '%s'", b.cust_no), 0);
@@ -658,32 +632,32 @@ static void core_step_drops(struct biz *b, const char *name, const char *code)
     char *in = input_of(b, name);
     simproc_fault(&SIMS[CORE], "{\"error_rate\":1}");
     json_t *a = step_cseq(b, name, in, NULL);
-    expect_code(a, "downstream_unavailable");
+    answer_expect(a, "downstream_unavailable");
     json_decref(a);
     simproc_fault(&SIMS[CORE], "{\"stall\":true}");
     a = step_cseq(b, name, in, NULL);
-    expect_code(a, "downstream_unavailable");
+    answer_expect(a, "downstream_unavailable");
     json_decref(a);
     simproc_fault(&SIMS[CORE], "{}");
     expect_step(b, name, "pending", 0);
     simproc_fault(&SIMS[CORE], "{\"malformed\":\"close\"}");
     a = step_cseq(b, name, in, NULL);
-    expect_code(a, "downstream_unavailable");
+    answer_expect(a, "downstream_unavailable");
     json_decref(a);
     simproc_fault(&SIMS[CORE], "{}");
     expect_step(b, name, "pending", 0);
     char cseq[40], cseq2[48];
     snprintf(cseq, sizeof cseq, "drop-%lld-%s", (long long)b->id, name);
     json_t *a1 = step_cseq(b, name, in, cseq), *a2 = step_cseq(b, name, in, cseq);
-    expect_code(a1, "OK");
-    expect_code(a2, "OK");
-    assert_true(json_equal(data_of(a1), data_of(a2)));
+    answer_expect(a1, "OK");
+    answer_expect(a2, "OK");
+    assert_true(json_equal(answer_data(a1), answer_data(a2)));
     snprintf(cseq2, sizeof cseq2, "%s-b", cseq);
     json_t *a3 = step_cseq(b, name, in, cseq2);
-    expect_code(a3, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a3), "replayed")));
-    assert_true(
-        json_equal(json_object_get(data_of(a1), "result"), json_object_get(data_of(a3), "result")));
+    answer_expect(a3, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a3), "replayed")));
+    assert_true(json_equal(json_object_get(answer_data(a1), "result"),
+                           json_object_get(answer_data(a3), "result")));
     json_decref(a1);
     json_decref(a2);
     json_decref(a3);
@@ -701,26 +675,26 @@ static void http_step_drops(struct biz *b, int sim, const char *name)
     step_state(b, name, was, sizeof was, &attempt);
     simproc_fault(&SIMS[sim], "{\"error_rate\":1}");
     json_t *a = step_cseq(b, name, in, NULL);
-    expect_code(a, "downstream_unavailable");
+    answer_expect(a, "downstream_unavailable");
     json_decref(a);
     expect_step(b, name, was, attempt);
     simproc_fault(&SIMS[sim], "{\"stall\":true}");
     a = step_cseq(b, name, in, NULL);
-    expect_code(a, "downstream_unavailable");
+    answer_expect(a, "downstream_unavailable");
     json_decref(a);
     simproc_fault(&SIMS[sim], "{}");
     expect_step(b, name, was, attempt);
     char cseq[40], cseq2[48];
     snprintf(cseq, sizeof cseq, "drop-%lld-%s", (long long)b->id, name);
     json_t *a1 = step_cseq(b, name, in, cseq), *a2 = step_cseq(b, name, in, cseq);
-    expect_code(a1, "OK");
+    answer_expect(a1, "OK");
     took(b, name, a1);
-    expect_code(a2, "OK");
-    assert_true(json_equal(data_of(a1), data_of(a2)));
+    answer_expect(a2, "OK");
+    assert_true(json_equal(answer_data(a1), answer_data(a2)));
     snprintf(cseq2, sizeof cseq2, "%s-b", cseq);
     json_t *a3 = step_cseq(b, name, in, cseq2);
-    expect_code(a3, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a3), "replayed")));
+    answer_expect(a3, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a3), "replayed")));
     json_decref(a1);
     json_decref(a2);
     json_decref(a3);
@@ -762,7 +736,7 @@ static void agency_end_to_end_refusal_and_cancel(void **state)
                           "{\"type\":\"insurance\",\"product_code\":\"INS101\","
                           "\"policy_holder\":\"赵六\"}",
                           NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     const char *contract = rstr(a, "contract_no");
     assert_non_null(contract);
     assert_string_not_equal(rstr(a, "policy_holder"), "赵六");
@@ -781,26 +755,26 @@ static void agency_end_to_end_refusal_and_cancel(void **state)
     run_until(&c, "agency");
     a = step_cseq(&c, "agency", "{\"type\":\"utility\",\"service\":\"sewage\",\"payer_no\":\"1\"}",
                   NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     core_int("UPDATE account SET account_no = account_no || 'X' WHERE account_no = '%s'",
              c.account);
     a = step(&c, "agency");
-    expect_code(a, "downstream_refused");
-    assert_string_equal(dstr(a, "system_code"), "2001");
+    answer_expect(a, "downstream_refused");
+    assert_string_equal(answer_str(a, "system_code"), "2001");
     json_decref(a);
     expect_step(&c, "agency", "failed", 1);
     core_int("UPDATE account SET account_no = '%s' WHERE account_no = '%sX'", c.account, c.account);
     a = step(&c, "agency");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     char contract2[32];
     snprintf(contract2, sizeof contract2, "%s", rstr(a, "contract_no"));
     assert_string_equal(rstr(a, "agency_code"), "ELEC01");
     json_decref(a);
     /* BIZ_CANCEL: the contract cancelled in core (its journal row reversed) */
     a = cancel(&c);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "status"), "cancelled");
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "status"), "cancelled");
     json_decref(a);
     assert_int_equal(core_int("SELECT COUNT(*) FROM agency WHERE contract_no = '%s'", contract2),
                      0);
@@ -821,12 +795,12 @@ static void loan_end_to_end(void **state)
                           "{\"amount\":100,\"term_months\":12,\"purpose\":\"car\","
                           "\"attachments\":[999999]}",
                           NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "attachments[0]"));
     json_decref(a);
     a = step_cseq(&b, "application", "{\"amount\":100,\"term_months\":12,\"purpose\":\"gambling\"}",
                   NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     expect_step(&b, "application", "pending", 0);
     int64_t att = upload_png(b.customer_id, 7);
@@ -836,16 +810,16 @@ static void loan_end_to_end(void **state)
              "\"car\",\"value\":30000000},\"attachments\":[%lld]}",
              (long long)b.amount, (long long)att);
     a = step_cseq(&b, "application", in, NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_string_equal(rstr(a, "amount"), "200000.00");
     json_decref(a);
     a = step(&b, "prescreen");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_string_equal(rstr(a, "decision"), "pass");
     json_decref(a);
     http_step_drops(&b, LOAN, "submit");
     a = step(&b, "submit"); /* done: its recorded result */
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     char no[32], st[16];
     snprintf(no, sizeof no, "%s", rstr(a, "application_no"));
     json_decref(a);
@@ -866,22 +840,22 @@ static void loan_decline_rejection_and_cancel(void **state)
     b.amount = 600000000; /* 6 000 000.00 yuan: over the pre-screen's maximum */
     run_until(&b, "prescreen");
     json_t *a = step(&b, "prescreen");
-    expect_code(a, "biz_check_failed");
+    answer_expect(a, "biz_check_failed");
     assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "amount"));
     json_decref(a);
     expect_step(&b, "prescreen", "failed", 1);
     a = step(&b, "prescreen"); /* retried on the next serial: declined again */
-    expect_code(a, "biz_check_failed");
+    answer_expect(a, "biz_check_failed");
     json_decref(a);
     expect_step(&b, "prescreen", "failed", 2);
     char data[64];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b.id);
     a = call("BIZ_GET", data, NULL);
-    json_t *ps = json_array_get(json_object_get(data_of(a), "steps"), 4);
+    json_t *ps = json_array_get(json_object_get(answer_data(a), "steps"), 4);
     assert_non_null(strstr(json_string_value(json_object_get(ps, "message")), "贷款预审未通过"));
     json_decref(a);
     a = cancel(&b);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     /* 800 000.00 yuan with collateral: pre-screen passes, the loan system rejects: recorded */
     struct biz c;
@@ -889,11 +863,11 @@ static void loan_decline_rejection_and_cancel(void **state)
     c.amount = 80000000;
     run_until(&c, "submit");
     a = step(&c, "submit");
-    expect_code(a, "biz_check_failed");
+    answer_expect(a, "biz_check_failed");
     json_decref(a);
     expect_step(&c, "submit", "failed", 1);
     a = cancel(&c);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     /* BIZ_CANCEL after the submit: the application cancelled in the loan system */
     struct biz d;
@@ -902,8 +876,8 @@ static void loan_decline_rejection_and_cancel(void **state)
     run_until(&d, "signature");
     assert_int_equal(sim_count(LOAN, "/loan/status", ID_ZL), live + 1);
     a = cancel(&d);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "status"), "cancelled");
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "status"), "cancelled");
     json_decref(a);
     assert_int_equal(sim_count(LOAN, "/loan/status", ID_ZL), live);
     expect_step(&d, "submit", "compensated", 0);
@@ -918,18 +892,18 @@ static void credit_card_end_to_end(void **state)
     start(&b, &K_CREDIT, ID_WX, "王秀英");
     run_until(&b, "apply");
     json_t *a = step_cseq(&b, "apply", "{\"product\":\"BLACK\"}", NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     http_step_drops(&b, CARD, "apply");
     assert_int_equal(sim_count(CARD, "/card/status", ID_WX), live + 1);
     /* the form: an attachment of another customer is refused */
     a = step_cseq(&b, "form", "{\"attachment_id\":999999}", NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     step_ok(&b, "form");
     http_step_drops(&b, CARD, "sign");
     a = step(&b, "sign");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     char no[32], st[16];
     snprintf(no, sizeof no, "%s", rstr(a, "application_no"));
     json_decref(a);
@@ -957,16 +931,16 @@ static void credit_card_refusal_and_cancel(void **state)
     snprintf(body, sizeof body, "{\"applicationNo\":\"%s\"}", no);
     json_decref(sim_post(CARD, "/card/cancel", body));
     a = step(&b, "sign");
-    expect_code(a, "downstream_refused");
-    assert_string_equal(dstr(a, "system_code"), "2006");
+    answer_expect(a, "downstream_refused");
+    assert_string_equal(answer_str(a, "system_code"), "2006");
     json_decref(a);
     expect_step(&b, "sign", "failed", 1);
     a = step(&b, "sign"); /* retried on the next serial */
-    expect_code(a, "downstream_refused");
+    answer_expect(a, "downstream_refused");
     json_decref(a);
     expect_step(&b, "sign", "failed", 2);
     a = cancel(&b);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     /* BIZ_CANCEL after the apply: the application cancelled through its serial */
     struct biz c;
@@ -977,8 +951,8 @@ static void credit_card_refusal_and_cancel(void **state)
     snprintf(no, sizeof no, "%s", rstr(a, "application_no"));
     json_decref(a);
     a = cancel(&c);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "status"), "cancelled");
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "status"), "cancelled");
     json_decref(a);
     sim_status(CARD, "/card/status", "applicationNo", no, st, sizeof st);
     assert_string_equal(st, "cancelled");
@@ -1001,11 +975,11 @@ static void social_card_activated_later(void **state)
     json_decref(a);
     /* days later: the business is open at activate */
     a = call("BIZ_LIST", "{\"status\":\"open\",\"kind\":\"social_card\"}", NULL);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     bool listed = false;
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(data_of(a), "items"), i, it)
+    json_array_foreach(json_object_get(answer_data(a), "items"), i, it)
     {
         if (json_integer_value(json_object_get(it, "biz_id")) == b.id) {
             listed = true;
@@ -1019,7 +993,7 @@ static void social_card_activated_later(void **state)
     assert_string_equal(st, "issued");
     /* a number failing Luhn: bad_request; another card: refused (2007), recorded */
     a = step_cseq(&b, "activate", "{\"card_no\":\"6230910000000000001\"}", NULL);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     char other[20];
     snprintf(other, sizeof other, "%s", b.pan);
@@ -1035,8 +1009,8 @@ static void social_card_activated_later(void **state)
     char in[64];
     snprintf(in, sizeof in, "{\"card_no\":\"%s\"}", other);
     a = step_cseq(&b, "activate", in, NULL);
-    expect_code(a, "downstream_refused");
-    assert_string_equal(dstr(a, "system_code"), "2007");
+    answer_expect(a, "downstream_refused");
+    assert_string_equal(answer_str(a, "system_code"), "2007");
     json_decref(a);
     expect_step(&b, "activate", "failed", 1);
     http_step_drops(&b, SOCIAL, "activate");
@@ -1051,7 +1025,7 @@ static void social_card_activated_later(void **state)
     run_until(&c, "activate");
     assert_int_equal(sim_count(SOCIAL, "/social/card/status", ID_ZL), live + 2);
     a = cancel(&c);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     sim_status(SOCIAL, "/social/card/status", "cardNo", c.social_no, st, sizeof st);
     assert_string_equal(st, "cancelled");

@@ -57,33 +57,7 @@ static char LAST_PIN_BLOCK[33];
 
 static json_t *call(const char *tx, const char *data, const char *cseq)
 {
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(&T1, tx, data, cseq, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s %.200s: no sealed answer (%ld %s)", tx, data ? data : "", st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
-}
-
-static json_t *data_of(json_t *a)
-{
-    return json_object_get(a, "data");
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        fail_msg("want %s, got %s", code, t);
-    }
-}
-
-static const char *dstr(json_t *a, const char *k)
-{
-    return json_string_value(json_object_get(data_of(a), k));
+    return tablet_must(&T1, tx, data, cseq);
 }
 
 static void b64(const void *p, size_t n, char *out, size_t cap)
@@ -161,10 +135,10 @@ struct biz {
 static void start(struct biz *b, const char *id_no, const char *name)
 {
     json_t *a = call("BIZ_START", "{\"kind\":\"debit_card\"}", NULL);
-    expect_code(a, "OK");
-    b->id = json_integer_value(json_object_get(data_of(a), "biz_id"));
-    snprintf(b->no, sizeof b->no, "%s", dstr(a, "biz_no"));
-    assert_string_equal(dstr(a, "next_step"), "idcard");
+    answer_expect(a, "OK");
+    b->id = json_integer_value(json_object_get(answer_data(a), "biz_id"));
+    snprintf(b->no, sizeof b->no, "%s", answer_str(a, "biz_no"));
+    assert_string_equal(answer_str(a, "next_step"), "idcard");
     assert_int_equal(strlen(b->no), 14);
     json_decref(a);
     snprintf(b->id_no, sizeof b->id_no, "%s", id_no);
@@ -364,11 +338,11 @@ static void complete(const char *id_no, const char *name, char id[48])
     for (size_t i = 0; i < NSTEPS; i++) {
         json_decref(a);
         a = step(&b, STEPS[i]);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
     }
-    assert_string_equal(dstr(a, "status"), "completed");
+    assert_string_equal(answer_str(a, "status"), "completed");
     const char *v =
-        json_string_value(json_object_get(json_object_get(data_of(a), "result"), "voucher_id"));
+        json_string_value(json_object_get(json_object_get(answer_data(a), "result"), "voucher_id"));
     assert_non_null(v);
     snprintf(id, 48, "%s", v);
     json_decref(a);
@@ -380,8 +354,8 @@ static json_t *voucher_get(const char *id, uint8_t **pdf, size_t *n)
     char data[96];
     snprintf(data, sizeof data, "{\"voucher_id\":\"%s\"}", id);
     json_t *a = call("VOUCHER_GET", data, NULL);
-    expect_code(a, "OK");
-    const char *b = dstr(a, "pdf");
+    answer_expect(a, "OK");
+    const char *b = answer_str(a, "pdf");
     assert_non_null(b);
     size_t len = strlen(b);
     *pdf = malloc(len);
@@ -419,27 +393,27 @@ static void debit_card_voucher_verified_and_delivered(void **state)
     for (size_t i = 0; i < NSTEPS; i++) {
         json_decref(a);
         a = step(&b, STEPS[i]);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
     }
-    assert_string_equal(dstr(a, "status"), "completed");
+    assert_string_equal(answer_str(a, "status"), "completed");
     char id[48];
-    snprintf(
-        id, sizeof id, "%s",
-        json_string_value(json_object_get(json_object_get(data_of(a), "result"), "voucher_id")));
+    snprintf(id, sizeof id, "%s",
+             json_string_value(
+                 json_object_get(json_object_get(answer_data(a), "result"), "voucher_id")));
     json_decref(a);
     assert_int_equal(id[0], 'V');
     /* BIZ_GET shows it; the step again gives the same voucher */
     char data[64];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b.id);
     a = call("BIZ_GET", data, NULL);
-    expect_code(a, "OK");
-    assert_string_equal(dstr(a, "voucher_id"), id);
+    answer_expect(a, "OK");
+    assert_string_equal(answer_str(a, "voucher_id"), id);
     json_decref(a);
     a = step(&b, "voucher");
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "replayed")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "replayed")));
     assert_string_equal(
-        json_string_value(json_object_get(json_object_get(data_of(a), "result"), "voucher_id")),
+        json_string_value(json_object_get(json_object_get(answer_data(a), "result"), "voucher_id")),
         id);
     json_decref(a);
     char sql[160];
@@ -449,9 +423,9 @@ static void debit_card_voucher_verified_and_delivered(void **state)
     uint8_t *pdf = NULL;
     size_t n = 0;
     a = voucher_get(id, &pdf, &n);
-    assert_true(json_is_true(json_object_get(data_of(a), "intact")));
-    assert_string_equal(dstr(a, "kind"), "debit_card");
-    assert_string_equal(dstr(a, "serial"), b.no);
+    assert_true(json_is_true(json_object_get(answer_data(a), "intact")));
+    assert_string_equal(answer_str(a, "kind"), "debit_card");
+    assert_string_equal(answer_str(a, "serial"), b.no);
     json_decref(a);
     assert_memory_equal(pdf, "%PDF", 4);
     /* the id is derived from the business number (known before the transaction that stores
@@ -499,7 +473,7 @@ static void debit_card_voucher_verified_and_delivered(void **state)
     free(pdf);
     a = voucher_get(id, &pdf, &n);
     free(pdf);
-    json_t *dl = json_object_get(data_of(a), "delivery");
+    json_t *dl = json_object_get(answer_data(a), "delivery");
     assert_string_equal(json_string_value(json_object_get(dl, "status")), "delivered");
     const char *rno = json_string_value(json_object_get(dl, "receipt_no"));
     assert_non_null(rno);
@@ -600,7 +574,7 @@ static void bad_receipt_is_never_delivered(void **state)
     uint8_t *pdf = NULL;
     json_t *a = voucher_get(id, &pdf, &n);
     free(pdf);
-    json_t *dl = json_object_get(data_of(a), "delivery");
+    json_t *dl = json_object_get(answer_data(a), "delivery");
     assert_string_equal(json_string_value(json_object_get(dl, "status")), "failed");
     assert_null(json_object_get(dl, "receipt_no"));
     assert_non_null(json_string_value(json_object_get(dl, "last_error")));

@@ -51,39 +51,18 @@ static json_t *call(struct tablet *t, const char *tx, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(data, sizeof data, fmt, ap);
     va_end(ap);
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(t, tx, data, NULL, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s %s: no sealed answer (%ld %s)", tx, data, st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
-}
-
-static json_t *data_of(json_t *a)
-{
-    return json_object_get(a, "data");
+    return tablet_must(t, tx, data, NULL);
 }
 
 static int64_t int_of(json_t *a, const char *key)
 {
-    return json_integer_value(json_object_get(data_of(a), key));
+    return json_integer_value(json_object_get(answer_data(a), key));
 }
 
 static const char *str_of(json_t *a, const char *key)
 {
-    const char *s = json_string_value(json_object_get(data_of(a), key));
+    const char *s = json_string_value(json_object_get(answer_data(a), key));
     return s ? s : "";
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        fail_msg("want %s, got %s", code, t);
-    }
 }
 
 /* Creates a person; returns the customer id. */
@@ -93,7 +72,7 @@ static int64_t create_person(struct tablet *t, const char *name, const char *id_
     json_t *a =
         call(t, "CUSTOMER_CREATE", "{\"kind\":\"person\",\"name\":\"%s\",\"id_no\":\"%s\"%s%s%s}",
              name, id_no, phone ? ",\"phone\":\"" : "", phone ? phone : "", phone ? "\"" : "");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "customer_id");
     assert_true(id > 0);
     json_decref(a);
@@ -182,13 +161,13 @@ static void create_person_and_get(void **state)
                      "\"30k_100k\",\"assets\":[{\"type\":\"land\",\"value\":150000,\"note\":"
                      "\"承包地8亩\"}],\"products\":[\"deposit\",\"debit_card\"]}",
                      "11010519491231002x", PHONE_A, ADDR_A, ID_D);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "customer_id");
     assert_true(id > 0);
     assert_int_equal(int_of(a, "version"), 1);
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     /* The full values, normalised (x -> X), and what the number says. */
     assert_string_equal(str_of(a, "id_no"), ID_A);
     assert_string_equal(str_of(a, "phone"), PHONE_A);
@@ -197,9 +176,9 @@ static void create_person_and_get(void **state)
     assert_string_equal(str_of(a, "birth_date"), "1949-12-31");
     assert_string_equal(str_of(a, "sex"), "F");
     assert_string_equal(str_of(a, "occupation"), "farmer");
-    json_t *hh = json_array_get(json_object_get(data_of(a), "household"), 0);
+    json_t *hh = json_array_get(json_object_get(answer_data(a), "household"), 0);
     assert_string_equal(json_string_value(json_object_get(hh, "id_no")), ID_D);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "products")), 2);
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "products")), 2);
     json_decref(a);
     /* Both audited in B01's bank, with the teller; no value of the record. */
     char target[32];
@@ -228,20 +207,20 @@ static void create_business(void **state)
                      "\"13912345678\"},\"industry\":\"A01\",\"turnover\":3600000,\"phone\":"
                      "\"13912345678\"}",
                      "91350100m000100y43", ID_C);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "customer_id");
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_string_equal(str_of(a, "uscc"), USCC_A);
     assert_string_equal(str_of(a, "industry"), "A01");
     assert_int_equal(int_of(a, "turnover"), 3600000);
-    assert_null(json_object_get(data_of(a), "birth_date"));
+    assert_null(json_object_get(answer_data(a), "birth_date"));
     json_decref(a);
     /* One customer per USCC per bank. */
     a = call(&T1, "CUSTOMER_CREATE",
              "{\"kind\":\"business\",\"name\":\"另一个名字\",\"uscc\":\"%s\"}", USCC_A);
-    expect_code(a, "customer_exists");
+    answer_expect(a, "customer_exists");
     assert_int_equal(int_of(a, "customer_id"), id);
     json_decref(a);
 }
@@ -256,7 +235,7 @@ static void one_customer_per_id_no(void **state)
     char *before = dump(&l1);
     json_t *a = call(&T1, "CUSTOMER_CREATE",
                      "{\"kind\":\"person\",\"name\":\"赵一二\",\"id_no\":\"%s\"}", ID_B);
-    expect_code(a, "customer_exists");
+    answer_expect(a, "customer_exists");
     assert_int_equal(int_of(a, "customer_id"), id);
     json_decref(a);
     char *after = dump(&l2);
@@ -276,8 +255,8 @@ static void create_is_idempotent(void **state)
     const char *data = "{\"kind\":\"person\",\"name\":\"钱多多\",\"id_no\":\"" ID_C "\"}";
     json_t *a = tablet_call(&T1, "CUSTOMER_CREATE", data, "c-cust-1", &st, NULL);
     json_t *b = tablet_call(&T1, "CUSTOMER_CREATE", data, "c-cust-1", &st, NULL);
-    expect_code(a, "OK");
-    expect_code(b, "OK");
+    answer_expect(a, "OK");
+    answer_expect(b, "OK");
     assert_int_equal(int_of(a, "customer_id"), int_of(b, "customer_id"));
     json_decref(a);
     json_decref(b);
@@ -423,9 +402,9 @@ static void update_keeps_history(void **state)
         "{\"customer_id\":%lld,\"version\":1,\"phone\":\"13700002222\",\"address\":\"河东村5组\","
         "\"products\":[\"loan\"],\"name\":\"周大福\"}",
         (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "version"), 2);
-    char *changed = json_dumps(json_object_get(data_of(a), "changed"), JSON_COMPACT);
+    char *changed = json_dumps(json_object_get(answer_data(a), "changed"), JSON_COMPACT);
     assert_string_equal(changed, "[\"address\",\"phone\",\"products\"]");
     free(changed);
     json_decref(a);
@@ -434,9 +413,9 @@ static void update_keeps_history(void **state)
     char *before = dump(&l1);
     a = call(&T1, "CUSTOMER_UPDATE",
              "{\"customer_id\":%lld,\"version\":2,\"phone\":\"13700002222\"}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "version"), 2);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "changed")), 0);
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "changed")), 0);
     json_decref(a);
     char *after = dump(&l2);
     assert_true(l1 == l2 && memcmp(before, after, l1) == 0);
@@ -445,14 +424,14 @@ static void update_keeps_history(void **state)
     /* Remove the address: a third version. */
     a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"version\":2,\"address\":\"\"}",
              (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "version"), 3);
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld,\"history\":true}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_string_equal(str_of(a, "phone"), "13700002222");
-    assert_null(json_object_get(data_of(a), "address"));
-    json_t *h = json_object_get(data_of(a), "history");
+    assert_null(json_object_get(answer_data(a), "address"));
+    json_t *h = json_object_get(answer_data(a), "history");
     assert_int_equal(json_array_size(h), 4);
     /* version 2: address (absent -> set), phone (old -> new), products. */
     json_t *phone = json_array_get(h, 1);
@@ -488,20 +467,20 @@ static void update_refusals(void **state)
     json_t *a = call(&T1, "CUSTOMER_UPDATE",
                      "{\"customer_id\":%lld,\"version\":1,\"id_no\":\"330102199002280014\"}",
                      (long long)b_id);
-    expect_code(a, "customer_exists");
+    answer_expect(a, "customer_exists");
     assert_int_equal(int_of(a, "customer_id"), a_id);
     json_decref(a);
     /* Its own number again is no conflict. */
     a = call(&T1, "CUSTOMER_UPDATE",
              "{\"customer_id\":%lld,\"version\":1,\"id_no\":\"330102199003010016\"}",
              (long long)b_id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     a = call(&T1, "CUSTOMER_UPDATE", "{\"customer_id\":987654,\"version\":1,\"name\":\"无此人\"}");
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":987654}");
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
 }
 
@@ -514,8 +493,8 @@ static void search_masks(void **state)
     int64_t z2 = create_person(&T1, "郑三丰", "330102199104050025", NULL);
     create_person(&T1, "冯四", "330102199104050033", NULL);
     json_t *a = call(&T1, "CUSTOMER_SEARCH", "{\"name\":\"郑\"}");
-    expect_code(a, "OK");
-    json_t *items = json_object_get(data_of(a), "items");
+    answer_expect(a, "OK");
+    json_t *items = json_object_get(answer_data(a), "items");
     assert_int_equal(json_array_size(items), 2);
     json_t *first = json_array_get(items, 0);
     assert_int_equal(json_integer_value(json_object_get(first, "customer_id")), z1);
@@ -523,7 +502,7 @@ static void search_masks(void **state)
     assert_string_equal(json_string_value(json_object_get(first, "phone")), "150****5678");
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 1), "customer_id")),
                      z2);
-    assert_false(json_is_true(json_object_get(data_of(a), "more")));
+    assert_false(json_is_true(json_object_get(answer_data(a), "more")));
     char *text = json_dumps(a, JSON_COMPACT);
     assert_null(strstr(text, "330102199104050017"));
     assert_null(strstr(text, "15012345678"));
@@ -531,36 +510,36 @@ static void search_masks(void **state)
     json_decref(a);
     /* limit and more */
     a = call(&T1, "CUSTOMER_SEARCH", "{\"name\":\"郑\",\"limit\":1}");
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 1);
-    assert_true(json_is_true(json_object_get(data_of(a), "more")));
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")), 1);
+    assert_true(json_is_true(json_object_get(answer_data(a), "more")));
     json_decref(a);
     /* Exact by ID number, by phone; by USCC for a business. */
     a = call(&T1, "CUSTOMER_SEARCH", "{\"id_no\":\"330102199104050025\"}");
-    items = json_object_get(data_of(a), "items");
+    items = json_object_get(answer_data(a), "items");
     assert_int_equal(json_array_size(items), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "customer_id")),
                      z2);
     json_decref(a);
     a = call(&T1, "CUSTOMER_SEARCH", "{\"phone\":\"15012345678\"}");
-    items = json_object_get(data_of(a), "items");
+    items = json_object_get(answer_data(a), "items");
     assert_int_equal(json_array_size(items), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "customer_id")),
                      z1);
     json_decref(a);
     json_t *b = call(&T1, "CUSTOMER_CREATE",
                      "{\"kind\":\"business\",\"name\":\"郑氏农机维修部\",\"uscc\":\"%s\"}", USCC_B);
-    expect_code(b, "OK");
+    answer_expect(b, "OK");
     json_decref(b);
     a = call(&T1, "CUSTOMER_SEARCH", "{\"uscc\":\"%s\"}", USCC_B);
-    items = json_object_get(data_of(a), "items");
+    items = json_object_get(answer_data(a), "items");
     assert_int_equal(json_array_size(items), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "uscc")),
                         USCC_B);
     json_decref(a);
     /* Nothing matches: an empty list. */
     a = call(&T1, "CUSTOMER_SEARCH", "{\"name\":\"不存在的名字\"}");
-    expect_code(a, "OK");
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 0);
+    answer_expect(a, "OK");
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")), 0);
     json_decref(a);
     assert_true(db_int("SELECT COUNT(*) FROM audit_log WHERE event = 'customer.searched'", NULL) >=
                 6);
@@ -580,19 +559,19 @@ static void other_bank_sees_nothing(void **state)
     size_t l1, l2;
     char *before = dump_of(&l1, false);
     json_t *a = call(&T3, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
     a = call(&T3, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"version\":1,\"name\":\"改名\"}",
              (long long)id);
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
     static const char *const searches[] = {"{\"name\":\"陈青山\"}",
                                            "{\"id_no\":\"33010219880707001X\"}",
                                            "{\"phone\":\"18612345678\"}"};
     for (size_t i = 0; i < 3; i++) {
         a = call(&T3, "CUSTOMER_SEARCH", "%s", searches[i]);
-        expect_code(a, "OK");
-        assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 0);
+        answer_expect(a, "OK");
+        assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")), 0);
         json_decref(a);
     }
     char *after = dump_of(&l2, false);
@@ -610,7 +589,7 @@ static void other_bank_sees_nothing(void **state)
 
 static double real_of(json_t *a, const char *key)
 {
-    json_t *v = json_object_get(data_of(a), key);
+    json_t *v = json_object_get(answer_data(a), key);
     assert_true(json_is_number(v));
     return json_number_value(v);
 }
@@ -622,14 +601,14 @@ static void position_kept_with_history(void **state)
     json_t *a = call(&T1, "CUSTOMER_CREATE",
                      "{\"kind\":\"person\",\"name\":\"钱坐标\",\"id_no\":\"330102197001010013\","
                      "\"lat\":30.25,\"lon\":120}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "customer_id");
     assert_int_equal(int_of(a, "version"), 1);
     json_decref(a);
     /* A business (created by create_business) gets one too. */
     a = call(&T1, "CUSTOMER_SEARCH", "{\"uscc\":\"" USCC_B "\"}");
-    int64_t biz = json_integer_value(
-        json_object_get(json_array_get(json_object_get(data_of(a), "items"), 0), "customer_id"));
+    int64_t biz = json_integer_value(json_object_get(
+        json_array_get(json_object_get(answer_data(a), "items"), 0), "customer_id"));
     assert_true(biz > 0);
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)biz);
@@ -638,25 +617,25 @@ static void position_kept_with_history(void **state)
     a = call(&T1, "CUSTOMER_UPDATE",
              "{\"customer_id\":%lld,\"version\":%lld,\"lat\":-12.5,\"lon\":-77.25}", (long long)biz,
              (long long)bv);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)biz);
     assert_true(real_of(a, "lat") == -12.5 && real_of(a, "lon") == -77.25);
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_true(real_of(a, "lat") == 30.25 && real_of(a, "lon") == 120.0);
     json_decref(a);
     a = call(&T1, "CUSTOMER_UPDATE",
              "{\"customer_id\":%lld,\"version\":1,\"lat\":30.5,\"lon\":120}", (long long)id);
-    expect_code(a, "OK");
-    char *changed = json_dumps(json_object_get(data_of(a), "changed"), JSON_COMPACT);
+    answer_expect(a, "OK");
+    char *changed = json_dumps(json_object_get(answer_data(a), "changed"), JSON_COMPACT);
     assert_string_equal(changed, "[\"lat\"]");
     free(changed);
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld,\"history\":true}", (long long)id);
     assert_true(real_of(a, "lat") == 30.5);
-    json_t *h = json_array_get(json_object_get(data_of(a), "history"), 0);
+    json_t *h = json_array_get(json_object_get(answer_data(a), "history"), 0);
     assert_string_equal(json_string_value(json_object_get(h, "field")), "lat");
     assert_true(json_number_value(json_object_get(h, "old")) == 30.25);
     assert_true(json_number_value(json_object_get(h, "new")) == 30.5);
@@ -682,7 +661,7 @@ static void edit_conflict_loses_nothing(void **state)
     a = call(&T1, "CUSTOMER_UPDATE",
              "{\"customer_id\":%lld,\"version\":%lld,\"phone\":\"13900002222\"}", (long long)id,
              (long long)v);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "version"), 2);
     json_decref(a);
     size_t l1, l2;
@@ -691,7 +670,7 @@ static void edit_conflict_loses_nothing(void **state)
              "{\"customer_id\":%lld,\"version\":%lld,\"phone\":\"13900003333\","
              "\"address\":\"河西村\"}",
              (long long)id, (long long)v);
-    expect_code(a, "conflict");
+    answer_expect(a, "conflict");
     assert_int_equal(int_of(a, "version"), 2);
     assert_int_equal(int_of(a, "customer_id"), id);
     json_decref(a);
@@ -701,14 +680,14 @@ static void edit_conflict_loses_nothing(void **state)
     free(after);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld,\"history\":true}", (long long)id);
     assert_string_equal(str_of(a, "phone"), "13900002222");
-    assert_null(json_object_get(data_of(a), "address"));
+    assert_null(json_object_get(answer_data(a), "address"));
     assert_int_equal(int_of(a, "version"), 2);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "history")), 1);
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "history")), 1);
     json_decref(a);
     /* Re-read, the second manager's edit goes through on version 2. */
     a = call(&T2, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"version\":2,\"address\":\"河西村\"}",
              (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(int_of(a, "version"), 3);
     json_decref(a);
     a = call(&T1, "CUSTOMER_GET", "{\"customer_id\":%lld}", (long long)id);
@@ -724,7 +703,7 @@ static void session_required(void **state)
     t.sid[0] = '\0';
     long st;
     json_t *a = tablet_call(&t, "CUSTOMER_SEARCH", "{\"name\":\"张\"}", NULL, &st, NULL);
-    expect_code(a, "session_invalid");
+    answer_expect(a, "session_invalid");
     json_decref(a);
 }
 

@@ -52,35 +52,14 @@ static json_t *call_cseq(struct tablet *t, const char *tx, const char *cseq, con
     va_start(ap, fmt);
     vsnprintf(data, sizeof data, fmt, ap);
     va_end(ap);
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(t, tx, data, cseq, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s %s: no sealed answer (%ld %s)", tx, data, st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
+    return tablet_must(t, tx, data, cseq);
 }
 
 #define call(t, tx, ...) call_cseq(t, tx, NULL, __VA_ARGS__)
 
-static json_t *data_of(json_t *a)
-{
-    return json_object_get(a, "data");
-}
-
 static int64_t int_of(json_t *a, const char *key)
 {
-    return json_integer_value(json_object_get(data_of(a), key));
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        fail_msg("want %s, got %s", code, t);
-    }
+    return json_integer_value(json_object_get(answer_data(a), key));
 }
 
 static int64_t db_int(const char *sql)
@@ -127,7 +106,7 @@ static double real(json_t *obj, const char *key)
 static json_t *summary(struct tablet *t, const char *data)
 {
     json_t *a = call(t, "PERF_SUMMARY", "%s", data);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     return a;
 }
 
@@ -179,37 +158,37 @@ static void do_the_work(void **state)
     json_t *a =
         call(&T3, "CUSTOMER_CREATE",
              "{\"kind\":\"person\",\"name\":\"绿水客户\",\"id_no\":\"330102199104050017\"}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
 
     a = call(&T1, "CUSTOMER_CREATE",
              "{\"kind\":\"person\",\"name\":\"张三\",\"id_no\":\"330102198511300015\","
              "\"phone\":\"13812345678\",\"address\":\"城关镇1号\",\"occupation\":\"farmer\"}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t c1 = int_of(a, "customer_id");
     json_decref(a);
     a = call(&T1, "CUSTOMER_CREATE",
              "{\"kind\":\"person\",\"name\":\"李四\",\"id_no\":\"330102199001011234\"}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t c2 = int_of(a, "customer_id");
     json_decref(a);
     /* Refused work counts nothing: the same ID number again, a bad one. */
     a = call(&T1, "CUSTOMER_CREATE",
              "{\"kind\":\"person\",\"name\":\"李四\",\"id_no\":\"330102199001011234\"}");
-    expect_code(a, "customer_exists");
+    answer_expect(a, "customer_exists");
     json_decref(a);
     a = call(&T1, "CUSTOMER_CREATE",
              "{\"kind\":\"person\",\"name\":\"王五\",\"id_no\":\"330102199001011235\"}");
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     a = call(&T1, "CUSTOMER_UPDATE",
              "{\"customer_id\":%lld,\"version\":1,\"income_band\":\"30k_100k\"}", (long long)c2);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     /* An update that changes nothing writes nothing and counts nothing. */
     a = call(&T1, "CUSTOMER_UPDATE",
              "{\"customer_id\":%lld,\"version\":2,\"income_band\":\"30k_100k\"}", (long long)c2);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
 
     /* Two visits; the first sent twice with the same cseq is one visit. */
@@ -218,46 +197,46 @@ static void do_the_work(void **state)
                       "{\"customer_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\","
                       "\"notes\":\"见到户主\"}",
                       (long long)c1);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         json_decref(a);
     }
     a = call(&T1, "VISIT_CHECKIN",
              "{\"customer_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"interested\","
              "\"notes\":\"有兴趣\",\"open_lead\":{\"product\":\"agri_loan\"}}",
              (long long)c2);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     a = call(&T1, "VISIT_CHECKIN",
              "{\"customer_id\":999999,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\","
              "\"notes\":\"x\"}");
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
 
     /* Recommendations: what was shown, and two answers (one sent twice). */
     a = call(&T1, "RECOMMEND_LIST", "{\"customer_id\":%lld,\"limit\":3}", (long long)c1);
-    expect_code(a, "OK");
-    json_t *items = json_object_get(data_of(a), "items");
+    answer_expect(a, "OK");
+    json_t *items = json_object_get(answer_data(a), "items");
     MADE = (int64_t)json_array_size(items);
     char product[64];
     snprintf(product, sizeof product, "%s",
              json_string_value(json_object_get(json_array_get(items, 0), "product")));
     json_decref(a);
     a = call(&T1, "RECOMMEND_LIST", "{\"customer_id\":%lld,\"limit\":2}", (long long)c2);
-    expect_code(a, "OK");
-    MADE += (int64_t)json_array_size(json_object_get(data_of(a), "items"));
+    answer_expect(a, "OK");
+    MADE += (int64_t)json_array_size(json_object_get(answer_data(a), "items"));
     json_decref(a);
     assert_true(MADE >= 2);
     for (int i = 0; i < 2; i++) {
         a = call_cseq(&T1, "RECOMMEND_FEEDBACK", "perf-fb-1",
                       "{\"customer_id\":%lld,\"product\":\"%s\",\"verdict\":\"accepted\"}",
                       (long long)c1, product);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         json_decref(a);
     }
     a = call(&T1, "RECOMMEND_FEEDBACK",
              "{\"customer_id\":%lld,\"product\":\"%s\",\"verdict\":\"declined\"}", (long long)c2,
              product);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
 
     /* The counters agree with the rows of the work they count. */
@@ -285,25 +264,26 @@ static void summary_shows_the_work(void **state)
         char data[64];
         snprintf(data, sizeof data, "{\"period\":\"%s\"}", periods[i]);
         json_t *a = summary(&T1, data);
-        assert_string_equal(json_string_value(json_object_get(data_of(a), "scope")), "mine");
-        assert_string_equal(json_string_value(json_object_get(data_of(a), "period")), periods[i]);
-        is_the_work(json_object_get(data_of(a), "current"));
-        is_empty(json_object_get(data_of(a), "previous"));
-        json_t *p = json_object_get(json_object_get(data_of(a), "current"), "period");
+        assert_string_equal(json_string_value(json_object_get(answer_data(a), "scope")), "mine");
+        assert_string_equal(json_string_value(json_object_get(answer_data(a), "period")),
+                            periods[i]);
+        is_the_work(json_object_get(answer_data(a), "current"));
+        is_empty(json_object_get(answer_data(a), "previous"));
+        json_t *p = json_object_get(json_object_get(answer_data(a), "current"), "period");
         assert_string_equal(json_string_value(json_object_get(p, "kind")), periods[i]);
         json_decref(a);
     }
     /* A month long past: nothing. Its period is named. */
     json_t *a = summary(&T1, "{\"period\":\"week\",\"date\":\"2020-01-01\"}");
-    is_empty(json_object_get(data_of(a), "current"));
-    json_t *p = json_object_get(json_object_get(data_of(a), "current"), "period");
+    is_empty(json_object_get(answer_data(a), "current"));
+    json_t *p = json_object_get(json_object_get(answer_data(a), "current"), "period");
     assert_string_equal(json_string_value(json_object_get(p, "start")), "2019-12-30");
     assert_string_equal(json_string_value(json_object_get(p, "end")), "2020-01-05");
-    p = json_object_get(json_object_get(data_of(a), "previous"), "period");
+    p = json_object_get(json_object_get(answer_data(a), "previous"), "period");
     assert_string_equal(json_string_value(json_object_get(p, "start")), "2019-12-23");
     json_decref(a);
     a = summary(&T1, "{\"period\":\"month\",\"date\":\"2024-03-15\"}");
-    p = json_object_get(json_object_get(data_of(a), "previous"), "period");
+    p = json_object_get(json_object_get(answer_data(a), "previous"), "period");
     assert_string_equal(json_string_value(json_object_get(p, "start")), "2024-02-01");
     assert_string_equal(json_string_value(json_object_get(p, "end")), "2024-02-29");
     json_decref(a);
@@ -314,16 +294,16 @@ static void branch_scope(void **state)
     (void)state;
     /* The branch manager's own figures: they did nothing. */
     json_t *a = summary(&TB, "{\"period\":\"day\"}");
-    is_empty(json_object_get(data_of(a), "current"));
+    is_empty(json_object_get(answer_data(a), "current"));
     json_decref(a);
     /* Their branch: demo01's work. */
     a = summary(&TB, "{\"period\":\"day\",\"scope\":\"branch\"}");
-    assert_string_equal(json_string_value(json_object_get(data_of(a), "scope")), "branch");
-    is_the_work(json_object_get(data_of(a), "current"));
+    assert_string_equal(json_string_value(json_object_get(answer_data(a), "scope")), "branch");
+    is_the_work(json_object_get(answer_data(a), "current"));
     json_decref(a);
     /* A client manager may not ask for the branch. */
     a = call(&T1, "PERF_SUMMARY", "{\"period\":\"day\",\"scope\":\"branch\"}");
-    expect_code(a, "forbidden");
+    answer_expect(a, "forbidden");
     json_decref(a);
 }
 
@@ -331,7 +311,7 @@ static void other_bank_sees_nothing(void **state)
 {
     (void)state;
     json_t *a = summary(&T3, "{\"period\":\"month\"}");
-    json_t *f = json_object_get(data_of(a), "current");
+    json_t *f = json_object_get(answer_data(a), "current");
     assert_int_equal(num(f, "customers_created"), 1);
     assert_int_equal(num(f, "visits"), 0);
     assert_int_equal(num(f, "recommendations_made"), 0);
@@ -352,7 +332,7 @@ static void bad_input(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *a = call(&T1, "PERF_SUMMARY", "%s", bad[i][0]);
-        expect_code(a, "bad_request");
+        answer_expect(a, "bad_request");
         const char *m = json_string_value(json_object_get(a, "message"));
         if (!m || !strstr(m, bad[i][1]))
             fail_msg("%s: message %s does not name %s", bad[i][0], m ? m : "", bad[i][1]);

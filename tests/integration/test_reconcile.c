@@ -57,29 +57,13 @@ struct biz {
 
 static json_t *call(const char *tx, const char *data)
 {
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(&T1, tx, data, NULL, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s: no sealed answer (%ld %s)", tx, st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        fail_msg("want %s, got %s", code, t);
-    }
+    return tablet_must(&T1, tx, data, NULL);
 }
 
 static void start(struct biz *b)
 {
     json_t *a = call("BIZ_START", "{\"kind\":\"debit_card\"}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_t *d = json_object_get(a, "data");
     b->id = json_integer_value(json_object_get(d, "biz_id"));
     snprintf(b->no, sizeof b->no, "%s", json_string_value(json_object_get(d, "biz_no")));
@@ -103,7 +87,7 @@ static void steps_ok(const struct biz *b, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++) {
         json_t *a = step(b, BIZFLOW_STEPS[i]);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         json_decref(a);
     }
 }
@@ -191,7 +175,7 @@ static void lost_reply_is_core_only(void **state)
     steps_ok(&b, 0, 4);
     simproc_fault(&SIMS[CORE], "{\"malformed\":\"close\"}");
     json_t *a = step(&b, "account");
-    expect_code(a, "downstream_unavailable");
+    answer_expect(a, "downstream_unavailable");
     json_decref(a);
     simproc_fault(&SIMS[CORE], "{}");
 
@@ -224,7 +208,7 @@ static void cancelled_matches_reversed(void **state)
     char data[64];
     snprintf(data, sizeof data, "{\"biz_id\":%lld}", (long long)b.id);
     json_t *a = call("BIZ_CANCEL", data);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_string_equal(json_string_value(json_object_get(json_object_get(a, "data"), "status")),
                         "cancelled");
     json_decref(a);

@@ -53,27 +53,14 @@ static json_t *call_cseq(struct tablet *t, const char *tx, const char *cseq, con
     va_start(ap, fmt);
     vsnprintf(data, sizeof data, fmt, ap);
     va_end(ap);
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(t, tx, data, cseq, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s %s: no sealed answer (%ld %s)", tx, data, st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
+    return tablet_must(t, tx, data, cseq);
 }
 
 #define call(t, tx, ...) call_cseq(t, tx, NULL, __VA_ARGS__)
 
-static json_t *data_of(json_t *a)
-{
-    return json_object_get(a, "data");
-}
-
 static int64_t int_of(json_t *a, const char *key)
 {
-    return json_integer_value(json_object_get(data_of(a), key));
+    return json_integer_value(json_object_get(answer_data(a), key));
 }
 
 static const char *message_of(json_t *a)
@@ -82,20 +69,12 @@ static const char *message_of(json_t *a)
     return m ? m : "";
 }
 
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        fail_msg("want %s, got %s", code, t);
-    }
-}
-
 static int64_t create(const char *name, const char *id_no, const char *extra)
 {
     json_t *a =
         call(&T1, "CUSTOMER_CREATE", "{\"kind\":\"person\",\"name\":\"%s\",\"id_no\":\"%s\"%s}",
              name, id_no, extra);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "customer_id");
     json_decref(a);
     return id;
@@ -147,7 +126,7 @@ static char *tag_codes(json_t *a)
     size_t len = 0, i;
     json_t *t;
     buf[0] = '\0';
-    json_array_foreach(json_object_get(data_of(a), "tags"), i, t) len +=
+    json_array_foreach(json_object_get(answer_data(a), "tags"), i, t) len +=
         (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? "," : "",
                          json_string_value(json_object_get(t, "code")));
     return buf;
@@ -158,7 +137,7 @@ static int rank_of(json_t *a, const char *product, int64_t *score)
 {
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(data_of(a), "items"), i, it)
+    json_array_foreach(json_object_get(answer_data(a), "items"), i, it)
     {
         if (strcmp(json_string_value(json_object_get(it, "product")), product) == 0) {
             if (score)
@@ -175,8 +154,8 @@ static void builtin_catalog(void **state)
 {
     (void)state;
     json_t *a = call(&T1, "TAG_CATALOG", "{}");
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "builtin")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "builtin")));
     assert_non_null(strstr(tag_codes(a), "farmer"));
     assert_non_null(strstr(tag_codes(a), "vip"));
     json_decref(a);
@@ -194,14 +173,14 @@ static void rule_tags_follow_customer_changes(void **state)
              "{\"customer_id\":%lld,\"version\":1,\"occupation\":\"self_employed\",\"products\":"
              "[\"loan\"],\"assets\":[{\"type\":\"land\",\"value\":80000}]}",
              (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     assert_string_equal(stored_tags(id), "has_land:rule,no_mobile_banking:rule,self_employed:rule");
     a = call(&T1, "TAG_LIST", "{\"customer_id\":%lld}", (long long)id);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     /* Catalog order, names a person reads. */
     assert_string_equal(tag_codes(a), "self_employed,has_land,no_mobile_banking");
-    json_t *first = json_array_get(json_object_get(data_of(a), "tags"), 0);
+    json_t *first = json_array_get(json_object_get(answer_data(a), "tags"), 0);
     assert_string_equal(json_string_value(json_object_get(first, "name")), "个体工商户");
     assert_string_equal(json_string_value(json_object_get(first, "kind")), "rule");
     json_decref(a);
@@ -212,31 +191,31 @@ static void manual_tags(void **state)
     (void)state;
     int64_t id = create("石敢当", ID_1980, "");
     json_t *a = call(&T1, "TAG_SET", "{\"customer_id\":%lld,\"tag\":\"vip\"}", (long long)id);
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "added")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "added")));
     json_decref(a);
     a = call(&T1, "TAG_SET", "{\"customer_id\":%lld,\"tag\":\"vip\"}", (long long)id);
-    expect_code(a, "OK");
-    assert_true(json_is_false(json_object_get(data_of(a), "added")));
+    answer_expect(a, "OK");
+    assert_true(json_is_false(json_object_get(answer_data(a), "added")));
     json_decref(a);
     a = call(&T1, "TAG_LIST", "{\"customer_id\":%lld}", (long long)id);
     assert_non_null(strstr(tag_codes(a), "vip"));
     json_decref(a);
     assert_non_null(strstr(stored_tags(id), "vip:manual"));
     a = call(&T1, "TAG_CLEAR", "{\"customer_id\":%lld,\"tag\":\"vip\"}", (long long)id);
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "cleared")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "cleared")));
     json_decref(a);
     a = call(&T1, "TAG_CLEAR", "{\"customer_id\":%lld,\"tag\":\"vip\"}", (long long)id);
-    assert_true(json_is_false(json_object_get(data_of(a), "cleared")));
+    assert_true(json_is_false(json_object_get(answer_data(a), "cleared")));
     json_decref(a);
     assert_null(strstr(stored_tags(id), "vip"));
     /* No such customer; another bank's tablet on this customer. */
     a = call(&T1, "TAG_SET", "{\"customer_id\":999999,\"tag\":\"vip\"}");
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
     a = call(&T3, "TAG_LIST", "{\"customer_id\":%lld}", (long long)id);
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
 }
 
@@ -305,8 +284,8 @@ static void recommend_ranks_with_reasons(void **state)
     int64_t id =
         create("贾老板", ID_1990A, ",\"occupation\":\"self_employed\",\"products\":[\"deposit\"]");
     json_t *a = call(&T1, "RECOMMEND_LIST", "{\"customer_id\":%lld,\"limit\":20}", (long long)id);
-    expect_code(a, "OK");
-    json_t *items = json_object_get(data_of(a), "items");
+    answer_expect(a, "OK");
+    json_t *items = json_object_get(answer_data(a), "items");
     /* Held: not offered. Best: the loan (self-employed, no loan). */
     assert_int_equal(rank_of(a, "deposit", NULL), -1);
     assert_int_equal(rank_of(a, "loan", NULL), 0);
@@ -326,10 +305,11 @@ static void recommend_ranks_with_reasons(void **state)
     }
     json_decref(a);
     a = call(&T1, "RECOMMEND_LIST", "{\"customer_id\":%lld}", (long long)id);
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 5); /* the default */
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")),
+                     5); /* the default */
     json_decref(a);
     a = call(&T1, "RECOMMEND_LIST", "{\"customer_id\":999999}");
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
 }
 
@@ -352,7 +332,7 @@ static void feedback_shifts_similar_customers(void **state)
         a = call_cseq(&T1, "RECOMMEND_FEEDBACK", cseq,
                       "{\"customer_id\":%lld,\"product\":\"loan\",\"verdict\":\"declined\"}",
                       (long long)x);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         json_decref(a);
     }
     assert_int_equal(db_count("recommend_feedback"), rows + 6);
@@ -360,12 +340,12 @@ static void feedback_shifts_similar_customers(void **state)
     a = call_cseq(&T1, "RECOMMEND_FEEDBACK", "fb-5",
                   "{\"customer_id\":%lld,\"product\":\"loan\",\"verdict\":\"declined\"}",
                   (long long)x);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_decref(a);
     assert_int_equal(db_count("recommend_feedback"), rows + 6);
     a = call(&T1, "RECOMMEND_LIST", "{\"customer_id\":%lld,\"limit\":20}", (long long)y);
     int rank_after = rank_of(a, "loan", &after);
-    json_t *it = json_array_get(json_object_get(data_of(a), "items"), (size_t)rank_after);
+    json_t *it = json_array_get(json_object_get(answer_data(a), "items"), (size_t)rank_after);
     const char *reason = json_string_value(json_object_get(it, "reason"));
     if (!(after < before && rank_after > rank_before))
         fail_msg("loan: score %lld -> %lld, rank %d -> %d", (long long)before, (long long)after,
@@ -376,7 +356,7 @@ static void feedback_shifts_similar_customers(void **state)
     a = call(&T1, "RECOMMEND_FEEDBACK",
              "{\"customer_id\":%lld,\"product\":\"mobile_banking\",\"verdict\":\"accepted\"}",
              (long long)x);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_true(int_of(a, "feedback_id") > 0);
     json_decref(a);
 }
@@ -426,7 +406,7 @@ static void catalog_load(void **state)
     assert_int_equal(st, 200);
     json_decref(r);
     json_t *a = call(&T1, "TAG_CATALOG", "{}");
-    assert_true(json_is_false(json_object_get(data_of(a), "builtin")));
+    assert_true(json_is_false(json_object_get(answer_data(a), "builtin")));
     assert_string_equal(tag_codes(a), "tea,vip");
     json_decref(a);
     int64_t id = create("茶大娘", "330102197501010044",
@@ -435,18 +415,18 @@ static void catalog_load(void **state)
     assert_string_equal(stored_tags(id), "tea:rule");
     a = call(&T1, "RECOMMEND_LIST", "{\"customer_id\":%lld}", (long long)id);
     assert_int_equal(rank_of(a, "tea_loan", NULL), 0);
-    json_t *it = json_array_get(json_object_get(data_of(a), "items"), 0);
+    json_t *it = json_array_get(json_object_get(answer_data(a), "items"), 0);
     assert_non_null(strstr(json_string_value(json_object_get(it, "reason")), "客户有'茶农'标签"));
     json_decref(a);
     /* B02 still has the built-in catalog. */
     a = call(&T3, "TAG_CATALOG", "{}");
-    assert_true(json_is_true(json_object_get(data_of(a), "builtin")));
+    assert_true(json_is_true(json_object_get(answer_data(a), "builtin")));
     json_decref(a);
     /* Empty lists bring the built-in ones back. */
     assert_int_equal(
         console_post(&A1, "/api/v1/admin/catalog", "{\"tags\":[],\"products\":[]}", NULL), 200);
     a = call(&T1, "TAG_CATALOG", "{}");
-    assert_true(json_is_true(json_object_get(data_of(a), "builtin")));
+    assert_true(json_is_true(json_object_get(answer_data(a), "builtin")));
     json_decref(a);
     /* The body's own members: bad ones are refused. */
     assert_int_equal(console_post(&A1, "/api/v1/admin/catalog", "{\"tags\":{}}", NULL), 400);

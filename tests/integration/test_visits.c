@@ -53,35 +53,14 @@ static json_t *call_cseq(struct tablet *t, const char *tx, const char *cseq, con
     va_start(ap, fmt);
     vsnprintf(data, sizeof data, fmt, ap);
     va_end(ap);
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(t, tx, data, cseq, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s %s: no sealed answer (%ld %s)", tx, data, st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
+    return tablet_must(t, tx, data, cseq);
 }
 
 #define call(t, tx, ...) call_cseq(t, tx, NULL, __VA_ARGS__)
 
-static json_t *data_of(json_t *a)
-{
-    return json_object_get(a, "data");
-}
-
 static int64_t int_of(json_t *a, const char *key)
 {
-    return json_integer_value(json_object_get(data_of(a), key));
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        fail_msg("want %s, got %s", code, t);
-    }
+    return json_integer_value(json_object_get(answer_data(a), key));
 }
 
 static int64_t db_int(const char *sql)
@@ -154,13 +133,13 @@ static int grid_sync(char **out, const char *a1, const char *a2)
 static json_t *tasks(struct tablet *t, const char *position)
 {
     json_t *a = call(t, "VISIT_TASKS", "{%s}", position[0] == ',' ? position + 1 : position);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     return a;
 }
 
 static json_t *items_of(json_t *a)
 {
-    return json_object_get(data_of(a), "items");
+    return json_object_get(answer_data(a), "items");
 }
 
 static double num(json_t *o, const char *key)
@@ -211,7 +190,7 @@ static void sync_makes_tasks_once(void **state)
     json_decref(a);
     /* Another day has none. */
     a = call(&T1, "VISIT_TASKS", "{\"date\":\"2030-01-02\"}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_int_equal(json_array_size(items_of(a)), 0);
     json_decref(a);
 }
@@ -264,8 +243,8 @@ static void checkin_near_and_far(void **state)
                      "\"next_step\":\"下周带资料再访\",\"open_lead\":{\"product\":\"agri_loan\","
                      "\"note\":\"种植大户\"}}",
                      (long long)id, num(t, "lat") + 0.0009, num(t, "lon"));
-    expect_code(a, "OK");
-    assert_false(json_is_true(json_object_get(data_of(a), "far")));
+    answer_expect(a, "OK");
+    assert_false(json_is_true(json_object_get(answer_data(a), "far")));
     int64_t d = int_of(a, "distance_m");
     assert_true(d >= 90 && d <= 110);
     assert_true(int_of(a, "visit_id") > 0);
@@ -281,7 +260,7 @@ static void checkin_near_and_far(void **state)
     a = call(&T1, "VISIT_CHECKIN",
              "{\"task_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\",\"notes\":\"\"}",
              (long long)id);
-    expect_code(a, "visit_task_closed");
+    answer_expect(a, "visit_task_closed");
     assert_int_equal(int_of(a, "visit_id"), visit);
     json_decref(a);
     /* ~1.1 km away: flagged, recorded all the same. */
@@ -291,8 +270,8 @@ static void checkin_near_and_far(void **state)
              "\"notes\":\"无人\"}",
              (long long)json_integer_value(json_object_get(t, "task_id")), num(t, "lat") + 0.01,
              num(t, "lon"));
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "far")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "far")));
     assert_true(int_of(a, "distance_m") > 1000);
     json_decref(a);
     json_decref(t);
@@ -315,7 +294,7 @@ static void same_cseq_is_one_visit(void **state)
                          "{\"task_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\","
                          "\"notes\":\"见到户主\"}",
                          (long long)id);
-        expect_code(a[i], "OK");
+        answer_expect(a[i], "OK");
     }
     assert_int_equal(int_of(a[0], "visit_id"), int_of(a[1], "visit_id"));
     assert_int_equal(db_int("SELECT COUNT(*) FROM visits"), before + 1);
@@ -406,7 +385,7 @@ static int64_t create_customer(struct tablet *t, const char *name, const char *i
 {
     json_t *a = call(t, "CUSTOMER_CREATE", "{\"kind\":\"person\",\"name\":\"%s\",\"id_no\":\"%s\"}",
                      name, id_no);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t id = int_of(a, "customer_id");
     json_decref(a);
     return id;
@@ -487,8 +466,8 @@ static void manager_assigns(void **state)
              "{\"customer_id\":%lld,\"lat\":30.3,\"lon\":120.31,\"outcome\":\"met\","
              "\"notes\":\"路遇\"}",
              (long long)cust);
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "far")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "far")));
     assert_true(int_of(a, "distance_m") > 900 && int_of(a, "distance_m") < 1000);
     json_decref(a);
     /* A customer without any known position: no distance, not far. */
@@ -497,9 +476,9 @@ static void manager_assigns(void **state)
              "{\"customer_id\":%lld,\"lat\":30.3,\"lon\":120.31,\"outcome\":\"met\","
              "\"notes\":\"\"}",
              (long long)other);
-    expect_code(a, "OK");
-    assert_false(json_is_true(json_object_get(data_of(a), "far")));
-    assert_null(json_object_get(data_of(a), "distance_m"));
+    answer_expect(a, "OK");
+    assert_false(json_is_true(json_object_get(answer_data(a), "far")));
+    assert_null(json_object_get(answer_data(a), "distance_m"));
     json_decref(a);
 }
 
@@ -511,7 +490,7 @@ static void checkin_measured_from_customer(void **state)
     json_t *a = call(&T1, "CUSTOMER_CREATE",
                      "{\"kind\":\"person\",\"name\":\"冯定位\",\"id_no\":\"330102197103030031\","
                      "\"lat\":30.1,\"lon\":120.1}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     int64_t cust = int_of(a, "customer_id");
     json_decref(a);
     /* No task at all: near the customer is not far, far from them is. */
@@ -519,16 +498,16 @@ static void checkin_measured_from_customer(void **state)
              "{\"customer_id\":%lld,\"lat\":30.1001,\"lon\":120.1,\"outcome\":\"met\","
              "\"notes\":\"近\"}",
              (long long)cust);
-    expect_code(a, "OK");
-    assert_false(json_is_true(json_object_get(data_of(a), "far")));
+    answer_expect(a, "OK");
+    assert_false(json_is_true(json_object_get(answer_data(a), "far")));
     assert_true(int_of(a, "distance_m") >= 5 && int_of(a, "distance_m") <= 20);
     json_decref(a);
     a = call(&T1, "VISIT_CHECKIN",
              "{\"customer_id\":%lld,\"lat\":30.12,\"lon\":120.1,\"outcome\":\"met\","
              "\"notes\":\"远\"}",
              (long long)cust);
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "far")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "far")));
     assert_true(int_of(a, "distance_m") > 2000 && int_of(a, "distance_m") < 2500);
     json_decref(a);
     /* A task placed elsewhere: the customer's own position still counts. */
@@ -543,8 +522,8 @@ static void checkin_measured_from_customer(void **state)
              "{\"task_id\":%lld,\"lat\":30.5,\"lon\":120.5,\"outcome\":\"met\","
              "\"notes\":\"任务地点\"}",
              (long long)task);
-    expect_code(a, "OK");
-    assert_true(json_is_true(json_object_get(data_of(a), "far")));
+    answer_expect(a, "OK");
+    assert_true(json_is_true(json_object_get(answer_data(a), "far")));
     json_decref(a);
     assert_int_equal(db_int("SELECT COUNT(*) FROM visits WHERE far = 1 AND notes = '任务地点'"), 1);
 }
@@ -574,8 +553,8 @@ static void history_of_a_customer(void **state)
     int64_t audits = db_int("SELECT COUNT(*) FROM audit_log WHERE event = 'visit.history_listed'");
 
     json_t *a = call(&T1, "VISIT_HISTORY", "{\"customer_id\":%lld}", (long long)cust);
-    expect_code(a, "OK");
-    json_t *items = json_object_get(data_of(a), "items");
+    answer_expect(a, "OK");
+    json_t *items = json_object_get(answer_data(a), "items");
     assert_int_equal((int64_t)json_array_size(items), n < 20 ? n : 20);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "visit_id")),
                      newest);
@@ -589,18 +568,18 @@ static void history_of_a_customer(void **state)
                      audits + 1);
 
     a = call(&T1, "VISIT_HISTORY", "{\"customer_id\":%lld,\"limit\":1}", (long long)cust);
-    expect_code(a, "OK");
-    assert_int_equal(json_array_size(json_object_get(data_of(a), "items")), 1);
+    answer_expect(a, "OK");
+    assert_int_equal(json_array_size(json_object_get(answer_data(a), "items")), 1);
     json_decref(a);
     a = call(&T1, "VISIT_HISTORY", "{\"customer_id\":%lld,\"limit\":0}", (long long)cust);
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     /* B02 has no such customer: answered as one that exists nowhere. */
     a = call(&T3, "VISIT_HISTORY", "{\"customer_id\":%lld}", (long long)cust);
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
     a = call(&T1, "VISIT_HISTORY", "{\"customer_id\":987654}");
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
 }
 
@@ -622,12 +601,12 @@ static void other_bank_sees_nothing(void **state)
                      "{\"task_id\":%lld,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\","
                      "\"notes\":\"x\"}",
                      (long long)id);
-    expect_code(a, "visit_task_not_found");
+    answer_expect(a, "visit_task_not_found");
     json_decref(a);
     /* B02 has no customer at all: B01's customer 1 is nobody there. */
     a = call(&T3, "VISIT_CHECKIN",
              "{\"customer_id\":1,\"lat\":30.2,\"lon\":120.1,\"outcome\":\"met\",\"notes\":\"x\"}");
-    expect_code(a, "customer_not_found");
+    answer_expect(a, "customer_not_found");
     json_decref(a);
     a = tasks(&T3, "");
     char *text = json_dumps(a, JSON_COMPACT);
@@ -654,7 +633,7 @@ static void session_required(void **state)
     t.sid[0] = '\0';
     long st;
     json_t *a = tablet_call(&t, "VISIT_TASKS", "{}", NULL, &st, NULL);
-    expect_code(a, "session_invalid");
+    answer_expect(a, "session_invalid");
     json_decref(a);
 }
 

@@ -98,31 +98,7 @@ static void issue(const char *serial, char id[48])
 
 static json_t *call(struct tablet *t, const char *tx, const char *data)
 {
-    long st = 0;
-    json_t *plain = NULL;
-    json_t *a = tablet_call(t, tx, data, NULL, &st, &plain);
-    if (!a) {
-        char *p = json_dumps(plain, JSON_COMPACT);
-        fail_msg("%s: no sealed answer (%ld %s)", tx, st, p ? p : "");
-    }
-    json_decref(plain);
-    return a;
-}
-
-static void expect_code(json_t *a, const char *code)
-{
-    if (strcmp(answer_code(a), code) != 0) {
-        char *t = json_dumps(a, JSON_COMPACT);
-        if (t && strlen(t) > 600)
-            t[600] = '\0';
-        fail_msg("want %s, got %s", code, t ? t : "(null)");
-    }
-}
-
-static const char *dstr(json_t *a, const char *key)
-{
-    const char *s = json_string_value(json_object_get(json_object_get(a, "data"), key));
-    return s ? s : "";
+    return tablet_must(t, tx, data, NULL);
 }
 
 static json_t *dget(json_t *a, const char *key)
@@ -136,8 +112,8 @@ static json_t *get(struct tablet *t, const char *id, uint8_t **pdf, size_t *n)
     char data[96];
     snprintf(data, sizeof data, "{\"voucher_id\":\"%s\"}", id);
     json_t *a = call(t, "VOUCHER_GET", data);
-    expect_code(a, "OK");
-    const char *b = dstr(a, "pdf");
+    answer_expect(a, "OK");
+    const char *b = answer_str(a, "pdf");
     size_t cap = b64_decoded_max(strlen(b));
     *pdf = malloc(cap + 1);
     assert_non_null(*pdf);
@@ -195,17 +171,17 @@ static void get_over_http(void **state)
     uint8_t *pdf;
     size_t n;
     json_t *a = get(&T1, id, &pdf, &n);
-    assert_string_equal(dstr(a, "voucher_id"), id);
-    assert_string_equal(dstr(a, "kind"), "debit_card");
-    assert_string_equal(dstr(a, "title"), "借记卡开卡");
-    assert_string_equal(dstr(a, "serial"), "BIZ-GET-1");
+    assert_string_equal(answer_str(a, "voucher_id"), id);
+    assert_string_equal(answer_str(a, "kind"), "debit_card");
+    assert_string_equal(answer_str(a, "title"), "借记卡开卡");
+    assert_string_equal(answer_str(a, "serial"), "BIZ-GET-1");
     assert_true(json_is_true(dget(a, "intact")));
-    assert_string_equal(dstr(a, "verdict"), "intact");
-    assert_true(strlen(dstr(a, "signature")) >= 16);
+    assert_string_equal(answer_str(a, "verdict"), "intact");
+    assert_true(strlen(answer_str(a, "signature")) >= 16);
     assert_int_equal(json_integer_value(dget(a, "issued_at")), NOW);
     assert_int_equal(json_integer_value(dget(a, "size")), (json_int_t)n);
     sm3_hex(pdf, n, sm3);
-    assert_string_equal(dstr(a, "sm3"), sm3);
+    assert_string_equal(answer_str(a, "sm3"), sm3);
     /* a PDF with the CJK font embedded as a subset: "ABCDEF+NotoSansCJK..." */
     assert_memory_equal(pdf, "%PDF-", 5);
     assert_non_null(find(pdf, n, "/FontFile"));
@@ -316,7 +292,7 @@ static void verify_tx(void **state)
     issue("BIZ-VFY-1", id);
     snprintf(data, sizeof data, "{\"voucher_id\":\"%s\"}", id);
     json_t *a = call(&T1, "VOUCHER_VERIFY", data);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_true(json_is_true(dget(a, "intact")));
     json_decref(a);
     uint8_t *pdf;
@@ -329,9 +305,9 @@ static void verify_tx(void **state)
     json_t *req = json_pack("{s:s}", "pdf", b);
     char *text = json_dumps(req, JSON_COMPACT);
     a = call(&T1, "VOUCHER_VERIFY", text);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_true(json_is_true(dget(a, "intact")));
-    assert_string_equal(dstr(a, "voucher_id"), id);
+    assert_string_equal(answer_str(a, "voucher_id"), id);
     json_decref(a);
     free(text);
     json_decref(req);
@@ -341,11 +317,11 @@ static void verify_tx(void **state)
     req = json_pack("{s:s}", "pdf", b);
     text = json_dumps(req, JSON_COMPACT);
     a = call(&T1, "VOUCHER_VERIFY", text);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_true(json_is_false(dget(a, "intact")));
-    assert_string_equal(dstr(a, "verdict"), "sm3_differs");
-    assert_string_equal(dstr(a, "voucher_id"), id);
-    assert_true(strlen(dstr(a, "reason")) > 0);
+    assert_string_equal(answer_str(a, "verdict"), "sm3_differs");
+    assert_string_equal(answer_str(a, "voucher_id"), id);
+    assert_true(strlen(answer_str(a, "reason")) > 0);
     json_decref(a);
     free(text);
     json_decref(req);
@@ -355,18 +331,18 @@ static void verify_tx(void **state)
     req = json_pack("{s:s}", "pdf", b);
     text = json_dumps(req, JSON_COMPACT);
     a = call(&T3, "VOUCHER_VERIFY", text);
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     assert_true(json_is_false(dget(a, "intact")));
-    assert_string_equal(dstr(a, "verdict"), "not_issued");
+    assert_string_equal(answer_str(a, "verdict"), "not_issued");
     json_decref(a);
     free(text);
     json_decref(req);
     /* neither or both */
     a = call(&T1, "VOUCHER_VERIFY", "{}");
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     a = call(&T1, "VOUCHER_VERIFY", "{\"voucher_id\":\"V1-000001\",\"pdf\":\"JVBERg==\"}");
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
     free(b);
     free(pdf);
@@ -453,9 +429,9 @@ static void at_rest_and_tampering(void **state)
                  bank, num);
         exec(S1, sql);
         json_t *a = call(&T1, "VOUCHER_VERIFY", data);
-        expect_code(a, "OK");
+        answer_expect(a, "OK");
         assert_true(json_is_false(dget(a, "intact")));
-        assert_string_equal(dstr(a, "verdict"), what[i][1]);
+        assert_string_equal(answer_str(a, "verdict"), what[i][1]);
         json_decref(a);
         snprintf(sql, sizeof sql,
                  "DELETE FROM vouchers WHERE bank_id = %" PRId64 " AND id = %" PRId64, bank, num);
@@ -474,7 +450,7 @@ static void list_tx(void **state)
     char id[48];
     issue("BIZ-LIST-1", id);
     json_t *a = call(&T1, "VOUCHER_LIST", "{\"limit\":100}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_t *items = dget(a, "items"), *it;
     size_t i;
     bool seen = false;
@@ -487,7 +463,7 @@ static void list_tx(void **state)
     assert_true(seen);
     json_decref(a);
     a = call(&T1, "VOUCHER_LIST", "{\"limit\":0}");
-    expect_code(a, "bad_request");
+    answer_expect(a, "bad_request");
     json_decref(a);
 }
 
@@ -498,16 +474,16 @@ static void other_bank_cannot_read(void **state)
     issue("BIZ-ISO-1", id);
     snprintf(data, sizeof data, "{\"voucher_id\":\"%s\"}", id);
     json_t *a = call(&T3, "VOUCHER_GET", data);
-    expect_code(a, "voucher_not_found");
+    answer_expect(a, "voucher_not_found");
     assert_null(dget(a, "pdf"));
     json_decref(a);
     a = call(&T3, "VOUCHER_VERIFY", data);
-    expect_code(a, "voucher_not_found");
+    answer_expect(a, "voucher_not_found");
     json_decref(a);
     /* B02's own voucher, same number in its bank, in main */
     assert_int_equal(vissue(MAIN, B02, BR2, TL2, "loan", "BIZ-ISO-1", 1, NOW, mine), 0);
     a = call(&T3, "VOUCHER_LIST", "{}");
-    expect_code(a, "OK");
+    answer_expect(a, "OK");
     json_t *it;
     size_t i;
     json_array_foreach(dget(a, "items"), i, it)
@@ -521,7 +497,7 @@ static void other_bank_cannot_read(void **state)
     /* and B01 cannot read B02's */
     snprintf(data, sizeof data, "{\"voucher_id\":\"%s\"}", mine);
     a = call(&T1, "VOUCHER_GET", data);
-    expect_code(a, "voucher_not_found");
+    answer_expect(a, "voucher_not_found");
     json_decref(a);
     /* the CLI finds both, each on its bank's database */
     char path[PATH_MAX + 32], *out = NULL, *err = NULL;

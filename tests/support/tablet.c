@@ -2,9 +2,15 @@
 
 #include "foundation/clock.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 int tablet_issue_code(const struct testd *d, const char *teller, char *code, size_t cap)
 {
@@ -197,4 +203,37 @@ void tablet_free(struct tablet *t)
     zyc_http_free(t->http);
     zyc_state_wipe(&t->st);
     memset(t, 0, sizeof *t);
+}
+
+json_t *tablet_must(struct tablet *t, const char *tx, const char *data, const char *cseq)
+{
+    long st = 0;
+    json_t *plain = NULL;
+    json_t *a = tablet_call(t, tx, data, cseq, &st, &plain);
+    if (!a) {
+        char *p = json_dumps(plain, JSON_COMPACT);
+        fail_msg("%s %.200s: no sealed answer (%ld %s)", tx, data ? data : "", st, p ? p : "");
+    }
+    json_decref(plain);
+    return a;
+}
+
+void answer_expect(json_t *answer, const char *code)
+{
+    if (strcmp(answer_code(answer), code) != 0) {
+        char *t = json_dumps(answer, JSON_COMPACT);
+        if (t && strlen(t) > 600)
+            t[600] = '\0';
+        fail_msg("want %s, got %s", code, t ? t : "(null)");
+    }
+}
+
+json_t *answer_data(json_t *answer)
+{
+    return json_object_get(answer, "data");
+}
+
+const char *answer_str(json_t *answer, const char *key)
+{
+    return json_string_value(json_object_get(answer_data(answer), key));
 }

@@ -50,4 +50,15 @@ json_t *tablet_call(struct tablet *t, const char *tx, const char *data, const ch
 /* The answer's "code" member, or "" */
 const char *answer_code(json_t *answer);
 
+/* For cmocka tests: these fail the running test (naming what came) instead
+ * of returning a failure. */
+/* tablet_call that must get a sealed answer: the answer (the caller's). */
+json_t *tablet_must(struct tablet *t, const char *tx, const char *data, const char *cseq);
+/* The answer's code must be code. */
+void answer_expect(json_t *answer, const char *code);
+/* The answer's "data" member (borrowed), and a string member of it (NULL
+ * when absent). */
+json_t *answer_data(json_t *answer);
+const char *answer_str(json_t *answer, const char *key);
+
 #endif
