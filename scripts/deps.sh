@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages zhanye needs (chromium: the browser tests), only those missing, and the web
+# Installs the Debian packages zhanye needs (chromium: the browser tests; janus, janus-tools: the
+# recording of video calls, started by zhanye itself, never as a system service), only those missing, and the web
 # app's npm packages from the committed lock file. Quiet when all is present.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ PKGS=(
   libxlsxwriter-dev
   mariadb-server-core mariadb-client-core redis-server redis-sentinel haproxy
   nodejs npm chromium
+  janus janus-tools
 )
 
 missing=()

@@ -94,6 +94,9 @@ enum ze {
     ZE_CONFLICT,
     ZE_NOT_ACTIVE,
     ZE_RELOAD_FAILED,
+    /* Recorded video calls (business/vrec.h, egress/janus.h). */
+    ZE_VREC_NO_CONSENT,
+    ZE_MEDIA_UNAVAILABLE,
     ZE_COUNT
 };
 
