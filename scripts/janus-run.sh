@@ -67,9 +67,9 @@ admin: {
 cors: {
 }
 CFG
+# rooms are created by zhanye alone: it alone has the API secret (no admin_key needed)
 cat >"$conf/janus.plugin.videoroom.jcfg" <<CFG
 general: {
-	admin_key = "$admin"
 	lock_rtp_forward = true
 }
 CFG

@@ -175,6 +175,16 @@ static int recording_row(struct shards *sh, const struct scope *sc, const char *
     return rc;
 }
 
+void vrec_env_init(struct vrec_env *e, const struct config *cfg, const struct kek *k)
+{
+    *e = (struct vrec_env){.kek = k,
+                           .janus = {.url = cfg->video.janus_url,
+                                     .secret = cfg->video.janus_api_secret,
+                                     .timeout_ms = cfg->video.janus_timeout_ms},
+                           .recordings_dir = cfg->video.recordings_dir,
+                           .pp_rec = NULL};
+}
+
 /* ---- start ----------------------------------------------------------- */
 
 struct start {

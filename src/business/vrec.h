@@ -44,6 +44,7 @@
 #include "data/shard.h"
 #include "data/tenant.h"
 #include "egress/janus.h"
+#include "foundation/config.h"
 #include "foundation/errcode.h"
 #include "identity/kek.h"
 
@@ -65,6 +66,10 @@ struct vrec_env {
     const char *recordings_dir; /* [video] recordings_dir: spool/ (Janus's) and <bank>/ (sealed) */
     const char *pp_rec;         /* the janus-pp-rec program (NULL: "janus-pp-rec" on PATH) */
 };
+
+/* e from cfg's [video] section and the process's KEK (borrowed: e lives as
+ * long as cfg and k). */
+void vrec_env_init(struct vrec_env *e, const struct config *cfg, const struct kek *k);
 
 /* The customer's consent to being recorded, captured before the call's
  * recording starts: who captured it (the client manager's or agent's

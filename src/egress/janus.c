@@ -64,6 +64,7 @@ static int request(const struct janus *j, const char *suffix, json_t *body, long
     *out = NULL;
     if (!j || !j->url || !j->url[0]) {
         say(msg, cap, "janus: no url%s%s", "", "");
+        json_decref(body);
         return JANUS_BAD_INPUT;
     }
     char url[512], *text = NULL, tid[13];
@@ -76,6 +77,7 @@ static int request(const struct janus *j, const char *suffix, json_t *body, long
         text = json_dumps(body, JSON_COMPACT);
         if (!text) {
             say(msg, cap, "janus: out of memory%s%s", "", "");
+            json_decref(body);
             return JANUS_BAD_INPUT;
         }
     }
@@ -142,6 +144,7 @@ static int request(const struct janus *j, const char *suffix, json_t *body, long
         curl_easy_cleanup(h);
     free(b.p);
     free(text);
+    json_decref(body);
     return rc;
 }
 
