@@ -11,7 +11,16 @@ dir=${1:?usage: janus-run.sh DIR PORT API_SECRET [ADMIN_SECRET]}
 port=${2:?port}
 secret=${3:?api secret}
 admin=${4:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-lib=$(dirname "$(dpkg -L janus 2>/dev/null | grep -m1 '/janus/plugins$' || echo /usr/lib/x86_64-linux-gnu/janus/plugins)")
+lib=${JANUS_LIB:-}
+if [ -z "$lib" ]; then
+  for d in /usr/lib/*/janus /usr/lib/janus /usr/local/lib/janus; do
+    if [ -d "$d/plugins" ]; then
+      lib=$d
+      break
+    fi
+  done
+fi
+[ -n "$lib" ] || { echo "janus-run.sh: no Janus plugins folder (set JANUS_LIB)" >&2; exit 1; }
 conf="$dir/conf"
 mkdir -p "$conf"
 chmod 700 "$dir" "$conf"

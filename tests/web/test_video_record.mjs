@@ -37,6 +37,31 @@ function vrec(rig, args, input) {
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** Whether Janus has room (its own API, with the test's API secret). */
+async function roomExists(janus, room) {
+  const call = async (path, body) => (await fetch(`${janus.url}${path}`, { method: 'POST', body: JSON.stringify({ ...body, transaction: 't', apisecret: janus.secret }) })).json();
+  const sid = (await call('', { janus: 'create' })).data.id;
+  const hid = (await call(`/${sid}`, { janus: 'attach', plugin: 'janus.plugin.videoroom' })).data.id;
+  const r = await call(`/${sid}/${hid}`, { janus: 'message', body: { request: 'exists', room } });
+  await call(`/${sid}`, { janus: 'destroy' });
+  return r.plugindata.data.exists;
+}
+
+/** GET of the playback endpoint from the page's session: status, headers, bytes. */
+async function fetchPlay(page, query, range) {
+  const r = await page.evaluate(
+    async ({ query, range }) => {
+      const res = await fetch(`/api/v1/admin/recordings/play?${new URLSearchParams(query)}`, { headers: range ? { Range: range } : {} });
+      const b = new Uint8Array(await res.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+      return { status: res.status, type: res.headers.get('content-type'), range: res.headers.get('content-range'), b64: btoa(s) };
+    },
+    { query, range },
+  );
+  return { ...r, bytes: Buffer.from(r.b64, 'base64') };
+}
+
 /** A browser page publishing fake camera and microphone; returns its offer. */
 async function offer(page) {
   return page.evaluate(async () => {
@@ -72,6 +97,7 @@ test('recorded call: consent, Janus room, browser media, sealed file, playback, 
     assert.equal(r.status, 0, r.err);
     const room = JSON.parse(r.out);
     assert.ok(room.room > 0 && room.pin.length === 16);
+    assert.equal(await roomExists(janus, room.room), true, 'the recorded room is in Janus');
 
     // --- the customer's browser publishes into the room through zhanye
     const { page } = await rig.newPage();
@@ -99,8 +125,81 @@ test('recorded call: consent, Janus room, browser media, sealed file, playback, 
     const done = JSON.parse(r.out);
     assert.equal(done.state, 'stored', r.out);
     assert.ok(done.tracks >= 1);
+    assert.equal(await roomExists(janus, room.room), false, 'the room is gone');
     await page.context().close();
-    console.log(JSON.stringify(done));
+
+    // --- the bank admin lists it and plays it back
+    const { page: a } = await rig.newPage(DESKTOP);
+    await consoleLogin(rig, a, 'admin01');
+    let l = await api(a, 'GET', '/recordings');
+    assert.equal(l.status, 200, JSON.stringify(l.json));
+    const rec = l.json.recordings.find((x) => x.call_id === 'call-1');
+    assert.ok(rec, 'listed');
+    assert.equal(rec.sm3, done.sm3);
+    assert.equal(rec.biz_no, 'B0100120261201');
+    assert.equal(rec.consent.text_version, 'vrec-consent-v1');
+    assert.match(rec.customer, /\*/, 'the customer is masked');
+    assert.ok(!JSON.stringify(rec).includes('.zyv'), 'no path leaves');
+    const manifest = rec.tracks.map((t) => `${t.kind} ${t.sm3} ${t.size}\n`).join('');
+    assert.equal(sm3(manifest), rec.sm3, 'the recording hash is the SM3 of its manifest');
+    const video = rec.tracks.find((t) => t.kind === 'video');
+    assert.ok(video, 'a video track');
+    const q = { bank: 'B01', id: String(rec.id), track: String(video.n) };
+    const before = Number(rig.sql("SELECT COUNT(*) FROM audit_log WHERE event = 'vrec.viewed'"));
+    const whole = await fetchPlay(a, q);
+    assert.equal(whole.status, 200);
+    assert.equal(whole.type, 'video/webm');
+    assert.equal(whole.bytes.length, video.size);
+    assert.ok(video.size > 10000, `a non-trivial file: ${video.size} bytes`);
+    assert.equal(whole.bytes.subarray(0, 4).toString('hex'), '1a45dfa3', 'an EBML (WebM) header');
+    assert.ok(whole.bytes.includes(Buffer.from('webm')), 'DocType webm');
+    assert.equal(sm3(whole.bytes), video.sm3, 'the played file matches the stored hash');
+    const ffprobe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', '-'], { input: whole.bytes, encoding: 'utf8' });
+    if (!ffprobe.error) assert.match(ffprobe.stdout, /vp8/);
+    // at rest: sealed, not the clear bytes
+    const bankId = rig.sql("SELECT id FROM banks WHERE code = 'B01'");
+    const atRest = readFileSync(join(rig.data, 'recordings', bankId, `${rec.id}-${video.n}.webm.zyv`));
+    assert.equal(atRest.subarray(0, 8).toString(), 'ZYVREC01');
+    assert.ok(!atRest.includes(whole.bytes.subarray(0, 64)), 'the clear bytes are not at rest');
+    assert.equal(execFileSync('sh', ['-c', `ls ${join(rig.data, 'recordings', 'spool')} | wc -l`], { encoding: 'utf8' }).trim(), '0', 'no clear files left');
+    // a range
+    const part = await fetchPlay(a, q, 'bytes=1000-1999');
+    assert.equal(part.status, 206);
+    assert.equal(part.range, `bytes 1000-1999/${video.size}`);
+    assert.ok(part.bytes.equals(whole.bytes.subarray(1000, 2000)));
+    assert.equal((await fetchPlay(a, q, `bytes=${video.size + 10}-`)).status, 416);
+    // every viewing audited, by whom and which
+    const viewed = rig.sql(`SELECT actor || ' ' || target FROM audit_log WHERE event = 'vrec.viewed' ORDER BY seq DESC LIMIT 1`);
+    assert.match(viewed, new RegExp(`admin01 vrec:${rec.id}$`));
+    assert.ok(Number(rig.sql("SELECT COUNT(*) FROM audit_log WHERE event = 'vrec.viewed'")) >= before + 2, 'the whole file and the range: two viewings');
+    assert.equal(rig.sql("SELECT COUNT(*) FROM audit_log WHERE event IN ('vrec.consented', 'vrec.started', 'vrec.joined', 'vrec.stored')"), '4');
+
+    // --- the console page: listed with its hash, played in a <video>
+    await consoleGo(rig, a, '/back/recordings');
+    const row = a.locator('.recordings .el-table__body tr').filter({ hasText: 'B0100120261201' }).first();
+    await row.waitFor();
+    assert.ok((await row.innerText()).includes(rec.sm3.slice(0, 16)));
+    await shot(a, 'recordings');
+    await row.getByRole('button', { name: '播放' }).click();
+    await a.locator('.player video').waitFor();
+    await a.waitForFunction(() => {
+      const v = document.querySelector('.player video');
+      return v && v.readyState >= 1 && v.videoWidth > 0;
+    }, null, { timeout: 20000 });
+    await shot(a, 'recording-play');
+    await a.context().close();
+
+    // --- bank B02's admin: neither listed nor playable
+    const { page: b } = await rig.newPage(DESKTOP);
+    await consoleLogin(rig, b, 'admin02');
+    l = await api(b, 'GET', '/recordings');
+    assert.equal(l.status, 200);
+    assert.ok(!l.json.recordings.some((x) => x.call_id === 'call-1'));
+    assert.equal((await api(b, 'GET', '/recordings?bank=B01')).status, 404);
+    assert.equal((await fetchPlay(b, q)).status, 404);
+    assert.equal((await fetchPlay(b, { id: String(rec.id), track: String(video.n) })).status, 404);
+    // a client manager's or branch manager's session may not list them at all
+    await b.context().close();
   } finally {
     await rig.stop();
     await janus.stop();
