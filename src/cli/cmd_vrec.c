@@ -35,8 +35,12 @@
 static int fail(int rc)
 {
     enum ze z = vrec_ze(rc);
-    fprintf(stderr, "zhanye vrec: %s: %s\n", ze_code(z), ze_message(z, NULL));
-    return EXIT_FAIL;
+    const char *detail = rc == VREC_EXISTS  ? "该通话已有双录记录"
+                         : rc == VREC_NONE  ? "没有该通话的双录记录"
+                         : rc == VREC_STATE ? "该通话的双录已结束"
+                                            : NULL;
+    fprintf(stderr, "zhanye vrec: %s: %s\n", ze_code(z), ze_message(z, detail));
+    return rc == VREC_BAD_INPUT ? EXIT_USAGE : EXIT_FAIL;
 }
 
 static char *read_stdin(void)
