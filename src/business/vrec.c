@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <spawn.h>
@@ -25,6 +26,8 @@
 extern char **environ;
 
 #define PUBLISHERS 6
+#define SPOOL_MAX (PATH_MAX + 96)  /* recordings_dir/spool/<bank>-<call> */
+#define FILE_MAX (SPOOL_MAX + 320) /* a file in it, or recordings_dir/<rel> */
 #define MAX_TRACKS 16
 
 enum { MOVING = 90 }; /* positive: store_run rolls back */
@@ -77,7 +80,7 @@ static void spool_dir(const struct vrec_env *e, int64_t bank, const char *call_i
 
 static int mkdir_p(const char *path)
 {
-    char tmp[4096];
+    char tmp[FILE_MAX];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++) {
         if (*p == '/') {
@@ -97,12 +100,12 @@ static void remove_dir(const char *dir)
     if (!d)
         return;
     struct dirent *de;
-    char p[4096];
+    char p[FILE_MAX];
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        unlink(p);
+        if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p)
+            unlink(p);
     }
     closedir(d);
     rmdir(dir);
@@ -239,7 +242,7 @@ int vrec_start(const struct vrec_env *e, struct shards *sh, const struct scope *
     row.room = (int64_t)rand_room();
     if (row.room < 1 || rand_hex(row.room_pin, 8) != 0 || rand_hex(row.room_secret, 16) != 0)
         return VREC_MEDIA;
-    char spool[4096], msg[256] = "";
+    char spool[SPOOL_MAX], msg[256] = "";
     spool_dir(e, sc->bank_id, r->call_id, spool, sizeof spool);
     if (mkdir_p(spool) != 0) {
         log_error("vrec.spool", "cannot create the spool folder %s: %s", spool, strerror(errno));
@@ -445,7 +448,7 @@ static void process(const struct vrec_env *e, const struct scope *sc, const char
 {
     struct track t[MAX_TRACKS];
     int n = list_tracks(spool, t, MAX_TRACKS);
-    char bankdir[4096];
+    char bankdir[PATH_MAX + 32];
     snprintf(bankdir, sizeof bankdir, "%s/%" PRId64, e->recordings_dir, sc->bank_id);
     json_t *files = json_array();
     char *manifest = NULL;
@@ -454,15 +457,21 @@ static void process(const struct vrec_env *e, const struct scope *sc, const char
     int done = 0;
     bool failed = !files || !mf || (n > 0 && mkdir_p(bankdir) != 0);
     for (int i = 0; i < n && !failed; i++) {
-        char src[4096], clear[4096], dst[4096], rel[256], ctx[128], sm3[65], msg[256];
+        char src[FILE_MAX], clear[FILE_MAX], dst[FILE_MAX], rel[256], ctx[128], sm3[65],
+            msg[FILE_MAX + 64];
         const char *ext = t[i].audio ? "opus" : "webm";
         int64_t size = 0;
-        snprintf(src, sizeof src, "%s/%s", spool, t[i].name);
-        snprintf(clear, sizeof clear, "%s/track-%d.%s", spool, done, ext);
         snprintf(rel, sizeof rel, "%" PRId64 "/%" PRId64 "-%d.%s.zyv", sc->bank_id, row->id, done,
                  ext);
-        snprintf(dst, sizeof dst, "%s/%s", e->recordings_dir, rel);
         snprintf(ctx, sizeof ctx, "vrec|%" PRId64 "|%" PRId64 "|%d", sc->bank_id, row->id, done);
+        if (snprintf(src, sizeof src, "%s/%s", spool, t[i].name) >= (int)sizeof src ||
+            snprintf(clear, sizeof clear, "%s/track-%d.%s", spool, done, ext) >=
+                (int)sizeof clear ||
+            snprintf(dst, sizeof dst, "%s/%s", e->recordings_dir, rel) >= (int)sizeof dst) {
+            snprintf(row->error, sizeof row->error, "path");
+            failed = true;
+            break;
+        }
         if (pp_rec(e, src, clear) != 0) {
             /* a track with no media decodable (e.g. a publisher that left at once) is skipped */
             unlink(clear);
@@ -507,7 +516,7 @@ static void process(const struct vrec_env *e, const struct scope *sc, const char
         json_t *f;
         json_array_foreach(files, i, f)
         {
-            char p[4096];
+            char p[FILE_MAX];
             snprintf(p, sizeof p, "%s/%s", e->recordings_dir,
                      json_string_value(json_object_get(f, "path")));
             unlink(p);
@@ -533,7 +542,7 @@ int vrec_finish(const struct vrec_env *e, struct shards *sh, const struct scope 
     int rc = recording_row(sh, sc, call_id, &row);
     if (rc != VREC_OK)
         return rc;
-    char msg[256] = "", spool[4096];
+    char msg[256] = "", spool[SPOOL_MAX];
     uint64_t sid = (uint64_t)row.janus_session;
     int jr = janus_room_destroy(&e->janus, sid, (uint64_t)row.janus_handle, (uint64_t)row.room,
                                 row.room_secret, msg, sizeof msg);
