@@ -36,6 +36,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's janus package enables a system service with its sample config (known secrets);
+  # zhanye runs its own Janus (scripts/janus-run.sh), so that one stays off.
+  if [[ " ${missing[*]} " == *" janus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now janus >/dev/null 2>&1 || true
+  fi
 fi
 
 # Node packages for the interop tests and the web app, from the lock files.

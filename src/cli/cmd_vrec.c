@@ -1,5 +1,5 @@
 /* zhanye vrec start|join|keepalive|finish --data DIR --bank CODE --call ID
- * — a recorded call (双录, business/vrec.h) driven from the command line:
+ * — a recorded call (双录, business/vrec.h, app/vrec_run.h) driven from the command line:
  * for operators checking the recording chain (Janus, janus-pp-rec, the
  * sealed store) and for the tests. The calls themselves use the C API.
  *
@@ -13,7 +13,7 @@
  *
  * Failures print "zhanye vrec: <code>: <message>" (the error table's code).
  * Exit codes as cli.h. */
-#include "business/vrec.h"
+#include "app/vrec_run.h"
 #include "cli/cli_admin.h"
 #include "identity/org.h"
 
@@ -144,23 +144,23 @@ int cmd_vrec(int argc, char **argv)
                                    .consent = {.by = by, .at_ms = at, .text_version = ver},
                                    .actor = actor};
         struct vrec_room room;
-        rc = vrec_start(&e, d.app.shards, &sc, &r, &room);
+        rc = vrec_run_start(&e, d.app.shards, &sc, &r, &room);
         if (rc == VREC_OK)
             printf("{\"id\":%" PRId64 ",\"room\":%" PRIu64 ",\"pin\":\"%s\"}\n", room.id, room.room,
                    room.pin);
     } else if (join) {
         char *offer = read_stdin(), *answer = NULL;
-        rc = offer ? vrec_join(&e, d.app.shards, &sc, call, display, offer, &answer, actor)
+        rc = offer ? vrec_run_join(&e, d.app.shards, &sc, call, display, offer, &answer, actor)
                    : VREC_BAD_INPUT;
         if (rc == VREC_OK)
             fputs(answer, stdout);
         free(offer);
         free(answer);
     } else if (keep) {
-        rc = vrec_keepalive(&e, d.app.shards, &sc, call);
+        rc = vrec_run_keepalive(&e, d.app.shards, &sc, call);
     } else {
         struct vrec_result res;
-        rc = vrec_finish(&e, d.app.shards, &sc, call, actor, &res);
+        rc = vrec_run_finish(&e, d.app.shards, &sc, call, actor, &res);
         if (rc == VREC_OK || res.id > 0)
             printf("{\"id\":%" PRId64 ",\"state\":\"%s\",\"sm3\":\"%s\",\"size\":%" PRId64
                    ",\"duration_ms\":%" PRId64 ",\"tracks\":%d}\n",

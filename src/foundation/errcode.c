@@ -351,6 +351,12 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                               .meaning = "the media server (Janus) did not answer, refused, or "
                                          "the recording could not be processed; the call's "
                                          "recording row says which step (`error`)"},
+    [ZE_RANGE_NOT_SATISFIABLE] = {.code = "range_not_satisfiable",
+                                  .http = 416,
+                                  .message = "请求的范围超出文件长度",
+                                  .meaning = "console, a recording's playback: the `Range` "
+                                             "starts past the end of the track; "
+                                             "`Content-Range: bytes */SIZE` gives its size"},
 };
 
 const struct ze_def *ze_get(enum ze e)

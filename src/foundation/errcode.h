@@ -97,6 +97,7 @@ enum ze {
     /* Recorded video calls (business/vrec.h, egress/janus.h). */
     ZE_VREC_NO_CONSENT,
     ZE_MEDIA_UNAVAILABLE,
+    ZE_RANGE_NOT_SATISFIABLE,
     ZE_COUNT
 };
 

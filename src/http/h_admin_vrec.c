@@ -14,7 +14,8 @@
  *        video/webm or audio/ogg; `Accept-Ranges: bytes`; one range
  *        `bytes=A-B` / `bytes=A-` (at most 4 MiB answered at once, the
  *        Content-Range says which), a whole answer of at most 4 MiB without
- *        one (else 206 from byte 0). 416 for a range outside the track.
+ *        one (else 206 from byte 0). 416 range_not_satisfiable for a range
+ *        past the end.
  *     Audited vrec.viewed in the bank's shard (target vrec:<id>, detail
  *     {"found", "track", "range", "channel":"console"}) before a byte leaves.
  *
@@ -254,7 +255,7 @@ void h_admin_recording_play(struct http_request *req, struct http_response *resp
         if (!parse_range(range, p.size, &from, &to) || from >= p.size) {
             char cr[48];
             snprintf(cr, sizeof cr, "bytes */%" PRId64, p.size);
-            http_text(resp, 416, "text/plain", NULL, 0);
+            http_error(resp, ZE_RANGE_NOT_SATISFIABLE, NULL);
             http_add_header(resp, "Content-Range", cr);
             goto out;
         }
