@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages zhanye needs (chromium: the browser tests), only those missing, and the web
+# Installs the Debian packages zhanye needs (chromium: the browser tests; janus, janus-tools: the
+# recording of video calls, started by zhanye itself, never as a system service), only those missing, and the web
 # app's npm packages from the committed lock file. Quiet when all is present.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ PKGS=(
   libxlsxwriter-dev
   mariadb-server-core mariadb-client-core redis-server redis-sentinel haproxy
   nodejs npm chromium
+  janus janus-tools
 )
 
 missing=()
@@ -34,6 +36,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's janus package enables a system service with its sample config (known secrets);
+  # zhanye runs its own Janus (scripts/janus-run.sh), so that one stays off.
+  if [[ " ${missing[*]} " == *" janus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now janus >/dev/null 2>&1 || true
+  fi
 fi
 
 # Node packages for the interop tests and the web app, from the lock files.

@@ -26,6 +26,7 @@ static const struct command COMMANDS[] = {
     {"shard", cmd_shard, "bank shards: list, move --bank CODE --to SHARD"},
     {"grid", cmd_grid, "digital grid: sync --data DIR [--bank CODE] [--date D] (visit tasks)"},
     {"voucher", cmd_voucher, "electronic vouchers: list, export --id ID --out FILE, verify FILE"},
+    {"vrec", cmd_vrec, "a recorded call (双录): start, join, keepalive, finish --call ID"},
     {"reconcile", cmd_reconcile,
      "the day's businesses against the core's journal: --data DIR --date YYYY-MM-DD [--bank CODE]"},
     {"purge", cmd_purge, "delete ended sessions and old stored answers: --data DIR [--days N]"},

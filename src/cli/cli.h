@@ -29,6 +29,8 @@ int cmd_shard(int argc, char **argv);
 int cmd_grid(int argc, char **argv);
 /* Electronic vouchers: list, export --id ID --out FILE, verify FILE (business/voucher.h). */
 int cmd_voucher(int argc, char **argv);
+/* Recorded calls (双录): start, join, keepalive, finish (business/vrec.h). */
+int cmd_vrec(int argc, char **argv);
 /* Reconciliation with the core's journal file (business/recon.h); exit 0
  * no difference, 1 differences, 2 usage or the journal unreachable/invalid. */
 int cmd_reconcile(int argc, char **argv);

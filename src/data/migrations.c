@@ -540,6 +540,39 @@ static const struct migration migrations[] = {
      "policy_version BIGINT NOT NULL, "
      "checked_at BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, dev))"},
+    /* Recorded video calls (双录, business/vrec.h): one row per recorded
+     * call, from the customer's consent to the sealed files; files is a
+     * JSON array of the sealed tracks ({kind, sm3, size, path}), sm3 the
+     * recording's hash (of its video track). */
+    {25, "video_recordings",
+     "CREATE TABLE video_recordings ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "call_id VARCHAR(64) NOT NULL, "
+     "biz_no VARCHAR(32) NOT NULL, "
+     "customer_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "teller_id BIGINT NOT NULL, "
+     "consent_by VARCHAR(64) NOT NULL, "
+     "consent_at BIGINT NOT NULL, "
+     "consent_version VARCHAR(32) NOT NULL, "
+     "state VARCHAR(12) NOT NULL, "
+     "room BIGINT NOT NULL, "
+     "room_pin VARCHAR(32) NOT NULL, "
+     "room_secret VARCHAR(64) NOT NULL, "
+     "janus_session BIGINT NOT NULL, "
+     "janus_handle BIGINT NOT NULL, "
+     "started_at BIGINT NOT NULL, "
+     "ended_at BIGINT NOT NULL, "
+     "duration_ms BIGINT NOT NULL, "
+     "size BIGINT NOT NULL, "
+     "sm3 VARCHAR(64) NOT NULL, "
+     "files TEXT NOT NULL, "
+     "error VARCHAR(200) NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CONSTRAINT video_recordings_call UNIQUE (bank_id, call_id), "
+     "CHECK (state IN ('recording', 'stored', 'empty', 'failed')));"
+     "CREATE INDEX video_recordings_biz ON video_recordings (bank_id, biz_no)"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a
@@ -566,6 +599,7 @@ static const char *const bank_tables[] = {"customers",
                                           "voucher_outbox",
                                           "mdm_policies",
                                           "mdm_devices",
+                                          "video_recordings",
                                           NULL};
 
 const char *const *migrations_bank_tables(size_t *count)

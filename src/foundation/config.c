@@ -119,6 +119,13 @@ static const struct cfg_key KEYS[] = {
     {"business", "voucher_attempts", T_INT, "10", 1, 1000, F(business.voucher_attempts), 0},
     /* The web apps served by `zhanye serve` (http/static.h); empty: none. */
     {"web", "root", T_PATH, "", 0, 0, F(web.root), S(web.root)},
+    /* Recorded video calls (双录): Janus and where the sealed recordings live (business/vrec.h). */
+    {"video", "janus_url", T_PUBURL, "", 0, 0, F(video.janus_url), S(video.janus_url)},
+    {"video", "janus_api_secret", T_STR, "", 0, 0, F(video.janus_api_secret),
+     S(video.janus_api_secret)},
+    {"video", "recordings_dir", T_PATH, "recordings", 0, 0, F(video.recordings_dir),
+     S(video.recordings_dir)},
+    {"video", "janus_timeout_ms", T_INT, "5000", 100, 120000, F(video.janus_timeout_ms), 0},
     /* [flow.TX] and [flow.default]: access-gateway rules. */
     {"flow", "rate", T_INT, "1000", 1, 10000000, 0, 0},
     {"flow", "burst", T_INT, "100", 1, 10000000, 0, 0},

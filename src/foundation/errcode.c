@@ -339,6 +339,24 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                           .message = "流控规则重新加载失败，原规则继续生效",
                           .meaning = "console: the flow rules were not reloaded, the old ones "
                                      "stay; `error.detail` says why"},
+    [ZE_VREC_NO_CONSENT] = {.code = "vrec_no_consent",
+                            .http = 422,
+                            .message = "客户尚未同意录音录像，不能开始双录",
+                            .meaning = "a recorded call (双录) started without the customer's "
+                                       "consent (who captured it, when, the text's version): "
+                                       "nothing recorded, nothing written"},
+    [ZE_MEDIA_UNAVAILABLE] = {.code = "media_unavailable",
+                              .http = 503,
+                              .message = "录像服务暂不可用，请稍后重试",
+                              .meaning = "the media server (Janus) did not answer, refused, or "
+                                         "the recording could not be processed; the call's "
+                                         "recording row says which step (`error`)"},
+    [ZE_RANGE_NOT_SATISFIABLE] = {.code = "range_not_satisfiable",
+                                  .http = 416,
+                                  .message = "请求的范围超出文件长度",
+                                  .meaning = "console, a recording's playback: the `Range` "
+                                             "starts past the end of the track; "
+                                             "`Content-Range: bytes */SIZE` gives its size"},
 };
 
 const struct ze_def *ze_get(enum ze e)

@@ -94,6 +94,10 @@ enum ze {
     ZE_CONFLICT,
     ZE_NOT_ACTIVE,
     ZE_RELOAD_FAILED,
+    /* Recorded video calls (business/vrec.h, egress/janus.h). */
+    ZE_VREC_NO_CONSENT,
+    ZE_MEDIA_UNAVAILABLE,
+    ZE_RANGE_NOT_SATISFIABLE,
     ZE_COUNT
 };
 

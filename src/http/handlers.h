@@ -58,6 +58,9 @@ void h_admin_businesses(struct http_request *req, struct http_response *resp);
 void h_admin_business_get(struct http_request *req, struct http_response *resp);
 void h_admin_voucher_get(struct http_request *req, struct http_response *resp);
 void h_admin_attachment_get(struct http_request *req, struct http_response *resp);
+/* The recorded calls (双录): list and play (h_admin_vrec.c). */
+void h_admin_recordings(struct http_request *req, struct http_response *resp);
+void h_admin_recording_play(struct http_request *req, struct http_response *resp);
 void h_admin_bank_settings(struct http_request *req, struct http_response *resp);
 
 /* The platform's routes, in match order. */

@@ -88,6 +88,8 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/businesses/get", h_admin_business_get),
     ADMIN_GET("/vouchers/get", h_admin_voucher_get),
     ADMIN_GET("/attachments/get", h_admin_attachment_get),
+    ADMIN_GET("/recordings", h_admin_recordings),
+    ADMIN_GET("/recordings/play", h_admin_recording_play),
     ADMIN_POST("/banks/settings", h_admin_bank_settings),
 };
 #undef ADMIN_GET

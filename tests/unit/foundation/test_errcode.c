@@ -223,6 +223,7 @@ static const struct allowed {
     {"src/identity/session_store.c", "teller_disabled", OTHER_NAME, "a session's end reason"},
     {"src/identity/ticket.c", "unauthenticated", OTHER_NAME, "a log placeholder"},
     {"src/data/tenant.c", "exists", OTHER_NAME, "an SQL keyword"},
+    {"src/egress/janus.c", "exists", OTHER_NAME, "the VideoRoom request and answer member"},
     {"src/egress/egress.c", "busy", OTHER_NAME, "an egress error kind (metric label)"},
     {"src/business/customer_prefill.c", "not_found", OTHER_NAME,
      "the CIS's verdict in customer.prefilled's audit record"},

@@ -12,12 +12,13 @@
 //
 // The daemon serves the web apps itself (`zhanye serve --web`): web/dist, or
 // opts.web (a dist of the test's own), or the dist given to restart().
+// opts.extraConf: lines appended to the data directory's zhanye.conf before serve starts.
 //
 // Environment (set by meson): ZHANYE_BIN, ZHANYE_BUILD_DIR (sims, bridge),
 // ZHANYE_WEB_DIST (web/dist), CHROMIUM (default /usr/bin/chromium).
 // A test exits 77 (skip) only when Chromium is absent.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, existsSync, openSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, existsSync, openSync, appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -102,6 +103,7 @@ export async function startRig(opts = {}) {
   const cli = (...args) => execFileSync(BIN, [args[0], ...args.slice(1), '--data', data], { encoding: 'utf8' });
   execFileSync(BIN, ['init', '--data', data, opts.demoOrg ? '--demo-org' : '--demo', '--demo-password', PASSWORD], { stdio: 'ignore' });
   symlinkSync(join(ROOT, 'conf'), join(data, 'conf'));
+  if (opts.extraConf) appendFileSync(join(data, 'zhanye.conf'), `\n${opts.extraConf}\n`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env };

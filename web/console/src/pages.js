@@ -27,4 +27,5 @@ export default [
   { path: '/back/customers', group: 'back', title: '客户查询', roles: ALL, component: () => import('./views/CustomersView.vue') },
   { path: '/back/visits', group: 'back', title: '走访记录', roles: ALL, component: () => import('./views/VisitsView.vue') },
   { path: '/back/business', group: 'back', title: '业务查询', roles: ALL, component: () => import('./views/BusinessView.vue') },
+  { path: '/back/recordings', group: 'back', title: '双录记录', roles: ADMINS, component: () => import('./views/RecordingsView.vue') },
 ].map((p) => ({ ...p, roles: p.roles || ADMINS }));
