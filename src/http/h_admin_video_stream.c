@@ -170,9 +170,8 @@ static const char *look(struct app *a, const char *token, struct look *l)
 }
 
 /* Pushes what changed since the stream was last told (under V.mu). */
-static void tell(struct vstream *s, struct look *l, struct admin_req *ar_unused)
+static void tell(struct vstream *s, struct look *l)
 {
-    (void)ar_unused;
     if (l->waiting >= 0 && l->waiting != s->waiting) {
         s->waiting = l->waiting;
         push_event(s, "queue", json_pack("{s:I}", "waiting", (json_int_t)l->waiting));
@@ -241,7 +240,7 @@ static void tick(struct app *a)
                 push(s, text, (size_t)m);
                 s->ended = true;
             } else {
-                tell(s, &l, NULL);
+                tell(s, &l);
                 if (beat)
                     push(s, ": keep-alive\n\n", 14);
             }

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -354,6 +355,22 @@ static void banks_apart(void **state)
     json_decref(cget(&A1, 200, "/api/v1/admin/me"));
     json_decref(cpost(&ADM1, 403, "/api/v1/admin/video/take", NULL));
     json_decref(cget(&ADM1, 403, "/api/v1/admin/video/queue"));
+    json_decref(cpost(&A1, 403, "/api/v1/admin/tellers",
+                      "{\"code\":\"x01\",\"name\":\"x\",\"role\":\"client_manager\","
+                      "\"branch\":\"01\",\"password\":\"" PW "\"}"));
+
+    /* A bank admin adds an agent (a lower role), who can log in and work,
+     * and manages them like any lower teller. */
+    json_t *n = cpost(&ADM1, 201, "/api/v1/admin/tellers",
+                      "{\"code\":\"agent09\",\"name\":\"新坐席\",\"role\":\"video_agent\","
+                      "\"password\":\"" PW "\"}");
+    assert_string_equal(str(json_object_get(n, "teller"), "role"), "video_agent");
+    json_decref(n);
+    struct console a9;
+    assert_int_equal(console_login(&a9, &D, "agent09", PW), 200);
+    json_decref(cget(&a9, 200, "/api/v1/admin/video/queue"));
+    json_decref(cpost(&ADM1, 200, "/api/v1/admin/tellers/disable", "{\"teller\":\"agent09\"}"));
+    json_decref(cget(&a9, 401, "/api/v1/admin/video/queue"));
 }
 
 /* ---- TURN credentials ---------------------------------------------------------------- */
@@ -380,14 +397,23 @@ static void hmac_b64(const char *secret, const char *user, char *out)
     EVP_EncodeBlock((unsigned char *)out, mac, (int)n);
 }
 
+/* In a child: stdout and stderr to /dev/null. */
+static void quiet(void)
+{
+    int nul = open("/dev/null", O_WRONLY);
+    if (nul >= 0) {
+        dup2(nul, 1);
+        dup2(nul, 2);
+        close(nul);
+    }
+}
+
 /* Runs argv, quiet; its exit status (-1: could not run). */
 static int run(char *const argv[])
 {
     pid_t pid = fork();
     if (pid == 0) {
-        FILE *n = freopen("/dev/null", "w", stdout);
-        n = freopen("/dev/null", "w", stderr);
-        (void)n;
+        quiet();
         execvp(argv[0], argv);
         _exit(127);
     }
@@ -474,9 +500,7 @@ static void turn_credentials(void **state)
     snprintf(pidf, sizeof pidf, "%s/turn.pid", dir);
     pid_t pid = fork();
     if (pid == 0) {
-        FILE *n = freopen("/dev/null", "w", stdout);
-        n = freopen("/dev/null", "w", stderr);
-        (void)n;
+        quiet();
         execlp("turnserver", "turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
                "--listening-port", port, "--use-auth-secret", sec, "--realm=zhanye.test",
                "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--log-file", log,
