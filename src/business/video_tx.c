@@ -70,8 +70,16 @@ static int queue_place(struct tx_ctx *c, const struct video_call *vc)
     return rc;
 }
 
+/* Sales of agency products (代理保险、理财) are recorded by regulation (双录):
+ * a call about such a business is recorded whatever the tablet says. */
+static bool needs_recording(const char *kind)
+{
+    return strcmp(kind, "agency") == 0;
+}
+
 static enum tx_result tx_request(struct tx_ctx *c)
 {
+    bool record = json_is_true(json_object_get(c->in, "record"));
     char actor[AUDIT_ACTOR_MAX + 1];
     int64_t now = clock_wall_ms(), id = 0;
     int64_t cust = json_integer_value(json_object_get(c->in, "customer_id"));
@@ -102,6 +110,7 @@ static enum tx_result tx_request(struct tx_ctx *c)
             return TX_ROLLBACK;
         if (cust == 0)
             cust = b.customer_id;
+        record = record || needs_recording(b.kind);
     }
     biz_actor(c, actor);
     struct video_call_new n = {
@@ -111,7 +120,7 @@ static enum tx_result tx_request(struct tx_ctx *c)
         .biz_id = biz,
         .dev = c->dev,
         .reason = json_string_value(json_object_get(c->in, "reason")),
-        .record = json_is_true(json_object_get(c->in, "record")),
+        .record = record,
         .actor = actor,
     };
     struct video_call vc;

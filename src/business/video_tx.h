@@ -4,7 +4,8 @@
  *   VIDEO_CALL_REQUEST {customer_id?, biz_id?, reason, record?}
  *       -> {call_id, state, position, expected_wait_s, ice_servers}
  *       queues a call (business/video_call.h); customer_not_found,
- *       biz_not_found for an id not of the bank.
+ *       biz_not_found for an id not of the bank. A call about an agency
+ *       sale (biz kind agency: 双录) is recorded whatever `record` says.
  *   VIDEO_CALL_STATUS {call_id, after?}
  *       -> {call_id, state, outcome, end_reason, position, expected_wait_s,
  *           signals: [{seq, kind, payload}] (the agent's, seq > after),

@@ -562,6 +562,50 @@ static void turn_credentials(void **state)
     assert_int_not_equal(forged_rc, 0);
 }
 
+/* ---- a recorded business ------------------------------------------------------------ */
+
+/* A call about an agency sale is recorded (双录) even when the tablet does
+ * not ask, and takes the business's customer; another kind is not. */
+static void agency_business_recorded(void **state)
+{
+    (void)state;
+    json_t *l = call(&T1, "BIZ_LIST", "{\"kind\":\"agency\"}");
+    expect_ok(l, "BIZ_LIST");
+    json_t *b = json_array_get(json_object_get(data_of(l), "items"), 0);
+    assert_non_null(b);
+    int64_t biz = num(b, "biz_id"), cust = num(b, "customer_id");
+    json_decref(l);
+    json_t *a =
+        call(&T1, "VIDEO_CALL_REQUEST", "{\"reason\":\"双录\",\"biz_id\":%lld}", (long long)biz);
+    expect_ok(a, "VIDEO_CALL_REQUEST");
+    assert_true(json_is_true(json_object_get(data_of(a), "record")));
+    int64_t id = num(data_of(a), "call_id");
+    json_decref(a);
+    json_t *t = cpost(&A1, 200, "/api/v1/admin/video/take", NULL);
+    json_t *c = json_object_get(t, "call");
+    assert_int_equal(num(c, "call_id"), id);
+    assert_true(json_is_true(json_object_get(c, "record")));
+    assert_int_equal(num(c, "customer_id"), cust);
+    assert_string_equal(str(json_object_get(json_object_get(t, "context"), "business"), "kind"),
+                        "agency");
+    json_decref(t);
+    char body[64];
+    snprintf(body, sizeof body, "{\"call_id\":%lld}", (long long)id);
+    json_decref(cpost(&A1, 200, "/api/v1/admin/video/end", body));
+
+    l = call(&T1, "BIZ_LIST", "{\"kind\":\"loan\"}");
+    b = json_array_get(json_object_get(data_of(l), "items"), 0);
+    assert_non_null(b);
+    a = call(&T1, "VIDEO_CALL_REQUEST", "{\"reason\":\"贷款\",\"biz_id\":%lld}",
+             (long long)num(b, "biz_id"));
+    json_decref(l);
+    expect_ok(a, "VIDEO_CALL_REQUEST");
+    assert_true(json_is_false(json_object_get(data_of(a), "record")));
+    json_decref(
+        call(&T1, "VIDEO_CALL_END", "{\"call_id\":%lld}", (long long)num(data_of(a), "call_id")));
+    json_decref(a);
+}
+
 /* ---- the reconnect window ------------------------------------------------------------ */
 
 static void silent_side_drops(void **state)
@@ -665,9 +709,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(queue_order_and_call),
-        cmocka_unit_test(banks_apart),
-        cmocka_unit_test(turn_credentials),
+        cmocka_unit_test(queue_order_and_call), cmocka_unit_test(banks_apart),
+        cmocka_unit_test(turn_credentials),     cmocka_unit_test(agency_business_recorded),
         cmocka_unit_test(silent_side_drops),
     };
     return cmocka_run_group_tests_name("video", tests, setup, teardown);
