@@ -31,6 +31,9 @@
 # target < 100), report_province_day_ms the same for the day, report_today_ms
 # the today board (GET /api/v1/admin/reports/today); report_rows and
 # report_fill_s what the generator wrote.
+# Video: video_call_setup_ms (bench/web_video.mjs), a remote video call from
+# the tablet's request to its first decoded frame on loopback, the agent
+# taking it at once (median of 5; n/a without Chromium or node).
 # Web: tablet_shell_gzip_bytes (the tablet app's first load before any route
 # chunk, gzip; below) against tablet_shell_budget_bytes (300 KiB).
 #
@@ -180,6 +183,12 @@ if command -v node >/dev/null && [ -d "$web_root/web/node_modules/playwright-cor
 else
   echo "web_sm2_encrypt_ms_sm_crypto n/a"
   echo "web_sm2_encrypt_ms_sm_crypto_v2 n/a"
+fi
+# --- video: call setup, request to first frame (bench/web_video.mjs) ---
+if command -v node >/dev/null && [ -d "$web_root/web/node_modules/playwright-core" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && [ -d "$web_root/web/dist/tablet" ]; then
+  ZHANYE_BIN="$(cd "$build" && pwd)/zhanye" node "$web_root/bench/web_video.mjs" 2>/dev/null | grep '^video_call_setup_ms' || echo "video_call_setup_ms n/a"
+else
+  echo "video_call_setup_ms n/a"
 fi
 # The tablet app's shell (web/dist/tablet, written by make build): index.html
 # and the scripts, module preloads and style sheets it names, i.e. what the

@@ -13,6 +13,7 @@ PKGS=(
   libcairo2-dev libpango1.0-dev fonts-noto-cjk
   libxlsxwriter-dev
   mariadb-server-core mariadb-client-core redis-server redis-sentinel haproxy
+  coturn
   nodejs npm chromium
   janus janus-tools
 )

@@ -252,7 +252,21 @@ static int open_channel(struct app *a, char *err, size_t errcap)
                  a->cfg.channel.key_dir, VOUCHER_KEY_FILE);
         return APP_ERR_RUNTIME;
     }
+    /* The TURN secret: created here when missing, like the voucher key. */
+    int trc = video_secret_create(a->cfg.video.turn_secret_file);
+    if (trc == VT_OK)
+        log_info("app.turn_secret", "created the TURN secret %s", a->cfg.video.turn_secret_file);
+    if (trc == VT_ERR ||
+        video_secret_load(a->cfg.video.turn_secret_file, a->video.secret) != VT_OK) {
+        snprintf(err, errcap, "%s: missing or unsafe TURN secret (mode 0600, one line)",
+                 a->cfg.video.turn_secret_file);
+        return APP_ERR_RUNTIME;
+    }
+    snprintf(a->video.urls, sizeof a->video.urls, "%s", a->cfg.video.turn_urls);
+    a->video.ttl_s = a->cfg.video.turn_ttl_s;
+    a->video.window_s = a->cfg.video.reconnect_window_s;
     a->tx_env = (struct tx_env){.kek = &a->kek,
+                                .video = &a->video,
                                 .identity = &a->identity,
                                 .attach_max_bytes = a->cfg.business.attach_max_bytes,
                                 .voucher_key = a->voucher_key,
@@ -455,6 +469,7 @@ void app_close(struct app *a)
     a->authcache = NULL;
     keyring_free(&a->keys);
     kek_wipe(&a->kek);
+    secmem_wipe(a->video.secret, sizeof a->video.secret);
     a->tx_env.voucher_key = NULL;
     sm2_key_free(a->voucher_key);
     vpdf_cleanup(); /* the HTTP threads that render have been joined */

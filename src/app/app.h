@@ -15,6 +15,7 @@
 #ifndef ZHANYE_APP_H
 #define ZHANYE_APP_H
 
+#include "business/video_turn.h"
 #include "channel/keyring.h"
 #include "channel/nonce.h"
 #include "channel/nonce_db.h"
@@ -56,6 +57,7 @@ struct app {
     struct sm2_key *voucher_key;     /* signs vouchers (business/voucher_sign.h) */
     struct identity_policy identity; /* from [identity] */
     struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */
+    struct video_env video;          /* [video] and the TURN secret (business/video_turn.h) */
     struct authcache *authcache;     /* device and session records of the request path */
     struct egress *egress;
     struct flow *flow; /* NULL until app_flow_open() */

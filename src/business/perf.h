@@ -31,6 +31,10 @@
  *   recommendations_accepted    RECOMMEND_FEEDBACK by verdict, qty 1
  *   recommendations_declined
  *   recommendations_later
+ *   video_calls                 a remote video call ended (business/video_call.h),
+ *                               counted for the calling client manager, qty 1
+ *   video_calls_<outcome>       the same by outcome (completed, abandoned,
+ *                               dropped, rejected)
  *   business:<type>             business done (type [a-z0-9_]{1,32}, e.g.
  *                               business:loan): qty 1, amount in fen.
  *                               CONTRACT for the business workflows (issue

@@ -8,6 +8,8 @@
 
 static const char *const OUTCOMES[PERF_OUTCOMES] = {"met", "not_home", "refused", "interested",
                                                     "done"};
+static const char *const VIDEO_OUTCOMES[PERF_VIDEO_OUTCOMES] = {"completed", "abandoned", "dropped",
+                                                                "rejected"};
 
 int perf_figures_init(struct perf_figures *f)
 {
@@ -55,6 +57,7 @@ int perf_figures_add(struct perf_figures *f, const struct perf_row *r)
         {"recommendations_accepted", &f->rec_accepted},
         {"recommendations_declined", &f->rec_declined},
         {"recommendations_later", &f->rec_later},
+        {"video_calls", &f->video_calls},
     };
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         if (strcmp(m, plain[i].name) == 0) {
@@ -70,6 +73,12 @@ int perf_figures_add(struct perf_figures *f, const struct perf_row *r)
         for (size_t i = 0; i < PERF_OUTCOMES; i++)
             if (strcmp(m + 7, OUTCOMES[i]) == 0)
                 f->by_outcome[i] += r->qty;
+        return PERF_OK;
+    }
+    if (strncmp(m, "video_calls_", 12) == 0) {
+        for (size_t i = 0; i < PERF_VIDEO_OUTCOMES; i++)
+            if (strcmp(m + 12, VIDEO_OUTCOMES[i]) == 0)
+                f->video_by_outcome[i] += r->qty;
         return PERF_OK;
     }
     if (strncmp(m, "business:", 9) == 0 && m[9])
@@ -91,6 +100,9 @@ int perf_figures_merge(struct perf_figures *a, const struct perf_figures *b)
     a->rec_accepted += b->rec_accepted;
     a->rec_declined += b->rec_declined;
     a->rec_later += b->rec_later;
+    a->video_calls += b->video_calls;
+    for (size_t i = 0; i < PERF_VIDEO_OUTCOMES; i++)
+        a->video_by_outcome[i] += b->video_by_outcome[i];
     const char *type;
     json_t *t;
     json_object_foreach(b->business, type, t)
@@ -111,27 +123,31 @@ static double ratio(int64_t n, int64_t d)
 
 json_t *perf_figures_json(const struct perf_figures *f)
 {
-    json_t *outcomes = json_object();
+    json_t *outcomes = json_object(), *video = json_object();
     for (size_t i = 0; outcomes && i < PERF_OUTCOMES; i++)
         json_object_set_new(outcomes, OUTCOMES[i], json_integer(f->by_outcome[i]));
+    for (size_t i = 0; video && i < PERF_VIDEO_OUTCOMES; i++)
+        json_object_set_new(video, VIDEO_OUTCOMES[i], json_integer(f->video_by_outcome[i]));
     json_t *business =
         f->business ? json_pack("{s:I, s:I, s:O}", "count", (json_int_t)f->business_count, "amount",
                                 (json_int_t)f->business_amount, "by_type", f->business)
                     : NULL;
-    if (!outcomes || !business) {
+    if (!outcomes || !business || !video) {
         json_decref(outcomes);
         json_decref(business);
+        json_decref(video);
         return NULL;
     }
     return json_pack(
-        "{s:I, s:o, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:f, s:o}", "visits",
+        "{s:I, s:o, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:f, s:o, s:I, s:o}", "visits",
         (json_int_t)f->visits, "visits_by_outcome", outcomes, "leads_opened",
         (json_int_t)f->leads_opened, "customers_created", (json_int_t)f->customers_created,
         "profiles_written", (json_int_t)f->profiles_written, "info_completeness",
         ratio(f->info_filled, f->info_possible), "recommendations_made", (json_int_t)f->rec_made,
         "recommendations_accepted", (json_int_t)f->rec_accepted, "recommendations_declined",
         (json_int_t)f->rec_declined, "recommendations_later", (json_int_t)f->rec_later,
-        "conversion", ratio(f->rec_accepted, f->rec_made), "business", business);
+        "conversion", ratio(f->rec_accepted, f->rec_made), "business", business, "video_calls",
+        (json_int_t)f->video_calls, "video_calls_by_outcome", video);
 }
 
 json_t *perf_period_json(char kind, int32_t start)

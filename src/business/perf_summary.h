@@ -25,7 +25,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#define PERF_OUTCOMES 5 /* met, not_home, refused, interested, done (visit_input.h) */
+#define PERF_OUTCOMES 5       /* met, not_home, refused, interested, done (visit_input.h) */
+#define PERF_VIDEO_OUTCOMES 4 /* completed, abandoned, dropped, rejected (video_call.h) */
 
 /* One period's figures, summed from perf_read rows. */
 struct perf_figures {
@@ -33,6 +34,7 @@ struct perf_figures {
     int64_t customers_created, profiles_written, info_filled, info_possible;
     int64_t rec_made, rec_accepted, rec_declined, rec_later;
     int64_t business_count, business_amount;
+    int64_t video_calls, video_by_outcome[PERF_VIDEO_OUTCOMES]; /* remote video calls ended */
     json_t *business; /* {"<type>": {"count","amount"}}; owned */
 };
 

@@ -34,6 +34,7 @@ struct kek;
 struct identity_policy;
 struct egress;
 struct sm2_key;
+struct video_env;
 
 /* What every handler may use besides the request: explicit inputs, set once
  * by the composition root (app/), so that no handler reaches into the
@@ -49,6 +50,9 @@ struct tx_env {
     /* Signs the electronic vouchers (business/voucher_sign.h: its own SM2
      * key, DATA/keys/voucher-sign.key); NULL where vouchers are not issued. */
     const struct sm2_key *voucher_key;
+    /* Remote video calls (business/video_turn.h): the TURN secret and URLs,
+     * the credentials' lifetime, the reconnect window; NULL: no video. */
+    const struct video_env *video;
 };
 
 /* What a handler gets and gives back.

@@ -540,6 +540,55 @@ static const struct migration migrations[] = {
      "policy_version BIGINT NOT NULL, "
      "checked_at BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, dev))"},
+    /* Remote video assistance (business/video_call.h). video_agents (the
+     * directory): the tellers holding the role video_agent (data/tenant.h),
+     * stored as client_manager in tellers, whose CHECK cannot be changed
+     * portably. video_calls (bank's shard): one row per call, from the
+     * queue to its record; video_signals: the WebRTC signalling messages
+     * between the two sides of a call, seq ascending per call. Times are
+     * Unix ms; answered_at, connected_at, ended_at 0 until then. */
+    {24, "video_calls",
+     "CREATE TABLE video_agents ("
+     "teller_id BIGINT NOT NULL, "
+     "bank_id BIGINT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "PRIMARY KEY (teller_id));"
+     "CREATE TABLE video_calls ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "state VARCHAR(10) NOT NULL, "
+     "outcome VARCHAR(10), "
+     "end_reason VARCHAR(40), "
+     "teller_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "dev VARCHAR(32) NOT NULL, "
+     "customer_id BIGINT, "
+     "biz_id BIGINT, "
+     "reason VARCHAR(200) NOT NULL, "
+     "record INTEGER NOT NULL, "
+     "recording_id VARCHAR(64), "
+     "agent_id BIGINT, "
+     "created_at BIGINT NOT NULL, "
+     "answered_at BIGINT NOT NULL, "
+     "connected_at BIGINT NOT NULL, "
+     "ended_at BIGINT NOT NULL, "
+     "tablet_seen BIGINT NOT NULL, "
+     "agent_seen BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CHECK (state IN ('queued', 'ringing', 'connected', 'ended')), "
+     "CHECK (outcome IS NULL OR outcome IN ('completed', 'abandoned', 'dropped', "
+     "'rejected')));"
+     "CREATE INDEX video_calls_state ON video_calls (bank_id, state, id);"
+     "CREATE TABLE video_signals ("
+     "bank_id BIGINT NOT NULL, "
+     "call_id BIGINT NOT NULL, "
+     "seq BIGINT NOT NULL, "
+     "side VARCHAR(6) NOT NULL, "
+     "kind VARCHAR(10) NOT NULL, "
+     "payload TEXT NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, call_id, seq), "
+     "CHECK (side IN ('tablet', 'agent')))"},
     /* Recorded video calls (双录, business/vrec.h): one row per recorded
      * call, from the customer's consent to the sealed files; files is a
      * JSON array of the sealed tracks ({kind, sm3, size, path}), sm3 the
@@ -599,6 +648,8 @@ static const char *const bank_tables[] = {"customers",
                                           "voucher_outbox",
                                           "mdm_policies",
                                           "mdm_devices",
+                                          "video_calls",
+                                          "video_signals",
                                           "video_recordings",
                                           NULL};
 

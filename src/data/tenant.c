@@ -36,19 +36,26 @@ struct tenant_stmt {
     int scoped[TENANT_MAX_SCOPED]; /* the bank placeholders, bound by us */
 };
 
-static const char *const role_names[] = {NULL, "client_manager", "branch_manager", "bank_admin",
-                                         "province_admin"};
+static const char *const role_names[] = {NULL,         "client_manager", "branch_manager",
+                                         "bank_admin", "province_admin", "video_agent"};
 
 const char *role_name(int role)
 {
-    if (role <= ROLE_NONE || role > ROLE_PROVINCE_ADMIN)
+    if (role <= ROLE_NONE || role > ROLE_VIDEO_AGENT)
         return NULL;
     return role_names[role];
 }
 
+int role_rank(int role)
+{
+    if (role == ROLE_VIDEO_AGENT)
+        return ROLE_CLIENT_MANAGER;
+    return role > ROLE_NONE && role <= ROLE_PROVINCE_ADMIN ? role : 0;
+}
+
 int role_parse(const char *s)
 {
-    for (int r = ROLE_CLIENT_MANAGER; s && r <= ROLE_PROVINCE_ADMIN; r++)
+    for (int r = ROLE_CLIENT_MANAGER; s && r <= ROLE_VIDEO_AGENT; r++)
         if (strcmp(s, role_names[r]) == 0)
             return r;
     return ROLE_NONE;

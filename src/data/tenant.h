@@ -55,12 +55,21 @@ enum role {
     ROLE_BRANCH_MANAGER = 2, /* branch_manager: one branch's officers and data */
     ROLE_BANK_ADMIN = 3,     /* bank_admin: one bank (法人行社) */
     ROLE_PROVINCE_ADMIN = 4, /* province_admin: the province union (省联社), all banks */
+    /* video_agent: a back-office agent of one bank who answers remote video
+     * calls (business/video_call.h) in the console and does nothing else
+     * there. Not a rank above the others: compare ranks with role_rank.
+     * Stored as a client_manager teller with a row in video_agents
+     * (migration 24), since the tellers table's CHECK names the first four. */
+    ROLE_VIDEO_AGENT = 5,
 };
 
 /* "client_manager", ... ; NULL for an unknown role. */
 const char *role_name(int role);
 /* The role named s, or ROLE_NONE. */
 int role_parse(const char *s);
+/* How much a role may manage: client_manager and video_agent 1, then
+ * branch_manager 2, bank_admin 3, province_admin 4; 0 for ROLE_NONE. */
+int role_rank(int role);
 
 struct scope {
     int64_t bank_id;   /* > 0: the bank every statement is confined to */

@@ -117,6 +117,12 @@ static const struct cfg_key KEYS[] = {
     {"business", "voucher_retry_max_ms", T_INT, "600000", 10, 86400000,
      F(business.voucher_retry_max_ms), 0},
     {"business", "voucher_attempts", T_INT, "10", 1, 1000, F(business.voucher_attempts), 0},
+    /* Remote video calls (business/video_call.h, video_turn.h). */
+    {"video", "turn_secret_file", T_PATH, "keys/turn.secret", 0, 0, F(video.turn_secret_file),
+     S(video.turn_secret_file)},
+    {"video", "turn_urls", T_STR, "", 0, 0, F(video.turn_urls), S(video.turn_urls)},
+    {"video", "turn_ttl_s", T_INT, "600", 60, 86400, F(video.turn_ttl_s), 0},
+    {"video", "reconnect_window_s", T_INT, "20", 2, 600, F(video.reconnect_window_s), 0},
     /* The web apps served by `zhanye serve` (http/static.h); empty: none. */
     {"web", "root", T_PATH, "", 0, 0, F(web.root), S(web.root)},
     /* Recorded video calls (双录): Janus and where the sealed recordings live (business/vrec.h). */

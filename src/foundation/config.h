@@ -112,6 +112,12 @@ struct config {
         int voucher_attempts;     /* failed uploads before a voucher's delivery is `failed` */
     } business;
     struct {
+        char turn_secret_file[PATH_MAX]; /* the TURN REST API secret (business/video_turn.h) */
+        char turn_urls[512];             /* turn:/stun: URLs handed to both sides of a call */
+        int turn_ttl_s;                  /* TURN credentials' lifetime */
+        int reconnect_window_s;          /* a silent side ends the call `dropped` after this */
+    } video;
+    struct {
         char root[PATH_MAX]; /* web/dist: one directory per app (http/static.h); "" = none */
     } web;
     struct {

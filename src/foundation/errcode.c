@@ -296,6 +296,27 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                                            "`data.violations` lists why. Nothing is done: fix the "
                                            "device and send DEVICE_CHECKIN (LOGIN, LOGOUT and "
                                            "DEVICE_CHECKIN stay open)"},
+    [ZE_VIDEO_CALL_NOT_FOUND] = {.code = "video_call_not_found",
+                                 .http = 404,
+                                 .message = "视频通话不存在",
+                                 .meaning = "sealed (VIDEO_CALL_STATUS, VIDEO_SIGNAL, "
+                                            "VIDEO_CALL_END) or on the console: no such call of "
+                                            "this client manager, or of this agent's bank"},
+    [ZE_VIDEO_CALL_ENDED] = {.code = "video_call_ended",
+                             .http = 409,
+                             .message = "通话已结束",
+                             .meaning = "a signal or an end for a call that has ended (by the "
+                                        "other side, or `dropped` after the reconnect window); "
+                                        "read its outcome with VIDEO_CALL_STATUS or the call list"},
+    [ZE_VIDEO_QUEUE_EMPTY] = {.code = "video_queue_empty",
+                              .http = 409,
+                              .message = "当前没有排队的呼叫",
+                              .meaning = "console, take the next call: nobody of the bank waits"},
+    [ZE_VIDEO_AGENT_BUSY] = {.code = "video_agent_busy",
+                             .http = 409,
+                             .message = "您还有未结束的通话，请先挂断",
+                             .meaning = "console, take the next call: the agent has a ringing or "
+                                        "connected call; end it first"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",

@@ -85,6 +85,11 @@ enum ze {
     ZE_DOWNSTREAM_UNAVAILABLE,
     /* Mobile device management (business/mdm_policy.h). */
     ZE_DEVICE_NONCOMPLIANT,
+    /* Remote video calls (business/video_call.h). */
+    ZE_VIDEO_CALL_NOT_FOUND,
+    ZE_VIDEO_CALL_ENDED,
+    ZE_VIDEO_QUEUE_EMPTY,
+    ZE_VIDEO_AGENT_BUSY,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,

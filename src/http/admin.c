@@ -120,6 +120,21 @@ void admin_wipe_secret(struct http_request *req, json_t *body, const char *key)
 
 /* ---- the session --------------------------------------------------------------- */
 
+/* A video agent's console does remote video calls and nothing else: the
+ * endpoints under /api/v1/admin/video, and its own session. */
+static bool video_agent_route(const char *route)
+{
+    static const char *const OPEN[] = {"/api/v1/admin/me", "/api/v1/admin/logout"};
+    if (!route)
+        return false;
+    if (strncmp(route, "/api/v1/admin/video/", 20) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof OPEN / sizeof OPEN[0]; i++)
+        if (strcmp(route, OPEN[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool check_session(struct admin_req *ar)
 {
     if (!admin_cookie_token(ar->req, ar->token)) {
@@ -127,6 +142,10 @@ static bool check_session(struct admin_req *ar)
         return false;
     }
     int rc = admin_session_check(ar->conn, ar->token, &ar->who);
+    if (rc == ID_OK && ar->who.role == ROLE_VIDEO_AGENT && !video_agent_route(ar->req->route)) {
+        admin_forbidden(ar);
+        return false;
+    }
     if (rc == ID_OK) {
         snprintf(ar->actor, sizeof ar->actor, "teller:%s", ar->who.teller_code);
         return true;
@@ -206,7 +225,8 @@ bool admin_sees_branch(const struct admin_req *ar, int64_t bank_id, int64_t bran
 
 bool admin_may_grant(const struct admin_req *ar, int role)
 {
-    return role_name(role) && (ar->who.role == ROLE_PROVINCE_ADMIN || role < ar->who.role);
+    return role_name(role) &&
+           (ar->who.role == ROLE_PROVINCE_ADMIN || role_rank(role) < role_rank(ar->who.role));
 }
 
 bool admin_may_manage(struct admin_req *ar, const struct teller *t)
@@ -215,7 +235,7 @@ bool admin_may_manage(struct admin_req *ar, const struct teller *t)
         http_error(ar->resp, ZE_FORBIDDEN, "不能在管理台操作自己的账号");
         return false;
     }
-    if (ar->who.role != ROLE_PROVINCE_ADMIN && t->role >= ar->who.role) {
+    if (ar->who.role != ROLE_PROVINCE_ADMIN && role_rank(t->role) >= role_rank(ar->who.role)) {
         admin_forbidden(ar);
         return false;
     }

@@ -91,6 +91,13 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/recordings", h_admin_recordings),
     ADMIN_GET("/recordings/play", h_admin_recording_play),
     ADMIN_POST("/banks/settings", h_admin_bank_settings),
+    ADMIN_GET("/video/queue", h_admin_video_queue),
+    ADMIN_POST("/video/take", h_admin_video_take),
+    ADMIN_POST("/video/signal", h_admin_video_signal),
+    ADMIN_GET("/video/signals", h_admin_video_signals),
+    ADMIN_POST("/video/end", h_admin_video_end),
+    ADMIN_GET("/video/calls", h_admin_video_calls),
+    ADMIN_GET("/video/stream", h_admin_video_stream),
 };
 #undef ADMIN_GET
 #undef ADMIN_POST

@@ -19,7 +19,8 @@
 
 bool admin_role_allowed(int role)
 {
-    return role == ROLE_BRANCH_MANAGER || role == ROLE_BANK_ADMIN || role == ROLE_PROVINCE_ADMIN;
+    return role == ROLE_BRANCH_MANAGER || role == ROLE_BANK_ADMIN || role == ROLE_PROVINCE_ADMIN ||
+           role == ROLE_VIDEO_AGENT;
 }
 
 static bool b64url_char(char ch)
@@ -116,13 +117,14 @@ struct row {
 static int read_row(struct store_conn *c, const char *key, struct row *r)
 {
     struct store_stmt *st = NULL;
-    int rc = store_prepare(
-        c,
-        "SELECT " SSTORE_ROW_COLUMNS ", t.bank_id, COALESCE(t.branch_id, 0), s.teller_id, "
-        "t.role, s.created_at, t.code, t.name, b.code, COALESCE(br.code, '') FROM admin_sessions s "
-        "JOIN tellers t ON t.id = s.teller_id JOIN banks b ON b.id = t.bank_id "
-        "LEFT JOIN branches br ON br.id = t.branch_id WHERE s.sid = ?",
-        &st);
+    int rc = store_prepare(c,
+                           "SELECT " SSTORE_ROW_COLUMNS
+                           ", t.bank_id, COALESCE(t.branch_id, 0), s.teller_id, " TELLER_ROLE_COL
+                           ", s.created_at, t.code, t.name, b.code, COALESCE(br.code, '') "
+                           "FROM admin_sessions s JOIN tellers t ON t.id = s.teller_id "
+                           "JOIN banks b ON b.id = t.bank_id " TELLER_ROLE_JOIN
+                           "LEFT JOIN branches br ON br.id = t.branch_id WHERE s.sid = ?",
+                           &st);
     if (rc == STORE_OK)
         rc = store_bind_text(st, 1, key);
     if (rc == STORE_OK)

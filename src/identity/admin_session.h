@@ -1,7 +1,8 @@
 /* admin_session — sessions of the web console (管理台), apart from the
  * tablets' sessions (session.h).
  *
- * Only branch managers, bank admins and province admins may hold one
+ * Only branch managers, bank admins, province admins and video agents
+ * (confined to the video endpoints by http/admin.c) may hold one
  * (admin_role_allowed). A token is 24 random bytes as 32 base64url
  * characters: short enough that the whole Set-Cookie line fits the HTTP
  * layer's header buffer, 192 bits all the same. The table keeps only

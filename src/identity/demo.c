@@ -80,6 +80,19 @@ static int seed_manager(struct store_conn *c, const struct demo_bank *b, const c
     return rc;
 }
 
+/* The bank's remote video agent (ROLE_VIDEO_AGENT), bank-wide. */
+static int seed_agent(struct store_conn *c, const struct demo_bank *b, size_t i,
+                      const char *password)
+{
+    static const char *const CODES[] = {"agent01", "agent02"};
+    static const char *const NAMES[] = {"青山远程坐席", "绿水远程坐席"};
+    struct bank bank;
+    int rc = org_find_bank(c, b->code, &bank);
+    if (rc == ID_OK)
+        rc = add_teller(c, bank.id, 0, CODES[i], NAMES[i], ROLE_VIDEO_AGENT, password);
+    return rc;
+}
+
 /* The store_run callback: arg is the password. */
 static int seed(struct store_conn *c, void *arg)
 {
@@ -94,6 +107,9 @@ static int seed(struct store_conn *c, void *arg)
      * had before the demo had managers. */
     for (size_t i = 0; i < sizeof banks / sizeof banks[0] && rc == ID_OK; i++)
         rc = seed_manager(c, &banks[i], password);
+    /* Then one remote video agent per bank (agent01 B01, agent02 B02). */
+    for (size_t i = 0; i < sizeof banks / sizeof banks[0] && rc == ID_OK; i++)
+        rc = seed_agent(c, &banks[i], i, password);
     return rc;
 }
 

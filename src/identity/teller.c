@@ -18,10 +18,10 @@
 #define ACTOR_MAX (8 + TELLER_CODE_MAX + 1)
 
 #define TELLER_SELECT                                                                              \
-    "SELECT t.id, t.bank_id, COALESCE(t.branch_id, 0), t.role, t.status, t.failed_logins, "        \
-    "t.locked_until, t.pw_changed_at, t.created_at, t.code, t.name, b.code, "                      \
+    "SELECT t.id, t.bank_id, COALESCE(t.branch_id, 0), " TELLER_ROLE_COL ", t.status, "            \
+    "t.failed_logins, t.locked_until, t.pw_changed_at, t.created_at, t.code, t.name, b.code, "     \
     "COALESCE(br.code, ''), t.pw_hash, t.console_failed_logins, t.console_locked_until "           \
-    "FROM tellers t JOIN banks b ON b.id = t.bank_id "                                             \
+    "FROM tellers t JOIN banks b ON b.id = t.bank_id " TELLER_ROLE_JOIN                            \
     "LEFT JOIN branches br ON br.id = t.branch_id "
 
 bool teller_password_ok(const char *pw)
@@ -206,6 +206,25 @@ static int check_placement(struct store_conn *c, const struct teller_new *t)
     return rc;
 }
 
+/* The video_agent role's row (data/tenant.h ROLE_VIDEO_AGENT). */
+static int insert_agent(struct store_conn *c, int64_t id, int64_t bank_id, int64_t now)
+{
+    struct store_stmt *s = NULL;
+    int rc = store_prepare(
+        c, "INSERT INTO video_agents (teller_id, bank_id, created_at) VALUES (?, ?, ?)", &s);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 1, id);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 2, bank_id);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 3, now);
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    if (s)
+        store_finish(s);
+    return rc == STORE_DONE ? ID_OK : rc;
+}
+
 static int insert_teller(struct store_conn *c, const struct teller_new *t, const char *hash,
                          int64_t *id)
 {
@@ -226,14 +245,18 @@ static int insert_teller(struct store_conn *c, const struct teller_new *t, const
     if (rc == STORE_OK)
         rc = store_bind_text(s, 4, t->name);
     if (rc == STORE_OK)
-        rc = store_bind_text(s, 5, role_name(t->role));
+        rc = store_bind_text(
+            s, 5, role_name(t->role == ROLE_VIDEO_AGENT ? ROLE_CLIENT_MANAGER : t->role));
     if (rc == STORE_OK)
         rc = store_bind_text(s, 6, hash);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 7, now);
     if (rc == STORE_OK)
         rc = store_bind_int64(s, 8, now);
-    return id_insert_finish(c, s, rc, id);
+    rc = id_insert_finish(c, s, rc, id);
+    if (rc == ID_OK && t->role == ROLE_VIDEO_AGENT)
+        rc = insert_agent(c, *id, t->bank_id, now);
+    return rc;
 }
 
 int teller_add(struct store_conn *c, const char *actor, const struct teller_new *t, int64_t *id_out)

@@ -72,6 +72,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The teller's role as the SQL of a SELECT over tellers t: the stored one,
+ * or 'video_agent' for a teller in video_agents (data/tenant.h
+ * ROLE_VIDEO_AGENT; migration 24). TELLER_ROLE_JOIN goes in its FROM. */
+#define TELLER_ROLE_COL "CASE WHEN va.teller_id IS NULL THEN t.role ELSE 'video_agent' END"
+#define TELLER_ROLE_JOIN "LEFT JOIN video_agents va ON va.teller_id = t.id "
+
 #define TELLER_CODE_MAX 32
 #define TELLER_NAME_MAX 100
 #define TELLER_PW_MIN 8

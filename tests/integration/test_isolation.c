@@ -50,6 +50,7 @@ struct ids {
     const char *att, *upl, *sm3;             /* a stored attachment, an upload, an SM3 */
     const char *vch;                         /* a voucher's id ("V<bank>-<n>") */
     const char *biz;                         /* a business (BIZ_*) */
+    const char *call;                        /* a remote video call (VIDEO_*) */
 };
 
 static struct testd D;
@@ -146,6 +147,8 @@ static char *snapshot(const char *bank_code)
         {"vouchers", "SELECT * FROM vouchers WHERE bank_id = ? ORDER BY id"},
         {"biz", "SELECT * FROM biz WHERE bank_id = ? ORDER BY id"},
         {"biz_steps", "SELECT * FROM biz_steps WHERE bank_id = ? ORDER BY biz_id, idx"},
+        {"video_calls", "SELECT * FROM video_calls WHERE bank_id = ? ORDER BY id"},
+        {"video_signals", "SELECT * FROM video_signals WHERE bank_id = ? ORDER BY call_id, seq"},
     };
     struct store_conn *c = NULL;
     struct store_stmt *s = NULL;
@@ -212,7 +215,8 @@ static char *fill(const char *tmpl, const struct ids *ids)
                 {"$BANK", ids->bank},     {"$SID", ids->sid},     {"$CUST", ids->cust},
                 {"$IDNO", ids->idno},     {"$PHONE", ids->phone}, {"$CNAME", ids->cname},
                 {"$TASK", ids->task},     {"$ATT", ids->att},     {"$UPL", ids->upl},
-                {"$SM3", ids->sm3},       {"$VCH", ids->vch},     {"$BIZ", ids->biz}};
+                {"$SM3", ids->sm3},       {"$VCH", ids->vch},     {"$BIZ", ids->biz},
+                {"$CALL", ids->call}};
     char *out = NULL;
     size_t len = 0;
     append(&out, &len, "", 0);
@@ -365,6 +369,17 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"BIZ_LIST", VIA_DATA, "{}", "OK", true},
     {"BIZ_LIST", VIA_DATA, "{\"status\":\"open\",\"kind\":\"debit_card\"}", "OK", true},
     {"BIZ_START", VIA_SID, "{\"kind\":\"debit_card\"}", "session_invalid", true},
+    /* Remote video: B02's call, customer and business are ones that do not
+     * exist (B01 has no call while the matrix runs). */
+    {"VIDEO_CALL_REQUEST", VIA_DATA, "{\"reason\":\"x\",\"customer_id\":$CUST}",
+     "customer_not_found", true},
+    {"VIDEO_CALL_REQUEST", VIA_DATA, "{\"reason\":\"x\",\"biz_id\":$BIZ}", "biz_not_found", true},
+    {"VIDEO_CALL_REQUEST", VIA_SID, "{\"reason\":\"x\"}", "session_invalid", true},
+    {"VIDEO_CALL_STATUS", VIA_DATA, "{\"call_id\":$CALL}", "video_call_not_found", true},
+    {"VIDEO_CALL_STATUS", VIA_SID, "{\"call_id\":$CALL}", "session_invalid", true},
+    {"VIDEO_SIGNAL", VIA_DATA, "{\"call_id\":$CALL,\"kind\":\"offer\",\"payload\":\"x\"}",
+     "video_call_not_found", true},
+    {"VIDEO_CALL_END", VIA_DATA, "{\"call_id\":$CALL}", "video_call_not_found", true},
     /* Dedup never crosses banks: B02's content is new to B01 (an upload of
      * its own, not B02's attachment). Last: it gives B01 uploads. */
     {"ATTACH_BEGIN", VIA_DATA,
@@ -871,6 +886,20 @@ static int b02_task(void)
     return ok ? 0 : -1;
 }
 
+/* A remote video call of B02's (demo03's), waiting: its id (1) is named by the matrix. */
+#define B02_CALL "1"
+
+static int b02_call(void)
+{
+    long st = 0;
+    json_t *a = tablet_call(&T03, "VIDEO_CALL_REQUEST", "{\"reason\":\"B02\"}", NULL, &st, NULL);
+    bool ok = a && strcmp(answer_code(a), "OK") == 0 &&
+              json_integer_value(json_object_get(json_object_get(a, "data"), "call_id")) ==
+                  atoi(B02_CALL);
+    json_decref(a);
+    return ok ? 0 : -1;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -900,20 +929,20 @@ static int setup(void **state)
     if (b02_customers() != 0 || b02_catalog() != 0 || b02_task() != 0 || b02_business() != 0 ||
         b02_attachment("%PDF-1.4\n% B02 under way\n", false, upl_sm3) != atoi(B02_UPL) ||
         b02_attachment("%PDF-1.4\n% B02 stored, 40 bytes long\n", true, B02_SM3) != atoi(B02_ATT) ||
-        b02_voucher() != 0)
+        b02_voucher() != 0 || b02_call() != 0)
         return -1;
     snprintf(sid_ghost, sizeof sid_ghost, "%064d", 7);
-    B02 = (struct ids){"demo03", T03.st.dev, "01",      "B02",     T03.sid,
-                       B02_CUST, B02_IDNO,   B02_PHONE, B02_CNAME, B02_TASK,
-                       B02_ATT,  B02_UPL,    B02_SM3,   B02_VCH,   B02_BIZ};
+    B02 = (struct ids){"demo03", T03.st.dev, "01",      "B02",    T03.sid, B02_CUST,
+                       B02_IDNO, B02_PHONE,  B02_CNAME, B02_TASK, B02_ATT, B02_UPL,
+                       B02_SM3,  B02_VCH,    B02_BIZ,   B02_CALL};
     /* demo02 has no session; its sid is one that exists nowhere either. */
-    BR2 = (struct ids){"demo02", T02.st.dev, "02",        "B01",      sid_ghost,
-                       "999999", GHOST_IDNO, GHOST_PHONE, "无此客户", "999999",
-                       "999999", "999999",   GHOST_SM3,   GHOST_VCH,  "999999"};
+    BR2 = (struct ids){"demo02",   T02.st.dev,  "02",       "B01",    sid_ghost, "999999",
+                       GHOST_IDNO, GHOST_PHONE, "无此客户", "999999", "999999",  "999999",
+                       GHOST_SM3,  GHOST_VCH,   "999999",   "999999"};
     snprintf(dev_ghost, sizeof dev_ghost, "%s", "0123456789abcdef0123456789abcdef");
-    GHOST = (struct ids){"ghost99", dev_ghost,  "99",        "B99",      sid_ghost,
-                         "999999",  GHOST_IDNO, GHOST_PHONE, "无此客户", "999999",
-                         "999999",  "999999",   GHOST_SM3,   GHOST_VCH,  "999999"};
+    GHOST = (struct ids){"ghost99",  dev_ghost,   "99",       "B99",    sid_ghost, "999999",
+                         GHOST_IDNO, GHOST_PHONE, "无此客户", "999999", "999999",  "999999",
+                         GHOST_SM3,  GHOST_VCH,   "999999",   "999999"};
     return 0;
 }
 

@@ -30,7 +30,8 @@ static void test_seed(void **state)
         {"demo03", "B02", "01", ROLE_CLIENT_MANAGER}, {"demo04", "B02", "02", ROLE_CLIENT_MANAGER},
         {"admin01", "B01", "", ROLE_BANK_ADMIN},      {"admin02", "B02", "", ROLE_BANK_ADMIN},
         {"prov01", "P00", "", ROLE_PROVINCE_ADMIN},   {"mgr01", "B01", "01", ROLE_BRANCH_MANAGER},
-        {"mgr02", "B02", "01", ROLE_BRANCH_MANAGER},
+        {"mgr02", "B02", "01", ROLE_BRANCH_MANAGER},  {"agent01", "B01", "", ROLE_VIDEO_AGENT},
+        {"agent02", "B02", "", ROLE_VIDEO_AGENT},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         assert_int_equal(teller_verify_password(f->c, want[i].code, PW, NULL, &t), ID_OK);
@@ -38,7 +39,10 @@ static void test_seed(void **state)
         assert_string_equal(t.branch_code, want[i].branch);
         assert_int_equal(t.role, want[i].role);
     }
-    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM tellers"), 9);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM tellers"), 11);
+    /* the agents are stored as client managers with their video_agents row */
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM video_agents"), 2);
+    assert_int_equal(q_int(f, "SELECT COUNT(*) FROM tellers WHERE role = 'client_manager'"), 6);
 
     /* Once only; a refused second seed leaves nothing behind. */
     int64_t records = q_int(f, "SELECT COUNT(*) FROM audit_log");

@@ -33,7 +33,7 @@ static void test_verify(void **state)
     /* Stored as Argon2id with the documented parameters, never the password. */
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM tellers WHERE pw_hash LIKE "
                               "'$argon2id$v=19$m=19456,t=2,p=1$%'"),
-                     9);
+                     11);
     assert_int_equal(q_int(f, "SELECT COUNT(*) FROM tellers WHERE pw_hash LIKE '%Demo@1234%'"), 0);
 }
 
@@ -246,9 +246,9 @@ static void test_list(void **state)
     struct names all = {"", 0}, bank = {"", 0}, branch = {"", 0};
     struct teller t;
     assert_int_equal(teller_list(f->c, 0, 0, collect, &all), ID_OK);
-    assert_int_equal(all.n, 9);
+    assert_int_equal(all.n, 11);
     assert_int_equal(teller_list(f->c, bank_id(f, "B01"), 0, collect, &bank), ID_OK);
-    assert_string_equal(bank.buf, "admin01 demo01 demo02 mgr01 ");
+    assert_string_equal(bank.buf, "admin01 agent01 demo01 demo02 mgr01 ");
     assert_int_equal(teller_find(f->c, "demo03", &t), ID_OK);
     assert_int_equal(teller_list(f->c, t.bank_id, t.branch_id, collect, &branch), ID_OK);
     assert_string_equal(branch.buf, "demo03 mgr02 ");

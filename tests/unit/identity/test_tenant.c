@@ -294,7 +294,7 @@ static void test_isolation(void **state)
         strcat(seen, ";");
     }
     tenant_finish(s);
-    assert_string_equal(seen, "admin01;demo01;demo02;mgr01;");
+    assert_string_equal(seen, "admin01;agent01;demo01;demo02;mgr01;");
     tenant_close(a);
     tenant_close(b);
 }
@@ -313,7 +313,7 @@ static void test_province(void **state)
     assert_int_equal(tenant_prepare_province(p, all, &s), STORE_OK);
     assert_int_equal(tenant_step(s), STORE_ROW);
     assert_int_equal(tenant_col_int64(s, 0),
-                     9); /* the demo: prov01, 2 admins, 2 managers, 4 officers */
+                     11); /* the demo: prov01, 2 admins, 2 managers, 4 officers, 2 agents */
     tenant_finish(s);
     assert_int_equal(tenant_prepare_province(p, "DELETE FROM tellers", &s), STORE_ERR);
     assert_int_equal(tenant_prepare_province(p, "SELECT 1; DELETE FROM tellers", &s), STORE_ERR);

@@ -4,12 +4,14 @@
 const ALL = ['province_admin', 'bank_admin', 'branch_manager'];
 const PROVINCE = ['province_admin'];
 const ADMINS = ['province_admin', 'bank_admin'];
+const AGENT = ['video_agent'];
 
 export const GROUPS = [
   { key: 'org', title: '组织机构' },
   { key: 'ops', title: '运行监控' },
   { key: 'ana', title: '经营分析' },
   { key: 'back', title: '后台支持' },
+  { key: 'video', title: '远程协助' },
 ];
 
 export default [
@@ -28,4 +30,6 @@ export default [
   { path: '/back/visits', group: 'back', title: '走访记录', roles: ALL, component: () => import('./views/VisitsView.vue') },
   { path: '/back/business', group: 'back', title: '业务查询', roles: ALL, component: () => import('./views/BusinessView.vue') },
   { path: '/back/recordings', group: 'back', title: '双录记录', roles: ADMINS, component: () => import('./views/RecordingsView.vue') },
+  { path: '/video/desk', group: 'video', title: '远程协助', roles: AGENT, component: () => import('./views/VideoDeskView.vue') },
+  { path: '/video/calls', group: 'video', title: '通话记录', roles: [...ALL, ...AGENT], component: () => import('./views/VideoCallsView.vue') },
 ].map((p) => ({ ...p, roles: p.roles || ADMINS }));

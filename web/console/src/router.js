@@ -9,7 +9,8 @@ const routes = [
   {
     path: '/',
     component: () => import('./views/LayoutView.vue'),
-    children: [{ path: '', redirect: pages[0].path }, ...pages.map((p) => ({ path: p.path.slice(1), component: p.component, meta: p }))],
+    // the first page the role may open (a video agent has only the 远程协助 pages)
+    children: [{ path: '', redirect: () => (pages.find((p) => p.roles.includes(useSession().role)) || pages[0]).path }, ...pages.map((p) => ({ path: p.path.slice(1), component: p.component, meta: p }))],
   },
 ];
 

@@ -7,6 +7,7 @@ export const ROLE_NAMES = {
   bank_admin: '法人行管理员',
   branch_manager: '网点负责人',
   client_manager: '客户经理',
+  video_agent: '远程坐席',
 };
 
 export const useSession = defineStore('session', {

@@ -11,4 +11,5 @@ export default [
   { path: '/customers/:id(\\d+)/edit', component: () => import('../views/CustomerEditView.vue'), props: true },
   { path: '/customers/:id(\\d+)/collect', component: () => import('../views/CollectView.vue'), props: true },
   { path: '/perf', component: () => import('../views/PerfView.vue') },
+  { path: '/video', component: () => import('../views/VideoCallView.vue') }, // 远程协助: ?customer=&biz=&biz_no=&record=1
 ];

@@ -35,6 +35,8 @@ const TEXT = {
   forbidden: '您没有权限办理此业务。',
   not_found: '未找到相关记录。',
   customer_not_found: '未找到该客户，请核对后重试。',
+  video_call_not_found: '未找到该视频通话，请返回后重新发起远程协助。',
+  video_call_ended: '通话已结束；如需继续协助，请重新发起远程协助。',
   conflict: '记录已被他人修改，请刷新后重新编辑。',
   discarded: '该条记录已删除，未上传。',
   too_large: '文件过大，请压缩后重新上传。',
