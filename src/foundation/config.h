@@ -116,16 +116,14 @@ struct config {
         char turn_urls[512];             /* turn:/stun: URLs handed to both sides of a call */
         int turn_ttl_s;                  /* TURN credentials' lifetime */
         int reconnect_window_s;          /* a silent side ends the call `dropped` after this */
+        char janus_url[256];             /* Janus's HTTP API (egress/janus.h); "" = no recording */
+        char janus_api_secret[128];      /* its api_secret; "" = none */
+        char recordings_dir[PATH_MAX];   /* sealed recordings (business/vrec.h) */
+        int janus_timeout_ms;            /* one Janus request's deadline */
     } video;
     struct {
         char root[PATH_MAX]; /* web/dist: one directory per app (http/static.h); "" = none */
     } web;
-    struct {
-        char janus_url[256];           /* Janus's HTTP API (egress/janus.h); "" = no recording */
-        char janus_api_secret[128];    /* its api_secret; "" = none */
-        char recordings_dir[PATH_MAX]; /* sealed recordings (business/vrec.h) */
-        int janus_timeout_ms;          /* one Janus request's deadline */
-    } video;
     int nnamed;
     struct config_named named[CONFIG_MAX_NAMED];
 };
