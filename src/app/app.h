@@ -56,6 +56,7 @@ struct app {
     struct sm2_key *voucher_key;     /* signs vouchers (business/voucher_sign.h) */
     struct identity_policy identity; /* from [identity] */
     struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */
+    uint8_t store_token_key[32];     /* the app store's download tokens (appstore/dltoken.h) */
     struct authcache *authcache;     /* device and session records of the request path */
     struct egress *egress;
     struct flow *flow; /* NULL until app_flow_open() */

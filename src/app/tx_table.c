@@ -1,4 +1,5 @@
 /* The transaction registry: every ZY1 transaction of the platform, once. */
+#include "appstore/tx_store.h"
 #include "business/attach.h"
 #include "business/customer.h"
 #include "business/customer_prefill.h"
@@ -27,6 +28,7 @@ static const struct tx_def *const ALL[] = {
     &TX_VOUCHER_VERIFY,   &TX_VOUCHER_LIST,   &TX_PERF_SUMMARY,
     &TX_BIZ_START,        &TX_BIZ_STEP,       &TX_BIZ_GET,
     &TX_BIZ_LIST,         &TX_BIZ_CANCEL,     &TX_DEVICE_CHECKIN,
+    &TX_APP_LATEST,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -49,6 +49,11 @@ struct tx_env {
     /* Signs the electronic vouchers (business/voucher_sign.h: its own SM2
      * key, DATA/keys/voucher-sign.key); NULL where vouchers are not issued. */
     const struct sm2_key *voucher_key;
+    /* The app store's download tokens (appstore/dltoken.h): the key
+     * (DLTOKEN_KEY_LEN bytes, derived from the KEK; NULL: APP_LATEST answers
+     * `internal`) and how long a token lives ([appstore] token_ttl_s). */
+    const uint8_t *store_token_key;
+    int store_token_ttl_s;
 };
 
 /* What a handler gets and gives back.

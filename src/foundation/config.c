@@ -117,6 +117,11 @@ static const struct cfg_key KEYS[] = {
     {"business", "voucher_retry_max_ms", T_INT, "600000", 10, 86400000,
      F(business.voucher_retry_max_ms), 0},
     {"business", "voucher_attempts", T_INT, "10", 1, 1000, F(business.voucher_attempts), 0},
+    /* The app store (src/appstore/): the largest package upload, and how
+     * long the download token APP_LATEST hands out stays valid. */
+    {"appstore", "max_package_bytes", T_SIZE, "256M", 1024, 4LL << 30,
+     F(appstore.max_package_bytes), 0},
+    {"appstore", "token_ttl_s", T_INT, "600", 10, 86400, F(appstore.token_ttl_s), 0},
     /* The web apps served by `zhanye serve` (http/static.h); empty: none. */
     {"web", "root", T_PATH, "", 0, 0, F(web.root), S(web.root)},
     /* [flow.TX] and [flow.default]: access-gateway rules. */

@@ -296,6 +296,19 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                                            "`data.violations` lists why. Nothing is done: fix the "
                                            "device and send DEVICE_CHECKIN (LOGIN, LOGOUT and "
                                            "DEVICE_CHECKIN stay open)"},
+    [ZE_STORE_TOKEN_INVALID] = {.code = "store_token_invalid",
+                                .http = 403,
+                                .message = "下载凭证无效或已过期，请重新检查更新",
+                                .meaning = "plain, `GET /api/v1/store/packages/ID`: the `token` is "
+                                           "missing, malformed, for another package or device, "
+                                           "or expired (`[appstore] token_ttl_s`); ask APP_LATEST "
+                                           "for a fresh one"},
+    [ZE_RANGE_NOT_SATISFIABLE] = {.code = "range_not_satisfiable",
+                                  .http = 416,
+                                  .message = "请求的下载范围无效",
+                                  .meaning = "plain, a package download: the `Range` starts at or "
+                                             "past the end of the package (`Content-Range: bytes "
+                                             "*/SIZE` says its size), or is not one byte range"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",

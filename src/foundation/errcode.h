@@ -85,6 +85,9 @@ enum ze {
     ZE_DOWNSTREAM_UNAVAILABLE,
     /* Mobile device management (business/mdm_policy.h). */
     ZE_DEVICE_NONCOMPLIANT,
+    /* The app store's downloads (store/dltoken.h, http/h_store_download.c). */
+    ZE_STORE_TOKEN_INVALID,
+    ZE_RANGE_NOT_SATISFIABLE,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,

@@ -89,6 +89,35 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/vouchers/get", h_admin_voucher_get),
     ADMIN_GET("/attachments/get", h_admin_attachment_get),
     ADMIN_POST("/banks/settings", h_admin_bank_settings),
+    /* The app store: a package's bytes are spooled to disk as they arrive
+     * ([appstore] max_package_bytes, server.h HTTP_BODY_FILE). */
+    {
+        .method = "POST",
+        .path = "/api/v1/admin/store/packages",
+        .label = "/api/v1/admin/store/packages",
+        .fn = h_admin_store_upload,
+        .offload = true,
+        .body = HTTP_BODY_FILE,
+    },
+    ADMIN_GET("/store/packages", h_admin_store_packages),
+    ADMIN_POST("/store/packages/withdraw", h_admin_store_withdraw),
+    /* A package's download (the token is the credential), from its file. */
+    {
+        .method = "GET",
+        .path = "/api/v1/store/packages/",
+        .prefix = true,
+        .label = "/api/v1/store/packages",
+        .fn = h_store_download,
+        .offload = true,
+    },
+    {
+        .method = "HEAD",
+        .path = "/api/v1/store/packages/",
+        .prefix = true,
+        .label = "/api/v1/store/packages",
+        .fn = h_store_download,
+        .offload = true,
+    },
 };
 #undef ADMIN_GET
 #undef ADMIN_POST
