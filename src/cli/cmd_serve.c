@@ -121,6 +121,8 @@ static int serve(struct app *a, const char *listen, struct static_site *web,
 }
 
 /* The web apps of --web DIR, else [web] root; none when both are empty.
+ * Their manifests are signed with the server's first live key (the one
+ * tablets pin), once the keys are loaded (not for --check-config).
  * 0, or -1 with err naming the root. */
 static int open_web(const struct app *a, const char *root, struct static_site **out, char *err,
                     size_t errcap)
@@ -130,7 +132,8 @@ static int open_web(const struct app *a, const char *root, struct static_site **
         root = a->cfg.web.root;
     if (!*root)
         return 0;
-    return static_open(root, out, err, errcap);
+    const struct sm2_key *key = a->keys.n > 0 ? a->keys.keys[0].key : NULL;
+    return static_open_signed(root, key, out, err, errcap);
 }
 
 int cmd_serve(int argc, char **argv)
