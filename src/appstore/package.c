@@ -210,6 +210,18 @@ static int load_targets(struct store_conn *c, struct pkg *p)
     return rc == STORE_DONE ? ID_OK : rc;
 }
 
+int pkg_sm3_used(struct store_conn *c, const char *sm3_hex)
+{
+    struct store_stmt *s = NULL;
+    int rc = store_prepare(c, "SELECT id FROM store_packages WHERE sm3 = ?", &s);
+    if (rc == STORE_OK)
+        rc = store_bind_text(s, 1, sm3_hex);
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    store_finish(s);
+    return rc == STORE_ROW ? ID_OK : rc == STORE_DONE ? ID_NOT_FOUND : rc;
+}
+
 int pkg_get(struct store_conn *c, int64_t id, struct pkg *out)
 {
     struct store_stmt *s = NULL;

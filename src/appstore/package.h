@@ -83,6 +83,9 @@ int pkg_file_path(const char *data_dir, const char *sm3_hex, char *out, size_t c
  * sets p->id. ID_EXISTS when the app has this version already (withdrawn
  * ones count: a version is never reused). */
 int pkg_add(struct store_conn *c, struct pkg *p);
+/* ID_OK when some package (active or withdrawn) has these bytes (its file
+ * DATA/store/<sm3> is in use), ID_NOT_FOUND when none has. */
+int pkg_sm3_used(struct store_conn *c, const char *sm3_hex);
 /* The package id, targets included. ID_NOT_FOUND. */
 int pkg_get(struct store_conn *c, int64_t id, struct pkg *out);
 /* Marks it withdrawn: no device is offered it or may download it from

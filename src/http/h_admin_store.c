@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The package as the console sees it: targets by code. */
 static json_t *package_json(struct store_conn *c, const struct pkg *p)
@@ -239,6 +240,8 @@ void h_admin_store_upload(struct http_request *req, struct http_response *resp)
         log_info("store.upload", "package %lld: %s %s (%lld bytes) by %s", (long long)p->id, p->app,
                  p->version, (long long)p->size, ar.actor);
         http_json(resp, 201, json_pack("{s:o}", "package", package_json(ar.conn, p)));
+    } else if (pkg_sm3_used(ar.conn, p->sm3) == ID_NOT_FOUND) {
+        (void)unlink(path); /* refused, and no other package has these bytes */
     }
 out:
     admin_close(&ar);

@@ -312,12 +312,22 @@ static void test_upload_rules(void **state)
                                         json_string_value(json_object_get(p, "signature"))),
                      ZYC_PKG_OK);
     assert_int_equal(audit_count("store.package_added"), before + 1);
-    /* the same version again: 409 exists */
+    char kept[PATH_MAX + 80];
+    snprintf(kept, sizeof kept, "%s/store/%s", D.dir, hex);
+    assert_int_equal(access(kept, F_OK), 0); /* content-addressed under the data directory */
+    /* the same version again: 409 exists, and its bytes are not kept */
     json_decref(a);
+    PKG[0] = 99;
     assert_int_equal(upload_as(&PROV, "app=t.up&kind=apk&version=1.2.3", PKG, 1000,
                                "application/octet-stream", &a),
                      409);
     json_decref(a);
+    char orphan[PATH_MAX + 80];
+    sm_part refused = {PKG, 1000};
+    assert_int_equal(sm3_digest(&refused, 1, h), SM_OK);
+    hex_encode(h, SM3_LEN, hex, sizeof hex);
+    snprintf(orphan, sizeof orphan, "%s/store/%s", D.dir, hex);
+    assert_int_equal(access(orphan, F_OK), -1);
     /* listed */
     assert_int_equal(console_get(&PROV, "/api/v1/admin/store/packages", &a), 200);
     assert_true(json_array_size(json_object_get(a, "packages")) >= 1);
