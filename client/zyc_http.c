@@ -1,6 +1,10 @@
 #include "zyc_http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,4 +110,64 @@ int zyc_http_do(struct zyc_http *h, const char *url, const char *body, size_t le
     *resp = s.p;
     *resp_len = s.n;
     return 0;
+}
+
+/* Where a download's body goes: decided at its first byte by the status. */
+struct file_sink {
+    CURL *c;
+    const char *path;
+    FILE *f;
+    int64_t have, stop_after, got;
+    bool decided, failed;
+};
+
+static size_t on_file(char *data, size_t size, size_t nmemb, void *user)
+{
+    struct file_sink *s = user;
+    size_t n = size * nmemb;
+    if (!s->decided) {
+        long st = 0;
+        curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &st);
+        s->decided = true;
+        if (st == 206 || st == 200)
+            s->f = fopen(s->path, st == 206 ? "ab" : "wb");
+        if ((st == 206 || st == 200) && !s->f)
+            s->failed = true;
+    }
+    if (s->failed)
+        return 0;
+    if (s->stop_after > 0 && s->got + (int64_t)n > s->stop_after)
+        n = (size_t)(s->stop_after - s->got);
+    if (s->f && n && fwrite(data, 1, n, s->f) != n) {
+        s->failed = true;
+        return 0;
+    }
+    s->got += (int64_t)n;
+    return s->stop_after > 0 && s->got >= s->stop_after ? 0 : size * nmemb;
+}
+
+int zyc_http_download(struct zyc_http *h, const char *url, const char *path, int64_t stop_after,
+                      long *status, int64_t *from)
+{
+    struct stat st;
+    struct file_sink s = {.c = h->curl, .path = path, .stop_after = stop_after};
+    s.have = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : 0;
+    CURL *c = h->curl;
+    *status = 0;
+    *from = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_file);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
+    curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)s.have);
+    CURLcode cc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)0);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    if (s.f && fclose(s.f) != 0)
+        s.failed = true;
+    *from = *status == 206 ? s.have : 0;
+    return cc == CURLE_OK && !s.failed ? 0 : -1;
 }

@@ -3,6 +3,7 @@
 #include "access/flow.h"
 #include "app/overrides.h"
 #include "app/vdeliver.h"
+#include "appstore/dltoken.h"
 #include "business/voucher_pdf.h"
 #include "business/voucher_sign.h"
 #include "channel/answer_cache.h"
@@ -271,6 +272,14 @@ static int open_channel(struct app *a, char *err, size_t errcap)
                                 .attach_max_bytes = a->cfg.business.attach_max_bytes,
                                 .voucher_key = a->voucher_key,
                                 .face_threshold = a->cfg.business.face_threshold};
+    /* The app store's download tokens: a key of their own from the KEK, so
+     * every node of a province checks what another minted. */
+    if (dltoken_key_derive(a->kek.mac, a->store_token_key) != 0) {
+        snprintf(err, errcap, "cannot derive the app store's token key");
+        return APP_ERR_RUNTIME;
+    }
+    a->tx_env.store_token_key = a->store_token_key;
+    a->tx_env.store_token_ttl_s = a->cfg.appstore.token_ttl_s;
     if (authcache_open(a->cfg.identity.cache_ttl_ms, &a->authcache) != 0) {
         snprintf(err, errcap, "cannot allocate the device and session cache");
         return APP_ERR_RUNTIME;
@@ -470,6 +479,8 @@ void app_close(struct app *a)
     keyring_free(&a->keys);
     kek_wipe(&a->kek);
     secmem_wipe(a->video.secret, sizeof a->video.secret);
+    secmem_wipe(a->store_token_key, sizeof a->store_token_key);
+    a->tx_env.store_token_key = NULL;
     a->tx_env.voucher_key = NULL;
     sm2_key_free(a->voucher_key);
     vpdf_cleanup(); /* the HTTP threads that render have been joined */

@@ -58,6 +58,7 @@ struct app {
     struct identity_policy identity; /* from [identity] */
     struct tx_env tx_env;            /* what transaction handlers get: &kek, &identity */
     struct video_env video;          /* [video] and the TURN secret (business/video_turn.h) */
+    uint8_t store_token_key[32];     /* the app store's download tokens (appstore/dltoken.h) */
     struct authcache *authcache;     /* device and session records of the request path */
     struct egress *egress;
     struct flow *flow; /* NULL until app_flow_open() */

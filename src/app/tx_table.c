@@ -1,4 +1,5 @@
 /* The transaction registry: every ZY1 transaction of the platform, once. */
+#include "appstore/tx_store.h"
 #include "business/attach.h"
 #include "business/customer.h"
 #include "business/customer_prefill.h"
@@ -56,6 +57,7 @@ static const struct tx_def *const ALL[] = {
     &TX_VIDEO_CALL_STATUS,
     &TX_VIDEO_SIGNAL,
     &TX_VIDEO_CALL_END,
+    &TX_APP_LATEST,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -99,6 +99,55 @@ out:
     return st == SM_OK ? st : ossl_fail(st);
 }
 
+struct sm3_stream {
+    EVP_MD_CTX *ctx;
+};
+
+sm_status sm3_stream_new(sm3_stream **out)
+{
+    *out = NULL;
+    sm_status st = sm_init();
+    if (st != SM_OK)
+        return st;
+    sm3_stream *s = calloc(1, sizeof *s);
+    if (!s || !(s->ctx = EVP_MD_CTX_new())) {
+        free(s);
+        return SM_NOMEM;
+    }
+    if (EVP_DigestInit_ex2(s->ctx, g.sm3, NULL) != 1) {
+        sm3_stream_free(s);
+        return ossl_fail(SM_ERR);
+    }
+    *out = s;
+    return SM_OK;
+}
+
+sm_status sm3_stream_update(sm3_stream *s, const void *p, size_t n)
+{
+    if (!s)
+        return SM_BAD;
+    return !n || EVP_DigestUpdate(s->ctx, p, n) == 1 ? SM_OK : ossl_fail(SM_ERR);
+}
+
+sm_status sm3_stream_final(sm3_stream *s, uint8_t out[SM3_LEN])
+{
+    if (!s)
+        return SM_BAD;
+    unsigned int outl = 0;
+    sm_status st =
+        EVP_DigestFinal_ex(s->ctx, out, &outl) == 1 && outl == SM3_LEN ? SM_OK : ossl_fail(SM_ERR);
+    sm3_stream_free(s);
+    return st;
+}
+
+void sm3_stream_free(sm3_stream *s)
+{
+    if (!s)
+        return;
+    EVP_MD_CTX_free(s->ctx);
+    free(s);
+}
+
 /* One message of ctx (keyed): update with its parts, then the tag. */
 static sm_status hmac_one(EVP_MAC_CTX *ctx, const sm_hmac_msg *m, uint8_t out[SM3_LEN])
 {

@@ -46,6 +46,15 @@ typedef struct {
 sm_status sm_init(void);
 
 sm_status sm3_digest(const sm_part *parts, size_t nparts, uint8_t out[SM3_LEN]);
+/* SM3 of a message that arrives in pieces (a file streamed to disk):
+ * sm3_stream_new, any number of sm3_stream_update, then sm3_stream_final,
+ * which writes the digest and frees the stream; sm3_stream_free (NULL-safe)
+ * drops one that is not finished. One thread at a time per stream. */
+typedef struct sm3_stream sm3_stream;
+sm_status sm3_stream_new(sm3_stream **out);
+sm_status sm3_stream_update(sm3_stream *s, const void *p, size_t n);
+sm_status sm3_stream_final(sm3_stream *s, uint8_t out[SM3_LEN]);
+void sm3_stream_free(sm3_stream *s);
 /* HMAC-SM3 (RFC 2104) of the concatenation of parts. */
 sm_status sm_hmac(const uint8_t *key, size_t klen, const sm_part *parts, size_t nparts,
                   uint8_t out[SM3_LEN]);

@@ -53,6 +53,11 @@ struct tx_env {
     /* Remote video calls (business/video_turn.h): the TURN secret and URLs,
      * the credentials' lifetime, the reconnect window; NULL: no video. */
     const struct video_env *video;
+    /* The app store's download tokens (appstore/dltoken.h): the key
+     * (DLTOKEN_KEY_LEN bytes, derived from the KEK; NULL: APP_LATEST answers
+     * `internal`) and how long a token lives ([appstore] token_ttl_s). */
+    const uint8_t *store_token_key;
+    int store_token_ttl_s;
 };
 
 /* What a handler gets and gives back.

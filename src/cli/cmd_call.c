@@ -4,6 +4,16 @@
  *   zhanye call --state FILE --server URL --activate CODE --teller T
  *   zhanye call --state FILE LOGIN --data '{"teller":"demo01","password":"..."}'
  *   zhanye call --state FILE TX [--data JSON] [--cseq C]
+ *   zhanye call --state FILE app-latest --app APP --version V [--out PKG [--stop-after N]]
+ *   zhanye call --state FILE app-verify --file PKG --sm3 HEX --signature B64
+ *
+ * app-latest asks APP_LATEST what this device should install; with --out it
+ * downloads the offered package into PKG, resuming what PKG already holds
+ * (HTTP Range), and verifies it (client/zyc_pkg.h) against the server key
+ * pinned at activation: a package that does not verify is deleted and the
+ * exit status is 1. --stop-after N cuts the download after N bytes (exit 1,
+ * PKG kept to resume), as a dropped connection would. app-verify checks a
+ * file against an SM3 and signature with the pinned key.
  *
  * CODE is taken as typed: case, spaces and dashes do not matter (ZY1
  * amendment 5, zyc_activation_code); one that cannot be a code the server
@@ -18,6 +28,7 @@
 #include "foundation/secmem.h"
 #include "zyc.h"
 #include "zyc_http.h"
+#include "zyc_pkg.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,6 +40,9 @@
 
 struct call_opts {
     const char *state, *server, *activate, *teller, *tx, *data, *cseq;
+    /* app-latest and app-verify */
+    const char *app, *version, *out, *file, *sm3, *signature;
+    long long stop_after;
 };
 
 static int sid_path(const char *state, char *out, size_t cap)
@@ -225,16 +239,92 @@ static int do_call(struct zyc_http *h, const struct call_opts *o)
     return rc;
 }
 
+/* Downloads (resuming) and verifies the package an APP_LATEST answer offers. */
+static int fetch_package(struct zyc_http *h, const zyc_state *st, const struct call_opts *o,
+                         json_t *pkg)
+{
+    const char *path = json_string_value(json_object_get(pkg, "url"));
+    const char *sm3 = json_string_value(json_object_get(pkg, "sm3"));
+    const char *sig = json_string_value(json_object_get(pkg, "signature"));
+    char url[ZYC_URL_MAX + 512];
+    if (!path || !sm3 || !sig ||
+        snprintf(url, sizeof url, "%s%s", st->url, path) >= (int)sizeof url) {
+        fprintf(stderr, "zhanye call: the answer's package is malformed\n");
+        return EXIT_FAIL;
+    }
+    long status = 0;
+    int64_t from = 0;
+    int rc = zyc_http_download(h, url, o->out, o->stop_after, &status, &from);
+    if (status == 206)
+        printf("download: resumed at %lld\n", (long long)from);
+    else if (status == 200)
+        printf("download: whole\n");
+    if (rc != 0 || (status != 200 && status != 206 && status != 416)) {
+        fprintf(stderr, "zhanye call: download %s (HTTP %ld); run again to resume\n",
+                rc != 0 ? "interrupted" : "refused", status);
+        return EXIT_FAIL;
+    }
+    zyc_pkg_status v = zyc_pkg_verify_file(st->pub_b64, o->out, sm3, sig);
+    if (v != ZYC_PKG_OK) {
+        printf("refused: %s\n", zyc_pkg_status_name(v));
+        fprintf(stderr, "zhanye call: %s: not installed (%s)\n", o->out, zyc_pkg_status_name(v));
+        unlink(o->out);
+        return EXIT_FAIL;
+    }
+    printf("verified: %s\n", o->out);
+    return EXIT_OK;
+}
+
+static int do_app_latest(struct zyc_http *h, const struct call_opts *o)
+{
+    zyc_state st;
+    char sid[ZY1_SID_MAX + 1];
+    json_t *ans = NULL;
+    if (zyc_state_load(o->state, &st) != ZYC_OK) {
+        fprintf(stderr, "zhanye call: %s: no usable device state (activate first)\n", o->state);
+        return EXIT_USAGE;
+    }
+    if (o->server)
+        snprintf(st.url, sizeof st.url, "%s", o->server);
+    sid_load(o->state, sid, sizeof sid);
+    json_t *p =
+        json_pack("{s:{s:s,s:s},s:s}", "data", "app", o->app, "version", o->version, "sid", sid);
+    char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    json_decref(p);
+    int rc = payload ? round_trip(h, &st, o, "APP_LATEST", payload, &ans) : EXIT_FAIL;
+    json_t *data = json_object_get(ans, "data");
+    if (rc == EXIT_OK && o->out && json_is_true(json_object_get(data, "update")))
+        rc = fetch_package(h, &st, o, json_object_get(data, "package"));
+    json_decref(ans);
+    free(payload);
+    secmem_wipe(sid, sizeof sid);
+    zyc_state_wipe(&st);
+    return rc;
+}
+
+static int do_app_verify(const struct call_opts *o)
+{
+    zyc_state st;
+    if (zyc_state_load(o->state, &st) != ZYC_OK) {
+        fprintf(stderr, "zhanye call: %s: no usable device state (activate first)\n", o->state);
+        return EXIT_USAGE;
+    }
+    zyc_pkg_status v = zyc_pkg_verify_file(st.pub_b64, o->file, o->sm3, o->signature);
+    zyc_state_wipe(&st);
+    printf("%s: %s\n", v == ZYC_PKG_OK ? "verified" : "refused", zyc_pkg_status_name(v));
+    return v == ZYC_PKG_OK ? EXIT_OK : EXIT_FAIL;
+}
+
 int cmd_call(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"state", required_argument, NULL, 's'},
-        {"server", required_argument, NULL, 'u'},
-        {"activate", required_argument, NULL, 'a'},
-        {"teller", required_argument, NULL, 't'},
-        {"data", required_argument, NULL, 'd'},
-        {"cseq", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
+        {"state", required_argument, NULL, 's'},     {"server", required_argument, NULL, 'u'},
+        {"activate", required_argument, NULL, 'a'},  {"teller", required_argument, NULL, 't'},
+        {"data", required_argument, NULL, 'd'},      {"cseq", required_argument, NULL, 'c'},
+        {"app", required_argument, NULL, 'A'},       {"version", required_argument, NULL, 'V'},
+        {"out", required_argument, NULL, 'o'},       {"stop-after", required_argument, NULL, 'S'},
+        {"file", required_argument, NULL, 'f'},      {"sm3", required_argument, NULL, 'h'},
+        {"signature", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0},
     };
     struct call_opts o = {0};
     int c;
@@ -258,6 +348,27 @@ int cmd_call(int argc, char **argv)
         case 'c':
             o.cseq = optarg;
             break;
+        case 'A':
+            o.app = optarg;
+            break;
+        case 'V':
+            o.version = optarg;
+            break;
+        case 'o':
+            o.out = optarg;
+            break;
+        case 'S':
+            o.stop_after = atoll(optarg);
+            break;
+        case 'f':
+            o.file = optarg;
+            break;
+        case 'h':
+            o.sm3 = optarg;
+            break;
+        case 'g':
+            o.signature = optarg;
+            break;
         default:
             goto usage;
         }
@@ -266,14 +377,24 @@ int cmd_call(int argc, char **argv)
         o.tx = argv[optind++];
     if (!o.state || optind != argc || (o.activate ? !o.teller || !o.server || o.tx : !o.tx))
         goto usage;
+    bool latest = !o.activate && strcmp(o.tx, "app-latest") == 0;
+    bool verify = !o.activate && strcmp(o.tx, "app-verify") == 0;
+    if ((latest && (!o.app || !o.version)) || (verify && (!o.file || !o.sm3 || !o.signature)))
+        goto usage;
+    if (verify)
+        return do_app_verify(&o);
     struct zyc_http *h = zyc_http_new();
     if (!h)
         return EXIT_FAIL;
-    int rc = o.activate ? do_activate(h, &o) : do_call(h, &o);
+    int rc = o.activate ? do_activate(h, &o) : latest ? do_app_latest(h, &o) : do_call(h, &o);
     zyc_http_free(h);
     return rc;
 usage:
     fprintf(stderr, "usage: zhanye call --state FILE --server URL --activate CODE --teller T\n"
-                    "       zhanye call --state FILE [--server URL] TX [--data JSON] [--cseq C]\n");
+                    "       zhanye call --state FILE [--server URL] TX [--data JSON] [--cseq C]\n"
+                    "       zhanye call --state FILE app-latest --app APP --version V [--out PKG "
+                    "[--stop-after N]]\n"
+                    "       zhanye call --state FILE app-verify --file PKG --sm3 HEX --signature "
+                    "B64\n");
     return EXIT_USAGE;
 }

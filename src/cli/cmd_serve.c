@@ -18,11 +18,14 @@
 #include "http/handlers.h"
 #include "http/static.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int64_t log_drops_gauge(void)
 {
@@ -58,12 +61,22 @@ static int serve(struct app *a, const char *listen, struct static_site *web,
     }
     size_t nroutes;
     const struct http_route *routes = routes_table(&nroutes);
+    /* The app store's packages, and the spool their uploads arrive in
+     * (the same file system, so a finished upload is renamed into place). */
+    char spool[PATH_MAX];
+    if (snprintf(spool, sizeof spool, "%s/store", a->cfg.data_dir) >= (int)sizeof spool ||
+        (mkdir(spool, 0700) != 0 && errno != EEXIST)) {
+        fprintf(stderr, "zhanye serve: cannot create %s\n", spool);
+        return EXIT_FAIL;
+    }
     struct http_server_config hc = {
         .listen = listen ? listen : a->cfg.server.listen,
         .threads = a->cfg.server.threads,
         .workers = a->cfg.server.workers,
         .body_limit = a->cfg.server.body_limit,
         .admin_body_limit = a->cfg.server.admin_body_limit,
+        .file_body_limit = a->cfg.appstore.max_package_bytes,
+        .spool_dir = spool,
         .buffer_limit = a->cfg.server.buffer_limit,
         .request_timeout_s = a->cfg.server.request_timeout_s,
         .connection_limit = a->cfg.server.connection_limit,
@@ -108,6 +121,8 @@ static int serve(struct app *a, const char *listen, struct static_site *web,
 }
 
 /* The web apps of --web DIR, else [web] root; none when both are empty.
+ * Their manifests are signed with the server's first live key (the one
+ * tablets pin), once the keys are loaded (not for --check-config).
  * 0, or -1 with err naming the root. */
 static int open_web(const struct app *a, const char *root, struct static_site **out, char *err,
                     size_t errcap)
@@ -117,7 +132,8 @@ static int open_web(const struct app *a, const char *root, struct static_site **
         root = a->cfg.web.root;
     if (!*root)
         return 0;
-    return static_open(root, out, err, errcap);
+    const struct sm2_key *key = a->keys.n > 0 ? a->keys.keys[0].key : NULL;
+    return static_open_signed(root, key, out, err, errcap);
 }
 
 int cmd_serve(int argc, char **argv)

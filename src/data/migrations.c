@@ -540,6 +540,40 @@ static const struct migration migrations[] = {
      "policy_version BIGINT NOT NULL, "
      "checked_at BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, dev))"},
+    /* The app store (appstore/package.h): the province's packages and whom
+     * each targets, in the directory (not a bank's data: one package serves
+     * many banks); the bytes are files DATA/store/<sm3>. */
+    {23, "app_store",
+     "CREATE TABLE store_packages ("
+     "id INTEGER PRIMARY KEY, "
+     "app VARCHAR(64) NOT NULL, "
+     "kind VARCHAR(4) NOT NULL, "
+     "version VARCHAR(32) NOT NULL, "
+     "version_code BIGINT NOT NULL, "
+     "min_version VARCHAR(32), "
+     "min_version_code BIGINT NOT NULL, "
+     "notes TEXT NOT NULL, "
+     "target VARCHAR(10) NOT NULL, "
+     "rollout_percent INTEGER NOT NULL, "
+     "size BIGINT NOT NULL, "
+     "sm3 VARCHAR(64) NOT NULL, "
+     "signature VARCHAR(128) NOT NULL, "
+     "sig_kid VARCHAR(32) NOT NULL, "
+     "state VARCHAR(10) NOT NULL, "
+     "created_by VARCHAR(48) NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "withdrawn_at BIGINT, "
+     "CONSTRAINT store_packages_version UNIQUE (app, version), "
+     "CHECK (kind IN ('h5', 'apk')), "
+     "CHECK (target IN ('all', 'banks', 'branches')), "
+     "CHECK (state IN ('active', 'withdrawn')), "
+     "CHECK (rollout_percent BETWEEN 0 AND 100));"
+     "CREATE INDEX store_packages_app ON store_packages (app, state, version_code);"
+     "CREATE TABLE store_targets ("
+     "package_id BIGINT NOT NULL, "
+     "bank_id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "PRIMARY KEY (package_id, bank_id, branch_id))"},
     /* Remote video assistance (business/video_call.h). video_agents (the
      * directory): the tellers holding the role video_agent (data/tenant.h),
      * stored as client_manager in tellers, whose CHECK cannot be changed

@@ -123,6 +123,11 @@ static const struct cfg_key KEYS[] = {
     {"video", "turn_urls", T_STR, "", 0, 0, F(video.turn_urls), S(video.turn_urls)},
     {"video", "turn_ttl_s", T_INT, "600", 60, 86400, F(video.turn_ttl_s), 0},
     {"video", "reconnect_window_s", T_INT, "20", 2, 600, F(video.reconnect_window_s), 0},
+    /* The app store (src/appstore/): the largest package upload, and how
+     * long the download token APP_LATEST hands out stays valid. */
+    {"appstore", "max_package_bytes", T_SIZE, "256M", 1024, 4LL << 30,
+     F(appstore.max_package_bytes), 0},
+    {"appstore", "token_ttl_s", T_INT, "600", 10, 86400, F(appstore.token_ttl_s), 0},
     /* The web apps served by `zhanye serve` (http/static.h); empty: none. */
     {"web", "root", T_PATH, "", 0, 0, F(web.root), S(web.root)},
     /* Recorded video calls (双录): Janus and where the sealed recordings live (business/vrec.h). */

@@ -122,6 +122,10 @@ struct config {
         int janus_timeout_ms;            /* one Janus request's deadline */
     } video;
     struct {
+        int64_t max_package_bytes; /* largest package upload (appstore/package.h) */
+        int token_ttl_s;           /* lifetime of a download token (appstore/dltoken.h) */
+    } appstore;
+    struct {
         char root[PATH_MAX]; /* web/dist: one directory per app (http/static.h); "" = none */
     } web;
     int nnamed;

@@ -317,6 +317,20 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                              .message = "您还有未结束的通话，请先挂断",
                              .meaning = "console, take the next call: the agent has a ringing or "
                                         "connected call; end it first"},
+    [ZE_STORE_TOKEN_INVALID] = {.code = "store_token_invalid",
+                                .http = 403,
+                                .message = "下载凭证无效或已过期，请重新检查更新",
+                                .meaning = "plain, `GET /api/v1/store/packages/ID`: the `token` is "
+                                           "missing, malformed, for another package or device, "
+                                           "or expired (`[appstore] token_ttl_s`); ask APP_LATEST "
+                                           "for a fresh one"},
+    [ZE_RANGE_NOT_SATISFIABLE] = {.code = "range_not_satisfiable",
+                                  .http = 416,
+                                  .message = "请求的范围无效",
+                                  .meaning = "plain, a package download or a recording's playback "
+                                             "(console): the `Range` starts at or past the end of "
+                                             "the file (`Content-Range: bytes */SIZE` says its "
+                                             "size), or is not one byte range"},
     [ZE_BAD_ORIGIN] = {.code = "bad_origin",
                        .http = 403,
                        .message = "请求来源不被允许",
@@ -372,12 +386,6 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                               .meaning = "the media server (Janus) did not answer, refused, or "
                                          "the recording could not be processed; the call's "
                                          "recording row says which step (`error`)"},
-    [ZE_RANGE_NOT_SATISFIABLE] = {.code = "range_not_satisfiable",
-                                  .http = 416,
-                                  .message = "请求的范围超出文件长度",
-                                  .meaning = "console, a recording's playback: the `Range` "
-                                             "starts past the end of the track; "
-                                             "`Content-Range: bytes */SIZE` gives its size"},
 };
 
 const struct ze_def *ze_get(enum ze e)

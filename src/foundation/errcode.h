@@ -90,6 +90,10 @@ enum ze {
     ZE_VIDEO_CALL_ENDED,
     ZE_VIDEO_QUEUE_EMPTY,
     ZE_VIDEO_AGENT_BUSY,
+    /* The app store's downloads (appstore/dltoken.h, http/h_store_download.c);
+     * a byte range also for the recordings' playback (http/h_admin_vrec.c). */
+    ZE_STORE_TOKEN_INVALID,
+    ZE_RANGE_NOT_SATISFIABLE,
     /* The management API (http/admin.h). */
     ZE_BAD_ORIGIN,
     ZE_UNAUTHENTICATED,
@@ -102,7 +106,6 @@ enum ze {
     /* Recorded video calls (business/vrec.h, egress/janus.h). */
     ZE_VREC_NO_CONSENT,
     ZE_MEDIA_UNAVAILABLE,
-    ZE_RANGE_NOT_SATISFIABLE,
     ZE_COUNT
 };
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <strings.h>
 
 /* ---- request checks ------------------------------------------------------------ */
 
@@ -118,6 +119,18 @@ void admin_wipe_secret(struct http_request *req, json_t *body, const char *key)
         secmem_wipe((void *)(uintptr_t)req->body, req->body_len);
 }
 
+/* An upload's Content-Type: application/octet-stream (parameters allowed). */
+static bool octet_stream(const struct http_request *req, struct http_response *resp)
+{
+    const char *ct = http_header(req, "Content-Type");
+    static const char want[] = "application/octet-stream";
+    if (ct && strncasecmp(ct, want, sizeof want - 1) == 0 &&
+        (ct[sizeof want - 1] == '\0' || ct[sizeof want - 1] == ';'))
+        return true;
+    http_error(resp, ZE_UNSUPPORTED_MEDIA_TYPE, NULL);
+    return false;
+}
+
 /* ---- the session --------------------------------------------------------------- */
 
 /* A video agent's console does remote video calls and nothing else: the
@@ -191,6 +204,8 @@ bool admin_open(struct http_request *req, struct http_response *resp, enum admin
     bool ok = check_session(ar);
     if (ok && acc == ADMIN_WRITE)
         ok = check_csrf(ar) && admin_json_in(req, resp, fields, n, &ar->in);
+    if (ok && acc == ADMIN_UPLOAD)
+        ok = check_csrf(ar) && octet_stream(req, resp);
     if (!ok)
         admin_close(ar);
     return ok;

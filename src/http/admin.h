@@ -34,6 +34,10 @@
 enum admin_access {
     ADMIN_READ,  /* GET: a live session */
     ADMIN_WRITE, /* POST: also JSON Content-Type, X-CSRF-Token, a JSON object body */
+    /* POST of a file (an HTTP_BODY_FILE route, server.h): X-CSRF-Token and
+     * Content-Type application/octet-stream; the body is the spooled file,
+     * the fields are ignored and ar->in stays NULL. */
+    ADMIN_UPLOAD,
 };
 
 struct admin_req {

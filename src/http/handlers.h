@@ -69,6 +69,11 @@ void h_admin_attachment_get(struct http_request *req, struct http_response *resp
 void h_admin_recordings(struct http_request *req, struct http_response *resp);
 void h_admin_recording_play(struct http_request *req, struct http_response *resp);
 void h_admin_bank_settings(struct http_request *req, struct http_response *resp);
+/* The app store (docs/api.md §2.3 "App store"). */
+void h_admin_store_upload(struct http_request *req, struct http_response *resp);
+void h_admin_store_packages(struct http_request *req, struct http_response *resp);
+void h_admin_store_withdraw(struct http_request *req, struct http_response *resp);
+void h_store_download(struct http_request *req, struct http_response *resp);
 
 /* The platform's routes, in match order. */
 const struct http_route *routes_table(size_t *n);

@@ -98,6 +98,35 @@ static const struct http_route ROUTES[] = {
     ADMIN_POST("/video/end", h_admin_video_end),
     ADMIN_GET("/video/calls", h_admin_video_calls),
     ADMIN_GET("/video/stream", h_admin_video_stream),
+    /* The app store: a package's bytes are spooled to disk as they arrive
+     * ([appstore] max_package_bytes, server.h HTTP_BODY_FILE). */
+    {
+        .method = "POST",
+        .path = "/api/v1/admin/store/packages",
+        .label = "/api/v1/admin/store/packages",
+        .fn = h_admin_store_upload,
+        .offload = true,
+        .body = HTTP_BODY_FILE,
+    },
+    ADMIN_GET("/store/packages", h_admin_store_packages),
+    ADMIN_POST("/store/packages/withdraw", h_admin_store_withdraw),
+    /* A package's download (the token is the credential), from its file. */
+    {
+        .method = "GET",
+        .path = "/api/v1/store/packages/",
+        .prefix = true,
+        .label = "/api/v1/store/packages",
+        .fn = h_store_download,
+        .offload = true,
+    },
+    {
+        .method = "HEAD",
+        .path = "/api/v1/store/packages/",
+        .prefix = true,
+        .label = "/api/v1/store/packages",
+        .fn = h_store_download,
+        .offload = true,
+    },
 };
 #undef ADMIN_GET
 #undef ADMIN_POST

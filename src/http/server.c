@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include "access/flow.h"
+#include "channel/sm.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/log.h"
@@ -13,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -81,6 +83,8 @@ struct http_server {
     void *app;
     int64_t body_limit;       /* HTTP_BODY_TX */
     int64_t admin_body_limit; /* HTTP_BODY_ADMIN */
+    int64_t file_body_limit;  /* HTTP_BODY_FILE */
+    char spool_dir[512];      /* "" = HTTP_BODY_FILE refused */
     bool https;               /* public_url is https */
     struct static_site *web;  /* the web apps' files, or NULL */
     struct netaddr_list metrics_allow;
@@ -128,7 +132,14 @@ struct req {
     int64_t limit;   /* the route's body limit */
     size_t reserved; /* bytes reserved out of the buffer cap */
     int refusal;     /* 413 or 503 decided on the body: discarded, answered at its end */
-    size_t drained;  /* bytes discarded since the refusal */
+    /* HTTP_BODY_FILE: the spool file (fd -1 before the first byte or once
+     * closed), its name, the SM3 so far and at the end. */
+    int spool_fd;
+    char spool_path[560];
+    sm3_stream *spool_hash;
+    bool spooled; /* spool_sm3 holds the whole body's digest */
+    unsigned char spool_sm3[SM3_LEN];
+    size_t drained; /* bytes discarded since the refusal */
     int status;
     uint64_t t0_ns;
     enum gate gate;
@@ -231,11 +242,17 @@ static void add_headers(const struct http_server *s, struct MHD_Response *mr,
 static enum MHD_Result send_response(const struct http_server *s, struct MHD_Connection *conn,
                                      struct http_response *resp)
 {
-    /* No body (a 304): nothing for libmicrohttpd to free. */
+    /* No body (a 304): nothing for libmicrohttpd to free. A file: it
+     * closes the fd when the response is destroyed. */
     struct MHD_Response *mr =
-        resp->body
+        resp->has_fd
+            ? MHD_create_response_from_fd_at_offset64(resp->file_len, resp->fd, resp->file_off)
+        : resp->body
             ? MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE)
             : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+    if (!mr && resp->has_fd)
+        close(resp->fd);
+    resp->has_fd = false;
     if (!mr)
         return MHD_NO;
     resp->body = NULL; /* owned by mr now */
@@ -383,6 +400,76 @@ static void too_large(struct http_response *resp)
     http_error(resp, ZE_TOO_LARGE, NULL);
 }
 
+/* --- spooled bodies (HTTP_BODY_FILE) ----------------------------------------- */
+
+/* Writes a chunk to the request's spool file (created at the first one)
+ * and hashes it. -1 when the file cannot be made or written. */
+static int spool_write(struct req *r, const char *p, size_t n)
+{
+    if (r->spool_fd < 0) {
+        if (!r->s->spool_dir[0] || r->spool_path[0] || r->spooled)
+            return -1;
+        if (snprintf(r->spool_path, sizeof r->spool_path, "%s/.spool-XXXXXX", r->s->spool_dir) >=
+            (int)sizeof r->spool_path) {
+            r->spool_path[0] = '\0';
+            return -1;
+        }
+        r->spool_fd = mkstemp(r->spool_path);
+        if (r->spool_fd < 0) {
+            log_warn("http.spool", "cannot create a spool file in %s: %s", r->s->spool_dir,
+                     strerror(errno));
+            r->spool_path[0] = '\0';
+            return -1;
+        }
+        if (sm3_stream_new(&r->spool_hash) != SM_OK)
+            return -1;
+    }
+    if (sm3_stream_update(r->spool_hash, p, n) != SM_OK)
+        return -1;
+    while (n) {
+        ssize_t w = write(r->spool_fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            log_warn("http.spool", "cannot write %s: %s", r->spool_path, strerror(errno));
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The whole body is in: flushed, closed, its digest kept. 0 or -1. */
+static int spool_finish(struct req *r)
+{
+    if (r->spooled)
+        return 0;
+    int rc = r->spool_fd >= 0 && fsync(r->spool_fd) == 0 ? 0 : -1;
+    if (r->spool_fd >= 0)
+        close(r->spool_fd);
+    r->spool_fd = -1;
+    sm_status st = sm3_stream_final(r->spool_hash, r->spool_sm3);
+    r->spool_hash = NULL;
+    r->spooled = rc == 0 && st == SM_OK;
+    return r->spooled ? 0 : -1;
+}
+
+/* Drops the spool file, if the handler did not take it. Idempotent. */
+static void spool_drop(struct req *r)
+{
+    if (r->spool_fd >= 0)
+        close(r->spool_fd);
+    r->spool_fd = -1;
+    sm3_stream_free(r->spool_hash);
+    r->spool_hash = NULL;
+    if (r->spool_path[0])
+        (void)unlink(r->spool_path);
+    r->spool_path[0] = '\0';
+}
+
+static void settle(struct req *r, struct http_response *resp);
+
 /* The route's handler (or the 413 / 503 its body got) into resp. */
 static void run_handler(struct req *r, struct http_response *resp)
 {
@@ -406,6 +493,14 @@ static void run_handler(struct req *r, struct http_response *resp)
             .conn = r->conn,
             .web = r->s->web,
         };
+        if (r->route->body == HTTP_BODY_FILE && r->spool_path[0] && spool_finish(r) == 0) {
+            req.spool_path = r->spool_path;
+            memcpy(req.spool_sm3, r->spool_sm3, SM3_LEN);
+        } else if (r->route->body == HTTP_BODY_FILE && r->spool_path[0]) {
+            http_error(resp, ZE_UNAVAILABLE, NULL);
+            settle(r, resp);
+            return;
+        }
         r->route->fn(&req, resp);
     }
     settle(r, resp);
@@ -814,6 +909,8 @@ static int64_t route_limit(const struct http_server *s, const struct http_route 
         return s->body_limit;
     case HTTP_BODY_ADMIN:
         return s->admin_body_limit;
+    case HTTP_BODY_FILE:
+        return s->file_body_limit;
     default:
         return 0;
     }
@@ -863,7 +960,7 @@ static enum MHD_Result gate_request(struct http_server *s, struct MHD_Connection
         too_large(&resp);
         return answer(conn, r, &resp);
     }
-    if (sized && !reserve(&s->buf, r, (size_t)size)) {
+    if (sized && r->route->body != HTTP_BODY_FILE && !reserve(&s->buf, r, (size_t)size)) {
         refusal(&resp, ZE_OVERLOADED, 1);
         return answer(conn, r, &resp);
     }
@@ -880,6 +977,7 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     r->conn = conn;
     r->t0_ns = clock_mono_ns();
     r->url = url;
+    r->spool_fd = -1;
     char allow[64];
     r->route = find_route(s, method, url, &r->arg, allow, sizeof allow);
     client_addresses(s, conn, r);
@@ -939,6 +1037,16 @@ static enum MHD_Result take_upload(struct http_server *s, struct req *r, const c
     if (r->gate == G_REFUSED) { /* counted against the limit, not kept */
         r->len += n;
         release(&s->buf, r);
+        return MHD_YES;
+    }
+    if (r->route->body == HTTP_BODY_FILE) { /* to disk, never in memory */
+        if (spool_write(r, upload, n) != 0) {
+            spool_drop(r);
+            r->refusal = 503;
+            r->drained = n;
+            return MHD_YES;
+        }
+        r->len += n;
         return MHD_YES;
     }
     if (!make_room(s, r, r->len + n)) {
@@ -1008,6 +1116,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     log_info("http.access", "%s %s %d %.3fms id=%s", r->method, route, r->status, secs * 1e3,
              r->request_id[0] ? r->request_id : "-");
     release(&s->buf, r);
+    spool_drop(r);
+    if (r->resp.has_fd) /* answered, never sent */
+        close(r->resp.fd);
     metric_dec(s->m_in_flight);
     atomic_fetch_sub(&s->in_flight, 1);
     free(r->resp.body); /* answered, never sent: the daemon stopped first */
@@ -1091,6 +1202,8 @@ static int configure(struct http_server *s, const struct http_server_config *cfg
     }
     s->body_limit = cfg->body_limit;
     s->admin_body_limit = cfg->admin_body_limit;
+    s->file_body_limit = cfg->file_body_limit;
+    snprintf(s->spool_dir, sizeof s->spool_dir, "%s", cfg->spool_dir ? cfg->spool_dir : "");
     s->https = cfg->public_url && strncmp(cfg->public_url, "https://", 8) == 0;
     s->web = cfg->web;
     s->buf.limit = cfg->buffer_limit;

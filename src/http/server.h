@@ -106,6 +106,13 @@ struct http_request {
     void *app;
     void *conn;              /* the MHD connection, for headers */
     struct static_site *web; /* the web apps' files (static.h), or NULL */
+    /* HTTP_BODY_FILE routes: the body is not in memory (body NULL) but in
+     * this file of spool_dir, body_len bytes, whose SM3 the server computed
+     * as it arrived (spool_sm3). The server unlinks the file once the
+     * request ends: a handler that keeps it renames it away first. NULL
+     * for every other route, and for an empty body. */
+    const char *spool_path;
+    unsigned char spool_sm3[32];
 };
 
 /* STREAMS. A handler may answer with a stream instead of a body (the
@@ -150,6 +157,14 @@ struct http_response {
     } headers[HTTP_MAX_HEADERS];
     int nheaders;
     struct http_stream stream; /* fill NULL: an ordinary answer (body) */
+    /* FILE ANSWERS. has_fd: the answer is file_len bytes of the open file
+     * fd from file_off on (body must be NULL), sent by libmicrohttpd
+     * without reading the file into memory (sendfile where it can). The
+     * response owns fd from then on: the server closes it however the
+     * request ends. */
+    bool has_fd;
+    int fd;
+    uint64_t file_off, file_len;
 };
 
 typedef void (*http_handler)(struct http_request *req, struct http_response *resp);
@@ -159,6 +174,11 @@ enum http_body {
     HTTP_BODY_NONE = 0, /* none: any body is 413 (the default for a route) */
     HTTP_BODY_ADMIN,    /* up to admin_body_limit */
     HTTP_BODY_TX,       /* up to body_limit */
+    /* up to file_body_limit, spooled to a file of spool_dir as it arrives
+     * (never held in memory, so not counted against buffer_limit), its SM3
+     * computed on the way (http_request spool_path, spool_sm3); no spool
+     * dir configured, or a file that cannot be written: 503 unavailable. */
+    HTTP_BODY_FILE,
 };
 
 /* One route; tables use designated initializers, unset fields are the
@@ -182,6 +202,8 @@ struct http_server_config {
     int workers;              /* the executor's; 0 = two per core */
     int64_t body_limit;       /* HTTP_BODY_TX routes */
     int64_t admin_body_limit; /* HTTP_BODY_ADMIN routes */
+    int64_t file_body_limit;  /* HTTP_BODY_FILE routes */
+    const char *spool_dir;    /* where HTTP_BODY_FILE bodies are spooled; NULL: refused */
     int64_t buffer_limit;     /* body bytes reserved at once over all requests; 0 = no cap */
     int request_timeout_s;
     int connection_limit;

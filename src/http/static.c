@@ -1,6 +1,7 @@
 #include "http/static.h"
 
 #include "channel/sm.h"
+#include "foundation/codec.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -50,7 +51,8 @@ struct file {
     size_t len, gzlen;
     char hash[STATIC_HASH_LEN + 1];
     const char *type;
-    bool gone; /* a .gz sibling taken by its file */
+    bool gone;                          /* a .gz sibling taken by its file */
+    char signature[STATIC_SIG_MAX + 1]; /* a signed manifest's (static.h SIGNED MANIFESTS) */
 };
 
 /* One loaded root: sorted by path. Shared by the requests that took it. */
@@ -62,6 +64,7 @@ struct map {
 
 struct static_site {
     char root[PATH_MAX];
+    const sm2_key *key; /* signs the manifests; NULL: none */
     pthread_mutex_t mu;
     struct map *cur;
 };
@@ -247,7 +250,29 @@ static void pair_gzip(struct map *m)
     m->n = w;
 }
 
-static struct map *load(const char *root, char *err, size_t errcap)
+/* Signs every app's manifest.json (static.h SIGNED MANIFESTS). */
+static int sign_manifests(struct map *m, const sm2_key *key, char *err, size_t errcap)
+{
+    size_t ml = strlen(STATIC_MANIFEST);
+    for (size_t i = 0; key && i < m->n; i++) {
+        struct file *f = &m->files[i];
+        size_t n = strlen(f->path);
+        if (n <= ml || f->path[n - ml - 1] != '/' || strcmp(f->path + n - ml, STATIC_MANIFEST))
+            continue;
+        uint8_t h[SM3_LEN], sig[SM2_SIG_MAX];
+        size_t siglen = 0;
+        sm_part part = {f->data, f->len}, hp = {h, SM3_LEN};
+        if (sm3_digest(&part, 1, h) != SM_OK ||
+            sm2_sign(key, &hp, 1, sig, sizeof sig, &siglen) != SM_OK ||
+            b64_encode(sig, siglen, f->signature, sizeof f->signature) < 0) {
+            snprintf(err, errcap, "cannot sign %s", f->path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static struct map *load(const char *root, const sm2_key *key, char *err, size_t errcap)
 {
     struct stat st;
     if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode) || access(root, R_OK | X_OK) != 0) {
@@ -276,11 +301,21 @@ static struct map *load(const char *root, char *err, size_t errcap)
     if (m->n)
         qsort(m->files, m->n, sizeof *m->files, by_path);
     pair_gzip(m);
+    if (sign_manifests(m, key, err, errcap) != 0) {
+        map_free(m);
+        return NULL;
+    }
     m->refs = 1;
     return m;
 }
 
 int static_open(const char *root, struct static_site **out, char *err, size_t errcap)
+{
+    return static_open_signed(root, NULL, out, err, errcap);
+}
+
+int static_open_signed(const char *root, const sm2_key *key, struct static_site **out, char *err,
+                       size_t errcap)
 {
     *out = NULL;
     struct static_site *s = calloc(1, sizeof *s);
@@ -289,7 +324,8 @@ int static_open(const char *root, struct static_site **out, char *err, size_t er
         free(s);
         return -1;
     }
-    s->cur = load(s->root, err, errcap);
+    s->key = key;
+    s->cur = load(s->root, key, err, errcap);
     if (!s->cur) {
         free(s);
         return -1;
@@ -319,7 +355,7 @@ static void drop(struct static_site *s, struct map *m)
 
 int static_reload(struct static_site *s, char *err, size_t errcap)
 {
-    struct map *m = load(s->root, err, errcap);
+    struct map *m = load(s->root, s->key, err, errcap);
     if (!m)
         return -1;
     pthread_mutex_lock(&s->mu);
@@ -437,6 +473,7 @@ int static_answer(struct static_site *s, const struct static_query *q, struct st
         a->page = strcmp(f->type, TYPES[0].type) == 0;
         a->immutable = q->v && strcmp(q->v, f->hash) == 0;
         snprintf(a->etag, sizeof a->etag, "\"%s\"", f->hash);
+        snprintf(a->signature, sizeof a->signature, "%s", f->signature);
         if (etag_matches(q->if_none_match, a->etag)) {
             a->status = 304;
         } else {

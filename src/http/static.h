@@ -24,6 +24,14 @@
  * service worker asks that way): the caller sends Cache-Control public,
  * max-age=31536000, immutable; else no-cache. page is true for HTML.
  *
+ * SIGNED MANIFESTS. A site opened with a key (static_open_signed) signs
+ * every app's manifest.json as it loads it: the SM2 signature (GB/T 32918.2,
+ * default identifier, DER, base64) of the 32-byte SM3 of the file's bytes,
+ * made with the server's first live key (the one tablets pin at
+ * activation). Every 200 answer of that file carries it (static_answer
+ * signature; the header X-Manifest-Signature, docs/api.md "Web apps"), so a
+ * client verifies exactly the bytes it got. A reload signs the new files.
+ *
  * RELOAD. static_reload() reads the root again; on success the new map
  * replaces the old one atomically (requests in progress finish with the copy
  * they took), on failure the old map stays. Lookups and reloads may run
@@ -34,16 +42,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct sm2_key;
+
 #define STATIC_PATH_MAX 1024
 #define STATIC_HASH_LEN 16
 /* A file larger than this fails the load (the apps' files are small). */
 #define STATIC_FILE_MAX (32u << 20)
+/* base64 of a DER SM2 signature (<= 72 bytes). */
+#define STATIC_SIG_MAX 96
+#define STATIC_MANIFEST "manifest.json"
 
 struct static_site;
 
 /* Loads root. 0, or -1 with a one-line err (root missing or unreadable, an
  * unreadable or too large file, out of memory) and *out NULL. */
 int static_open(const char *root, struct static_site **out, char *err, size_t errcap);
+/* static_open, and every manifest.json signed with key (a private key the
+ * caller keeps alive as long as the site; NULL: unsigned, as static_open).
+ * A manifest that cannot be signed fails the load like an unreadable file. */
+int static_open_signed(const char *root, const struct sm2_key *key, struct static_site **out,
+                       char *err, size_t errcap);
 /* 0 (new map in place), or -1 with err (old map kept). */
 int static_reload(struct static_site *s, char *err, size_t errcap);
 /* Number of files served (the .gz siblings not counted). */
@@ -69,6 +87,8 @@ struct static_answer {
     bool immutable;
     bool gzip;
     bool page; /* an HTML page: the apps' Content-Security-Policy applies */
+    /* A signed manifest.json's signature (base64; 200 and 304), else "". */
+    char signature[STATIC_SIG_MAX + 1];
 };
 
 /* Fills a (its body is the caller's to free). 0, or -1 out of memory. */

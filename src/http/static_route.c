@@ -45,4 +45,6 @@ void h_static(struct http_request *req, struct http_response *resp)
     http_add_header(resp, "Vary", "Accept-Encoding");
     if (a.gzip)
         http_add_header(resp, "Content-Encoding", "gzip");
+    if (a.signature[0])
+        http_add_header(resp, "X-Manifest-Signature", a.signature);
 }

@@ -328,6 +328,11 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"DEVICE_CHECKIN", VIA_SID,
      "{\"os\":\"12\",\"app_version\":\"1.2.0\",\"security\":{\"rooted\":false}}", "session_invalid",
      true},
+    /* The app store: another bank's session is none; B02's packages are
+     * never offered to B01's device (it_appstore). */
+    {"APP_LATEST", VIA_SID, "{\"app\":\"zhanye.tablet\",\"version\":\"1.0.0\"}", "session_invalid",
+     true},
+    {"APP_LATEST", VIA_DATA, "{\"app\":\"zhanye.tablet\",\"version\":\"1.0.0\"}", "OK", true},
     /* Performance: B01's figures count none of B02's work (shows_nothing
      * and perf_counts_nothing_of_b02 below); another's session is none. */
     {"PERF_SUMMARY", VIA_DATA, "{\"period\":\"month\"}", "OK", true},

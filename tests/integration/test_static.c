@@ -10,9 +10,16 @@
  *  - the .gz sibling only to a client that accepts gzip;
  *  - HEAD: the headers without a body; POST: 405 with Allow; an unknown
  *    path and every traversal form (.., %2e%2e, %00, backslash, over-long): 404;
+ *  - every app's manifest.json carries X-Manifest-Signature: the server's
+ *    SM2 signature (its first key, as /api/v1/pubkey lists it) of the SM3
+ *    of the bytes served, which the client library verifies, and which a
+ *    byte changed does not match; SIGHUP signs the new manifest;
  *  - SIGHUP reads the root again: a changed file has a new ETag;
  *  - a missing --web root: serve and --check-config exit 2 naming it. */
+#include "channel/sm.h"
+#include "foundation/codec.h"
 #include "testd.h"
+#include "zyc_pkg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -336,6 +343,48 @@ static void traversal_is_404(void **state)
     free(longp);
 }
 
+/* The manifest at path as served, checked against its signature header
+ * under the server's published key; want is its expected body. */
+static void manifest_verifies(const char *path, const char *want)
+{
+    long st = 0;
+    json_t *keys = http_get_json(&d, "/api/v1/pubkey", &st);
+    const char *pub =
+        json_string_value(json_object_get(json_array_get(json_object_get(keys, "keys"), 0), "pub"));
+    assert_non_null(pub);
+    struct answer a = {0};
+    char sig[256], hex[65];
+    uint8_t h[SM3_LEN];
+    req("GET", path, NULL, &a);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.body, want);
+    hdr(&a, "X-Manifest-Signature", sig, sizeof sig);
+    assert_true(strlen(sig) > 60);
+    sm_part part = {a.body, a.len};
+    assert_int_equal(sm3_digest(&part, 1, h), SM_OK);
+    hex_encode(h, SM3_LEN, hex, sizeof hex);
+    assert_int_equal(zyc_pkg_verify_mem(pub, (const uint8_t *)a.body, a.len, hex, sig), ZYC_PKG_OK);
+    /* one byte changed: its own SM3 does not carry this signature */
+    a.body[0] ^= 1;
+    sm_part changed = {a.body, a.len};
+    assert_int_equal(sm3_digest(&changed, 1, h), SM_OK);
+    hex_encode(h, SM3_LEN, hex, sizeof hex);
+    assert_int_equal(zyc_pkg_verify_mem(pub, (const uint8_t *)a.body, a.len, hex, sig),
+                     ZYC_PKG_BAD_SIGNATURE);
+    done(&a);
+    /* the other files carry none */
+    req("GET", "/index.html", NULL, &a);
+    assert_string_equal(hdr(&a, "X-Manifest-Signature", sig, sizeof sig), "");
+    done(&a);
+    json_decref(keys);
+}
+
+static void manifest_is_signed(void **state)
+{
+    (void)state;
+    manifest_verifies("/manifest.json", "{}");
+}
+
 static void sighup_reloads_files(void **state)
 {
     (void)state;
@@ -362,6 +411,20 @@ static void sighup_reloads_files(void **state)
             nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
     }
     assert_true(seen);
+    /* the new manifest is signed anew */
+    static const char M2[] = "{\"version\":\"2\"}";
+    write_file("tablet/manifest.json", M2, strlen(M2));
+    assert_int_equal(kill(d.pid, SIGHUP), 0);
+    seen = false;
+    for (int i = 0; i < 200 && !seen; i++) {
+        req("GET", "/manifest.json", NULL, &a);
+        seen = strcmp(a.body, M2) == 0;
+        done(&a);
+        if (!seen)
+            nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
+    }
+    assert_true(seen);
+    manifest_verifies("/manifest.json", M2);
 }
 
 static void missing_root_exits_2(void **state)
@@ -398,6 +461,7 @@ int main(void)
         cmocka_unit_test(gzip_only_when_accepted),
         cmocka_unit_test(head_post_and_unknown),
         cmocka_unit_test(traversal_is_404),
+        cmocka_unit_test(manifest_is_signed),
         cmocka_unit_test(sighup_reloads_files),
         cmocka_unit_test(missing_root_exits_2),
     };

@@ -1,4 +1,4 @@
-// The tablet app's files on the device (web/tablet/public/sw.js, web/build/
+// The tablet app's files on the device (web/tablet/src/sw.js, web/build/
 // resources.js, `zhanye serve --web`), counted where they reach the server: a
 // counting proxy in front of the real daemon logs every request (Chromium's
 // own request events miss what the service worker does).

@@ -9,7 +9,7 @@
 //     changes, appears or goes;
 //   - NAME.gz (node:zlib, level 9) next to every file of at least 1 KiB, which
 //     `zhanye serve --web` sends to clients that accept gzip.
-// The app's service worker (web/<app>/public/sw.js) reads manifest.json to
+// The app's service worker (web/tablet/src/sw.js, built as /sw.js) reads manifest.json to
 // download only the files whose hash changed.
 //
 // stableNames() is the output naming that goes with it: no content hash in

@@ -1,6 +1,6 @@
 // The tablet app's build: `vite build web/tablet` -> web/dist/tablet.
 // Stable file names and manifest.json + .gz copies (web/build/resources.js):
-// the service worker (public/sw.js) downloads only what changed.
+// the service worker (src/sw.js, built as /sw.js) downloads only what changed.
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
 import { fileURLToPath, URL } from 'node:url';
@@ -16,7 +16,16 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../dist/tablet', import.meta.url)),
     emptyOutDir: true,
     target: 'es2020',
-    rollupOptions: { output: stableNames() },
+    // The service worker (src/sw.js) is an entry of its own, written as /sw.js:
+    // an ES module worker that imports sm-crypto-v2 (it verifies the signed
+    // manifest), so the page's bundle carries no SM code.
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('./index.html', import.meta.url)),
+        sw: fileURLToPath(new URL('./src/sw.js', import.meta.url)),
+      },
+      output: { ...stableNames(), entryFileNames: (c) => (c.name === 'sw' ? 'sw.js' : 'assets/[name].js') },
+    },
   },
   // The ZY1 sealing worker (src/zy1/seal.worker.js) is an ES module worker.
   worker: { format: 'es', rollupOptions: { output: stableNames() } },

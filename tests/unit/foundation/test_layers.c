@@ -17,8 +17,9 @@
 
 #include "srcscan.h"
 
-static const char *const LOWER[] = {"src/foundation", "src/data",     "src/channel",  "src/access",
-                                    "src/egress",     "src/identity", "src/business", "src/report"};
+static const char *const LOWER[] = {"src/foundation", "src/data",   "src/channel",
+                                    "src/access",     "src/egress", "src/identity",
+                                    "src/business",   "src/report", "src/appstore"};
 #define NLOWER (sizeof LOWER / sizeof LOWER[0])
 static const char *const UPPER[] = {"app/", "http/", "cli/"};
 

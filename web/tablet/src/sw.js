@@ -20,6 +20,19 @@
 //   - Every other file of the manifest: cache first, from the version of the
 //     page that asks. Anything else (the API above all) is never cached.
 // Without a network the app starts from the cache.
+//
+// SIGNED MANIFEST. The server signs each manifest.json it serves (docs/api.md
+// "Web apps": X-Manifest-Signature, SM2 over the SM3 of the bytes). Before a
+// manifest is used — cached, staged or made active — its signature must
+// verify under the server key the tablet pinned at activation (IndexedDB
+// "zhanye", kv 'device'.pub, written by src/zy1/client.js; before activation,
+// the key GET /api/v1/pubkey names, the same source activation pins). An
+// unsigned or altered manifest is refused: nothing of it is downloaded and the
+// current version stays. This worker is an ES module (built by Vite from
+// src/sw.js, registered with type 'module'), so it imports sm-crypto-v2 as the
+// sealing worker does; the page's own bundle has no SM code.
+import { sm2, sm3 } from 'sm-crypto-v2';
+
 const FILES = 'zy-files-1';
 const META = 'zy-meta-1';
 const ORIGIN = self.location.origin;
@@ -60,11 +73,77 @@ async function fetchInto(cache, path, hash, fromHttpCache) {
   return true;
 }
 
+const b64ToHex = (b64) => Array.from(atob(b64), (c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('');
+const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g) || [], (h) => parseInt(h, 16));
+
+/** The server key pinned at activation, or null (not activated, no database). Never creates the database. */
+function pinnedKey() {
+  return new Promise((resolve) => {
+    let r;
+    try {
+      r = indexedDB.open('zhanye');
+    } catch {
+      resolve(null);
+      return;
+    }
+    r.onupgradeneeded = () => r.transaction.abort(); // no database yet: the page makes it
+    r.onerror = () => resolve(null);
+    r.onblocked = () => resolve(null);
+    r.onsuccess = () => {
+      const db = r.result;
+      db.onversionchange = () => db.close();
+      try {
+        const g = db.transaction('kv', 'readonly').objectStore('kv').get('device');
+        g.onsuccess = () => resolve((g.result && g.result.pub) || null);
+        g.onerror = () => resolve(null);
+      } catch {
+        resolve(null);
+      } finally {
+        db.close();
+      }
+    };
+  });
+}
+
+/** The key a manifest must be signed with: the pinned one, else (before activation) the server's published one. */
+async function serverKey() {
+  const pinned = await pinnedKey();
+  if (pinned) return pinned;
+  const r = await fetch('/api/v1/pubkey', { cache: 'no-store' }).catch(() => null);
+  const j = r && r.ok ? await r.json().catch(() => null) : null;
+  return (j && j.keys && j.keys[0] && j.keys[0].pub) || null;
+}
+
+/** True when sigB64 is the server's SM2 signature of SM3(bytes) under pubB64 (base64 of 04||x||y). */
+function signedBy(bytes, sigB64, pubB64) {
+  try {
+    if (!sigB64 || !pubB64) return false;
+    return sm2.doVerifySignature(hexToBytes(sm3(bytes)), b64ToHex(sigB64), b64ToHex(pubB64), { der: true, hash: true });
+  } catch {
+    return false;
+  }
+}
+
+/** The manifest at /manifest.json when its signature verifies; null otherwise (unsigned, altered, unreachable). */
+async function signedManifest() {
+  const r = await fetch('/manifest.json', { cache: 'no-store' }).catch(() => null);
+  if (!r || !r.ok) return null;
+  const sig = r.headers.get('X-Manifest-Signature');
+  const bytes = new Uint8Array(await r.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  if (!signedBy(bytes, sig, await serverKey())) {
+    console.warn('zhanye: the app manifest is unsigned or its signature does not verify; the current version stays');
+    return null;
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
 /** Fetches /manifest.json and caches the files of a new version; stages it (or makes it active if none is). */
 async function check(first) {
-  const r = await fetch('/manifest.json', { cache: 'no-store' }).catch(() => null);
-  if (!r || !r.ok) return;
-  const m = await r.json().catch(() => null);
+  const m = await signedManifest();
   if (!m || !m.version || !m.files) return;
   const active = await getMeta('active');
   const staged = await getMeta('staged');
