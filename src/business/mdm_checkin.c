@@ -3,6 +3,7 @@
 
 #include "business/biz.h"
 #include "business/mdm_command.h"
+#include "business/mdm_device.h"
 #include "business/mdm_eval.h"
 #include "business/mdm_policy.h"
 #include "foundation/clock.h"
@@ -34,7 +35,9 @@ static enum tx_result tx_checkin(struct tx_ctx *c)
         goto out;
     violations = mdm_evaluate(policy, c->in);
     if (!violations || !(rules = rules_of(violations)) ||
-        mdm_verdict_put(c->tenant, c->dev, violations, version, clock_wall_ms()) != MDM_OK)
+        mdm_verdict_put(c->tenant, c->dev, violations, version, clock_wall_ms()) != MDM_OK ||
+        mdm_device_facts_put(c->tenant, c->dev, json_string_value(json_object_get(c->in, "os")),
+                             json_string_value(json_object_get(c->in, "app_version"))) != MDM_OK)
         goto out;
     bool compliant = json_array_size(violations) == 0;
     biz_actor(c, actor);

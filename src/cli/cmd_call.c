@@ -4,6 +4,11 @@
  *   zhanye call --state FILE --server URL --activate CODE --teller T
  *   zhanye call --state FILE LOGIN --data '{"teller":"demo01","password":"..."}'
  *   zhanye call --state FILE TX [--data JSON] [--cseq C]
+ *   zhanye call --state FILE --checkin-loop N --report REPORT.json [--interval-ms MS]
+ *
+ * --checkin-loop runs the device-management agent (call.h, call_agent.c):
+ * N check-ins with the report, executing and acknowledging the commands
+ * they deliver.
  *
  * CODE is taken as typed: case, spaces and dashes do not matter (ZY1
  * amendment 5, zyc_activation_code); one that cannot be a code the server
@@ -13,6 +18,7 @@
  * answer's plaintext is printed on stdout; the exit status is 0 when its
  * code is OK, 1 otherwise, 2 for usage errors. */
 #include "channel/zy1.h"
+#include "cli/call.h"
 #include "cli/cli.h"
 #include "foundation/clock.h"
 #include "foundation/secmem.h"
@@ -28,7 +34,8 @@
 #include <unistd.h>
 
 struct call_opts {
-    const char *state, *server, *activate, *teller, *tx, *data, *cseq;
+    const char *state, *server, *activate, *teller, *tx, *data, *cseq, *report;
+    int rounds, interval_ms;
 };
 
 static int sid_path(const char *state, char *out, size_t cap)
@@ -37,7 +44,7 @@ static int sid_path(const char *state, char *out, size_t cap)
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-static int sid_load(const char *state, char *sid, size_t cap)
+int call_sid_load(const char *state, char *sid, size_t cap)
 {
     char path[4096];
     sid[0] = '\0';
@@ -53,7 +60,7 @@ static int sid_load(const char *state, char *sid, size_t cap)
     return 0;
 }
 
-static int sid_save(const char *state, const char *sid)
+int call_sid_save(const char *state, const char *sid)
 {
     char path[4096];
     if (sid_path(state, path, sizeof path))
@@ -118,8 +125,9 @@ static char *build_payload(const struct call_opts *o, const char *sid)
     return text;
 }
 
-/* Seals, posts and opens one call; prints the plaintext. Returns the exit status. */
-static int round_trip(struct zyc_http *h, zyc_state *st, const struct call_opts *o, const char *tx,
+/* Seals, posts and opens one call (act_code: the activation code, or NULL);
+ * prints the plaintext. Returns the exit status. */
+static int round_trip(struct zyc_http *h, zyc_state *st, const char *act_code, const char *tx,
                       const char *payload, json_t **answer)
 {
     zy1_call call = {0};
@@ -127,7 +135,7 @@ static int round_trip(struct zyc_http *h, zyc_state *st, const struct call_opts 
     size_t blen, rlen, ptlen;
     long status = 0;
     int rc = EXIT_FAIL;
-    if (zyc_seal(st, tx, o->activate, payload, strlen(payload), clock_wall_ms(), &call, &body,
+    if (zyc_seal(st, tx, act_code, payload, strlen(payload), clock_wall_ms(), &call, &body,
                  &blen) != ZY1_OK) {
         fprintf(stderr, "zhanye call: cannot seal the request\n");
         goto out;
@@ -161,6 +169,12 @@ out:
     return rc;
 }
 
+int call_round_trip(struct zyc_http *h, zyc_state *st, const char *tx, const char *payload,
+                    json_t **answer)
+{
+    return round_trip(h, st, NULL, tx, payload, answer);
+}
+
 static int do_activate(struct zyc_http *h, const struct call_opts *o)
 {
     char kid[64], pub[128], code[ZYC_ACT_CODE_LEN + 1];
@@ -186,7 +200,7 @@ static int do_activate(struct zyc_http *h, const struct call_opts *o)
     const char *payload =
         "{\"data\":{\"device\":{\"model\":\"zhanye-cli\",\"os\":\"linux\",\"app\":\"" ZHANYE_VERSION
         "\"}}}";
-    rc = round_trip(h, &st, o, ZY1_ACTIVATE_TX, payload, &ans);
+    rc = round_trip(h, &st, o->activate, ZY1_ACTIVATE_TX, payload, &ans);
     const char *ds =
         json_string_value(json_object_get(json_object_get(ans, "data"), "device_secret"));
     if (rc == EXIT_OK && (!ds || zyc_state_set_device_secret(&st, ds) != ZYC_OK ||
@@ -210,15 +224,15 @@ static int do_call(struct zyc_http *h, const struct call_opts *o)
     }
     if (o->server)
         snprintf(st.url, sizeof st.url, "%s", o->server);
-    sid_load(o->state, sid, sizeof sid);
+    call_sid_load(o->state, sid, sizeof sid);
     bool login = strcmp(o->tx, "LOGIN") == 0;
     char *payload = build_payload(o, login ? NULL : sid);
-    int rc = payload ? round_trip(h, &st, o, o->tx, payload, &ans) : EXIT_USAGE;
+    int rc = payload ? round_trip(h, &st, NULL, o->tx, payload, &ans) : EXIT_USAGE;
     const char *nsid = json_string_value(json_object_get(json_object_get(ans, "data"), "sid"));
     if (rc == EXIT_OK && login && nsid)
-        sid_save(o->state, nsid);
+        call_sid_save(o->state, nsid);
     if (rc == EXIT_OK && strcmp(o->tx, "LOGOUT") == 0)
-        sid_save(o->state, NULL);
+        call_sid_save(o->state, NULL);
     json_decref(ans);
     free(payload);
     zyc_state_wipe(&st);
@@ -228,13 +242,11 @@ static int do_call(struct zyc_http *h, const struct call_opts *o)
 int cmd_call(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"state", required_argument, NULL, 's'},
-        {"server", required_argument, NULL, 'u'},
-        {"activate", required_argument, NULL, 'a'},
-        {"teller", required_argument, NULL, 't'},
-        {"data", required_argument, NULL, 'd'},
-        {"cseq", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
+        {"state", required_argument, NULL, 's'},        {"server", required_argument, NULL, 'u'},
+        {"activate", required_argument, NULL, 'a'},     {"teller", required_argument, NULL, 't'},
+        {"data", required_argument, NULL, 'd'},         {"cseq", required_argument, NULL, 'c'},
+        {"checkin-loop", required_argument, NULL, 'l'}, {"report", required_argument, NULL, 'r'},
+        {"interval-ms", required_argument, NULL, 'i'},  {NULL, 0, NULL, 0},
     };
     struct call_opts o = {0};
     int c;
@@ -258,22 +270,41 @@ int cmd_call(int argc, char **argv)
         case 'c':
             o.cseq = optarg;
             break;
+        case 'l':
+            o.rounds = atoi(optarg);
+            if (o.rounds < 1)
+                goto usage;
+            break;
+        case 'r':
+            o.report = optarg;
+            break;
+        case 'i':
+            o.interval_ms = atoi(optarg);
+            break;
         default:
             goto usage;
         }
     }
     if (optind < argc)
         o.tx = argv[optind++];
-    if (!o.state || optind != argc || (o.activate ? !o.teller || !o.server || o.tx : !o.tx))
+    bool agent = o.rounds > 0 || o.report;
+    if (!o.state || optind != argc ||
+        (agent        ? !o.report || o.rounds < 1 || o.tx || o.activate
+         : o.activate ? !o.teller || !o.server || o.tx
+                      : !o.tx))
         goto usage;
     struct zyc_http *h = zyc_http_new();
     if (!h)
         return EXIT_FAIL;
-    int rc = o.activate ? do_activate(h, &o) : do_call(h, &o);
+    int rc = agent        ? call_agent(h, o.state, o.server, o.rounds, o.report, o.interval_ms)
+             : o.activate ? do_activate(h, &o)
+                          : do_call(h, &o);
     zyc_http_free(h);
     return rc;
 usage:
     fprintf(stderr, "usage: zhanye call --state FILE --server URL --activate CODE --teller T\n"
-                    "       zhanye call --state FILE [--server URL] TX [--data JSON] [--cseq C]\n");
+                    "       zhanye call --state FILE [--server URL] TX [--data JSON] [--cseq C]\n"
+                    "       zhanye call --state FILE [--server URL] --checkin-loop N --report "
+                    "REPORT.json [--interval-ms MS]\n");
     return EXIT_USAGE;
 }

@@ -541,7 +541,9 @@ static const struct migration migrations[] = {
      "checked_at BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, dev))"},
     /* The command queue of managed devices (business/mdm_command.h): ids
-     * per bank; branch_id is the device's teller's when it was queued. */
+     * per bank; branch_id is the device's teller's when it was queued. And
+     * the os and app version of each device's last check-in, for the
+     * console (business/mdm_device.h). */
     {22, "mdm_commands",
      "CREATE TABLE mdm_commands ("
      "bank_id BIGINT NOT NULL, "
@@ -560,7 +562,9 @@ static const struct migration migrations[] = {
      "PRIMARY KEY (bank_id, id), "
      "CHECK (kind IN ('lock', 'wipe', 'refresh_policy', 'update_app', 'unbind')), "
      "CHECK (state IN ('queued', 'delivered', 'done', 'failed', 'expired')));"
-     "CREATE INDEX mdm_commands_dev ON mdm_commands (bank_id, dev, state)"},
+     "CREATE INDEX mdm_commands_dev ON mdm_commands (bank_id, dev, state);"
+     "ALTER TABLE mdm_devices ADD COLUMN os VARCHAR(64) NOT NULL DEFAULT '';"
+     "ALTER TABLE mdm_devices ADD COLUMN app_version VARCHAR(32) NOT NULL DEFAULT ''"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a

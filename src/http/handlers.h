@@ -59,6 +59,12 @@ void h_admin_business_get(struct http_request *req, struct http_response *resp);
 void h_admin_voucher_get(struct http_request *req, struct http_response *resp);
 void h_admin_attachment_get(struct http_request *req, struct http_response *resp);
 void h_admin_bank_settings(struct http_request *req, struct http_response *resp);
+/* Device management (h_admin_mdm*.c). */
+void h_admin_mdm_policy(struct http_request *req, struct http_response *resp);
+void h_admin_mdm_policy_set(struct http_request *req, struct http_response *resp);
+void h_admin_mdm_devices(struct http_request *req, struct http_response *resp);
+void h_admin_mdm_command(struct http_request *req, struct http_response *resp);
+void h_admin_mdm_commands(struct http_request *req, struct http_response *resp);
 
 /* The platform's routes, in match order. */
 const struct http_route *routes_table(size_t *n);

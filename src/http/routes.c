@@ -89,6 +89,11 @@ static const struct http_route ROUTES[] = {
     ADMIN_GET("/vouchers/get", h_admin_voucher_get),
     ADMIN_GET("/attachments/get", h_admin_attachment_get),
     ADMIN_POST("/banks/settings", h_admin_bank_settings),
+    ADMIN_GET("/mdm/policy", h_admin_mdm_policy),
+    ADMIN_POST("/mdm/policy", h_admin_mdm_policy_set),
+    ADMIN_GET("/mdm/devices", h_admin_mdm_devices),
+    ADMIN_GET("/mdm/commands", h_admin_mdm_commands),
+    ADMIN_POST("/mdm/commands", h_admin_mdm_command),
 };
 #undef ADMIN_GET
 #undef ADMIN_POST
