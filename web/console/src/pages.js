@@ -10,6 +10,7 @@ export const GROUPS = [
   { key: 'ops', title: '运行监控' },
   { key: 'ana', title: '经营分析' },
   { key: 'back', title: '后台支持' },
+  { key: 'mdm', title: '设备管理' },
 ];
 
 export default [
@@ -27,4 +28,7 @@ export default [
   { path: '/back/customers', group: 'back', title: '客户查询', roles: ALL, component: () => import('./views/CustomersView.vue') },
   { path: '/back/visits', group: 'back', title: '走访记录', roles: ALL, component: () => import('./views/VisitsView.vue') },
   { path: '/back/business', group: 'back', title: '业务查询', roles: ALL, component: () => import('./views/BusinessView.vue') },
+  { path: '/mdm/devices', group: 'mdm', title: '设备合规', roles: ALL, component: () => import('./views/MdmDevicesView.vue') },
+  { path: '/mdm/commands', group: 'mdm', title: '设备指令', roles: ALL, component: () => import('./views/MdmCommandsView.vue') },
+  { path: '/mdm/policy', group: 'mdm', title: '设备策略', roles: ALL, component: () => import('./views/MdmPolicyView.vue') },
 ].map((p) => ({ ...p, roles: p.roles || ADMINS }));
