@@ -33,12 +33,12 @@ static int audit_state(struct tenant_conn *t, const char *actor, const char *eve
                : MDMC_ERR;
 }
 
-/* Sets id's state (and closed_at/delivered_at, reason), from an open state. */
-static int set_state(struct tenant_conn *t, int64_t id, const char *state, const char *reason,
-                     int64_t now_ms)
+/* Sets id's state (and delivered_at when delivered, else closed_at; reason),
+ * from an open state. */
+static int set_state(struct tenant_conn *t, int64_t id, const char *state, bool delivered,
+                     const char *reason, int64_t now_ms)
 {
     struct tenant_stmt *s = NULL;
-    bool delivered = strcmp(state, "delivered") == 0;
     const char *sql = delivered
                           ? "UPDATE mdm_commands SET state = ?, reason = ?, delivered_at = ? WHERE "
                             "bank_id = ? AND id = ? AND state IN ('queued', 'delivered')"
@@ -127,7 +127,7 @@ static int expire_due(struct tenant_conn *t, const char *dev, int64_t now_ms)
     int rc = MDMC_OK;
     for (size_t i = 0; rc == MDMC_OK && i < l.n; i++)
         if (l.v[i].expires_at <= now_ms) {
-            rc = set_state(t, l.v[i].id, "expired", "", now_ms);
+            rc = set_state(t, l.v[i].id, "expired", false, "", now_ms);
             if (rc == MDMC_OK)
                 rc = audit_state(t, "system", "mdm.command_expired", l.v[i].id, dev, l.v[i].kind,
                                  NULL);
@@ -205,7 +205,7 @@ int mdm_command_deliver(struct tenant_conn *t, const char *dev, const char *acto
     for (size_t i = 0; rc == MDMC_OK && i < l.n; i++) {
         const struct open_cmd *o = &l.v[i];
         json_t *args = json_loads(o->args, 0, NULL);
-        rc = set_state(t, o->id, "delivered", "", now_ms);
+        rc = set_state(t, o->id, "delivered", true, "", now_ms);
         if (rc == MDMC_OK)
             rc = audit_state(t, actor, "mdm.command_delivered", o->id, dev, o->kind, NULL);
         if (rc == MDMC_OK &&
@@ -267,7 +267,7 @@ int mdm_command_ack(struct tenant_conn *t, const char *dev, int64_t id, bool don
     }
     if (strcmp(state, "queued") != 0 && strcmp(state, "delivered") != 0)
         return MDMC_CLOSED;
-    if (set_state(t, id, to, done ? "" : reason, now_ms) != MDMC_OK ||
+    if (set_state(t, id, to, false, done ? "" : reason, now_ms) != MDMC_OK ||
         audit_state(t, actor, done ? "mdm.command_done" : "mdm.command_failed", id, dev, kind,
                     done ? NULL : reason) != MDMC_OK)
         return MDMC_ERR;
