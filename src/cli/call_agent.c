@@ -2,6 +2,7 @@
  * of device management (docs/api.md §1.21c-d); see call.h. */
 #include "cli/call.h"
 #include "cli/cli.h"
+#include "foundation/errcode.h"
 #include "foundation/secmem.h"
 
 #include <stdio.h>
@@ -79,8 +80,8 @@ static void flush_pending(struct zyc_http *h, zyc_state *st, const char *state, 
     json_array_foreach(acks, i, ack)
     {
         send_ack(h, st, sid, ack, code, sizeof code);
-        if (!code[0] || strcmp(code, "session_invalid") == 0 ||
-            strcmp(code, "session_expired") == 0)
+        if (!code[0] || strcmp(code, ze_code(ZE_SESSION_INVALID)) == 0 ||
+            strcmp(code, ze_code(ZE_SESSION_EXPIRED)) == 0)
             json_array_append(left, ack);
     }
     pending_save(state, left);
