@@ -102,7 +102,7 @@ test('tablet device management', { timeout: 240000 }, async () => {
     const { page: p2 } = await rig.newPage();
     await p2.addInitScript(shell(true));
     await activateAndLogin(rig, p2, 'demo02');
-    await p2.getByText('本设备不符合安全策略，暂不能办理业务').waitFor({ timeout: 20000 });
+    await p2.locator('.mdm-banner .title').filter({ hasText: '本设备不符合安全策略，暂不能办理业务' }).waitFor({ timeout: 20000 });
     const banner = await p2.locator('.mdm-banner').innerText();
     assert.match(banner, /root/i, 'the violation is shown');
     assert.equal(rig.sql("SELECT COUNT(*) FROM mdm_devices WHERE compliant = 0"), '1');
