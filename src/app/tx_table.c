@@ -3,6 +3,7 @@
 #include "business/attach.h"
 #include "business/customer.h"
 #include "business/customer_prefill.h"
+#include "business/mdm_ack.h"
 #include "business/mdm_checkin.h"
 #include "business/perf_summary.h"
 #include "business/recommend.h"
@@ -58,6 +59,7 @@ static const struct tx_def *const ALL[] = {
     &TX_VIDEO_SIGNAL,
     &TX_VIDEO_CALL_END,
     &TX_APP_LATEST,
+    &TX_DEVICE_COMMAND_ACK,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -10,7 +10,7 @@
  * package's min_version; package null when there is no update. A package
  * of another bank is never seen (the target list is matched in SQL). A
  * version that is not MAJOR[.MINOR[.PATCH]] is bad_request. See docs/api.md
- * §1.21d. */
+ * §1.21e. */
 #ifndef ZHANYE_APPSTORE_TX_STORE_H
 #define ZHANYE_APPSTORE_TX_STORE_H
 

@@ -2,6 +2,8 @@
 #include "business/mdm_checkin.h"
 
 #include "business/biz.h"
+#include "business/mdm_command.h"
+#include "business/mdm_device.h"
 #include "business/mdm_eval.h"
 #include "business/mdm_policy.h"
 #include "foundation/clock.h"
@@ -24,7 +26,8 @@ static json_t *rules_of(const json_t *violations)
 
 static enum tx_result tx_checkin(struct tx_ctx *c)
 {
-    json_t *policy = NULL, *violations = NULL, *rules = NULL;
+    json_t *policy = NULL, *violations = NULL, *rules = NULL, *commands = NULL;
+    bool lock = false;
     int64_t version = 0;
     char actor[AUDIT_ACTOR_MAX + 1];
     enum tx_result res = TX_ROLLBACK;
@@ -32,7 +35,9 @@ static enum tx_result tx_checkin(struct tx_ctx *c)
         goto out;
     violations = mdm_evaluate(policy, c->in);
     if (!violations || !(rules = rules_of(violations)) ||
-        mdm_verdict_put(c->tenant, c->dev, violations, version, clock_wall_ms()) != MDM_OK)
+        mdm_verdict_put(c->tenant, c->dev, violations, version, clock_wall_ms()) != MDM_OK ||
+        mdm_device_facts_put(c->tenant, c->dev, json_string_value(json_object_get(c->in, "os")),
+                             json_string_value(json_object_get(c->in, "app_version"))) != MDM_OK)
         goto out;
     bool compliant = json_array_size(violations) == 0;
     biz_actor(c, actor);
@@ -40,11 +45,16 @@ static enum tx_result tx_checkin(struct tx_ctx *c)
                       compliant, "policy_version", (json_int_t)version, "violations",
                       rules) != ID_OK)
         goto out;
+    if (mdm_command_deliver(c->tenant, c->dev, actor, clock_wall_ms(), &commands, &lock) != MDMC_OK)
+        goto out;
+    if (lock) /* its sessions end once this commits: the teller logs in again */
+        c->after = TX_AFTER_LOCK;
     json_object_set_new(c->out, "compliant", json_boolean(compliant));
     json_object_set(c->out, "violations", violations);
     json_object_set(c->out, "policy", policy);
     json_object_set_new(c->out, "policy_version", json_integer(version));
-    json_object_set_new(c->out, "commands", json_array());
+    json_object_set_new(c->out, "commands", commands);
+    commands = NULL;
     res = TX_COMMIT;
 out:
     json_decref(policy);

@@ -4,7 +4,10 @@
  * audits it (mdm.checkin, with the rules broken). A business TX (the bank's
  * shard) that the MDM gate leaves open, so a refused device can recover.
  * Answers OK with {"compliant","violations","policy","policy_version",
- * "commands":[]} whether compliant or not; `internal` on a store failure.
+ * "commands"} whether compliant or not, commands being the device's queued
+ * commands delivered now (business/mdm_command.h: [{"id","kind","args",
+ * "expires_at"}]); a lock among them ends the device's sessions once
+ * committed (tx_ctx after). `internal` on a store failure.
  * `position` is accepted and not stored in this version. */
 #ifndef ZHANYE_MDM_CHECKIN_H
 #define ZHANYE_MDM_CHECKIN_H

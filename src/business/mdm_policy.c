@@ -66,6 +66,36 @@ static bool member_valid(enum kind k, const json_t *v)
     return false;
 }
 
+const char *mdm_policy_bad_member(const json_t *p, const char **why)
+{
+    static const char *const WHY[] = {
+        [K_VERSION] = "须为含数字的版本号，如 \"7.0\"",
+        [K_LIST] = "须为字符串列表（至多500项，每项至多128字节）",
+        [K_BOOL] = "须为 true 或 false",
+        [K_COUNT] = "须为非负整数",
+    };
+    const char *key;
+    const json_t *v;
+    *why = "须为 JSON 对象";
+    if (!json_is_object(p))
+        return "policy";
+    json_object_foreach((json_t *)p, key, v)
+    {
+        size_t i = 0;
+        while (i < sizeof MEMBERS / sizeof MEMBERS[0] && strcmp(MEMBERS[i].name, key) != 0)
+            i++;
+        if (i == sizeof MEMBERS / sizeof MEMBERS[0]) {
+            *why = "不是策略的成员";
+            return key;
+        }
+        if (!member_valid(MEMBERS[i].kind, v)) {
+            *why = WHY[MEMBERS[i].kind];
+            return key;
+        }
+    }
+    return NULL;
+}
+
 bool mdm_policy_valid(const json_t *p)
 {
     const char *key;

@@ -41,6 +41,9 @@ json_t *mdm_policy_default(void);
  * of its type (versions strings with a digit, lists arrays of strings,
  * switches booleans, numbers non-negative integers). */
 bool mdm_policy_valid(const json_t *p);
+/* The first member that makes p invalid ("policy" when p is not an
+ * object), with *why its rule in Simplified Chinese; NULL when valid. */
+const char *mdm_policy_bad_member(const json_t *p, const char **why);
 
 /* The policy of a device of branch_id (0: the bank's): *policy a new object,
  * *version its version (0: the default). MDM_OK, MDM_ERR (the store). */

@@ -100,6 +100,16 @@ struct tx_ctx {
     json_t *fetched;
     /* outputs */
     const char *code; /* "OK" unless the handler sets an error (tx_fail) */
+    /* An identity effect on this request's device that the pipeline runs on
+     * the directory once the handler's transaction has committed (a business
+     * TX works on its bank's shard and cannot reach the directory's devices
+     * and sessions): TX_AFTER_NONE unless the handler sets it. Not run again
+     * for a retry answered from its stored answer. */
+    enum tx_after {
+        TX_AFTER_NONE = 0,
+        TX_AFTER_LOCK,   /* end the device's sessions (binding_lock) */
+        TX_AFTER_UNBIND, /* unbind the device (binding_unbind) */
+    } after;
     char message[256];
     json_t *out; /* the answer's data object; created empty; its strings are wiped after */
 };

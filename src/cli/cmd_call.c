@@ -15,6 +15,12 @@
  * PKG kept to resume), as a dropped connection would. app-verify checks a
  * file against an SM3 and signature with the pinned key.
  *
+ *   zhanye call --state FILE --checkin-loop N --report REPORT.json [--interval-ms MS]
+ *
+ * --checkin-loop runs the device-management agent (call.h, call_agent.c):
+ * N check-ins with the report, executing and acknowledging the commands
+ * they deliver.
+ *
  * CODE is taken as typed: case, spaces and dashes do not matter (ZY1
  * amendment 5, zyc_activation_code); one that cannot be a code the server
  * issued is refused (exit 2) before anything is sent.
@@ -23,6 +29,7 @@
  * answer's plaintext is printed on stdout; the exit status is 0 when its
  * code is OK, 1 otherwise, 2 for usage errors. */
 #include "channel/zy1.h"
+#include "cli/call.h"
 #include "cli/cli.h"
 #include "foundation/clock.h"
 #include "foundation/secmem.h"
@@ -39,7 +46,8 @@
 #include <unistd.h>
 
 struct call_opts {
-    const char *state, *server, *activate, *teller, *tx, *data, *cseq;
+    const char *state, *server, *activate, *teller, *tx, *data, *cseq, *report;
+    int rounds, interval_ms;
     /* app-latest and app-verify */
     const char *app, *version, *out, *file, *sm3, *signature;
     long long stop_after;
@@ -51,7 +59,7 @@ static int sid_path(const char *state, char *out, size_t cap)
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-static int sid_load(const char *state, char *sid, size_t cap)
+int call_sid_load(const char *state, char *sid, size_t cap)
 {
     char path[4096];
     sid[0] = '\0';
@@ -67,7 +75,7 @@ static int sid_load(const char *state, char *sid, size_t cap)
     return 0;
 }
 
-static int sid_save(const char *state, const char *sid)
+int call_sid_save(const char *state, const char *sid)
 {
     char path[4096];
     if (sid_path(state, path, sizeof path))
@@ -132,8 +140,9 @@ static char *build_payload(const struct call_opts *o, const char *sid)
     return text;
 }
 
-/* Seals, posts and opens one call; prints the plaintext. Returns the exit status. */
-static int round_trip(struct zyc_http *h, zyc_state *st, const struct call_opts *o, const char *tx,
+/* Seals, posts and opens one call (act_code: the activation code, or NULL);
+ * prints the plaintext. Returns the exit status. */
+static int round_trip(struct zyc_http *h, zyc_state *st, const char *act_code, const char *tx,
                       const char *payload, json_t **answer)
 {
     zy1_call call = {0};
@@ -141,7 +150,7 @@ static int round_trip(struct zyc_http *h, zyc_state *st, const struct call_opts 
     size_t blen, rlen, ptlen;
     long status = 0;
     int rc = EXIT_FAIL;
-    if (zyc_seal(st, tx, o->activate, payload, strlen(payload), clock_wall_ms(), &call, &body,
+    if (zyc_seal(st, tx, act_code, payload, strlen(payload), clock_wall_ms(), &call, &body,
                  &blen) != ZY1_OK) {
         fprintf(stderr, "zhanye call: cannot seal the request\n");
         goto out;
@@ -175,6 +184,12 @@ out:
     return rc;
 }
 
+int call_round_trip(struct zyc_http *h, zyc_state *st, const char *tx, const char *payload,
+                    json_t **answer)
+{
+    return round_trip(h, st, NULL, tx, payload, answer);
+}
+
 static int do_activate(struct zyc_http *h, const struct call_opts *o)
 {
     char kid[64], pub[128], code[ZYC_ACT_CODE_LEN + 1];
@@ -200,7 +215,7 @@ static int do_activate(struct zyc_http *h, const struct call_opts *o)
     const char *payload =
         "{\"data\":{\"device\":{\"model\":\"zhanye-cli\",\"os\":\"linux\",\"app\":\"" ZHANYE_VERSION
         "\"}}}";
-    rc = round_trip(h, &st, o, ZY1_ACTIVATE_TX, payload, &ans);
+    rc = round_trip(h, &st, o->activate, ZY1_ACTIVATE_TX, payload, &ans);
     const char *ds =
         json_string_value(json_object_get(json_object_get(ans, "data"), "device_secret"));
     if (rc == EXIT_OK && (!ds || zyc_state_set_device_secret(&st, ds) != ZYC_OK ||
@@ -224,15 +239,15 @@ static int do_call(struct zyc_http *h, const struct call_opts *o)
     }
     if (o->server)
         snprintf(st.url, sizeof st.url, "%s", o->server);
-    sid_load(o->state, sid, sizeof sid);
+    call_sid_load(o->state, sid, sizeof sid);
     bool login = strcmp(o->tx, "LOGIN") == 0;
     char *payload = build_payload(o, login ? NULL : sid);
-    int rc = payload ? round_trip(h, &st, o, o->tx, payload, &ans) : EXIT_USAGE;
+    int rc = payload ? round_trip(h, &st, NULL, o->tx, payload, &ans) : EXIT_USAGE;
     const char *nsid = json_string_value(json_object_get(json_object_get(ans, "data"), "sid"));
     if (rc == EXIT_OK && login && nsid)
-        sid_save(o->state, nsid);
+        call_sid_save(o->state, nsid);
     if (rc == EXIT_OK && strcmp(o->tx, "LOGOUT") == 0)
-        sid_save(o->state, NULL);
+        call_sid_save(o->state, NULL);
     json_decref(ans);
     free(payload);
     zyc_state_wipe(&st);
@@ -286,12 +301,12 @@ static int do_app_latest(struct zyc_http *h, const struct call_opts *o)
     }
     if (o->server)
         snprintf(st.url, sizeof st.url, "%s", o->server);
-    sid_load(o->state, sid, sizeof sid);
+    call_sid_load(o->state, sid, sizeof sid);
     json_t *p =
         json_pack("{s:{s:s,s:s},s:s}", "data", "app", o->app, "version", o->version, "sid", sid);
     char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
-    int rc = payload ? round_trip(h, &st, o, "APP_LATEST", payload, &ans) : EXIT_FAIL;
+    int rc = payload ? round_trip(h, &st, NULL, "APP_LATEST", payload, &ans) : EXIT_FAIL;
     json_t *data = json_object_get(ans, "data");
     if (rc == EXIT_OK && o->out && json_is_true(json_object_get(data, "update")))
         rc = fetch_package(h, &st, o, json_object_get(data, "package"));
@@ -318,13 +333,23 @@ static int do_app_verify(const struct call_opts *o)
 int cmd_call(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"state", required_argument, NULL, 's'},     {"server", required_argument, NULL, 'u'},
-        {"activate", required_argument, NULL, 'a'},  {"teller", required_argument, NULL, 't'},
-        {"data", required_argument, NULL, 'd'},      {"cseq", required_argument, NULL, 'c'},
-        {"app", required_argument, NULL, 'A'},       {"version", required_argument, NULL, 'V'},
-        {"out", required_argument, NULL, 'o'},       {"stop-after", required_argument, NULL, 'S'},
-        {"file", required_argument, NULL, 'f'},      {"sm3", required_argument, NULL, 'h'},
-        {"signature", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0},
+        {"state", required_argument, NULL, 's'},
+        {"server", required_argument, NULL, 'u'},
+        {"activate", required_argument, NULL, 'a'},
+        {"teller", required_argument, NULL, 't'},
+        {"data", required_argument, NULL, 'd'},
+        {"cseq", required_argument, NULL, 'c'},
+        {"checkin-loop", required_argument, NULL, 'l'},
+        {"report", required_argument, NULL, 'r'},
+        {"interval-ms", required_argument, NULL, 'i'},
+        {"app", required_argument, NULL, 'A'},
+        {"version", required_argument, NULL, 'V'},
+        {"out", required_argument, NULL, 'o'},
+        {"stop-after", required_argument, NULL, 'S'},
+        {"file", required_argument, NULL, 'f'},
+        {"sm3", required_argument, NULL, 'h'},
+        {"signature", required_argument, NULL, 'g'},
+        {NULL, 0, NULL, 0},
     };
     struct call_opts o = {0};
     int c;
@@ -369,16 +394,31 @@ int cmd_call(int argc, char **argv)
         case 'g':
             o.signature = optarg;
             break;
+        case 'l':
+            o.rounds = atoi(optarg);
+            if (o.rounds < 1)
+                goto usage;
+            break;
+        case 'r':
+            o.report = optarg;
+            break;
+        case 'i':
+            o.interval_ms = atoi(optarg);
+            break;
         default:
             goto usage;
         }
     }
     if (optind < argc)
         o.tx = argv[optind++];
-    if (!o.state || optind != argc || (o.activate ? !o.teller || !o.server || o.tx : !o.tx))
+    bool agent = o.rounds > 0 || o.report;
+    if (!o.state || optind != argc ||
+        (agent        ? !o.report || o.rounds < 1 || o.tx || o.activate
+         : o.activate ? !o.teller || !o.server || o.tx
+                      : !o.tx))
         goto usage;
-    bool latest = !o.activate && strcmp(o.tx, "app-latest") == 0;
-    bool verify = !o.activate && strcmp(o.tx, "app-verify") == 0;
+    bool latest = !agent && !o.activate && strcmp(o.tx, "app-latest") == 0;
+    bool verify = !agent && !o.activate && strcmp(o.tx, "app-verify") == 0;
     if ((latest && (!o.app || !o.version)) || (verify && (!o.file || !o.sm3 || !o.signature)))
         goto usage;
     if (verify)
@@ -386,7 +426,10 @@ int cmd_call(int argc, char **argv)
     struct zyc_http *h = zyc_http_new();
     if (!h)
         return EXIT_FAIL;
-    int rc = o.activate ? do_activate(h, &o) : latest ? do_app_latest(h, &o) : do_call(h, &o);
+    int rc = agent        ? call_agent(h, o.state, o.server, o.rounds, o.report, o.interval_ms)
+             : o.activate ? do_activate(h, &o)
+             : latest     ? do_app_latest(h, &o)
+                          : do_call(h, &o);
     zyc_http_free(h);
     return rc;
 usage:
@@ -395,6 +438,9 @@ usage:
                     "       zhanye call --state FILE app-latest --app APP --version V [--out PKG "
                     "[--stop-after N]]\n"
                     "       zhanye call --state FILE app-verify --file PKG --sm3 HEX --signature "
-                    "B64\n");
+                    "B64\n"
+
+                    "       zhanye call --state FILE [--server URL] --checkin-loop N --report "
+                    "REPORT.json [--interval-ms MS]\n");
     return EXIT_USAGE;
 }

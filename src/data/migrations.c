@@ -540,6 +540,31 @@ static const struct migration migrations[] = {
      "policy_version BIGINT NOT NULL, "
      "checked_at BIGINT NOT NULL, "
      "PRIMARY KEY (bank_id, dev))"},
+    /* The command queue of managed devices (business/mdm_command.h): ids
+     * per bank; branch_id is the device's teller's when it was queued. And
+     * the os and app version of each device's last check-in, for the
+     * console (business/mdm_device.h). */
+    {22, "mdm_commands",
+     "CREATE TABLE mdm_commands ("
+     "bank_id BIGINT NOT NULL, "
+     "id BIGINT NOT NULL, "
+     "branch_id BIGINT NOT NULL, "
+     "dev VARCHAR(32) NOT NULL, "
+     "kind VARCHAR(16) NOT NULL, "
+     "args TEXT NOT NULL, "
+     "state VARCHAR(10) NOT NULL, "
+     "reason VARCHAR(200) NOT NULL, "
+     "actor VARCHAR(64) NOT NULL, "
+     "created_at BIGINT NOT NULL, "
+     "expires_at BIGINT NOT NULL, "
+     "delivered_at BIGINT NOT NULL, "
+     "closed_at BIGINT NOT NULL, "
+     "PRIMARY KEY (bank_id, id), "
+     "CHECK (kind IN ('lock', 'wipe', 'refresh_policy', 'update_app', 'unbind')), "
+     "CHECK (state IN ('queued', 'delivered', 'done', 'failed', 'expired')));"
+     "CREATE INDEX mdm_commands_dev ON mdm_commands (bank_id, dev, state);"
+     "ALTER TABLE mdm_devices ADD COLUMN os VARCHAR(64) NOT NULL DEFAULT '';"
+     "ALTER TABLE mdm_devices ADD COLUMN app_version VARCHAR(32) NOT NULL DEFAULT ''"},
     /* The app store (appstore/package.h): the province's packages and whom
      * each targets, in the directory (not a bank's data: one package serves
      * many banks); the bytes are files DATA/store/<sm3>. */
@@ -682,6 +707,7 @@ static const char *const bank_tables[] = {"customers",
                                           "voucher_outbox",
                                           "mdm_policies",
                                           "mdm_devices",
+                                          "mdm_commands",
                                           "video_calls",
                                           "video_signals",
                                           "video_recordings",

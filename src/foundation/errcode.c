@@ -293,9 +293,12 @@ static const struct ze_def TABLE[ZE_COUNT] = {
                                 .meaning = "sealed, every business TX: the device's last "
                                            "DEVICE_CHECKIN was not compliant, or the bank's policy "
                                            "requires check-ins and none came within its interval; "
-                                           "`data.violations` lists why. Nothing is done: fix the "
-                                           "device and send DEVICE_CHECKIN (LOGIN, LOGOUT and "
-                                           "DEVICE_CHECKIN stay open)"},
+                                           "`data.violations` lists why. Nothing is done (a TX "
+                                           "with a prepare phase never calls the bank's other "
+                                           "systems), and the refusal is not the `cseq`'s stored "
+                                           "answer: fix the device and send DEVICE_CHECKIN, then "
+                                           "the same request again (LOGIN, LOGOUT, DEVICE_CHECKIN "
+                                           "and DEVICE_COMMAND_ACK stay open)"},
     [ZE_VIDEO_CALL_NOT_FOUND] = {.code = "video_call_not_found",
                                  .http = 404,
                                  .message = "视频通话不存在",

@@ -47,6 +47,8 @@
 #include "foundation/secmem.h"
 #include "http/handlers.h"
 #include "http/txauth.h"
+#include "identity/audit.h"
+#include "identity/binding.h"
 #include "identity/org.h"
 
 #include <stdlib.h>
@@ -80,6 +82,8 @@ struct txreq {
     json_t *fetched;                  /* what the TX's prepare function fetched (tx_ctx.fetched) */
     char bank_name[ORG_NAME_MAX + 1]; /* tx_def org_names: the session's (tx_ctx) */
     char branch_name[ORG_NAME_MAX + 1];
+    enum tx_after after; /* the handler's identity effect (tx_ctx), run once committed */
+    bool gated;          /* the MDM gate refused it: its answer is not stored */
 };
 
 static void req_free(struct txreq *r)
@@ -410,10 +414,15 @@ static struct tx_ctx ctx_of(struct txreq *r, char tlr[ZY1_ID_MAX + 1])
  * its transaction on the bank's shard: MDM_CLOSED with c answering
  * device_noncompliant and the violations, MDM_OK to run the handler,
  * MDM_ERR (the store: the handler does not run). */
+static bool gated_tx(const struct txreq *r)
+{
+    return r->def->bank_data && !r->def->mdm_open && r->def->needs_session;
+}
+
 static int device_gate(const struct txreq *r, struct tx_ctx *c)
 {
     json_t *violations = NULL;
-    if (!r->def->bank_data || r->def->mdm_open || !c->tenant)
+    if (!gated_tx(r) || !c->tenant)
         return MDM_OK;
     int rc = mdm_gate(c->tenant, c->branch_id, r->dev, clock_wall_ms(), &violations);
     if (rc == MDM_CLOSED) {
@@ -439,8 +448,12 @@ static char *run_handler(struct txreq *r, struct store_conn *conn)
     c.sid = sid[0] ? sid : NULL;
     c.out = json_object();
     int gate = c.out ? device_gate(r, &c) : MDM_ERR;
+    r->gated = gate == MDM_CLOSED;
+    r->after = TX_AFTER_NONE;
     if (gate == MDM_CLOSED || (gate == MDM_OK && r->def->fn(&c) == TX_COMMIT))
         reply = reply_text(c.code, c.message, c.out, r->srvseq);
+    if (reply && gate == MDM_OK)
+        r->after = c.after;
     if (reply)
         count(r->tx, c.code);
     tenant_close(tenant);
@@ -528,7 +541,9 @@ static int work_in_txn(struct store_conn *c, void *arg)
         /* Locked or out of reach: store_run runs it again, then `unavailable`. */
         return store_last_error(c) == STORE_BUSY ? STORE_BUSY : W_FAILED;
     }
-    if (!r->cseq[0])
+    /* A gate's refusal is not the cseq's answer: once the device is
+     * compliant, the same cseq runs for real. */
+    if (!r->cseq[0] || r->gated)
         return STORE_OK;
     uint8_t *sealed = NULL;
     size_t n = 0;
@@ -800,9 +815,43 @@ static int prepare_scope(struct txreq *r, struct store_conn **c, struct tenant_c
     return STORE_OK;
 }
 
+/* The MDM gate's refusal before the transaction: device_noncompliant with
+ * the violations, sealed, not stored as the cseq's answer. */
+static void gate_refusal(struct txreq *r, struct http_response *resp, json_t *violations)
+{
+    nonce_to_journal(r);
+    json_t *data = json_pack("{s:O}", "violations", violations);
+    char *text = reply_text(ze_code(ZE_DEVICE_NONCOMPLIANT),
+                            ze_message(ZE_DEVICE_NONCOMPLIANT, NULL), data, r->srvseq);
+    json_decref(data);
+    seal_text(r, resp, text);
+    free(text);
+    count(r->tx, ze_code(ZE_DEVICE_NONCOMPLIANT));
+}
+
+/* The MDM gate on the prepare phase's read-only scope, so that a refused
+ * device never makes the bank's other systems be called; the handler's
+ * transaction runs the gate again (the verdict may change meanwhile). true
+ * to go on; false when answered (device_noncompliant, `unavailable`). */
+static bool gate_before_prepare(struct txreq *r, struct http_response *resp,
+                                struct tenant_conn *tenant)
+{
+    json_t *violations = NULL;
+    if (!gated_tx(r) || !tenant)
+        return true;
+    int rc = mdm_gate(tenant, r->auth.session.branch_id, r->dev, clock_wall_ms(), &violations);
+    if (rc == MDM_CLOSED)
+        gate_refusal(r, resp, violations);
+    else if (rc != MDM_OK)
+        sealed_error(r, resp, ZE_UNAVAILABLE, NULL, NULL);
+    json_decref(violations);
+    return rc == MDM_OK;
+}
+
 /* The TX's prepare phase (channel/tx.h): before the transaction, with a
- * read-only tenant scope at most; r->fetched for the handler. false when
- * answered (`internal`, `unavailable`). */
+ * read-only tenant scope at most, after the MDM gate; r->fetched for the
+ * handler. false when answered (`device_noncompliant`, `internal`,
+ * `unavailable`). */
 static bool prepare(struct txreq *r, struct http_response *resp)
 {
     if (!r->def->prepare || r->def->own_transaction || r->def->read_only || answered_before(r))
@@ -811,6 +860,11 @@ static bool prepare(struct txreq *r, struct http_response *resp)
     struct tenant_conn *tenant = NULL;
     if (prepare_scope(r, &sc, &tenant) != STORE_OK) {
         sealed_error(r, resp, ZE_UNAVAILABLE, NULL, NULL);
+        return false;
+    }
+    if (!gate_before_prepare(r, resp, tenant)) {
+        tenant_close(tenant);
+        shard_release(r, sc);
         return false;
     }
     char tlr[ZY1_ID_MAX + 1];
@@ -830,6 +884,28 @@ static bool prepare(struct txreq *r, struct http_response *resp)
     log_error("tx.failed", "TX=%s dev=%s: the prepare phase failed", r->tx, r->dev);
     sealed_error(r, resp, ZE_INTERNAL, NULL, NULL);
     return false;
+}
+
+/* store_run callback on the directory: the handler's identity effect. */
+static int after_txn(struct store_conn *c, void *arg)
+{
+    const struct txreq *r = arg;
+    char actor[AUDIT_ACTOR_MAX + 1];
+    snprintf(actor, sizeof actor, "dev:%s", r->dev);
+    int rc = r->after == TX_AFTER_LOCK ? binding_lock(c, actor, r->dev)
+                                       : binding_unbind(c, actor, r->dev);
+    /* Gone already (unbound or revoked meanwhile): nothing left to do. */
+    return rc == ID_OK || rc == ID_NOT_FOUND || rc == ID_DISABLED ? STORE_OK : STORE_ERR;
+}
+
+/* The committed handler's identity effect (tx_ctx after), on the directory. */
+static void run_after(struct txreq *r)
+{
+    if (r->after == TX_AFTER_NONE)
+        return;
+    if (store_run(r->conn, "tx_after", after_txn, r) != STORE_OK)
+        log_error("tx.after", "TX=%s dev=%s: its device effect failed: %s", r->tx, r->dev,
+                  store_errmsg(r->conn));
 }
 
 /* Step 14, the prepare phase and the handler. */
@@ -866,6 +942,8 @@ static void execute(struct txreq *r, struct http_response *resp)
             count(r->tx, "replayed_cseq");
         seal_text(r, resp, w.reply);
         copy_answer(r, &w); /* committed: stored now, or found stored */
+        if (!w.answered_before)
+            run_after(r);
     } else {
         log_error("tx.failed", "TX=%s dev=%s: %s", r->tx, r->dev,
                   w.failed ? "the handler failed" : store_rc_name(rc));

@@ -74,6 +74,12 @@ void h_admin_store_upload(struct http_request *req, struct http_response *resp);
 void h_admin_store_packages(struct http_request *req, struct http_response *resp);
 void h_admin_store_withdraw(struct http_request *req, struct http_response *resp);
 void h_store_download(struct http_request *req, struct http_response *resp);
+/* Device management (h_admin_mdm*.c). */
+void h_admin_mdm_policy(struct http_request *req, struct http_response *resp);
+void h_admin_mdm_policy_set(struct http_request *req, struct http_response *resp);
+void h_admin_mdm_devices(struct http_request *req, struct http_response *resp);
+void h_admin_mdm_command(struct http_request *req, struct http_response *resp);
+void h_admin_mdm_commands(struct http_request *req, struct http_response *resp);
 
 /* The platform's routes, in match order. */
 const struct http_route *routes_table(size_t *n);

@@ -127,6 +127,11 @@ static const struct http_route ROUTES[] = {
         .fn = h_store_download,
         .offload = true,
     },
+    ADMIN_GET("/mdm/policy", h_admin_mdm_policy),
+    ADMIN_POST("/mdm/policy", h_admin_mdm_policy_set),
+    ADMIN_GET("/mdm/devices", h_admin_mdm_devices),
+    ADMIN_GET("/mdm/commands", h_admin_mdm_commands),
+    ADMIN_POST("/mdm/commands", h_admin_mdm_command),
 };
 #undef ADMIN_GET
 #undef ADMIN_POST

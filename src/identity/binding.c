@@ -4,8 +4,10 @@
 
 #include "channel/idem.h"
 #include "foundation/secmem.h"
+#include "identity/audit.h"
 #include "identity/session.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,4 +111,19 @@ int binding_revoke(struct store_conn *c, const char *actor, const char *dev_hex)
 int binding_unbind(struct store_conn *c, const char *actor, const char *dev_hex)
 {
     return take_out(c, actor, dev_hex, DEVICE_UNBOUND);
+}
+
+int binding_lock(struct store_conn *c, const char *actor, const char *dev_hex)
+{
+    struct device d;
+    int64_t ended = 0;
+    if (!c || !actor)
+        return ID_BAD_INPUT;
+    int rc = device_get(c, dev_hex, &d);
+    if (rc == ID_OK)
+        rc = session_end_device(c, dev_hex, "device_locked", &ended);
+    if (rc == ID_OK)
+        rc = audit_appendf(c, d.bank_id, actor, "device.locked", dev_hex, "{s:I}", "sessions",
+                           (json_int_t)ended);
+    return rc;
 }

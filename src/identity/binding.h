@@ -44,5 +44,10 @@ int binding_activate(struct store_conn *c, const struct kek *k, const struct tic
 /* ID_OK; ID_NOT_FOUND; ID_DISABLED if the device is not active; ID_BAD_INPUT. */
 int binding_revoke(struct store_conn *c, const char *actor, const char *dev_hex);
 int binding_unbind(struct store_conn *c, const char *actor, const char *dev_hex);
+/* Locks the device (a device-management lock command): its sessions end
+ * (reason "device_locked"), its binding stays, so its teller logs in again;
+ * audited "device.locked" with the sessions ended. ID_OK, ID_NOT_FOUND,
+ * ID_BAD_INPUT. */
+int binding_lock(struct store_conn *c, const char *actor, const char *dev_hex);
 
 #endif

@@ -11,7 +11,7 @@
  * end up to that much early) or absolute_s after creation, whatever the
  * activity; session_check then ends it ("idle_timeout",
  * "absolute_timeout") and answers ID_EXPIRED. End reasons a client may see:
- * signed_in_elsewhere, logged_out, device_revoked, device_unbound,
+ * signed_in_elsewhere, logged_out, device_revoked, device_unbound, device_locked,
  * device_reactivated, teller_disabled, password_reset, password_changed
  * (the teller's other sessions, when a tablet changed the password),
  * unknown (no such session, or a token presented from another device).

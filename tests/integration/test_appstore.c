@@ -1,4 +1,4 @@
-/* The app store (docs/api.md §1.21d, §2.3 "App store") on the real daemon
+/* The app store (docs/api.md §1.21e, §2.3 "App store") on the real daemon
  * with real ZY1 envelopes and the real console API:
  *   - only a province admin uploads (a bank admin 403, no session 401, a
  *     JSON body 415, bad metadata 400, a body over [appstore]

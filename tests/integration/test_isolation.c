@@ -333,6 +333,10 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"APP_LATEST", VIA_SID, "{\"app\":\"zhanye.tablet\",\"version\":\"1.0.0\"}", "session_invalid",
      true},
     {"APP_LATEST", VIA_DATA, "{\"app\":\"zhanye.tablet\",\"version\":\"1.0.0\"}", "OK", true},
+    /* A command is this device's, of this bank, or none (ids per bank:
+     * it_mdm acknowledges another device's and another bank's). */
+    {"DEVICE_COMMAND_ACK", VIA_DATA, "{\"id\":1,\"result\":\"done\"}", "not_found", true},
+    {"DEVICE_COMMAND_ACK", VIA_SID, "{\"id\":1,\"result\":\"done\"}", "session_invalid", true},
     /* Performance: B01's figures count none of B02's work (shows_nothing
      * and perf_counts_nothing_of_b02 below); another's session is none. */
     {"PERF_SUMMARY", VIA_DATA, "{\"period\":\"month\"}", "OK", true},

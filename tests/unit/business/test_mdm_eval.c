@@ -159,13 +159,33 @@ static void validity(void **state)
     }
 }
 
+/* The console's error names the first bad member (mdm_policy_bad_member). */
+static void bad_member_named(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    json_t *p = json_loads("{\"min_app\":\"1.0\",\"max_offline_days\":-1}", 0, NULL);
+    assert_string_equal(mdm_policy_bad_member(p, &why), "max_offline_days");
+    assert_non_null(strstr(why, "非负整数"));
+    json_decref(p);
+    p = json_loads("{\"colour\":true}", 0, NULL);
+    assert_string_equal(mdm_policy_bad_member(p, &why), "colour");
+    json_decref(p);
+    p = json_loads("[]", 0, NULL);
+    assert_string_equal(mdm_policy_bad_member(p, &why), "policy");
+    json_decref(p);
+    p = mdm_policy_default();
+    assert_null(mdm_policy_bad_member(p, &why));
+    json_decref(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(versions),      cmocka_unit_test(version_rules),
         cmocka_unit_test(app_rules),     cmocka_unit_test(security_rules),
         cmocka_unit_test(network_rules), cmocka_unit_test(default_policy),
-        cmocka_unit_test(validity),
+        cmocka_unit_test(validity),      cmocka_unit_test(bad_member_named),
     };
     return cmocka_run_group_tests_name("mdm_eval", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@ export const GROUPS = [
   { key: 'ana', title: '经营分析' },
   { key: 'back', title: '后台支持' },
   { key: 'video', title: '远程协助' },
+  { key: 'mdm', title: '设备管理' },
 ];
 
 export default [
@@ -32,4 +33,7 @@ export default [
   { path: '/back/recordings', group: 'back', title: '双录记录', roles: ADMINS, component: () => import('./views/RecordingsView.vue') },
   { path: '/video/desk', group: 'video', title: '远程协助', roles: AGENT, component: () => import('./views/VideoDeskView.vue') },
   { path: '/video/calls', group: 'video', title: '通话记录', roles: [...ALL, ...AGENT], component: () => import('./views/VideoCallsView.vue') },
+  { path: '/mdm/devices', group: 'mdm', title: '设备合规', roles: ALL, component: () => import('./views/MdmDevicesView.vue') },
+  { path: '/mdm/commands', group: 'mdm', title: '设备指令', roles: ALL, component: () => import('./views/MdmCommandsView.vue') },
+  { path: '/mdm/policy', group: 'mdm', title: '设备策略', roles: ALL, component: () => import('./views/MdmPolicyView.vue') },
 ].map((p) => ({ ...p, roles: p.roles || ADMINS }));

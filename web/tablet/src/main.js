@@ -7,10 +7,12 @@ import App from './App.vue';
 import router from './router.js';
 import { init as zy1Init } from './zy1/client.js';
 import { init as outboxInit } from './zy1/outbox.js';
+import { startup as mdmStartup } from './mdm/agent.js';
 
 // The device state, session and outbox load from IndexedDB first (the
 // router's guard reads them synchronously).
 zy1Init()
+  .then(mdmStartup) // the offline limit of device management, before the outbox loads
   .then(outboxInit)
   .catch((e) => console.error('zy1 init failed', e))
   .finally(() => {

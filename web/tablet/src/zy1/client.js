@@ -98,6 +98,13 @@ export function device() {
 
 export const session = () => (sess ? { sid: sess.sid, teller: sess.teller, idle_timeout_s: sess.idle_timeout_s } : null);
 
+const noncompliantSubs = new Set();
+/** fn(data) on every device_noncompliant answer (device management, mdm/agent.js). */
+export function onNoncompliant(fn) {
+  noncompliantSubs.add(fn);
+  return () => noncompliantSubs.delete(fn);
+}
+
 export function onSession(fn) {
   sessionSubs.add(fn);
   return () => sessionSubs.delete(fn);
@@ -236,6 +243,7 @@ async function sealedCall(tx, data, { cseq, sid } = {}) {
       if (UNBIND_REASONS.has(ans.data?.reason)) await forgetSecret();
       else if (!sid || sess?.sid === sid) await setSession(null);
     }
+    if (ans.code === 'device_noncompliant') for (const fn of noncompliantSubs) fn(ans.data);
     throw new ZyError(ans.code, ans.data, 200, ans.message);
   }
   return ans.data;
