@@ -1,9 +1,12 @@
 /* call — what `zhanye call` (cmd_call.c) shares with its device-management
- * agent (call_agent.c): one sealed round trip and the session token file.
+ * agent (call_agent.c): one sealed round trip and the session token file
+ * (call_io.c).
  *
- * call_round_trip seals payload for tx with the device state st, posts it,
- * opens and prints the answer's plaintext on stdout; *answer (may be left
- * NULL) the parsed plaintext. EXIT_OK when its code is OK, else EXIT_FAIL.
+ * call_exchange seals payload for tx with the device state st (act_code: the
+ * activation code of DEVICE_ACTIVATE, else NULL), posts it, opens and prints
+ * the answer's plaintext on stdout; *answer (may be left NULL) the parsed
+ * plaintext. EXIT_OK when its code is OK, else EXIT_FAIL. call_round_trip is
+ * call_exchange without an activation code.
  * The session token lives beside the state in STATE.sid (mode 0600):
  * call_sid_load ("" when none), call_sid_save (NULL deletes it). */
 #ifndef ZHANYE_CLI_CALL_H
@@ -15,6 +18,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+int call_exchange(struct zyc_http *h, zyc_state *st, const char *act_code, const char *tx,
+                  const char *payload, json_t **answer);
 int call_round_trip(struct zyc_http *h, zyc_state *st, const char *tx, const char *payload,
                     json_t **answer);
 int call_sid_load(const char *state, char *sid, size_t cap);

@@ -53,46 +53,6 @@ struct call_opts {
     long long stop_after;
 };
 
-static int sid_path(const char *state, char *out, size_t cap)
-{
-    int n = snprintf(out, cap, "%s.sid", state);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-int call_sid_load(const char *state, char *sid, size_t cap)
-{
-    char path[4096];
-    sid[0] = '\0';
-    if (sid_path(state, path, sizeof path))
-        return -1;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    if (!fgets(sid, (int)cap, f))
-        sid[0] = '\0';
-    sid[strcspn(sid, "\n")] = '\0';
-    fclose(f);
-    return 0;
-}
-
-int call_sid_save(const char *state, const char *sid)
-{
-    char path[4096];
-    if (sid_path(state, path, sizeof path))
-        return -1;
-    if (!sid) {
-        unlink(path);
-        return 0;
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0)
-        return -1;
-    size_t n = strlen(sid);
-    int rc = write(fd, sid, n) == (ssize_t)n ? 0 : -1;
-    close(fd);
-    return rc;
-}
-
 /* The first live key of the server, to pin at activation. */
 static int fetch_pubkey(struct zyc_http *h, const char *server, char *kid, size_t kcap, char *pub,
                         size_t pcap)
@@ -140,56 +100,6 @@ static char *build_payload(const struct call_opts *o, const char *sid)
     return text;
 }
 
-/* Seals, posts and opens one call (act_code: the activation code, or NULL);
- * prints the plaintext. Returns the exit status. */
-static int round_trip(struct zyc_http *h, zyc_state *st, const char *act_code, const char *tx,
-                      const char *payload, json_t **answer)
-{
-    zy1_call call = {0};
-    char *body = NULL, *resp = NULL, *pt = NULL, url[ZYC_URL_MAX + 64];
-    size_t blen, rlen, ptlen;
-    long status = 0;
-    int rc = EXIT_FAIL;
-    if (zyc_seal(st, tx, act_code, payload, strlen(payload), clock_wall_ms(), &call, &body,
-                 &blen) != ZY1_OK) {
-        fprintf(stderr, "zhanye call: cannot seal the request\n");
-        goto out;
-    }
-    snprintf(url, sizeof url, "%s/api/v1/tx/%s", st->url, tx);
-    if (zyc_http_do(h, url, body, blen, &status, &resp, &rlen) != 0) {
-        fprintf(stderr, "zhanye call: %s: no answer\n", url);
-        goto out;
-    }
-    if (status != 200) {
-        printf("%s\n", resp);
-        fprintf(stderr, "zhanye call: HTTP %ld\n", status);
-        goto out;
-    }
-    if (zyc_open(&call, resp, rlen, &pt, &ptlen, NULL) != ZY1_OK) {
-        fprintf(stderr, "zhanye call: the answer failed verification\n");
-        goto out;
-    }
-    printf("%s\n", pt);
-    *answer = json_loads(pt, 0, NULL);
-    const char *code = json_string_value(json_object_get(*answer, "code"));
-    rc = code && strcmp(code, "OK") == 0 ? EXIT_OK : EXIT_FAIL;
-out:
-    zy1_call_wipe(&call);
-    free(body);
-    free(resp);
-    if (pt) {
-        memset(pt, 0, ptlen);
-        free(pt);
-    }
-    return rc;
-}
-
-int call_round_trip(struct zyc_http *h, zyc_state *st, const char *tx, const char *payload,
-                    json_t **answer)
-{
-    return round_trip(h, st, NULL, tx, payload, answer);
-}
-
 static int do_activate(struct zyc_http *h, const struct call_opts *o)
 {
     char kid[64], pub[128], code[ZYC_ACT_CODE_LEN + 1];
@@ -215,7 +125,7 @@ static int do_activate(struct zyc_http *h, const struct call_opts *o)
     const char *payload =
         "{\"data\":{\"device\":{\"model\":\"zhanye-cli\",\"os\":\"linux\",\"app\":\"" ZHANYE_VERSION
         "\"}}}";
-    rc = round_trip(h, &st, o->activate, ZY1_ACTIVATE_TX, payload, &ans);
+    rc = call_exchange(h, &st, o->activate, ZY1_ACTIVATE_TX, payload, &ans);
     const char *ds =
         json_string_value(json_object_get(json_object_get(ans, "data"), "device_secret"));
     if (rc == EXIT_OK && (!ds || zyc_state_set_device_secret(&st, ds) != ZYC_OK ||
@@ -242,7 +152,7 @@ static int do_call(struct zyc_http *h, const struct call_opts *o)
     call_sid_load(o->state, sid, sizeof sid);
     bool login = strcmp(o->tx, "LOGIN") == 0;
     char *payload = build_payload(o, login ? NULL : sid);
-    int rc = payload ? round_trip(h, &st, NULL, o->tx, payload, &ans) : EXIT_USAGE;
+    int rc = payload ? call_exchange(h, &st, NULL, o->tx, payload, &ans) : EXIT_USAGE;
     const char *nsid = json_string_value(json_object_get(json_object_get(ans, "data"), "sid"));
     if (rc == EXIT_OK && login && nsid)
         call_sid_save(o->state, nsid);
@@ -306,7 +216,7 @@ static int do_app_latest(struct zyc_http *h, const struct call_opts *o)
         json_pack("{s:{s:s,s:s},s:s}", "data", "app", o->app, "version", o->version, "sid", sid);
     char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
-    int rc = payload ? round_trip(h, &st, NULL, "APP_LATEST", payload, &ans) : EXIT_FAIL;
+    int rc = payload ? call_exchange(h, &st, NULL, "APP_LATEST", payload, &ans) : EXIT_FAIL;
     json_t *data = json_object_get(ans, "data");
     if (rc == EXIT_OK && o->out && json_is_true(json_object_get(data, "update")))
         rc = fetch_package(h, &st, o, json_object_get(data, "package"));
