@@ -6,6 +6,7 @@
 #include "business/perf_summary.h"
 #include "business/recommend.h"
 #include "business/tag.h"
+#include "business/video_record_tx.h"
 #include "business/video_tx.h"
 #include "business/visit.h"
 #include "business/voucher.h"
@@ -56,6 +57,7 @@ static const struct tx_def *const ALL[] = {
     &TX_VIDEO_CALL_STATUS,
     &TX_VIDEO_SIGNAL,
     &TX_VIDEO_CALL_END,
+    &TX_VIDEO_RECORD_JOIN,
 };
 
 const struct tx_def *const *tx_all(size_t *n)
