@@ -135,7 +135,7 @@ int vsign_find_id(const uint8_t *pdf, size_t n, char id[VOUCHER_ID_MAX + 1])
         size_t len = 0;
         while (q + len < end && len <= VOUCHER_ID_MAX && id_char(q[len]))
             len++;
-        if (len && len <= VOUCHER_ID_MAX && q + len < end && q[len] == ')') {
+        if (len && len <= VOUCHER_ID_MAX && q + len < end && (q[len] == ')' || q[len] == ' ')) {
             memcpy(id, q, len);
             id[len] = '\0';
             return VS_OK;
