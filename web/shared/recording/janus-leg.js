@@ -29,18 +29,24 @@ function gathered(pc, ms) {
 export async function openRecordingLeg(stream, join, { onState = () => {}, gatherMs = 5000 } = {}) {
   const pc = new RTCPeerConnection({ iceServers: [] });
   let closed = false;
-  onState('joining');
+  let told = 'joining';
+  let watch = null;
+  onState(told);
   for (const t of stream.getTracks()) pc.addTransceiver(t, { direction: 'sendonly', streams: [stream] });
-  pc.onconnectionstatechange = () => {
+  // The state is told on each change, and also checked once a second (an
+  // event that raced the page's own work must not leave a stale badge).
+  const check = () => {
     if (closed) return;
-    if (pc.connectionState === 'connected') onState('recording');
-    else if (pc.connectionState === 'failed') onState('failed');
+    const s = pc.connectionState === 'connected' ? 'recording' : pc.connectionState === 'failed' ? 'failed' : told;
+    if (s !== told) onState((told = s));
   };
+  pc.onconnectionstatechange = check;
   const leg = {
     pc,
     close() {
       if (closed) return;
       closed = true;
+      clearInterval(watch);
       pc.close();
       onState('closed');
     },
@@ -51,6 +57,8 @@ export async function openRecordingLeg(stream, join, { onState = () => {}, gathe
     const sdp = await join(pc.localDescription.sdp);
     if (closed) return leg;
     await pc.setRemoteDescription({ type: 'answer', sdp });
+    watch = setInterval(check, 1000);
+    check();
   } catch (e) {
     if (!closed) {
       onState('failed');
