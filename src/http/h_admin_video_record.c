@@ -55,8 +55,8 @@ static int set_txn(struct tenant_conn *tc, void *arg)
 static int drop_txn(struct tenant_conn *tc, void *arg)
 {
     struct rec_set *s = arg;
-    int rc = video_call_end(tc, s->call_id, VIDEO_AGENT, "media_unavailable", s->ar->actor,
-                            clock_wall_ms(), &s->call);
+    int rc = video_call_end(tc, s->call_id, VIDEO_AGENT, ze_code(ZE_MEDIA_UNAVAILABLE),
+                            s->ar->actor, clock_wall_ms(), &s->call);
     return rc == VC_ENDED ? VC_OK : rc;
 }
 
