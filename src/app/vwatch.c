@@ -67,6 +67,7 @@ static int collect(const struct vdb_row *r, void *arg)
     if (strcmp(r->state, VDB_RECORDING) != 0 || l->n >= VWATCH_ROWS_MAX)
         return 0;
     struct live *x = &l->rows[l->n++];
+    *x = (struct live){0};
     snprintf(x->call_id, sizeof x->call_id, "%s", r->call_id);
     x->started_at = r->started_at;
     return 0;
@@ -173,7 +174,7 @@ static void act(struct vwatch *w, int64_t bank, const struct live *x)
 static void scan(struct vwatch *w)
 {
     int64_t *ids = malloc(BANKS_MAX * sizeof *ids);
-    struct lives *l = malloc(sizeof *l);
+    struct lives *l = calloc(1, sizeof *l);
     int nb = ids && l ? banks(w->cfg.dir, ids) : -1;
     for (int b = 0; b < nb && !stopping(w); b++) {
         if (look(w, ids[b], l) != 0)
