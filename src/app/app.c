@@ -4,6 +4,8 @@
 #include "app/overrides.h"
 #include "app/vdeliver.h"
 #include "appstore/dltoken.h"
+#include "app/vwatch.h"
+#include "business/vrec.h"
 #include "business/voucher_pdf.h"
 #include "business/voucher_sign.h"
 #include "channel/answer_cache.h"
@@ -266,8 +268,14 @@ static int open_channel(struct app *a, char *err, size_t errcap)
     snprintf(a->video.urls, sizeof a->video.urls, "%s", a->cfg.video.turn_urls);
     a->video.ttl_s = a->cfg.video.turn_ttl_s;
     a->video.window_s = a->cfg.video.reconnect_window_s;
+    if (!a->vrec && !(a->vrec = calloc(1, sizeof *a->vrec))) {
+        snprintf(err, errcap, "out of memory");
+        return APP_ERR_RUNTIME;
+    }
+    vrec_env_init(a->vrec, &a->cfg, &a->kek);
     a->tx_env = (struct tx_env){.kek = &a->kek,
                                 .video = &a->video,
+                                .vrec = a->vrec,
                                 .identity = &a->identity,
                                 .attach_max_bytes = a->cfg.business.attach_max_bytes,
                                 .voucher_key = a->voucher_key,
@@ -418,6 +426,18 @@ int app_deliver_start(struct app *a, char *err, size_t errcap)
         snprintf(err, errcap, "cannot start the voucher deliverer");
         return APP_ERR_RUNTIME;
     }
+    struct vwatch_config wc = {
+        .dir = a->store,
+        .shards = a->shards,
+        .vrec = a->vrec,
+        .window_ms =
+            (int64_t)(cfg->video.reconnect_window_s > 0 ? cfg->video.reconnect_window_s : 20) *
+            1000,
+    };
+    if (!a->vwatch && vwatch_start(&wc, &a->vwatch) != 0) {
+        snprintf(err, errcap, "cannot start the recorded calls' watcher");
+        return APP_ERR_RUNTIME;
+    }
     return APP_OK;
 }
 
@@ -462,6 +482,11 @@ void app_close(struct app *a)
     a->flow = NULL;
     vdeliver_stop(a->deliverer); /* before what it uses: egress, keys, stores */
     a->deliverer = NULL;
+    vwatch_stop(a->vwatch); /* a recording being finished completes first */
+    a->vwatch = NULL;
+    a->tx_env.vrec = NULL;
+    free(a->vrec);
+    a->vrec = NULL;
     egress_close(a->egress);
     a->egress = NULL;
     a->tx_env.egress = NULL;

@@ -38,6 +38,8 @@ struct flow_hooks;
 struct authcache;
 struct answer_cache;
 struct vdeliver;
+struct vwatch;
+struct vrec_env;
 
 enum app_rc { APP_OK = 0, APP_ERR_CONFIG = 2, APP_ERR_RUNTIME = 1 };
 
@@ -64,6 +66,9 @@ struct app {
     struct flow *flow; /* NULL until app_flow_open() */
     struct vdeliver
         *deliverer; /* uploads the vouchers (app/vdeliver.h); NULL until app_deliver_start */
+    struct vwatch
+        *vwatch; /* finishes recorded calls (app/vwatch.h); NULL until app_deliver_start */
+    struct vrec_env *vrec; /* [video] Janus and recordings_dir, the KEK (business/vrec.h) */
     int64_t started_ms;
 };
 
@@ -88,7 +93,9 @@ int app_open(struct app *a, const char *data_dir, char *err, size_t errcap);
 /* Starts the voucher deliverer (app/vdeliver.h: one thread uploading every
  * shard's pending vouchers to the paperless platform) on an opened app:
  * for the serving process only (`zhanye serve`; in-process tests and
- * commands leave it off). app_close() stops it first. APP_OK, or
+ * commands leave it off), and the recorded calls' watcher (app/vwatch.h:
+ * keeps their Janus sessions alive, finishes them when the call ended).
+ * app_close() stops them first. APP_OK, or
  * APP_ERR_RUNTIME with err. */
 int app_deliver_start(struct app *a, char *err, size_t errcap);
 void app_close(struct app *a);

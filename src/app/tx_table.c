@@ -8,6 +8,7 @@
 #include "business/perf_summary.h"
 #include "business/recommend.h"
 #include "business/tag.h"
+#include "business/video_record_tx.h"
 #include "business/video_tx.h"
 #include "business/visit.h"
 #include "business/voucher.h"
@@ -60,6 +61,7 @@ static const struct tx_def *const ALL[] = {
     &TX_VIDEO_CALL_END,
     &TX_APP_LATEST,
     &TX_DEVICE_COMMAND_ACK,
+    &TX_VIDEO_RECORD_JOIN,
 };
 
 const struct tx_def *const *tx_all(size_t *n)

@@ -11,7 +11,7 @@
     "id, state, COALESCE(outcome, ''), COALESCE(end_reason, ''), teller_id, branch_id, dev, "      \
     "COALESCE(customer_id, 0), COALESCE(biz_id, 0), reason, record, COALESCE(recording_id, ''), "  \
     "COALESCE(agent_id, 0), created_at, answered_at, connected_at, ended_at, tablet_seen, "        \
-    "agent_seen"
+    "agent_seen, consent_version, consent_by, consent_at"
 
 #define DEFAULT_WAIT_S 60
 #define WAIT_SAMPLE 20
@@ -50,6 +50,9 @@ static void read_row(struct tenant_stmt *s, struct video_call *c)
     c->ended_at = tenant_col_int64(s, 16);
     c->tablet_seen = tenant_col_int64(s, 17);
     c->agent_seen = tenant_col_int64(s, 18);
+    copy(c->consent_version, sizeof c->consent_version, tenant_col_text(s, 19));
+    copy(c->consent_by, sizeof c->consent_by, tenant_col_text(s, 20));
+    c->consent_at = tenant_col_int64(s, 21);
 }
 
 /* Runs a prepared statement to its end (writes). */
@@ -118,7 +121,9 @@ int video_call_create(struct tenant_conn *tc, const struct video_call_new *n, in
 {
     struct tenant_stmt *s = NULL;
     if (!n || !n->dev || !n->reason || !*n->reason || strlen(n->reason) > VC_REASON_MAX ||
-        !n->actor || n->teller_id <= 0 || n->customer_id < 0 || n->biz_id < 0)
+        !n->actor || n->teller_id <= 0 || n->customer_id < 0 || n->biz_id < 0 ||
+        (n->consent_version && strlen(n->consent_version) > VC_CONSENT_VERSION_MAX) ||
+        (n->consent_by && strlen(n->consent_by) > 64))
         return VC_BAD;
     int rc = next_id(tc, id);
     if (rc != VC_OK)
@@ -126,8 +131,9 @@ int video_call_create(struct tenant_conn *tc, const struct video_call_new *n, in
     rc = tenant_prepare(tc,
                         "INSERT INTO video_calls (bank_id, id, state, teller_id, branch_id, dev, "
                         "customer_id, biz_id, reason, record, created_at, answered_at, "
-                        "connected_at, ended_at, tablet_seen, agent_seen) VALUES (?, ?, 'queued', "
-                        "?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, 0)",
+                        "connected_at, ended_at, tablet_seen, agent_seen, consent_version, "
+                        "consent_by, consent_at) VALUES (?, ?, 'queued', "
+                        "?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, 0, ?, ?, ?)",
                         &s);
     if (rc == STORE_OK)
         rc = tenant_bind_int64(s, 2, *id);
@@ -149,13 +155,21 @@ int video_call_create(struct tenant_conn *tc, const struct video_call_new *n, in
         rc = tenant_bind_int64(s, 10, now_ms);
     if (rc == STORE_OK)
         rc = tenant_bind_int64(s, 11, now_ms);
+    bool consent = n->consent_version && n->consent_version[0];
+    if (rc == STORE_OK)
+        rc = tenant_bind_text(s, 12, consent ? n->consent_version : "");
+    if (rc == STORE_OK)
+        rc = tenant_bind_text(s, 13, !consent ? "" : n->consent_by ? n->consent_by : n->actor);
+    if (rc == STORE_OK)
+        rc = tenant_bind_int64(s, 14, consent ? now_ms : 0);
     rc = done(s, rc);
     char target[24];
     snprintf(target, sizeof target, "call:%lld", (long long)*id);
     if (rc == VC_OK)
-        rc = audit_tenantf(tc, n->actor, "video.call_requested", target, "{s:I,s:I,s:b,s:s}",
+        rc = audit_tenantf(tc, n->actor, "video.call_requested", target, "{s:I,s:I,s:b,s:s,s:s?}",
                            "customer_id", (json_int_t)n->customer_id, "biz_id",
-                           (json_int_t)n->biz_id, "record", n->record, "reason", n->reason) == ID_OK
+                           (json_int_t)n->biz_id, "record", n->record, "reason", n->reason,
+                           "consent_version", consent ? n->consent_version : NULL) == ID_OK
                  ? VC_OK
                  : STORE_ERR;
     return rc;
@@ -432,7 +446,7 @@ json_t *video_call_json(const struct video_call *c)
     int64_t wait = (c->answered_at ? c->answered_at : c->ended_at) - c->created_at;
     int64_t talk = c->connected_at && c->ended_at ? c->ended_at - c->connected_at : 0;
     return json_pack(
-        "{s:I,s:s,s:s?,s:s?,s:b,s:s?,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "call_id",
+        "{s:I,s:s,s:s?,s:s?,s:b,s:s?,s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s?}", "call_id",
         (json_int_t)c->id, "state", c->state, "outcome", c->outcome[0] ? c->outcome : NULL,
         "end_reason", c->end_reason[0] ? c->end_reason : NULL, "record", c->record, "recording_id",
         c->recording_id[0] ? c->recording_id : NULL, "customer_id", (json_int_t)c->customer_id,
@@ -440,7 +454,8 @@ json_t *video_call_json(const struct video_call *c)
         (json_int_t)c->created_at, "answered_at", (json_int_t)c->answered_at, "connected_at",
         (json_int_t)c->connected_at, "ended_at", (json_int_t)c->ended_at, "queue_wait_ms",
         (json_int_t)(wait > 0 ? wait : 0), "talk_ms", (json_int_t)talk, "teller_id",
-        (json_int_t)c->teller_id, "branch_id", (json_int_t)c->branch_id);
+        (json_int_t)c->teller_id, "branch_id", (json_int_t)c->branch_id, "consent_version",
+        c->consent_version[0] ? c->consent_version : NULL);
 }
 
 int video_call_list(struct tenant_conn *tc, const char *state, int limit, json_t **out)

@@ -48,6 +48,7 @@ enum {
 
 #define VC_REASON_MAX 200
 #define VC_RECORDING_ID_MAX 64
+#define VC_CONSENT_VERSION_MAX 32
 
 enum video_side { VIDEO_TABLET, VIDEO_AGENT };
 
@@ -61,6 +62,12 @@ struct video_call {
     char recording_id[VC_RECORDING_ID_MAX + 1];
     bool record;
     int64_t created_at, answered_at, connected_at, ended_at, tablet_seen, agent_seen;
+    /* The customer's consent to the recording (migration 26): the consent
+     * text's version, who captured it (the teller's actor) and when; "", 0
+     * without one. */
+    char consent_version[VC_CONSENT_VERSION_MAX + 1];
+    char consent_by[65];
+    int64_t consent_at;
 };
 
 struct video_call_new {
@@ -68,6 +75,12 @@ struct video_call_new {
     const char *dev;
     const char *reason; /* 1..VC_REASON_MAX bytes */
     bool record;
+    /* The customer's consent captured on the tablet (NULL or "": none):
+     * the consent text's version, ≤ VC_CONSENT_VERSION_MAX bytes; stored
+     * with consent_by (NULL: actor; ≤ 64 bytes) as who captured it and
+     * now_ms as when. */
+    const char *consent_version;
+    const char *consent_by;
     const char *actor; /* the audit record's */
 };
 

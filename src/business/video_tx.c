@@ -112,7 +112,26 @@ static enum tx_result tx_request(struct tx_ctx *c)
             cust = b.customer_id;
         record = record || needs_recording(b.kind);
     }
+    /* 双录: the customer's consent, shown and confirmed on the tablet, comes
+     * with the request; the recording starts from it when an agent takes
+     * the call (docs/architecture.md "Recording a call"). */
+    const char *consent =
+        json_string_value(json_object_get(json_object_get(c->in, "consent"), "text_version"));
+    if (consent && (!consent[0] || strlen(consent) > VC_CONSENT_VERSION_MAX)) {
+        tx_failf(c, ZE_BAD_REQUEST, "同意书版本不正确");
+        return TX_COMMIT;
+    }
+    if (record && !consent) {
+        tx_fail(c, ZE_VREC_NO_CONSENT);
+        return TX_COMMIT;
+    }
+    if (record && cust == 0) {
+        tx_failf(c, ZE_BAD_REQUEST, "录音录像的通话须关联客户或业务");
+        return TX_COMMIT;
+    }
     biz_actor(c, actor);
+    char by[40];
+    snprintf(by, sizeof by, "teller:%lld", (long long)c->teller_id);
     struct video_call_new n = {
         .teller_id = c->teller_id,
         .branch_id = c->branch_id,
@@ -121,6 +140,8 @@ static enum tx_result tx_request(struct tx_ctx *c)
         .dev = c->dev,
         .reason = json_string_value(json_object_get(c->in, "reason")),
         .record = record,
+        .consent_version = record ? consent : NULL,
+        .consent_by = by,
         .actor = actor,
     };
     struct video_call vc;
@@ -207,6 +228,7 @@ static const struct tx_field F_REQUEST[] = {
     {.name = "biz_id", .type = TXF_INT},
     {.name = "reason", .type = TXF_STRING, .required = true, .max = VC_REASON_MAX},
     {.name = "record", .type = TXF_BOOL},
+    {.name = "consent", .type = TXF_OBJECT},
 };
 static const struct tx_field F_STATUS[] = {
     {.name = "call_id", .type = TXF_INT, .required = true},

@@ -1,11 +1,16 @@
 /* video_tx — the tablet's side of a remote video call (docs/api.md §1.22),
  * business TXs on the bank's shard, session required:
  *
- *   VIDEO_CALL_REQUEST {customer_id?, biz_id?, reason, record?}
+ *   VIDEO_CALL_REQUEST {customer_id?, biz_id?, reason, record?,
+ *                       consent?: {text_version}}
  *       -> {call_id, state, position, expected_wait_s, ice_servers}
  *       queues a call (business/video_call.h); customer_not_found,
  *       biz_not_found for an id not of the bank. A call about an agency
- *       sale (biz kind agency: 双录) is recorded whatever `record` says.
+ *       sale (biz kind agency: 双录) is recorded whatever `record` says; a
+ *       recorded call needs the customer's consent (vrec_no_consent
+ *       without it; bad_request without customer and business), kept with
+ *       the call (its version, teller:<id>, now) for the recording that
+ *       starts when an agent takes it (http/h_admin_video_record.c).
  *   VIDEO_CALL_STATUS {call_id, after?}
  *       -> {call_id, state, outcome, end_reason, position, expected_wait_s,
  *           signals: [{seq, kind, payload}] (the agent's, seq > after),

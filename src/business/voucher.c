@@ -108,7 +108,8 @@ static int input_ok(const struct voucher_input *in)
            text_ok(in->teller, 1, TEXT_MAX) && text_ok(in->bank_name, 0, TEXT_MAX) &&
            text_ok(in->branch_name, 0, TEXT_MAX) && in->nfields <= VOUCHER_FIELDS_MAX &&
            (!in->nfields || in->fields) && in->signature_png && in->signature_len &&
-           in->signature_len <= VOUCHER_SIG_PNG_MAX && text_ok(in->actor, 1, AUDIT_ACTOR_MAX);
+           in->signature_len <= VOUCHER_SIG_PNG_MAX && text_ok(in->actor, 1, AUDIT_ACTOR_MAX) &&
+           text_ok(in->recording_sm3, 0, 64);
 }
 
 /* The first 16 hex digits of SM3 of the key's public point. */
@@ -188,7 +189,8 @@ static int render_as(const struct tx_env *env, const struct voucher_input *in, i
                               .fields = in->fields,
                               .nfields = in->nfields,
                               .signature_png = in->signature_png,
-                              .signature_len = in->signature_len};
+                              .signature_len = in->signature_len,
+                              .recording_sm3 = in->recording_sm3};
     int rc = vpdf_render(&doc, &v->pdf, &v->n);
     if (rc != VPDF_OK)
         return rc == VPDF_BAD_INPUT ? VCH_BAD_INPUT : STORE_ERR;

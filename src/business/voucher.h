@@ -86,6 +86,12 @@ struct voucher_input {
     const uint8_t *signature_png; /* the customer's signature, a PNG, 1..VOUCHER_SIG_PNG_MAX */
     size_t signature_len;
     const char *actor; /* the audit actor: "dev:<hex>" of the tablet, or "system" */
+    /* The SM3 of the business's stored recording (双录, business/vrec.h: 64
+     * hex), NULL or "": none. Shown as a line of the voucher (双录录像SM3) and
+     * written in the PDF's keywords after the id ("zhanye-voucher:<id>
+     * recording-sm3:<hex>"), so it is read without the page's glyph-subset
+     * text. */
+    const char *recording_sm3;
 };
 
 /* VOUCHER IDS. "V<bank>-<n>" (voucher_db.h). The number n of a business's

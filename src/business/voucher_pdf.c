@@ -236,11 +236,14 @@ int vpdf_render(const struct voucher_doc *d, uint8_t **pdf, size_t *n)
         return VPDF_BAD_INPUT;
     struct buf b = {0};
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(write_buf, &b, PAGE_W, PAGE_H);
-    char date[32], kw[96], when[20];
+    char date[32], kw[192], when[20];
     vpdf_china_time(d->time_ms, when);
     /* "YYYY-MM-DD HH:MM:SS" -> ISO 8601 with the +08:00 offset */
     snprintf(date, sizeof date, "%.10sT%.8s+08:00", when, when + 11);
-    snprintf(kw, sizeof kw, "zhanye-voucher:%s", d->id);
+    /* 双录: the business's recording's hash, readable without the page's text */
+    snprintf(kw, sizeof kw, "zhanye-voucher:%s%s%.64s", d->id,
+             d->recording_sm3 && d->recording_sm3[0] ? " recording-sm3:" : "",
+             d->recording_sm3 ? d->recording_sm3 : "");
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, date);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_MOD_DATE, date);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_KEYWORDS, kw);
@@ -253,6 +256,7 @@ int vpdf_render(const struct voucher_doc *d, uint8_t **pdf, size_t *n)
     if (subject[0])
         cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_SUBJECT, subject);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "zhanye");
+
     cairo_t *cr = cairo_create(s);
     /* A font map of the call's own: a pango font map is not to be shared
      * between threads, and one per call leaves nothing behind. */

@@ -53,6 +53,7 @@ struct voucher_doc {
     size_t nfields;
     const uint8_t *signature_png;
     size_t signature_len;
+    const char *recording_sm3; /* NULL or "": none; else in the keywords (voucher.h) */
 };
 
 /* The time t (Unix ms) in China time: "YYYY-MM-DD HH:MM:SS" into out (20 bytes). */

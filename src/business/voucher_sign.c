@@ -13,6 +13,7 @@
 
 #define MAGIC "zhanye voucher v1\n"
 #define MARK "/Keywords (zhanye-voucher:"
+#define REC " recording-sm3:" /* a recorded business's voucher: the hash after the id */
 
 static int path_of(const char *dir, const char *name, char *out, size_t cap)
 {
@@ -135,7 +136,9 @@ int vsign_find_id(const uint8_t *pdf, size_t n, char id[VOUCHER_ID_MAX + 1])
         size_t len = 0;
         while (q + len < end && len <= VOUCHER_ID_MAX && id_char(q[len]))
             len++;
-        if (len && len <= VOUCHER_ID_MAX && q + len < end && q[len] == ')') {
+        if (len && len <= VOUCHER_ID_MAX && q + len < end &&
+            (q[len] == ')' || ((size_t)(end - (q + len)) > sizeof REC - 1 &&
+                               memcmp(q + len, REC, sizeof REC - 1) == 0))) {
             memcpy(id, q, len);
             id[len] = '\0';
             return VS_OK;

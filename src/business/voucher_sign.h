@@ -24,7 +24,9 @@
  * PDF is exactly the bytes hashed).
  *
  * ID IN A PDF. The renderer (voucher_pdf.h) writes "zhanye-voucher:<id>" as
- * the PDF's Keywords; vsign_find_id reads it back from any bytes (outside
+ * the PDF's Keywords (the id ends at ")", or at " recording-sm3:" which a
+ * recorded business's voucher goes on with: its hash); vsign_find_id
+ * reads it back from any bytes (outside
  * input: bounded scan, no allocation), so `zhanye voucher verify FILE` and
  * VOUCHER_VERIFY can say which voucher an altered file claims to be.
  *

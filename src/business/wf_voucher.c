@@ -1,6 +1,8 @@
 /* wf_voucher.c — the voucher step of every business kind (wf_voucher.h). */
 #include "business/wf_voucher.h"
 
+#include "business/vrec_db.h"
+
 #include "business/biz.h"
 #include "business/voucher_db.h"
 #include "business/voucher_out.h"
@@ -216,6 +218,21 @@ static int input_of(struct wf_call *w, struct voucher_input *in, uint8_t **png, 
         .signature_len = (size_t)n,
         .actor = actor,
     };
+    /* 双录: the business's stored recording is named by its hash */
+    size_t k = in->nfields;
+    int vrc = vdb_sm3_of_biz(w->tx->tenant, serial, (*buf)->rec_sm3);
+    if (vrc == VDB_OK) {
+        in->recording_sm3 = (*buf)->rec_sm3;
+        if (k < VOUCHER_FIELDS_MAX) {
+            snprintf((*buf)->label[k], sizeof(*buf)->label[k], "%s", "双录录像SM3");
+            snprintf((*buf)->value[k], sizeof(*buf)->value[k], "%s", (*buf)->rec_sm3);
+            fields[k].label = (*buf)->label[k];
+            fields[k].value = (*buf)->value[k];
+            in->nfields = k + 1;
+        }
+    } else if (vrc != VDB_NONE) {
+        return WF_ERR;
+    }
     return WF_OK;
 }
 

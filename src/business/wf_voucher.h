@@ -56,6 +56,7 @@ int wf_voucher_apply(struct wf_call *w, const json_t *reply, json_t *out, json_t
 struct wf_voucher_buf {
     char label[VOUCHER_FIELDS_MAX][65];
     char value[VOUCHER_FIELDS_MAX][513];
+    char rec_sm3[65]; /* the business's recording's hash (vdb_sm3_of_biz), "" for none */
 };
 size_t wf_voucher_fields(const json_t *outs, struct wf_voucher_buf *buf,
                          struct voucher_field f[VOUCHER_FIELDS_MAX]);

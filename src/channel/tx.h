@@ -35,6 +35,7 @@ struct identity_policy;
 struct egress;
 struct sm2_key;
 struct video_env;
+struct vrec_env;
 
 /* What every handler may use besides the request: explicit inputs, set once
  * by the composition root (app/), so that no handler reaches into the
@@ -58,6 +59,10 @@ struct tx_env {
      * `internal`) and how long a token lives ([appstore] token_ttl_s). */
     const uint8_t *store_token_key;
     int store_token_ttl_s;
+    /* Recorded calls (business/vrec.h): Janus, the recordings' folder, the
+     * KEK; for a TX's prepare function only (it talks to Janus); NULL: no
+     * recording. */
+    const struct vrec_env *vrec;
 };
 
 /* What a handler gets and gives back.

@@ -681,6 +681,15 @@ static const struct migration migrations[] = {
      "CONSTRAINT video_recordings_call UNIQUE (bank_id, call_id), "
      "CHECK (state IN ('recording', 'stored', 'empty', 'failed')));"
      "CREATE INDEX video_recordings_biz ON video_recordings (bank_id, biz_no)"},
+    /* The customer's consent to a recorded call (双录), captured on the
+     * tablet before the call is queued (business/video_call.h): the consent
+     * text's version, who captured it, when (Unix ms); '' and 0 for a call
+     * that is not recorded. The recording is started from it when an agent
+     * takes the call (http/h_admin_video.c). */
+    {26, "video_call_consent",
+     "ALTER TABLE video_calls ADD COLUMN consent_version VARCHAR(32) NOT NULL DEFAULT '';"
+     "ALTER TABLE video_calls ADD COLUMN consent_by VARCHAR(64) NOT NULL DEFAULT '';"
+     "ALTER TABLE video_calls ADD COLUMN consent_at BIGINT NOT NULL DEFAULT 0"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a

@@ -17,4 +17,12 @@ int64_t admin_video_window_ms(const struct app *a);
  * with admin_fail. */
 void admin_video_fail(struct admin_req *ar, int rc, const char *what);
 
+struct video_call;
+/* After the take of c (record set) committed: starts its recording
+ * (h_admin_video_record.c; biz_no: the call's business, NULL or "" for
+ * none) and notes it on the call; *c is then the call as stored. Blocks on
+ * Janus: on the executor only. VREC_OK, or a business/vrec.h status: the
+ * call has then been ended (the recording could not start). */
+int admin_video_record_start(struct admin_req *ar, struct video_call *c, const char *biz_no);
+
 #endif

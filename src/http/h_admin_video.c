@@ -6,7 +6,9 @@
  *        -> {"waiting": n, "calls": [call + position, context], "mine": call|null}
  *   POST /api/v1/admin/video/take {} -> {"call", "context", "ice_servers"}
  *        the oldest waiting call becomes the agent's (ringing); 409
- *        video_queue_empty, 409 video_agent_busy
+ *        video_queue_empty, 409 video_agent_busy; a call with `record`
+ *        gets its recording started (h_admin_video_record.c), or is ended
+ *        and answered 503 media_unavailable
  *   POST /api/v1/admin/video/signal {"call_id", "kind", "payload"} -> {"seq"}
  *   GET  /api/v1/admin/video/signals?call_id=N&after=S
  *        -> {"call", "signals": [{seq, kind, payload}]} (the tablet's)
@@ -26,6 +28,8 @@
 #include "business/video_context.h"
 #include "business/video_signal.h"
 #include "business/video_turn.h"
+#include "business/vrec.h"
+#include "business/wf_db.h"
 #include "foundation/clock.h"
 #include "http/admin.h"
 #include "http/admin_bank.h"
@@ -183,6 +187,7 @@ struct take {
     struct admin_req *ar;
     struct video_call call;
     json_t *ctx;
+    char biz_no[33]; /* a recorded call's business */
 };
 
 static int take_txn(struct tenant_conn *tc, void *arg)
@@ -196,6 +201,15 @@ static int take_txn(struct tenant_conn *tc, void *arg)
         rc = video_call_take_next(tc, t->ar->who.teller_id, t->ar->actor, now, &t->call);
     if (rc == VC_OK)
         rc = video_context(tc, &t->call, &t->ctx);
+    t->biz_no[0] = '\0';
+    if (rc == VC_OK && t->call.record && t->call.biz_id > 0) {
+        struct wdb_biz b;
+        int brc = wdb_get(tc, t->call.biz_id, &b);
+        if (brc == WDB_OK)
+            snprintf(t->biz_no, sizeof t->biz_no, "%s", b.biz_no);
+        else if (brc != WDB_NONE)
+            rc = brc;
+    }
     return rc;
 }
 
@@ -206,7 +220,11 @@ void h_admin_video_take(struct http_request *req, struct http_response *resp)
         return;
     struct take t = {.ar = &ar};
     int rc = admin_bank_txn(&ar, ar.who.bank_id, "admin.video_take", take_txn, &t);
-    if (rc == VC_OK) {
+    /* 双录: a recorded call's recording starts now (this runs on the executor) */
+    int vrc = rc == VC_OK && t.call.record ? admin_video_record_start(&ar, &t.call, t.biz_no) : 0;
+    if (vrc != 0) {
+        http_error(resp, vrec_ze(vrc), NULL);
+    } else if (rc == VC_OK) {
         http_json(resp, 200,
                   json_pack("{s:o,s:O,s:o}", "call", call_out(&ar, &t.call), "context", t.ctx,
                             "ice_servers", ice_of(&ar)));

@@ -48,6 +48,7 @@ void h_admin_video_take(struct http_request *req, struct http_response *resp);
 void h_admin_video_signal(struct http_request *req, struct http_response *resp);
 void h_admin_video_signals(struct http_request *req, struct http_response *resp);
 void h_admin_video_end(struct http_request *req, struct http_response *resp);
+void h_admin_video_record_join(struct http_request *req, struct http_response *resp);
 void h_admin_video_calls(struct http_request *req, struct http_response *resp);
 void h_admin_video_stream(struct http_request *req, struct http_response *resp);
 void h_admin_report_customers(struct http_request *req, struct http_response *resp);

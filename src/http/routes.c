@@ -96,6 +96,7 @@ static const struct http_route ROUTES[] = {
     ADMIN_POST("/video/signal", h_admin_video_signal),
     ADMIN_GET("/video/signals", h_admin_video_signals),
     ADMIN_POST("/video/end", h_admin_video_end),
+    ADMIN_POST("/video/record-join", h_admin_video_record_join),
     ADMIN_GET("/video/calls", h_admin_video_calls),
     ADMIN_GET("/video/stream", h_admin_video_stream),
     /* The app store: a package's bytes are spooled to disk as they arrive

@@ -384,11 +384,37 @@ static void pdf_hex_string(const char *s, char *out, size_t cap)
 
 /* ---- the tests -------------------------------------------------------------------- */
 
+#define REC_SM3 "5a0be8c2d7f14e8a9c6b3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a"
+
+/* A stored recording (双录, business/vrec.h) of business no, as the watcher
+ * leaves it after the call (app/vwatch.h), written here directly. */
+static void stored_recording(const char *no)
+{
+    char sql[1024], bank[24];
+    db_text("SELECT CAST(bank_id AS CHAR) FROM tellers WHERE code = 'demo01'", bank, sizeof bank);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO video_recordings (bank_id, id, call_id, biz_no, customer_id, "
+             "branch_id, teller_id, consent_by, consent_at, consent_version, state, room, "
+             "room_pin, room_secret, janus_session, janus_handle, started_at, ended_at, "
+             "duration_ms, size, sm3, files, error) VALUES (%s, 900001, 'it-rec-%s', '%s', 1, "
+             "1, 1, 'teller:1', 1, 'v1', 'stored', 1, '', '', 0, 0, 1, 2, 1, 1, '%s', '[]', '')",
+             bank, no, no, REC_SM3);
+    struct store_conn *c = NULL;
+    struct store_stmt *st = NULL;
+    assert_int_equal(store_acquire(DB, &c), STORE_OK);
+    assert_int_equal(store_prepare(c, sql, &st), STORE_OK);
+    assert_int_equal(store_step(st), STORE_DONE);
+    store_finish(st);
+    store_release(c);
+}
+
 static void debit_card_voucher_verified_and_delivered(void **state)
 {
     (void)state;
     struct biz b;
     start(&b, ID_LS, "赵六");
+    /* the business was recorded: its voucher names the recording's hash */
+    stored_recording(b.no);
     json_t *a = NULL;
     for (size_t i = 0; i < NSTEPS; i++) {
         json_decref(a);
@@ -428,6 +454,8 @@ static void debit_card_voucher_verified_and_delivered(void **state)
     assert_string_equal(answer_str(a, "serial"), b.no);
     json_decref(a);
     assert_memory_equal(pdf, "%PDF", 4);
+    if (!memmem(pdf, n, " recording-sm3:" REC_SM3 ")", strlen(" recording-sm3:" REC_SM3 ")")))
+        fail_msg("the voucher does not name its business's recording %s", REC_SM3);
     /* the id is derived from the business number (known before the transaction that stores
      * the voucher, which only takes the bytes rendered before it) */
     char want_id[48];

@@ -389,6 +389,9 @@ static const struct zy1_row ZY1_ROWS[] = {
     {"VIDEO_SIGNAL", VIA_DATA, "{\"call_id\":$CALL,\"kind\":\"offer\",\"payload\":\"x\"}",
      "video_call_not_found", true},
     {"VIDEO_CALL_END", VIA_DATA, "{\"call_id\":$CALL}", "video_call_not_found", true},
+    {"VIDEO_RECORD_JOIN", VIA_DATA, "{\"call_id\":$CALL,\"sdp\":\"v=0\"}", "video_call_not_found",
+     true},
+    {"VIDEO_RECORD_JOIN", VIA_SID, "{\"call_id\":$CALL,\"sdp\":\"v=0\"}", "session_invalid", true},
     /* Dedup never crosses banks: B02's content is new to B01 (an upload of
      * its own, not B02's attachment). Last: it gives B01 uploads. */
     {"ATTACH_BEGIN", VIA_DATA,

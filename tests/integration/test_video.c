@@ -575,23 +575,53 @@ static void agency_business_recorded(void **state)
     assert_non_null(b);
     int64_t biz = num(b, "biz_id"), cust = num(b, "customer_id");
     json_decref(l);
+    /* without the customer's consent a recorded call is refused */
     json_t *a =
         call(&T1, "VIDEO_CALL_REQUEST", "{\"reason\":\"双录\",\"biz_id\":%lld}", (long long)biz);
+    assert_string_equal(answer_code(a), "vrec_no_consent");
+    json_decref(a);
+    a = call(&T1, "VIDEO_CALL_REQUEST", "{\"reason\":\"远程\",\"record\":true}");
+    assert_string_equal(answer_code(a), "vrec_no_consent");
+    json_decref(a);
+    a = call(&T1, "VIDEO_CALL_REQUEST",
+             "{\"reason\":\"双录\",\"biz_id\":%lld,\"consent\":{\"text_version\":\"v1\"}}",
+             (long long)biz);
     expect_ok(a, "VIDEO_CALL_REQUEST");
     assert_true(json_is_true(json_object_get(data_of(a), "record")));
     int64_t id = num(data_of(a), "call_id");
     json_decref(a);
-    json_t *t = cpost(&A1, 200, "/api/v1/admin/video/take", NULL);
-    json_t *c = json_object_get(t, "call");
-    assert_int_equal(num(c, "call_id"), id);
+    /* the recorded call is only its own teller's to join */
+    a = call(&T2, "VIDEO_RECORD_JOIN", "{\"call_id\":%lld,\"sdp\":\"v=0\"}", (long long)id);
+    assert_string_equal(answer_code(a), "video_call_not_found");
+    json_decref(a);
+    /* not taken yet: no recording under way */
+    a = call(&T1, "VIDEO_RECORD_JOIN", "{\"call_id\":%lld,\"sdp\":\"v=0\"}", (long long)id);
+    assert_string_equal(answer_code(a), "not_found");
+    json_decref(a);
+    /* an agent of B02 cannot join B01's call's recording */
+    char body[96];
+    snprintf(body, sizeof body, "{\"call_id\":%lld,\"sdp\":\"v=0\"}", (long long)id);
+    json_decref(cpost(&A2, 404, "/api/v1/admin/video/record-join", body));
+    /* this daemon has no Janus: the recording cannot start, so the take
+     * ends the call (a call that must be recorded never runs unrecorded) */
+    json_t *t = cpost(&A1, 503, "/api/v1/admin/video/take", NULL);
+    assert_string_equal(str(json_object_get(t, "error"), "code"), "media_unavailable");
+    json_decref(t);
+    json_t *s = status(&T1, id, 0);
+    assert_string_equal(str(data_of(s), "state"), "ended");
+    assert_string_equal(str(data_of(s), "end_reason"), "media_unavailable");
+    json_decref(s);
+    json_t *l2 = cget(&ADM1, 200, "/api/v1/admin/video/calls?state=ended&limit=50");
+    json_t *c = NULL, *it;
+    size_t i;
+    json_array_foreach(json_object_get(l2, "calls"), i, it) if (num(it, "call_id") == id) c = it;
+    assert_non_null(c);
     assert_true(json_is_true(json_object_get(c, "record")));
     assert_int_equal(num(c, "customer_id"), cust);
-    assert_string_equal(str(json_object_get(json_object_get(t, "context"), "business"), "kind"),
-                        "agency");
-    json_decref(t);
-    char body[64];
+    assert_string_equal(str(c, "consent_version"), "v1");
+    json_decref(l2);
     snprintf(body, sizeof body, "{\"call_id\":%lld}", (long long)id);
-    json_decref(cpost(&A1, 200, "/api/v1/admin/video/end", body));
+    json_decref(cpost(&A1, 409, "/api/v1/admin/video/end", body));
 
     l = call(&T1, "BIZ_LIST", "{\"kind\":\"loan\"}");
     b = json_array_get(json_object_get(data_of(l), "items"), 0);

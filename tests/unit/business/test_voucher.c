@@ -229,9 +229,10 @@ static void find_id_bounds(void **state)
     const char *cases[][2] = {
         {"/Keywords (zhanye-voucher:V1-000001)", "V1-000001"},
         {"xx/Keywords (zhanye-voucher:)/Keywords (zhanye-voucher:V2-000003)", "V2-000003"},
-        {"/Keywords (zhanye-voucher:V1-000001", NULL},  /* no ')' */
-        {"/Keywords (zhanye-voucher:v1-000001)", NULL}, /* lower case */
-        {"/Keywords (zhanye-voucher:V1 000001)", NULL}, /* a space */
+        {"/Keywords (zhanye-voucher:V1-000001", NULL},                            /* no ')' */
+        {"/Keywords (zhanye-voucher:v1-000001)", NULL},                           /* lower case */
+        {"/Keywords (zhanye-voucher:V1 000001)", NULL},                           /* a space */
+        {"/Keywords (zhanye-voucher:V1-000001 recording-sm3:ab12)", "V1-000001"}, /* 双录 */
         {"/Keywords (zhanye-voucher:V111111111111111111111111111111111111111111)", NULL},
         {"", NULL},
     };
