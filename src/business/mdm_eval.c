@@ -2,6 +2,7 @@
 #include "business/mdm_eval.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,44 @@ static int check_network(json_t *v, const json_t *policy, const json_t *report)
     if (json_is_array(wifi) && json_array_size(wifi) > 0 && ssid && *ssid && !listed(wifi, ssid) &&
         add(v, "wifi", "当前 Wi-Fi 网络不在允许名单中") != 0)
         return -1;
+    const json_t *kinds = json_object_get(policy, "networks_allowed");
+    const char *type =
+        json_string_value(json_object_get(json_object_get(report, "network"), "type"));
+    if (json_is_array(kinds) && json_array_size(kinds) > 0 && type && !listed(kinds, type) &&
+        add(v, "network", "当前网络类型不被允许（如禁止移动数据）") != 0)
+        return -1;
+    if (truth(policy, "vpn_required", NULL) &&
+        !truth(json_object_get(report, "network"), "vpn", NULL) &&
+        add(v, "vpn", "请先连接银行专用 VPN") != 0)
+        return -1;
+    return 0;
+}
+
+/* The great-circle distance in metres between two WGS-84 points (haversine
+ * on a sphere of the Earth's mean radius: metres off over a county). */
+static double distance_m(double lat1, double lng1, double lat2, double lng2)
+{
+    const double rad = M_PI / 180.0, R = 6371008.8;
+    double dlat = (lat2 - lat1) * rad, dlng = (lng2 - lng1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlng / 2) * sin(dlng / 2);
+    return 2 * R * atan2(sqrt(a), sqrt(1 - a));
+}
+
+static int check_area(json_t *v, const json_t *policy, const json_t *report)
+{
+    const json_t *area = json_object_get(policy, "geofence");
+    if (!json_is_object(area))
+        return 0;
+    const json_t *pos = json_object_get(report, "position");
+    const json_t *lat = json_object_get(pos, "lat"), *lng = json_object_get(pos, "lng");
+    if (!json_is_number(lat) || !json_is_number(lng))
+        return add(v, "geofence", "未报告设备位置，无法确认在工作区域内");
+    double d = distance_m(json_number_value(json_object_get(area, "lat")),
+                          json_number_value(json_object_get(area, "lng")), json_number_value(lat),
+                          json_number_value(lng));
+    if (d > json_number_value(json_object_get(area, "radius_m")))
+        return add(v, "geofence", "设备不在工作区域内");
     return 0;
 }
 
@@ -147,7 +186,8 @@ json_t *mdm_evaluate(const json_t *policy, const json_t *report)
     if (!v)
         return NULL;
     if (check_versions(v, policy, report) != 0 || check_apps(v, policy, report) != 0 ||
-        check_security(v, policy, report) != 0 || check_network(v, policy, report) != 0) {
+        check_security(v, policy, report) != 0 || check_network(v, policy, report) != 0 ||
+        check_area(v, policy, report) != 0) {
         json_decref(v);
         return NULL;
     }

@@ -16,6 +16,13 @@
  *   bluetooth false           bluetooth       security.bluetooth true (optional fact)
  *   wifi_allowed [ssids]      wifi            network.wifi_ssid not listed (empty
  *                                             list or no SSID reported: any)
+ *   networks_allowed [types]  network         network.type ("wifi", "cellular",
+ *                                             "ethernet") not listed (empty list
+ *                                             or no type reported: any)
+ *   vpn_required true         vpn             network.vpn not true
+ *   geofence {lat,lng,radius_m} geofence      position {lat,lng} farther than
+ *                                             radius_m (WGS-84, great circle), or
+ *                                             no position reported
  *   screen_lock true          screen_lock     security.screen_lock not true
  *   screen_lock_timeout_s n   screen_lock_timeout  security.screen_lock_timeout_s
  *                                             > n (optional fact)

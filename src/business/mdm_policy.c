@@ -20,7 +20,7 @@ json_t *mdm_policy_default(void)
     return json_loads(DEFAULT_POLICY, 0, NULL);
 }
 
-enum kind { K_VERSION, K_LIST, K_BOOL, K_COUNT };
+enum kind { K_VERSION, K_LIST, K_BOOL, K_COUNT, K_AREA };
 
 static const struct member {
     const char *name;
@@ -33,6 +33,9 @@ static const struct member {
     {.name = "usb_transfer", .kind = K_BOOL},
     {.name = "bluetooth", .kind = K_BOOL},
     {.name = "wifi_allowed", .kind = K_LIST},
+    {.name = "networks_allowed", .kind = K_LIST},
+    {.name = "vpn_required", .kind = K_BOOL},
+    {.name = "geofence", .kind = K_AREA},
     {.name = "screen_lock", .kind = K_BOOL},
     {.name = "screen_lock_timeout_s", .kind = K_COUNT},
     {.name = "encryption", .kind = K_BOOL},
@@ -62,6 +65,14 @@ static bool member_valid(enum kind k, const json_t *v)
         return json_is_boolean(v);
     case K_COUNT:
         return json_is_integer(v) && json_integer_value(v) >= 0;
+    case K_AREA: {
+        const json_t *lat = json_object_get(v, "lat"), *lng = json_object_get(v, "lng");
+        const json_t *r = json_object_get(v, "radius_m");
+        return json_is_object(v) && json_object_size(v) == 3 && json_is_number(lat) &&
+               json_is_number(lng) && json_is_number(r) && json_number_value(lat) >= -90 &&
+               json_number_value(lat) <= 90 && json_number_value(lng) >= -180 &&
+               json_number_value(lng) <= 180 && json_number_value(r) > 0;
+    }
     }
     return false;
 }
@@ -73,6 +84,7 @@ const char *mdm_policy_bad_member(const json_t *p, const char **why)
         [K_LIST] = "须为字符串列表（至多500项，每项至多128字节）",
         [K_BOOL] = "须为 true 或 false",
         [K_COUNT] = "须为非负整数",
+        [K_AREA] = "须为 {\"lat\",\"lng\",\"radius_m\"}：纬度 -90~90，经度 -180~180，半径大于 0 米",
     };
     const char *key;
     const json_t *v;

@@ -108,6 +108,40 @@ static void network_rules(void **state)
     expect(wifi, "{\"network\":{\"wifi_ssid\":\"BANK-WLAN\"}}", "");
     expect(wifi, "{\"network\":{\"wifi_ssid\":\"CAFE\"}}", "wifi,");
     expect(wifi, "{\"network\":{}}", ""); /* on mobile data */
+    const char *kinds = "{\"networks_allowed\":[\"wifi\"]}";
+    expect(kinds, "{\"network\":{\"type\":\"wifi\"}}", "");
+    expect(kinds, "{\"network\":{\"type\":\"cellular\"}}", "network,");
+    expect(kinds, "{\"network\":{}}", ""); /* the type unreported: an optional fact */
+    const char *vpn = "{\"vpn_required\":true}";
+    expect(vpn, "{\"network\":{\"vpn\":true}}", "");
+    expect(vpn, "{\"network\":{\"vpn\":false}}", "vpn,");
+    expect(vpn, "{\"network\":{}}", "vpn,"); /* unreported is not connected */
+    expect("{\"vpn_required\":false}", "{\"network\":{\"vpn\":false}}", "");
+}
+
+/* The work area: a county town's centre with 5 km around it. 0.01 degree of
+ * latitude is about 1.11 km. */
+static void geofence_rule(void **state)
+{
+    (void)state;
+    const char *area = "{\"geofence\":{\"lat\":30.0,\"lng\":120.0,\"radius_m\":5000}}";
+    expect(area, "{\"position\":{\"lat\":30.0,\"lng\":120.0}}", "");
+    expect(area, "{\"position\":{\"lat\":30.04,\"lng\":120.0}}", "");          /* 4.4 km */
+    expect(area, "{\"position\":{\"lat\":30.05,\"lng\":120.0}}", "geofence,"); /* 5.6 km */
+    expect(area, "{\"position\":{\"lat\":29.0,\"lng\":120.0}}", "geofence,");
+    expect(area, "{}", "geofence,");                          /* no position: not shown inside */
+    expect("{}", "{\"position\":{\"lat\":0,\"lng\":0}}", ""); /* no fence set */
+    /* What a policy may say of it. */
+    const char *why = NULL;
+    json_t *bad = json_loads("{\"geofence\":{\"lat\":91,\"lng\":0,\"radius_m\":10}}", 0, NULL);
+    assert_string_equal(mdm_policy_bad_member(bad, &why), "geofence");
+    json_decref(bad);
+    bad = json_loads("{\"geofence\":{\"lat\":30,\"lng\":120,\"radius_m\":0}}", 0, NULL);
+    assert_string_equal(mdm_policy_bad_member(bad, &why), "geofence");
+    json_decref(bad);
+    json_t *good = json_loads(area, 0, NULL);
+    assert_null(mdm_policy_bad_member(good, &why));
+    json_decref(good);
 }
 
 static const char GOOD[] =
@@ -182,10 +216,11 @@ static void bad_member_named(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(versions),      cmocka_unit_test(version_rules),
-        cmocka_unit_test(app_rules),     cmocka_unit_test(security_rules),
-        cmocka_unit_test(network_rules), cmocka_unit_test(default_policy),
-        cmocka_unit_test(validity),      cmocka_unit_test(bad_member_named),
+        cmocka_unit_test(versions),         cmocka_unit_test(version_rules),
+        cmocka_unit_test(app_rules),        cmocka_unit_test(security_rules),
+        cmocka_unit_test(network_rules),    cmocka_unit_test(geofence_rule),
+        cmocka_unit_test(default_policy),   cmocka_unit_test(validity),
+        cmocka_unit_test(bad_member_named),
     };
     return cmocka_run_group_tests_name("mdm_eval", tests, NULL, NULL);
 }
