@@ -56,6 +56,7 @@ cat <<EOT
     client managers demo01 demo02 (bank B01), demo03 demo04 (bank B02)
     branch managers mgr01 (B01 branch 01), mgr02 (B02 branch 01)
     bank admins admin01 (B01), admin02 (B02); province admin prov01
+    remote video agents agent01 (B01), agent02 (B02): the console's 远程协助 desk
   a command-line tablet:
     $bin activation issue --data $data --teller demo01
     $bin call --state /tmp/tablet.json --server http://$listen --activate CODE --teller demo01
