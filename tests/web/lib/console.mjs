@@ -40,5 +40,8 @@ export async function api(page, method, path, body) {
 
 /** A screenshot into $ZHANYE_SCREENSHOTS when it is set. */
 export async function shot(page, name) {
-  if (process.env.ZHANYE_SCREENSHOTS) await page.screenshot({ path: join(process.env.ZHANYE_SCREENSHOTS, `console-${name}.png`), fullPage: false });
+  if (!process.env.ZHANYE_SCREENSHOTS) return;
+  // The toasts of earlier steps would cover the page: a picture shows the page itself.
+  await page.evaluate(() => document.querySelectorAll('.el-message').forEach((e) => e.remove()));
+  await page.screenshot({ path: join(process.env.ZHANYE_SCREENSHOTS, `console-${name}.png`), fullPage: false });
 }
