@@ -9,11 +9,10 @@
 #include "foundation/log.h"
 #include "foundation/metrics.h"
 #include "foundation/secmem.h"
-#include "foundation/thread.h"
+#include "foundation/ticker.h"
 #include "identity/audit.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +26,7 @@
 
 struct vdeliver {
     struct vdeliver_config cfg;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct ticker *ticker; /* the thread running scan() every cfg.scan_ms */
     struct metric *m_delivered, *m_retry, *m_failed;
 };
 
@@ -211,8 +207,9 @@ static void deliver_one(struct vdeliver *d, int64_t bank, const struct vout_row 
 }
 
 /* One round over every bank. */
-static void scan(struct vdeliver *d)
+static void scan(void *arg, const struct ticker *t)
 {
+    struct vdeliver *d = arg;
     int64_t *ids = malloc(BANKS_MAX * sizeof *ids);
     int nb = ids ? banks(d->cfg.dir, ids) : -1;
     for (int b = 0; b < nb; b++) {
@@ -225,10 +222,7 @@ static void scan(struct vdeliver *d)
         int rc = vout_due(tc, clock_wall_ms(), rows, DUE_MAX, &n);
         close_bank(c, tc);
         for (int i = 0; rc == VOUT_OK && i < n; i++) {
-            pthread_mutex_lock(&d->mu);
-            bool stop = d->stop;
-            pthread_mutex_unlock(&d->mu);
-            if (stop)
+            if (ticker_stopping(t))
                 break;
             deliver_one(d, ids[b], &rows[i]);
         }
@@ -236,30 +230,9 @@ static void scan(struct vdeliver *d)
     free(ids);
 }
 
-static void *run(void *arg)
-{
-    struct vdeliver *d = arg;
-    pthread_mutex_lock(&d->mu);
-    while (!d->stop) {
-        pthread_mutex_unlock(&d->mu);
-        scan(d);
-        pthread_mutex_lock(&d->mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = (int64_t)ts.tv_nsec + (int64_t)d->cfg.scan_ms * 1000000;
-        ts.tv_sec += (time_t)(ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
-        while (!d->stop && pthread_cond_timedwait(&d->cv, &d->mu, &ts) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&d->mu);
-    return NULL;
-}
-
 int vdeliver_start(const struct vdeliver_config *cfg, struct vdeliver **out)
 {
     struct vdeliver *d = calloc(1, sizeof *d);
-    pthread_condattr_t ca;
     *out = NULL;
     if (!d)
         return -1;
@@ -277,14 +250,7 @@ int vdeliver_start(const struct vdeliver_config *cfg, struct vdeliver **out)
     d->m_delivered = metrics_counter("zhanye_voucher_deliveries_total", "outcome=\"delivered\"");
     d->m_retry = metrics_counter("zhanye_voucher_deliveries_total", "outcome=\"retry\"");
     d->m_failed = metrics_counter("zhanye_voucher_deliveries_total", "outcome=\"failed\"");
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&d->mu, NULL);
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (thread_start(&d->thread, NULL, run, d, "vdeliver") != 0) {
-        pthread_cond_destroy(&d->cv);
-        pthread_mutex_destroy(&d->mu);
+    if (ticker_start("vdeliver", d->cfg.scan_ms, scan, d, &d->ticker) != 0) {
         free(d);
         return -1;
     }
@@ -296,12 +262,6 @@ void vdeliver_stop(struct vdeliver *d)
 {
     if (!d)
         return;
-    pthread_mutex_lock(&d->mu);
-    d->stop = true;
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
-    pthread_join(d->thread, NULL);
-    pthread_cond_destroy(&d->cv);
-    pthread_mutex_destroy(&d->mu);
+    ticker_stop(d->ticker);
     free(d);
 }

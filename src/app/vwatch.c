@@ -7,10 +7,9 @@
 #include "foundation/clock.h"
 #include "foundation/log.h"
 #include "foundation/metrics.h"
-#include "foundation/thread.h"
+#include "foundation/ticker.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +21,7 @@
 
 struct vwatch {
     struct vwatch_config cfg;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct ticker *ticker; /* the thread running scan() every cfg.scan_ms */
     struct metric *m_stored, *m_empty, *m_failed;
 };
 
@@ -141,14 +137,6 @@ static int look(struct vwatch *w, int64_t bank, struct lives *l)
     return rc == STORE_OK ? 0 : -1;
 }
 
-static bool stopping(struct vwatch *w)
-{
-    pthread_mutex_lock(&w->mu);
-    bool stop = w->stop;
-    pthread_mutex_unlock(&w->mu);
-    return stop;
-}
-
 static void act(struct vwatch *w, int64_t bank, const struct live *x)
 {
     struct scope sc = {.bank_id = bank, .role = ROLE_BANK_ADMIN};
@@ -171,45 +159,25 @@ static void act(struct vwatch *w, int64_t bank, const struct live *x)
     }
 }
 
-static void scan(struct vwatch *w)
+static void scan(void *arg, const struct ticker *t)
 {
+    struct vwatch *w = arg;
     int64_t *ids = malloc(BANKS_MAX * sizeof *ids);
     struct lives *l = calloc(1, sizeof *l);
     int nb = ids && l ? banks(w->cfg.dir, ids) : -1;
-    for (int b = 0; b < nb && !stopping(w); b++) {
+    for (int b = 0; b < nb && !ticker_stopping(t); b++) {
         if (look(w, ids[b], l) != 0)
             continue;
-        for (int i = 0; i < l->n && !stopping(w); i++)
+        for (int i = 0; i < l->n && !ticker_stopping(t); i++)
             act(w, ids[b], &l->rows[i]);
     }
     free(l);
     free(ids);
 }
 
-static void *run(void *arg)
-{
-    struct vwatch *w = arg;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        pthread_mutex_unlock(&w->mu);
-        scan(w);
-        pthread_mutex_lock(&w->mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = (int64_t)ts.tv_nsec + (int64_t)w->cfg.scan_ms * 1000000;
-        ts.tv_sec += (time_t)(ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
-        while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
-}
-
 int vwatch_start(const struct vwatch_config *cfg, struct vwatch **out)
 {
     struct vwatch *w = calloc(1, sizeof *w);
-    pthread_condattr_t ca;
     *out = NULL;
     if (!w)
         return -1;
@@ -225,14 +193,7 @@ int vwatch_start(const struct vwatch_config *cfg, struct vwatch **out)
     w->m_stored = metrics_counter("zhanye_recordings_finished_total", "state=\"stored\"");
     w->m_empty = metrics_counter("zhanye_recordings_finished_total", "state=\"empty\"");
     w->m_failed = metrics_counter("zhanye_recordings_finished_total", "state=\"failed\"");
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (thread_start(&w->thread, NULL, run, w, "vwatch") != 0) {
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
+    if (ticker_start("vwatch", w->cfg.scan_ms, scan, w, &w->ticker) != 0) {
         free(w);
         return -1;
     }
@@ -244,12 +205,6 @@ void vwatch_stop(struct vwatch *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    ticker_stop(w->ticker);
     free(w);
 }
