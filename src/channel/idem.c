@@ -58,15 +58,24 @@ static int bind_key(struct store_stmt *s, int first, const char *dev, const char
 int idem_get(struct store_conn *c, const char *dev, const char *tx, const char *cseq,
              uint8_t **answer, size_t *len)
 {
+    return idem_get_since(c, dev, tx, cseq, 0, answer, len);
+}
+
+int idem_get_since(struct store_conn *c, const char *dev, const char *tx, const char *cseq,
+                   int64_t since_ms, uint8_t **answer, size_t *len)
+{
     struct store_stmt *s = NULL;
     *answer = NULL;
     *len = 0;
     int rc = store_prepare(
-        c, "SELECT state, answer FROM tx_answers WHERE dev = ? AND tx = ? AND cseq = ?", &s);
+        c, "SELECT state, answer, created_at FROM tx_answers WHERE dev = ? AND tx = ? AND cseq = ?",
+        &s);
     if (rc == STORE_OK)
         rc = bind_key(s, 1, dev, tx, cseq);
     if (rc == STORE_OK)
         rc = store_step(s);
+    if (rc == STORE_ROW && store_col_int64(s, 2) < since_ms)
+        rc = STORE_DONE; /* an earlier binding's: as if there were none */
     if (rc == STORE_ROW) {
         const char *state = store_col_text(s, 0);
         size_t n = 0;

@@ -50,6 +50,11 @@ enum idem_rc {
  * is none, or an error. */
 int idem_get(struct store_conn *c, const char *dev, const char *tx, const char *cseq,
              uint8_t **answer, size_t *len);
+/* The same, ignoring a row stored before since_ms (as if there were none):
+ * for the answers of read-only TXs, which the journal may write after the
+ * device was unbound or activated again (channel/nonce_db.h). */
+int idem_get_since(struct store_conn *c, const char *dev, const char *tx, const char *cseq,
+                   int64_t since_ms, uint8_t **answer, size_t *len);
 /* Stores an answer (state done). STORE_OK, STORE_CONSTRAINT if a row exists. */
 int idem_put(struct store_conn *c, int64_t bank_id, const char *dev, const char *tx,
              const char *cseq, const uint8_t *answer, size_t len, int64_t now_ms);

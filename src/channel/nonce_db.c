@@ -1,6 +1,7 @@
 /* nonce_db.c — durable anti-replay records and their batch writer (see nonce_db.h). */
 #include "channel/nonce_db.h"
 
+#include "channel/idem.h"
 #include "foundation/clock.h"
 #include "foundation/codec.h"
 #include "foundation/log.h"
@@ -8,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,8 @@
 #define PURGE_EVERY_MS 30000
 #define DEV_HEX 32
 #define NONCE_HEX (2 * NONCE_LEN)
+#define ANSWER_TX_MAX 32   /* tx_answers.tx */
+#define ANSWER_CSEQ_MAX 64 /* tx_answers.cseq */
 
 int nonce_db_insert(struct store_conn *c, const char *dev, const uint8_t nonce[NONCE_LEN],
                     int64_t expires_ms)
@@ -78,6 +82,18 @@ struct jentry {
     int64_t expires_ms;
 };
 
+/* A queued answer (struct journal_answer, copied). */
+struct janswer {
+    struct store *st;
+    int64_t bank_id;
+    char dev[DEV_HEX + 1];
+    char tx[ANSWER_TX_MAX + 1];
+    char cseq[ANSWER_CSEQ_MAX + 1];
+    uint8_t *sealed;
+    size_t len;
+    int64_t created_ms;
+};
+
 struct nonce_journal {
     struct store *st;
     pthread_t thread;
@@ -87,15 +103,23 @@ struct nonce_journal {
     struct jentry *q;       /* queue being filled, NONCE_JOURNAL_MAX */
     struct jentry *batch;   /* batch being written */
     size_t n;
-    uint64_t queued_seq;  /* pairs ever queued */
-    uint64_t written_seq; /* pairs ever taken into a finished batch */
+    struct janswer *aq;     /* answers being queued, NONCE_JOURNAL_ANSWERS_MAX */
+    struct janswer *abatch; /* answers being written: still found by lookups */
+    size_t an, abn;
+    uint64_t queued_seq;  /* pairs and answers ever queued */
+    uint64_t written_seq; /* pairs and answers ever taken into a finished batch */
     bool stop;
     int64_t next_purge;
 };
 
+/* What one transaction of a batch writes: the pairs (on the journal's own
+ * store only), and the answers whose store is st. */
 struct batch_arg {
     const struct jentry *e;
     size_t n;
+    const struct janswer *a;
+    size_t an;
+    const struct store *st;
 };
 
 static int write_batch(struct store_conn *c, void *arg)
@@ -107,7 +131,39 @@ static int write_batch(struct store_conn *c, void *arg)
         if (rc != STORE_OK && rc != STORE_CONSTRAINT)
             return rc;
     }
+    for (size_t i = 0; i < b->an; i++) {
+        const struct janswer *x = &b->a[i];
+        if (x->st != b->st)
+            continue;
+        int rc = idem_put(c, x->bank_id, x->dev, x->tx, x->cseq, x->sealed, x->len, x->created_ms);
+        /* Stored already (another node's duplicate): the first one stands. */
+        if (rc != STORE_OK && rc != STORE_CONSTRAINT)
+            return rc;
+    }
     return STORE_OK;
+}
+
+/* The answers of the batch stored on other databases than the journal's:
+ * one transaction per database. */
+static void write_answers_elsewhere(struct nonce_journal *j, size_t an)
+{
+    for (size_t i = 0; i < an; i++) {
+        struct store *st = j->abatch[i].st;
+        bool first = st != j->st;
+        for (size_t k = 0; k < i && first; k++)
+            first = j->abatch[k].st != st;
+        if (!first)
+            continue;
+        struct store_conn *c = NULL;
+        struct batch_arg b = {.a = j->abatch, .an = an, .st = st};
+        int rc = store_acquire(st, &c);
+        if (rc == STORE_OK)
+            rc = store_run(c, "answer_journal", write_batch, &b);
+        if (rc != STORE_OK)
+            log_error("nonce.journal", "cannot store read-only answers: %s: %s", store_rc_name(rc),
+                      c ? store_errmsg(c) : store_errmsg(NULL));
+        store_release(c);
+    }
 }
 
 static int purge(struct store_conn *c, void *arg)
@@ -123,16 +179,17 @@ static int purge(struct store_conn *c, void *arg)
 }
 
 /* Writes one batch (and purges when due) on a pooled connection. */
-static void write_out(struct nonce_journal *j, size_t n)
+static void write_out(struct nonce_journal *j, size_t n, size_t an)
 {
     struct store_conn *c = NULL;
     int64_t now = clock_wall_ms();
     bool purge_due = now >= j->next_purge;
-    if (!n && !purge_due)
+    write_answers_elsewhere(j, an);
+    if (!n && !an && !purge_due)
         return;
     int rc = store_acquire(j->st, &c);
-    struct batch_arg b = {j->batch, n};
-    if (rc == STORE_OK && n)
+    struct batch_arg b = {.e = j->batch, .n = n, .a = j->abatch, .an = an, .st = j->st};
+    if (rc == STORE_OK && (n || an))
         rc = store_run(c, "nonce_journal", write_batch, &b);
     if (rc == STORE_OK && purge_due) {
         j->next_purge = now + PURGE_EVERY_MS;
@@ -149,31 +206,39 @@ static void *journal_main(void *arg)
     struct nonce_journal *j = arg;
     pthread_mutex_lock(&j->mu);
     for (;;) {
-        if (!j->n && !j->stop) {
+        if (!j->n && !j->an && !j->stop) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1; /* wake now and then for the purge */
             pthread_cond_timedwait(&j->cv, &j->mu, &ts);
         }
-        if (j->n && !j->stop) {
+        if ((j->n || j->an) && !j->stop) {
             /* Let a batch gather: one transaction for many requests. */
             pthread_mutex_unlock(&j->mu);
             struct timespec nap = {0, NONCE_JOURNAL_FLUSH_MS * 1000000L};
             nanosleep(&nap, NULL);
             pthread_mutex_lock(&j->mu);
         }
-        size_t n = j->n;
+        size_t n = j->n, an = j->an;
         struct jentry *full = j->q;
         j->q = j->batch;
         j->batch = full;
         j->n = 0;
+        struct janswer *afull = j->aq;
+        j->aq = j->abatch;
+        j->abatch = afull;
+        j->abn = an;
+        j->an = 0;
         bool stop = j->stop;
         pthread_mutex_unlock(&j->mu);
-        write_out(j, n);
+        write_out(j, n, an);
         pthread_mutex_lock(&j->mu);
-        j->written_seq += n;
+        for (size_t i = 0; i < an; i++)
+            free(j->abatch[i].sealed);
+        j->abn = 0;
+        j->written_seq += n + an;
         pthread_cond_broadcast(&j->flushed);
-        if (stop && !j->n)
+        if (stop && !j->n && !j->an)
             break;
     }
     pthread_mutex_unlock(&j->mu);
@@ -188,8 +253,10 @@ int nonce_journal_open(struct store *st, struct nonce_journal **out)
     j->st = st;
     j->q = calloc(NONCE_JOURNAL_MAX, sizeof *j->q);
     j->batch = calloc(NONCE_JOURNAL_MAX, sizeof *j->batch);
+    j->aq = calloc(NONCE_JOURNAL_ANSWERS_MAX, sizeof *j->aq);
+    j->abatch = calloc(NONCE_JOURNAL_ANSWERS_MAX, sizeof *j->abatch);
     j->next_purge = clock_wall_ms();
-    if (!j->q || !j->batch || pthread_mutex_init(&j->mu, NULL) != 0)
+    if (!j->q || !j->batch || !j->aq || !j->abatch || pthread_mutex_init(&j->mu, NULL) != 0)
         goto fail;
     if (pthread_cond_init(&j->cv, NULL) != 0 || pthread_cond_init(&j->flushed, NULL) != 0 ||
         thread_start(&j->thread, NULL, journal_main, j, "zhanye-nonce") != 0)
@@ -199,6 +266,8 @@ int nonce_journal_open(struct store *st, struct nonce_journal **out)
 fail:
     free(j->q);
     free(j->batch);
+    free(j->aq);
+    free(j->abatch);
     free(j);
     return -1;
 }
@@ -221,6 +290,85 @@ int nonce_journal_add(struct nonce_journal *j, const char *dev, const uint8_t no
         rc = 0;
     }
     pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+/* Under mu: the queued answer of (dev, tx, cseq) made at or after since_ms. */
+static const struct janswer *answer_find(const struct nonce_journal *j, const char *dev,
+                                         const char *tx, const char *cseq, int64_t since_ms)
+{
+    const struct janswer *lists[2] = {j->aq, j->abatch};
+    const size_t counts[2] = {j->an, j->abn};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            const struct janswer *x = &lists[l][i];
+            if (x->created_ms >= since_ms && strcmp(x->cseq, cseq) == 0 &&
+                strcmp(x->dev, dev) == 0 && strcmp(x->tx, tx) == 0)
+                return x;
+        }
+    return NULL;
+}
+
+/* A malloc'd copy of x's sealed answer: true, or false (out of memory). */
+static bool answer_copy(const struct janswer *x, uint8_t **out, size_t *len)
+{
+    *out = malloc(x->len);
+    if (!*out)
+        return false;
+    memcpy(*out, x->sealed, x->len);
+    *len = x->len;
+    return true;
+}
+
+int nonce_journal_answer_get(struct nonce_journal *j, const char *dev, const char *tx,
+                             const char *cseq, int64_t since_ms, uint8_t **sealed, size_t *len)
+{
+    *sealed = NULL;
+    *len = 0;
+    if (!j)
+        return 0;
+    pthread_mutex_lock(&j->mu);
+    const struct janswer *x = answer_find(j, dev, tx, cseq, since_ms);
+    bool found = x && answer_copy(x, sealed, len);
+    pthread_mutex_unlock(&j->mu);
+    return found ? 1 : 0;
+}
+
+int nonce_journal_answer_put(struct nonce_journal *j, const struct journal_answer *a,
+                             int64_t since_ms, uint8_t **winner, size_t *winner_len)
+{
+    *winner = NULL;
+    *winner_len = 0;
+    if (!j || strlen(a->dev) != DEV_HEX || strlen(a->tx) > ANSWER_TX_MAX ||
+        strlen(a->cseq) > ANSWER_CSEQ_MAX || !a->sealed)
+        return -1;
+    uint8_t *copy = malloc(a->len);
+    if (!copy)
+        return -1;
+    memcpy(copy, a->sealed, a->len);
+    pthread_mutex_lock(&j->mu);
+    int rc = -1;
+    const struct janswer *x = answer_find(j, a->dev, a->tx, a->cseq, since_ms);
+    if (x) {
+        rc = answer_copy(x, winner, winner_len) ? 1 : -1;
+    } else if (!j->stop && j->an < NONCE_JOURNAL_ANSWERS_MAX) {
+        struct janswer *e = &j->aq[j->an++];
+        *e = (struct janswer){.st = a->st,
+                              .bank_id = a->bank_id,
+                              .sealed = copy,
+                              .len = a->len,
+                              .created_ms = a->created_ms};
+        memcpy(e->dev, a->dev, DEV_HEX + 1);
+        snprintf(e->tx, sizeof e->tx, "%s", a->tx);
+        snprintf(e->cseq, sizeof e->cseq, "%s", a->cseq);
+        copy = NULL;
+        j->queued_seq++;
+        if (j->an == 1 && !j->n)
+            pthread_cond_signal(&j->cv);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&j->mu);
+    free(copy);
     return rc;
 }
 
@@ -250,5 +398,7 @@ void nonce_journal_close(struct nonce_journal *j)
     pthread_mutex_destroy(&j->mu);
     free(j->q);
     free(j->batch);
+    free(j->aq);
+    free(j->abatch);
     free(j);
 }

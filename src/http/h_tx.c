@@ -11,8 +11,9 @@
  *  - an own_transaction TX (LOGIN, PASSWORD_CHANGE: a counted wrong password
  *    must persist) first commits its nonce and a claim on its cseq, then runs,
  *    then stores its answer on the claim;
- *  - a read-only TX without cseq, and every refusal after step 11, hand
- *    their nonce to the batch journal (channel/nonce_db.h).
+ *  - a read-only TX, and every refusal after step 11, hand their nonce to
+ *    the batch journal (channel/nonce_db.h); a read-only TX's stored
+ *    answer (with a cseq) goes there too, and is found there until written.
  * A TX with a prepare function (channel/tx.h) runs it after the checks and
  * before its transaction, with at most a read-only tenant scope on the
  * bank's shard outside any transaction: what it fetches from the bank's
@@ -750,10 +751,10 @@ static int read_on_shard(struct txreq *r, struct store_conn *c, struct work *w)
  * directory or, for a business TX, on its bank's shard. A shard that says
  * the bank has gone makes the map reload and the work run once more where
  * the bank is now; one that says a move is copying it answers
- * `unavailable` (nothing was written: the tablet seals again). */
-static int work_routed(struct txreq *r, struct work *w)
+ * `unavailable` (nothing was written: the tablet seals again). read: the
+ * handler only reads, outside any transaction (nothing is stored). */
+static int work_routed(struct txreq *r, struct work *w, bool read)
 {
-    bool read = r->def->read_only && !r->cseq[0];
     int rc = W_GONE;
     for (int attempt = 0; rc == W_GONE && attempt < 2; attempt++) {
         struct store_conn *c = r->conn;
@@ -788,6 +789,100 @@ static bool answered_before(struct txreq *r)
     free(sealed);
     shard_release(r, c);
     return done;
+}
+
+/* ---- read-only TXs with a cseq: answers through the journal -------------- */
+
+/* A read-only TX's stored answers count from the device's current binding:
+ * the journal may write one after an unbind or a new activation dropped
+ * the device's answers (channel/nonce_db.h). */
+static int64_t answers_since(const struct txreq *r)
+{
+    return r->auth.is_activation ? 0 : r->auth.device.activated_at;
+}
+
+/* w answers with a stored (or queued) answer of the cseq, taking sealed. */
+static int reply_stored(struct work *w, uint8_t *sealed, size_t n)
+{
+    free_text(w->reply);
+    w->reply = open_answer(w->r, sealed, n);
+    w->answered_before = true;
+    keep_sealed(w, w->reply ? sealed : NULL, n);
+    if (!w->reply)
+        free(sealed);
+    return w->reply ? STORE_OK : STORE_ERR;
+}
+
+/* The read-only TX's answer stored on its database: STORE_OK with
+ * w->reply, STORE_DONE (none), or an error. */
+static int stored_read_answer(struct txreq *r, struct work *w)
+{
+    struct store_conn *c = r->conn;
+    uint8_t *sealed = NULL;
+    size_t n = 0;
+    if (r->def->bank_data && shard_conn(r, &c) != STORE_OK)
+        return STORE_BUSY;
+    int rc = idem_get_since(c, r->dev, r->tx, r->cseq, answers_since(r), &sealed, &n);
+    shard_release(r, c);
+    if (rc == IDEM_DONE)
+        return reply_stored(w, sealed, n);
+    free(sealed);
+    return rc == IDEM_PENDING ? STORE_DONE : rc; /* a read never claims */
+}
+
+/* store_run callback: the answer stored at once (the journal was full). A
+ * duplicate that stored first keeps its row; this one, a read's, is sent. */
+static int put_read_answer(struct store_conn *c, void *arg)
+{
+    const struct work *w = arg;
+    const struct txreq *r = w->r;
+    int rc = idem_put(c, r->auth.bank_id, r->dev, r->tx, r->cseq, w->sealed, w->sealed_len,
+                      clock_wall_ms());
+    return rc == STORE_CONSTRAINT ? STORE_OK : rc;
+}
+
+/* A read-only TX with a cseq: the answer stored or queued for it, else the
+ * read, its sealed answer queued in the journal rather than stored by a
+ * transaction of its own (nothing a read did needs the disk first). Of two
+ * concurrent duplicates, both answer with the one queued first. */
+static int work_read_cseq(struct txreq *r, struct work *w)
+{
+    int64_t since = answers_since(r);
+    uint8_t *sealed = NULL, *winner = NULL;
+    size_t n = 0, wn = 0;
+    if (nonce_journal_answer_get(r->app->journal, r->dev, r->tx, r->cseq, since, &sealed, &n))
+        return reply_stored(w, sealed, n);
+    int rc = stored_read_answer(r, w);
+    if (rc != STORE_DONE)
+        return rc;
+    rc = work_routed(r, w, true);
+    if (rc != STORE_OK || !w->reply || r->gated) /* a gate's refusal is not the answer */
+        return rc;
+    if ((rc = seal_answer(r, w->reply, &sealed, &n)) != STORE_OK)
+        return rc;
+    keep_sealed(w, sealed, n);
+    struct journal_answer a = {
+        .st =
+            r->def->bank_data ? shards_route(r->app->shards, r->auth.bank_id, NULL) : r->app->store,
+        .bank_id = r->auth.bank_id,
+        .dev = r->dev,
+        .tx = r->tx,
+        .cseq = r->cseq,
+        .sealed = sealed,
+        .len = n,
+        .created_ms = clock_wall_ms(),
+    };
+    int q = nonce_journal_answer_put(r->app->journal, &a, since, &winner, &wn);
+    if (q == 1)
+        return reply_stored(w, winner, wn);
+    if (q == 0)
+        return STORE_OK;
+    struct store_conn *c = r->conn;
+    if (r->def->bank_data && shard_conn(r, &c) != STORE_OK)
+        return STORE_BUSY;
+    rc = store_run(c, "tx_answer", put_read_answer, w);
+    shard_release(r, c);
+    return rc;
 }
 
 /* The read-only scope a bank_data TX's prepare phase gets (channel/tx.h):
@@ -926,12 +1021,12 @@ static void execute(struct txreq *r, struct http_response *resp)
     if (r->def->own_transaction) {
         r->nonce_pending = false;
         rc = work_own(&w);
+    } else if (r->def->read_only) {
+        nonce_to_journal(r);
+        rc = r->cseq[0] ? work_read_cseq(r, &w) : work_routed(r, &w, true);
     } else {
-        if (r->def->read_only && !r->cseq[0])
-            nonce_to_journal(r);
-        else
-            r->nonce_pending = false;
-        rc = work_routed(r, &w);
+        r->nonce_pending = false;
+        rc = work_routed(r, &w, false);
     }
     if (w.replay) {
         plain_error(r, resp, ZE_REPLAY);

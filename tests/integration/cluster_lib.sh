@@ -80,6 +80,15 @@ cluster_up() {
 sql() { # SERVER SQL: as root over the server's socket
   mariadb --no-defaults --socket="$DIR/mariadb/$1/mysqld.sock" -uroot -N -B -e "$2" zhanye
 }
+# The stored answers' cseqs LIKE 'PREFIX-%' in every database of the
+# cluster (the directory and the bank shards, scripts/cluster.sh).
+answers_sql() { # PREFIX
+  local q="" db
+  for db in zhanye zhanye_s1 zhanye_s2; do
+    q+="${q:+ UNION ALL }SELECT cseq FROM $db.tx_answers WHERE cseq LIKE '$1-%'"
+  done
+  echo "$q"
+}
 pid_of() { cut -d' ' -f1 "$DIR/run/$1.pid"; }
 
 STATE="$DIR/tablet.json"
@@ -93,10 +102,18 @@ tablet_login() {
     --data "{\"teller\":\"demo01\",\"password\":\"$PW\"}" 2>&1)
   has "tablet logged in through HAProxy" "$r" '"code":"OK"'
 }
-# One tablet transaction: prints its answer code (or "none").
+# One tablet transaction: prints its answer code (or "none"). Without a
+# CSEQ a read (SESSION_INFO); with one a write, whose answer is stored in the
+# transaction that records its nonce: DEVICE_CHECKIN (a read-only TX's
+# answer is stored later, by the journal).
+CHECKIN='{"os":"Android 13","app_version":"1.0.0","security":{"rooted":false}}'
 call() { # SERVER [CSEQ]
   local r
-  r=$("$BIN" call --state "$STATE" --server "$1" SESSION_INFO ${2:+--cseq "$2"} 2>&1)
+  if [ -n "${2:-}" ]; then
+    r=$("$BIN" call --state "$STATE" --server "$1" DEVICE_CHECKIN --cseq "$2" --data "$CHECKIN" 2>&1)
+  else
+    r=$("$BIN" call --state "$STATE" --server "$1" SESSION_INFO 2>&1)
+  fi
   r=$(grep -o '"code":"[^"]*"' <<<"$r" | head -n 1 | cut -d'"' -f4 || true)
   echo "${r:-none}"
 }

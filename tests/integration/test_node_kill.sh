@@ -27,8 +27,8 @@ trap on_exit EXIT
 cluster_up
 tablet_login
 
-# Each SESSION_INFO with a cseq stores its answer in the transaction that
-# records its nonce: an answer OK is an acknowledged write.
+# Each call with a cseq is a write whose answer is stored in the transaction
+# that records its nonce: an answer OK is an acknowledged write.
 STREAM="$DIR/stream.log"
 stream() {
   local i=0
@@ -67,7 +67,7 @@ eq "no answer but OK, unavailable or a lost connection" "$odd" ""
 
 # Every acknowledged write is on the primary (and so on its replicas).
 acked=$(awk '$2 == "OK" {print $1}' "$STREAM" | sort)
-stored=$(sql primary "SELECT cseq FROM tx_answers WHERE cseq LIKE 'k-%'" | sort)
+stored=$(sql primary "$(answers_sql k)" | sort)
 missing=$(comm -23 <(echo "$acked") <(echo "$stored") | paste -sd, -)
 eq "every acknowledged write is in the database ($(wc -l <<<"$acked") acknowledged)" "$missing" ""
 
