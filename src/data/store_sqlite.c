@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct sq_stmt {
     struct store_stmt base; /* first: store.c sees only this */
@@ -21,6 +22,8 @@ struct sq_conn {
     struct store_conn base; /* first: store.c sees only this */
     sqlite3 *db;
     struct store_cache cache;
+    int64_t busy_timeout_ms;
+    int64_t busy_since_ms; /* when the current wait for a lock began */
     char err[512];
 };
 
@@ -55,6 +58,8 @@ static int map_rc(int rc)
     }
 }
 
+#define SQLITE_CHUNK_BYTES (4 * 1024 * 1024)
+#define BUSY_STEP_US 250
 /* Keeps the message of failure rc; returns rc as a store status. */
 static int fail(struct sq_conn *c, int rc, const char *detail)
 {
@@ -179,11 +184,37 @@ static int set_wal(struct sq_conn *c)
     return rc;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SQLite's busy handler: waits for another connection's lock in steps of
+ * BUSY_STEP_US up to busy_timeout_ms. SQLite's own (sqlite3_busy_timeout)
+ * sleeps 1, 2, 5, 10 ... 100 ms, so a wait for a write that holds the lock
+ * 2 ms often lasts 8 ms or more; a thread that serves requests should go on
+ * as soon as the lock is free. */
+static int on_busy(void *arg, int count)
+{
+    struct sq_conn *c = arg;
+    int64_t now = mono_ms();
+    if (count == 0)
+        c->busy_since_ms = now;
+    if (now - c->busy_since_ms >= c->busy_timeout_ms)
+        return 0;
+    struct timespec nap = {0, BUSY_STEP_US * 1000L};
+    nanosleep(&nap, NULL);
+    return 1;
+}
+
 static int configure(struct sq_conn *c, const struct store_config *cfg)
 {
     int rc = sqlite3_extended_result_codes(c->db, 1);
+    c->busy_timeout_ms = cfg->busy_timeout_ms;
     if (rc == SQLITE_OK)
-        rc = sqlite3_busy_timeout(c->db, cfg->busy_timeout_ms);
+        rc = sqlite3_busy_handler(c->db, on_busy, c);
     if (rc != SQLITE_OK)
         return fail(c, rc, NULL);
     rc = set_wal(c);
@@ -195,6 +226,13 @@ static int configure(struct sq_conn *c, const struct store_config *cfg)
                       "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
                       "PRAGMA mmap_size=268435456",
                       NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return fail(c, rc, NULL);
+    /* The file grows by whole chunks: each growth makes every connection
+     * map it again (munmap, mmap, page faults), so rarely rather than at
+     * each checkpoint that adds a few pages. */
+    int chunk = SQLITE_CHUNK_BYTES;
+    rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk);
     return rc == SQLITE_OK ? STORE_OK : fail(c, rc, NULL);
 }
 

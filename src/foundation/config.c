@@ -48,6 +48,7 @@ static const struct cfg_key KEYS[] = {
     {"server", "listen", T_HOSTPORT, "127.0.0.1:8080", 0, 0, F(server.listen), S(server.listen)},
     {"server", "threads", T_INT, "0", 0, 1024, F(server.threads), 0},
     {"server", "workers", T_INT, "0", 0, 1024, F(server.workers), 0},
+    {"server", "inline_reads", T_BOOL, "true", 0, 0, F(server.inline_reads), 0},
     {"server", "body_limit", T_SIZE, "8M", 1024, 1LL << 30, F(server.body_limit), 0},
     {"server", "admin_body_limit", T_SIZE, "16K", 1024, 1LL << 30, F(server.admin_body_limit), 0},
     {"server", "buffer_limit", T_SIZE, "64M", 1024, 1LL << 40, F(server.buffer_limit), 0},
@@ -447,6 +448,10 @@ static int apply(struct config *cfg, const struct cfg_key *k, const char *v, boo
         if (!valid_bool(v)) {
             *why = "must be true or false";
             return -1;
+        }
+        if (store_it && k->off) {
+            *(bool *)(base + k->off) = strcmp(v, "true") == 0;
+            return 0;
         }
         break;
     case T_URLS:

@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define CONFIG_MAX_NAMED 256
@@ -30,8 +31,9 @@ struct config {
     char data_dir[PATH_MAX];
     struct {
         char listen[64];
-        int threads; /* 0 = one per core */
-        int workers; /* executor threads for the ZY1 pipeline; 0 = two per core */
+        int threads;       /* 0 = two per core */
+        int workers;       /* executor threads for the ZY1 pipeline; 0 = two per core */
+        bool inline_reads; /* read-only TXs on the HTTP threads (embedded database only) */
         int64_t body_limit;
         int64_t admin_body_limit;
         int64_t buffer_limit;

@@ -1047,6 +1047,20 @@ static void execute(struct txreq *r, struct http_response *resp)
     work_reset(&w);
 }
 
+/* A read-only TX runs on libmicrohttpd's thread when the database is the
+ * embedded one and no Redis is shared ([server] inline_reads): all it may
+ * wait for is a short SQLite transaction of this process (a device's or a
+ * session's activity, a failed MAC counted) and its reads. A TX with a
+ * prepare phase (the bank's other systems), an own_transaction TX (LOGIN's
+ * Argon2id) and every writing TX go to the executor (http/server.h). */
+bool h_tx_inline(void *app, const char *tx)
+{
+    const struct app *a = app;
+    const struct tx_def *def = tx_find(tx);
+    return def && def->read_only && !def->prepare && !def->own_transaction &&
+           a->cfg.server.inline_reads && !a->redis && strcmp(a->cfg.store.backend, "sqlite") == 0;
+}
+
 void h_tx(struct http_request *req, struct http_response *resp)
 {
     struct txreq r = {.app = req->app, .tx = req->arg, .client_ip = req->client_ip};

@@ -5,12 +5,16 @@
 
 #include "http/server.h"
 
+#include <stdbool.h>
+
 void h_healthz(struct http_request *req, struct http_response *resp);
 void h_readyz(struct http_request *req, struct http_response *resp);
 void h_metrics(struct http_request *req, struct http_response *resp);
 void h_pubkey(struct http_request *req, struct http_response *resp);
 void h_time(struct http_request *req, struct http_response *resp);
 void h_tx(struct http_request *req, struct http_response *resp);
+/* The ZY1 route's inline_if (server.h): whether TX runs on the HTTP thread. */
+bool h_tx_inline(void *app, const char *tx);
 /* A web app's file (static.h): the server routes here itself (server.h, web). */
 void h_static(struct http_request *req, struct http_response *resp);
 

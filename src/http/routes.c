@@ -24,7 +24,8 @@ static const struct http_route ROUTES[] = {
     {.method = "GET", .path = "/api/v1/pubkey", .label = "/api/v1/pubkey", .fn = h_pubkey},
     {.method = "GET", .path = "/api/v1/time", .label = "/api/v1/time", .fn = h_time},
     /* Every tablet transaction: CPU-bound and possibly blocking, so on the
-     * executor; flow control decides it under its TX, the path remainder. */
+     * executor, but for the read-only ones on the embedded database
+     * (h_tx_inline); flow control decides it under its TX, the path remainder. */
     {
         .method = "POST",
         .path = "/api/v1/tx/",
@@ -32,6 +33,7 @@ static const struct http_route ROUTES[] = {
         .label = "/api/v1/tx",
         .fn = h_tx,
         .offload = true,
+        .inline_if = h_tx_inline,
         .body = HTTP_BODY_TX,
         .flow_arg = true,
     },

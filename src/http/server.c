@@ -1083,7 +1083,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return answer(conn, r, &r->resp);
     if (r->gate == G_REFUSED && !r->refusal)
         return send_refusal(conn, r);
-    if (r->route->offload && !r->refusal)
+    if (r->route->offload && !r->refusal &&
+        !(r->route->inline_if && r->route->inline_if(s->app, r->arg)))
         return offload(s, conn, r);
     return dispatch(conn, r);
 }
@@ -1253,7 +1254,9 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
     s->m_in_flight = metrics_gauge("zhanye_http_in_flight", NULL);
     s->flow = cfg->flow;
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = cfg->threads > 0 ? cfg->threads : cores > 0 ? cores : 1;
+    /* Two per core: a thread running a read-only TX inline (h_tx_inline)
+     * may wait a moment for the database's lock, its twin serves meanwhile. */
+    int threads = cfg->threads > 0 ? cfg->threads : cores > 0 ? 2 * cores : 2;
     int workers = cfg->workers > 0 ? cfg->workers : cores > 0 ? 2 * cores : 2;
     metrics_describe("zhanye_http_executor_waiting", "gauge",
                      "requests waiting for an executor thread");

@@ -55,7 +55,10 @@
  * handed to an executor pool (executor.h, `workers` threads); the job resumes
  * the connection and the response is queued on the handler call libmicrohttpd
  * repeats after the resume. Other routes run inline, so a health check never
- * waits behind a LOGIN. While a job runs, it alone touches the request; a
+ * waits behind a LOGIN; so does an offload route's request its inline_if
+ * accepts (the ZY1 route's read-only TXs on the embedded database: the
+ * handoff, two thread switches and the suspend and resume, would cost more
+ * than anything they wait for). While a job runs, it alone touches the request; a
  * handler may read request headers (the connection is suspended).
  *
  * FLOW CONTROL. With a struct flow in the config, every request of a route
@@ -189,7 +192,11 @@ struct http_route {
     bool prefix;
     const char *label; /* route label for metrics */
     http_handler fn;
-    bool offload;         /* runs on the executor, not on a libmicrohttpd thread */
+    bool offload; /* runs on the executor, not on a libmicrohttpd thread */
+    /* An offload route's request that this says yes to (app, the path
+     * remainder) runs inline all the same: one that is short and waits for
+     * nothing but the embedded database (EXECUTOR above). NULL: never. */
+    bool (*inline_if)(void *app, const char *arg);
     enum http_body body;  /* the body it takes */
     bool restricted;      /* only peers in metrics_allow (else 403) */
     bool flow_arg;        /* flow-controlled under the path remainder (the TX) */
@@ -198,7 +205,7 @@ struct http_route {
 
 struct http_server_config {
     const char *listen;       /* HOST:PORT; port 0 picks a free one */
-    int threads;              /* libmicrohttpd's; 0 = one per core */
+    int threads;              /* libmicrohttpd's; 0 = two per core */
     int workers;              /* the executor's; 0 = two per core */
     int64_t body_limit;       /* HTTP_BODY_TX routes */
     int64_t admin_body_limit; /* HTTP_BODY_ADMIN routes */

@@ -5,6 +5,7 @@
  * on an authenticated envelope. */
 #include "data/store.h"
 #include "tablet.h"
+#include "zyc_http.h"
 #include "testd.h"
 
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -342,14 +344,14 @@ static void read_answers_need_no_write_lock(void **state)
     struct store_conn *c = NULL;
     const char *q = "SELECT COUNT(*) FROM tx_answers WHERE dev = ? AND cseq = 'ro-1'";
     assert_int_equal(store_acquire(h, &c), STORE_OK);
-    assert_int_equal(store_exec(c, "BEGIN IMMEDIATE"), STORE_OK);
+    assert_int_equal(store_begin(c), STORE_OK); /* the write lock, on either backend */
     info_answer(&f->t, "ro-1", code, s1);
     assert_string_equal(code, "OK");
     assert_true(s1[0]);
     info_answer(&f->t, "ro-1", code, s2);
     assert_string_equal(code, "OK");
     assert_string_equal(s2, s1);
-    assert_int_equal(store_exec(c, "ROLLBACK"), STORE_OK);
+    assert_int_equal(store_rollback(c), STORE_OK);
     store_release(c);
     long n = 0;
     for (int i = 0; i < 150 && (n = count(h, q, f->t.st.dev)) == 0; i++) {
@@ -365,6 +367,73 @@ static void read_answers_need_no_write_lock(void **state)
     store_close(h);
 }
 
+/* A writing TX stuck on the database's write lock, on another thread. */
+struct stuck {
+    struct tablet *t;
+    _Atomic bool done;
+    char code[64];
+};
+
+static void *checkin(void *arg)
+{
+    struct stuck *w = arg;
+    long st = 0;
+    json_t *a = tablet_call(w->t, "DEVICE_CHECKIN",
+                            "{\"os\":\"Android 13\",\"app_version\":\"1.0.0\","
+                            "\"security\":{\"rooted\":false}}",
+                            "stuck-1", &st, NULL);
+    snprintf(w->code, sizeof w->code, "%s", a ? answer_code(a) : "none");
+    json_decref(a);
+    atomic_store(&w->done, true);
+    return NULL;
+}
+
+/* On the embedded database a read-only TX runs on the HTTP thread that took
+ * it ([server] inline_reads): with the only executor thread ([server]
+ * workers = 1) held by a write that waits for the database's write lock,
+ * SESSION_INFO is still answered while that write waits. */
+static void reads_pass_a_blocked_executor(void **state)
+{
+    (void)state;
+    const char *backend = getenv("ZHANYE_TEST_STORE");
+    if (backend && strcmp(backend, "mariadb") == 0)
+        skip(); /* reads go to the executor there */
+    struct testd d;
+    struct tablet t, t2;
+    memset(&t, 0, sizeof t);
+    memset(&t2, 0, sizeof t2);
+    assert_int_equal(testd_init(&d, "[server]\nworkers = 1\n"), 0);
+    assert_int_equal(testd_start(&d), 0);
+    assert_int_equal(tablet_activate(&t, &d, "demo01"), 0);
+    assert_int_equal(tablet_login(&t, "demo01", PW), 0);
+    t2 = t; /* the same device and session, its own connection */
+    t2.http = zyc_http_new();
+    assert_non_null(t2.http);
+    struct store *h = NULL;
+    struct store_conn *c = NULL;
+    assert_int_equal(testd_store_open(&d, &h), 0);
+    assert_int_equal(store_acquire(h, &c), STORE_OK);
+    assert_int_equal(store_begin(c), STORE_OK); /* the write lock, on either backend */
+    struct stuck w = {.t = &t2};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, checkin, &w), 0);
+    struct timespec nap = {0, 300 * 1000000L}; /* the write reaches the executor */
+    nanosleep(&nap, NULL);
+    char code[64], srvseq[64];
+    info_answer(&t, NULL, code, srvseq);
+    bool write_waiting = !atomic_load(&w.done);
+    assert_int_equal(store_rollback(c), STORE_OK);
+    store_release(c);
+    pthread_join(th, NULL);
+    store_close(h);
+    zyc_http_free(t2.http);
+    tablet_free(&t);
+    testd_cleanup(&d);
+    assert_string_equal(code, "OK");
+    assert_true(write_waiting);
+    assert_string_equal(w.code, "OK"); /* and the write went through once the lock was free */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +444,7 @@ int main(void)
         cmocka_unit_test(serial_only_after_authentication),
         cmocka_unit_test(read_answers_need_no_write_lock),
         cmocka_unit_test(answers_die_with_the_binding),
+        cmocka_unit_test(reads_pass_a_blocked_executor),
     };
     return cmocka_run_group_tests_name("replay", tests, setup, teardown);
 }

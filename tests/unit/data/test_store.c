@@ -522,6 +522,45 @@ static void test_busy(void **state)
     store_release(b);
 }
 
+struct late_commit {
+    struct store_conn *c;
+    _Atomic int committed;
+};
+
+static void *commit_later(void *arg)
+{
+    struct late_commit *l = arg;
+    nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+    atomic_store(&l->committed, store_commit(l->c) == STORE_OK ? 1 : -1);
+    return NULL;
+}
+
+/* Within busy_timeout_ms a writer waits for the lock (the store's busy
+ * handler on SQLite, innodb_lock_wait_timeout on MariaDB) and goes on once
+ * the holder has committed. */
+static void test_busy_waits_for_the_lock(void **state)
+{
+    struct fx *f = *state;
+    store_close(f->st);
+    struct store_config cfg = config(f, 2, 5000);
+    assert_int_equal(store_open(&cfg, &f->st), STORE_OK);
+    struct store_conn *a = NULL, *b = NULL;
+    assert_int_equal(store_acquire(f->st, &a), STORE_OK);
+    assert_int_equal(store_acquire(f->st, &b), STORE_OK);
+    assert_int_equal(store_begin(a), STORE_OK);
+    struct late_commit l = {.c = a};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, commit_later, &l), 0);
+    int rc = store_begin(b);
+    int committed = atomic_load(&l.committed);
+    pthread_join(th, NULL);
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(committed, 1); /* b got the lock only once a let it go */
+    assert_int_equal(store_commit(b), STORE_OK);
+    store_release(a);
+    store_release(b);
+}
+
 static void test_bad_sql(void **state)
 {
     struct fx *f = *state;
@@ -590,7 +629,8 @@ static void test_pragmas(void **state)
         store_finish(s);
         assert_int_equal(query_int(c[i], "PRAGMA synchronous"), 2);
         assert_int_equal(query_int(c[i], "PRAGMA foreign_keys"), 1);
-        assert_int_equal(query_int(c[i], "PRAGMA busy_timeout"), 5000);
+        /* busy_timeout_ms is the store's own busy handler's (PRAGMA
+         * busy_timeout reads 0 then): test_busy_waits_for_the_lock */
     }
     for (int i = 0; i < 4; i++)
         store_release(c[i]);
@@ -850,6 +890,7 @@ int main(void)
         T(test_pool_threads),
         T(test_acquire_waits),
         T(test_busy),
+        T(test_busy_waits_for_the_lock),
         T(test_bad_sql),
         T(test_unknown_backend),
         T(test_pragmas),
