@@ -1,5 +1,6 @@
 /* admin_video — what the video agent's handlers (h_admin_video.c,
- * h_admin_video_stream.c) share. */
+ * h_admin_video_record.c, h_admin_video_stream.c) share: admin_video.c,
+ * and the recording's start in h_admin_video_record.c. */
 #ifndef ZHANYE_HTTP_ADMIN_VIDEO_H
 #define ZHANYE_HTTP_ADMIN_VIDEO_H
 
