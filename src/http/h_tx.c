@@ -440,7 +440,10 @@ static char *run_handler(struct txreq *r, struct store_conn *conn)
     struct tenant_conn *tenant = NULL;
     char sid[ZY1_SID_MAX + 1], tlr[ZY1_ID_MAX + 1];
     char *reply = NULL;
-    if (r->def->needs_session && tenant_open(conn, &sc, &tenant) != STORE_OK)
+    /* A read-only TX gets a read-only scope: it cannot write, not even an
+     * audit record (its work runs outside any transaction). */
+    if (r->def->needs_session &&
+        (r->def->read_only ? tenant_open_readonly : tenant_open)(conn, &sc, &tenant) != STORE_OK)
         return NULL;
     text_of(&r->payload.sid, sid, sizeof sid);
     struct tx_ctx c = ctx_of(r, tlr);
