@@ -101,7 +101,16 @@ export async function startRig(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'zyweb'));
   const data = join(dir, 'var');
   const cli = (...args) => execFileSync(BIN, [args[0], ...args.slice(1), '--data', data], { encoding: 'utf8' });
-  execFileSync(BIN, ['init', '--data', data, opts.demoOrg ? '--demo-org' : '--demo', '--demo-password', PASSWORD], { stdio: 'ignore' });
+  try {
+    execFileSync(BIN, ['init', '--data', data, opts.demoOrg ? '--demo-org' : '--demo', '--demo-password', PASSWORD], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (e) {
+    // what init said, so that a failure here can be told from another
+    const said = String(e.stderr || '').split('\n').filter((l) => !l.includes('"level":"info"')).slice(-20).join('\n');
+    throw new Error(`zhanye init failed (${e.status ?? e.signal}):\n${said}`);
+  }
   symlinkSync(join(ROOT, 'conf'), join(data, 'conf'));
   if (opts.extraConf) appendFileSync(join(data, 'zhanye.conf'), `\n${opts.extraConf}\n`);
   const port = await freePort();
