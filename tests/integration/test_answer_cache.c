@@ -291,6 +291,8 @@ static void redis_outage_keeps_answers(void **state)
     to_node(&f->t, &f->a);
     info(&f->t, "ro-1", code, s1);
     assert_string_equal(code, "OK");
+    /* in the database once the journal's batch is written (a read's answer) */
+    assert_int_equal(answers_written(&f->a, "ro-1", 1), 1);
 
     assert_int_equal(redis_srv_halt(&f->rs, 0), 0);
     to_node(&f->t, &f->b);
