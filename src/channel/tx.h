@@ -92,6 +92,12 @@ struct tx_ctx {
     int64_t branch_id; /* of the session's teller; 0 without a session */
     int role;          /* of the session's teller (data/tenant.h); 0 without one */
     const char *sid;   /* the session token, when one was presented */
+    /* The session's teller as the session check read it (codes, name, and
+     * the role's name as shown: video_agent for a video agent): all NULL
+     * without a session. What SESSION_INFO answers, with no database read. */
+    struct tx_teller {
+        const char *code, *name, *role, *bank, *branch;
+    } teller;
     /* The names of the session's bank and branch (identity/org.h), resolved
      * by the pipeline for a TX whose tx_def says org_names (prepare and fn
      * both get them); "" or NULL when unknown or not asked for. */

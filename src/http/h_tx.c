@@ -402,6 +402,12 @@ static struct tx_ctx ctx_of(struct txreq *r, char tlr[ZY1_ID_MAX + 1])
         .teller_id = r->auth.teller_id,
         .branch_id = s->branch_id,
         .role = s->role,
+        .teller = s->teller_code[0] ? (struct tx_teller){.code = s->teller_code,
+                                                         .name = s->teller_name,
+                                                         .role = role_name(s->shown_role),
+                                                         .bank = s->bank_code,
+                                                         .branch = s->branch_code}
+                                    : (struct tx_teller){0},
         .ticket = r->auth.is_activation ? &r->auth.ticket : NULL,
         .in = r->payload.data,
         .fetched = r->fetched,

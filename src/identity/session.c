@@ -111,8 +111,10 @@ static int read_row(struct store_conn *c, const char *key, struct row *r)
     int rc = store_prepare(
         c,
         "SELECT " SSTORE_ROW_COLUMNS ", s.bank_id, s.teller_id, s.dev, s.created_at, t.code, "
-        "t.role, COALESCE(t.branch_id, 0) FROM sessions s JOIN tellers t ON t.id = s.teller_id "
-        "WHERE s.sid = ?",
+        "t.role, COALESCE(t.branch_id, 0), t.name, b.code, COALESCE(br.code, ''), " TELLER_ROLE_COL
+        " FROM sessions s JOIN tellers t ON t.id = s.teller_id JOIN banks b ON b.id = "
+        "t.bank_id " TELLER_ROLE_JOIN
+        "LEFT JOIN branches br ON br.id = t.branch_id WHERE s.sid = ?",
         &st);
     if (rc == STORE_OK)
         rc = store_bind_text(st, 1, key);
@@ -126,9 +128,13 @@ static int read_row(struct store_conn *c, const char *key, struct row *r)
         s->created_at = store_col_int64(st, n + 3);
         s->role = role_parse(store_col_text(st, n + 5));
         s->branch_id = store_col_int64(st, n + 6);
+        s->shown_role = role_parse(store_col_text(st, n + 10));
         bool ok = sstore_read_row(st, &r->st) == ID_OK &&
                   id_copy(s->dev, sizeof s->dev, store_col_text(st, n + 2)) &&
-                  id_copy(s->teller_code, sizeof s->teller_code, store_col_text(st, n + 4));
+                  id_copy(s->teller_code, sizeof s->teller_code, store_col_text(st, n + 4)) &&
+                  id_copy(s->teller_name, sizeof s->teller_name, store_col_text(st, n + 7)) &&
+                  id_copy(s->bank_code, sizeof s->bank_code, store_col_text(st, n + 8)) &&
+                  id_copy(s->branch_code, sizeof s->branch_code, store_col_text(st, n + 9));
         s->last_seen = r->st.last_seen;
         s->idle_ms = r->st.idle_ms;
         s->expires_at = r->st.expires_at;

@@ -44,6 +44,14 @@ struct session {
     int64_t idle_ms;
     int64_t expires_at; /* absolute end */
     char teller_code[TELLER_CODE_MAX + 1];
+    /* The teller as SESSION_INFO shows it, read with the session (so that a
+     * cached session answers it without the database): none of these
+     * changes in a teller's life (a future write that changes one must call
+     * store_mark_changed(STORE_TAG_IDENTITY), as a status change does). */
+    char teller_name[TELLER_NAME_MAX + 1];
+    char bank_code[ORG_CODE_MAX + 1];
+    char branch_code[ORG_CODE_MAX + 1]; /* "" without a branch */
+    int shown_role;                     /* enum role, video_agent for a video agent */
     char dev[33];
     char end_reason[SESSION_REASON_MAX + 1]; /* why, for ID_INVALID and ID_EXPIRED */
 };

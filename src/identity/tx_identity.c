@@ -193,12 +193,16 @@ static enum tx_result tx_password_change(struct tx_ctx *c)
     }
 }
 
+/* From the session as the pipeline checked it (possibly cached): none of
+ * what it shows of the teller changes in the teller's life (session.h). */
 static enum tx_result tx_session_info(struct tx_ctx *c)
 {
-    struct teller t;
-    if (teller_find_id(c->conn, c->teller_id, &t) != ID_OK)
+    const struct tx_teller *t = &c->teller;
+    if (!t->code)
         return TX_ROLLBACK;
-    json_object_set_new(c->out, "teller", teller_json(&t));
+    json_object_set_new(c->out, "teller",
+                        json_pack("{s:s,s:s,s:s,s:s,s:s}", "code", t->code, "name", t->name, "role",
+                                  t->role, "bank", t->bank, "branch", t->branch));
     json_object_set_new(c->out, "dev", json_string(c->dev));
     return TX_COMMIT;
 }
