@@ -232,11 +232,18 @@ static int open_channel(struct app *a, char *err, size_t errcap)
     int64_t keep = 2 * a->cfg.channel.window_ms, loaded = 0;
     if (nonce_mem_open(keep, &a->nonces) != NONCE_OK ||
         nonce_db_restore(a->store, a->nonces, keep, clock_wall_ms(), &loaded) != STORE_OK ||
+        nonce_db_reads_from(a->store, clock_wall_ms(), &a->reads_from_ms) != STORE_OK ||
         nonce_journal_open(a->store, &a->journal) != 0) {
         snprintf(err, errcap, "cannot start the anti-replay store: %s", store_errmsg(NULL));
         return APP_ERR_RUNTIME;
     }
     log_info("app.nonces", "%lld anti-replay records restored", (long long)loaded);
+    int64_t ahead = a->reads_from_ms - clock_wall_ms();
+    if (ahead > 0)
+        log_warn("app.clock",
+                 "the clock is %lld ms behind the last read-only envelope a process accepted: "
+                 "read-only envelopes sealed before then are refused as stale",
+                 (long long)ahead);
     a->identity = (struct identity_policy){
         .idle_timeout_s = a->cfg.identity.idle_timeout_s,
         .absolute_timeout_s = a->cfg.identity.absolute_timeout_s,

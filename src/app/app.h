@@ -70,6 +70,9 @@ struct app {
         *vwatch; /* finishes recorded calls (app/vwatch.h); NULL until app_deliver_start */
     struct vrec_env *vrec; /* [video] Janus and recordings_dir, the KEK (business/vrec.h) */
     int64_t started_ms;
+    /* Read-only envelopes sealed before this are refused (401 stale): this
+     * process vouches for their nonces from then on (channel/nonce_db.h). */
+    int64_t reads_from_ms;
 };
 
 /* Path of the config file of a data directory into out. -1 if it does not fit. */

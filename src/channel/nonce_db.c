@@ -8,6 +8,7 @@
 #include "foundation/thread.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,28 @@ int nonce_db_insert(struct store_conn *c, const char *dev, const uint8_t nonce[N
         rc = store_step(s);
     store_finish(s);
     return rc == STORE_DONE ? STORE_OK : rc;
+}
+
+int nonce_db_reads_from(struct store *st, int64_t now_ms, int64_t *from_ms)
+{
+    struct store_conn *c = NULL;
+    struct store_stmt *s = NULL;
+    int64_t until = 0;
+    *from_ms = now_ms;
+    int rc = store_acquire(st, &c);
+    if (rc == STORE_OK)
+        rc = store_prepare(c, "SELECT reads_until FROM replay_epoch WHERE id = 1", &s);
+    if (rc == STORE_OK && (rc = store_step(s)) == STORE_ROW) {
+        until = store_col_int64(s, 0);
+        rc = STORE_OK;
+    } else if (rc == STORE_DONE) {
+        rc = STORE_OK; /* no row: nothing was vouched for */
+    }
+    store_finish(s);
+    store_release(c);
+    if (rc == STORE_OK && until >= now_ms)
+        *from_ms = until + 1;
+    return rc;
 }
 
 int nonce_db_restore(struct store *st, struct nonce_store *ns, int64_t keep_ms, int64_t now_ms,
@@ -106,8 +129,10 @@ struct nonce_journal {
     struct janswer *aq;     /* answers being queued, NONCE_JOURNAL_ANSWERS_MAX */
     struct janswer *abatch; /* answers being written: still found by lookups */
     size_t an, abn;
-    uint64_t queued_seq;  /* pairs and answers ever queued */
-    uint64_t written_seq; /* pairs and answers ever taken into a finished batch */
+    _Atomic int64_t vouched; /* the latest nonce_journal_vouch */
+    int64_t vouch_written;   /* the latest written to replay_epoch (journal thread) */
+    uint64_t queued_seq;     /* pairs and answers ever queued */
+    uint64_t written_seq;    /* pairs and answers ever taken into a finished batch */
     bool stop;
     int64_t next_purge;
 };
@@ -120,7 +145,23 @@ struct batch_arg {
     const struct janswer *a;
     size_t an;
     const struct store *st;
+    int64_t vouch; /* > 0: the latest vouched accept time, for replay_epoch */
 };
+
+static int write_vouch(struct store_conn *c, int64_t at)
+{
+    struct store_stmt *s = NULL;
+    int rc = store_prepare(
+        c, "UPDATE replay_epoch SET reads_until = ? WHERE id = 1 AND reads_until < ?", &s);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 1, at);
+    if (rc == STORE_OK)
+        rc = store_bind_int64(s, 2, at);
+    if (rc == STORE_OK)
+        rc = store_step(s);
+    store_finish(s);
+    return rc == STORE_DONE ? STORE_OK : rc;
+}
 
 static int write_batch(struct store_conn *c, void *arg)
 {
@@ -140,7 +181,7 @@ static int write_batch(struct store_conn *c, void *arg)
         if (rc != STORE_OK && rc != STORE_CONSTRAINT)
             return rc;
     }
-    return STORE_OK;
+    return b->vouch > 0 ? write_vouch(c, b->vouch) : STORE_OK;
 }
 
 /* The answers of the batch stored on other databases than the journal's:
@@ -184,13 +225,19 @@ static void write_out(struct nonce_journal *j, size_t n, size_t an)
     struct store_conn *c = NULL;
     int64_t now = clock_wall_ms();
     bool purge_due = now >= j->next_purge;
+    int64_t vouch = atomic_load_explicit(&j->vouched, memory_order_relaxed);
     write_answers_elsewhere(j, an);
-    if (!n && !an && !purge_due)
+    if (vouch <= j->vouch_written)
+        vouch = 0;
+    if (!n && !an && !vouch && !purge_due)
         return;
     int rc = store_acquire(j->st, &c);
-    struct batch_arg b = {.e = j->batch, .n = n, .a = j->abatch, .an = an, .st = j->st};
-    if (rc == STORE_OK && (n || an))
+    struct batch_arg b = {
+        .e = j->batch, .n = n, .a = j->abatch, .an = an, .st = j->st, .vouch = vouch};
+    if (rc == STORE_OK && (n || an || vouch))
         rc = store_run(c, "nonce_journal", write_batch, &b);
+    if (rc == STORE_OK && vouch)
+        j->vouch_written = vouch;
     if (rc == STORE_OK && purge_due) {
         j->next_purge = now + PURGE_EVERY_MS;
         rc = store_run(c, "nonce_purge", purge, &now);
@@ -209,7 +256,7 @@ static void *journal_main(void *arg)
         if (!j->n && !j->an && !j->stop) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1; /* wake now and then for the purge */
+            ts.tv_sec += 1; /* wake now and then: the purge, the vouched time */
             pthread_cond_timedwait(&j->cv, &j->mu, &ts);
         }
         if ((j->n || j->an) && !j->stop) {
@@ -270,6 +317,17 @@ fail:
     free(j->abatch);
     free(j);
     return -1;
+}
+
+void nonce_journal_vouch(struct nonce_journal *j, int64_t accepted_ms)
+{
+    if (!j)
+        return;
+    int64_t v = atomic_load_explicit(&j->vouched, memory_order_relaxed);
+    while (v < accepted_ms &&
+           !atomic_compare_exchange_weak_explicit(&j->vouched, &v, accepted_ms,
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
 }
 
 int nonce_journal_add(struct nonce_journal *j, const char *dev, const uint8_t nonce[NONCE_LEN],

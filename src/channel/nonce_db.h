@@ -11,14 +11,27 @@
  *    work and the nonce commit together or not at all, so no crash can let
  *    the same envelope change anything twice. STORE_CONSTRAINT from the
  *    insert means another process recorded the pair first: a replay.
- *  - A transaction that only reads hands its nonce to the journal
- *    (nonce_journal_add), a background thread that writes the pairs in
- *    batches (one database transaction every few milliseconds) so reads take
- *    no write lock and wait for no disk. On a clean stop the journal is
- *    flushed; after a crash (power loss, SIGKILL) the pairs of at most the
- *    last flush interval are lost, so such a read-only envelope could run
- *    once more within its time window: it changes nothing, and only the
- *    device that sealed it can read the answer.
+ *  - A read-only transaction whose envelope was sealed no later than the
+ *    moment the process accepted it (ts <= accepted_ms: every envelope of a
+ *    client whose clock agrees with ours, as sealing precedes sending) needs
+ *    no record at all: the pair is kept in memory, and the process's accept
+ *    time goes to nonce_journal_vouch. A new process refuses read-only
+ *    envelopes sealed before nonce_db_reads_from() (401 stale: the client
+ *    seals again), which is after the accept time of every such envelope the
+ *    old process took: the new one's start, or, if the clock stepped back
+ *    across the restart, the last vouched accept time + 1 ms (table
+ *    replay_epoch, written by the journal thread with its batches and at
+ *    least every second while reads come in). The one case left: a crash
+ *    AND a clock stepping back lose at most the last second's vouchers.
+ *  - Anything else that commits no transaction of its own (a read-only
+ *    envelope sealed in our future, every refusal after step 11) hands its
+ *    nonce to the journal (nonce_journal_add), a background thread that
+ *    writes the pairs in batches (one database transaction every few
+ *    milliseconds) so they take no write lock and wait for no disk. On a
+ *    clean stop the journal is flushed; after a crash (power loss, SIGKILL)
+ *    the pairs of at most the last flush interval are lost, so such an
+ *    envelope could run once more within its time window: nothing it did
+ *    committed, and only the device that sealed it can read the answer.
  *
  * Expired rows are deleted by the journal thread (every PURGE_EVERY_MS).
  *
@@ -47,6 +60,10 @@
  * transaction. STORE_OK, STORE_CONSTRAINT if already recorded, or an error. */
 int nonce_db_insert(struct store_conn *c, const char *dev, const uint8_t nonce[NONCE_LEN],
                     int64_t expires_ms);
+/* The time (Unix ms) from which this process vouches for the nonces of
+ * read-only envelopes it keeps in memory only: max(now_ms, the last vouched
+ * accept time + 1) into *from_ms. STORE_OK, or an error (*from_ms = now_ms). */
+int nonce_db_reads_from(struct store *st, int64_t now_ms, int64_t *from_ms);
 /* Loads every unexpired pair into ns (oldest first). *loaded gets how many. */
 int nonce_db_restore(struct store *st, struct nonce_store *ns, int64_t keep_ms, int64_t now_ms,
                      int64_t *loaded);
@@ -59,6 +76,10 @@ int nonce_journal_open(struct store *st, struct nonce_journal **out);
  * records it with nonce_db_insert in a transaction of its own). */
 int nonce_journal_add(struct nonce_journal *j, const char *dev, const uint8_t nonce[NONCE_LEN],
                       int64_t expires_ms);
+/* A read-only envelope with ts <= accepted_ms was accepted at accepted_ms
+ * with its nonce in memory only (see above): the journal persists the
+ * latest such time. Lock-free; NULL j is a no-op. */
+void nonce_journal_vouch(struct nonce_journal *j, int64_t accepted_ms);
 /* A read-only TX's stored answer, sealed (see above). dev, tx and cseq as
  * the request names them; created_ms when it was made. */
 struct journal_answer {

@@ -690,6 +690,13 @@ static const struct migration migrations[] = {
      "ALTER TABLE video_calls ADD COLUMN consent_version VARCHAR(32) NOT NULL DEFAULT '';"
      "ALTER TABLE video_calls ADD COLUMN consent_by VARCHAR(64) NOT NULL DEFAULT '';"
      "ALTER TABLE video_calls ADD COLUMN consent_at BIGINT NOT NULL DEFAULT 0"},
+    /* Amendment 3 for read-only envelopes (channel/nonce_db.h): the latest
+     * time (Unix ms) at which a process accepted one whose nonce it kept in
+     * memory only; a new process refuses read-only envelopes sealed before
+     * max(its start, this + 1 ms). One row. */
+    {27, "replay_epoch",
+     "CREATE TABLE replay_epoch (id INTEGER PRIMARY KEY, reads_until BIGINT NOT NULL);"
+     "INSERT INTO replay_epoch (id, reads_until) VALUES (1, 0)"},
 };
 
 /* The tables of business data, each with a bank_id column: what lives in a

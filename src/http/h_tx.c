@@ -11,8 +11,10 @@
  *  - an own_transaction TX (LOGIN, PASSWORD_CHANGE: a counted wrong password
  *    must persist) first commits its nonce and a claim on its cseq, then runs,
  *    then stores its answer on the claim;
- *  - a read-only TX, and every refusal after step 11, hand their nonce to
- *    the batch journal (channel/nonce_db.h); a read-only TX's stored
+ *  - a read-only TX keeps its nonce in memory only (a next process refuses
+ *    read-only envelopes sealed before it started), unless it was sealed in
+ *    our future; that one, and every refusal after step 11, hand their nonce
+ *    to the batch journal (channel/nonce_db.h); a read-only TX's stored
  *    answer (with a cseq) goes there too, and is found there until written.
  * A TX with a prepare function (channel/tx.h) runs it after the checks and
  * before its transaction, with at most a read-only tenant scope on the
@@ -243,7 +245,9 @@ static bool authenticate(struct txreq *r, struct http_response *resp)
     struct app *a = r->app;
     int64_t now = clock_wall_ms();
     int64_t skew = now > r->env.ts ? now - r->env.ts : r->env.ts - now;
-    if (skew > a->cfg.channel.window_ms) {
+    /* ...and a read-only envelope sealed before this process vouches for
+     * the nonces it keeps in memory only (channel/nonce_db.h) */
+    if (skew > a->cfg.channel.window_ms || (r->def->read_only && r->env.ts < a->reads_from_ms)) {
         plain_error(r, resp, ZE_STALE);
         return false;
     }
@@ -290,7 +294,11 @@ static bool authenticate(struct txreq *r, struct http_response *resp)
     }
     if (!recheck_device(r, key, resp))
         return false;
-    r->nonce_pending = true;
+    /* A read-only envelope sealed no later than now needs no durable record:
+     * a next process refuses it as sealed before it (channel/nonce_db.h). */
+    r->nonce_pending = !(r->def->read_only && r->env.ts <= now);
+    if (!r->nonce_pending)
+        nonce_journal_vouch(a->journal, now);
     r->nonce_expires = now + 2 * a->cfg.channel.window_ms;
     /* Only an authenticated envelope costs a server serial number. */
     if (seq_next(a->seq, "srv", r->srvseq) != 0)

@@ -4,6 +4,7 @@
  * and die with the device's binding; a server serial number is spent only
  * on an authenticated envelope. */
 #include "data/store.h"
+#include "foundation/clock.h"
 #include "tablet.h"
 #include "zyc_http.h"
 #include "testd.h"
@@ -105,13 +106,54 @@ static void restart(struct fx *f, bool crash)
     snprintf(f->t.st.url, sizeof f->t.st.url, "%s", f->d.base);
 }
 
-/* A read-only envelope captured before a clean restart is refused after it. */
+/* Seals SESSION_INFO with the fixture's session at ts. */
+static char *seal_info_at(struct tablet *t, int64_t ts, zy1_call *call)
+{
+    char payload[400], *body = NULL;
+    size_t len;
+    snprintf(payload, sizeof payload, "{\"sid\":\"%s\",\"data\":{}}", t->sid);
+    assert_int_equal(
+        zyc_seal(&t->st, "SESSION_INFO", NULL, payload, strlen(payload), ts, call, &body, &len),
+        ZY1_OK);
+    return body;
+}
+
+/* A read-only envelope captured before a restart, clean or a crash right
+ * after its answer, is refused after it: sealed before the new process
+ * vouches for reads, 401 stale (the client seals again); its nonce was
+ * kept in memory only. */
 static void replay_after_restart(void **state)
+{
+    struct fx *f = *state;
+    for (int crash = 0; crash <= 1; crash++) {
+        zy1_call call;
+        char code[64];
+        char *body = seal(&f->t, "SESSION_INFO", NULL, NULL, &call);
+        assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 200);
+        assert_string_equal(code, "OK");
+        restart(f, crash);
+        assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 401);
+        assert_string_equal(code, "stale");
+        free(body);
+        zy1_call_wipe(&call);
+        /* a new envelope is served */
+        body = seal(&f->t, "SESSION_INFO", NULL, NULL, &call);
+        assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 200);
+        assert_string_equal(code, "OK");
+        free(body);
+        zy1_call_wipe(&call);
+    }
+}
+
+/* A read-only envelope sealed in the server's future (a tablet clock ahead,
+ * inside the window) would pass the start-time rule of a next process: its
+ * nonce is recorded durably, and it is refused as a replay after a restart. */
+static void read_sealed_ahead_is_recorded(void **state)
 {
     struct fx *f = *state;
     zy1_call call;
     char code[64];
-    char *body = seal(&f->t, "SESSION_INFO", NULL, NULL, &call);
+    char *body = seal_info_at(&f->t, clock_wall_ms() + 120000, &call);
     assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 200);
     assert_string_equal(code, "OK");
     restart(f, false);
@@ -182,6 +224,54 @@ static int count(struct store *h, const char *sql, const char *arg)
     store_finish(s);
     store_release(c);
     return n;
+}
+
+static void exec_sql(const struct fx *f, const char *sql)
+{
+    struct store *h = open_db(f);
+    struct store_conn *c = NULL;
+    assert_int_equal(store_acquire(h, &c), STORE_OK);
+    assert_int_equal(store_exec(c, sql), STORE_OK);
+    store_release(c);
+    store_close(h);
+}
+
+/* The server's clock behind the last read a process accepted (it stepped
+ * back across the restart): read-only envelopes sealed before that moment
+ * stay refused, so none taken before the restart runs again. */
+static void clock_behind_vouched_reads(void **state)
+{
+    struct fx *f = *state;
+    zy1_call call;
+    char code[64];
+    char *body = seal(&f->t, "SESSION_INFO", NULL, NULL, &call);
+    assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 200);
+    free(body);
+    zy1_call_wipe(&call);
+    assert_int_equal(testd_stop(&f->d), 0);
+    /* the journal wrote the accept time on the clean stop */
+    struct store *h = open_db(f);
+    assert_true(count(h, "SELECT COUNT(*) FROM replay_epoch WHERE reads_until > 0", NULL) == 1);
+    store_close(h);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE replay_epoch SET reads_until = %lld WHERE id = 1",
+             (long long)(clock_wall_ms() + 60000));
+    exec_sql(f, sql);
+    assert_int_equal(testd_start(&f->d), 0);
+    snprintf(f->t.st.url, sizeof f->t.st.url, "%s", f->d.base);
+    body = seal(&f->t, "SESSION_INFO", NULL, NULL, &call);
+    assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 401);
+    assert_string_equal(code, "stale");
+    free(body);
+    zy1_call_wipe(&call);
+    /* a write is not concerned: its nonce is durable */
+    assert_int_equal(tablet_login(&f->t, "demo01", PW), 0);
+    exec_sql(f, "UPDATE replay_epoch SET reads_until = 0 WHERE id = 1");
+    restart(f, false);
+    body = seal(&f->t, "SESSION_INFO", NULL, NULL, &call);
+    assert_int_equal(post(&f->t, "SESSION_INFO", body, &call, code, sizeof code, NULL), 200);
+    free(body);
+    zy1_call_wipe(&call);
 }
 
 /* The stored answer of a LOGIN holds a session id: sealed at rest, yet a
@@ -438,6 +528,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replay_after_restart),
+        cmocka_unit_test(read_sealed_ahead_is_recorded),
+        cmocka_unit_test(clock_behind_vouched_reads),
         cmocka_unit_test(replay_after_crash),
         cmocka_unit_test(stored_login_is_sealed),
         cmocka_unit_test(concurrent_duplicates_run_once),

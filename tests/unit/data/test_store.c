@@ -811,6 +811,34 @@ static int nested_cb(struct store_conn *c, void *p)
     return try_insert(c, "outer") > 0 ? STORE_OK : STORE_ERR;
 }
 
+/* MariaDB: the server ends a pooled session (a failover fenced its server
+ * and killed the sessions there, or an operator did): the next store_run on
+ * that connection opens a new session and commits, on its second attempt. */
+static void test_run_after_killed_session(void **state)
+{
+    struct fx *f = *state;
+    if (!testd_mariadb())
+        skip();
+    create_items(f->st);
+    struct store_conn *a = NULL, *b = NULL;
+    assert_int_equal(store_acquire(f->st, &a), STORE_OK);
+    assert_int_equal(store_acquire(f->st, &b), STORE_OK);
+    int64_t id = query_int(a, "SELECT CONNECTION_ID()");
+    assert_int_equal(query_int(a, "SELECT COUNT(*) FROM items"), 0); /* a cached statement */
+    struct run_arg r = {.name = "before", .result = STORE_OK};
+    assert_int_equal(store_run(a, "test.before", insert_cb, &r), STORE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "KILL CONNECTION %lld", (long long)id);
+    assert_int_equal(store_exec(b, sql), STORE_OK);
+    r = (struct run_arg){.name = "after", .result = STORE_OK};
+    assert_int_equal(store_run(a, "test.after_kill", insert_cb, &r), STORE_OK);
+    assert_true(r.id > 0);
+    assert_true(query_int(a, "SELECT CONNECTION_ID()") != id);
+    store_release(a);
+    store_release(b);
+    assert_int_equal(count_items(f->st), 2);
+}
+
 static void test_run_nested_refused(void **state)
 {
     struct fx *f = *state;
@@ -897,6 +925,7 @@ int main(void)
         T(test_run_commits),
         T(test_run_rolls_back),
         T(test_run_busy_retried),
+        T(test_run_after_killed_session),
         T(test_run_nested_refused),
         T(test_fault_backend),
     };
