@@ -60,24 +60,185 @@ bool zy1_tx_valid(const char *tx)
     return true;
 }
 
+/* ---- the common form, read without jansson --------------------------------
+ *
+ * Clients send envelopes as one flat object of plain strings and integers.
+ * flat_scan reads exactly that form, in place in a copy of the body (each
+ * string's closing quote becomes its NUL), and declines everything else:
+ * an escape, a byte outside printable ASCII, a nested value, a number that
+ * is not a plain integer of at most 18 digits, a literal, a duplicate key,
+ * more than FLAT_MAX members, anything after the object. Declined bodies go
+ * to jansson, which then accepts or refuses them: whatever the parser, a
+ * body reads the same (tests/fuzz/fuzz_envelope.c compares the two). It
+ * saves jansson's per-byte lexing and its allocations on every request. */
+
+#define FLAT_MAX 16
+
+struct flat_member {
+    const char *key;
+    size_t klen;
+    bool is_text; /* else an integer */
+    const char *p;
+    size_t n;
+    int64_t i;
+};
+
+struct flat {
+    struct flat_member m[FLAT_MAX];
+    size_t n;
+};
+
+static char *skip_ws(char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* A string at p (its opening quote): its text, NUL-terminated in place;
+ * the position after it, or NULL to decline. */
+static char *flat_string(char *p, const char *end, const char **text, size_t *n)
+{
+    char *q = ++p;
+    while (q < end && *q != '"') {
+        if (*q < 0x20 || *q > 0x7e || *q == '\\')
+            return NULL;
+        q++;
+    }
+    if (q >= end)
+        return NULL;
+    *q = '\0';
+    *text = p;
+    *n = (size_t)(q - p);
+    return q + 1;
+}
+
+/* An integer at p: [-]?(0|[1-9][0-9]{0,17}), not "-0"; NULL to decline. */
+static char *flat_int(char *p, const char *end, int64_t *out)
+{
+    bool neg = p < end && *p == '-';
+    char *q = p + neg;
+    if (q >= end || *q < '0' || *q > '9' || (*q == '0' && neg))
+        return NULL;
+    int64_t v = 0;
+    int digits = 0;
+    for (; q < end && *q >= '0' && *q <= '9'; q++, digits++)
+        v = v * 10 + (*q - '0');
+    if (digits > 18 || (digits > 1 && p[neg] == '0'))
+        return NULL;
+    if (q < end && (*q == '.' || *q == 'e' || *q == 'E'))
+        return NULL;
+    *out = neg ? -v : v;
+    return q;
+}
+
+static bool flat_scan(char *p, size_t len, struct flat *f)
+{
+    const char *end = p + len;
+    f->n = 0;
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != '{')
+        return false;
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"' || f->n == FLAT_MAX)
+            return false;
+        struct flat_member *m = &f->m[f->n];
+        if (!(p = flat_string(p, end, &m->key, &m->klen)))
+            return false;
+        for (size_t i = 0; i < f->n; i++)
+            if (f->m[i].klen == m->klen && memcmp(f->m[i].key, m->key, m->klen) == 0)
+                return false;
+        p = skip_ws(p, end);
+        if (p >= end || *p++ != ':')
+            return false;
+        p = skip_ws(p, end);
+        if (p >= end)
+            return false;
+        m->is_text = *p == '"';
+        p = m->is_text ? flat_string(p, end, &m->p, &m->n) : flat_int(p, end, &m->i);
+        if (!p)
+            return false;
+        f->n++;
+        p = skip_ws(p, end);
+        if (p >= end)
+            return false;
+        if (*p == '}')
+            break;
+        if (*p++ != ',')
+            return false;
+    }
+    return skip_ws(p + 1, end) == end;
+}
+
 /* ---- JSON member helpers ------------------------------------------------ */
 
-/* Loads a body that must be a JSON object without duplicate members. */
-static zy1_status load_object(const char *body, size_t len, json_t **out)
+/* The parsed object, whichever parser read it. */
+struct obj {
+    json_t *j;            /* jansson's, or NULL */
+    const struct flat *f; /* flat_scan's, when j is NULL */
+};
+
+/* Loads a body that must be a JSON object without duplicate members: the
+ * common form in a copy of it (*copy, NUL-terminated texts), else jansson's
+ * (*root). */
+static zy1_status load_object(const char *body, size_t len, bool flat_ok, struct flat *f,
+                              char **copy, json_t **root, struct obj *o)
 {
     json_error_t err;
     if (!body)
         return ZY1_BAD_ENVELOPE;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root)
+    if (flat_ok) {
+        char *c = malloc(len + 1);
+        if (!c)
+            return ZY1_NOMEM;
+        memcpy(c, body, len);
+        c[len] = '\0';
+        if (flat_scan(c, len, f)) {
+            *copy = c;
+            *o = (struct obj){.f = f};
+            return ZY1_OK;
+        }
+        free(c);
+    }
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    if (!j)
         return json_error_code(&err) == json_error_out_of_memory ? ZY1_NOMEM : ZY1_BAD_ENVELOPE;
-    *out = root;
-    return json_is_object(root) ? ZY1_OK : ZY1_BAD_ENVELOPE;
+    *root = j;
+    *o = (struct obj){.j = j};
+    return json_is_object(j) ? ZY1_OK : ZY1_BAD_ENVELOPE;
 }
 
-static bool get_text(json_t *obj, const char *key, zy1_text *t)
+static const struct flat_member *flat_get(const struct flat *f, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
+    size_t n = strlen(key);
+    for (size_t i = 0; i < f->n; i++)
+        if (f->m[i].klen == n && memcmp(f->m[i].key, key, n) == 0)
+            return &f->m[i];
+    return NULL;
+}
+
+static bool has(const struct obj *o, const char *key)
+{
+    return o->j ? json_object_get(o->j, key) != NULL : flat_get(o->f, key) != NULL;
+}
+
+static size_t size_of(const struct obj *o)
+{
+    return o->j ? json_object_size(o->j) : o->f->n;
+}
+
+static bool get_text(const struct obj *o, const char *key, zy1_text *t)
+{
+    if (!o->j) {
+        const struct flat_member *m = flat_get(o->f, key);
+        if (!m || !m->is_text)
+            return false;
+        t->p = m->p;
+        t->n = m->n;
+        return true;
+    }
+    json_t *v = json_object_get(o->j, key);
     if (!json_is_string(v))
         return false;
     t->p = json_string_value(v);
@@ -85,9 +246,16 @@ static bool get_text(json_t *obj, const char *key, zy1_text *t)
     return true;
 }
 
-static bool get_int(json_t *obj, const char *key, int64_t *out)
+static bool get_int(const struct obj *o, const char *key, int64_t *out)
 {
-    json_t *v = json_object_get(obj, key);
+    if (!o->j) {
+        const struct flat_member *m = flat_get(o->f, key);
+        if (!m || m->is_text)
+            return false;
+        *out = m->i;
+        return true;
+    }
+    json_t *v = json_object_get(o->j, key);
     if (!json_is_integer(v))
         return false;
     *out = (int64_t)json_integer_value(v);
@@ -95,13 +263,13 @@ static bool get_int(json_t *obj, const char *key, int64_t *out)
 }
 
 /* v must be the integer 1 (not 1.0, not true). */
-static bool version_ok(json_t *obj)
+static bool version_ok(const struct obj *obj)
 {
     int64_t v = 0;
     return get_int(obj, "v", &v) && v == 1;
 }
 
-static bool ts_ok(json_t *obj, int64_t *ts, char text[ZY1_TS_TEXT_MAX])
+static bool ts_ok(const struct obj *obj, int64_t *ts, char text[ZY1_TS_TEXT_MAX])
 {
     if (!get_int(obj, "ts", ts) || *ts <= 0)
         return false;
@@ -110,14 +278,14 @@ static bool ts_ok(json_t *obj, int64_t *ts, char text[ZY1_TS_TEXT_MAX])
 }
 
 /* A base64 member that decodes to exactly n bytes. */
-static bool b64_fixed(json_t *obj, const char *key, zy1_text *t, uint8_t *out, size_t n)
+static bool b64_fixed(const struct obj *obj, const char *key, zy1_text *t, uint8_t *out, size_t n)
 {
     return get_text(obj, key, t) && t->n == b64_encoded_len(n) &&
            b64_decode(t->p, t->n, out, n) == (long)n;
 }
 
 /* The ct member: non-empty, whole SM4 blocks; decoded onto the heap. */
-static zy1_status b64_ct(json_t *obj, zy1_text *t, uint8_t **ct, size_t *ct_len)
+static zy1_status b64_ct(const struct obj *obj, zy1_text *t, uint8_t **ct, size_t *ct_len)
 {
     if (!get_text(obj, "ct", t) || t->n == 0)
         return ZY1_BAD_ENVELOPE;
@@ -137,7 +305,7 @@ static zy1_status b64_ct(json_t *obj, zy1_text *t, uint8_t **ct, size_t *ct_len)
 
 /* ek: one of the three SM2 encodings of a 32-byte S (raw 129 with 04, raw
  * 128, or strict DER), so a wrong length is refused before any SM2 work. */
-static bool ek_ok(json_t *obj, zy1_envelope *env)
+static bool ek_ok(const struct obj *obj, zy1_envelope *env)
 {
     if (!get_text(obj, "ek", &env->ek_b64) || env->ek_b64.n > b64_encoded_len(ZY1_EK_MAX))
         return false;
@@ -149,39 +317,50 @@ static bool ek_ok(json_t *obj, zy1_envelope *env)
     return env->ek_form != SM2_CT_INVALID;
 }
 
-static bool ids_ok(json_t *obj, zy1_envelope *env)
+static bool ids_ok(const struct obj *obj, zy1_envelope *env)
 {
     if (!get_text(obj, "kid", &env->kid) || !zy1_kid_valid(env->kid.p, env->kid.n))
         return false;
     if (!get_text(obj, "dev", &env->dev) || !zy1_dev_valid(env->dev.p, env->dev.n))
         return false;
-    if (!json_object_get(obj, "tlr"))
+    if (!has(obj, "tlr"))
         return true;
     return get_text(obj, "tlr", &env->tlr) && zy1_tlr_valid(env->tlr.p, env->tlr.n);
 }
 
 /* ---- request ------------------------------------------------------------ */
 
-zy1_status zy1_envelope_parse(const char *body, size_t len, zy1_envelope *env)
+static zy1_status envelope_parse(const char *body, size_t len, bool flat_ok, zy1_envelope *env)
 {
+    struct flat f;
+    struct obj o;
     memset(env, 0, sizeof *env);
-    zy1_status st = load_object(body, len, &env->root);
+    zy1_status st = load_object(body, len, flat_ok, &f, &env->text, &env->root, &o);
     if (st != ZY1_OK)
         goto out;
     st = ZY1_BAD_ENVELOPE;
-    json_t *o = env->root;
-    if (!version_ok(o) || !ids_ok(o, env) || !ts_ok(o, &env->ts, env->ts_text))
+    if (!version_ok(&o) || !ids_ok(&o, env) || !ts_ok(&o, &env->ts, env->ts_text))
         goto out;
-    if (!b64_fixed(o, "nonce", &env->nonce_b64, env->nonce, ZY1_NONCE_LEN) || !ek_ok(o, env) ||
-        !b64_fixed(o, "iv", &env->iv_b64, env->iv, ZY1_IV_LEN) ||
-        !b64_fixed(o, "mac", &env->mac_b64, env->mac, ZY1_MAC_LEN))
+    if (!b64_fixed(&o, "nonce", &env->nonce_b64, env->nonce, ZY1_NONCE_LEN) || !ek_ok(&o, env) ||
+        !b64_fixed(&o, "iv", &env->iv_b64, env->iv, ZY1_IV_LEN) ||
+        !b64_fixed(&o, "mac", &env->mac_b64, env->mac, ZY1_MAC_LEN))
         goto out;
     /* Nine required members were found; anything beyond them and tlr is extra. */
-    if (json_object_size(o) != 9u + (env->tlr.p ? 1u : 0u))
+    if (size_of(&o) != 9u + (env->tlr.p ? 1u : 0u))
         goto out;
-    st = b64_ct(o, &env->ct_b64, &env->ct, &env->ct_len);
+    st = b64_ct(&o, &env->ct_b64, &env->ct, &env->ct_len);
 out:
     return st;
+}
+
+zy1_status zy1_envelope_parse(const char *body, size_t len, zy1_envelope *env)
+{
+    return envelope_parse(body, len, true, env);
+}
+
+zy1_status zy1_envelope_parse_jansson(const char *body, size_t len, zy1_envelope *env)
+{
+    return envelope_parse(body, len, false, env);
 }
 
 void zy1_envelope_free(zy1_envelope *env)
@@ -189,6 +368,7 @@ void zy1_envelope_free(zy1_envelope *env)
     if (!env)
         return;
     json_decref(env->root);
+    free(env->text);
     free(env->ct);
     memset(env, 0, sizeof *env);
 }
@@ -203,21 +383,32 @@ zy1_status zy1_envelope_check_tx(const zy1_envelope *env, const char *tx)
 
 /* ---- response ----------------------------------------------------------- */
 
-zy1_status zy1_response_parse(const char *body, size_t len, zy1_response *rsp)
+static zy1_status response_parse(const char *body, size_t len, bool flat_ok, zy1_response *rsp)
 {
+    struct flat f;
+    struct obj o;
     memset(rsp, 0, sizeof *rsp);
-    zy1_status st = load_object(body, len, &rsp->root);
+    zy1_status st = load_object(body, len, flat_ok, &f, &rsp->text, &rsp->root, &o);
     if (st != ZY1_OK)
         goto out;
     st = ZY1_BAD_ENVELOPE;
-    json_t *o = rsp->root;
-    if (json_object_size(o) != 5 || !version_ok(o) || !ts_ok(o, &rsp->ts, rsp->ts_text) ||
-        !b64_fixed(o, "iv", &rsp->iv_b64, rsp->iv, ZY1_IV_LEN) ||
-        !b64_fixed(o, "mac", &rsp->mac_b64, rsp->mac, ZY1_MAC_LEN))
+    if (size_of(&o) != 5 || !version_ok(&o) || !ts_ok(&o, &rsp->ts, rsp->ts_text) ||
+        !b64_fixed(&o, "iv", &rsp->iv_b64, rsp->iv, ZY1_IV_LEN) ||
+        !b64_fixed(&o, "mac", &rsp->mac_b64, rsp->mac, ZY1_MAC_LEN))
         goto out;
-    st = b64_ct(o, &rsp->ct_b64, &rsp->ct, &rsp->ct_len);
+    st = b64_ct(&o, &rsp->ct_b64, &rsp->ct, &rsp->ct_len);
 out:
     return st;
+}
+
+zy1_status zy1_response_parse(const char *body, size_t len, zy1_response *rsp)
+{
+    return response_parse(body, len, true, rsp);
+}
+
+zy1_status zy1_response_parse_jansson(const char *body, size_t len, zy1_response *rsp)
+{
+    return response_parse(body, len, false, rsp);
 }
 
 void zy1_response_free(zy1_response *rsp)
@@ -225,6 +416,7 @@ void zy1_response_free(zy1_response *rsp)
     if (!rsp)
         return;
     json_decref(rsp->root);
+    free(rsp->text);
     free(rsp->ct);
     memset(rsp, 0, sizeof *rsp);
 }

@@ -51,8 +51,12 @@ typedef struct {
 
 struct json_t;
 
+/* A parsed envelope owns its texts: the body's copy (text, the common form)
+ * or jansson's tree (root), one of them NULL; ct is non-NULL exactly when
+ * the parse succeeded. */
 typedef struct {
-    struct json_t *root;    /* owns every text below */
+    struct json_t *root;
+    char *text;
     zy1_text kid, dev, tlr; /* tlr.p is NULL when absent */
     zy1_text nonce_b64, ek_b64, iv_b64, ct_b64, mac_b64;
     int64_t ts;
@@ -69,6 +73,7 @@ typedef struct {
 
 typedef struct {
     struct json_t *root;
+    char *text;
     zy1_text iv_b64, ct_b64, mac_b64;
     int64_t ts;
     char ts_text[ZY1_TS_TEXT_MAX];
@@ -78,8 +83,13 @@ typedef struct {
     uint8_t mac[ZY1_MAC_LEN];
 } zy1_response;
 
-/* Request body {"v","kid","dev","tlr"?,"ts","nonce","ek","iv","ct","mac"}. */
+/* Request body {"v","kid","dev","tlr"?,"ts","nonce","ek","iv","ct","mac"}.
+ * The common form (a flat object of plain ASCII strings and integers, as
+ * clients send it) is read without jansson; anything else by jansson. */
 zy1_status zy1_envelope_parse(const char *body, size_t len, zy1_envelope *env);
+/* The same, read by jansson whatever the form: what every body must read
+ * the same as (tests, tests/fuzz/fuzz_envelope.c). */
+zy1_status zy1_envelope_parse_jansson(const char *body, size_t len, zy1_envelope *env);
 void zy1_envelope_free(zy1_envelope *env);
 
 /* The part of step 2 that needs the TX from the path: tlr is present exactly
@@ -89,6 +99,7 @@ zy1_status zy1_envelope_check_tx(const zy1_envelope *env, const char *tx);
 
 /* Response body {"v","ts","iv","ct","mac"} (client side). */
 zy1_status zy1_response_parse(const char *body, size_t len, zy1_response *rsp);
+zy1_status zy1_response_parse_jansson(const char *body, size_t len, zy1_response *rsp);
 void zy1_response_free(zy1_response *rsp);
 
 /* TX code: [A-Z][A-Z0-9_]{1,31}. */

@@ -113,7 +113,7 @@ static zy1_status parts_join(const sm_part *parts, size_t n, char **out, size_t 
 zy1_status zy1_mac_input(const char *tx, const zy1_envelope *env, char **out, size_t *len)
 {
     sm_part parts[MAX_PARTS];
-    if (!tx || !env || !env->root)
+    if (!tx || !env || !env->ct)
         return ZY1_BAD_ARG;
     return parts_join(parts, request_parts(tx, env, parts), out, len);
 }
@@ -122,7 +122,7 @@ zy1_status zy1_response_mac_input(const char *tx, const char *nonce_b64, const z
                                   char **out, size_t *len)
 {
     sm_part parts[MAX_PARTS];
-    if (!tx || !nonce_b64 || !rsp || !rsp->root)
+    if (!tx || !nonce_b64 || !rsp || !rsp->ct)
         return ZY1_BAD_ARG;
     size_t n = response_parts(tx, nonce_b64, rsp->ts_text, rsp->iv_b64, rsp->ct_b64, parts);
     return parts_join(parts, n, out, len);
@@ -211,7 +211,7 @@ zy1_status zy1_verify_mac(const char *tx, const zy1_envelope *env, const zy1_key
 {
     sm_part parts[MAX_PARTS];
     uint8_t mac[ZY1_MAC_LEN];
-    if (!tx || !env || !env->root || !k)
+    if (!tx || !env || !env->ct || !k)
         return ZY1_BAD_ARG;
     size_t n = request_parts(tx, env, parts);
     zy1_status st = from_sm(sm_hmac(k->kmac, sizeof k->kmac, parts, n, mac), ZY1_INTERNAL);
@@ -226,7 +226,7 @@ zy1_status zy1_authenticate(const sm2_key *key, const char *tx, const zy1_envelo
 {
     uint8_t S[ZY1_S_LEN];
     zy1_status st = ZY1_BAD_ARG, unwrapped;
-    if (!env || !env->root || !F || !k)
+    if (!env || !env->ct || !F || !k)
         goto out;
     /* After a failed unwrap (S wiped to zeros) the keys are still derived and
      * the MAC still computed, so that timing does not tell the two failures
