@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,12 +295,24 @@ int testd_start(struct testd *d)
                           d->web[0] ? "--web" : NULL,
                           d->web,
                           NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_addclose(&fa, po[0]);
-    int rc = posix_spawn(&d->pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
+    /* fork + exec rather than posix_spawn: the daemon must die with the test
+     * (PR_SET_PDEATHSIG). A test that fails an assert, or crashes, before
+     * its cleanup would otherwise leave it running, holding the test's
+     * stderr open, and meson would wait for the test's timeout. The test
+     * thread that starts a daemon outlives it (none starts one from a
+     * thread of its own). */
+    pid_t parent = getpid();
+    int rc = 0;
+    d->pid = fork();
+    if (d->pid == 0) { /* the child: async-signal-safe calls only */
+        if (dup2(po[1], 1) < 0 || close(po[0]) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+            getppid() != parent)
+            _exit(126);
+        execve(argv[0], (char *const *)argv, environ);
+        _exit(127);
+    }
+    if (d->pid < 0)
+        rc = -1;
     close(po[1]);
     if (rc != 0) {
         close(po[0]);
