@@ -13,6 +13,8 @@ if [ ${#targets[@]} -eq 0 ]; then
   echo "fuzz.sh: no fuzz targets in $build/tests/fuzz (configure with -Dfuzz=true, CC=clang)" >&2
   exit 2
 fi
+# Undefined behaviour is a finding like a crash (UBSan only prints by default).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
 work=$(mktemp -d "${TMPDIR:-/tmp}/zhanye-fuzz.XXXXXX")
 failed=0
 for exe in "${targets[@]}"; do

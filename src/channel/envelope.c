@@ -120,12 +120,15 @@ static char *flat_int(char *p, const char *end, int64_t *out)
     char *q = p + neg;
     if (q >= end || *q < '0' || *q > '9' || (*q == '0' && neg))
         return NULL;
-    int64_t v = 0;
-    int digits = 0;
-    for (; q < end && *q >= '0' && *q <= '9'; q++, digits++)
-        v = v * 10 + (*q - '0');
-    if (digits > 18 || (digits > 1 && p[neg] == '0'))
+    const char *first = q;
+    while (q < end && *q >= '0' && *q <= '9')
+        q++;
+    size_t digits = (size_t)(q - first);
+    if (digits > 18 || (digits > 1 && *first == '0'))
         return NULL;
+    int64_t v = 0; /* at most 18 digits: no overflow */
+    for (const char *d = first; d < q; d++)
+        v = v * 10 + (*d - '0');
     if (q < end && (*q == '.' || *q == 'e' || *q == 'E'))
         return NULL;
     *out = neg ? -v : v;
