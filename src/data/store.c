@@ -539,8 +539,8 @@ int store_run(struct store_conn *c, const char *name, store_txn_fn fn, void *arg
             store_rollback(c);
         if (rc != STORE_BUSY)
             return rc;
-        log_warn("store.busy", "%s: database busy (attempt %d of %d)", name ? name : "?", attempt,
-                 STORE_RUN_ATTEMPTS);
+        log_warn("store.busy", "%s: database busy (attempt %d of %d): %s", name ? name : "?",
+                 attempt, STORE_RUN_ATTEMPTS, store_errmsg(c));
     }
     return rc;
 }
